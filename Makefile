@@ -1,0 +1,168 @@
+# cli-proxy-api - build, test, install.
+#
+#   make            build/cli-proxy-api
+#   make run        build, then run on config.ini (or config.ini.example)
+#   make test       unit + integration tests, then both under ASan+UBSan
+#   make static     build/static/cli-proxy-api: fully static musl binary
+#   make check-san  the whole suite under ASan+UBSan
+#   make bench      bench/run.sh (see bench/README.md)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Honours CC, CFLAGS += ..., LDFLAGS, CROSS_COMPILE, V=1.  Third-party
+# sources (BearSSL, inih, jsmn) are fetched into build/third_party by
+# third_party/fetch.sh (pinned, checksummed), or taken from BEARSSL_SRC=,
+# INIH_SRC=, JSMN_SRC=, and compiled with the same compiler and flags.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+B := build
+TP := $(B)/third_party
+
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+CFLAGS ?= -O2 -g
+MUSL_CC ?= musl-gcc
+PYTHON ?= python3
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Default to parallel builds (BearSSL is ~280 files).
+ifeq ($(filter -j% --jobs%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
+# Flags every object gets (the user's CFLAGS come first, ours are added).
+INIH_DEFS := -DINI_MAX_LINE=16384 -DINI_HANDLER_LINENO=1 \
+	-DINI_CALL_HANDLER_ON_NEW_SECTION=1 -DINI_STOP_ON_FIRST_ERROR=1 \
+	-DINI_ALLOW_MULTILINE=0
+DEFS := $(INIH_DEFS) -DJSMN_STRICT
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+INCS := -Isrc -I$(TP)/inih -I$(TP)/jsmn -I$(TP)/bearssl/inc
+ALL_CFLAGS = -std=c99 $(CFLAGS) -ffunction-sections -fdata-sections \
+	$(DEFS) $(INCS)
+ALL_LDFLAGS = $(LDFLAGS) -Wl,--gc-sections
+
+SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+.PHONY: all run test unit integ static check-san check-san-build bench \
+	install clean deps test-deps
+.DELETE_ON_ERROR:
+
+all: $(B)/cli-proxy-api
+
+# ---- third-party sources -------------------------------------------------
+# deps.mk lists BearSSL's sources once they exist; make re-reads it after
+# creating it, so the lists below are complete on the second pass.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+-include $(TP)/deps.mk
+endif
+
+$(TP)/deps.mk: third_party/deps.lock third_party/fetch.sh
+	$(Q)mkdir -p $(TP)
+	$(Q)sh third_party/fetch.sh bearssl $(TP)
+	$(Q)sh third_party/fetch.sh inih $(TP)
+	$(Q)sh third_party/fetch.sh jsmn $(TP)
+	$(Q)printf 'BEARSSL_SRCS := %s\n' \
+		"$$(cd $(TP)/bearssl && find src -name '*.c' | sort | tr '\n' ' ')" \
+		> $@.tmp && mv $@.tmp $@
+
+deps: $(TP)/deps.mk
+
+# ---- one flavour of the program: $(1)=dir $(2)=CC $(3)=extra cflags -------
+# Objects of our code, inih, and BearSSL's archive, per build directory.
+define flavour
+$(1)/obj/%.o: src/%.c $(wildcard src/*.h) $(TP)/deps.mk
+	@mkdir -p $$(@D)
+	$$(if $(Q),@echo "  CC      $$@")
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) $$(WARN) -c -o $$@ $$<
+
+$(1)/obj/ini.o: $(TP)/deps.mk
+	@mkdir -p $$(@D)
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) -c -o $$@ $(TP)/inih/ini.c
+
+$(1)/bearssl/%.o: $(TP)/deps.mk
+	@mkdir -p $$(@D)
+	$$(if $(Q),@echo "  CC      $$@")
+	$(Q)$(2) $$(ALL_CFLAGS) $(4) -I$(TP)/bearssl/src -c -o $$@ $(TP)/bearssl/$$*.c
+
+$(1)/libbearssl.a: $$(patsubst %.c,$(1)/bearssl/%.o,$$(BEARSSL_SRCS))
+	$(Q)rm -f $$@
+	$(Q)$(CROSS_COMPILE)ar rcs $$@ $$^
+
+$(1)/cli-proxy-api: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) \
+		$(1)/obj/main.o $(1)/obj/ini.o $(1)/libbearssl.a
+	$$(if $(Q),@echo "  LD      $$@")
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) $(5) -o $$@ $$^ $$(ALL_LDFLAGS)
+
+$(1)/unit-tests: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) \
+		$$(patsubst tests/unit/%.c,$(1)/unit/%.o,$$(UNIT_SRCS)) \
+		$(1)/obj/ini.o $(1)/libbearssl.a
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) -o $$@ $$^ $$(ALL_LDFLAGS)
+
+$(1)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard src/*.h) $(TP)/deps.mk
+	@mkdir -p $$(@D)
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) $$(WARN) -c -o $$@ $$<
+endef
+
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+# Normal build: $(CC), the user's CFLAGS.
+$(eval $(call flavour,$(B),$(CC),,,))
+# Sanitizer build: our code and the parsers sanitised, BearSSL plain.
+$(eval $(call flavour,$(B)/san,$(CC),$(SAN) -O1 -g,,))
+# Static musl build, optimised for size.
+$(eval $(call flavour,$(B)/static,$(MUSL_CC),-Os,-Os,-static))
+
+# ---- convenience -------------------------------------------------------------
+
+RUN_CONFIG = $(if $(wildcard config.ini),config.ini,config.ini.example)
+run: $(B)/cli-proxy-api
+	./$(B)/cli-proxy-api --config $(RUN_CONFIG)
+
+static:
+	@sh third_party/apt-ensure.sh $(MUSL_CC) musl-tools
+	$(Q)$(MAKE) --no-print-directory $(B)/static/cli-proxy-api
+	$(Q)$(STRIP) -o $(B)/static/cli-proxy-api.stripped $(B)/static/cli-proxy-api
+	@ls -l $(B)/static/cli-proxy-api.stripped | awk '{print "  static binary (stripped): " $$5 " bytes"}'
+
+test-deps:
+	@sh third_party/apt-ensure.sh $(PYTHON) python3
+
+unit: $(B)/unit-tests
+	@echo "== unit tests"
+	$(Q)./$(B)/unit-tests
+
+integ: $(B)/cli-proxy-api test-deps
+	@echo "== integration tests"
+	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/cli-proxy-api
+
+check-san-build: $(B)/san/cli-proxy-api $(B)/san/unit-tests
+
+check-san: check-san-build test-deps
+	@echo "== unit tests under ASan+UBSan"
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(B)/san/unit-tests
+	@echo "== integration tests under ASan+UBSan"
+	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/san/cli-proxy-api
+
+# Sequential on purpose: one suite's output at a time.
+test: test-deps
+	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests check-san-build
+	$(Q)$(MAKE) --no-print-directory -j1 unit integ check-san
+
+bench:
+	bash bench/run.sh
+
+install: $(B)/cli-proxy-api
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/cli-proxy-api $(DESTDIR)$(BINDIR)/cli-proxy-api
+
+clean:
+	rm -rf $(B)

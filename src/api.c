@@ -1,0 +1,647 @@
+/*
+ * api.c - inbound routes, client authentication and error rendering.
+ *
+ * A request is matched against a small table of (path, exact or prefix,
+ * allowed methods, API format, needs auth, handler).  The format decides
+ * how every error of that route is rendered, so a Claude client always
+ * gets a Claude error object, a Gemini client a Google one, and so on.
+ *
+ * Response bodies are built in the server's scratch buffer and handed to
+ * conn_respond, which copies them behind the head in the connection's
+ * output buffer.
+ */
+#define _GNU_SOURCE
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "conn.h"
+#include "json.h"
+#include "models.h"
+#include "srv.h"
+#include "version.h"
+
+enum { M_GET = 1, M_POST = 2 };
+
+struct route;
+typedef void (*route_fn)(struct conn *c, const struct route *r);
+
+struct route {
+	const char *path;
+	int prefix;      /* path is a prefix (the rest is a parameter) */
+	unsigned methods;
+	enum api_fmt fmt;
+	int auth;
+	route_fn get, post;
+};
+
+/* ---- errors -------------------------------------------------------------- */
+
+static const char *openai_type(int status)
+{
+	switch (status) {
+	case 401: return "authentication_error";
+	case 403: return "permission_error";
+	case 404: return "not_found_error";
+	case 429: return "rate_limit_error";
+	default: return status >= 500 ? "server_error"
+				      : "invalid_request_error";
+	}
+}
+
+static const char *openai_code(int status)
+{
+	switch (status) {
+	case 401: return "invalid_api_key";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 408: return "request_timeout";
+	case 413: return "request_too_large";
+	case 429: return "rate_limit_exceeded";
+	case 431: return "request_header_too_large";
+	case 501: return "not_implemented";
+	case 503: return "service_unavailable";
+	default: return status >= 500 ? "server_error" : "invalid_request";
+	}
+}
+
+static const char *claude_type(int status)
+{
+	switch (status) {
+	case 401: return "authentication_error";
+	case 403: return "permission_error";
+	case 404: return "not_found_error";
+	case 413: return "request_too_large";
+	case 429: return "rate_limit_error";
+	case 503: case 529: return "overloaded_error";
+	default: return status >= 500 ? "api_error" : "invalid_request_error";
+	}
+}
+
+static const char *google_status(int status)
+{
+	switch (status) {
+	case 400: case 413: case 431: return "INVALID_ARGUMENT";
+	case 401: return "UNAUTHENTICATED";
+	case 403: return "PERMISSION_DENIED";
+	case 404: return "NOT_FOUND";
+	case 405: case 501: return "UNIMPLEMENTED";
+	case 408: case 504: return "DEADLINE_EXCEEDED";
+	case 429: return "RESOURCE_EXHAUSTED";
+	case 503: return "UNAVAILABLE";
+	default: return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+	}
+}
+
+void api_render_error(struct buf *b, enum api_fmt f, int status,
+		      const char *msg)
+{
+	switch (f) {
+	case API_CLAUDE:
+		buf_puts(b, "{\"type\":\"error\",\"error\":{\"type\":\"");
+		buf_puts(b, claude_type(status));
+		buf_puts(b, "\",\"message\":");
+		buf_json_cstr(b, msg);
+		buf_puts(b, "}}");
+		break;
+	case API_GEMINI:
+		buf_puts(b, "{\"error\":{\"code\":");
+		buf_putu(b, (unsigned)status);
+		buf_puts(b, ",\"message\":");
+		buf_json_cstr(b, msg);
+		buf_puts(b, ",\"status\":\"");
+		buf_puts(b, google_status(status));
+		buf_puts(b, "\"}}");
+		break;
+	case API_OPENAI:
+		buf_puts(b, "{\"error\":{\"message\":");
+		buf_json_cstr(b, msg);
+		buf_puts(b, ",\"type\":\"");
+		buf_puts(b, openai_type(status));
+		buf_puts(b, "\",\"param\":null,\"code\":\"");
+		buf_puts(b, openai_code(status));
+		buf_puts(b, "\"}}");
+		break;
+	}
+}
+
+static void respond_error(struct conn *c, enum api_fmt f, int status,
+			  const char *msg, const char *extra)
+{
+	struct buf *b = &c->srv->scratch;
+	buf_reset(b);
+	api_render_error(b, f, status, msg);
+	conn_respond(c, status, "application/json", extra, b->p, b->len);
+}
+
+void api_error(struct conn *c, enum api_fmt f, int status, const char *msg)
+{
+	respond_error(c, f, status, msg, NULL);
+}
+
+enum api_fmt api_format_for_path(const char *path, size_t len)
+{
+	if (len >= 7 && !memcmp(path, "/v1beta", 7))
+		return API_GEMINI;
+	if (len >= 12 && !memcmp(path, "/v1/messages", 12))
+		return API_CLAUDE;
+	/* /v1/models/<model>:generateContent is the Gemini API too. */
+	if (len > 11 && !memcmp(path, "/v1/models/", 11) &&
+	    memchr(path + 11, ':', len - 11))
+		return API_GEMINI;
+	return API_OPENAI;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static void respond_json(struct conn *c, int status, struct buf *b)
+{
+	if (b->overflow) {
+		api_error(c, API_OPENAI, 500, "response too large");
+		return;
+	}
+	conn_respond(c, status, "application/json", NULL, b->p, b->len);
+}
+
+static int header_is(struct conn *c, const char *name, const char *prefix)
+{
+	const struct http_header *h = http_find_header(&c->req, name, NULL);
+	size_t n = strlen(prefix);
+	return h && h->value_len >= n && !memcmp(h->value, prefix, n);
+}
+
+/* Path without the query string. */
+static size_t path_len(const struct http_request *r)
+{
+	const char *q = memchr(r->target, '?', r->target_len);
+	return q ? (size_t)(q - r->target) : r->target_len;
+}
+
+static int hexv(int ch)
+{
+	if (ch >= '0' && ch <= '9') return ch - '0';
+	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+	return -1;
+}
+
+/* Value of query parameter name, percent-decoded into out.  -1 absent. */
+static int query_param(const struct http_request *r, const char *name,
+		       char *out, size_t outcap)
+{
+	const char *q = memchr(r->target, '?', r->target_len);
+	const char *end = r->target + r->target_len;
+	size_t nl = strlen(name);
+
+	if (!q)
+		return -1;
+	for (q++; q < end;) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *pe = amp ? amp : end;
+		if ((size_t)(pe - q) > nl && !memcmp(q, name, nl) &&
+		    q[nl] == '=') {
+			const char *v = q + nl + 1;
+			size_t o = 0;
+			while (v < pe && o + 1 < outcap) {
+				int h1, h2;
+				if (*v == '%' && pe - v >= 3 &&
+				    (h1 = hexv(v[1])) >= 0 &&
+				    (h2 = hexv(v[2])) >= 0) {
+					out[o++] = (char)(h1 * 16 + h2);
+					v += 3;
+				} else {
+					out[o++] = *v == '+' ? ' ' : *v;
+					v++;
+				}
+			}
+			out[o] = '\0';
+			return (int)o;
+		}
+		q = amp ? amp + 1 : end;
+	}
+	return -1;
+}
+
+/* ---- authentication ------------------------------------------------------ */
+
+static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char d = (unsigned char)(alen != blen);
+	size_t i;
+	if (blen == 0)
+		return 0;
+	/* Touch every byte of a whatever the contents; the length of the
+	 * configured key is not a secret worth hiding. */
+	for (i = 0; i < alen; i++)
+		d |= (unsigned char)(a[i] ^ b[i % blen]);
+	return d == 0;
+}
+
+int api_key_allowed(const struct cfg *cfg, const char *key, size_t len)
+{
+	int ok = 0;
+	size_t i;
+	for (i = 0; i < cfg->api_keys.n; i++) {
+		const char *k = cfg->api_keys.v[i];
+		ok |= ct_equal(key, len, k, strlen(k));
+	}
+	return ok;
+}
+
+static int peer_is_loopback(const struct conn *c)
+{
+	return !strncmp(c->peer, "127.", 4) || !strncmp(c->peer, "[::1]", 5) ||
+	       !strncmp(c->peer, "[::ffff:127.", 12);
+}
+
+/* 1 = allowed; otherwise answered with 401 and returns 0. */
+static int authenticate(struct conn *c, enum api_fmt f)
+{
+	const struct cfg *cfg = &c->srv->cfg;
+	const struct http_request *r = &c->req;
+	static const char *const hdrs[] = {"x-goog-api-key", "x-api-key"};
+	const struct http_header *h;
+	char qkey[512];
+	int seen = 0, ok = 0, n;
+	size_t i;
+
+	if (cfg->api_keys.n == 0)
+		return 1;
+	if (cfg->allow_localhost_unauthenticated && peer_is_loopback(c))
+		return 1;
+	if ((h = http_find_header(r, "authorization", NULL)) != NULL) {
+		const char *v = h->value;
+		size_t vl = h->value_len;
+		const char *sp = memchr(v, ' ', vl);
+		if (sp && (size_t)(sp - v) == 6 && http_span_eq(v, 6, "bearer")) {
+			vl -= (size_t)(sp + 1 - v);
+			v = sp + 1;
+		}
+		seen = 1;
+		ok |= api_key_allowed(cfg, v, vl);
+	}
+	for (i = 0; i < 2; i++)
+		if ((h = http_find_header(r, hdrs[i], NULL)) != NULL) {
+			seen = 1;
+			ok |= api_key_allowed(cfg, h->value, h->value_len);
+		}
+	if ((n = query_param(r, "key", qkey, sizeof(qkey))) >= 0) {
+		seen = 1;
+		ok |= api_key_allowed(cfg, qkey, (size_t)n);
+	}
+	if (ok)
+		return 1;
+	respond_error(c, f, 401, seen ? "Invalid API key" : "Missing API key",
+		      f == API_GEMINI ? NULL
+				      : "WWW-Authenticate: Bearer\r\n");
+	return 0;
+}
+
+/* ---- GET / ----------------------------------------------------------------- */
+
+static void h_root(struct conn *c, const struct route *r)
+{
+	struct buf *b = &c->srv->scratch;
+	(void)r;
+	buf_reset(b);
+	buf_puts(b, "{\"message\":\"CLI Proxy API Server\",\"version\":\""
+		    CPA_VERSION "\",\"endpoints\":["
+		    "\"GET /v1/models\",\"POST /v1/chat/completions\","
+		    "\"POST /v1/completions\",\"POST /v1/responses\","
+		    "\"POST /v1/messages\",\"POST /v1/messages/count_tokens\","
+		    "\"GET /v1beta/models\","
+		    "\"POST /v1beta/models/{model}:generateContent\","
+		    "\"POST /v1beta/models/{model}:streamGenerateContent\","
+		    "\"POST /v1beta/models/{model}:countTokens\"]}");
+	respond_json(c, 200, b);
+}
+
+/* ---- model lists ----------------------------------------------------------- */
+
+struct list_ctx {
+	struct buf *b;
+	int n;
+	enum api_fmt f;
+	int claude;
+	const char *first, *last;
+};
+
+static void put_rfc3339(struct buf *b, long t)
+{
+	char tmp[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	buf_putc(b, '"');
+	buf_puts(b, tmp);
+	buf_putc(b, '"');
+}
+
+static void put_openai_model(struct buf *b, const struct model_info *m)
+{
+	buf_puts(b, "{\"id\":");
+	buf_json_cstr(b, m->id);
+	buf_puts(b, ",\"object\":\"model\",\"created\":");
+	buf_putu(b, (unsigned long)m->created);
+	buf_puts(b, ",\"owned_by\":");
+	buf_json_cstr(b, m->owned_by);
+	buf_putc(b, '}');
+}
+
+static void put_claude_model(struct buf *b, const struct model_info *m)
+{
+	buf_puts(b, "{\"type\":\"model\",\"id\":");
+	buf_json_cstr(b, m->id);
+	buf_puts(b, ",\"display_name\":");
+	buf_json_cstr(b, m->display_name);
+	buf_puts(b, ",\"created_at\":");
+	put_rfc3339(b, m->created);
+	buf_puts(b, ",\"object\":\"model\",\"created\":");
+	buf_putu(b, (unsigned long)m->created);
+	buf_puts(b, ",\"owned_by\":");
+	buf_json_cstr(b, m->owned_by);
+	buf_putc(b, '}');
+}
+
+static void put_gemini_model(struct buf *b, const struct model_info *m)
+{
+	int gem = m->provider == PROV_GEMINI;
+	buf_puts(b, "{\"name\":\"models/");
+	buf_json_esc(b, m->id, strlen(m->id));
+	buf_puts(b, "\",\"version\":\"001\",\"displayName\":");
+	buf_json_cstr(b, m->display_name);
+	buf_puts(b, ",\"description\":");
+	buf_json_cstr(b, m->display_name);
+	buf_printf(b, ",\"inputTokenLimit\":%d,\"outputTokenLimit\":%d,"
+		   "\"supportedGenerationMethods\":[\"generateContent\","
+		   "\"countTokens\"%s]}",
+		   gem ? 1048576 : 200000, gem ? 65536 : 32000,
+		   gem ? ",\"createCachedContent\",\"batchGenerateContent\""
+		       : "");
+}
+
+static int list_cb(const struct model_info *m, void *u)
+{
+	struct list_ctx *x = u;
+	if (x->n++)
+		buf_putc(x->b, ',');
+	if (!x->first)
+		x->first = m->id;
+	x->last = m->id;
+	if (x->f == API_GEMINI)
+		put_gemini_model(x->b, m);
+	else if (x->claude)
+		put_claude_model(x->b, m);
+	else
+		put_openai_model(x->b, m);
+	return x->b->overflow;
+}
+
+static void h_models(struct conn *c, const struct route *r)
+{
+	struct buf *b = &c->srv->scratch;
+	struct list_ctx x;
+
+	memset(&x, 0, sizeof(x));
+	x.b = b;
+	x.f = r->fmt;
+	x.claude = r->fmt == API_OPENAI && header_is(c, "user-agent",
+						     "claude-cli");
+	buf_reset(b);
+	if (x.f == API_GEMINI)
+		buf_puts(b, "{\"models\":[");
+	else if (x.claude)
+		buf_puts(b, "{\"data\":[");
+	else
+		buf_puts(b, "{\"object\":\"list\",\"data\":[");
+	models_each(&c->srv->cfg, list_cb, &x);
+	buf_putc(b, ']');
+	if (x.claude) {
+		buf_puts(b, ",\"has_more\":false,\"first_id\":");
+		if (x.first)
+			buf_json_cstr(b, x.first);
+		else
+			buf_puts(b, "null");
+		buf_puts(b, ",\"last_id\":");
+		if (x.last)
+			buf_json_cstr(b, x.last);
+		else
+			buf_puts(b, "null");
+	}
+	buf_putc(b, '}');
+	respond_json(c, 200, b);
+}
+
+/* GET /v1/models/<id> (OpenAI) and GET /v1beta/models/<id> (Gemini). */
+static void h_model_one(struct conn *c, const struct route *r)
+{
+	struct buf *b = &c->srv->scratch;
+	size_t plen = path_len(&c->req), pre = strlen(r->path);
+	const char *id = c->req.target + pre;
+	size_t idlen = plen - pre;
+	struct model_info m;
+	char msg[320];
+
+	if (r->fmt == API_GEMINI && idlen > 7 && !memcmp(id, "models/", 7)) {
+		id += 7;
+		idlen -= 7;
+	}
+	if (!models_find(&c->srv->cfg, id, idlen, &m)) {
+		snprintf(msg, sizeof(msg), "model '%.*s' not found",
+			 (int)(idlen > 256 ? 256 : idlen), id);
+		api_error(c, r->fmt, 404, msg);
+		return;
+	}
+	buf_reset(b);
+	if (r->fmt == API_GEMINI)
+		put_gemini_model(b, &m);
+	else
+		put_openai_model(b, &m);
+	respond_json(c, 200, b);
+}
+
+/* ---- inference routes ---------------------------------------------------- */
+
+/*
+ * Parse the body, find the model and the provider that serves it.  Until
+ * the upstream client exists, a served model is answered 503; an unknown
+ * one 404 naming the model.
+ */
+static void infer(struct conn *c, enum api_fmt f, const char *model,
+		  size_t mlen)
+{
+	struct model_info m;
+	char msg[400];
+	int shown = (int)(mlen > 200 ? 200 : mlen);
+
+	if (!models_find(&c->srv->cfg, model, mlen, &m)) {
+		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
+			 "configured provider (see GET /v1/models)", shown,
+			 model);
+		api_error(c, f, 404, msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "model '%.*s' (%s) is configured, but this"
+		 " build cannot reach its upstream yet", shown, model,
+		 models_provider_name(m.provider));
+	api_error(c, f, 503, msg);
+}
+
+static int parse_body(struct conn *c, enum api_fmt f, struct json *j)
+{
+	int rc;
+	if (c->body_len == 0) {
+		api_error(c, f, 400, "request body is empty; a JSON object is "
+			  "required");
+		return -1;
+	}
+	rc = json_parse(j, c->body, c->body_len);
+	if (rc == -2) {
+		api_error(c, f, 503, "out of memory parsing the request");
+		return -1;
+	}
+	if (rc < 0 || j->tok[0].type != JSMN_OBJECT) {
+		json_free(j);
+		api_error(c, f, 400, "request body is not a valid JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+static void h_infer_json_model(struct conn *c, const struct route *r)
+{
+	struct json j;
+	int mi;
+
+	if (parse_body(c, r->fmt, &j) < 0)
+		return;
+	mi = json_get(&j, 0, "model");
+	if (mi < 0 || j.tok[mi].type != JSMN_STRING || json_len(&j, mi) == 0) {
+		json_free(&j);
+		api_error(c, r->fmt, 400, "request has no \"model\" string");
+		return;
+	}
+	infer(c, r->fmt, json_ptr(&j, mi), json_len(&j, mi));
+	json_free(&j);
+}
+
+/* POST .../models/<model>:<method> (Gemini generateContent & co). */
+static void h_gemini_action(struct conn *c, const struct route *r)
+{
+	size_t plen = path_len(&c->req), pre = strlen(r->path);
+	const char *a = c->req.target + pre;
+	size_t alen = plen - pre;
+	const char *colon = memchr(a, ':', alen);
+	const char *meth;
+	size_t mlen;
+	struct json j;
+
+	if (!colon || colon == a) {
+		api_error(c, API_GEMINI, 404, "expected models/{model}:{method}");
+		return;
+	}
+	meth = colon + 1;
+	mlen = alen - (size_t)(meth - a);
+	if (!http_span_eq(meth, mlen, "generateContent") &&
+	    !http_span_eq(meth, mlen, "streamGenerateContent") &&
+	    !http_span_eq(meth, mlen, "countTokens")) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "unknown method '%.*s' (expected "
+			 "generateContent, streamGenerateContent or "
+			 "countTokens)", (int)(mlen > 64 ? 64 : mlen), meth);
+		api_error(c, API_GEMINI, 404, msg);
+		return;
+	}
+	if (parse_body(c, API_GEMINI, &j) < 0)
+		return;
+	json_free(&j);
+	infer(c, API_GEMINI, a, (size_t)(colon - a));
+}
+
+/* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
+static void h_v1_models_post(struct conn *c, const struct route *r)
+{
+	static const struct route gem = {"/v1/models/", 1, M_POST, API_GEMINI,
+					 1, NULL, NULL};
+	(void)r;
+	h_gemini_action(c, &gem);
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static const struct route routes[] = {
+	{"/", 0, M_GET, API_OPENAI, 0, h_root, NULL},
+	{"/v1/models", 0, M_GET, API_OPENAI, 1, h_models, NULL},
+	{"/v1/models/", 1, M_GET | M_POST, API_OPENAI, 1, h_model_one,
+	 h_v1_models_post},
+	{"/v1/chat/completions", 0, M_POST, API_OPENAI, 1, NULL,
+	 h_infer_json_model},
+	{"/v1/completions", 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
+	{"/v1/responses", 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
+	{"/v1/messages", 0, M_POST, API_CLAUDE, 1, NULL, h_infer_json_model},
+	{"/v1/messages/count_tokens", 0, M_POST, API_CLAUDE, 1, NULL,
+	 h_infer_json_model},
+	{"/v1beta/models", 0, M_GET, API_GEMINI, 1, h_models, NULL},
+	{"/v1beta/models/", 1, M_GET | M_POST, API_GEMINI, 1, h_model_one,
+	 h_gemini_action},
+};
+
+static const struct route *match(const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		size_t rl = strlen(routes[i].path);
+		if (routes[i].prefix ? (n > rl && !memcmp(p, routes[i].path, rl))
+				     : (n == rl && !memcmp(p, routes[i].path, rl)))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+void api_handle(struct conn *c)
+{
+	const struct http_request *req = &c->req;
+	size_t plen = path_len(req);
+	enum api_fmt f = api_format_for_path(req->target, plen);
+	const struct route *r;
+	unsigned m = 0;
+
+	if (http_span_eq(req->method, req->method_len, "OPTIONS")) {
+		conn_respond(c, 204, NULL, "Access-Control-Max-Age: 86400\r\n",
+			     NULL, 0);
+		return;
+	}
+	if (http_span_eq(req->method, req->method_len, "GET"))
+		m = M_GET;
+	else if (http_span_eq(req->method, req->method_len, "POST"))
+		m = M_POST;
+
+	r = match(req->target, plen);
+	if (!r) {
+		api_error(c, f, 404, "no such endpoint");
+		return;
+	}
+	if (!(r->methods & m)) {
+		char allow[64];
+		snprintf(allow, sizeof(allow), "Allow: %s%sOPTIONS\r\n",
+			 r->methods & M_GET ? "GET, " : "",
+			 r->methods & M_POST ? "POST, " : "");
+		respond_error(c, f, 405, "method not allowed on this endpoint",
+			      allow);
+		return;
+	}
+	/* /v1/models with a claude-cli UA is the Claude API. */
+	if (r->fmt == API_OPENAI && f == API_OPENAI &&
+	    header_is(c, "user-agent", "claude-cli"))
+		f = API_CLAUDE;
+	if (r->auth && !authenticate(c, f))
+		return;
+	if (m == M_GET)
+		r->get(c, r);
+	else
+		r->post(c, r);
+}

@@ -1,0 +1,38 @@
+/*
+ * api.h - the inbound API surface: route table, client authentication,
+ * model lists, and errors rendered in the caller's API format.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+struct conn;
+struct cfg;
+
+/* The wire format a route speaks; errors are rendered in it. */
+enum api_fmt {
+	API_OPENAI, /* {"error":{"message","type","code"}} */
+	API_CLAUDE, /* {"type":"error","error":{"type","message"}} */
+	API_GEMINI, /* {"error":{"code","message","status"}} */
+};
+
+/* Format implied by a request path (for errors before routing). */
+enum api_fmt api_format_for_path(const char *path, size_t len);
+
+/* Render an error body for status in format f into b. */
+void api_render_error(struct buf *b, enum api_fmt f, int status,
+		      const char *msg);
+
+/* Respond to c with an error (uses the server's scratch buffer). */
+void api_error(struct conn *c, enum api_fmt f, int status, const char *msg);
+
+/* Route and answer the request whose head and body c holds. */
+void api_handle(struct conn *c);
+
+/* Constant-time check of a presented key against the configured list. */
+int api_key_allowed(const struct cfg *cfg, const char *key, size_t len);
+
+#endif

@@ -1,0 +1,720 @@
+/*
+ * cfg.c - config.ini loader on top of inih.
+ *
+ * Design: inih calls handler() once per "key = value" (and, built with
+ * INI_CALL_HANDLER_ON_NEW_SECTION, once per section header).  A section
+ * header of a list-of-objects section ([claude-api-key], [codex-api-key],
+ * [openai-compatibility]) appends a fresh entry; the keys that follow fill
+ * the last entry.  Scalars are described by a table (name, type, offset),
+ * so adding a key is one line.  The first error stops the parse and is
+ * reported as "file:line: message".  Values of keys that may hold secrets
+ * are never echoed in messages.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cfg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ini.h"
+#include "sizes.h"
+
+static const char *const ep_names[EP__COUNT] = {
+	[EP_GENERATIVE_LANGUAGE] = "generative-language",
+	[EP_GEMINI_CLI] = "gemini-cli",
+	[EP_CLAUDE] = "claude",
+	[EP_CODEX] = "codex",
+	[EP_QWEN] = "qwen",
+	[EP_GOOGLE_AUTH] = "google-auth",
+	[EP_GOOGLE_TOKEN] = "google-token",
+	[EP_GOOGLE_USERINFO] = "google-userinfo",
+	[EP_GOOGLE_CLOUD_RESOURCE_MANAGER] = "google-cloud-resource-manager",
+	[EP_OPENAI_AUTH] = "openai-auth",
+	[EP_CLAUDE_AUTH] = "claude-auth",
+	[EP_CLAUDE_TOKEN] = "claude-token",
+	[EP_QWEN_AUTH] = "qwen-auth",
+};
+
+static const char *const ep_defaults[EP__COUNT] = {
+	[EP_GENERATIVE_LANGUAGE] = "https://generativelanguage.googleapis.com",
+	[EP_GEMINI_CLI] = "https://cloudcode-pa.googleapis.com",
+	[EP_CLAUDE] = "https://api.anthropic.com",
+	[EP_CODEX] = "https://chatgpt.com/backend-api/codex",
+	[EP_QWEN] = "https://portal.qwen.ai/v1",
+	[EP_GOOGLE_AUTH] = "https://accounts.google.com/o/oauth2/auth",
+	[EP_GOOGLE_TOKEN] = "https://oauth2.googleapis.com/token",
+	[EP_GOOGLE_USERINFO] = "https://www.googleapis.com/oauth2/v1/userinfo",
+	[EP_GOOGLE_CLOUD_RESOURCE_MANAGER] =
+		"https://cloudresourcemanager.googleapis.com/v1/projects",
+	[EP_OPENAI_AUTH] = "https://auth.openai.com",
+	[EP_CLAUDE_AUTH] = "https://claude.ai/oauth/authorize",
+	[EP_CLAUDE_TOKEN] = "https://console.anthropic.com/v1/oauth/token",
+	[EP_QWEN_AUTH] = "https://chat.qwen.ai/api/v1/oauth2",
+};
+
+const char *cfg_endpoint_name(enum cfg_endpoint e)
+{
+	return ep_names[e];
+}
+
+/* ---- value types --------------------------------------------------------- */
+
+enum vtype {
+	V_INT,      /* int, range checked */
+	V_BOOL,
+	V_SIZE,     /* long bytes, k/m/g suffix */
+	V_MS,       /* int milliseconds: 10s, 500ms, 2m, 1h, bare = seconds */
+	V_STR,      /* char *, empty = NULL */
+	V_PATH,     /* char *, ~ expanded */
+	V_URL,      /* char *, http(s):// */
+	V_PROXY,    /* char *, http(s)://, socks5(h):// */
+	V_SECRET,   /* char *, never echoed */
+	V_LIST,     /* struct cfg_strlist, one item per line */
+};
+
+struct key {
+	const char *section; /* "" = top level */
+	const char *name;
+	enum vtype type;
+	size_t off;
+	long min, max;       /* V_INT / V_SIZE / V_MS bounds */
+};
+
+#define O(f) offsetof(struct cfg, f)
+static const struct key keys[] = {
+	{"", "port", V_INT, O(port), 1, 65535},
+	{"", "host", V_STR, O(host), 0, 0},
+	{"", "auth-dir", V_PATH, O(auth_dir), 0, 0},
+	{"", "debug", V_BOOL, O(debug), 0, 0},
+	{"", "request-log", V_BOOL, O(request_log), 0, 0},
+	{"", "proxy-url", V_PROXY, O(proxy_url), 0, 0},
+	{"", "request-retry", V_INT, O(request_retry), 0, 100},
+	{"", "ca-file", V_PATH, O(ca_file), 0, 0},
+	{"", "force-gpt-5-codex", V_BOOL, O(force_gpt_5_codex), 0, 0},
+	{"", "allow-localhost-unauthenticated", V_BOOL,
+	 O(allow_localhost_unauthenticated), 0, 0},
+	{"", "api-keys", V_LIST, O(api_keys), 0, 0},
+	{"", "generative-language-api-key", V_LIST, O(gl_api_keys), 0, 0},
+	{"", "max-body-size", V_SIZE, O(max_body_size), 1024, 1L << 30},
+	{"", "max-body-total", V_SIZE, O(max_body_total), 1024, 1L << 32},
+	{"", "max-connections", V_INT, O(max_connections), 1,
+	 MAX_CONNECTIONS_CAP},
+	{"", "header-timeout", V_MS, O(header_timeout_ms), 100, 3600000},
+	{"", "body-timeout", V_MS, O(body_timeout_ms), 100, 3600000},
+	{"", "idle-timeout", V_MS, O(idle_timeout_ms), 100, 86400000},
+	{"", "write-timeout", V_MS, O(write_timeout_ms), 100, 3600000},
+	{"", "shutdown-timeout", V_MS, O(shutdown_timeout_ms), 0, 3600000},
+	{"remote-management", "allow-remote", V_BOOL, O(rm_allow_remote), 0, 0},
+	{"remote-management", "secret-key", V_SECRET, O(rm_secret_key), 0, 0},
+	{"quota-exceeded", "switch-project", V_BOOL, O(qe_switch_project), 0, 0},
+	{"quota-exceeded", "switch-preview-model", V_BOOL,
+	 O(qe_switch_preview_model), 0, 0},
+};
+#undef O
+
+/* Sections whose every occurrence is a new list entry. */
+enum { S_TOP, S_MAP, S_CLAUDE, S_CODEX, S_COMPAT, S_ENDPOINTS };
+
+struct parse {
+	struct cfg *c;
+	const char *name;
+	char *err;
+	size_t errlen;
+	int failed;
+	int kind;          /* current section kind */
+	int section_line;
+	char section[64];
+};
+
+static int fail(struct parse *p, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (p->failed)
+		return 0;
+	p->failed = 1;
+	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+char *cfg_expand_home(const char *p)
+{
+	const char *home;
+	char *r;
+	size_t hl;
+
+	if (p[0] != '~' || (p[1] != '\0' && p[1] != '/'))
+		return strdup(p);
+	home = getenv("HOME");
+	if (!home || !*home)
+		home = "/";
+	hl = strlen(home);
+	while (hl > 1 && home[hl - 1] == '/')
+		hl--;
+	r = malloc(hl + strlen(p));
+	if (!r)
+		return NULL;
+	memcpy(r, home, hl);
+	strcpy(r + hl, p + 1);
+	return r;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *t[] = {"true", "yes", "on", "1"};
+	static const char *f[] = {"false", "no", "off", "0"};
+	size_t i;
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, t[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, f[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+/* Whole decimal number followed by an optional unit from units[]. */
+static int parse_scaled(const char *v, const char *const *units,
+			const long long *mult, long long def_mult,
+			long long *out)
+{
+	char *end;
+	long long n;
+	size_t i;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || n < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (*end == '\0') {
+		if (def_mult && n > LLONG_MAX / def_mult)
+			return -1;
+		*out = n * def_mult;
+		return 0;
+	}
+	for (i = 0; units[i]; i++) {
+		if (strcasecmp(end, units[i]) == 0) {
+			if (n > LLONG_MAX / mult[i])
+				return -1;
+			*out = n * mult[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_size(const char *v, long long *out)
+{
+	static const char *const u[] = {"b", "k", "kb", "m", "mb", "g", "gb",
+					NULL};
+	static const long long m[] = {1, 1024, 1024, 1048576, 1048576,
+				      1073741824, 1073741824};
+	return parse_scaled(v, u, m, 1, out);
+}
+
+static int parse_ms(const char *v, long long *out)
+{
+	static const char *const u[] = {"ms", "s", "m", "h", NULL};
+	static const long long m[] = {1, 1000, 60000, 3600000};
+	return parse_scaled(v, u, m, 1000, out);
+}
+
+static int has_scheme(const char *v, const char *const *schemes)
+{
+	size_t i;
+	for (i = 0; schemes[i]; i++) {
+		size_t n = strlen(schemes[i]);
+		if (strncasecmp(v, schemes[i], n) == 0 && v[n] != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+static int list_add(struct cfg_strlist *l, const char *v)
+{
+	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	l->v = nv;
+	if (!(l->v[l->n] = strdup(v)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static void list_free(struct cfg_strlist *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = NULL;
+	if (*v == '\0')
+		return 0;
+	return (*dst = strdup(v)) ? 0 : -1;
+}
+
+/* Apply one table key.  Returns 1 ok, 0 failed (message set). */
+static int apply_key(struct parse *p, const struct key *k, const char *v,
+		     int line)
+{
+	char *base = (char *)p->c;
+	void *f = base + k->off;
+	long long n;
+	static const char *const urls[] = {"http://", "https://", NULL};
+	static const char *const proxies[] = {"http://", "https://",
+					      "socks5://", "socks5h://", NULL};
+
+	switch (k->type) {
+	case V_INT: {
+		char *end;
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || errno || n < k->min ||
+		    n > k->max)
+			return fail(p, line, "%s must be a whole number from "
+				    "%ld to %ld, not '%s'", k->name, k->min,
+				    k->max, v);
+		*(int *)f = (int)n;
+		return 1;
+	}
+	case V_BOOL:
+		if (parse_bool(v, (int *)f) < 0)
+			return fail(p, line, "%s must be true or false, not "
+				    "'%s'", k->name, v);
+		return 1;
+	case V_SIZE:
+		if (parse_size(v, &n) < 0 || n < k->min || n > k->max)
+			return fail(p, line, "%s must be a size like 8m or "
+				    "65536 (from %ld to %ld bytes), not '%s'",
+				    k->name, k->min, k->max, v);
+		*(long *)f = (long)n;
+		return 1;
+	case V_MS:
+		if (parse_ms(v, &n) < 0 || n < k->min || n > k->max)
+			return fail(p, line, "%s must be a duration like 10s "
+				    "or 500ms (from %ldms to %ldms), not '%s'",
+				    k->name, k->min, k->max, v);
+		*(int *)f = (int)n;
+		return 1;
+	case V_URL:
+		if (*v && !has_scheme(v, urls))
+			return fail(p, line, "%s must start with http:// or "
+				    "https://", k->name);
+		break;
+	case V_PROXY:
+		if (*v && !has_scheme(v, proxies))
+			return fail(p, line, "%s must be socks5://, socks5h://,"
+				    " http:// or https:// (host:port after it)",
+				    k->name);
+		break;
+	case V_LIST:
+		if (*v == '\0')
+			return fail(p, line, "%s needs a value", k->name);
+		if (list_add((struct cfg_strlist *)f, v) < 0)
+			return fail(p, line, "out of memory");
+		return 1;
+	case V_PATH: {
+		char **dst = (char **)f;
+		free(*dst);
+		*dst = NULL;
+		if (*v && !(*dst = cfg_expand_home(v)))
+			return fail(p, line, "out of memory");
+		return 1;
+	}
+	case V_STR:
+	case V_SECRET:
+		break;
+	}
+	if (set_str((char **)f, v) < 0)
+		return fail(p, line, "out of memory");
+	return 1;
+}
+
+static int section_kind(const char *s)
+{
+	if (!strcmp(s, "remote-management") || !strcmp(s, "quota-exceeded"))
+		return S_MAP;
+	if (!strcmp(s, "claude-api-key"))
+		return S_CLAUDE;
+	if (!strcmp(s, "codex-api-key"))
+		return S_CODEX;
+	if (!strcmp(s, "openai-compatibility"))
+		return S_COMPAT;
+	if (!strcmp(s, "endpoints"))
+		return S_ENDPOINTS;
+	return -1;
+}
+
+static int new_section(struct parse *p, const char *s, int line)
+{
+	struct cfg *c = p->c;
+	int kind = section_kind(s);
+
+	if (kind < 0)
+		return fail(p, line, "unknown section [%s]", s);
+	p->kind = kind;
+	p->section_line = line;
+	snprintf(p->section, sizeof(p->section), "%s", s);
+	if (kind == S_CLAUDE || kind == S_CODEX) {
+		struct cfg_key_entry **arr = kind == S_CLAUDE ? &c->claude_keys
+							      : &c->codex_keys;
+		size_t *n = kind == S_CLAUDE ? &c->n_claude_keys
+					     : &c->n_codex_keys;
+		struct cfg_key_entry *na = realloc(*arr, (*n + 1) * sizeof(*na));
+		if (!na)
+			return fail(p, line, "out of memory");
+		memset(&na[*n], 0, sizeof(*na));
+		*arr = na;
+		(*n)++;
+	} else if (kind == S_COMPAT) {
+		struct cfg_compat *na = realloc(c->compat,
+						(c->n_compat + 1) * sizeof(*na));
+		if (!na)
+			return fail(p, line, "out of memory");
+		memset(&na[c->n_compat], 0, sizeof(*na));
+		na[c->n_compat].line = line;
+		c->compat = na;
+		c->n_compat++;
+	}
+	return 1;
+}
+
+/* model = upstream-name [= alias] */
+static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
+		     int line)
+{
+	const char *eq = strchr(v, '=');
+	size_t nl = eq ? (size_t)(eq - v) : strlen(v);
+	const char *alias = eq ? eq + 1 : NULL;
+	struct cfg_model_map *nm;
+
+	while (nl > 0 && (v[nl - 1] == ' ' || v[nl - 1] == '\t'))
+		nl--;
+	if (alias) {
+		while (*alias == ' ' || *alias == '\t')
+			alias++;
+		if (*alias == '\0' || strchr(alias, '='))
+			return fail(p, line, "model must be 'upstream-name' or "
+				    "'upstream-name = alias'");
+	}
+	if (nl == 0)
+		return fail(p, line, "model needs an upstream model name");
+	nm = realloc(e->models, (e->n_models + 1) * sizeof(*nm));
+	if (!nm)
+		return fail(p, line, "out of memory");
+	e->models = nm;
+	nm = &e->models[e->n_models];
+	nm->name = strndup(v, nl);
+	nm->alias = strdup(alias ? alias : nm->name ? nm->name : "");
+	if (!nm->name || !nm->alias) {
+		free(nm->name);
+		free(nm->alias);
+		return fail(p, line, "out of memory");
+	}
+	e->n_models++;
+	return 1;
+}
+
+static int list_entry_key(struct parse *p, const char *name, const char *v,
+			  int line)
+{
+	static const char *const urls[] = {"http://", "https://", NULL};
+	struct cfg *c = p->c;
+
+	if (p->kind == S_CLAUDE || p->kind == S_CODEX) {
+		struct cfg_key_entry *e = p->kind == S_CLAUDE
+			? &c->claude_keys[c->n_claude_keys - 1]
+			: &c->codex_keys[c->n_codex_keys - 1];
+		if (!strcmp(name, "api-key")) {
+			if (!*v)
+				return fail(p, line, "api-key needs a value");
+			return set_str(&e->api_key, v) < 0
+				? fail(p, line, "out of memory") : 1;
+		}
+		if (!strcmp(name, "base-url")) {
+			if (*v && !has_scheme(v, urls))
+				return fail(p, line, "base-url must start with"
+					    " http:// or https://");
+			return set_str(&e->base_url, v) < 0
+				? fail(p, line, "out of memory") : 1;
+		}
+	} else {
+		struct cfg_compat *e = &c->compat[c->n_compat - 1];
+		if (!strcmp(name, "name"))
+			return set_str(&e->name, v) < 0
+				? fail(p, line, "out of memory") : 1;
+		if (!strcmp(name, "base-url")) {
+			if (!has_scheme(v, urls))
+				return fail(p, line, "base-url must start with"
+					    " http:// or https://");
+			return set_str(&e->base_url, v) < 0
+				? fail(p, line, "out of memory") : 1;
+		}
+		if (!strcmp(name, "api-keys")) {
+			if (!*v)
+				return fail(p, line, "api-keys needs a value");
+			return list_add(&e->api_keys, v) < 0
+				? fail(p, line, "out of memory") : 1;
+		}
+		if (!strcmp(name, "model") || !strcmp(name, "models"))
+			return add_model(p, e, v, line);
+	}
+	return fail(p, line, "unknown key '%s' in [%s]", name, p->section);
+}
+
+static int endpoint_key(struct parse *p, const char *name, const char *v,
+			int line)
+{
+	static const char *const urls[] = {"http://", "https://", NULL};
+	int i;
+	for (i = 0; i < EP__COUNT; i++) {
+		if (strcmp(name, ep_names[i]) != 0)
+			continue;
+		if (!has_scheme(v, urls))
+			return fail(p, line, "%s must start with http:// or "
+				    "https://", name);
+		return set_str(&p->c->endpoints[i], v) < 0
+			? fail(p, line, "out of memory") : 1;
+	}
+	return fail(p, line, "unknown key '%s' in [endpoints]", name);
+}
+
+/* Strip one pair of surrounding double quotes (YAML habit). */
+static const char *unquote(const char *v, char *tmp, size_t tmplen)
+{
+	size_t n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"' && n - 1 <= tmplen) {
+		memcpy(tmp, v + 1, n - 2);
+		tmp[n - 2] = '\0';
+		return tmp;
+	}
+	return v;
+}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value, int line)
+{
+	struct parse *p = user;
+	char tmp[CFG_LINE_MAX];
+	size_t i;
+
+	if (p->failed)
+		return 0;
+	if (!name)
+		return new_section(p, section, line);
+	value = unquote(value, tmp, sizeof(tmp));
+	if (p->kind == S_CLAUDE || p->kind == S_CODEX || p->kind == S_COMPAT)
+		return list_entry_key(p, name, value, line);
+	if (p->kind == S_ENDPOINTS)
+		return endpoint_key(p, name, value, line);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].section, section) &&
+		    !strcmp(keys[i].name, name))
+			return apply_key(p, &keys[i], value, line);
+	if (*section)
+		return fail(p, line, "unknown key '%s' in [%s]", name, section);
+	return fail(p, line, "unknown key '%s'", name);
+}
+
+void cfg_defaults(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->port = DEF_PORT;
+	c->auth_dir = cfg_expand_home("~/.cli-proxy-api");
+	c->request_retry = DEF_REQUEST_RETRY;
+	c->max_body_size = DEF_MAX_BODY_SIZE;
+	c->max_body_total = DEF_MAX_BODY_TOTAL;
+	c->max_connections = DEF_MAX_CONNECTIONS;
+	c->header_timeout_ms = DEF_HEADER_TIMEOUT_MS;
+	c->body_timeout_ms = DEF_BODY_TIMEOUT_MS;
+	c->idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
+	c->write_timeout_ms = DEF_WRITE_TIMEOUT_MS;
+	c->shutdown_timeout_ms = DEF_SHUTDOWN_TIMEOUT_MS;
+	c->qe_switch_project = 1;
+	c->qe_switch_preview_model = 1;
+}
+
+/* Checks that need the whole file. */
+static int validate(struct parse *p)
+{
+	struct cfg *c = p->c;
+	size_t i;
+	int e;
+
+	for (i = 0; i < c->n_claude_keys; i++)
+		if (!c->claude_keys[i].api_key)
+			return fail(p, 0, "a [claude-api-key] section has no "
+				    "api-key");
+	for (i = 0; i < c->n_codex_keys; i++)
+		if (!c->codex_keys[i].api_key)
+			return fail(p, 0, "a [codex-api-key] section has no "
+				    "api-key");
+	for (i = 0; i < c->n_compat; i++) {
+		struct cfg_compat *x = &c->compat[i];
+		if (!x->name)
+			return fail(p, x->line, "[openai-compatibility] needs "
+				    "a name");
+		if (!x->base_url)
+			return fail(p, x->line, "[openai-compatibility] '%s' "
+				    "needs a base-url", x->name);
+	}
+	if (c->max_body_total < c->max_body_size)
+		return fail(p, 0, "max-body-total must be at least "
+			    "max-body-size");
+	for (e = 0; e < EP__COUNT; e++)
+		if (!c->endpoints[e] &&
+		    !(c->endpoints[e] = strdup(ep_defaults[e])))
+			return fail(p, 0, "out of memory");
+	return 1;
+}
+
+int cfg_load_string(struct cfg *c, const char *text, const char *name,
+		    char *err, size_t errlen)
+{
+	struct parse p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	cfg_defaults(c);
+	p.c = c;
+	p.name = name;
+	p.err = err;
+	p.errlen = errlen;
+	if (errlen)
+		err[0] = '\0';
+
+	rc = ini_parse_string(text, handler, &p);
+	if (rc > 0 && !p.failed)
+		fail(&p, rc, "syntax error (expected 'key = value', "
+		     "'[section]' or a comment; lines are at most %d bytes)",
+		     CFG_LINE_MAX - 2);
+	else if (rc < 0 && !p.failed)
+		fail(&p, 0, "out of memory");
+	if (!p.failed)
+		validate(&p);
+	if (p.failed) {
+		/* Line 0 means "whole file": drop the ":0" for readability. */
+		char *z = strstr(err, ":0: ");
+		if (z && z == err + strlen(name))
+			memmove(z + 1, z + 3, strlen(z + 3) + 1);
+		cfg_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *text;
+	ssize_t n;
+	size_t got = 0;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %d "
+			 "bytes", path, CFG_FILE_MAX);
+		close(fd);
+		return -1;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	while (got < (size_t)st.st_size &&
+	       (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	text[got] = '\0';
+	if (memchr(text, '\0', got)) {
+		free(text);
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		return -1;
+	}
+	rc = cfg_load_string(c, text, path, err, errlen);
+	free(text);
+	if (rc == 0 && !(c->path = strdup(path))) {
+		cfg_free(c);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	return rc;
+}
+
+void cfg_free(struct cfg *c)
+{
+	size_t i, j;
+	int e;
+
+	free(c->path);
+	free(c->host);
+	free(c->auth_dir);
+	free(c->proxy_url);
+	free(c->ca_file);
+	free(c->rm_secret_key);
+	list_free(&c->api_keys);
+	list_free(&c->gl_api_keys);
+	for (i = 0; i < c->n_claude_keys; i++) {
+		free(c->claude_keys[i].api_key);
+		free(c->claude_keys[i].base_url);
+	}
+	free(c->claude_keys);
+	for (i = 0; i < c->n_codex_keys; i++) {
+		free(c->codex_keys[i].api_key);
+		free(c->codex_keys[i].base_url);
+	}
+	free(c->codex_keys);
+	for (i = 0; i < c->n_compat; i++) {
+		struct cfg_compat *x = &c->compat[i];
+		free(x->name);
+		free(x->base_url);
+		list_free(&x->api_keys);
+		for (j = 0; j < x->n_models; j++) {
+			free(x->models[j].name);
+			free(x->models[j].alias);
+		}
+		free(x->models);
+	}
+	free(c->compat);
+	for (e = 0; e < EP__COUNT; e++)
+		free(c->endpoints[e]);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,125 @@
+/*
+ * cfg.h - config.ini: the INI spelling of the reference's YAML config.
+ *
+ * One struct holds a whole parsed config.  Loading builds a fresh struct;
+ * the running one is replaced only when the new one is valid (SIGHUP), so a
+ * bad edit never takes a running server down.  All strings are owned by the
+ * struct and freed by cfg_free.
+ *
+ * Spelling (see config.ini.example for every key and its default):
+ *   top-level keys; lists are repeated keys (api-keys = a / api-keys = b);
+ *   lists of objects are repeated sections ([claude-api-key] twice = two
+ *   entries); nested maps are sections ([remote-management]).
+ */
+#ifndef CFG_H
+#define CFG_H
+
+#include <stddef.h>
+
+struct cfg_strlist {
+	char **v;
+	size_t n;
+};
+
+struct cfg_key_entry { /* [claude-api-key], [codex-api-key] */
+	char *api_key;
+	char *base_url; /* NULL = the provider's endpoint from [endpoints] */
+};
+
+struct cfg_model_map { /* model = upstream-name [= alias] */
+	char *name;  /* upstream model name */
+	char *alias; /* name clients use; equals name when no alias given */
+};
+
+struct cfg_compat { /* [openai-compatibility] */
+	char *name;
+	char *base_url;
+	struct cfg_strlist api_keys;
+	struct cfg_model_map *models;
+	size_t n_models;
+	int line; /* where the section starts, for messages */
+};
+
+/* Upstream and OAuth URLs the program calls; [endpoints] overrides each. */
+enum cfg_endpoint {
+	EP_GENERATIVE_LANGUAGE, /* Gemini AI Studio */
+	EP_GEMINI_CLI,          /* Cloud Code Assist */
+	EP_CLAUDE,
+	EP_CODEX,
+	EP_QWEN,
+	EP_GOOGLE_AUTH,
+	EP_GOOGLE_TOKEN,
+	EP_GOOGLE_USERINFO,
+	EP_GOOGLE_CLOUD_RESOURCE_MANAGER,
+	EP_OPENAI_AUTH,
+	EP_CLAUDE_AUTH,
+	EP_CLAUDE_TOKEN,
+	EP_QWEN_AUTH,
+	EP__COUNT
+};
+
+struct cfg {
+	char *path; /* file this came from, NULL for built-in defaults */
+
+	/* server */
+	int port;
+	char *host; /* NULL/empty = all interfaces (IPv6 and IPv4) */
+	long max_body_size;
+	long max_body_total;
+	int max_connections;
+	int header_timeout_ms;
+	int body_timeout_ms;
+	int idle_timeout_ms;
+	int write_timeout_ms;
+	int shutdown_timeout_ms;
+
+	/* reference keys */
+	char *auth_dir; /* ~ expanded */
+	int debug;
+	int request_log;
+	char *proxy_url;
+	int request_retry;
+	char *ca_file; /* ~ expanded */
+	int force_gpt_5_codex;
+	int allow_localhost_unauthenticated;
+	struct cfg_strlist api_keys;
+	struct cfg_strlist gl_api_keys; /* generative-language-api-key */
+
+	int rm_allow_remote; /* [remote-management] */
+	char *rm_secret_key;
+
+	int qe_switch_project; /* [quota-exceeded] */
+	int qe_switch_preview_model;
+
+	struct cfg_key_entry *claude_keys;
+	size_t n_claude_keys;
+	struct cfg_key_entry *codex_keys;
+	size_t n_codex_keys;
+	struct cfg_compat *compat;
+	size_t n_compat;
+
+	char *endpoints[EP__COUNT];
+};
+
+/* Fill c with the built-in defaults (what an empty file means). */
+void cfg_defaults(struct cfg *c);
+
+/*
+ * Load path into c (which is initialised here).  On error returns -1, c is
+ * freed, and err holds "path:line: message" (never a secret value).
+ */
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/* Same from a string (tests); name is used in messages. */
+int cfg_load_string(struct cfg *c, const char *text, const char *name,
+		    char *err, size_t errlen);
+
+void cfg_free(struct cfg *c);
+
+/* Name of an endpoint key in [endpoints]. */
+const char *cfg_endpoint_name(enum cfg_endpoint e);
+
+/* Expand a leading ~ or ~/ to $HOME; returns malloc'd string or NULL. */
+char *cfg_expand_home(const char *p);
+
+#endif

@@ -1,0 +1,600 @@
+/*
+ * conn.c - downstream HTTP/1.1 connection: reading heads and bodies,
+ * enforcing limits and timeouts, writing answers, keep-alive, pipelining,
+ * graceful close.
+ *
+ * Buffers: c->in holds raw bytes (at most CONN_HEAD_MAX + CONN_READ_CHUNK);
+ * a parsed head stays at the front of c->in until the answer is queued, so
+ * c->req's spans remain valid while the API layer runs.  Body bytes are
+ * moved (or chunk-decoded) from c->in into c->body, a separate allocation
+ * charged to the server-wide body budget and released as soon as the
+ * request has been answered.  Pipelined requests simply stay in c->in.
+ *
+ * Writes are attempted directly after a response is queued (Redis style);
+ * POLLOUT is only requested while bytes remain.  We stop parsing further
+ * pipelined requests while more than CONN_OUT_HIGH bytes are unsent.
+ *
+ * Closing after an error: shutdown(SHUT_WR) then drain what the client
+ * still sends for a while (LINGER), so the client reads our 4xx instead of
+ * getting a reset with the answer unread.
+ */
+#define _GNU_SOURCE
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "log.h"
+#include "srv.h"
+
+static void on_io(struct loop *l, struct loop_watch *w, int revents);
+static void on_timer(struct loop *l, struct loop_timer *t);
+static void process(struct conn *c);
+static int flush_out(struct conn *c);
+
+static const struct cfg *cfg_of(struct conn *c)
+{
+	return &c->srv->cfg;
+}
+
+static void release_body(struct conn *c)
+{
+	if (c->body) {
+		c->srv->body_used -= (long)c->body_cap;
+		free(c->body);
+	}
+	c->body = NULL;
+	c->body_len = c->body_cap = 0;
+}
+
+void conn_start(struct srv *s, struct conn *c, int fd, const char *peer)
+{
+	unsigned gen = c->gen + 1;
+
+	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	c->srv = s;
+	c->w.fd = fd;
+	c->w.slot = -1;
+	c->w.cb = on_io;
+	c->t.slot = -1;
+	c->t.cb = on_timer;
+	c->state = CONN_HEAD;
+	buf_init(&c->in, CONN_HEAD_MAX + CONN_READ_CHUNK);
+	buf_init(&c->out, CONN_OUT_MAX);
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	if (loop_add(&s->loop, &c->w, POLLIN) < 0) {
+		close(fd);
+		c->state = CONN_FREE;
+		srv_conn_released(s);
+		return;
+	}
+	/* A new connection must deliver its first head in header-timeout. */
+	loop_timer_set(&s->loop, &c->t, cfg_of(c)->header_timeout_ms);
+}
+
+void conn_close(struct conn *c)
+{
+	struct srv *s = c->srv;
+
+	if (c->state == CONN_FREE)
+		return;
+	loop_del(&s->loop, &c->w);
+	loop_timer_cancel(&s->loop, &c->t);
+	close(c->w.fd);
+	release_body(c);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	c->state = CONN_FREE;
+	c->gen++;
+	srv_conn_released(s);
+}
+
+void conn_shutdown(struct conn *c)
+{
+	if (c->state == CONN_HEAD && buf_pending(&c->in) == 0 &&
+	    buf_pending(&c->out) == 0) {
+		conn_close(c);
+		return;
+	}
+	c->keep_alive = 0;
+	if (c->state == CONN_HEAD && buf_pending(&c->out) > 0)
+		c->close_after = 1; /* answered; in-buffer holds no request */
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static void access_log(struct conn *c, int status, size_t bytes)
+{
+	int64_t ms = loop_now(&c->srv->loop) - c->t_start;
+	log_info("%s \"%s %s\" %d %zu %lldms", c->peer,
+		 c->method[0] ? c->method : "-", c->path[0] ? c->path : "-",
+		 status, bytes, (long long)ms);
+}
+
+static void put_date(struct buf *b)
+{
+	static time_t last;
+	static char date[40];
+	time_t now = time(NULL);
+	if (now != last) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date),
+			 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		last = now;
+	}
+	buf_puts(b, date);
+}
+
+void conn_respond(struct conn *c, int status, const char *ctype,
+		  const char *extra_headers, const char *body, size_t len)
+{
+	struct buf *o = &c->out;
+	size_t before = buf_pending(o);
+
+	if (c->srv->stopping)
+		c->keep_alive = 0;
+	buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	buf_puts(o, "Server: cli-proxy-api\r\n");
+	put_date(o);
+	buf_puts(o, "Access-Control-Allow-Origin: *\r\n"
+		    "Access-Control-Allow-Methods: GET, POST, PUT, PATCH, "
+		    "DELETE, OPTIONS\r\n"
+		    "Access-Control-Allow-Headers: *\r\n");
+	if (extra_headers)
+		buf_puts(o, extra_headers);
+	if (ctype) {
+		buf_printf(o, "Content-Type: %s\r\n", ctype);
+	}
+	if (status != 204 && status >= 200) {
+		buf_puts(o, "Content-Length: ");
+		buf_putu(o, len);
+		buf_puts(o, "\r\n");
+	}
+	buf_puts(o, c->keep_alive ? "Connection: keep-alive\r\n\r\n"
+				  : "Connection: close\r\n\r\n");
+	if (status != 204)
+		buf_put(o, body, len);
+	if (o->overflow) {
+		/* Cannot happen for our bounded bodies; never send half. */
+		o->overflow = 0;
+		o->len = o->off + before;
+		c->keep_alive = 0;
+		buf_puts(o, "HTTP/1.1 500 Internal Server Error\r\n"
+			    "Content-Length: 0\r\nConnection: close\r\n\r\n");
+		status = 500;
+		len = 0;
+	}
+	if (!c->keep_alive)
+		c->close_after = 1;
+	access_log(c, status, len);
+}
+
+/* Error raised by the connection layer itself: answer, then close. */
+static void fail(struct conn *c, int status, const char *msg)
+{
+	enum api_fmt f = api_format_for_path(c->path, strlen(c->path));
+	c->keep_alive = 0;
+	if (!c->t_start)
+		c->t_start = loop_now(&c->srv->loop);
+	api_error(c, f, status, msg);
+}
+
+/* ---- request head -------------------------------------------------------- */
+
+static void note_request_line(struct conn *c)
+{
+	const struct http_request *r = &c->req;
+	size_t n = r->method_len, plen;
+	const char *q;
+
+	if (n >= sizeof(c->method))
+		n = sizeof(c->method) - 1;
+	memcpy(c->method, r->method, n);
+	c->method[n] = '\0';
+	/* The query string may carry ?key=: never log it. */
+	q = memchr(r->target, '?', r->target_len);
+	plen = q ? (size_t)(q - r->target) : r->target_len;
+	if (plen >= sizeof(c->path))
+		plen = sizeof(c->path) - 1;
+	memcpy(c->path, r->target, plen);
+	c->path[plen] = '\0';
+}
+
+static int grow_body(struct conn *c, size_t want)
+{
+	struct srv *s = c->srv;
+	size_t ncap = c->body_cap ? c->body_cap : 16384;
+	char *nb;
+
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap > (size_t)cfg_of(c)->max_body_size)
+		ncap = (size_t)cfg_of(c)->max_body_size;
+	if (ncap < want)
+		return 413;
+	if (s->body_used - (long)c->body_cap + (long)ncap >
+	    cfg_of(c)->max_body_total)
+		return 503;
+	nb = realloc(c->body, ncap);
+	if (!nb)
+		return 503;
+	s->body_used += (long)ncap - (long)c->body_cap;
+	c->body = nb;
+	c->body_cap = ncap;
+	return 0;
+}
+
+static void body_limit_error(struct conn *c, int code)
+{
+	if (code == 413) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "request body is larger than "
+			 "max-body-size (%ld bytes)", cfg_of(c)->max_body_size);
+		fail(c, 413, msg);
+	} else {
+		fail(c, 503, "server is busy: too much request data in flight,"
+		     " retry shortly");
+	}
+}
+
+/* Validate the head and set up body reading.  0 ok, -1 answered. */
+static int start_request(struct conn *c)
+{
+	const struct http_request *r = &c->req;
+	const struct http_header *h, *te, *cl;
+	size_t from = 0;
+	int64_t len = -1;
+
+	note_request_line(c);
+	c->keep_alive = r->minor_version == 1;
+	if ((h = http_find_header(r, "connection", NULL)) != NULL) {
+		if (http_value_has_token(h->value, h->value_len, "close"))
+			c->keep_alive = 0;
+		else if (http_value_has_token(h->value, h->value_len,
+					      "keep-alive"))
+			c->keep_alive = 1;
+	}
+	if (c->srv->stopping)
+		c->keep_alive = 0;
+
+	te = http_find_header(r, "transfer-encoding", NULL);
+	while ((cl = http_find_header(r, "content-length", &from)) != NULL) {
+		int64_t v = http_parse_length(cl->value, cl->value_len);
+		if (v < 0 || (len >= 0 && v != len)) {
+			fail(c, 400, "invalid Content-Length");
+			return -1;
+		}
+		len = v;
+	}
+	if (te && len >= 0) {
+		fail(c, 400, "both Transfer-Encoding and Content-Length");
+		return -1;
+	}
+	if (te) {
+		if (!http_span_eq(te->value, te->value_len, "chunked")) {
+			fail(c, 501, "only the chunked transfer-coding is "
+			     "supported");
+			return -1;
+		}
+		if (r->minor_version == 0) {
+			fail(c, 400, "chunked body in an HTTP/1.0 request");
+			return -1;
+		}
+		c->chunked = 1;
+		http_chunked_init(&c->ch);
+	} else if (len > 0) {
+		int code;
+		if (len > cfg_of(c)->max_body_size) {
+			body_limit_error(c, 413);
+			return -1;
+		}
+		if ((code = grow_body(c, (size_t)len)) != 0) {
+			body_limit_error(c, code);
+			return -1;
+		}
+		c->body_left = len;
+	}
+	h = http_find_header(r, "expect", NULL);
+	if (h && r->minor_version == 1 &&
+	    http_span_eq(h->value, h->value_len, "100-continue") &&
+	    (c->chunked || c->body_left > 0))
+		c->expect_continue = 1;
+	return 0;
+}
+
+/* Parse a head from c->in.  1 = request ready, 0 = need more, -1 = failed. */
+static int read_head(struct conn *c)
+{
+	size_t avail = buf_pending(&c->in);
+	int n;
+
+	if (avail == 0)
+		return 0;
+	n = http_parse_request(c->in.p + c->in.off,
+			       avail > CONN_HEAD_MAX ? CONN_HEAD_MAX : avail,
+			       &c->req);
+	if (n == HTTP_PARTIAL) {
+		if (avail >= CONN_HEAD_MAX) {
+			fail(c, 431, "request head is larger than 16384 bytes");
+			return -1;
+		}
+		return 0;
+	}
+	if (!c->t_start)
+		c->t_start = loop_now(&c->srv->loop);
+	if (n == HTTP_TOO_MANY_HEADERS) {
+		fail(c, 431, "too many header lines");
+		return -1;
+	}
+	if (n < 0) {
+		fail(c, 400, "malformed request");
+		return -1;
+	}
+	c->head_len = (size_t)n;
+	if (start_request(c) < 0)
+		return -1;
+	return 1;
+}
+
+/* Move body bytes from c->in (after the head) into c->body.
+ * 1 = complete, 0 = need more, -1 = failed (answered). */
+static int read_body(struct conn *c)
+{
+	char *src = c->in.p + c->in.off + c->head_len;
+	size_t avail = buf_pending(&c->in) - c->head_len;
+
+	if (!c->chunked) {
+		size_t n = avail < (size_t)c->body_left ? avail
+							: (size_t)c->body_left;
+		memcpy(c->body + c->body_len, src, n);
+		c->body_len += n;
+		c->body_left -= (int64_t)n;
+		/* Keep the head in place; drop the body bytes we took. */
+		memmove(src, src + n, avail - n);
+		c->in.len -= n;
+		return c->body_left == 0 ? 1 : 0;
+	}
+	for (;;) {
+		size_t used = 0, got = 0;
+		int rc, code;
+
+		if (c->body_cap - c->body_len < 4096 &&
+		    (code = grow_body(c, c->body_len + 4096)) != 0) {
+			if (c->body_cap == c->body_len) {
+				body_limit_error(c, code);
+				return -1;
+			}
+		}
+		rc = http_chunked_decode(&c->ch, src, avail, &used,
+					 c->body + c->body_len,
+					 c->body_cap - c->body_len, &got);
+		if (rc < 0) {
+			fail(c, 400, "invalid chunked body");
+			return -1;
+		}
+		c->body_len += got;
+		memmove(src, src + used, avail - used);
+		c->in.len -= used;
+		avail -= used;
+		if (rc == 1)
+			return 1;
+		if (used == 0 && got == 0)
+			return 0; /* need input */
+	}
+}
+
+/* Request fully received: route it, then drop it from the buffers. */
+static void dispatch(struct conn *c)
+{
+	api_handle(c);
+	buf_consume(&c->in, c->head_len);
+	c->head_len = 0;
+	release_body(c);
+	c->body_left = 0;
+	c->chunked = 0;
+	c->expect_continue = 0;
+	c->t_start = 0;
+	c->method[0] = c->path[0] = '\0';
+	c->state = CONN_HEAD;
+}
+
+static void set_state_timer(struct conn *c)
+{
+	const struct cfg *cfg = cfg_of(c);
+	struct loop *l = &c->srv->loop;
+
+	if (buf_pending(&c->out) > 0) {
+		loop_timer_set(l, &c->t, cfg->write_timeout_ms);
+	} else if (c->state == CONN_BODY) {
+		loop_timer_set(l, &c->t, cfg->body_timeout_ms);
+	} else if (c->state == CONN_HEAD && buf_pending(&c->in) == 0) {
+		loop_timer_set(l, &c->t, cfg->idle_timeout_ms);
+	}
+	/* HEAD with partial bytes: the header timer keeps running from the
+	 * first byte (armed in on_read), so a trickle cannot extend it. */
+}
+
+/* Run the state machine as far as the buffered input allows. */
+static void process(struct conn *c)
+{
+	for (;;) {
+		if (c->close_after || c->state == CONN_LINGER)
+			break;
+		if (c->state == CONN_HEAD) {
+			int rc;
+			if (buf_pending(&c->out) >= CONN_OUT_HIGH)
+				break; /* let the client read first */
+			rc = read_head(c);
+			if (rc <= 0)
+				break;
+			c->state = CONN_BODY;
+			if (c->expect_continue &&
+			    buf_pending(&c->in) == c->head_len)
+				buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		}
+		if (c->state == CONN_BODY) {
+			int rc = (c->chunked || c->body_left > 0) ? read_body(c)
+								  : 1;
+			if (rc < 0)
+				break;
+			if (rc == 0) {
+				loop_timer_set(&c->srv->loop, &c->t,
+					       cfg_of(c)->body_timeout_ms);
+				break;
+			}
+			dispatch(c);
+			if (buf_pending(&c->in) > 0)
+				loop_timer_set(&c->srv->loop, &c->t,
+					       cfg_of(c)->header_timeout_ms);
+		}
+	}
+	if (flush_out(c) < 0)
+		return;
+	if (c->state != CONN_LINGER)
+		set_state_timer(c);
+}
+
+/* ---- I/O ----------------------------------------------------------------- */
+
+static void start_linger(struct conn *c)
+{
+	shutdown(c->w.fd, SHUT_WR);
+	c->state = CONN_LINGER;
+	c->linger_bytes = 0;
+	buf_reset(&c->in);
+	loop_mod(&c->srv->loop, &c->w, POLLIN);
+	loop_timer_set(&c->srv->loop, &c->t, CONN_LINGER_MS);
+}
+
+/* Write what we can.  0 ok (maybe more pending), -1 connection closed. */
+static int flush_out(struct conn *c)
+{
+	struct buf *o = &c->out;
+
+	while (buf_pending(o) > 0) {
+		ssize_t n = send(c->w.fd, o->p + o->off, buf_pending(o),
+				 MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(o, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			loop_mod(&c->srv->loop, &c->w, POLLIN | POLLOUT);
+			return 0;
+		}
+		conn_close(c);
+		return -1;
+	}
+	if (c->close_after && c->state != CONN_LINGER) {
+		start_linger(c);
+		return 0;
+	}
+	loop_mod(&c->srv->loop, &c->w, POLLIN);
+	return 0;
+}
+
+static void on_read(struct conn *c)
+{
+	int was_empty = buf_pending(&c->in) == 0;
+	size_t room = buf_reserve(&c->in, CONN_READ_CHUNK);
+	ssize_t n;
+
+	if (c->state == CONN_LINGER) {
+		char sink[4096];
+		n = recv(c->w.fd, sink, sizeof(sink), 0);
+		if (n > 0 && (c->linger_bytes += (size_t)n) < CONN_LINGER_BYTES)
+			return;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		conn_close(c);
+		return;
+	}
+	if (room == 0) {
+		/* Input full while we wait for the client to read output:
+		 * stop reading until output drains (backpressure). */
+		loop_mod(&c->srv->loop, &c->w, POLLOUT);
+		return;
+	}
+	n = recv(c->w.fd, c->in.p + c->in.len, room, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* Client closed (or reset).  Whatever was half-sent is lost
+		 * with it; there is nobody left to answer. */
+		conn_close(c);
+		return;
+	}
+	c->in.len += (size_t)n;
+	if (was_empty && c->state == CONN_HEAD)
+		loop_timer_set(&c->srv->loop, &c->t,
+			       cfg_of(c)->header_timeout_ms);
+	process(c);
+}
+
+static void on_io(struct loop *l, struct loop_watch *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, w);
+	(void)l;
+
+	if (revents & (POLLERR | POLLNVAL)) {
+		conn_close(c);
+		return;
+	}
+	if (revents & POLLOUT) {
+		if (flush_out(c) < 0)
+			return;
+		if (buf_pending(&c->out) == 0 && c->state != CONN_LINGER) {
+			process(c); /* pipelined requests waiting on output */
+			if (c->state == CONN_FREE)
+				return;
+		}
+	}
+	if (revents & (POLLIN | POLLHUP))
+		on_read(c);
+}
+
+static void on_timer(struct loop *l, struct loop_timer *t)
+{
+	struct conn *c = container_of(t, struct conn, t);
+	(void)l;
+
+	if (c->state == CONN_LINGER || buf_pending(&c->out) > 0) {
+		conn_close(c); /* linger over, or the client stopped reading */
+		return;
+	}
+	if (c->state == CONN_HEAD && buf_pending(&c->in) == 0) {
+		conn_close(c); /* idle: close quietly */
+		return;
+	}
+	if (c->state == CONN_HEAD && !c->path[0]) {
+		/* Partial head: take what we can of the request line for the
+		 * access log and the error format. */
+		const char *p = c->in.p + c->in.off;
+		size_t n = buf_pending(&c->in), i = 0, s;
+		while (i < n && p[i] != ' ')
+			i++;
+		s = ++i;
+		while (i < n && p[i] != ' ' && p[i] != '?' && p[i] != '\r' &&
+		       p[i] != '\n' && i - s < sizeof(c->path) - 1)
+			i++;
+		if (s < n && p[s] == '/') {
+			memcpy(c->path, p + s, i - s);
+			c->path[i - s] = '\0';
+		}
+	}
+	fail(c, 408, c->state == CONN_BODY ? "timed out reading the request "
+					     "body"
+					   : "timed out reading the request "
+					     "head");
+	flush_out(c);
+}

@@ -1,0 +1,82 @@
+/*
+ * conn.h - one downstream (client) HTTP/1.1 connection.
+ *
+ * State machine (quark style: each step falls through to the next when it
+ * completes):
+ *
+ *   HEAD --head parsed--> BODY --body complete--> (api handles) --> WRITE
+ *    ^                                                                |
+ *    +---- keep-alive: next (maybe pipelined) request <---------------+
+ *                                     close: shutdown(WR) --> LINGER --> closed
+ *
+ * One timer per connection; what it means depends on the state: idle or
+ * header timeout in HEAD, body timeout in BODY, write timeout while output
+ * is pending, linger time in LINGER.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "http.h"
+#include "loop.h"
+
+struct srv;
+
+enum conn_state {
+	CONN_FREE,
+	CONN_HEAD,
+	CONN_BODY,
+	CONN_WRITE,
+	CONN_LINGER,
+};
+
+struct conn {
+	struct loop_watch w;
+	struct loop_timer t;
+	struct srv *srv;
+	unsigned gen;             /* bumped every time the slot is reused */
+	enum conn_state state;
+
+	struct buf in;            /* bytes read, not yet consumed */
+	struct buf out;           /* bytes to send */
+
+	struct http_request req;  /* valid from head parse to response */
+	size_t head_len;
+	int keep_alive;           /* answer keeps the connection open */
+	int close_after;          /* close once out is flushed */
+
+	/* request body */
+	char *body;
+	size_t body_len, body_cap;
+	int64_t body_left;        /* Content-Length bytes still to read */
+	int chunked;
+	struct http_chunked ch;
+	int expect_continue;
+
+	/* access log */
+	int64_t t_start;
+	char peer[64];
+	char method[16];
+	char path[256];           /* without the query string */
+	size_t linger_bytes;
+};
+
+/* Take ownership of an accepted, non-blocking socket. */
+void conn_start(struct srv *s, struct conn *c, int fd, const char *peer);
+
+/* Close now (idempotent); the slot goes back to the pool. */
+void conn_close(struct conn *c);
+
+/* During graceful shutdown: close if idle, else close after the answer. */
+void conn_shutdown(struct conn *c);
+
+/*
+ * Queue a complete response.  extra_headers: zero or more full header
+ * lines each ending in CRLF, or NULL.  ctype NULL = no body headers (204).
+ */
+void conn_respond(struct conn *c, int status, const char *ctype,
+		  const char *extra_headers, const char *body, size_t len);
+
+#endif

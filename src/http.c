@@ -1,0 +1,393 @@
+/*
+ * http.c - HTTP/1.1 request-head parser and chunked-body decoder.
+ *
+ * The head parser is a single forward pass over the buffer.  It is
+ * "restartable" rather than resumable: it keeps no state between calls, so
+ * the caller simply calls again with the longer buffer.  That is cheap
+ * because heads are small (<= CONN_HEAD_MAX) and the first thing it does is
+ * look for the blank line that ends the head: a partial head costs one
+ * memchr-like scan, never a full parse.
+ *
+ * The chunked decoder is a true state machine (struct http_chunked): any
+ * byte boundary is a valid place to stop, so it can decode straight from
+ * socket reads, in place.
+ *
+ * Invariants: every pointer returned points into the caller's buffer;
+ * nothing is written to the input; no byte past len is read.
+ */
+#include "http.h"
+
+#include <string.h>
+
+/* RFC 9110 tchar. */
+static int is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+int http_span_eq(const char *s, size_t len, const char *lit)
+{
+	size_t i;
+	for (i = 0; i < len; i++)
+		if (lit[i] == '\0' || lower((unsigned char)s[i]) !=
+					      lower((unsigned char)lit[i]))
+			return 0;
+	return lit[len] == '\0';
+}
+
+/* Find the end of the head: index just past the blank line, or 0. */
+static size_t head_end(const char *buf, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		/* buf[i] ends a line; is the next line empty? */
+		if (i + 1 < len && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Read one line [*pos, eol) and advance *pos past its terminator. */
+static int next_line(const char *buf, size_t end, size_t *pos,
+		     const char **line, size_t *line_len)
+{
+	size_t s = *pos, i;
+	for (i = s; i < end && buf[i] != '\n'; i++)
+		;
+	if (i >= end)
+		return -1;
+	*line = buf + s;
+	*line_len = i - s;
+	if (*line_len > 0 && buf[i - 1] == '\r')
+		(*line_len)--;
+	*pos = i + 1;
+	return 0;
+}
+
+static int parse_request_line(const char *l, size_t n, struct http_request *r)
+{
+	size_t i = 0, s;
+
+	for (s = i; i < n && is_tchar((unsigned char)l[i]); i++)
+		;
+	if (i == s || i >= n || l[i] != ' ')
+		return HTTP_INVALID;
+	r->method = l + s;
+	r->method_len = i - s;
+	i++;
+
+	for (s = i; i < n && l[i] != ' '; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if (c <= 0x20 || c == 0x7f)
+			return HTTP_INVALID;
+	}
+	if (i == s || i >= n || l[s] != '/')
+		return HTTP_INVALID;
+	r->target = l + s;
+	r->target_len = i - s;
+	i++;
+
+	if (n - i != 8 || memcmp(l + i, "HTTP/1.", 7) != 0)
+		return HTTP_INVALID;
+	if (l[i + 7] == '0')
+		r->minor_version = 0;
+	else if (l[i + 7] == '1')
+		r->minor_version = 1;
+	else
+		return HTTP_INVALID;
+	return 0;
+}
+
+static int parse_header_line(const char *l, size_t n, struct http_header *h)
+{
+	size_t i, vs, ve;
+
+	if (n == 0 || l[0] == ' ' || l[0] == '\t')
+		return HTTP_INVALID; /* obs-fold or empty name */
+	for (i = 0; i < n && is_tchar((unsigned char)l[i]); i++)
+		;
+	if (i == 0 || i >= n || l[i] != ':')
+		return HTTP_INVALID; /* no colon, or space before it */
+	h->name = l;
+	h->name_len = i;
+	for (vs = i + 1; vs < n && (l[vs] == ' ' || l[vs] == '\t'); vs++)
+		;
+	for (ve = n; ve > vs && (l[ve - 1] == ' ' || l[ve - 1] == '\t'); ve--)
+		;
+	for (i = vs; i < ve; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return HTTP_INVALID;
+	}
+	h->value = l + vs;
+	h->value_len = ve - vs;
+	return 0;
+}
+
+int http_parse_request(const char *buf, size_t len, struct http_request *req)
+{
+	size_t start = 0, end, pos;
+	const char *line;
+	size_t line_len;
+	int rc;
+
+	/* Skip empty lines left over from a previous message. */
+	while (start < len && (buf[start] == '\r' || buf[start] == '\n')) {
+		if (buf[start] == '\r' &&
+		    (start + 1 >= len || buf[start + 1] != '\n'))
+			return start + 1 >= len ? HTTP_PARTIAL : HTTP_INVALID;
+		start++;
+	}
+	end = head_end(buf + start, len - start);
+	if (end == 0)
+		return HTTP_PARTIAL;
+	end += start;
+
+	pos = start;
+	if (next_line(buf, end, &pos, &line, &line_len) < 0)
+		return HTTP_INVALID;
+	if ((rc = parse_request_line(line, line_len, req)) < 0)
+		return rc;
+
+	req->num_headers = 0;
+	for (;;) {
+		if (next_line(buf, end, &pos, &line, &line_len) < 0)
+			return HTTP_INVALID;
+		if (line_len == 0)
+			break;
+		if (req->num_headers == HTTP_MAX_HEADERS)
+			return HTTP_TOO_MANY_HEADERS;
+		rc = parse_header_line(line, line_len,
+				       &req->headers[req->num_headers]);
+		if (rc < 0)
+			return rc;
+		req->num_headers++;
+	}
+	if (end > (size_t)0x7fffffff)
+		return HTTP_INVALID;
+	return (int)end;
+}
+
+const struct http_header *http_find_header(const struct http_request *req,
+					   const char *name, size_t *from)
+{
+	size_t i = from ? *from : 0;
+	for (; i < req->num_headers; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (http_span_eq(h->name, h->name_len, name)) {
+			if (from)
+				*from = i + 1;
+			return h;
+		}
+	}
+	if (from)
+		*from = req->num_headers;
+	return NULL;
+}
+
+int http_value_has_token(const char *v, size_t len, const char *token)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t s, e;
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		s = i;
+		while (i < len && v[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e > s && http_span_eq(v + s, e - s, token))
+			return 1;
+	}
+	return 0;
+}
+
+int64_t http_parse_length(const char *v, size_t len)
+{
+	int64_t n = 0;
+	size_t i;
+	if (len == 0 || len > 18)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		n = n * 10 + (v[i] - '0');
+	}
+	return n;
+}
+
+/* ---- chunked decoder ---------------------------------------------------- */
+
+enum {
+	CH_SIZE,      /* reading hex digits */
+	CH_EXT,       /* after digits: extensions up to LF */
+	CH_DATA,      /* copying chunk payload */
+	CH_DATA_CR,   /* expecting CR or LF after payload */
+	CH_DATA_LF,   /* expecting LF after CR */
+	CH_TRAILER,   /* start of a trailer line (or the final blank line) */
+	CH_TRAILER_LINE, /* inside a trailer line */
+	CH_LAST_LF,   /* saw CR of the final blank line */
+	CH_DONE,
+};
+
+void http_chunked_init(struct http_chunked *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = CH_SIZE;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int http_chunked_decode(struct http_chunked *d, const char *in, size_t in_len,
+			size_t *consumed, char *out, size_t out_cap,
+			size_t *out_len)
+{
+	size_t i = 0, o = 0;
+
+	while (i < in_len) {
+		unsigned char c = (unsigned char)in[i];
+		switch (d->state) {
+		case CH_SIZE: {
+			int v = hexval(c);
+			if (v >= 0) {
+				if (++d->digits > 16)
+					return HTTP_INVALID;
+				d->left = (d->left << 4) | (uint64_t)v;
+				d->line_len++;
+				i++;
+				break;
+			}
+			if (d->digits == 0)
+				return HTTP_INVALID;
+			d->state = CH_EXT;
+			break; /* re-examine c as part of the extension */
+		}
+		case CH_EXT:
+			if (++d->line_len > HTTP_CHUNK_LINE_MAX)
+				return HTTP_INVALID;
+			i++;
+			if (c == '\n') {
+				d->line_len = 0;
+				d->digits = 0;
+				d->state = d->left ? CH_DATA : CH_TRAILER;
+			} else if (c != ';' && c != '\r' && c != ' ' &&
+				   c != '\t' && c != '=' && c != '"' &&
+				   !is_tchar(c)) {
+				return HTTP_INVALID;
+			}
+			break;
+		case CH_DATA: {
+			size_t n = in_len - i;
+			if (n > d->left)
+				n = (size_t)d->left;
+			if (n > out_cap - o)
+				n = out_cap - o;
+			if (n == 0)
+				goto out; /* output full */
+			memmove(out + o, in + i, n);
+			o += n;
+			i += n;
+			d->left -= n;
+			if (d->left == 0)
+				d->state = CH_DATA_CR;
+			break;
+		}
+		case CH_DATA_CR:
+			i++;
+			if (c == '\r')
+				d->state = CH_DATA_LF;
+			else if (c == '\n')
+				d->state = CH_SIZE;
+			else
+				return HTTP_INVALID;
+			break;
+		case CH_DATA_LF:
+			i++;
+			if (c != '\n')
+				return HTTP_INVALID;
+			d->state = CH_SIZE;
+			break;
+		case CH_TRAILER:
+			i++;
+			if (c == '\n') {
+				d->state = CH_DONE;
+				goto out;
+			}
+			if (c == '\r') {
+				d->state = CH_LAST_LF;
+				break;
+			}
+			d->state = CH_TRAILER_LINE;
+			if (++d->trailer_len > HTTP_TRAILER_MAX)
+				return HTTP_INVALID;
+			break;
+		case CH_LAST_LF:
+			i++;
+			if (c != '\n')
+				return HTTP_INVALID;
+			d->state = CH_DONE;
+			goto out;
+		case CH_TRAILER_LINE:
+			i++;
+			if (++d->trailer_len > HTTP_TRAILER_MAX)
+				return HTTP_INVALID;
+			if (c == '\n')
+				d->state = CH_TRAILER;
+			break;
+		default:
+			goto out;
+		}
+	}
+out:
+	*consumed = i;
+	*out_len = o;
+	return d->state == CH_DONE ? 1 : 0;
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return status < 300 ? "OK" : status < 500 ? "Client Error"
+							  : "Server Error";
+	}
+}

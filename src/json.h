@@ -1,0 +1,48 @@
+/*
+ * json.h - reading JSON with jsmn tokens, without copying.
+ *
+ * A parsed document is the source text plus jsmn's token array.  Token i
+ * is a span into the text; strings stay escaped.  Walking follows jsmn's
+ * example: json_skip() returns the index after a whole subtree, so loops
+ * never step blindly with i++.
+ */
+#ifndef JSON_H
+#define JSON_H
+
+#include <stddef.h>
+
+#define JSMN_HEADER
+#include "jsmn.h"
+
+struct json {
+	const char *js;
+	size_t len;
+	jsmntok_t *tok;
+	int ntok;
+};
+
+/* Tokenise js[0..len).  0 ok; -1 not valid JSON; -2 out of memory.
+ * The tokens are malloc'd: release with json_free. */
+int json_parse(struct json *j, const char *js, size_t len);
+void json_free(struct json *j);
+
+/* Index of the token after the subtree rooted at i. */
+int json_skip(const struct json *j, int i);
+
+/* Value token of key in the object at obj, or -1. */
+int json_get(const struct json *j, int obj, const char *key);
+
+/* Is token i a string whose raw (escaped) text equals s? */
+int json_str_eq(const struct json *j, int i, const char *s);
+
+/* Token i's span. */
+static inline const char *json_ptr(const struct json *j, int i)
+{
+	return j->js + j->tok[i].start;
+}
+static inline size_t json_len(const struct json *j, int i)
+{
+	return (size_t)(j->tok[i].end - j->tok[i].start);
+}
+
+#endif

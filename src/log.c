@@ -1,0 +1,49 @@
+/*
+ * log.c - timestamped lines on stderr, written with one write() each so
+ * lines from a crash handler or a child never interleave mid-line.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int debug_on;
+
+void log_set_debug(int on) { debug_on = on; }
+int log_debug_on(void) { return debug_on; }
+
+void log_msg(enum log_level lv, const char *fmt, ...)
+{
+	static const char *names[] = {"error", "warn", "info", "debug"};
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+	int k;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	k = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ",
+		     ts.tv_nsec / 1000000, names[lv]);
+	n += (size_t)k;
+	va_start(ap, fmt);
+	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		k = 0;
+	n += (size_t)k;
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	/* Control characters from peers must not forge log lines. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20)
+			line[i] = '?';
+	line[n++] = '\n';
+	(void)!write(2, line, n);
+}

@@ -1,0 +1,76 @@
+/*
+ * loop.h - the one poll() event loop: file-descriptor watches and timers.
+ *
+ * Objects embed their struct loop_watch / struct loop_timer and are
+ * recovered in the callback with container_of.  The loop never allocates
+ * after loop_init.  Time is a cached monotonic clock in milliseconds,
+ * refreshed once per iteration (loop_now).
+ */
+#ifndef LOOP_H
+#define LOOP_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define container_of(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+struct loop;
+struct loop_watch;
+struct loop_timer;
+
+typedef void (*loop_watch_cb)(struct loop *l, struct loop_watch *w, int revents);
+typedef void (*loop_timer_cb)(struct loop *l, struct loop_timer *t);
+
+struct loop_watch {
+	int fd;
+	int slot;            /* index in the poll array, -1 when not added */
+	loop_watch_cb cb;
+};
+
+struct loop_timer {
+	int64_t at;          /* deadline, loop_now() milliseconds */
+	int slot;            /* index in the heap, -1 when not armed */
+	loop_timer_cb cb;
+};
+
+struct loop {
+	struct pollfd *pfd;
+	struct loop_watch **watch;
+	int n, cap;
+	int dirty;           /* some slots were deleted: compact before poll */
+	struct loop_timer **heap;
+	int nheap, heap_cap;
+	int64_t now;
+};
+
+/* Room for max_fds watches and max_timers timers.  0 / -1 with errno. */
+int loop_init(struct loop *l, int max_fds, int max_timers);
+void loop_free(struct loop *l);
+
+/* Start watching w->fd for events (POLLIN, POLLOUT).  -1 when full. */
+int loop_add(struct loop *l, struct loop_watch *w, short events);
+/* Change the events of a watch; 0 pauses it without removing it. */
+void loop_mod(struct loop *l, struct loop_watch *w, short events);
+/* Stop watching; safe inside any callback of the same iteration. */
+void loop_del(struct loop *l, struct loop_watch *w);
+
+/* Arm t to fire at loop_now() + ms (re-arming moves it). */
+void loop_timer_set(struct loop *l, struct loop_timer *t, int64_t ms);
+void loop_timer_cancel(struct loop *l, struct loop_timer *t);
+static inline int loop_timer_armed(const struct loop_timer *t)
+{
+	return t->slot >= 0;
+}
+
+int64_t loop_now(struct loop *l);
+/* Current monotonic time, read from the clock (not cached). */
+int64_t loop_clock_ms(void);
+
+/* One iteration: poll (at most max_wait_ms, -1 = until an event or the
+ * next timer), dispatch ready watches, then due timers.  Returns -1 only
+ * when poll fails with something other than EINTR. */
+int loop_run_once(struct loop *l, int max_wait_ms);
+
+#endif

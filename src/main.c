@@ -1,0 +1,168 @@
+/*
+ * main.c - command line, config loading and the serving loop.
+ *
+ * Flags follow the reference (Go's flag package): one or two dashes,
+ * "-flag value" or "-flag=value".  The login flags are recognised so users
+ * of the reference get a clear answer rather than "unknown flag".
+ *
+ * Exit codes: 0 clean stop, 1 run-time failure (cannot listen), 2 usage or
+ * config error.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "srv.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cli-proxy-api [--config PATH]\n"
+		"\n"
+		"One local endpoint speaking the OpenAI, Claude and Gemini APIs.\n"
+		"\n"
+		"  --config PATH   config file (default ./config.ini if present,\n"
+		"                  else built-in defaults: port 8317)\n"
+		"  --help          this text\n"
+		"  --version       print the version\n"
+		"\n"
+		"Logins (credentials are written to auth-dir):\n"
+		"  --login         Google account for Gemini CLI (--project_id ID)\n"
+		"  --codex-login   ChatGPT account for Codex\n"
+		"  --claude-login  Anthropic account for Claude Code\n"
+		"  --qwen-login    Qwen Chat account for Qwen Code\n"
+		"  --no-browser    print the login URL instead of opening a browser\n"
+		"\n"
+		"Signals: SIGHUP re-reads the config, SIGTERM/SIGINT stop gracefully.\n");
+}
+
+struct opts {
+	const char *config;
+	const char *login; /* which login flag, or NULL */
+	const char *project_id;
+	int no_browser;
+};
+
+/* Match "-name", "--name" (and "=value" forms when takes_value). */
+static int flag_is(const char *arg, const char *name, const char **inline_val)
+{
+	size_t n = strlen(name);
+	if (arg[0] != '-')
+		return 0;
+	arg += arg[1] == '-' ? 2 : 1;
+	if (strncmp(arg, name, n) != 0)
+		return 0;
+	if (arg[n] == '\0') {
+		*inline_val = NULL;
+		return 1;
+	}
+	if (arg[n] == '=') {
+		*inline_val = arg + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const char *const logins[] = {"login", "codex-login",
+					     "claude-login", "qwen-login"};
+	int i;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		int matched = 0;
+
+		if (flag_is(a, "help", &v) || flag_is(a, "h", &v)) {
+			usage(stdout);
+			exit(0);
+		}
+		if (flag_is(a, "version", &v)) {
+			printf("cli-proxy-api %s\n", CPA_VERSION);
+			exit(0);
+		}
+		if (flag_is(a, "config", &v) || flag_is(a, "project_id", &v) ||
+		    flag_is(a, "project-id", &v)) {
+			int is_cfg = strstr(a, "config") != NULL;
+			if (!v) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "cli-proxy-api: %s needs"
+						" a value\n", a);
+					return -1;
+				}
+				v = argv[++i];
+			}
+			if (is_cfg)
+				o->config = v;
+			else
+				o->project_id = v;
+			continue;
+		}
+		if (flag_is(a, "no-browser", &v)) {
+			o->no_browser = 1;
+			continue;
+		}
+		for (k = 0; k < sizeof(logins) / sizeof(logins[0]); k++)
+			if (flag_is(a, logins[k], &v)) {
+				o->login = logins[k];
+				matched = 1;
+			}
+		if (matched)
+			continue;
+		fprintf(stderr, "cli-proxy-api: unknown argument '%s' "
+			"(try --help)\n", a);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct cfg cfg;
+	struct srv s;
+	char err[512];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (o.login) {
+		fprintf(stderr, "cli-proxy-api: --%s is not available yet in "
+			"this version: account logins are still being built. "
+			"Existing auth files from CLIProxyAPI can be copied "
+			"into auth-dir.\n", o.login);
+		return 2;
+	}
+
+	if (!o.config && access("config.ini", F_OK) == 0)
+		o.config = "config.ini";
+	if (o.config) {
+		if (cfg_load(&cfg, o.config, err, sizeof(err)) < 0) {
+			fprintf(stderr, "cli-proxy-api: %s\n", err);
+			return 2;
+		}
+	} else {
+		if (cfg_load_string(&cfg, "", "(defaults)", err,
+				    sizeof(err)) < 0) {
+			fprintf(stderr, "cli-proxy-api: %s\n", err);
+			return 2;
+		}
+		log_info("no config file: running on built-in defaults");
+	}
+
+	if (srv_init(&s, &cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		srv_free(&s);
+		return 1;
+	}
+	rc = srv_run(&s);
+	srv_free(&s);
+	return rc;
+}

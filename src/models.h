@@ -1,0 +1,43 @@
+/*
+ * models.h - which models the configured providers serve.
+ *
+ * The list is derived from the running config on every call (no registry
+ * to keep in sync on reload): each API key family contributes its static
+ * model list, each openai-compatibility provider its aliases.  Ids are
+ * unique in the walk: the first provider to claim an id lists it.
+ */
+#ifndef MODELS_H
+#define MODELS_H
+
+#include <stddef.h>
+
+struct cfg;
+
+enum provider {
+	PROV_GEMINI,  /* generative-language-api-key (AI Studio) */
+	PROV_CLAUDE,  /* [claude-api-key] */
+	PROV_CODEX,   /* [codex-api-key] */
+	PROV_COMPAT,  /* [openai-compatibility] */
+};
+
+struct model_info {
+	const char *id;
+	const char *display_name;
+	const char *owned_by;
+	long created;           /* unix time of the model's release */
+	enum provider provider;
+	const void *entry;      /* PROV_COMPAT: the struct cfg_compat */
+	const char *upstream;   /* PROV_COMPAT: upstream model name */
+};
+
+/* Call cb for each model served; stop early when cb returns non-zero. */
+void models_each(const struct cfg *c,
+		 int (*cb)(const struct model_info *m, void *u), void *u);
+
+/* Find a served model by id; fills *out.  1 found, 0 not. */
+int models_find(const struct cfg *c, const char *id, size_t len,
+		struct model_info *out);
+
+const char *models_provider_name(enum provider p);
+
+#endif

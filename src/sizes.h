@@ -1,0 +1,80 @@
+/*
+ * sizes.h - every compile-time limit of the program, in one place.
+ *
+ * Each value sits behind #ifndef so tests can build with tiny buffers
+ * (-DHTTP_MAX_HEADERS=4 ...).  Limits a user may want to change at run time
+ * (body size, connection count, timeouts) are config keys whose defaults live
+ * here too; config may lower or raise them within the hard caps below.
+ */
+#ifndef SIZES_H
+#define SIZES_H
+
+/* Request head (request line + headers + blank line); larger -> 431. */
+#ifndef CONN_HEAD_MAX
+#define CONN_HEAD_MAX (16 * 1024)
+#endif
+
+/* Header lines per request; more -> 431. */
+#ifndef HTTP_MAX_HEADERS
+#define HTTP_MAX_HEADERS 64
+#endif
+
+/* Bytes read from a socket per read() call into the connection buffer. */
+#ifndef CONN_READ_CHUNK
+#define CONN_READ_CHUNK (16 * 1024)
+#endif
+
+/* Pending response bytes above which the connection stops parsing further
+ * pipelined requests until the client has read some. */
+#ifndef CONN_OUT_HIGH
+#define CONN_OUT_HIGH (64 * 1024)
+#endif
+
+/* One-shot response bodies (model lists, errors) are built in a growable
+ * buffer capped here. */
+#ifndef CONN_OUT_MAX
+#define CONN_OUT_MAX (1024 * 1024)
+#endif
+
+/* Chunked request bodies: chunk-size line (hex digits + extensions) and
+ * trailer section limits. */
+#ifndef HTTP_CHUNK_LINE_MAX
+#define HTTP_CHUNK_LINE_MAX 1024
+#endif
+#ifndef HTTP_TRAILER_MAX
+#define HTTP_TRAILER_MAX (8 * 1024)
+#endif
+
+/* How long a connection we are closing after an error keeps draining what
+ * the client still sends, so it sees our answer instead of a reset. */
+#ifndef CONN_LINGER_MS
+#define CONN_LINGER_MS 2000
+#endif
+#ifndef CONN_LINGER_BYTES
+#define CONN_LINGER_BYTES (1024 * 1024)
+#endif
+
+/* Config file: largest file and line accepted. */
+#ifndef CFG_FILE_MAX
+#define CFG_FILE_MAX (1024 * 1024)
+#endif
+#ifndef CFG_LINE_MAX
+#define CFG_LINE_MAX (16 * 1024)
+#endif
+
+/* Defaults of run-time limits (config keys of the same name). */
+#define DEF_PORT 8317
+#define DEF_MAX_BODY_SIZE (8L * 1024 * 1024)     /* max-body-size */
+#define DEF_MAX_BODY_TOTAL (64L * 1024 * 1024)   /* max-body-total */
+#define DEF_MAX_CONNECTIONS 256                  /* max-connections */
+#define DEF_HEADER_TIMEOUT_MS 10000              /* header-timeout */
+#define DEF_BODY_TIMEOUT_MS 30000                /* body-timeout */
+#define DEF_IDLE_TIMEOUT_MS 60000                /* idle-timeout */
+#define DEF_WRITE_TIMEOUT_MS 60000               /* write-timeout */
+#define DEF_SHUTDOWN_TIMEOUT_MS 10000            /* shutdown-timeout */
+#define DEF_REQUEST_RETRY 3
+
+/* Hard caps on config values. */
+#define MAX_CONNECTIONS_CAP 65536
+
+#endif

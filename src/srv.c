@@ -1,0 +1,356 @@
+/*
+ * srv.c - listeners, accepting, the connection pool, signals (reload and
+ * graceful stop) and the main loop.
+ *
+ * Signals never run logic in the handler: it writes the signal number to a
+ * self-pipe that the loop watches, so reload and shutdown happen between
+ * two loop iterations, never inside another callback.
+ *
+ * At the connection cap the listeners are paused (their poll events set to
+ * 0): further clients wait in the kernel's backlog while the connections we
+ * have keep being served; the first close resumes accepting.
+ */
+#define _GNU_SOURCE
+#include "srv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static struct srv *the_srv; /* for the signal handler's pipe */
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	unsigned char b = (unsigned char)sig;
+	if (the_srv)
+		(void)!write(the_srv->sigpipe[1], &b, 1);
+	errno = e;
+}
+
+static int listen_on(struct srv *s, int family, const char *host, int port,
+		     char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[8];
+	int fd = -1, one = 1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve host '%s': %s",
+			 host ? host : "", gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+						   SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6 && !host) {
+			int zero = 0; /* one socket for IPv6 and IPv4 */
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+				   sizeof(zero));
+		}
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 511) == 0)
+			break;
+		snprintf(err, errlen, "cannot listen on %s:%d: %s",
+			 host ? host : "*", port, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return -1;
+	s->listen[s->nlisten].fd = fd;
+	s->listen[s->nlisten].slot = -1;
+	s->nlisten++;
+	return 0;
+}
+
+static void set_listening(struct srv *s, int on)
+{
+	int i;
+	for (i = 0; i < s->nlisten; i++)
+		loop_mod(&s->loop, &s->listen[i], on ? POLLIN : 0);
+	s->paused = !on;
+}
+
+void srv_conn_released(struct srv *s)
+{
+	s->nconns--;
+	if (s->paused && !s->stopping && !loop_timer_armed(&s->accept_retry))
+		set_listening(s, 1);
+}
+
+static void format_peer(const struct sockaddr_storage *ss, char *out,
+			size_t outlen)
+{
+	char host[INET6_ADDRSTRLEN];
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		if (!strncmp(host, "::ffff:", 7) && strchr(host, '.'))
+			snprintf(out, outlen, "%s:%u", host + 7,
+				 ntohs(a->sin6_port));
+		else
+			snprintf(out, outlen, "[%s]:%u", host,
+				 ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(a->sin_port));
+	}
+}
+
+static struct conn *free_slot(struct srv *s)
+{
+	int i;
+	for (i = 0; i < s->pool_size; i++)
+		if (s->conns[i].state == CONN_FREE)
+			return &s->conns[i];
+	return NULL;
+}
+
+static void on_accept(struct loop *l, struct loop_watch *w, int revents)
+{
+	struct srv *s = container_of(l, struct srv, loop);
+	(void)revents;
+
+	while (!s->stopping) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[64];
+		struct conn *c;
+		int fd, one = 1;
+
+		if (s->nconns >= s->cfg.max_connections ||
+		    s->nconns >= s->pool_size) {
+			set_listening(s, 0);
+			return;
+		}
+		fd = accept4(w->fd, (struct sockaddr *)&ss, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: back off briefly
+				 * instead of spinning on a ready listener. */
+				log_warn("accept: %s; pausing 100ms",
+					 strerror(errno));
+				set_listening(s, 0);
+				loop_timer_set(l, &s->accept_retry, 100);
+			}
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		format_peer(&ss, peer, sizeof(peer));
+		c = free_slot(s);
+		s->nconns++;
+		conn_start(s, c, fd, peer);
+	}
+}
+
+static void on_accept_retry(struct loop *l, struct loop_timer *t)
+{
+	struct srv *s = container_of(t, struct srv, accept_retry);
+	(void)l;
+	if (!s->stopping)
+		set_listening(s, 1);
+}
+
+/* ---- reload and shutdown ------------------------------------------------- */
+
+static void reload(struct srv *s)
+{
+	struct cfg nc;
+	char err[512];
+
+	if (!s->cfg.path) {
+		log_warn("SIGHUP: running on built-in defaults, no config file "
+			 "to re-read");
+		return;
+	}
+	if (cfg_load(&nc, s->cfg.path, err, sizeof(err)) < 0) {
+		log_error("SIGHUP: config not reloaded, keeping the running "
+			  "one: %s", err);
+		return;
+	}
+	if (nc.port != s->cfg.port ||
+	    !!nc.host != !!s->cfg.host ||
+	    (nc.host && strcmp(nc.host, s->cfg.host)))
+		log_warn("SIGHUP: port/host changes take effect after a "
+			 "restart");
+	if (nc.max_connections > s->pool_size)
+		log_warn("SIGHUP: max-connections above %d takes effect after "
+			 "a restart", s->pool_size);
+	cfg_free(&s->cfg);
+	s->cfg = nc;
+	log_set_debug(s->cfg.debug);
+	log_info("config reloaded from %s", s->cfg.path);
+}
+
+static void on_grace(struct loop *l, struct loop_timer *t)
+{
+	struct srv *s = container_of(t, struct srv, grace);
+	(void)l;
+	log_warn("shutdown: %d connection(s) still busy after "
+		 "shutdown-timeout; closing them", s->nconns);
+	s->done = 1;
+}
+
+static void begin_shutdown(struct srv *s, int sig)
+{
+	int i;
+
+	if (s->stopping) {
+		log_warn("second signal: stopping now");
+		s->done = 1;
+		return;
+	}
+	s->stopping = 1;
+	log_info("%s: no longer accepting; finishing %d connection(s)",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM", s->nconns);
+	for (i = 0; i < s->nlisten; i++) {
+		loop_del(&s->loop, &s->listen[i]);
+		close(s->listen[i].fd);
+	}
+	s->nlisten = 0;
+	for (i = 0; i < s->pool_size; i++)
+		if (s->conns[i].state != CONN_FREE)
+			conn_shutdown(&s->conns[i]);
+	loop_timer_set(&s->loop, &s->grace, s->cfg.shutdown_timeout_ms);
+}
+
+static void on_sigpipe(struct loop *l, struct loop_watch *w, int revents)
+{
+	struct srv *s = container_of(w, struct srv, sigw);
+	unsigned char sig[16];
+	ssize_t n, i;
+	(void)l;
+	(void)revents;
+
+	while ((n = read(w->fd, sig, sizeof(sig))) > 0)
+		for (i = 0; i < n; i++) {
+			if (sig[i] == SIGHUP)
+				reload(s);
+			else
+				begin_shutdown(s, sig[i]);
+		}
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
+{
+	struct sigaction sa;
+	int i;
+	const char *host;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	s->sigpipe[0] = s->sigpipe[1] = -1;
+	s->accept_retry.slot = -1;
+	s->accept_retry.cb = on_accept_retry;
+	s->grace.slot = -1;
+	s->grace.cb = on_grace;
+	buf_init(&s->scratch, CONN_OUT_MAX);
+	log_set_debug(s->cfg.debug);
+
+	s->pool_size = s->cfg.max_connections;
+	s->conns = calloc((size_t)s->pool_size, sizeof(*s->conns));
+	if (!s->conns ||
+	    loop_init(&s->loop, s->pool_size + SRV_MAX_LISTENERS + 1,
+		      s->pool_size + 2) < 0) {
+		snprintf(err, errlen, "out of memory for %d connections",
+			 s->pool_size);
+		return -1;
+	}
+
+	host = s->cfg.host && *s->cfg.host ? s->cfg.host : NULL;
+	if (listen_on(s, host ? AF_UNSPEC : AF_INET6, host, s->cfg.port, err,
+		      errlen) < 0) {
+		if (host || listen_on(s, AF_INET, NULL, s->cfg.port, err,
+				      errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < s->nlisten; i++) {
+		s->listen[i].cb = on_accept;
+		loop_add(&s->loop, &s->listen[i], POLLIN);
+	}
+
+	if (pipe2(s->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	s->sigw.fd = s->sigpipe[0];
+	s->sigw.slot = -1;
+	s->sigw.cb = on_sigpipe;
+	loop_add(&s->loop, &s->sigw, POLLIN);
+
+	the_srv = s;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+int srv_run(struct srv *s)
+{
+	log_info("cli-proxy-api listening on %s:%d (%d connections max%s)",
+		 s->cfg.host && *s->cfg.host ? s->cfg.host : "*", s->cfg.port,
+		 s->cfg.max_connections,
+		 s->cfg.api_keys.n ? "" : "; no api-keys: open to every "
+					  "client that can reach this port");
+	while (!s->done) {
+		if (s->stopping && s->nconns == 0)
+			break;
+		if (loop_run_once(&s->loop, -1) < 0) {
+			log_error("poll: %s", strerror(errno));
+			return 1;
+		}
+	}
+	log_info("stopped");
+	return s->exit_code;
+}
+
+void srv_free(struct srv *s)
+{
+	int i;
+	for (i = 0; s->conns && i < s->pool_size; i++)
+		conn_close(&s->conns[i]);
+	for (i = 0; i < s->nlisten; i++)
+		close(s->listen[i].fd);
+	if (s->sigpipe[0] >= 0)
+		close(s->sigpipe[0]);
+	if (s->sigpipe[1] >= 0)
+		close(s->sigpipe[1]);
+	the_srv = NULL;
+	free(s->conns);
+	loop_free(&s->loop);
+	buf_free(&s->scratch);
+	cfg_free(&s->cfg);
+}
