@@ -33,8 +33,10 @@ Q := @
 endif
 
 # Default to parallel builds (BearSSL is ~280 files).
+ifeq ($(MAKELEVEL),0)
 ifeq ($(filter -j% --jobs%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 endif
 
 # Flags every object gets (the user's CFLAGS come first, ours are added).

@@ -208,10 +208,12 @@ static void note_request_line(struct conn *c)
 	c->path[plen] = '\0';
 }
 
-static int grow_body(struct conn *c, size_t want)
+/* Make room for want body bytes: exactly want for a Content-Length body,
+ * doubling steps for a chunked one.  0 ok, else the status to answer. */
+static int grow_body(struct conn *c, size_t want, int exact)
 {
 	struct srv *s = c->srv;
-	size_t ncap = c->body_cap ? c->body_cap : 16384;
+	size_t ncap = exact ? want : c->body_cap ? c->body_cap : 16384;
 	char *nb;
 
 	while (ncap < want)
@@ -252,6 +254,7 @@ static int start_request(struct conn *c)
 	const struct http_header *h, *te, *cl;
 	size_t from = 0;
 	int64_t len = -1;
+	int code;
 
 	note_request_line(c);
 	c->keep_alive = r->minor_version == 1;
@@ -290,13 +293,19 @@ static int start_request(struct conn *c)
 		}
 		c->chunked = 1;
 		http_chunked_init(&c->ch);
+		code = grow_body(c, cfg_of(c)->max_body_size < 16384
+					 ? (size_t)cfg_of(c)->max_body_size
+					 : 16384, 0);
+		if (code) {
+			body_limit_error(c, code);
+			return -1;
+		}
 	} else if (len > 0) {
-		int code;
 		if (len > cfg_of(c)->max_body_size) {
 			body_limit_error(c, 413);
 			return -1;
 		}
-		if ((code = grow_body(c, (size_t)len)) != 0) {
+		if ((code = grow_body(c, (size_t)len, 1)) != 0) {
 			body_limit_error(c, code);
 			return -1;
 		}
@@ -363,16 +372,9 @@ static int read_body(struct conn *c)
 		return c->body_left == 0 ? 1 : 0;
 	}
 	for (;;) {
-		size_t used = 0, got = 0;
+		size_t used = 0, got = 0, max = (size_t)cfg_of(c)->max_body_size;
 		int rc, code;
 
-		if (c->body_cap - c->body_len < 4096 &&
-		    (code = grow_body(c, c->body_len + 4096)) != 0) {
-			if (c->body_cap == c->body_len) {
-				body_limit_error(c, code);
-				return -1;
-			}
-		}
 		rc = http_chunked_decode(&c->ch, src, avail, &used,
 					 c->body + c->body_len,
 					 c->body_cap - c->body_len, &got);
@@ -386,14 +388,25 @@ static int read_body(struct conn *c)
 		avail -= used;
 		if (rc == 1)
 			return 1;
-		if (used == 0 && got == 0)
+		if (avail == 0)
 			return 0; /* need input */
+		/* Input left but the decoder stopped: the body buffer is full. */
+		code = c->body_len >= max ? 413
+			: grow_body(c, c->body_len + 4096 < max
+					? c->body_len + 4096 : max, 0);
+		if (code) {
+			body_limit_error(c, code);
+			return -1;
+		}
 	}
 }
 
 /* Request fully received: route it, then drop it from the buffers. */
 static void dispatch(struct conn *c)
 {
+	/* Reads since the head was parsed may have moved c->in (compaction,
+	 * realloc): parse the head again so c->req points at live bytes. */
+	http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
 	api_handle(c);
 	buf_consume(&c->in, c->head_len);
 	c->head_len = 0;

@@ -220,12 +220,13 @@ int64_t http_parse_length(const char *v, size_t len)
 {
 	int64_t n = 0;
 	size_t i;
-	if (len == 0 || len > 18)
+	if (len == 0)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if (v[i] < '0' || v[i] > '9')
+		int dgt = v[i] - '0';
+		if (dgt < 0 || dgt > 9 || n > (INT64_MAX - dgt) / 10)
 			return -1;
-		n = n * 10 + (v[i] - '0');
+		n = n * 10 + dgt;
 	}
 	return n;
 }
@@ -234,7 +235,9 @@ int64_t http_parse_length(const char *v, size_t len)
 
 enum {
 	CH_SIZE,      /* reading hex digits */
-	CH_EXT,       /* after digits: extensions up to LF */
+	CH_SIZE_WS,   /* blanks after the digits */
+	CH_EXT,       /* after ';': extensions up to CRLF */
+	CH_SIZE_LF,   /* CR seen at the end of the size line */
 	CH_DATA,      /* copying chunk payload */
 	CH_DATA_CR,   /* expecting CR or LF after payload */
 	CH_DATA_LF,   /* expecting LF after CR */
@@ -248,6 +251,14 @@ void http_chunked_init(struct http_chunked *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->state = CH_SIZE;
+}
+
+/* The size line ended: payload next, or the trailer after the last chunk. */
+static void size_line_done(struct http_chunked *d)
+{
+	d->line_len = 0;
+	d->digits = 0;
+	d->state = d->left ? CH_DATA : CH_TRAILER;
 }
 
 static int hexval(int c)
@@ -271,32 +282,50 @@ int http_chunked_decode(struct http_chunked *d, const char *in, size_t in_len,
 		switch (d->state) {
 		case CH_SIZE: {
 			int v = hexval(c);
+			if (++d->line_len > HTTP_CHUNK_LINE_MAX)
+				return HTTP_INVALID;
+			i++;
 			if (v >= 0) {
 				if (++d->digits > 16)
 					return HTTP_INVALID;
 				d->left = (d->left << 4) | (uint64_t)v;
-				d->line_len++;
-				i++;
 				break;
 			}
 			if (d->digits == 0)
 				return HTTP_INVALID;
-			d->state = CH_EXT;
-			break; /* re-examine c as part of the extension */
+			if (c == ';')
+				d->state = CH_EXT;
+			else if (c == ' ' || c == '\t')
+				d->state = CH_SIZE_WS;
+			else if (c == '\r')
+				d->state = CH_SIZE_LF;
+			else if (c == '\n')
+				size_line_done(d);
+			else
+				return HTTP_INVALID;
+			break;
 		}
-		case CH_EXT:
+		case CH_SIZE_WS: /* blanks between the size and ';' or CRLF */
+		case CH_EXT:     /* ;name=value extensions, ignored */
 			if (++d->line_len > HTTP_CHUNK_LINE_MAX)
 				return HTTP_INVALID;
 			i++;
-			if (c == '\n') {
-				d->line_len = 0;
-				d->digits = 0;
-				d->state = d->left ? CH_DATA : CH_TRAILER;
-			} else if (c != ';' && c != '\r' && c != ' ' &&
-				   c != '\t' && c != '=' && c != '"' &&
-				   !is_tchar(c)) {
+			if (c == '\r')
+				d->state = CH_SIZE_LF;
+			else if (c == '\n')
+				size_line_done(d);
+			else if (d->state == CH_SIZE_WS && c == ';')
+				d->state = CH_EXT;
+			else if (d->state == CH_SIZE_WS && c != ' ' && c != '\t')
 				return HTTP_INVALID;
-			}
+			else if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return HTTP_INVALID;
+			break;
+		case CH_SIZE_LF:
+			i++;
+			if (c != '\n')
+				return HTTP_INVALID;
+			size_line_done(d);
 			break;
 		case CH_DATA: {
 			size_t n = in_len - i;
