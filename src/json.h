@@ -21,7 +21,15 @@ struct json {
 	int ntok;
 };
 
-/* Tokenise js[0..len).  0 ok; -1 not valid JSON; -2 out of memory.
+/* Nesting deeper than this is refused (stack bound of the validator). */
+#ifndef JSON_MAX_DEPTH
+#define JSON_MAX_DEPTH 256
+#endif
+
+/* Strict RFC 8259 syntax check of one document.  0 valid, -1 not. */
+int json_validate(const char *js, size_t len);
+
+/* Validate and tokenise js[0..len).  0 ok; -1 not valid JSON; -2 out of memory.
  * The tokens are malloc'd: release with json_free. */
 int json_parse(struct json *j, const char *js, size_t len);
 void json_free(struct json *j);

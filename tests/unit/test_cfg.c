@@ -1,0 +1,293 @@
+/*
+ * test_cfg.c - config.ini parsing: every key's spelling, defaults, and a
+ * clear "name:line: message" for every kind of bad input.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "t.h"
+
+static int load(struct cfg *c, const char *text, char *err, size_t errlen)
+{
+	return cfg_load_string(c, text, "t.ini", err, errlen);
+}
+
+/* Expect a failure whose message starts with "t.ini:<line>:" and holds
+ * the fragment. */
+static void expect_error(const char *text, int line, const char *fragment)
+{
+	struct cfg c;
+	char err[512], want[32];
+
+	if (load(&c, text, err, sizeof(err)) == 0) {
+		FAILF("accepted bad config: %s", t_esc(text, strlen(text)));
+		cfg_free(&c);
+		return;
+	}
+	snprintf(want, sizeof(want), "t.ini:%d:", line);
+	if (line > 0 && strncmp(err, want, strlen(want)) != 0)
+		FAILF("error '%s' does not start with '%s'", err, want);
+	if (!strstr(err, fragment))
+		FAILF("error '%s' does not mention '%s'", err, fragment);
+}
+
+TEST(cfg_empty_file_gives_defaults)
+{
+	struct cfg c;
+	char err[256];
+	REQUIRE(load(&c, "", err, sizeof(err)) == 0);
+	CHECK_EQ_INT(c.port, 8317);
+	CHECK(c.host == NULL);
+	CHECK_EQ_INT(c.request_retry, 3);
+	CHECK_EQ_INT(c.max_body_size, 8L * 1024 * 1024);
+	CHECK_EQ_INT(c.max_connections, 256);
+	CHECK_EQ_INT(c.header_timeout_ms, 10000);
+	CHECK_EQ_INT(c.idle_timeout_ms, 60000);
+	CHECK(c.qe_switch_project && c.qe_switch_preview_model);
+	CHECK(!c.debug && !c.rm_allow_remote);
+	CHECK_EQ_INT(c.api_keys.n, 0);
+	CHECK_EQ_STR(c.endpoints[EP_CLAUDE], "https://api.anthropic.com");
+	CHECK_EQ_STR(c.endpoints[EP_GENERATIVE_LANGUAGE],
+		     "https://generativelanguage.googleapis.com");
+	CHECK(c.auth_dir && strstr(c.auth_dir, ".cli-proxy-api") &&
+	      c.auth_dir[0] != '~');
+	cfg_free(&c);
+}
+
+TEST(cfg_reads_every_reference_key)
+{
+	static const char text[] =
+		"port = 9000\n"
+		"host = 127.0.0.1\n"
+		"auth-dir = /var/lib/cpa\n"
+		"debug = yes\n"
+		"request-log = on\n"
+		"proxy-url = socks5://user:pass@10.0.0.1:1080\n"
+		"request-retry = 5\n"
+		"ca-file = /etc/ca.pem\n"
+		"force-gpt-5-codex = true\n"
+		"allow-localhost-unauthenticated = 1\n"
+		"api-keys = k1\n"
+		"api-keys = \"k2\"\n"
+		"generative-language-api-key = AIza1\n"
+		"generative-language-api-key = AIza2\n"
+		"max-body-size = 2m\n"
+		"max-body-total = 1g\n"
+		"max-connections = 32\n"
+		"header-timeout = 1500ms\n"
+		"body-timeout = 2\n"
+		"idle-timeout = 1m\n"
+		"write-timeout = 1h\n"
+		"shutdown-timeout = 0\n"
+		"; a comment\n"
+		"# another\n"
+		"[remote-management]\n"
+		"allow-remote = true\n"
+		"secret-key = s3cret\n"
+		"[quota-exceeded]\n"
+		"switch-project = false\n"
+		"switch-preview-model = off\n"
+		"[claude-api-key]\n"
+		"api-key = sk-ant-1\n"
+		"[claude-api-key]\n"
+		"api-key = sk-ant-2\n"
+		"base-url = https://relay.example/claude\n"
+		"[codex-api-key]\n"
+		"api-key = sk-cx\n"
+		"[openai-compatibility]\n"
+		"name = openrouter\n"
+		"base-url = https://openrouter.ai/api/v1\n"
+		"api-keys = sk-or-1\n"
+		"api-keys = sk-or-2\n"
+		"model = moonshotai/kimi-k2:free = kimi-k2\n"
+		"model = plain-model\n"
+		"[openai-compatibility]\n"
+		"name = other\n"
+		"base-url = http://127.0.0.1:9/v1\n"
+		"[endpoints]\n"
+		"claude = https://localhost:8443\n";
+	struct cfg c;
+	char err[256];
+
+	REQUIRE(load(&c, text, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(c.port, 9000);
+	CHECK_EQ_STR(c.host, "127.0.0.1");
+	CHECK_EQ_STR(c.auth_dir, "/var/lib/cpa");
+	CHECK(c.debug && c.request_log && c.force_gpt_5_codex &&
+	      c.allow_localhost_unauthenticated);
+	CHECK_EQ_STR(c.proxy_url, "socks5://user:pass@10.0.0.1:1080");
+	CHECK_EQ_INT(c.request_retry, 5);
+	CHECK_EQ_STR(c.ca_file, "/etc/ca.pem");
+	REQUIRE(c.api_keys.n == 2);
+	CHECK_EQ_STR(c.api_keys.v[0], "k1");
+	CHECK_EQ_STR(c.api_keys.v[1], "k2"); /* YAML-style quotes dropped */
+	CHECK_EQ_INT(c.gl_api_keys.n, 2);
+	CHECK_EQ_INT(c.max_body_size, 2L * 1024 * 1024);
+	CHECK_EQ_INT(c.max_body_total, 1L << 30);
+	CHECK_EQ_INT(c.max_connections, 32);
+	CHECK_EQ_INT(c.header_timeout_ms, 1500);
+	CHECK_EQ_INT(c.body_timeout_ms, 2000);
+	CHECK_EQ_INT(c.idle_timeout_ms, 60000);
+	CHECK_EQ_INT(c.write_timeout_ms, 3600000);
+	CHECK_EQ_INT(c.shutdown_timeout_ms, 0);
+	CHECK(c.rm_allow_remote);
+	CHECK_EQ_STR(c.rm_secret_key, "s3cret");
+	CHECK(!c.qe_switch_project && !c.qe_switch_preview_model);
+	REQUIRE(c.n_claude_keys == 2);
+	CHECK_EQ_STR(c.claude_keys[0].api_key, "sk-ant-1");
+	CHECK(c.claude_keys[0].base_url == NULL);
+	CHECK_EQ_STR(c.claude_keys[1].base_url, "https://relay.example/claude");
+	REQUIRE(c.n_codex_keys == 1);
+	REQUIRE(c.n_compat == 2);
+	CHECK_EQ_STR(c.compat[0].name, "openrouter");
+	CHECK_EQ_INT(c.compat[0].api_keys.n, 2);
+	REQUIRE(c.compat[0].n_models == 2);
+	CHECK_EQ_STR(c.compat[0].models[0].name, "moonshotai/kimi-k2:free");
+	CHECK_EQ_STR(c.compat[0].models[0].alias, "kimi-k2");
+	CHECK_EQ_STR(c.compat[0].models[1].alias, "plain-model");
+	CHECK_EQ_INT(c.compat[1].api_keys.n, 0);
+	CHECK_EQ_STR(c.endpoints[EP_CLAUDE], "https://localhost:8443");
+	CHECK_EQ_STR(c.endpoints[EP_GEMINI_CLI],
+		     "https://cloudcode-pa.googleapis.com");
+	cfg_free(&c);
+}
+
+TEST(cfg_expands_home)
+{
+	char *p;
+	const char *old = getenv("HOME");
+	char *save = old ? strdup(old) : NULL;
+
+	setenv("HOME", "/home/u/", 1);
+	p = cfg_expand_home("~/x");
+	CHECK_EQ_STR(p, "/home/u/x");
+	free(p);
+	p = cfg_expand_home("~");
+	CHECK_EQ_STR(p, "/home/u");
+	free(p);
+	p = cfg_expand_home("~other/x"); /* not ours to expand */
+	CHECK_EQ_STR(p, "~other/x");
+	free(p);
+	if (save) {
+		setenv("HOME", save, 1);
+		free(save);
+	}
+}
+
+TEST(cfg_accepts_an_8k_api_key)
+{
+	/* Debian's prebuilt inih cuts lines at 200 bytes; ours must not. */
+	size_t n = 8000;
+	char *text = malloc(n + 32);
+	struct cfg c;
+	char err[256];
+
+	strcpy(text, "api-keys = ");
+	memset(text + 11, 'k', n);
+	strcpy(text + 11 + n, "\n");
+	REQUIRE(load(&c, text, err, sizeof(err)) == 0);
+	REQUIRE(c.api_keys.n == 1);
+	CHECK_EQ_INT(strlen(c.api_keys.v[0]), n);
+	cfg_free(&c);
+	free(text);
+}
+
+TEST(cfg_rejects_over_long_line_with_its_number)
+{
+	size_t n = 20000;
+	char *text = malloc(n + 64);
+	strcpy(text, "port = 1\napi-keys = ");
+	memset(text + strlen(text), 'k', n);
+	strcpy(text + 20 + n, "\n");
+	expect_error(text, 2, "syntax error");
+	free(text);
+}
+
+TEST(cfg_rejects_unknown_key_with_line)
+{
+	expect_error("port = 1\n\nbogus = 2\n", 3, "unknown key 'bogus'");
+	expect_error("[remote-management]\nallow = true\n", 2,
+		     "unknown key 'allow' in [remote-management]");
+	expect_error("[claude-api-key]\napi-key = x\nmodel = y\n", 3,
+		     "unknown key 'model' in [claude-api-key]");
+	expect_error("[endpoints]\nnowhere = https://x\n", 2,
+		     "unknown key 'nowhere' in [endpoints]");
+}
+
+TEST(cfg_rejects_unknown_section)
+{
+	expect_error("port = 1\n[nope]\n", 2, "unknown section [nope]");
+}
+
+TEST(cfg_rejects_bad_values)
+{
+	expect_error("port = 0\n", 1, "port must be a whole number");
+	expect_error("port = 70000\n", 1, "port");
+	expect_error("port = 80x\n", 1, "port");
+	expect_error("port =\n", 1, "port");
+	expect_error("debug = maybe\n", 1, "debug must be true or false");
+	expect_error("max-body-size = 12q\n", 1, "max-body-size must be a size");
+	expect_error("max-body-size = 10\n", 1, "max-body-size"); /* < 1k */
+	expect_error("header-timeout = soon\n", 1, "header-timeout must be a "
+		     "duration");
+	expect_error("header-timeout = -1s\n", 1, "header-timeout");
+	expect_error("max-connections = 0\n", 1, "max-connections");
+	expect_error("request-retry = -1\n", 1, "request-retry");
+	expect_error("proxy-url = ftp://x\n", 1, "proxy-url must be");
+	expect_error("api-keys =\n", 1, "api-keys needs a value");
+	expect_error("[endpoints]\nclaude = localhost:1\n", 2,
+		     "claude must start with http");
+}
+
+TEST(cfg_rejects_syntax_errors)
+{
+	expect_error("port = 1\n[unclosed\n", 2, "syntax error");
+	expect_error("just words\n", 1, "syntax error");
+}
+
+TEST(cfg_requires_list_entry_fields)
+{
+	expect_error("[claude-api-key]\nbase-url = https://x\n", 0,
+		     "[claude-api-key] section has no api-key");
+	expect_error("[codex-api-key]\n", 0, "[codex-api-key] section has no "
+		     "api-key");
+	expect_error("\n[openai-compatibility]\nbase-url = https://x\n", 2,
+		     "needs a name");
+	expect_error("[openai-compatibility]\nname = a\n", 1,
+		     "'a' needs a base-url");
+	expect_error("[openai-compatibility]\nname = a\nbase-url = https://x\n"
+		     "model = = alias\n", 4, "upstream model name");
+	expect_error("[openai-compatibility]\nname = a\nbase-url = https://x\n"
+		     "model = up =\n", 4, "model must be");
+	expect_error("max-body-size = 8m\nmax-body-total = 1m\n", 0,
+		     "max-body-total must be at least");
+}
+
+TEST(cfg_errors_never_echo_secret_values)
+{
+	struct cfg c;
+	char err[512];
+	/* A URL-typed key may carry user:pass: its value is never echoed. */
+	REQUIRE(load(&c, "proxy-url = bad://user:hunter2@h\n", err,
+		     sizeof(err)) < 0);
+	CHECK(strstr(err, "hunter2") == NULL);
+	REQUIRE(load(&c, "[claude-api-key]\napi-key = sk-ant-SECRET\n"
+			 "bogus = 1\n", err, sizeof(err)) < 0);
+	CHECK(strstr(err, "SECRET") == NULL);
+	REQUIRE(load(&c, "[openai-compatibility]\nname = n\n"
+			 "base-url = gopher://sk-SECRET\n", err,
+		     sizeof(err)) < 0);
+	CHECK(strstr(err, "SECRET") == NULL);
+}
+
+TEST(cfg_load_reports_missing_file)
+{
+	struct cfg c;
+	char err[256];
+	CHECK(cfg_load(&c, "/nonexistent/dir/config.ini", err,
+		       sizeof(err)) < 0);
+	CHECK(strstr(err, "/nonexistent/dir/config.ini") != NULL);
+}
