@@ -68,6 +68,7 @@ endif
 
 $(TP)/deps.mk: third_party/deps.lock third_party/fetch.sh
 	$(Q)mkdir -p $(TP)
+	$(Q)sh third_party/apt-ensure.sh xz xz-utils
 	$(Q)sh third_party/fetch.sh bearssl $(TP)
 	$(Q)sh third_party/fetch.sh inih $(TP)
 	$(Q)sh third_party/fetch.sh jsmn $(TP)
