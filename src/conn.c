@@ -348,6 +348,17 @@ static int read_head(struct conn *c)
 		return -1;
 	}
 	c->head_len = (size_t)n;
+	if (log_debug_on()) {
+		const struct http_header *ua, *cl;
+		ua = http_find_header(&c->req, "user-agent", NULL);
+		cl = http_find_header(&c->req, "content-length", NULL);
+		log_debug("%s request head: %zu bytes, %zu headers, "
+			  "user-agent '%.*s', content-length %.*s", c->peer,
+			  c->head_len, c->req.num_headers,
+			  ua ? (int)(ua->value_len > 80 ? 80 : ua->value_len) : 1,
+			  ua ? ua->value : "-", cl ? (int)cl->value_len : 1,
+			  cl ? cl->value : "-");
+	}
 	if (start_request(c) < 0)
 		return -1;
 	return 1;
@@ -544,6 +555,9 @@ static void on_read(struct conn *c)
 	if (n <= 0) {
 		/* Client closed (or reset).  Whatever was half-sent is lost
 		 * with it; there is nobody left to answer. */
+		if (buf_pending(&c->in) > 0)
+			log_debug("%s closed with %zu bytes of an unfinished "
+				  "request", c->peer, buf_pending(&c->in));
 		conn_close(c);
 		return;
 	}

@@ -30,6 +30,8 @@
 
 static struct srv *the_srv; /* for the signal handler's pipe */
 
+static void log_config(const struct cfg *c);
+
 static void on_signal(int sig)
 {
 	int e = errno;
@@ -205,6 +207,7 @@ static void reload(struct srv *s)
 	s->cfg = nc;
 	log_set_debug(s->cfg.debug);
 	log_info("config reloaded from %s", s->cfg.path);
+	log_config(&s->cfg);
 }
 
 static void on_grace(struct loop *l, struct loop_timer *t)
@@ -318,8 +321,21 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* Debug summary of what a config serves: counts only, never values. */
+static void log_config(const struct cfg *c)
+{
+	log_debug("config: %zu client key(s), %zu Gemini key(s), %zu Claude "
+		  "key(s), %zu Codex key(s), %zu OpenAI-compatible "
+		  "provider(s), proxy %s, max-body-size %ld, timeouts "
+		  "header %dms body %dms idle %dms", c->api_keys.n,
+		  c->gl_api_keys.n, c->n_claude_keys, c->n_codex_keys,
+		  c->n_compat, c->proxy_url ? "set" : "none", c->max_body_size,
+		  c->header_timeout_ms, c->body_timeout_ms, c->idle_timeout_ms);
+}
+
 int srv_run(struct srv *s)
 {
+	log_config(&s->cfg);
 	log_info("cli-proxy-api listening on %s:%d (%d connections max%s)",
 		 s->cfg.host && *s->cfg.host ? s->cfg.host : "*", s->cfg.port,
 		 s->cfg.max_connections,
