@@ -515,7 +515,8 @@ static int parse_body(struct conn *c, enum api_fmt f, struct json *j)
 static void h_infer_json_model(struct conn *c, const struct route *r)
 {
 	struct json j;
-	int mi;
+	char model[512];
+	int mi, n;
 
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
@@ -525,8 +526,14 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 		api_error(c, r->fmt, 400, "request has no \"model\" string");
 		return;
 	}
-	infer(c, r->fmt, json_ptr(&j, mi), json_len(&j, mi));
+	n = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
+			  sizeof(model));
 	json_free(&j);
+	if (n <= 0) {
+		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
+		return;
+	}
+	infer(c, r->fmt, model, (size_t)n);
 }
 
 /* POST .../models/<model>:<method> (Gemini generateContent & co). */

@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	{"", "host", V_STR, O(host), 0, 0},
 	{"", "auth-dir", V_PATH, O(auth_dir), 0, 0},
 	{"", "debug", V_BOOL, O(debug), 0, 0},
+	{"", "access-log", V_BOOL, O(access_log), 0, 0},
 	{"", "request-log", V_BOOL, O(request_log), 0, 0},
 	{"", "proxy-url", V_PROXY, O(proxy_url), 0, 0},
 	{"", "request-retry", V_INT, O(request_retry), 0, 100},
@@ -548,6 +549,7 @@ void cfg_defaults(struct cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->port = DEF_PORT;
+	c->access_log = 1;
 	c->auth_dir = cfg_expand_home("~/.cli-proxy-api");
 	c->request_retry = DEF_REQUEST_RETRY;
 	c->max_body_size = DEF_MAX_BODY_SIZE;

@@ -76,6 +76,7 @@ struct cfg {
 	/* reference keys */
 	char *auth_dir; /* ~ expanded */
 	int debug;
+	int access_log;
 	int request_log;
 	char *proxy_url;
 	int request_retry;

@@ -113,6 +113,8 @@ void conn_shutdown(struct conn *c)
 static void access_log(struct conn *c, int status, size_t bytes)
 {
 	int64_t ms = loop_now(&c->srv->loop) - c->t_start;
+	if (!cfg_of(c)->access_log)
+		return;
 	log_info("%s \"%s %s\" %d %zu %lldms", c->peer,
 		 c->method[0] ? c->method : "-", c->path[0] ? c->path : "-",
 		 status, bytes, (long long)ms);
@@ -454,8 +456,17 @@ static void process(struct conn *c)
 			break;
 		if (c->state == CONN_HEAD) {
 			int rc;
-			if (buf_pending(&c->out) >= CONN_OUT_HIGH)
-				break; /* let the client read first */
+			if (buf_pending(&c->out) >= CONN_OUT_HIGH) {
+				/* Pipelined requests wait while the client
+				 * has much unread output; a flush may free
+				 * room right now (nothing else would wake us
+				 * if the client already sent everything). */
+				if (flush_out(c) < 0)
+					return;
+				if (buf_pending(&c->out) >= CONN_OUT_HIGH ||
+				    c->state != CONN_HEAD)
+					break;
+			}
 			rc = read_head(c);
 			if (rc <= 0)
 				break;

@@ -136,6 +136,32 @@ static int parse_header_line(const char *l, size_t n, struct http_header *h)
 	return 0;
 }
 
+/* Header lines from pos up to the blank line ending at end. */
+static int parse_headers(const char *buf, size_t end, size_t pos,
+			 struct http_header *hs, size_t *nh)
+{
+	const char *line;
+	size_t line_len;
+	int rc;
+
+	*nh = 0;
+	for (;;) {
+		if (next_line(buf, end, &pos, &line, &line_len) < 0)
+			return HTTP_INVALID;
+		if (line_len == 0)
+			break;
+		if (*nh == HTTP_MAX_HEADERS)
+			return HTTP_TOO_MANY_HEADERS;
+		rc = parse_header_line(line, line_len, &hs[*nh]);
+		if (rc < 0)
+			return rc;
+		(*nh)++;
+	}
+	if (end > (size_t)0x7fffffff)
+		return HTTP_INVALID;
+	return (int)end;
+}
+
 int http_parse_request(const char *buf, size_t len, struct http_request *req)
 {
 	size_t start = 0, end, pos;
@@ -161,31 +187,45 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 	if ((rc = parse_request_line(line, line_len, req)) < 0)
 		return rc;
 
-	req->num_headers = 0;
-	for (;;) {
-		if (next_line(buf, end, &pos, &line, &line_len) < 0)
-			return HTTP_INVALID;
-		if (line_len == 0)
-			break;
-		if (req->num_headers == HTTP_MAX_HEADERS)
-			return HTTP_TOO_MANY_HEADERS;
-		rc = parse_header_line(line, line_len,
-				       &req->headers[req->num_headers]);
-		if (rc < 0)
-			return rc;
-		req->num_headers++;
-	}
-	if (end > (size_t)0x7fffffff)
-		return HTTP_INVALID;
-	return (int)end;
+	return parse_headers(buf, end, pos, req->headers, &req->num_headers);
 }
 
-const struct http_header *http_find_header(const struct http_request *req,
-					   const char *name, size_t *from)
+int http_parse_response(const char *buf, size_t len, struct http_response *res)
+{
+	size_t end, pos = 0, i;
+	const char *l;
+	size_t n;
+
+	end = head_end(buf, len);
+	if (end == 0)
+		return HTTP_PARTIAL;
+	if (next_line(buf, end, &pos, &l, &n) < 0)
+		return HTTP_INVALID;
+	/* HTTP/1.x SP 3DIGIT [SP reason] */
+	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 ||
+	    (l[7] != '0' && l[7] != '1') || l[8] != ' ')
+		return HTTP_INVALID;
+	res->minor_version = l[7] - '0';
+	res->status = 0;
+	for (i = 9; i < 12; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return HTTP_INVALID;
+		res->status = res->status * 10 + (l[i] - '0');
+	}
+	if (res->status < 100 || (n > 12 && l[12] != ' '))
+		return HTTP_INVALID;
+	res->reason = n > 13 ? l + 13 : l + n;
+	res->reason_len = n > 13 ? n - 13 : 0;
+	return parse_headers(buf, end, pos, res->headers, &res->num_headers);
+}
+
+static const struct http_header *find_in(const struct http_header *hs,
+					 size_t nh, const char *name,
+					 size_t *from)
 {
 	size_t i = from ? *from : 0;
-	for (; i < req->num_headers; i++) {
-		const struct http_header *h = &req->headers[i];
+	for (; i < nh; i++) {
+		const struct http_header *h = &hs[i];
 		if (http_span_eq(h->name, h->name_len, name)) {
 			if (from)
 				*from = i + 1;
@@ -193,8 +233,20 @@ const struct http_header *http_find_header(const struct http_request *req,
 		}
 	}
 	if (from)
-		*from = req->num_headers;
+		*from = nh;
 	return NULL;
+}
+
+const struct http_header *http_find_header(const struct http_request *req,
+					   const char *name, size_t *from)
+{
+	return find_in(req->headers, req->num_headers, name, from);
+}
+
+const struct http_header *http_find_response_header(
+	const struct http_response *res, const char *name, size_t *from)
+{
+	return find_in(res->headers, res->num_headers, name, from);
 }
 
 int http_value_has_token(const char *v, size_t len, const char *token)

@@ -49,6 +49,25 @@ struct http_request {
  */
 int http_parse_request(const char *buf, size_t len, struct http_request *req);
 
+struct http_response {
+	int status;
+	int minor_version;
+	const char *reason;
+	size_t reason_len;
+	size_t num_headers;
+	struct http_header headers[HTTP_MAX_HEADERS];
+};
+
+/*
+ * Parse a response head ("HTTP/1.x NNN reason" + headers + blank line).
+ * Same returns as http_parse_request.  1xx heads are returned like any
+ * other; the caller skips them.
+ */
+int http_parse_response(const char *buf, size_t len, struct http_response *res);
+
+const struct http_header *http_find_response_header(
+	const struct http_response *res, const char *name, size_t *from);
+
 /* Case-insensitive header lookup; NULL when absent.  *from lets the caller
  * walk repeats: pass 0 first, then the index after the previous hit. */
 const struct http_header *http_find_header(const struct http_request *req,

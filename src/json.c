@@ -227,3 +227,99 @@ int json_str_eq(const struct json *j, int i, const char *s)
 	return i >= 0 && i < j->ntok && j->tok[i].type == JSMN_STRING &&
 	       json_len(j, i) == n && memcmp(json_ptr(j, i), s, n) == 0;
 }
+
+/* Append code point cp as UTF-8; returns bytes written or -1. */
+static int put_utf8(char *o, size_t room, unsigned long cp)
+{
+	if (cp < 0x80 && room >= 1) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800 && room >= 2) {
+		o[0] = (char)(0xc0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000 && room >= 3) {
+		o[0] = (char)(0xe0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp < 0x110000 && room >= 4) {
+		o[0] = (char)(0xf0 | cp >> 18);
+		o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[3] = (char)(0x80 | (cp & 0x3f));
+		return 4;
+	}
+	return -1;
+}
+
+static long hex4(const char *p)
+{
+	long v = 0;
+	int i;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9') v |= c - '0';
+		else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+		else return -1;
+	}
+	return v;
+}
+
+int json_unescape(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+	while (i < n) {
+		char c = s[i++];
+		int w;
+		if (c != '\\') {
+			if (o >= cap)
+				return -1;
+			out[o++] = c;
+			continue;
+		}
+		if (i >= n)
+			return -1;
+		c = s[i++];
+		switch (c) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case '"': case '\\': case '/': break;
+		case 'u': {
+			long cp;
+			if (i + 4 > n || (cp = hex4(s + i)) < 0)
+				return -1;
+			i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n &&
+			    s[i] == '\\' && s[i + 1] == 'u') {
+				long lo = hex4(s + i + 2);
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) +
+					     (lo - 0xdc00);
+					i += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				cp = 0xfffd; /* lone surrogate */
+			if ((w = put_utf8(out + o, cap - o, (unsigned long)cp)) < 0)
+				return -1;
+			o += (size_t)w;
+			continue;
+		}
+		default:
+			return -1;
+		}
+		if (o >= cap)
+			return -1;
+		out[o++] = c;
+	}
+	return (int)o;
+}

@@ -43,6 +43,11 @@ int json_get(const struct json *j, int obj, const char *key);
 /* Is token i a string whose raw (escaped) text equals s? */
 int json_str_eq(const struct json *j, int i, const char *s);
 
+/* Decode the JSON escapes of a string token's raw text s[0..n) into out
+ * (UTF-8).  Returns the decoded length, or -1 if malformed or out is too
+ * small. */
+int json_unescape(const char *s, size_t n, char *out, size_t cap);
+
 /* Token i's span. */
 static inline const char *json_ptr(const struct json *j, int i)
 {

@@ -1,0 +1,572 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh - size, memory and throughput figures for cli-proxy-api.
+#
+# What it measures, all in one run on this machine:
+#   1. Size of the fully static musl binary (build/static/cli-proxy-api from
+#      `make static`), on a stripped copy.  The program is meant for small
+#      routers, where flash is counted in kilobytes.
+#   2. Resident memory: VmRSS of an idle server (config holding only port and
+#      host) one second after its port accepts, and VmRSS / VmHWM (peak) of the
+#      benchmarked server after the load tests.  RAM is the other scarce thing
+#      on the target devices.
+#   3. Requests/s and latency p50/p99 of `GET /v1/models` with wrk, at one
+#      connection (-t1 -c1) and at 64 connections (-t2 -c64).  /v1/models is
+#      answered by the proxy itself (no upstream), so it shows the cost of the
+#      event loop, HTTP parsing and response writing alone.
+#   4. The same wrk runs against nginx (one worker, access log off, keep-alive)
+#      serving a static file of the same size as the proxy's answer: a well
+#      known, fast baseline on the same machine, so the ratio proxy/nginx
+#      means something across machines where absolute numbers do not.
+# Server and nginx run pinned on CPU 0, wrk on CPU 1 (when there are 2+ CPUs),
+# so the client does not steal the server's CPU (BENCH_PIN changes that).
+#
+# Traffic goes only to 127.0.0.1; every load run is bounded by wrk -d.
+#
+# Usage: bench/run.sh            (or `make bench`)
+# Environment (all optional):
+#   BENCH_DURATION=10s   length of each wrk run
+#   BENCH_BIN=PATH       measure this binary instead of building one
+#   BENCH_REPO=DIR       repository root (default: the parent of bench/)
+#   BENCH_PIN=split      split: server CPU 0, wrk CPU 1; same: all on CPU 0;
+#                        none: no taskset
+#
+# Results: printed at the end and written to build/bench/results.md; raw wrk
+# output and logs are kept next to it in build/bench/.
+
+set -Eeuo pipefail
+
+REPO=$(cd "${BENCH_REPO:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)
+DURATION=${BENCH_DURATION:-10s}
+OUT_DIR=$REPO/build/bench
+RESULTS=$OUT_DIR/results.md
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cpa-bench.XXXXXX")
+SERVER_PID=
+NGINX_PID=
+AUTH_KEY=         # set when the proxy turns out to require a client API key
+NOTES=()          # remarks that end up under the results table
+declare -A R=()   # wrk figures: R[proxy,rps,1], R[nginx,p99,64], ...
+
+log()  { printf '==> %s\n' "$*" >&2; }
+note() { NOTES+=("$*"); printf '    NOTE: %s\n' "$*" >&2; }
+die()  { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+
+stop_pid() { # pid: TERM, wait up to 3 s, then KILL
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop_pid "$SERVER_PID"; SERVER_PID=
+	stop_pid "$NGINX_PID"; NGINX_PID=
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "bench: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ tools
+
+ensure_tools() {
+	local missing=()
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+	command -v musl-gcc >/dev/null || missing+=(musl-tools)
+	if [ ${#missing[@]} -gt 0 ]; then
+		local sudo=()
+		if [ "$(id -u)" -ne 0 ]; then
+			command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+			sudo=(sudo)
+		fi
+		log "installing: wrk nginx-light musl-tools (missing: ${missing[*]})"
+		"${sudo[@]}" apt-get update
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y wrk nginx-light musl-tools
+	fi
+	PATH=$PATH:/usr/sbin:/sbin
+	local t
+	for t in wrk nginx strip readelf taskset timeout; do
+		command -v "$t" >/dev/null || die "required tool not found: $t"
+	done
+}
+
+# Pinning (BENCH_PIN): "split" (default) puts the server and nginx on CPU 0
+# and wrk on CPU 1 when there are 2+ CPUs; "same" puts all on CPU 0; "none"
+# leaves placement to the scheduler.
+setup_pinning() {
+	local mode=${BENCH_PIN:-split}
+	PIN_SERVER=()
+	PIN_CLIENT=()
+	case $mode in
+	split)
+		if [ "$(nproc)" -ge 2 ]; then
+			PIN_SERVER=(taskset -c 0)
+			PIN_CLIENT=(taskset -c 1)
+			PINNING="server/nginx on CPU 0, wrk on CPU 1"
+		else
+			PINNING="not pinned (1 CPU)"
+			note "only one CPU: server and wrk share it, figures are pessimistic"
+		fi ;;
+	same)
+		PIN_SERVER=(taskset -c 0)
+		PIN_CLIENT=(taskset -c 0)
+		PINNING="server/nginx and wrk all on CPU 0 (BENCH_PIN=same)" ;;
+	none)
+		PINNING="not pinned (BENCH_PIN=none)" ;;
+	*) die "BENCH_PIN must be split, same or none, not '$mode'" ;;
+	esac
+}
+
+# ------------------------------------------------------------------ build
+
+# Sets BIN to the binary to measure and BIN_KIND to a description of it.
+build_binary() {
+	if [ -n "${BENCH_BIN:-}" ]; then
+		[ -x "$BENCH_BIN" ] || die "BENCH_BIN=$BENCH_BIN is not executable"
+		BIN=$BENCH_BIN
+		BIN_KIND="given by BENCH_BIN"
+		note "measured BENCH_BIN=$BENCH_BIN, not a fresh build"
+		return
+	fi
+	log "make -C $REPO static"
+	if make -C "$REPO" static >"$OUT_DIR/make-static.log" 2>&1 &&
+		[ -x "$REPO/build/static/cli-proxy-api" ]; then
+		BIN=$REPO/build/static/cli-proxy-api
+		BIN_KIND="build/static/cli-proxy-api (make static)"
+		return
+	fi
+	tail -n 5 "$OUT_DIR/make-static.log" | sed 's/^/    make: /' >&2
+	note "'make static' failed or made no build/static/cli-proxy-api (log: build/bench/make-static.log); FALLING BACK to build/cli-proxy-api from plain 'make'"
+	log "make -C $REPO"
+	if ! make -C "$REPO" >"$OUT_DIR/make.log" 2>&1 ||
+		[ ! -x "$REPO/build/cli-proxy-api" ]; then
+		tail -n 20 "$OUT_DIR/make.log" >&2
+		die "no binary to measure: both 'make static' and 'make' failed"
+	fi
+	BIN=$REPO/build/cli-proxy-api
+	BIN_KIND="build/cli-proxy-api (plain make, fallback)"
+}
+
+is_static() { # binary: no program interpreter means no dynamic loader
+	if readelf -l "$1" 2>/dev/null | grep -q 'INTERP'; then
+		echo no
+	else
+		echo yes
+	fi
+}
+
+measure_size() {
+	log "binary size"
+	cp "$BIN" "$TMP/cli-proxy-api.stripped"
+	strip "$TMP/cli-proxy-api.stripped"
+	SIZE_RAW=$(stat -c %s "$BIN")
+	SIZE_STRIPPED=$(stat -c %s "$TMP/cli-proxy-api.stripped")
+	BIN_STATIC=$(is_static "$BIN")
+	if [ "$BIN_STATIC" != yes ]; then
+		note "the measured binary is dynamically linked: its size is not the static figure the target is about"
+	fi
+}
+
+# ---------------------------------------------------------------- helpers
+
+port_open() { # port
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+port_in_use() { # port: any TCP socket (listening, connected, TIME_WAIT) on it
+	local hex
+	hex=$(printf ':%04X ' "$1")
+	grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || port_open "$1"
+}
+
+# A random port below the kernel's ephemeral range, so no client socket
+# (wrk's, or anyone's) can be sitting on it.
+free_port() {
+	local lo p
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 12000 ] || lo=32768
+	for _ in $(seq 200); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		port_in_use "$p" || { echo "$p"; return 0; }
+	done
+	die "no free port found"
+}
+
+wait_port() { # port pid logfile: wait up to 10 s for the port to accept
+	local port=$1 pid=$2 logf=$3
+	for _ in $(seq 100); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			sed 's/^/    log: /' "$logf" >&2 || true
+			die "process $pid exited before port $port accepted"
+		fi
+		port_open "$port" && return 0
+		sleep 0.1
+	done
+	die "port $port did not accept within 10 s (log: $logf)"
+}
+
+# Percent of all CPUs busy over one second, from /proc/stat (nothing of ours
+# runs then): other work on the machine makes the figures noisy.
+cpu_busy() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y)
+		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+		printf "%.0f", t > 0 ? 100 * (t - idle) / t : 0 }'
+}
+
+check_quiet() { # label
+	local busy
+	busy=$(cpu_busy)
+	if [ "$busy" -gt 10 ]; then
+		note "before the $1 runs, $busy% of the CPU time was used by other processes: figures may be noisy"
+	fi
+}
+
+proc_kb() { # pid field (VmRSS, VmHWM): value in KB
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+# One GET with Connection: close, raw response into file.  Sets HTTP_STATUS,
+# HTTP_BODY_BYTES, HTTP_HEADERS (header count, without the status line) and
+# writes the body to file.body.
+http_get() { # port path outfile
+	local port=$1 path=$2 out=$3 extra='' rc=0
+	[ -n "$AUTH_KEY" ] && extra="Authorization: Bearer $AUTH_KEY\r\n"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	timeout 5 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nUser-Agent: bench\r\nAccept: */*\r\n${3}Connection: close\r\n\r\n" "$2" "$1" >&3
+		cat <&3' _ "$port" "$path" "$extra" >"$out" || rc=$?
+	case $rc in
+	0) ;;
+	124) note "port $port did not close the connection after 'Connection: close' (read stopped after 5 s)" ;;
+	*) die "GET $path on port $port failed" ;;
+	esac
+	local head_bytes
+	head_bytes=$(LC_ALL=C awk '{ n += length($0) + 1 } /^\r?$/ { print n; exit }' "$out")
+	[ -n "$head_bytes" ] || die "no complete response head from port $port (see $out)"
+	HTTP_STATUS=$(head -n 1 "$out" | awk '{ print $2 }')
+	HTTP_HEADERS=$(head -c "$head_bytes" "$out" | LC_ALL=C awk 'NR > 1 && !/^\r?$/' | wc -l)
+	tail -c +"$((head_bytes + 1))" "$out" >"$out.body"
+	HTTP_BODY_BYTES=$(stat -c %s "$out.body")
+	if head -c "$head_bytes" "$out" | grep -qi '^transfer-encoding:.*chunked'; then
+		note "response on port $port is chunked: body size includes chunk framing"
+	fi
+}
+
+# ------------------------------------------------------------------- proxy
+
+write_idle_config() { # file port
+	printf 'port = %s\nhost = 127.0.0.1\n' "$2" >"$1"
+}
+
+write_bench_config() { # file port
+	{
+		# nginx runs with access_log off; the proxy does the same.
+		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\n' "$2"
+		[ -n "$AUTH_KEY" ] && printf 'api-keys = %s\n' "$AUTH_KEY"
+		cat <<-'EOF'
+		generative-language-api-key = AIza-bench-key
+
+		[openai-compatibility]
+		name = bench
+		base-url = http://127.0.0.1:9/v1
+		api-keys = sk-bench
+		model = vendor/model-a = model-a
+		model = vendor/model-b = model-b
+		EOF
+	} >"$1"
+}
+
+start_server() { # config port logfile
+	"${PIN_SERVER[@]}" "$BIN" --config "$1" >"$3" 2>&1 &
+	SERVER_PID=$!
+	wait_port "$2" "$SERVER_PID" "$3"
+}
+
+stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=; }
+
+# Keep a server log in build/bench, cut to its first and last lines: with one
+# line per request, a full log of the load tests runs to ~100 MB.
+keep_log() { # src dst
+	local n
+	n=$(wc -l <"$1")
+	if [ "$n" -le 60 ]; then
+		cp "$1" "$2"
+	else
+		{ head -n 20 "$1"; echo "[... $((n - 40)) lines left out ...]"; tail -n 20 "$1"; } >"$2"
+	fi
+	LOG_LINES=$n
+}
+
+measure_idle_rss() {
+	log "idle RSS (config: port and host only)"
+	local port cfg
+	port=$(free_port)
+	cfg=$TMP/idle.ini
+	write_idle_config "$cfg" "$port"
+	start_server "$cfg" "$port" "$TMP/server-idle.log"
+	sleep 1
+	RSS_IDLE=$(proc_kb "$SERVER_PID" VmRSS)
+	stop_server
+	keep_log "$TMP/server-idle.log" "$OUT_DIR/server-idle.log"
+}
+
+# Starts the benchmark server and checks GET /v1/models answers 200.  If it
+# answers 401/403 (client auth required), restarts it with a client key and
+# sends that key from then on.
+start_bench_server() {
+	local cfg=$TMP/bench.ini
+	PROXY_PORT=$(free_port)
+	write_bench_config "$cfg" "$PROXY_PORT"
+	start_server "$cfg" "$PROXY_PORT" "$TMP/server-bench.log"
+	http_get "$PROXY_PORT" /v1/models "$OUT_DIR/proxy-models.http"
+	if [ "$HTTP_STATUS" = 401 ] || [ "$HTTP_STATUS" = 403 ]; then
+		stop_server
+		AUTH_KEY=bench-client-key
+		note "/v1/models answered $HTTP_STATUS without a client key: added 'api-keys = $AUTH_KEY' to the config, wrk sends 'Authorization: Bearer $AUTH_KEY' (to nginx too)"
+		write_bench_config "$cfg" "$PROXY_PORT"
+		start_server "$cfg" "$PROXY_PORT" "$TMP/server-bench.log"
+		http_get "$PROXY_PORT" /v1/models "$OUT_DIR/proxy-models.http"
+	fi
+	[ "$HTTP_STATUS" = 200 ] ||
+		die "GET /v1/models answered '$HTTP_STATUS', not 200 (see build/bench/proxy-models.http)"
+	cp "$cfg" "$OUT_DIR/bench-config.ini"
+	BODY_BYTES=$HTTP_BODY_BYTES
+	PROXY_HEADERS=$HTTP_HEADERS
+	cp "$OUT_DIR/proxy-models.http.body" "$TMP/models.json"
+}
+
+# -------------------------------------------------------------------- wrk
+
+# Runs wrk and sets W_RPS, W_P50, W_P99 (ms), W_BAD (non-2xx + socket errors).
+run_wrk() { # name port threads conns
+	local name=$1 port=$2 t=$3 c=$4 out=$OUT_DIR/wrk-$1.txt hdr=()
+	[ -n "$AUTH_KEY" ] && hdr=(-H "Authorization: Bearer $AUTH_KEY")
+	log "wrk $name: -t$t -c$c -d$DURATION"
+	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$DURATION" --latency "${hdr[@]}" \
+		"http://127.0.0.1:$port/v1/models" >"$out" 2>&1 ||
+		die "wrk failed (see $out)"
+	W_RPS=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$out")
+	W_P50=$(latency_ms 50% "$out")
+	W_P99=$(latency_ms 99% "$out")
+	W_BAD=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
+		/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
+		END { print n + 0 }' "$out")
+	[ -n "$W_RPS" ] || die "could not read Requests/sec from $out"
+	if [ "$W_BAD" -gt 0 ]; then
+		note "wrk $name: $W_BAD non-2xx responses or socket errors (see build/bench/wrk-$name.txt)"
+	fi
+}
+
+latency_ms() { # percentile file: that percentile from wrk --latency, in ms
+	awk -v p="$1" '$1 == p {
+		v = $2
+		if (v ~ /us$/)      { sub(/us$/, "", v); v /= 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+		else if (v ~ /m$/)  { sub(/m$/, "", v); v *= 60000 }
+		else if (v ~ /s$/)  { sub(/s$/, "", v); v *= 1000 }
+		printf "%.3f", v; exit }' "$2"
+}
+
+# Both wrk runs against one port; results into R[<name>,{rps,p50,p99},{1,64}].
+load_tests() { # name port
+	local p=$1 port=$2 hdr=()
+	[ -n "$AUTH_KEY" ] && hdr=(-H "Authorization: Bearer $AUTH_KEY")
+	# 1 s warm-up, so first-touch page faults and cold caches stay out of run 1
+	"${PIN_CLIENT[@]}" wrk -t1 -c8 -d1s "${hdr[@]}" \
+		"http://127.0.0.1:$port/v1/models" >/dev/null 2>&1 || true
+	run_wrk "$p-c1" "$port" 1 1
+	R[$p,rps,1]=$W_RPS R[$p,p50,1]=$W_P50 R[$p,p99,1]=$W_P99
+	run_wrk "$p-c64" "$port" 2 64
+	R[$p,rps,64]=$W_RPS R[$p,p50,64]=$W_P50 R[$p,p99,64]=$W_P99
+}
+
+bench_proxy() {
+	log "proxy: /v1/models throughput"
+	start_bench_server
+	log "proxy /v1/models body: $BODY_BYTES bytes, $PROXY_HEADERS headers"
+	RSS_BEFORE=$(proc_kb "$SERVER_PID" VmRSS)
+	check_quiet proxy
+	load_tests proxy "$PROXY_PORT"
+	RSS_AFTER=$(proc_kb "$SERVER_PID" VmRSS)
+	HWM_AFTER=$(proc_kb "$SERVER_PID" VmHWM)
+	# The kernel updates VmHWM lazily (on unmap/exit), so it can lag the
+	# current VmRSS; the peak is at least what is resident now.
+	[ "$HWM_AFTER" -ge "$RSS_AFTER" ] || HWM_AFTER=$RSS_AFTER
+	stop_server
+	keep_log "$TMP/server-bench.log" "$OUT_DIR/server-bench.log"
+	if [ "$LOG_LINES" -gt 1000 ]; then
+		note "the proxy wrote $LOG_LINES log lines (about one per request) to its log during the load tests; nginx ran with access_log off"
+	fi
+}
+
+# ------------------------------------------------------------------ nginx
+
+write_nginx_conf() { # dir port
+	local d=$1 port=$2 user_line='' temp_paths m
+	[ "$(id -u)" -eq 0 ] && user_line="user root;" # workers must read $d
+	temp_paths="client_body_temp_path $d/tmp/body;"
+	for m in proxy fastcgi uwsgi scgi; do
+		nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
+			temp_paths="$temp_paths
+    ${m}_temp_path $d/tmp/$m;"
+	done
+	cat >"$d/nginx.conf" <<-EOF
+	# generated by bench/run.sh: nginx as a static-file baseline
+	worker_processes 1;
+	daemon off;
+	$user_line
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	events { worker_connections 1024; }
+	http {
+	    access_log off;
+	    server_tokens off;
+	    sendfile on;
+	    tcp_nodelay on;
+	    keepalive_timeout 65;
+	    keepalive_requests 100000000;  # never close a benchmark connection
+	    etag off;                       # with these two, the answer has about the
+	    max_ranges 0;                   # same headers as the proxy's
+	    default_type application/json;
+	    $temp_paths
+	    server {
+	        listen 127.0.0.1:$port;
+	        root $d/html;
+	        add_header Last-Modified "";
+	    }
+	}
+	EOF
+}
+
+bench_nginx() {
+	log "nginx: static file of $BODY_BYTES bytes"
+	local d=$TMP/nginx
+	mkdir -p "$d/html/v1" "$d/logs" "$d/tmp"
+	cp "$TMP/models.json" "$d/html/v1/models" # same bytes as the proxy's body
+	NGINX_PORT=$(free_port)
+	write_nginx_conf "$d" "$NGINX_PORT"
+	cp "$d/nginx.conf" "$OUT_DIR/nginx.conf"
+	"${PIN_SERVER[@]}" nginx -p "$d/" -c "$d/nginx.conf" -e "$d/logs/error.log" \
+		>"$OUT_DIR/nginx.log" 2>&1 &
+	NGINX_PID=$!
+	wait_port "$NGINX_PORT" "$NGINX_PID" "$OUT_DIR/nginx.log"
+	http_get "$NGINX_PORT" /v1/models "$OUT_DIR/nginx-models.http"
+	[ "$HTTP_STATUS" = 200 ] || die "nginx answered '$HTTP_STATUS' (see $d/logs/error.log)"
+	[ "$HTTP_BODY_BYTES" = "$BODY_BYTES" ] ||
+		die "nginx body is $HTTP_BODY_BYTES bytes, proxy's is $BODY_BYTES"
+	NGINX_HEADERS=$HTTP_HEADERS
+	check_quiet nginx
+	load_tests nginx "$NGINX_PORT"
+	stop_pid "$NGINX_PID"; NGINX_PID=
+}
+
+# ---------------------------------------------------------------- machine
+
+machine_info() {
+	CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+	[ -n "$CPU_MODEL" ] || CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+	CORES=$(nproc)
+	KERNEL=$(uname -r)
+	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+	WRK_VERSION=$({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1 " " $2 }')
+	COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none (no commit yet)")
+	if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then
+		COMMIT="$COMMIT, with uncommitted changes"
+	fi
+}
+
+# ---------------------------------------------------------------- results
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+check() { # value op limit -> PASS/FAIL
+	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+		ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "FAIL" }'
+}
+
+wrk_row() { # label figure conns: one table row, proxy vs nginx
+	local px=${R[proxy,$2,$3]} ng=${R[nginx,$2,$3]} r target=''
+	r=$(ratio "$px" "$ng")
+	[ "$2" = rps ] && target=">= 0.80: $(check "$r" ">=" 0.8)"
+	echo "| $1 | $px | $ng | $r | $target |"
+}
+
+write_results() {
+	local kb size_check rss_check
+	kb=$(awk -v b="$SIZE_STRIPPED" 'BEGIN { printf "%.1f", b / 1024 }')
+	size_check=$(check "$SIZE_STRIPPED" "<=" $((250 * 1024)))
+	rss_check=$(check "$RSS_IDLE" "<=" 1024)
+	if [ "$BIN_STATIC" != yes ]; then
+		size_check="$size_check (dynamic binary, not the target's)"
+		rss_check="$rss_check (dynamic binary, not the target's)"
+	fi
+	{
+		echo "## Results ($DATE)"
+		echo
+		echo "Binary measured: $BIN_KIND; static: $BIN_STATIC; commit: $COMMIT"
+		echo
+		echo "| figure | cli-proxy-api | nginx | proxy/nginx | target |"
+		echo "| --- | ---: | ---: | ---: | --- |"
+		echo "| stripped binary size | $SIZE_STRIPPED B ($kb KB) | | | <= 250 KB: $size_check |"
+		echo "| unstripped binary size | $SIZE_RAW B | | | |"
+		echo "| idle RSS (port + host config) | $RSS_IDLE KB | | | <= 1024 KB: $rss_check |"
+		echo "| RSS before load (bench config) | $RSS_BEFORE KB | | | |"
+		echo "| RSS after load (VmRSS) | $RSS_AFTER KB | | | |"
+		echo "| peak RSS after load (max of VmHWM, VmRSS) | $HWM_AFTER KB | | | |"
+		echo "| /v1/models body / header lines | $BODY_BYTES B / $PROXY_HEADERS | $BODY_BYTES B / $NGINX_HEADERS | | |"
+		wrk_row "req/s, 1 conn (-t1 -c1)" rps 1
+		wrk_row "p50 ms, 1 conn" p50 1
+		wrk_row "p99 ms, 1 conn" p99 1
+		wrk_row "req/s, 64 conns (-t2 -c64)" rps 64
+		wrk_row "p50 ms, 64 conns" p50 64
+		wrk_row "p99 ms, 64 conns" p99 64
+		echo
+		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
+		echo "Tools: $NGINX_VERSION (1 worker), $WRK_VERSION, each run $DURATION."
+		if [ ${#NOTES[@]} -gt 0 ]; then
+			echo
+			echo "Notes:"
+			local n
+			for n in "${NOTES[@]}"; do echo "- $n"; done
+		fi
+	} >"$RESULTS"
+}
+
+# ------------------------------------------------------------------- main
+
+main() {
+	mkdir -p "$OUT_DIR"
+	rm -f "$OUT_DIR"/wrk-*.txt "$OUT_DIR"/server-*.log "$RESULTS"
+	ensure_tools
+	setup_pinning
+	machine_info
+	build_binary
+	log "measuring $BIN ($BIN_KIND)"
+	measure_size
+	measure_idle_rss
+	bench_proxy
+	bench_nginx
+	write_results
+	echo
+	cat "$RESULTS"
+	echo
+	echo "(written to ${RESULTS#"$REPO"/}; raw wrk output in ${OUT_DIR#"$REPO"/}/)"
+}
+
+main "$@"
