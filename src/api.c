@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "conn.h"
+#include "exch.h"
 #include "json.h"
 #include "models.h"
 #include "srv.h"
@@ -472,11 +473,15 @@ static void h_model_one(struct conn *c, const struct route *r)
  * one 404 naming the model.
  */
 static void infer(struct conn *c, enum api_fmt f, const char *model,
-		  size_t mlen)
+		  size_t mlen, const struct json *j, int model_tok)
 {
 	struct model_info m;
 	char msg[400];
 	int shown = (int)(mlen > 200 ? 200 : mlen);
+	const struct http_request *req = &c->req;
+	int chat = http_span_eq(req->target, path_len(req),
+				"/v1/chat/completions");
+	int compl = http_span_eq(req->target, path_len(req), "/v1/completions");
 
 	if (!models_find(&c->srv->cfg, model, mlen, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
@@ -485,9 +490,18 @@ static void infer(struct conn *c, enum api_fmt f, const char *model,
 		api_error(c, f, 404, msg);
 		return;
 	}
+	if (m.provider == PROV_COMPAT && (chat || compl) && j) {
+		int st = json_get(j, 0, "stream");
+		int stream = st >= 0 && j->tok[st].type == JSMN_PRIMITIVE &&
+			     json_ptr(j, st)[0] == 't';
+		exch_start_compat(c, m.entry, m.upstream,
+				  (size_t)j->tok[model_tok].start,
+				  json_len(j, model_tok), stream, compl);
+		return;
+	}
 	snprintf(msg, sizeof(msg), "model '%.*s' (%s) is configured, but this"
-		 " build cannot reach its upstream yet", shown, model,
-		 models_provider_name(m.provider));
+		 " build cannot translate this API to its upstream yet", shown,
+		 model, models_provider_name(m.provider));
 	api_error(c, f, 503, msg);
 }
 
@@ -528,12 +542,13 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 	}
 	n = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
 			  sizeof(model));
-	json_free(&j);
 	if (n <= 0) {
+		json_free(&j);
 		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
 		return;
 	}
-	infer(c, r->fmt, model, (size_t)n);
+	infer(c, r->fmt, model, (size_t)n, &j, mi);
+	json_free(&j);
 }
 
 /* POST .../models/<model>:<method> (Gemini generateContent & co). */
@@ -566,7 +581,7 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	if (parse_body(c, API_GEMINI, &j) < 0)
 		return;
 	json_free(&j);
-	infer(c, API_GEMINI, a, (size_t)(colon - a));
+	infer(c, API_GEMINI, a, (size_t)(colon - a), NULL, -1);
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */

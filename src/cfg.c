@@ -113,6 +113,14 @@ static const struct key keys[] = {
 	{"", "idle-timeout", V_MS, O(idle_timeout_ms), 100, 86400000},
 	{"", "write-timeout", V_MS, O(write_timeout_ms), 100, 3600000},
 	{"", "shutdown-timeout", V_MS, O(shutdown_timeout_ms), 0, 3600000},
+	{"", "upstream-connect-timeout", V_MS, O(upstream_connect_timeout_ms),
+	 100, 600000},
+	{"", "upstream-first-byte-timeout", V_MS,
+	 O(upstream_first_byte_timeout_ms), 100, 3600000},
+	{"", "upstream-read-timeout", V_MS, O(upstream_read_timeout_ms), 100,
+	 3600000},
+	{"", "upstream-keepalive-timeout", V_MS,
+	 O(upstream_keepalive_timeout_ms), 0, 3600000},
 	{"remote-management", "allow-remote", V_BOOL, O(rm_allow_remote), 0, 0},
 	{"remote-management", "secret-key", V_SECRET, O(rm_secret_key), 0, 0},
 	{"quota-exceeded", "switch-project", V_BOOL, O(qe_switch_project), 0, 0},
@@ -560,6 +568,10 @@ void cfg_defaults(struct cfg *c)
 	c->idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
 	c->write_timeout_ms = DEF_WRITE_TIMEOUT_MS;
 	c->shutdown_timeout_ms = DEF_SHUTDOWN_TIMEOUT_MS;
+	c->upstream_connect_timeout_ms = DEF_UP_CONNECT_TIMEOUT_MS;
+	c->upstream_first_byte_timeout_ms = DEF_UP_FIRST_BYTE_TIMEOUT_MS;
+	c->upstream_read_timeout_ms = DEF_UP_READ_TIMEOUT_MS;
+	c->upstream_keepalive_timeout_ms = DEF_UP_KEEPALIVE_TIMEOUT_MS;
 	c->qe_switch_project = 1;
 	c->qe_switch_preview_model = 1;
 }

@@ -72,6 +72,10 @@ struct cfg {
 	int idle_timeout_ms;
 	int write_timeout_ms;
 	int shutdown_timeout_ms;
+	int upstream_connect_timeout_ms;
+	int upstream_first_byte_timeout_ms;
+	int upstream_read_timeout_ms;
+	int upstream_keepalive_timeout_ms;
 
 	/* reference keys */
 	char *auth_dir; /* ~ expanded */

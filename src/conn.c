@@ -85,6 +85,7 @@ void conn_close(struct conn *c)
 
 	if (c->state == CONN_FREE)
 		return;
+	exch_abort(&c->x);
 	loop_del(&s->loop, &c->w);
 	loop_timer_cancel(&s->loop, &c->t);
 	close(c->w.fd);
@@ -414,13 +415,9 @@ static int read_body(struct conn *c)
 	}
 }
 
-/* Request fully received: route it, then drop it from the buffers. */
-static void dispatch(struct conn *c)
+/* The current request is answered: drop it from the buffers. */
+static void request_done(struct conn *c)
 {
-	/* Reads since the head was parsed may have moved c->in (compaction,
-	 * realloc): parse the head again so c->req points at live bytes. */
-	http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
-	api_handle(c);
 	buf_consume(&c->in, c->head_len);
 	c->head_len = 0;
 	release_body(c);
@@ -432,6 +429,114 @@ static void dispatch(struct conn *c)
 	c->state = CONN_HEAD;
 }
 
+/* Request fully received: route it; an exchange may keep it a while. */
+static void dispatch(struct conn *c)
+{
+	/* Reads since the head was parsed may have moved c->in (compaction,
+	 * realloc): parse the head again so c->req points at live bytes. */
+	http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
+	api_handle(c);
+	if (c->x.active) {
+		c->state = CONN_EXCH;
+		return;
+	}
+	request_done(c);
+}
+
+void conn_request_finished(struct conn *c)
+{
+	if (c->state != CONN_EXCH)
+		return;
+	request_done(c);
+	if (c->close_after && buf_pending(&c->out) == 0) {
+		flush_out(c); /* starts the lingering close */
+		return;
+	}
+	process(c);
+}
+
+int conn_body_reserve(struct conn *c, size_t n)
+{
+	if (n <= c->body_cap)
+		return 0;
+	return grow_body(c, n, 1) ? -1 : 0;
+}
+
+int conn_out_full(const struct conn *c)
+{
+	return buf_pending(&c->out) >= CONN_OUT_HIGH;
+}
+
+void conn_stream_begin(struct conn *c, int status, const char *ctype,
+		       const char *extra_headers)
+{
+	struct buf *o = &c->out;
+
+	if (c->srv->stopping)
+		c->keep_alive = 0;
+	c->stream_chunked = c->req.minor_version >= 1;
+	if (!c->stream_chunked)
+		c->keep_alive = 0;
+	buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	buf_puts(o, "Server: cli-proxy-api\r\n");
+	put_date(o);
+	buf_puts(o, "Access-Control-Allow-Origin: *\r\n");
+	if (extra_headers)
+		buf_puts(o, extra_headers);
+	buf_printf(o, "Content-Type: %s\r\n", ctype);
+	if (c->stream_chunked)
+		buf_puts(o, "Transfer-Encoding: chunked\r\n");
+	buf_puts(o, c->keep_alive ? "Connection: keep-alive\r\n\r\n"
+				  : "Connection: close\r\n\r\n");
+	c->streaming = 1;
+	c->stream_status = status;
+	c->stream_bytes = 0;
+	flush_out(c);
+}
+
+void conn_stream_write(struct conn *c, const char *p, size_t n)
+{
+	struct buf *o = &c->out;
+	if (n == 0 || !c->streaming)
+		return;
+	if (c->stream_chunked) {
+		buf_printf(o, "%zx\r\n", n);
+		buf_put(o, p, n);
+		buf_puts(o, "\r\n");
+	} else {
+		buf_put(o, p, n);
+	}
+	c->stream_bytes += n;
+	flush_out(c);
+}
+
+void conn_stream_end(struct conn *c)
+{
+	if (!c->streaming)
+		return;
+	if (c->stream_chunked)
+		buf_puts(&c->out, "0\r\n\r\n");
+	else
+		c->close_after = 1;
+	c->streaming = 0;
+	if (!c->keep_alive)
+		c->close_after = 1;
+	access_log(c, c->stream_status, c->stream_bytes);
+}
+
+void conn_stream_abort(struct conn *c)
+{
+	access_log(c, c->streaming ? c->stream_status : 502, c->stream_bytes);
+	c->streaming = 0;
+	c->keep_alive = 0;
+	c->close_after = 1;
+	c->x.active = 0;
+	/* No terminating chunk: the client sees a truncated answer. */
+	if (c->state == CONN_EXCH)
+		request_done(c);
+	flush_out(c);
+}
+
 static void set_state_timer(struct conn *c)
 {
 	const struct cfg *cfg = cfg_of(c);
@@ -439,6 +544,8 @@ static void set_state_timer(struct conn *c)
 
 	if (buf_pending(&c->out) > 0) {
 		loop_timer_set(l, &c->t, cfg->write_timeout_ms);
+	} else if (c->state == CONN_EXCH) {
+		loop_timer_cancel(l, &c->t); /* upstream timeouts govern */
 	} else if (c->state == CONN_BODY) {
 		loop_timer_set(l, &c->t, cfg->body_timeout_ms);
 	} else if (c->state == CONN_HEAD && buf_pending(&c->in) == 0) {
@@ -452,7 +559,8 @@ static void set_state_timer(struct conn *c)
 static void process(struct conn *c)
 {
 	for (;;) {
-		if (c->close_after || c->state == CONN_LINGER)
+		if (c->close_after || c->state == CONN_LINGER ||
+		    c->state == CONN_EXCH)
 			break;
 		if (c->state == CONN_HEAD) {
 			int rc;
@@ -525,16 +633,24 @@ static int flush_out(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			loop_mod(&c->srv->loop, &c->w, POLLIN | POLLOUT);
+			if (c->state == CONN_EXCH &&
+			    !loop_timer_armed(&c->t))
+				loop_timer_set(&c->srv->loop, &c->t,
+					       cfg_of(c)->write_timeout_ms);
 			return 0;
 		}
 		conn_close(c);
 		return -1;
 	}
-	if (c->close_after && c->state != CONN_LINGER) {
+	if (c->close_after && c->state != CONN_LINGER && c->state != CONN_EXCH) {
 		start_linger(c);
 		return 0;
 	}
 	loop_mod(&c->srv->loop, &c->w, POLLIN);
+	if (c->state == CONN_EXCH) {
+		loop_timer_cancel(&c->srv->loop, &c->t);
+		exch_resume(&c->x);
+	}
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "exch.h"
 #include "http.h"
 #include "loop.h"
 
@@ -28,6 +29,7 @@ enum conn_state {
 	CONN_FREE,
 	CONN_HEAD,
 	CONN_BODY,
+	CONN_EXCH,      /* answered by an upstream exchange, in progress */
 	CONN_WRITE,
 	CONN_LINGER,
 };
@@ -61,6 +63,13 @@ struct conn {
 	char method[16];
 	char path[256];           /* without the query string */
 	size_t linger_bytes;
+
+	/* streamed answer */
+	struct exch x;
+	int streaming;            /* head sent, body in chunks */
+	int stream_chunked;       /* chunked framing (else close-delimited) */
+	int stream_status;
+	size_t stream_bytes;
 };
 
 /* Take ownership of an accepted, non-blocking socket. */
@@ -78,5 +87,25 @@ void conn_shutdown(struct conn *c);
  */
 void conn_respond(struct conn *c, int status, const char *ctype,
 		  const char *extra_headers, const char *body, size_t len);
+
+/* Streamed answers (used by exchanges).  begin sends the head with
+ * chunked framing (close-delimited for HTTP/1.0 clients); end terminates
+ * it; abort closes the connection after what is queued, so the client can
+ * tell the answer is incomplete. */
+void conn_stream_begin(struct conn *c, int status, const char *ctype,
+		       const char *extra_headers);
+void conn_stream_write(struct conn *c, const char *p, size_t n);
+void conn_stream_end(struct conn *c);
+void conn_stream_abort(struct conn *c);
+
+/* Is the unsent output above the high-water mark? */
+int conn_out_full(const struct conn *c);
+
+/* The exchange answering the current request is over: drop the request
+ * and go on with the next (pipelined) one. */
+void conn_request_finished(struct conn *c);
+
+/* Grow the request body buffer to hold n bytes (within the budget). */
+int conn_body_reserve(struct conn *c, size_t n);
 
 #endif

@@ -73,6 +73,11 @@
 #define DEF_WRITE_TIMEOUT_MS 60000               /* write-timeout */
 #define DEF_SHUTDOWN_TIMEOUT_MS 10000            /* shutdown-timeout */
 #define DEF_REQUEST_RETRY 3
+#define DEF_UP_CONNECT_TIMEOUT_MS 10000          /* upstream-connect-timeout */
+#define DEF_UP_FIRST_BYTE_TIMEOUT_MS 300000      /* upstream-first-byte-timeout */
+#define DEF_UP_READ_TIMEOUT_MS 120000            /* upstream-read-timeout */
+#define DEF_UP_KEEPALIVE_TIMEOUT_MS 60000        /* upstream-keepalive-timeout */
+#define UPSTREAM_EXTRA_CONNS 16                  /* idle pool beyond clients */
 
 /* Hard caps on config values. */
 #define MAX_CONNECTIONS_CAP 65536

@@ -26,7 +26,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dns.h"
+#include "hc.h"
 #include "log.h"
+#include "tls.h"
 
 static struct srv *the_srv; /* for the signal handler's pipe */
 
@@ -203,9 +206,15 @@ static void reload(struct srv *s)
 	if (nc.max_connections > s->pool_size)
 		log_warn("SIGHUP: max-connections above %d takes effect after "
 			 "a restart", s->pool_size);
+	if (!!nc.ca_file != !!s->cfg.ca_file ||
+	    (nc.ca_file && strcmp(nc.ca_file, s->cfg.ca_file)))
+		log_warn("SIGHUP: ca-file changes take effect after a restart");
 	cfg_free(&s->cfg);
 	s->cfg = nc;
+	s->cfg_gen++;
 	log_set_debug(s->cfg.debug);
+	dns_reload();
+	hc_pool_close_idle();
 	log_info("config reloaded from %s", s->cfg.path);
 	log_config(&s->cfg);
 }
@@ -264,7 +273,7 @@ static void on_sigpipe(struct loop *l, struct loop_watch *w, int revents)
 int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 {
 	struct sigaction sa;
-	int i;
+	int i, nup;
 	const char *host;
 
 	memset(s, 0, sizeof(*s));
@@ -280,13 +289,21 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 
 	s->pool_size = s->cfg.max_connections;
 	s->conns = calloc((size_t)s->pool_size, sizeof(*s->conns));
+	nup = s->pool_size + UPSTREAM_EXTRA_CONNS;
+	/* Watches and timers: clients, upstreams, DNS queries, listeners,
+	 * the signal pipe, and the server's own timers. */
 	if (!s->conns ||
-	    loop_init(&s->loop, s->pool_size + SRV_MAX_LISTENERS + 1,
-		      s->pool_size + 2) < 0) {
+	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
+				SRV_MAX_LISTENERS + 1,
+		      s->pool_size + nup + DNS_MAX_QUERIES + 2) < 0 ||
+	    hc_pool_init(&s->loop, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);
 		return -1;
 	}
+	if (tls_init(s->cfg.ca_file, err, errlen) < 0)
+		return -1;
+	dns_reload();
 
 	host = s->cfg.host && *s->cfg.host ? s->cfg.host : NULL;
 	if (listen_on(s, host ? AF_UNSPEC : AF_INET6, host, s->cfg.port, err,
@@ -365,6 +382,9 @@ void srv_free(struct srv *s)
 	if (s->sigpipe[1] >= 0)
 		close(s->sigpipe[1]);
 	the_srv = NULL;
+	hc_pool_free();
+	dns_shutdown();
+	tls_free();
 	free(s->conns);
 	loop_free(&s->loop);
 	buf_free(&s->scratch);

@@ -21,6 +21,7 @@
 struct srv {
 	struct loop loop;
 	struct cfg cfg;          /* the running config */
+	unsigned cfg_gen;        /* bumped on every reload */
 	struct loop_watch listen[SRV_MAX_LISTENERS];
 	int nlisten;
 	int paused;              /* listeners paused at the connection cap */

@@ -1,0 +1,1167 @@
+/*
+ * hc.c - upstream HTTP/1.1 client connections (see hc.h).
+ *
+ * Each connection is a state machine driven by drive(): every step either
+ * advances the state (loop again), waits for the socket (poll interest in
+ * h->want_in / h->want_out), or ends the connection.  The steps:
+ *
+ *   RESOLVE -> CONNECT -> [PROXY] -> [HANDSHAKE] -> SEND -> HEAD -> BODY
+ *                                                    ^               |
+ *                                                    +---- IDLE <----+
+ *
+ * TLS sits under SEND/HEAD/BODY through io_read()/io_write(), which move
+ * bytes between the socket and the BearSSL engine as needed; a step never
+ * knows whether the connection is encrypted.
+ *
+ * One timer per connection: the connect deadline (resolve, connect, proxy
+ * and handshake together), the first-byte deadline, the idle-read
+ * deadline, or the pool idle time, depending on the state.
+ *
+ * A connection taken from the idle pool may have been closed by the
+ * server just before we reused it.  If such a connection fails before any
+ * response byte arrives, the request is replayed once on a fresh
+ * connection: the owner never sees that failure.
+ */
+#define _GNU_SOURCE
+#include "hc.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "log.h"
+#include "tls.h"
+#include "url.h"
+
+#define HC_HEAD_MAX (64 * 1024)
+#define HC_READ_CHUNK (16 * 1024)
+#define HC_IDLE_PER_TARGET 4
+
+enum hc_state {
+	HC_FREE,
+	HC_RESOLVE,
+	HC_CONNECT,
+	HC_PROXY,
+	HC_HANDSHAKE,
+	HC_SEND,
+	HC_HEAD,
+	HC_BODY,
+	HC_IDLE,
+};
+
+enum { STEP_AGAIN, STEP_WAIT, STEP_GONE };
+enum { FR_NONE, FR_LENGTH, FR_CHUNKED, FR_CLOSE };
+
+struct hc {
+	enum hc_state state;
+	unsigned gen;
+	struct loop_watch w;
+	struct loop_timer t;
+	struct hc_target tg;
+
+	const struct hc_ops *ops;
+	void *owner;
+	struct hc_timeouts to;
+	struct hc_request req;
+
+	struct buf wbuf;          /* proxy handshake bytes, then the head */
+	size_t body_off;
+	int want_in, want_out;
+
+	struct dns_handle dh;
+	struct dns_addrs addrs;
+	int ai;                   /* address being tried */
+	int resolving_target;     /* socks5: resolving the target first */
+	struct sockaddr_storage target_ip;
+	int pstep;                /* proxy handshake step */
+
+	struct tls_client *tls;
+
+	struct buf rbuf;          /* response bytes */
+	int framing;
+	uint64_t left;
+	struct http_chunked ch;
+	int keepalive;
+	int got_bytes;            /* any response byte this request */
+	int reused;               /* came from the idle pool */
+	int paused;
+	int eof;
+	int pending_start;        /* start on the next loop tick */
+};
+
+static struct {
+	struct loop *l;
+	struct hc *pool;
+	int n;
+	struct hc_stats st;
+} P;
+
+static void drive(struct hc *h);
+static void on_io(struct loop *l, struct loop_watch *w, int revents);
+static void on_timer(struct loop *l, struct loop_timer *t);
+static void start_connect(struct hc *h);
+
+int hc_pool_init(struct loop *l, int max_conns)
+{
+	P.l = l;
+	P.n = max_conns;
+	P.pool = calloc((size_t)max_conns, sizeof(*P.pool));
+	return P.pool ? 0 : -1;
+}
+
+void hc_get_stats(struct hc_stats *s)
+{
+	*s = P.st;
+}
+
+/* ---- teardown ------------------------------------------------------------ */
+
+static void release(struct hc *h)
+{
+	if (h->state == HC_FREE)
+		return;
+	dns_cancel(&h->dh);
+	if (h->w.fd >= 0) {
+		loop_del(P.l, &h->w);
+		close(h->w.fd);
+		h->w.fd = -1;
+	}
+	loop_timer_cancel(P.l, &h->t);
+	free(h->tls);
+	h->tls = NULL;
+	buf_free(&h->wbuf);
+	buf_free(&h->rbuf);
+	h->state = HC_FREE;
+	h->owner = NULL;
+	h->ops = NULL;
+	h->gen++;
+}
+
+void hc_pool_free(void)
+{
+	int i;
+	for (i = 0; P.pool && i < P.n; i++)
+		release(&P.pool[i]);
+	free(P.pool);
+	P.pool = NULL;
+}
+
+void hc_pool_close_idle(void)
+{
+	int i;
+	for (i = 0; P.pool && i < P.n; i++)
+		if (P.pool[i].state == HC_IDLE)
+			release(&P.pool[i]);
+}
+
+void hc_abort(struct hc *h)
+{
+	if (h)
+		release(h);
+}
+
+/* End with an error: detach, close, then tell the owner.  A reused
+ * connection that failed before any response byte is replayed instead. */
+static int fail(struct hc *h, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct hc *h, int err, const char *fmt, ...)
+{
+	const struct hc_ops *ops = h->ops;
+	void *owner = h->owner;
+	char msg[300];
+	va_list ap;
+
+	if (h->reused && !h->got_bytes &&
+	    (err == HC_ERESET || err == HC_EPROTO)) {
+		log_debug("upstream %s:%d: reused connection was closed; "
+			  "retrying on a new one", h->tg.host, h->tg.port);
+		if (h->w.fd >= 0) {
+			loop_del(P.l, &h->w);
+			close(h->w.fd);
+			h->w.fd = -1;
+		}
+		free(h->tls);
+		h->tls = NULL;
+		buf_reset(&h->rbuf);
+		buf_reset(&h->wbuf);
+		h->body_off = 0;
+		h->reused = 0;
+		h->eof = 0;
+		loop_timer_set(P.l, &h->t, h->to.connect_ms);
+		start_connect(h);
+		return STEP_GONE;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	release(h);
+	if (ops)
+		ops->on_error(owner, err, msg);
+	return STEP_GONE;
+}
+
+/* ---- socket and TLS I/O ---------------------------------------------------- */
+
+#define IO_AGAIN (-2)
+
+/* Read TLS records from the socket.  1 progress, 0 blocked, -1 EOF/error. */
+static int tls_recv(struct hc *h)
+{
+	br_ssl_engine_context *e = &h->tls->cc.eng;
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvrec_buf(e, &len);
+	ssize_t n = recv(h->w.fd, b, len, 0);
+	if (n > 0) {
+		br_ssl_engine_recvrec_ack(e, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		h->want_in = 1;
+		return 0;
+	}
+	h->eof = 1;
+	return -1;
+}
+
+/* Send pending TLS records.  0 done or blocked, -1 error. */
+static int tls_flush(struct hc *h)
+{
+	br_ssl_engine_context *e = &h->tls->cc.eng;
+	while (br_ssl_engine_current_state(e) & BR_SSL_SENDREC) {
+		size_t len;
+		unsigned char *b = br_ssl_engine_sendrec_buf(e, &len);
+		ssize_t n = send(h->w.fd, b, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			br_ssl_engine_sendrec_ack(e, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			h->want_out = 1;
+			return 0;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* Application bytes out.  Returns bytes taken, IO_AGAIN, or -1. */
+static ssize_t io_write(struct hc *h, const char *p, size_t n)
+{
+	br_ssl_engine_context *e;
+
+	if (!h->tls) {
+		ssize_t k = send(h->w.fd, p, n, MSG_NOSIGNAL);
+		if (k >= 0)
+			return k;
+		if (errno == EAGAIN || errno == EINTR) {
+			h->want_out = 1;
+			return IO_AGAIN;
+		}
+		return -1;
+	}
+	e = &h->tls->cc.eng;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(e);
+		if (st & BR_SSL_CLOSED)
+			return -1;
+		if (st & BR_SSL_SENDAPP) {
+			size_t room;
+			unsigned char *b = br_ssl_engine_sendapp_buf(e, &room);
+			if (room > n)
+				room = n;
+			memcpy(b, p, room);
+			br_ssl_engine_sendapp_ack(e, room);
+			br_ssl_engine_flush(e, 0);
+			if (tls_flush(h) < 0)
+				return -1;
+			return (ssize_t)room;
+		}
+		if (st & BR_SSL_SENDREC) {
+			if (tls_flush(h) < 0)
+				return -1;
+			if (h->want_out)
+				return IO_AGAIN;
+			continue;
+		}
+		if (st & BR_SSL_RECVREC) {
+			int rc = tls_recv(h);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				return IO_AGAIN;
+			continue;
+		}
+		return IO_AGAIN;
+	}
+}
+
+/* Application bytes in.  Returns bytes read (0 = EOF), IO_AGAIN, or -1. */
+static ssize_t io_read(struct hc *h, char *p, size_t n)
+{
+	br_ssl_engine_context *e;
+
+	if (!h->tls) {
+		ssize_t k = recv(h->w.fd, p, n, 0);
+		if (k >= 0)
+			return k;
+		if (errno == EAGAIN || errno == EINTR) {
+			h->want_in = 1;
+			return IO_AGAIN;
+		}
+		return -1;
+	}
+	e = &h->tls->cc.eng;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(e);
+		if (st & BR_SSL_CLOSED) /* close_notify: EOF; else error */
+			return br_ssl_engine_last_error(e) == BR_ERR_OK ? 0 : -1;
+		if (st & BR_SSL_RECVAPP) {
+			size_t avail;
+			unsigned char *b = br_ssl_engine_recvapp_buf(e, &avail);
+			if (avail > n)
+				avail = n;
+			memcpy(p, b, avail);
+			br_ssl_engine_recvapp_ack(e, avail);
+			return (ssize_t)avail;
+		}
+		if (st & BR_SSL_SENDREC) {
+			if (tls_flush(h) < 0)
+				return -1;
+			if (h->want_out)
+				return IO_AGAIN;
+			continue;
+		}
+		if (st & BR_SSL_RECVREC) {
+			int rc = tls_recv(h);
+			if (rc < 0)
+				return h->eof ? 0 : -1; /* EOF without notify */
+			if (rc == 0)
+				return IO_AGAIN;
+			continue;
+		}
+		return IO_AGAIN;
+	}
+}
+
+/* Plain socket helpers for the proxy handshake (before any TLS). */
+static int raw_send_wbuf(struct hc *h)
+{
+	while (buf_pending(&h->wbuf) > 0) {
+		ssize_t n = send(h->w.fd, h->wbuf.p + h->wbuf.off,
+				 buf_pending(&h->wbuf), MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(&h->wbuf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			h->want_out = 1;
+			return 0;
+		}
+		return -1;
+	}
+	return 1;
+}
+
+/* Read into rbuf until it holds at least want bytes. 1 yes, 0 wait, -1. */
+static int raw_fill(struct hc *h, size_t want)
+{
+	while (buf_pending(&h->rbuf) < want) {
+		size_t room = buf_reserve(&h->rbuf, 512);
+		ssize_t n;
+		if (room == 0)
+			return -1;
+		n = recv(h->w.fd, h->rbuf.p + h->rbuf.len, room, 0);
+		if (n > 0) {
+			h->rbuf.len += (size_t)n;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			h->want_in = 1;
+			return 0;
+		}
+		return -1;
+	}
+	return 1;
+}
+
+/* ---- connecting -------------------------------------------------------------- */
+
+static const char *connect_host(const struct hc *h)
+{
+	return h->tg.proxy ? h->tg.proxy_host : h->tg.host;
+}
+
+static int connect_port(const struct hc *h)
+{
+	return h->tg.proxy ? h->tg.proxy_port : h->tg.port;
+}
+
+static void after_connected(struct hc *h)
+{
+	int one = 1;
+	setsockopt(h->w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	P.st.connects++;
+	if (h->tg.proxy) {
+		h->state = HC_PROXY;
+		h->pstep = 0;
+	} else {
+		h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
+	}
+}
+
+/* Try addresses from h->ai on; returns when one is in progress. */
+static int try_connect(struct hc *h)
+{
+	for (; h->ai < h->addrs.n; h->ai++) {
+		struct sockaddr_storage ss = h->addrs.a[h->ai];
+		socklen_t sl;
+		int fd;
+
+		if (ss.ss_family == AF_INET) {
+			((struct sockaddr_in *)&ss)->sin_port =
+				htons((uint16_t)connect_port(h));
+			sl = sizeof(struct sockaddr_in);
+		} else {
+			((struct sockaddr_in6 *)&ss)->sin6_port =
+				htons((uint16_t)connect_port(h));
+			sl = sizeof(struct sockaddr_in6);
+		}
+		fd = socket(ss.ss_family,
+			    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, (struct sockaddr *)&ss, sl) < 0 &&
+		    errno != EINPROGRESS) {
+			close(fd);
+			continue;
+		}
+		h->w.fd = fd;
+		if (loop_add(P.l, &h->w, POLLOUT) < 0) {
+			close(fd);
+			h->w.fd = -1;
+			return fail(h, HC_ENOMEM, "too many open connections");
+		}
+		h->state = HC_CONNECT;
+		return STEP_WAIT;
+	}
+	return fail(h, HC_ECONNECT, "cannot connect to %s%s:%d",
+		    h->tg.proxy ? "proxy " : "", connect_host(h),
+		    connect_port(h));
+}
+
+static void on_resolved(void *user, int err, const struct dns_addrs *res)
+{
+	struct hc *h = user;
+	h->dh.slot = -1;
+	if (err != DNS_OK) {
+		fail(h, HC_EDNS, "cannot resolve %s: %s",
+		     h->resolving_target ? h->tg.host : connect_host(h),
+		     dns_strerror(err));
+		return;
+	}
+	if (h->resolving_target) {
+		h->target_ip = res->a[0];
+		h->resolving_target = 0;
+		start_connect(h);
+		return;
+	}
+	h->addrs = *res;
+	h->ai = 0;
+	if (try_connect(h) == STEP_WAIT)
+		drive(h);
+}
+
+static void start_connect(struct hc *h)
+{
+	struct dns_addrs res;
+	int rc;
+
+	h->state = HC_RESOLVE;
+	h->resolving_target = h->tg.proxy == URL_SOCKS5 + 1 &&
+			      h->target_ip.ss_family == 0;
+	rc = dns_lookup(P.l, h->resolving_target ? h->tg.host : connect_host(h),
+			&res, on_resolved, h, &h->dh);
+	if (rc == 1) {
+		on_resolved(h, DNS_OK, &res);
+		return;
+	}
+	if (rc < 0) {
+		h->dh.slot = -1;
+		on_resolved(h, rc, &res);
+	}
+}
+
+/* ---- proxy handshake ------------------------------------------------------- */
+
+static int proxy_http(struct hc *h)
+{
+	struct http_response res;
+	int rc, n;
+
+	if (h->pstep == 0) {
+		buf_reset(&h->wbuf);
+		buf_printf(&h->wbuf, "CONNECT %s%s%s:%d HTTP/1.1\r\nHost: %s%s%s:%d\r\n",
+			   strchr(h->tg.host, ':') ? "[" : "", h->tg.host,
+			   strchr(h->tg.host, ':') ? "]" : "", h->tg.port,
+			   strchr(h->tg.host, ':') ? "[" : "", h->tg.host,
+			   strchr(h->tg.host, ':') ? "]" : "", h->tg.port);
+		if (h->tg.proxy_user[0]) {
+			char cred[260], b64[360];
+			snprintf(cred, sizeof(cred), "%s:%s", h->tg.proxy_user,
+				 h->tg.proxy_pass);
+			url_base64(cred, strlen(cred), b64, sizeof(b64));
+			buf_printf(&h->wbuf, "Proxy-Authorization: Basic %s\r\n",
+				   b64);
+		}
+		buf_puts(&h->wbuf, "\r\n");
+		h->pstep = 1;
+	}
+	if (h->pstep == 1) {
+		if ((rc = raw_send_wbuf(h)) <= 0)
+			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
+					     "the connection", h->tg.proxy_host,
+					     h->tg.proxy_port)
+				      : STEP_WAIT;
+		h->pstep = 2;
+	}
+	for (;;) {
+		n = http_parse_response(h->rbuf.p + h->rbuf.off,
+					buf_pending(&h->rbuf), &res);
+		if (n > 0)
+			break;
+		if (n != HTTP_PARTIAL)
+			return fail(h, HC_EPROXY, "proxy %s:%d sent a malformed "
+				    "answer to CONNECT", h->tg.proxy_host,
+				    h->tg.proxy_port);
+		if ((rc = raw_fill(h, buf_pending(&h->rbuf) + 1)) <= 0)
+			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
+					     "the connection during CONNECT",
+					     h->tg.proxy_host, h->tg.proxy_port)
+				      : STEP_WAIT;
+	}
+	if (res.status < 200 || res.status > 299)
+		return fail(h, HC_EPROXY, "proxy %s:%d refused CONNECT to "
+			    "%s:%d with status %d", h->tg.proxy_host,
+			    h->tg.proxy_port, h->tg.host, h->tg.port,
+			    res.status);
+	buf_consume(&h->rbuf, (size_t)n);
+	buf_reset(&h->rbuf);
+	h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
+	return STEP_AGAIN;
+}
+
+static int proxy_socks(struct hc *h)
+{
+	const unsigned char *r;
+	int rc;
+
+	for (;;) {
+		switch (h->pstep) {
+		case 0: /* greeting */
+			buf_reset(&h->wbuf);
+			if (h->tg.proxy_user[0])
+				buf_put(&h->wbuf, "\x05\x01\x02", 3);
+			else
+				buf_put(&h->wbuf, "\x05\x01\x00", 3);
+			h->pstep = 1;
+			/* fall through */
+		case 1:
+		case 4:
+		case 7:
+			if ((rc = raw_send_wbuf(h)) <= 0)
+				goto io;
+			h->pstep++;
+			break;
+		case 2: /* method choice */
+			if ((rc = raw_fill(h, 2)) <= 0)
+				goto io;
+			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
+			if (r[0] != 5 || (r[1] != 0 && r[1] != 2) ||
+			    (r[1] == 2 && !h->tg.proxy_user[0]))
+				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
+					    "refused our authentication methods",
+					    h->tg.proxy_host, h->tg.proxy_port);
+			buf_consume(&h->rbuf, 2);
+			if (r[1] == 2) {
+				size_t ul = strlen(h->tg.proxy_user);
+				size_t pl = strlen(h->tg.proxy_pass);
+				buf_reset(&h->wbuf);
+				buf_putc(&h->wbuf, 1);
+				buf_putc(&h->wbuf, (char)(ul > 255 ? 255 : ul));
+				buf_put(&h->wbuf, h->tg.proxy_user, ul > 255 ? 255 : ul);
+				buf_putc(&h->wbuf, (char)(pl > 255 ? 255 : pl));
+				buf_put(&h->wbuf, h->tg.proxy_pass, pl > 255 ? 255 : pl);
+				h->pstep = 4;
+			} else {
+				h->pstep = 6;
+			}
+			break;
+		case 5: /* auth result */
+			if ((rc = raw_fill(h, 2)) <= 0)
+				goto io;
+			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
+			if (r[1] != 0)
+				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
+					    "rejected the user name or password",
+					    h->tg.proxy_host, h->tg.proxy_port);
+			buf_consume(&h->rbuf, 2);
+			h->pstep = 6;
+			break;
+		case 6: { /* connect request */
+			uint16_t port = htons((uint16_t)h->tg.port);
+			buf_reset(&h->wbuf);
+			buf_put(&h->wbuf, "\x05\x01\x00", 3);
+			if (h->tg.proxy == URL_SOCKS5H + 1) {
+				size_t hl = strlen(h->tg.host);
+				buf_putc(&h->wbuf, 3);
+				buf_putc(&h->wbuf, (char)(hl > 255 ? 255 : hl));
+				buf_put(&h->wbuf, h->tg.host, hl > 255 ? 255 : hl);
+			} else if (h->target_ip.ss_family == AF_INET) {
+				buf_putc(&h->wbuf, 1);
+				buf_put(&h->wbuf, &((struct sockaddr_in *)
+						    &h->target_ip)->sin_addr, 4);
+			} else {
+				buf_putc(&h->wbuf, 4);
+				buf_put(&h->wbuf, &((struct sockaddr_in6 *)
+						    &h->target_ip)->sin6_addr, 16);
+			}
+			buf_put(&h->wbuf, &port, 2);
+			h->pstep = 7;
+			break;
+		}
+		case 8: { /* reply: 05 rep 00 atyp addr port */
+			size_t need;
+			if ((rc = raw_fill(h, 5)) <= 0)
+				goto io;
+			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
+			if (r[0] != 5 || r[1] != 0)
+				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
+					    "could not connect to %s:%d (reply "
+					    "%d)", h->tg.proxy_host,
+					    h->tg.proxy_port, h->tg.host,
+					    h->tg.port, r[1]);
+			need = r[3] == 1 ? 10 : r[3] == 4 ? 22
+				: r[3] == 3 ? (size_t)7 + r[4] : 0;
+			if (need == 0)
+				return fail(h, HC_EPROXY, "SOCKS5 proxy sent a "
+					    "malformed reply");
+			if ((rc = raw_fill(h, need)) <= 0)
+				goto io;
+			buf_consume(&h->rbuf, need);
+			buf_reset(&h->rbuf);
+			h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
+			return STEP_AGAIN;
+		}
+		default:
+			return fail(h, HC_EPROXY, "SOCKS5 state error");
+		}
+	}
+io:
+	if (rc < 0)
+		return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d closed the "
+			    "connection", h->tg.proxy_host, h->tg.proxy_port);
+	return STEP_WAIT;
+}
+
+/* ---- TLS handshake ------------------------------------------------------------- */
+
+static int handshake_step(struct hc *h)
+{
+	br_ssl_engine_context *e;
+
+	if (!h->tls) {
+		h->tls = malloc(sizeof(*h->tls));
+		if (!h->tls)
+			return fail(h, HC_ENOMEM, "out of memory for TLS");
+		if (tls_client_start(h->tls, h->tg.host) < 0)
+			return fail(h, HC_ETLS, "TLS set-up failed for %s",
+				    h->tg.host);
+		P.st.tls_handshakes++;
+	}
+	e = &h->tls->cc.eng;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(e);
+		if (st & BR_SSL_CLOSED) {
+			int err = br_ssl_engine_last_error(e);
+			return fail(h, HC_ETLS, "TLS with %s:%d failed: %s "
+				    "(BearSSL error %d)", h->tg.host, h->tg.port,
+				    tls_strerror(err), err);
+		}
+		if (st & BR_SSL_SENDAPP) {
+			h->state = HC_SEND;
+			return STEP_AGAIN;
+		}
+		if (st & BR_SSL_SENDREC) {
+			if (tls_flush(h) < 0)
+				return fail(h, HC_ETLS, "connection to %s:%d "
+					    "lost during the TLS handshake",
+					    h->tg.host, h->tg.port);
+			if (h->want_out)
+				return STEP_WAIT;
+			continue;
+		}
+		if (st & BR_SSL_RECVREC) {
+			int rc = tls_recv(h);
+			if (rc < 0) {
+				int err = br_ssl_engine_last_error(e);
+				return fail(h, HC_ETLS, "TLS with %s:%d failed: "
+					    "%s", h->tg.host, h->tg.port,
+					    err ? tls_strerror(err)
+						: "connection closed during "
+						  "the handshake");
+			}
+			if (rc == 0)
+				return STEP_WAIT;
+			continue;
+		}
+		return STEP_WAIT;
+	}
+}
+
+/* ---- request and response ------------------------------------------------------ */
+
+static void build_head(struct hc *h)
+{
+	struct buf *b = &h->wbuf;
+	int v6 = strchr(h->tg.host, ':') != NULL;
+	int dflt = h->tg.port == (h->tg.tls ? 443 : 80);
+
+	buf_reset(b);
+	buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s%s%s", h->req.method,
+		   h->req.path, v6 ? "[" : "", h->tg.host, v6 ? "]" : "");
+	if (!dflt)
+		buf_printf(b, ":%d", h->tg.port);
+	buf_puts(b, "\r\n");
+	if (h->req.headers)
+		buf_puts(b, h->req.headers);
+	if (h->req.body || strcmp(h->req.method, "GET") != 0) {
+		buf_puts(b, "Content-Length: ");
+		buf_putu(b, h->req.body_len);
+		buf_puts(b, "\r\n");
+	}
+	buf_puts(b, "\r\n");
+}
+
+static int send_step(struct hc *h)
+{
+	ssize_t n;
+
+	if (h->body_off == 0 && buf_pending(&h->wbuf) == 0 && !h->got_bytes) {
+		build_head(h);
+		if (h->wbuf.overflow)
+			return fail(h, HC_ENOMEM, "request head too large");
+	}
+	while (buf_pending(&h->wbuf) > 0) {
+		n = io_write(h, h->wbuf.p + h->wbuf.off, buf_pending(&h->wbuf));
+		if (n == IO_AGAIN)
+			return STEP_WAIT;
+		if (n < 0)
+			return fail(h, HC_ERESET, "connection to %s:%d lost "
+				    "while sending the request", h->tg.host,
+				    h->tg.port);
+		buf_consume(&h->wbuf, (size_t)n);
+		h->body_off = 0;
+	}
+	while (h->body_off < h->req.body_len) {
+		n = io_write(h, h->req.body + h->body_off,
+			     h->req.body_len - h->body_off);
+		if (n == IO_AGAIN)
+			return STEP_WAIT;
+		if (n < 0)
+			return fail(h, HC_ERESET, "connection to %s:%d lost "
+				    "while sending the request", h->tg.host,
+				    h->tg.port);
+		h->body_off += (size_t)n;
+	}
+	h->state = HC_HEAD;
+	loop_timer_set(P.l, &h->t, h->to.first_byte_ms);
+	return STEP_AGAIN;
+}
+
+/* Read more response bytes into rbuf.  1 got some, 0 wait, -1 EOF, -2 err */
+static int fill(struct hc *h)
+{
+	size_t room = buf_reserve(&h->rbuf, HC_READ_CHUNK);
+	ssize_t n;
+
+	if (room == 0)
+		return -2;
+	n = io_read(h, h->rbuf.p + h->rbuf.len, room);
+	if (n == IO_AGAIN)
+		return 0;
+	if (n < 0)
+		return -2;
+	if (n == 0)
+		return -1;
+	h->rbuf.len += (size_t)n;
+	h->got_bytes = 1;
+	loop_timer_set(P.l, &h->t, h->to.read_ms);
+	return 1;
+}
+
+static int head_step(struct hc *h)
+{
+	struct http_response res;
+	const struct http_header *hd;
+	unsigned gen;
+	int n, rc;
+
+	for (;;) {
+		n = http_parse_response(h->rbuf.p + h->rbuf.off,
+					buf_pending(&h->rbuf), &res);
+		if (n > 0 && res.status >= 100 && res.status < 200 &&
+		    res.status != 101) {
+			buf_consume(&h->rbuf, (size_t)n); /* 100 Continue */
+			continue;
+		}
+		if (n > 0)
+			break;
+		if (n != HTTP_PARTIAL)
+			return fail(h, HC_EPROTO, "malformed response head from "
+				    "%s:%d", h->tg.host, h->tg.port);
+		if (buf_pending(&h->rbuf) >= HC_HEAD_MAX)
+			return fail(h, HC_EPROTO, "response head from %s:%d is "
+				    "too large", h->tg.host, h->tg.port);
+		rc = fill(h);
+		if (rc == 0)
+			return STEP_WAIT;
+		if (rc < 0)
+			return fail(h, HC_ERESET, "%s:%d closed the connection "
+				    "before answering", h->tg.host, h->tg.port);
+	}
+
+	h->keepalive = res.minor_version == 1;
+	if ((hd = http_find_response_header(&res, "connection", NULL)) != NULL) {
+		if (http_value_has_token(hd->value, hd->value_len, "close"))
+			h->keepalive = 0;
+		else if (http_value_has_token(hd->value, hd->value_len,
+					      "keep-alive"))
+			h->keepalive = 1;
+	}
+	if (!strcmp(h->req.method, "HEAD") || res.status == 204 ||
+	    res.status == 304) {
+		h->framing = FR_NONE;
+	} else if ((hd = http_find_response_header(&res, "transfer-encoding",
+						   NULL)) != NULL &&
+		   http_value_has_token(hd->value, hd->value_len, "chunked")) {
+		h->framing = FR_CHUNKED;
+		http_chunked_init(&h->ch);
+	} else if ((hd = http_find_response_header(&res, "content-length",
+						   NULL)) != NULL) {
+		int64_t len = http_parse_length(hd->value, hd->value_len);
+		if (len < 0)
+			return fail(h, HC_EPROTO, "bad Content-Length from "
+				    "%s:%d", h->tg.host, h->tg.port);
+		h->framing = FR_LENGTH;
+		h->left = (uint64_t)len;
+	} else {
+		h->framing = FR_CLOSE;
+		h->keepalive = 0;
+	}
+	gen = h->gen;
+	h->ops->on_head(h->owner, &res);
+	if (h->gen != gen)
+		return STEP_GONE; /* the owner aborted us */
+	buf_consume(&h->rbuf, (size_t)n);
+	h->state = HC_BODY;
+	return STEP_AGAIN;
+}
+
+/* The response is complete: back to the pool, or closed. */
+static int finish(struct hc *h)
+{
+	const struct hc_ops *ops = h->ops;
+	void *owner = h->owner;
+	int i, idle = 0;
+
+	h->ops = NULL;
+	h->owner = NULL;
+	for (i = 0; i < P.n; i++)
+		if (P.pool[i].state == HC_IDLE &&
+		    !memcmp(&P.pool[i].tg, &h->tg, sizeof(h->tg)))
+			idle++;
+	if (h->keepalive && buf_pending(&h->rbuf) == 0 && !h->eof &&
+	    idle < HC_IDLE_PER_TARGET) {
+		h->state = HC_IDLE;
+		buf_free(&h->wbuf);
+		buf_free(&h->rbuf);
+		h->want_in = 1;
+		h->want_out = 0;
+		loop_mod(P.l, &h->w, POLLIN);
+		loop_timer_set(P.l, &h->t, h->to.pool_idle_ms);
+	} else {
+		release(h);
+	}
+	ops->on_done(owner);
+	return STEP_GONE;
+}
+
+/* Hand buffered body bytes to the owner.  Returns a STEP_ or -1 when the
+ * buffer is drained and more input is needed. */
+static int deliver(struct hc *h)
+{
+	unsigned gen = h->gen;
+
+	while (buf_pending(&h->rbuf) > 0 && !h->paused) {
+		char *p = h->rbuf.p + h->rbuf.off;
+		size_t avail = buf_pending(&h->rbuf), used = avail, out = avail;
+		int rc = 0;
+
+		if (h->framing == FR_LENGTH) {
+			if (out > h->left)
+				out = used = (size_t)h->left;
+			h->left -= out;
+		} else if (h->framing == FR_CHUNKED) {
+			rc = http_chunked_decode(&h->ch, p, avail, &used, p,
+						 avail, &out);
+			if (rc < 0)
+				return fail(h, HC_EPROTO, "bad chunked body "
+					    "from %s:%d", h->tg.host,
+					    h->tg.port);
+		}
+		if (out > 0) {
+			h->paused = h->ops->on_body(h->owner, p, out);
+			if (h->gen != gen)
+				return STEP_GONE;
+			if (h->paused) /* a slow client is not a slow upstream */
+				loop_timer_cancel(P.l, &h->t);
+		}
+		buf_consume(&h->rbuf, used);
+		if ((h->framing == FR_LENGTH && h->left == 0) || rc == 1)
+			return finish(h);
+		if (used == 0)
+			break; /* partial chunk framing: need more input */
+	}
+	if (h->framing == FR_LENGTH && h->left == 0)
+		return finish(h);
+	return h->paused ? STEP_WAIT : -1;
+}
+
+static int body_step(struct hc *h)
+{
+	for (;;) {
+		int rc;
+		if (h->framing == FR_NONE)
+			return finish(h);
+		rc = deliver(h);
+		if (rc != -1)
+			return rc;
+		rc = fill(h);
+		if (rc == 1)
+			continue;
+		if (rc == 0)
+			return STEP_WAIT;
+		if (rc == -1 && h->framing == FR_CLOSE) {
+			h->eof = 1;
+			return finish(h);
+		}
+		return fail(h, HC_ERESET, "%s:%d closed the connection in the "
+			    "middle of the response", h->tg.host, h->tg.port);
+	}
+}
+
+/* ---- driving -------------------------------------------------------------------- */
+
+static void set_events(struct hc *h)
+{
+	short ev = 0;
+	if (h->w.fd < 0)
+		return;
+	if (h->want_in && !(h->state == HC_BODY && h->paused))
+		ev |= POLLIN;
+	if (h->want_out)
+		ev |= POLLOUT;
+	loop_mod(P.l, &h->w, ev);
+}
+
+static void drive(struct hc *h)
+{
+	for (;;) {
+		int rc;
+		h->want_in = h->want_out = 0;
+		switch (h->state) {
+		case HC_PROXY:
+			rc = h->tg.proxy == URL_HTTP + 1 ||
+					     h->tg.proxy == URL_HTTPS + 1
+				     ? proxy_http(h) : proxy_socks(h);
+			break;
+		case HC_HANDSHAKE: rc = handshake_step(h); break;
+		case HC_SEND: rc = send_step(h); break;
+		case HC_HEAD: rc = head_step(h); break;
+		case HC_BODY: rc = body_step(h); break;
+		default: return;
+		}
+		if (rc == STEP_GONE)
+			return;
+		if (rc == STEP_WAIT) {
+			set_events(h);
+			return;
+		}
+	}
+}
+
+static void on_io(struct loop *l, struct loop_watch *w, int revents)
+{
+	struct hc *h = container_of(w, struct hc, w);
+	(void)l;
+
+	if (h->state == HC_CONNECT) {
+		int err = 0;
+		socklen_t sl = sizeof(err);
+		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
+		if (err || (revents & (POLLERR | POLLHUP))) {
+			loop_del(P.l, &h->w);
+			close(h->w.fd);
+			h->w.fd = -1;
+			h->ai++;
+			if (try_connect(h) != STEP_WAIT)
+				return;
+			return;
+		}
+		after_connected(h);
+		drive(h);
+		return;
+	}
+	if (h->state == HC_IDLE) {
+		/* Anything from an idle server (close, close_notify, junk)
+		 * ends the connection. */
+		release(h);
+		return;
+	}
+	drive(h);
+}
+
+static void on_timer(struct loop *l, struct loop_timer *t)
+{
+	struct hc *h = container_of(t, struct hc, t);
+	(void)l;
+
+	if (h->pending_start) {
+		h->pending_start = 0;
+		if (h->state == HC_RESOLVE) {
+			loop_timer_set(P.l, &h->t, h->to.connect_ms);
+			start_connect(h);
+		} else {
+			loop_timer_set(P.l, &h->t, h->to.first_byte_ms);
+			drive(h);
+		}
+		return;
+	}
+	switch (h->state) {
+	case HC_IDLE:
+		release(h);
+		return;
+	case HC_RESOLVE:
+	case HC_CONNECT:
+	case HC_PROXY:
+	case HC_HANDSHAKE:
+		fail(h, HC_ETIMEOUT, "connecting to %s%s:%d timed out",
+		     h->tg.proxy ? "proxy " : "", connect_host(h),
+		     connect_port(h));
+		return;
+	case HC_SEND:
+	case HC_HEAD:
+		h->reused = 0; /* a slow server is not a stale connection */
+		fail(h, HC_ETIMEOUT, "%s:%d did not answer in time",
+		     h->tg.host, h->tg.port);
+		return;
+	case HC_BODY:
+		fail(h, HC_ETIMEOUT, "%s:%d stopped sending mid-response",
+		     h->tg.host, h->tg.port);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- public ------------------------------------------------------------------------ */
+
+static void setup(struct hc *h, const struct hc_request *r,
+		  const struct hc_ops *ops, void *owner,
+		  const struct hc_timeouts *to)
+{
+	h->ops = ops;
+	h->owner = owner;
+	h->to = *to;
+	h->req = *r;
+	h->body_off = 0;
+	h->got_bytes = 0;
+	h->paused = 0;
+	h->eof = 0;
+	buf_init(&h->wbuf, HC_HEAD_MAX);
+	buf_init(&h->rbuf, HC_HEAD_MAX + HC_READ_CHUNK);
+}
+
+struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
+		      const struct hc_ops *ops, void *owner,
+		      const struct hc_timeouts *to)
+{
+	struct hc *h = NULL, *spare = NULL;
+	int i;
+
+	for (i = 0; i < P.n; i++) {
+		struct hc *c = &P.pool[i];
+		if (c->state == HC_IDLE && !memcmp(&c->tg, t, sizeof(*t))) {
+			h = c;
+			break;
+		}
+		if (c->state == HC_FREE && !spare)
+			spare = c;
+	}
+	if (h) {
+		P.st.reuses++;
+		setup(h, r, ops, owner, to);
+		h->reused = 1;
+		h->state = HC_SEND;
+		/* Never call the owner back before it has our pointer. */
+		h->pending_start = 1;
+		loop_timer_set(P.l, &h->t, 0);
+		return h;
+	}
+	if (!spare) {
+		/* Make room by closing an idle connection to another host. */
+		for (i = 0; i < P.n && !spare; i++)
+			if (P.pool[i].state == HC_IDLE) {
+				release(&P.pool[i]);
+				spare = &P.pool[i];
+			}
+		if (!spare)
+			return NULL;
+	}
+	h = spare;
+	{
+		unsigned gen = h->gen;
+		memset(h, 0, sizeof(*h));
+		h->gen = gen + 1;
+	}
+	h->tg = *t;
+	h->w.fd = -1;
+	h->w.slot = -1;
+	h->w.cb = on_io;
+	h->t.slot = -1;
+	h->t.cb = on_timer;
+	h->dh.slot = -1;
+	setup(h, r, ops, owner, to);
+	h->state = HC_RESOLVE;
+	h->pending_start = 1;
+	loop_timer_set(P.l, &h->t, 0);
+	return h;
+}
+
+void hc_resume(struct hc *h)
+{
+	if (!h || h->state != HC_BODY || !h->paused)
+		return;
+	h->paused = 0;
+	loop_timer_set(P.l, &h->t, h->to.read_ms);
+	drive(h);
+}

@@ -1,0 +1,28 @@
+/*
+ * url.h - split the absolute URLs of the config (base-url, proxy-url,
+ * endpoints) into parts.  Pure; no allocation; bounded fields.
+ */
+#ifndef URL_H
+#define URL_H
+
+#include <stddef.h>
+
+enum url_scheme { URL_HTTP, URL_HTTPS, URL_SOCKS5, URL_SOCKS5H };
+
+struct url {
+	enum url_scheme scheme;
+	char host[256];   /* without [] for IPv6 literals */
+	int port;         /* explicit, or the scheme's default */
+	char user[128];   /* userinfo, percent-decoded; empty if none */
+	char pass[128];
+	char path[1024];  /* "/..." without a trailing '/', or "" */
+};
+
+/* 0 ok, -1 malformed (unknown scheme, empty host, bad port, too long). */
+int url_parse(const char *s, struct url *u);
+
+/* Base64 (standard alphabet, padded) of src into dst; returns length or
+ * -1 if dst is too small. */
+int url_base64(const void *src, size_t n, char *dst, size_t cap);
+
+#endif

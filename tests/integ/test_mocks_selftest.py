@@ -1,0 +1,448 @@
+"""Self-tests of the test doubles in mocks.py, testca.py and sdk/, driven by
+Python's own clients (and the pinned OpenAI Node.js SDK).  No server binary."""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import time
+
+from harness import check, eq, TestFailure
+import mocks
+import testca
+
+HOST = "127.0.0.1"
+CHAT = "/v1/chat/completions"
+SDK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sdk")
+
+
+def _chat(content="hi", model="m-1", stream=False):
+    return json.dumps({"model": model, "stream": stream,
+                       "messages": [{"role": "system", "content": "sys"},
+                                    {"role": "user", "content": content}]}).encode()
+
+
+def _post(hc, path, body, headers=None, **kw):
+    h = {"Content-Type": "application/json", "Authorization": "Bearer k-test"}
+    h.update(headers or {})
+    hc.request("POST", path, body=body, headers=h, **kw)
+    return hc.getresponse()
+
+
+def _events(raw):
+    """data: payloads of an SSE body."""
+    return [e[len(b"data: "):] for e in raw.split(b"\n\n") if e.startswith(b"data: ")]
+
+
+def _dechunk(body):
+    """Split a complete chunked body into its chunks (the last one b'')."""
+    out = []
+    while True:
+        line, _, body = body.partition(b"\r\n")
+        n = int(line, 16)
+        out.append(body[:n])
+        if n == 0:
+            return out
+        check(body[n:n + 2] == b"\r\n", "bad chunk framing: %r" % body[:n + 10])
+        body = body[n + 2:]
+
+
+def _raw_request(sock, path, body, extra=""):
+    sock.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %d\r\n%s\r\n" % (path, len(body), extra)).encode() + body)
+
+
+def _recv_all(sock, timeout=3.0):
+    sock.settimeout(timeout)
+    out = b""
+    try:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                return out, "eof"
+            out += d
+    except ConnectionResetError:
+        return out, "reset"
+    except socket.timeout:
+        return out, "timeout"
+
+
+# ------------------------------------------------------------ MockOpenAI
+
+def test_mock_keepalive_echo_and_chunked_body():
+    with mocks.MockOpenAI() as up:
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        r = _post(hc, CHAT, _chat("hello there", model="gpt-x"))
+        eq(r.status, 200, "status")
+        j = json.loads(r.read())
+        eq(j["object"], "chat.completion", "object")
+        eq(j["model"], "gpt-x", "echoed model")
+        eq(j["choices"][0]["message"]["content"], "echo: hello there", "content")
+        check(j["usage"]["total_tokens"] > 0, "usage missing: %r" % j)
+        # a chunked request body on the same connection
+        r = _post(hc, CHAT, iter([_chat("chunked")[:10], _chat("chunked")[10:]]),
+                  encode_chunked=True)
+        eq(json.loads(r.read())["choices"][0]["message"]["content"], "echo: chunked",
+           "content of a chunked request")
+        r = _post(hc, "/v1/completions", json.dumps({"model": "t", "prompt": "p"}).encode())
+        j = json.loads(r.read())
+        eq((j["object"], j["choices"][0]["text"]), ("text_completion", "echo: p"), "completion")
+        r = _post(hc, "/nope", b"{}")
+        r.read()
+        eq(r.status, 404, "unknown path")
+        hc.close()
+        eq(up.connections_accepted, 1, "connections for 4 keep-alive requests")
+        eq(len(up.requests), 4, "requests recorded")
+        eq(up.requests[1]["headers"].get("transfer-encoding"), "chunked", "TE recorded")
+        eq(up.requests[1]["json"]["messages"][1]["content"], "chunked", "decoded body")
+        eq(up.auth_keys_seen, ["k-test"] * 4, "bearer tokens")
+        eq({q["conn_id"] for q in up.requests}, {1}, "conn ids")
+        # a second connection is counted
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        _post(hc, CHAT, _chat()).read()
+        hc.close()
+        eq(up.connections_accepted, 2, "connections after a new client")
+
+
+def test_mock_stream_is_chunked_sse():
+    with mocks.MockOpenAI() as up:
+        s = socket.create_connection((HOST, up.port))
+        _raw_request(s, CHAT, _chat(stream=True), "Connection: close\r\n")
+        raw, how = _recv_all(s)
+        s.close()
+        eq(how, "eof", "end of a Connection: close stream")
+        head, _, body = raw.partition(b"\r\n\r\n")
+        check(b"Transfer-Encoding: chunked" in head and b"text/event-stream" in head,
+              "stream head: %r" % head)
+        check(body.endswith(b"\r\n0\r\n\r\n"), "no terminating chunk: %r" % body[-40:])
+        chunks = _dechunk(body)
+        eq(len(chunks), 5 + 2 + 1, "chunks (5 content, final, [DONE], last-chunk)")
+        check(all(c.startswith(b"data: ") and c.endswith(b"\n\n") for c in chunks[:-1]),
+              "not one event per chunk: %r" % chunks[:2])
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        r = _post(hc, CHAT, _chat(stream=True))
+        ev = _events(r.read())
+        eq(len(ev), 5 + 2, "events (5 content, final, [DONE])")
+        eq(ev[-1], b"[DONE]", "last event")
+        chunks = [json.loads(e) for e in ev[:-1]]
+        eq("".join(c["choices"][0]["delta"].get("content", "") for c in chunks),
+           "tok0 tok1 tok2 tok3 tok4 ", "content")
+        eq(chunks[-1]["choices"][0]["finish_reason"], "stop", "finish_reason")
+        check("usage" in chunks[-1], "no usage in the final chunk")
+        eq(chunks[0]["object"], "chat.completion.chunk", "object")
+        up.script([("stream_big", 500), ("stream", 3, 0.05)])
+        ev = _events(_post(hc, CHAT, _chat(stream=True)).read())
+        eq(len(ev), 502, "stream_big events")
+        t0 = time.monotonic()
+        ev = _events(_post(hc, CHAT, _chat(stream=True)).read())
+        eq(len(ev), 5, "scripted stream events")
+        check(time.monotonic() - t0 >= 0.09, "delays between chunks missing")
+        hc.close()
+        eq(up.connections_accepted, 2, "connections (1 raw + 1 keep-alive)")
+
+
+def test_mock_reset_after_leaves_incomplete_chunked_body():
+    with mocks.MockOpenAI() as up:
+        up.script([("reset_after", 2)])
+        s = socket.create_connection((HOST, up.port))
+        _raw_request(s, CHAT, _chat(stream=True))
+        raw, how = _recv_all(s)
+        s.close()
+        check(how in ("reset", "eof"), "connection not closed: %s" % how)
+        body = raw.partition(b"\r\n\r\n")[2]
+        eq(body.count(b"data: "), 2, "chunks before the reset")
+        check(not body.endswith(b"0\r\n\r\n"), "terminating chunk sent despite reset")
+        up.script([("reset_after", 1)])
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        r = _post(hc, CHAT, _chat(stream=True))
+        try:
+            r.read()
+            raise TestFailure("http.client read a complete body after reset_after")
+        except (http.client.IncompleteRead, ConnectionResetError):
+            pass
+        hc.close()
+
+
+def test_mock_status_close_delimited_and_content_length_scripts():
+    with mocks.MockOpenAI() as up:
+        up.headers_to_send["X-Mock"] = "1"
+        up.script([("status", 500, {"error": {"message": "boom"}}),
+                   ("status", 429, {"error": {"message": "slow"}}, {"Retry-After": "1"}),
+                   ("content_length", {"fixed": True}),
+                   ("close_delimited", "plain text body")])
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        r = _post(hc, CHAT, _chat())
+        eq((r.status, json.loads(r.read())["error"]["message"]), (500, "boom"), "scripted 500")
+        eq(r.getheader("X-Mock"), "1", "headers_to_send")
+        r = _post(hc, CHAT, _chat())
+        eq((r.status, r.getheader("Retry-After")), (429, "1"), "scripted 429")
+        r.read()
+        eq(json.loads(_post(hc, CHAT, _chat()).read()), {"fixed": True}, "content_length")
+        r = _post(hc, CHAT, _chat())
+        check(r.getheader("Content-Length") is None and r.getheader("Transfer-Encoding") is None,
+              "close_delimited has framing headers: %r" % r.getheaders())
+        eq(r.read(), b"plain text body", "close-delimited body")
+        hc.close()
+        eq(up.connections_accepted, 1, "connections")
+        eq(up.pending_script(), [], "script left")
+        hc = http.client.HTTPConnection(HOST, up.port, timeout=5)
+        eq(_post(hc, CHAT, _chat()).status, 200, "default after the script")
+        hc.close()
+        try:
+            up.script([("bogus",)])
+            raise TestFailure("unknown behaviour accepted")
+        except ValueError:
+            pass
+
+
+def test_mock_hang_and_slow_stream_record_client_close():
+    with mocks.MockOpenAI() as up:
+        up.script([("hang",), ("slow_stream", 100, 0.2)])
+        s = socket.create_connection((HOST, up.port))
+        _raw_request(s, CHAT, _chat())
+        check(up.wait_requests(1, 2), "hang request not recorded")
+        raw, how = _recv_all(s, 0.3)
+        eq((raw, how), (b"", "timeout"), "hang answered")
+        closed = time.monotonic()
+        s.close()
+        check(up.wait_client_closed(1, 2), "client close during hang not recorded")
+        check(up.client_closed_at[0] - closed < 0.5, "close noticed late")
+        s = socket.create_connection((HOST, up.port))
+        _raw_request(s, CHAT, _chat(stream=True))
+        s.settimeout(3)
+        got = b""
+        while b"tok1" not in got:
+            got += s.recv(4096)
+        closed = time.monotonic()
+        s.close()
+        check(up.wait_client_closed(2, 2), "client close during slow_stream not recorded")
+        check(up.client_closed_at[1] - closed < 0.5,
+              "slow_stream close noticed after %.2fs" % (up.client_closed_at[1] - closed))
+    check(not any(t.is_alive() for t in up._threads), "threads left after stop")
+
+
+def test_mock_tls_with_test_ca():
+    pki = testca.shared_pki()
+    for cert, key in ((pki["server_cert"], pki["server_key"]),
+                      (pki["server_rsa_cert"], pki["server_rsa_key"])):
+        with mocks.MockOpenAI(tls=mocks.server_context(cert, key)) as up:
+            check(up.url.startswith("https://localhost:"), "url %s" % up.url)
+            hc = http.client.HTTPSConnection("localhost", up.port, timeout=5,
+                                             context=mocks.client_context(pki["ca_cert"]))
+            for stream in (False, True):
+                r = _post(hc, CHAT, _chat(stream=stream))
+                eq(r.status, 200, "status over TLS")
+                r.read()
+            hc.close()
+            eq(up.connections_accepted, 1, "TLS keep-alive connections")
+            eq(up.tls_handshakes[0]["sni"], "localhost", "SNI seen by the mock")
+            # the IP SAN works too
+            hc = http.client.HTTPSConnection(HOST, up.port, timeout=5,
+                                             context=mocks.client_context(pki["ca_cert"]))
+            eq(_post(hc, CHAT, _chat()).status, 200, "status via IP SAN")
+            hc.close()
+    # a certificate from the wrong CA fails verification on both sides
+    with mocks.MockOpenAI(tls=mocks.server_context(pki["wrong_server_cert"],
+                                                   pki["wrong_server_key"])) as up:
+        hc = http.client.HTTPSConnection("localhost", up.port, timeout=5,
+                                         context=mocks.client_context(pki["ca_cert"]))
+        try:
+            _post(hc, CHAT, _chat())
+            raise TestFailure("certificate from the wrong CA accepted")
+        except ssl.SSLCertVerificationError:
+            pass
+        hc.close()
+        deadline = time.monotonic() + 2
+        while not up.tls_errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(up.tls_errors, "mock did not record the failed handshake")
+        eq(up.requests, [], "requests over a failed handshake")
+    # TLS 1.2 only and TLS 1.3 only servers
+    for v in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        ctx = mocks.server_context(pki["server_cert"], pki["server_key"], min_version=v,
+                                   max_version=v)
+        with mocks.MockOpenAI(tls=ctx) as up:
+            hc = http.client.HTTPSConnection("localhost", up.port, timeout=5,
+                                             context=mocks.client_context(pki["ca_cert"]))
+            eq(_post(hc, CHAT, _chat()).status, 200, "status with %s" % v.name)
+            hc.close()
+            eq(up.tls_handshakes[0]["version"], v.name.replace("_", "."),
+               "negotiated version")
+
+
+# ------------------------------------------------------------ proxies
+
+def test_connect_proxy_tunnel_absolute_form_and_auth():
+    pki = testca.shared_pki()
+    auth = "Basic " + __import__("base64").b64encode(b"user:pa ss").decode()
+    with mocks.MockOpenAI(tls=mocks.server_context(pki["server_cert"], pki["server_key"])) as up, \
+            mocks.MockOpenAI() as plain, mocks.ConnectProxy(auth=("user", "pa ss")) as px:
+        # CONNECT + TLS through the tunnel, two requests on one tunnel
+        hc = http.client.HTTPSConnection(HOST, px.port, timeout=5,
+                                         context=mocks.client_context(pki["ca_cert"]))
+        hc.set_tunnel("localhost", up.port, headers={"Proxy-Authorization": auth})
+        for _ in range(2):
+            r = _post(hc, CHAT, _chat("via tunnel"))
+            eq(json.loads(r.read())["choices"][0]["message"]["content"], "echo: via tunnel",
+               "content through the tunnel")
+        hc.close()
+        eq(px.connects, ["localhost:%d" % up.port], "CONNECT targets")
+        eq(up.connections_accepted, 1, "upstream connections through one tunnel")
+        # wrong and missing credentials
+        for hdrs in ({"Proxy-Authorization": "Basic " + "dXNlcjpubw=="}, {}):
+            hc = http.client.HTTPSConnection(HOST, px.port, timeout=5,
+                                             context=mocks.client_context(pki["ca_cert"]))
+            hc.set_tunnel("localhost", up.port, headers=hdrs)
+            try:
+                _post(hc, CHAT, _chat())
+                raise TestFailure("tunnel without valid credentials worked")
+            except OSError as e:
+                check("407" in str(e), "not a 407: %r" % e)
+            hc.close()
+        eq(px.auth_failures, 2, "auth failures")
+        # absolute-form plain HTTP
+        hc = http.client.HTTPConnection(HOST, px.port, timeout=5)
+        r = _post(hc, "http://127.0.0.1:%d%s" % (plain.port, CHAT), _chat("abs"),
+                  {"Proxy-Authorization": auth})
+        eq(json.loads(r.read())["choices"][0]["message"]["content"], "echo: abs",
+           "content via absolute-form")
+        hc.close()
+        eq(plain.requests[0]["path"], CHAT, "origin-form path at the origin")
+        check("proxy-authorization" not in plain.requests[0]["headers"],
+              "Proxy-Authorization forwarded")
+        eq(plain.requests[0]["headers"].get("connection"), "close", "Connection at the origin")
+        # non-loopback targets are refused without connecting
+        for target in ("example.com:443", "10.0.0.1:80"):
+            s = socket.create_connection((HOST, px.port))
+            s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\nProxy-Authorization: %s\r\n\r\n"
+                       % (target, target, auth)).encode())
+            raw, _ = _recv_all(s, 2)
+            s.close()
+            check(raw.startswith(b"HTTP/1.1 403"), "CONNECT %s: %r" % (target, raw[:60]))
+        eq(px.refused, ["example.com:443", "10.0.0.1:80"], "refused targets")
+
+
+def socks5_connect(proxy_port, host, port, atyp, auth=None):
+    """A minimal SOCKS5 client.  Returns (socket, reply code); the socket is
+    closed unless the reply was 0 (success)."""
+    s = socket.create_connection((HOST, proxy_port), timeout=5)
+    s.sendall(b"\x05\x01" + (b"\x02" if auth else b"\x00"))
+    sel = s.recv(2)
+    if sel[1:] == b"\xff" or len(sel) < 2:
+        s.close()
+        return None, "no acceptable method"
+    if auth:
+        u, p = (x.encode() for x in auth)
+        s.sendall(b"\x01" + bytes([len(u)]) + u + bytes([len(p)]) + p)
+        st = s.recv(2)
+        if st != b"\x01\x00":
+            s.close()
+            return None, "auth failed %r" % st
+    if atyp == 1:
+        addr = socket.inet_aton(host)
+    elif atyp == 3:
+        addr = bytes([len(host)]) + host.encode()
+    else:
+        addr = socket.inet_pton(socket.AF_INET6, host)
+    s.sendall(b"\x05\x01\x00" + bytes([atyp]) + addr + struct.pack("!H", port))
+    rep = b""
+    while len(rep) < 10:
+        d = s.recv(10 - len(rep))
+        if not d:
+            break
+        rep += d
+    code = rep[1] if len(rep) > 1 else None
+    if code != 0:
+        s.close()
+        return None, code
+    return s, 0
+
+
+def _http_over(sock):
+    hc = http.client.HTTPConnection("localhost", 80, timeout=5)
+    hc.sock = sock
+    return hc
+
+
+def test_socks5_proxy_atyps_and_auth():
+    with mocks.MockOpenAI() as up, mocks.Socks5Proxy() as px, \
+            mocks.Socks5Proxy(auth=("u1", "secret")) as pxa:
+        for atyp, host in ((1, "127.0.0.1"), (3, "localhost")):
+            s, code = socks5_connect(px.port, host, up.port, atyp)
+            eq(code, 0, "reply for atyp %d" % atyp)
+            hc = _http_over(s)
+            r = _post(hc, CHAT, _chat("socks"))
+            eq(json.loads(r.read())["choices"][0]["message"]["content"], "echo: socks",
+               "content through SOCKS5 atyp %d" % atyp)
+            hc.close()
+        eq(px.connects, [(1, "127.0.0.1", up.port), (3, "localhost", up.port)], "connects")
+        eq(socks5_connect(px.port, "example.com", 443, 3)[1], 2, "non-loopback domain")
+        eq(socks5_connect(px.port, "192.0.2.1", 443, 1)[1], 2, "non-loopback IPv4")
+        # IPv6 loopback is allowed; nothing listens on [::1]:port so it is refused
+        code = socks5_connect(px.port, "::1", up.port, 4)[1]
+        check(code in (1, 4, 5), "IPv6 loopback reply %r" % (code,))
+        eq(px.connects[-1], (4, "::1", up.port), "IPv6 recorded")
+        eq(px.refused, [(3, "example.com", 443), (1, "192.0.2.1", 443)], "refused")
+        # auth
+        eq(socks5_connect(pxa.port, "127.0.0.1", up.port, 1)[1], "no acceptable method",
+           "no-auth method against an auth proxy")
+        check(str(socks5_connect(pxa.port, "127.0.0.1", up.port, 1,
+                                 auth=("u1", "wrong"))[1]).startswith("auth failed"),
+              "wrong password accepted")
+        eq(pxa.auth_failures, 1, "auth failures")
+        s, code = socks5_connect(pxa.port, "localhost", up.port, 3, auth=("u1", "secret"))
+        eq(code, 0, "reply with the right password")
+        hc = _http_over(s)
+        eq(_post(hc, CHAT, _chat()).status, 200, "status through authenticated SOCKS5")
+        hc.close()
+        eq(pxa.connects, [(3, "localhost", up.port)], "connects after auth")
+        eq(socks5_connect(px.port, "127.0.0.1", up.port, 1, auth=("a", "b"))[1],
+           "no acceptable method", "user/pass against a no-auth proxy")
+
+
+# ------------------------------------------------------------ Node.js SDK
+
+def _node_ready():
+    """(True, None) when node and the pinned SDK are usable, else (False, why)."""
+    try:
+        p = subprocess.run(["sh", os.path.join(SDK_DIR, "install.sh")], capture_output=True,
+                           timeout=25, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return False, "sdk/install.sh did not finish in 25s"
+    if p.returncode != 0 or not shutil.which("node"):
+        return False, "sdk/install.sh failed: %s" % p.stderr.decode("utf-8", "replace")[-300:]
+    return True, None
+
+
+def _sdk(mode, base_url, model="sdk-model", key="sdk-key"):
+    env = dict(os.environ, BASE_URL=base_url, API_KEY=key, MODEL=model, PROMPT="from sdk")
+    p = subprocess.run(["node", os.path.join(SDK_DIR, "openai_chat.mjs"), mode], env=env,
+                       capture_output=True, timeout=25, stdin=subprocess.DEVNULL)
+    lines = p.stdout.decode().strip().splitlines()
+    check(len(lines) == 1, "sdk output is not one line: %r (stderr %r)"
+          % (p.stdout[:300], p.stderr[-300:]))
+    return p.returncode, json.loads(lines[0])
+
+
+def test_sdk_openai_node_against_mock():
+    ok, why = _node_ready()
+    if not ok:
+        print("skip mocks_selftest.sdk_openai_node_against_mock: %s" % why)
+        return
+    with mocks.MockOpenAI() as up:
+        rc, out = _sdk("nonstream", up.base_url)
+        eq((rc, out), (0, {"content": "echo: from sdk", "model": "sdk-model",
+                           "finish_reason": "stop"}), "nonstream")
+        rc, out = _sdk("stream", up.base_url)
+        eq((rc, out), (0, {"content": "tok0 tok1 tok2 tok3 tok4 ", "chunks": 6,
+                           "finish_reason": "stop"}), "stream")
+        up.script([("status", 401, {"error": {"message": "bad key", "type": "auth"}})])
+        rc, out = _sdk("nonstream", up.base_url)
+        eq((rc, out.get("status")), (1, 401), "error exit and status")
+        check("bad key" in out.get("error", ""), "error message: %r" % out)
+        eq(up.auth_keys_seen, ["sdk-key"] * 3, "keys sent by the SDK")
+        eq(up.requests[1]["json"].get("stream"), True, "stream flag sent")
