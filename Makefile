@@ -136,8 +136,12 @@ static:
 	$(Q)$(STRIP) -o $(B)/static/cli-proxy-api.stripped $(B)/static/cli-proxy-api
 	@ls -l $(B)/static/cli-proxy-api.stripped | awk '{print "  static binary (stripped): " $$5 " bytes"}'
 
+# Test tools: Python (suite, mocks), openssl (test CA), Node + the pinned
+# official SDK clients (tests/integ/sdk).
 test-deps:
 	@sh third_party/apt-ensure.sh $(PYTHON) python3
+	@sh third_party/apt-ensure.sh openssl openssl
+	@sh tests/integ/sdk/install.sh
 
 unit: $(B)/unit-tests
 	@echo "== unit tests"

@@ -290,6 +290,7 @@ struct query {
 static struct {
 	int loaded;
 	struct dns_conf conf;
+	uint16_t port;            /* CPA_DNS_PORT test hook, else 53 */
 	char *hosts;
 	struct cache_ent cache[DNS_CACHE_SIZE];
 	struct query q[DNS_MAX_QUERIES];
@@ -333,12 +334,14 @@ void dns_reload(void)
 {
 	const char *rc = getenv("CPA_RESOLV_CONF");
 	const char *hp = getenv("CPA_HOSTS");
+	const char *dp = getenv("CPA_DNS_PORT");
 	char *text = read_small_file(rc ? rc : "/etc/resolv.conf");
 
 	dns_parse_resolv_conf(text ? text : "", &D.conf);
 	free(text);
 	free(D.hosts);
 	D.hosts = read_small_file(hp ? hp : "/etc/hosts");
+	D.port = (uint16_t)(dp ? atoi(dp) : 0);
 	memset(D.cache, 0, sizeof(D.cache));
 	D.loaded = 1;
 }
@@ -442,13 +445,14 @@ static int q_send(struct query *q)
 	socklen_t sl;
 	uint8_t pkt[300];
 	int n, fd;
+	uint16_t port = D.port ? D.port : 53;
 
 	q_close_socket(q);
 	if (ss.ss_family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_port = htons(53);
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
 		sl = sizeof(struct sockaddr_in);
 	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(53);
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
 		sl = sizeof(struct sockaddr_in6);
 	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -8,7 +8,8 @@
  *
  * The pure parts (query building, answer parsing, resolv.conf and hosts
  * parsing) are exposed for unit tests.  Test hooks: the environment
- * variables CPA_RESOLV_CONF and CPA_HOSTS name other files to read.
+ * variables CPA_RESOLV_CONF and CPA_HOSTS name other files to read, and
+ * CPA_DNS_PORT sends queries to another port than 53.
  */
 #ifndef DNS_H
 #define DNS_H

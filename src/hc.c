@@ -890,7 +890,7 @@ static int finish(struct hc *h)
 		    !memcmp(&P.pool[i].tg, &h->tg, sizeof(h->tg)))
 			idle++;
 	if (h->keepalive && buf_pending(&h->rbuf) == 0 && !h->eof &&
-	    idle < HC_IDLE_PER_TARGET) {
+	    idle < HC_IDLE_PER_TARGET && h->to.pool_idle_ms > 0) {
 		h->state = HC_IDLE;
 		buf_free(&h->wbuf);
 		buf_free(&h->rbuf);
