@@ -49,6 +49,7 @@ enum hc_state {
 	HC_FREE,
 	HC_RESOLVE,
 	HC_CONNECT,
+	HC_PROXY_TLS,
 	HC_PROXY,
 	HC_HANDSHAKE,
 	HC_SEND,
@@ -83,7 +84,8 @@ struct hc {
 	struct sockaddr_storage target_ip;
 	int pstep;                /* proxy handshake step */
 
-	struct tls_client *tls;
+	struct tls_client *tls;   /* TLS to the target */
+	struct tls_client *ptls;  /* TLS to an https:// proxy */
 
 	struct buf rbuf;          /* response bytes */
 	int framing;
@@ -137,6 +139,8 @@ static void release(struct hc *h)
 	loop_timer_cancel(P.l, &h->t);
 	free(h->tls);
 	h->tls = NULL;
+	free(h->ptls);
+	h->ptls = NULL;
 	buf_free(&h->wbuf);
 	buf_free(&h->rbuf);
 	h->state = HC_FREE;
@@ -191,6 +195,8 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		}
 		free(h->tls);
 		h->tls = NULL;
+		free(h->ptls);
+		h->ptls = NULL;
 		buf_reset(&h->rbuf);
 		buf_reset(&h->wbuf);
 		h->body_off = 0;
@@ -211,184 +217,218 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 
 /* ---- socket and TLS I/O ---------------------------------------------------- */
 
+/*
+ * Three layers, each with the same contract (bytes moved, 0 = EOF for
+ * reads, IO_AGAIN with want_in/want_out set, -1 = error):
+ *
+ *   raw_*   the socket
+ *   sock_*  the socket, or TLS to an https:// proxy over it
+ *   io_*    sock_*, or TLS to the target over it
+ *
+ * eng_write/eng_read run one BearSSL engine over the layer below it.
+ */
 #define IO_AGAIN (-2)
 
-/* Read TLS records from the socket.  1 progress, 0 blocked, -1 EOF/error. */
-static int tls_recv(struct hc *h)
+typedef ssize_t (*lower_fn)(struct hc *h, void *p, size_t n);
+
+static ssize_t raw_send(struct hc *h, void *p, size_t n)
 {
-	br_ssl_engine_context *e = &h->tls->cc.eng;
-	size_t len;
-	unsigned char *b = br_ssl_engine_recvrec_buf(e, &len);
-	ssize_t n = recv(h->w.fd, b, len, 0);
-	if (n > 0) {
-		br_ssl_engine_recvrec_ack(e, (size_t)n);
-		return 1;
+	ssize_t k = send(h->w.fd, p, n, MSG_NOSIGNAL);
+	if (k >= 0)
+		return k;
+	if (errno == EAGAIN || errno == EINTR) {
+		h->want_out = 1;
+		return IO_AGAIN;
 	}
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		h->want_in = 1;
-		return 0;
-	}
-	h->eof = 1;
 	return -1;
 }
 
-/* Send pending TLS records.  0 done or blocked, -1 error. */
-static int tls_flush(struct hc *h)
+static ssize_t raw_recv(struct hc *h, void *p, size_t n)
 {
-	br_ssl_engine_context *e = &h->tls->cc.eng;
+	ssize_t k = recv(h->w.fd, p, n, 0);
+	if (k >= 0)
+		return k;
+	if (errno == EAGAIN || errno == EINTR) {
+		h->want_in = 1;
+		return IO_AGAIN;
+	}
+	return -1;
+}
+
+/* Send an engine's pending records.  0 done, IO_AGAIN, -1 error. */
+static int eng_flush(struct hc *h, br_ssl_engine_context *e, lower_fn snd)
+{
 	while (br_ssl_engine_current_state(e) & BR_SSL_SENDREC) {
 		size_t len;
 		unsigned char *b = br_ssl_engine_sendrec_buf(e, &len);
-		ssize_t n = send(h->w.fd, b, len, MSG_NOSIGNAL);
+		ssize_t n = snd(h, b, len);
 		if (n > 0) {
 			br_ssl_engine_sendrec_ack(e, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			h->want_out = 1;
-			return 0;
-		}
-		return -1;
+		return n == IO_AGAIN ? IO_AGAIN : -1;
 	}
 	return 0;
 }
 
-/* Application bytes out.  Returns bytes taken, IO_AGAIN, or -1. */
+/* Feed an engine records from below.  1 progress, IO_AGAIN, 0 EOF, -1. */
+static int eng_fill(struct hc *h, br_ssl_engine_context *e, lower_fn rcv)
+{
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvrec_buf(e, &len);
+	ssize_t n = rcv(h, b, len);
+	if (n > 0) {
+		br_ssl_engine_recvrec_ack(e, (size_t)n);
+		return 1;
+	}
+	if (n == 0)
+		h->eof = 1;
+	return n == IO_AGAIN ? IO_AGAIN : (int)n;
+}
+
+/*
+ * Drive engine e until it can take application data (want_send) or has
+ * some (!want_send).  Returns 1 ready, 0 closed, IO_AGAIN, -1 error.
+ */
+static int eng_ready(struct hc *h, br_ssl_engine_context *e, lower_fn snd,
+		     lower_fn rcv, int want_send)
+{
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(e);
+		int rc;
+		if (st & BR_SSL_CLOSED)
+			return br_ssl_engine_last_error(e) == BR_ERR_OK ? 0 : -1;
+		if (want_send ? (st & BR_SSL_SENDAPP) : (st & BR_SSL_RECVAPP))
+			return 1;
+		if (st & BR_SSL_SENDREC) {
+			if ((rc = eng_flush(h, e, snd)) != 0)
+				return rc;
+			continue;
+		}
+		if (st & BR_SSL_RECVREC) {
+			rc = eng_fill(h, e, rcv);
+			if (rc == 0) /* EOF without close_notify */
+				return want_send ? -1 : 0;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		return IO_AGAIN;
+	}
+}
+
+static ssize_t eng_write(struct hc *h, br_ssl_engine_context *e,
+			 lower_fn snd, lower_fn rcv, const void *p, size_t n)
+{
+	size_t room;
+	unsigned char *b;
+	int rc = eng_ready(h, e, snd, rcv, 1);
+
+	if (rc != 1)
+		return rc == 0 ? -1 : rc;
+	b = br_ssl_engine_sendapp_buf(e, &room);
+	if (room > n)
+		room = n;
+	memcpy(b, p, room);
+	br_ssl_engine_sendapp_ack(e, room);
+	br_ssl_engine_flush(e, 0);
+	rc = eng_flush(h, e, snd);
+	if (rc == -1)
+		return -1;
+	return (ssize_t)room; /* records left are sent on the next call */
+}
+
+static ssize_t eng_read(struct hc *h, br_ssl_engine_context *e, lower_fn snd,
+			lower_fn rcv, void *p, size_t n)
+{
+	size_t avail;
+	unsigned char *b;
+	int rc = eng_ready(h, e, snd, rcv, 0);
+
+	if (rc != 1)
+		return rc;
+	b = br_ssl_engine_recvapp_buf(e, &avail);
+	if (avail > n)
+		avail = n;
+	memcpy(p, b, avail);
+	br_ssl_engine_recvapp_ack(e, avail);
+	return (ssize_t)avail;
+}
+
+static ssize_t sock_send(struct hc *h, void *p, size_t n)
+{
+	if (!h->ptls)
+		return raw_send(h, p, n);
+	return eng_write(h, &h->ptls->cc.eng, raw_send, raw_recv, p, n);
+}
+
+static ssize_t sock_recv(struct hc *h, void *p, size_t n)
+{
+	if (!h->ptls)
+		return raw_recv(h, p, n);
+	return eng_read(h, &h->ptls->cc.eng, raw_send, raw_recv, p, n);
+}
+
+/* Flush records still queued in the proxy engine (after sock_send). */
+static int sock_flush(struct hc *h)
+{
+	return h->ptls ? eng_flush(h, &h->ptls->cc.eng, raw_send) : 0;
+}
+
 static ssize_t io_write(struct hc *h, const char *p, size_t n)
 {
-	br_ssl_engine_context *e;
-
-	if (!h->tls) {
-		ssize_t k = send(h->w.fd, p, n, MSG_NOSIGNAL);
-		if (k >= 0)
-			return k;
-		if (errno == EAGAIN || errno == EINTR) {
-			h->want_out = 1;
-			return IO_AGAIN;
-		}
+	ssize_t k;
+	if (!h->tls)
+		k = sock_send(h, (void *)p, n);
+	else
+		k = eng_write(h, &h->tls->cc.eng, sock_send, sock_recv, p, n);
+	if (k > 0 && sock_flush(h) == -1)
 		return -1;
-	}
-	e = &h->tls->cc.eng;
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(e);
-		if (st & BR_SSL_CLOSED)
-			return -1;
-		if (st & BR_SSL_SENDAPP) {
-			size_t room;
-			unsigned char *b = br_ssl_engine_sendapp_buf(e, &room);
-			if (room > n)
-				room = n;
-			memcpy(b, p, room);
-			br_ssl_engine_sendapp_ack(e, room);
-			br_ssl_engine_flush(e, 0);
-			if (tls_flush(h) < 0)
-				return -1;
-			return (ssize_t)room;
-		}
-		if (st & BR_SSL_SENDREC) {
-			if (tls_flush(h) < 0)
-				return -1;
-			if (h->want_out)
-				return IO_AGAIN;
-			continue;
-		}
-		if (st & BR_SSL_RECVREC) {
-			int rc = tls_recv(h);
-			if (rc < 0)
-				return -1;
-			if (rc == 0)
-				return IO_AGAIN;
-			continue;
-		}
-		return IO_AGAIN;
-	}
+	return k;
 }
 
-/* Application bytes in.  Returns bytes read (0 = EOF), IO_AGAIN, or -1. */
 static ssize_t io_read(struct hc *h, char *p, size_t n)
 {
-	br_ssl_engine_context *e;
-
-	if (!h->tls) {
-		ssize_t k = recv(h->w.fd, p, n, 0);
-		if (k >= 0)
-			return k;
-		if (errno == EAGAIN || errno == EINTR) {
-			h->want_in = 1;
-			return IO_AGAIN;
-		}
+	ssize_t k;
+	if (!h->tls)
+		return sock_recv(h, p, n);
+	k = eng_read(h, &h->tls->cc.eng, sock_send, sock_recv, p, n);
+	if (sock_flush(h) == -1)
 		return -1;
-	}
-	e = &h->tls->cc.eng;
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(e);
-		if (st & BR_SSL_CLOSED) /* close_notify: EOF; else error */
-			return br_ssl_engine_last_error(e) == BR_ERR_OK ? 0 : -1;
-		if (st & BR_SSL_RECVAPP) {
-			size_t avail;
-			unsigned char *b = br_ssl_engine_recvapp_buf(e, &avail);
-			if (avail > n)
-				avail = n;
-			memcpy(p, b, avail);
-			br_ssl_engine_recvapp_ack(e, avail);
-			return (ssize_t)avail;
-		}
-		if (st & BR_SSL_SENDREC) {
-			if (tls_flush(h) < 0)
-				return -1;
-			if (h->want_out)
-				return IO_AGAIN;
-			continue;
-		}
-		if (st & BR_SSL_RECVREC) {
-			int rc = tls_recv(h);
-			if (rc < 0)
-				return h->eof ? 0 : -1; /* EOF without notify */
-			if (rc == 0)
-				return IO_AGAIN;
-			continue;
-		}
-		return IO_AGAIN;
-	}
+	return k;
 }
 
-/* Plain socket helpers for the proxy handshake (before any TLS). */
-static int raw_send_wbuf(struct hc *h)
+/* Proxy handshake helpers: write wbuf / read into rbuf over sock_*. */
+static int proxy_send_wbuf(struct hc *h)
 {
 	while (buf_pending(&h->wbuf) > 0) {
-		ssize_t n = send(h->w.fd, h->wbuf.p + h->wbuf.off,
-				 buf_pending(&h->wbuf), MSG_NOSIGNAL);
+		ssize_t n = sock_send(h, h->wbuf.p + h->wbuf.off,
+				      buf_pending(&h->wbuf));
 		if (n > 0) {
 			buf_consume(&h->wbuf, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			h->want_out = 1;
-			return 0;
-		}
-		return -1;
+		return n == IO_AGAIN ? 0 : -1;
 	}
-	return 1;
+	if (sock_flush(h) == -1)
+		return -1;
+	return h->want_out ? 0 : 1;
 }
 
 /* Read into rbuf until it holds at least want bytes. 1 yes, 0 wait, -1. */
-static int raw_fill(struct hc *h, size_t want)
+static int proxy_fill(struct hc *h, size_t want)
 {
 	while (buf_pending(&h->rbuf) < want) {
 		size_t room = buf_reserve(&h->rbuf, 512);
 		ssize_t n;
 		if (room == 0)
 			return -1;
-		n = recv(h->w.fd, h->rbuf.p + h->rbuf.len, room, 0);
+		n = sock_recv(h, h->rbuf.p + h->rbuf.len, room);
 		if (n > 0) {
 			h->rbuf.len += (size_t)n;
 			continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			h->want_in = 1;
-			return 0;
-		}
-		return -1;
+		return n == IO_AGAIN ? 0 : -1;
 	}
 	return 1;
 }
@@ -410,7 +450,9 @@ static void after_connected(struct hc *h)
 	int one = 1;
 	setsockopt(h->w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	P.st.connects++;
-	if (h->tg.proxy) {
+	if (h->tg.proxy == URL_HTTPS + 1) {
+		h->state = HC_PROXY_TLS;
+	} else if (h->tg.proxy) {
 		h->state = HC_PROXY;
 		h->pstep = 0;
 	} else {
@@ -526,7 +568,7 @@ static int proxy_http(struct hc *h)
 		h->pstep = 1;
 	}
 	if (h->pstep == 1) {
-		if ((rc = raw_send_wbuf(h)) <= 0)
+		if ((rc = proxy_send_wbuf(h)) <= 0)
 			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
 					     "the connection", h->tg.proxy_host,
 					     h->tg.proxy_port)
@@ -542,7 +584,7 @@ static int proxy_http(struct hc *h)
 			return fail(h, HC_EPROXY, "proxy %s:%d sent a malformed "
 				    "answer to CONNECT", h->tg.proxy_host,
 				    h->tg.proxy_port);
-		if ((rc = raw_fill(h, buf_pending(&h->rbuf) + 1)) <= 0)
+		if ((rc = proxy_fill(h, buf_pending(&h->rbuf) + 1)) <= 0)
 			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
 					     "the connection during CONNECT",
 					     h->tg.proxy_host, h->tg.proxy_port)
@@ -577,12 +619,12 @@ static int proxy_socks(struct hc *h)
 		case 1:
 		case 4:
 		case 7:
-			if ((rc = raw_send_wbuf(h)) <= 0)
+			if ((rc = proxy_send_wbuf(h)) <= 0)
 				goto io;
 			h->pstep++;
 			break;
 		case 2: /* method choice */
-			if ((rc = raw_fill(h, 2)) <= 0)
+			if ((rc = proxy_fill(h, 2)) <= 0)
 				goto io;
 			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
 			if (r[0] != 5 || (r[1] != 0 && r[1] != 2) ||
@@ -606,7 +648,7 @@ static int proxy_socks(struct hc *h)
 			}
 			break;
 		case 5: /* auth result */
-			if ((rc = raw_fill(h, 2)) <= 0)
+			if ((rc = proxy_fill(h, 2)) <= 0)
 				goto io;
 			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
 			if (r[1] != 0)
@@ -640,7 +682,7 @@ static int proxy_socks(struct hc *h)
 		}
 		case 8: { /* reply: 05 rep 00 atyp addr port */
 			size_t need;
-			if ((rc = raw_fill(h, 5)) <= 0)
+			if ((rc = proxy_fill(h, 5)) <= 0)
 				goto io;
 			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
 			if (r[0] != 5 || r[1] != 0)
@@ -654,7 +696,7 @@ static int proxy_socks(struct hc *h)
 			if (need == 0)
 				return fail(h, HC_EPROXY, "SOCKS5 proxy sent a "
 					    "malformed reply");
-			if ((rc = raw_fill(h, need)) <= 0)
+			if ((rc = proxy_fill(h, need)) <= 0)
 				goto io;
 			buf_consume(&h->rbuf, need);
 			buf_reset(&h->rbuf);
@@ -672,59 +714,64 @@ io:
 	return STEP_WAIT;
 }
 
-/* ---- TLS handshake ------------------------------------------------------------- */
+/* ---- TLS handshakes ---------------------------------------------------------- */
+
+/* Run a handshake on *slot (created on first call) with host; the proxy's
+ * engine rides the socket, the target's rides sock_* (maybe the proxy's
+ * TLS).  Returns STEP_AGAIN when done. */
+static int handshake(struct hc *h, struct tls_client **slot, const char *host,
+		     int port, lower_fn snd, lower_fn rcv, int what)
+{
+	br_ssl_engine_context *e;
+	int rc;
+
+	if (!*slot) {
+		*slot = malloc(sizeof(**slot));
+		if (!*slot)
+			return fail(h, HC_ENOMEM, "out of memory for TLS");
+		if (tls_client_start(*slot, host) < 0)
+			return fail(h, HC_ETLS, "TLS set-up failed for %s", host);
+		P.st.tls_handshakes++;
+	}
+	e = &(*slot)->cc.eng;
+	rc = eng_ready(h, e, snd, rcv, 1);
+	if (rc == 1) {
+		if (sock_flush(h) == -1)
+			return fail(h, HC_ETLS, "connection to %s:%d lost "
+				    "during the TLS handshake", host, port);
+		return STEP_AGAIN;
+	}
+	if (rc == IO_AGAIN)
+		return STEP_WAIT;
+	{
+		int err = br_ssl_engine_last_error(e);
+		return fail(h, what == 0 ? HC_ETLS : HC_EPROXY,
+			    "TLS with %s%s:%d failed: %s%s", what ? "proxy " : "",
+			    host, port,
+			    err ? tls_strerror(err)
+				: "connection closed during the handshake",
+			    err ? "" : "");
+	}
+}
 
 static int handshake_step(struct hc *h)
 {
-	br_ssl_engine_context *e;
+	int rc = handshake(h, &h->tls, h->tg.host, h->tg.port, sock_send,
+			   sock_recv, 0);
+	if (rc == STEP_AGAIN)
+		h->state = HC_SEND;
+	return rc;
+}
 
-	if (!h->tls) {
-		h->tls = malloc(sizeof(*h->tls));
-		if (!h->tls)
-			return fail(h, HC_ENOMEM, "out of memory for TLS");
-		if (tls_client_start(h->tls, h->tg.host) < 0)
-			return fail(h, HC_ETLS, "TLS set-up failed for %s",
-				    h->tg.host);
-		P.st.tls_handshakes++;
+static int proxy_tls_step(struct hc *h)
+{
+	int rc = handshake(h, &h->ptls, h->tg.proxy_host, h->tg.proxy_port,
+			   raw_send, raw_recv, 1);
+	if (rc == STEP_AGAIN) {
+		h->state = HC_PROXY;
+		h->pstep = 0;
 	}
-	e = &h->tls->cc.eng;
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(e);
-		if (st & BR_SSL_CLOSED) {
-			int err = br_ssl_engine_last_error(e);
-			return fail(h, HC_ETLS, "TLS with %s:%d failed: %s "
-				    "(BearSSL error %d)", h->tg.host, h->tg.port,
-				    tls_strerror(err), err);
-		}
-		if (st & BR_SSL_SENDAPP) {
-			h->state = HC_SEND;
-			return STEP_AGAIN;
-		}
-		if (st & BR_SSL_SENDREC) {
-			if (tls_flush(h) < 0)
-				return fail(h, HC_ETLS, "connection to %s:%d "
-					    "lost during the TLS handshake",
-					    h->tg.host, h->tg.port);
-			if (h->want_out)
-				return STEP_WAIT;
-			continue;
-		}
-		if (st & BR_SSL_RECVREC) {
-			int rc = tls_recv(h);
-			if (rc < 0) {
-				int err = br_ssl_engine_last_error(e);
-				return fail(h, HC_ETLS, "TLS with %s:%d failed: "
-					    "%s", h->tg.host, h->tg.port,
-					    err ? tls_strerror(err)
-						: "connection closed during "
-						  "the handshake");
-			}
-			if (rc == 0)
-				return STEP_WAIT;
-			continue;
-		}
-		return STEP_WAIT;
-	}
+	return rc;
 }
 
 /* ---- request and response ------------------------------------------------------ */
@@ -994,6 +1041,7 @@ static void drive(struct hc *h)
 					     h->tg.proxy == URL_HTTPS + 1
 				     ? proxy_http(h) : proxy_socks(h);
 			break;
+		case HC_PROXY_TLS: rc = proxy_tls_step(h); break;
 		case HC_HANDSHAKE: rc = handshake_step(h); break;
 		case HC_SEND: rc = send_step(h); break;
 		case HC_HEAD: rc = head_step(h); break;
@@ -1062,6 +1110,7 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 		return;
 	case HC_RESOLVE:
 	case HC_CONNECT:
+	case HC_PROXY_TLS:
 	case HC_PROXY:
 	case HC_HANDSHAKE:
 		fail(h, HC_ETIMEOUT, "connecting to %s%s:%d timed out",

@@ -750,6 +750,9 @@ def _relay(a, b, stopping):
         for s in r:
             try:
                 d = s.recv(65536)
+                # A TLS socket may hold decrypted bytes select() cannot see.
+                while d and hasattr(s, "pending") and s.pending():
+                    d += s.recv(s.pending())
             except OSError:
                 return
             if not d:
@@ -789,6 +792,18 @@ class _ProxyBase(_ServerBase):
 
 
 class ConnectProxy(_ProxyBase):
+    """HTTP proxy; with tls=SSLContext it is an https:// proxy (TLS between
+    the client and the proxy, then CONNECT inside it)."""
+
+    def __init__(self, auth=None, tls=None):
+        super().__init__(auth)
+        self.tls = tls
+        self.tls_handshakes = 0
+
+    @property
+    def url(self):
+        return "%s://%s:%d" % ("https" if self.tls else "http",
+                               "localhost" if self.tls else HOST, self.port)
 
     def _reply(self, conn, code, extra=()):
         h = ["HTTP/1.1 %d %s" % (code, _reason(code))] + list(extra)
@@ -806,6 +821,17 @@ class ConnectProxy(_ProxyBase):
         return got[:6].lower() == "basic " and got[6:].strip() == want
 
     def handle(self, sock, cid):
+        if self.tls is not None:
+            sock.settimeout(5.0)
+            try:
+                ssock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            ssock.settimeout(None)
+            self._replace_tracked(sock, ssock)
+            threading.current_thread().cpa_sock = ssock
+            sock = ssock
+            self.tls_handshakes += 1
         conn = _Conn(sock, cid)
         try:
             head = conn.read_until(b"\r\n\r\n")
