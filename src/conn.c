@@ -93,6 +93,7 @@ void conn_close(struct conn *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	c->state = CONN_FREE;
+	c->streaming = 0;
 	c->gen++;
 	srv_conn_released(s);
 }
@@ -472,6 +473,8 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 {
 	struct buf *o = &c->out;
 
+	if (c->state == CONN_FREE)
+		return;
 	if (c->srv->stopping)
 		c->keep_alive = 0;
 	c->stream_chunked = c->req.minor_version >= 1;
@@ -497,7 +500,7 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 void conn_stream_write(struct conn *c, const char *p, size_t n)
 {
 	struct buf *o = &c->out;
-	if (n == 0 || !c->streaming)
+	if (n == 0 || !c->streaming || c->state == CONN_FREE)
 		return;
 	if (c->stream_chunked) {
 		buf_printf(o, "%zx\r\n", n);
@@ -512,7 +515,7 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 
 void conn_stream_end(struct conn *c)
 {
-	if (!c->streaming)
+	if (!c->streaming || c->state == CONN_FREE)
 		return;
 	if (c->stream_chunked)
 		buf_puts(&c->out, "0\r\n\r\n");
@@ -526,6 +529,8 @@ void conn_stream_end(struct conn *c)
 
 void conn_stream_abort(struct conn *c)
 {
+	if (c->state == CONN_FREE)
+		return;
 	access_log(c, c->streaming ? c->stream_status : 502, c->stream_bytes);
 	c->streaming = 0;
 	c->keep_alive = 0;

@@ -102,6 +102,8 @@ static void fail_after_start(struct exch *x, const char *msg)
 		api_render_error(b, API_OPENAI, 502, msg);
 		buf_puts(b, "\n\ndata: [DONE]\n\n");
 		conn_stream_write(c, b->p, b->len);
+		if (!x->active)
+			return;
 		conn_stream_end(c);
 		x->active = 0;
 		x->hc = NULL;
@@ -206,6 +208,8 @@ static void forward(struct exch *x, const char *p, size_t n)
 			x->tail.overflow = 0;
 			conn_stream_write(c, x->tail.p + x->tail.off,
 					  buf_pending(&x->tail));
+			if (!x->active)
+				return;
 			buf_reset(&x->tail);
 			conn_stream_write(c, p, n);
 			return;
@@ -226,13 +230,14 @@ static void forward(struct exch *x, const char *p, size_t n)
 	if (src == p) {
 		if (cut)
 			conn_stream_write(c, p, cut);
-		if (cut < n)
+		if (cut < n && x->active) /* the write may have lost the client */
 			buf_put(&x->tail, p + cut, n - cut);
 		return;
 	}
 	if (cut) {
 		conn_stream_write(c, src, cut);
-		buf_consume(&x->tail, cut);
+		if (x->active)
+			buf_consume(&x->tail, cut);
 	}
 }
 
@@ -253,6 +258,8 @@ static void on_done(void *owner)
 	if (buf_pending(&x->tail) > 0)
 		conn_stream_write(c, x->tail.p + x->tail.off,
 				  buf_pending(&x->tail));
+	if (!x->active)
+		return; /* the client went away during the write */
 	conn_stream_end(c);
 	x->active = 0;
 	buf_free(&x->tail);
