@@ -21,6 +21,39 @@
 static br_x509_trust_anchor *tas;
 static size_t ntas, captas;
 
+/*
+ * Anchor bytes (DNs and keys, ~150 anchors of a few hundred bytes) live in
+ * a bump arena of large blocks: one malloc per block instead of three per
+ * anchor keeps idle memory close to the bytes actually stored.
+ */
+#define ARENA_BLOCK (32 * 1024)
+struct arena_block {
+	struct arena_block *next;
+	size_t used;
+	unsigned char data[];
+};
+static struct arena_block *arena;
+
+static void *arena_dup(const void *p, size_t n)
+{
+	struct arena_block *b = arena;
+	size_t need = (n + 7) & ~(size_t)7;
+	void *r;
+	if (!b || b->used + need > ARENA_BLOCK) {
+		size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = arena;
+		b->used = 0;
+		arena = b;
+	}
+	r = b->data + b->used;
+	b->used += need;
+	memcpy(r, p, n);
+	return r;
+}
+
 size_t tls_anchor_count(void)
 {
 	return ntas;
@@ -54,24 +87,6 @@ static void der_append(void *ctx, const void *buf, size_t len)
 	d->len += len;
 }
 
-static void *dup_bytes(const void *p, size_t n)
-{
-	void *r = malloc(n ? n : 1);
-	if (r)
-		memcpy(r, p, n);
-	return r;
-}
-
-static void free_anchor(br_x509_trust_anchor *ta)
-{
-	free(ta->dn.data);
-	if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
-		free(ta->pkey.key.rsa.n);
-		free(ta->pkey.key.rsa.e);
-	} else {
-		free(ta->pkey.key.ec.q);
-	}
-}
 
 /* Decode one DER certificate into a new trust anchor.  0 ok, -1 bad. */
 static int add_anchor(const unsigned char *der, size_t len)
@@ -80,52 +95,46 @@ static int add_anchor(const unsigned char *der, size_t len)
 	struct der dn = {0};
 	br_x509_pkey *pk;
 	br_x509_trust_anchor ta;
+	int ok = 0;
 
 	br_x509_decoder_init(&dc, der_append, &dn);
 	br_x509_decoder_push(&dc, der, len);
 	pk = br_x509_decoder_get_pkey(&dc);
-	if (!pk || dn.oom) {
-		free(dn.p);
-		return -1;
-	}
+	if (!pk || dn.oom)
+		goto out;
 	memset(&ta, 0, sizeof(ta));
-	ta.dn.data = dn.p;
+	ta.dn.data = arena_dup(dn.p, dn.len);
 	ta.dn.len = dn.len;
 	ta.flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
 	ta.pkey.key_type = pk->key_type;
 	if (pk->key_type == BR_KEYTYPE_RSA) {
-		ta.pkey.key.rsa.n = dup_bytes(pk->key.rsa.n, pk->key.rsa.nlen);
+		ta.pkey.key.rsa.n = arena_dup(pk->key.rsa.n, pk->key.rsa.nlen);
 		ta.pkey.key.rsa.nlen = pk->key.rsa.nlen;
-		ta.pkey.key.rsa.e = dup_bytes(pk->key.rsa.e, pk->key.rsa.elen);
+		ta.pkey.key.rsa.e = arena_dup(pk->key.rsa.e, pk->key.rsa.elen);
 		ta.pkey.key.rsa.elen = pk->key.rsa.elen;
-		if (!ta.pkey.key.rsa.n || !ta.pkey.key.rsa.e) {
-			free_anchor(&ta);
-			return -1;
-		}
+		ok = ta.pkey.key.rsa.n && ta.pkey.key.rsa.e;
 	} else if (pk->key_type == BR_KEYTYPE_EC) {
 		ta.pkey.key.ec.curve = pk->key.ec.curve;
-		ta.pkey.key.ec.q = dup_bytes(pk->key.ec.q, pk->key.ec.qlen);
+		ta.pkey.key.ec.q = arena_dup(pk->key.ec.q, pk->key.ec.qlen);
 		ta.pkey.key.ec.qlen = pk->key.ec.qlen;
-		if (!ta.pkey.key.ec.q) {
-			free_anchor(&ta);
-			return -1;
-		}
-	} else {
-		free(dn.p);
-		return -1;
+		ok = ta.pkey.key.ec.q != NULL;
 	}
+	if (!ok || !ta.dn.data)
+		goto out;
+	ok = 0;
 	if (ntas == captas) {
-		size_t nc = captas ? captas * 2 : 64;
+		size_t nc = captas ? captas * 2 : 160;
 		br_x509_trust_anchor *n = realloc(tas, nc * sizeof(*n));
-		if (!n) {
-			free_anchor(&ta);
-			return -1;
-		}
+		if (!n)
+			goto out;
 		tas = n;
 		captas = nc;
 	}
 	tas[ntas++] = ta;
-	return 0;
+	ok = 1;
+out:
+	free(dn.p);
+	return ok ? 0 : -1;
 }
 
 /*
@@ -221,9 +230,11 @@ int tls_init(const char *ca_file, char *err, size_t errlen)
 
 void tls_free(void)
 {
-	size_t i;
-	for (i = 0; i < ntas; i++)
-		free_anchor(&tas[i]);
+	while (arena) {
+		struct arena_block *n = arena->next;
+		free(arena);
+		arena = n;
+	}
 	free(tas);
 	tas = NULL;
 	ntas = captas = 0;
