@@ -124,14 +124,14 @@ static int attempts_left(struct exch *x)
 	return x->attempts <= conn_of(x)->srv->cfg.request_retry;
 }
 
-static void start_attempt(struct exch *x);
+static void start_attempt(struct exch *x, int counted);
 
 static void retry_or_fail(struct exch *x, int status, const char *msg)
 {
 	if (attempts_left(x)) {
 		log_debug("%s: upstream attempt failed (%s), retrying",
 			  x->provider, msg);
-		start_attempt(x);
+		start_attempt(x, 1);
 		return;
 	}
 	fail_before_start(x, status, msg);
@@ -164,7 +164,7 @@ static void on_head(void *owner, const struct http_response *res)
 			 "exceeded (429)", x->provider);
 		hc_abort(x->hc);
 		x->hc = NULL;
-		start_attempt(x);
+		start_attempt(x, 0); /* a quota switch is not a retry */
 		return;
 	}
 	if (retryable_status(res->status) && attempts_left(x)) {
@@ -172,7 +172,7 @@ static void on_head(void *owner, const struct http_response *res)
 			 x->provider, res->status);
 		hc_abort(x->hc);
 		x->hc = NULL;
-		start_attempt(x);
+		start_attempt(x, 1);
 		return;
 	}
 	x->upstream_ok = res->status >= 200 && res->status < 300;
@@ -318,7 +318,7 @@ static int target_from_cfg(struct exch *x, const struct cfg_compat *p,
 	return 0;
 }
 
-static void start_attempt(struct exch *x)
+static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = conn_of(x);
 	struct srv *s = c->srv;
@@ -342,7 +342,7 @@ static void start_attempt(struct exch *x)
 				  : "proxy-url is not a valid URL");
 		return;
 	}
-	x->attempts++;
+	x->attempts += counted;
 	n = snprintf(x->headers, sizeof(x->headers),
 		     "Content-Type: application/json\r\n"
 		     "User-Agent: cli-proxy-api-%s\r\n"
@@ -421,7 +421,7 @@ int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
 	}
 	x->active = 1;
 	x->starting = 1;
-	start_attempt(x);
+	start_attempt(x, 1);
 	x->starting = 0;
 	return x->active ? 0 : -1;
 }
