@@ -225,7 +225,7 @@ cpu_busy() {
 	awk -v a="$a" -v b="$b" 'BEGIN {
 		n = split(a, x); split(b, y)
 		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-		printf "%.0f", t > 0 ? 100 * (t - idle) / t : 0 }'
+		printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
 }
 
 check_quiet() { # label

@@ -1,0 +1,922 @@
+#!/usr/bin/env bash
+#
+# bench/upstream.sh - upstream-side figures for cli-proxy-api (issue 3).
+#
+# What it measures, all in one run on this machine, for POST
+# /v1/chat/completions to an [openai-compatibility] alias:
+#   1. Added latency: wrk p50/p99 and requests/s straight to a mock upstream
+#      (nginx serving static files) and through the proxy to the same mock,
+#      at 1 and 64 connections, for (a) a non-stream answer (~300-byte JSON)
+#      and (b) a stream of 500 SSE chat.completion.chunk events + [DONE].
+#   2. Requests/s of the proxy against nginx's own proxy_pass (1 worker,
+#      upstream keepalive 32) to the same mock, non-stream, 1 and 64 conns.
+#   3. Upstream connection reuse: requests/s and p50 at 1 connection with
+#      the default keep-alive pool against upstream-keepalive-timeout = 0
+#      (a new TCP, and for https a new TLS, connection per request), over
+#      plain HTTP and over TLS (throwaway CA + EC P-256 cert for localhost).
+#   4. Memory with 256 slow TLS streams at once: a small Python (stdlib)
+#      TLS server sends 40 SSE events 0.25 s apart per request; the proxy's
+#      VmRSS/VmHWM is sampled every 0.5 s; idle, peak and per-stream cost.
+#   5. Allocations per streamed chunk: the dynamic build under valgrind,
+#      one streaming request of 10 events, then (fresh process) one of 5000;
+#      valgrind's "total heap usage" must not grow with the event count.
+# Parts 1-4 measure the static musl binary (make static), part 5 the
+# dynamic one (make).  Servers are pinned like bench/run.sh (BENCH_PIN).
+#
+# Traffic goes only to 127.0.0.1 (and "localhost", which the proxy resolves
+# to 127.0.0.1 first).  Every load is bounded (wrk -d, client timeouts), and
+# every server runs under `timeout` as a guard, so nothing outlives the run
+# even if this script is killed hard.
+#
+# Usage: bench/upstream.sh
+# Environment (all optional):
+#   BENCH_DURATION=10s   length of each wrk run (14 runs; the whole script
+#                        takes about 3 minutes with the default)
+#   BENCH_BIN=PATH       static binary for parts 1-4 instead of `make static`
+#   BENCH_DYN_BIN=PATH   dynamic binary for part 5 instead of `make`
+#   BENCH_REPO=DIR       repository root (default: the parent of bench/)
+#   BENCH_PIN=split      split: servers on CPU 0, clients on CPU 1; same: all
+#                        on CPU 0; none: no taskset
+#   BENCH_STREAMS=256    concurrent slow streams in part 4
+#
+# Results: printed at the end and written to build/bench/upstream.md; raw
+# wrk output, configs and logs are kept in build/bench/upstream/.
+
+set -Eeuo pipefail
+
+REPO=$(cd "${BENCH_REPO:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)
+DURATION=${BENCH_DURATION:-10s}
+NSTREAMS=${BENCH_STREAMS:-256}
+OUT_DIR=$REPO/build/bench
+RAW=$OUT_DIR/upstream
+RESULTS=$OUT_DIR/upstream.md
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/cpa-upbench.XXXXXX")
+GUARD=(timeout -k 5 900)  # no server lives longer than 15 minutes
+SLOW_EVENTS=40            # part 4: events per slow stream
+SLOW_GAP=0.25             # part 4: seconds between them
+RSS_TARGET_KB=$((24 * 1024))
+
+MOCK_PID=      # nginx mock upstream (plain + TLS ports)
+NGXP_PID=      # nginx proxy_pass
+SERVER_PID=    # proxy, as started (the `timeout` guard around it)
+SERVER_REAL=   # the proxy's own pid (for /proc/PID/status)
+SLOW_PID=      # python slow TLS server
+CLIENT_PID=    # python stream clients
+NOTES=()
+declare -A R=()   # wrk figures: R[<run>,rps|p50|p99|bad]
+
+log()  { printf '==> %s\n' "$*" >&2; }
+note() { NOTES+=("$*"); printf '    NOTE: %s\n' "$*" >&2; }
+die()  { printf 'upstream bench: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+
+stop_pid() { # pid [seconds]: TERM, wait, then KILL
+	local pid=$1 secs=${2:-3}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	for _ in $(seq $((secs * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	stop_pid "$CLIENT_PID"; CLIENT_PID=
+	stop_pid "$SERVER_PID"; SERVER_PID=
+	stop_pid "$SLOW_PID"; SLOW_PID=
+	stop_pid "$NGXP_PID"; NGXP_PID=
+	stop_pid "$MOCK_PID"; MOCK_PID=
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "upstream bench: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ tools
+
+ensure_tools() {
+	local missing=() pkgs=()
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+	command -v musl-gcc >/dev/null || missing+=(musl-tools)
+	command -v valgrind >/dev/null || missing+=(valgrind)
+	command -v openssl >/dev/null || missing+=(openssl)
+	command -v python3 >/dev/null || missing+=(python3)
+	command -v curl >/dev/null || missing+=(curl)
+	if [ ${#missing[@]} -gt 0 ]; then
+		local sudo=()
+		if [ "$(id -u)" -ne 0 ]; then
+			command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+			sudo=(sudo)
+		fi
+		pkgs=("${missing[@]}")
+		log "installing: ${pkgs[*]}"
+		"${sudo[@]}" apt-get update
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}"
+	fi
+	PATH=$PATH:/usr/sbin:/sbin
+	local t
+	for t in wrk nginx valgrind openssl python3 curl taskset timeout; do
+		command -v "$t" >/dev/null || die "required tool not found: $t"
+	done
+	nginx -V 2>&1 | grep -q -- '--with-http_ssl_module' ||
+		die "this nginx has no ssl module (need nginx-light or fuller)"
+	! nginx -V 2>&1 | grep -q -- '--without-http_proxy_module' ||
+		die "this nginx has no proxy module"
+}
+
+# Same conventions as bench/run.sh: "split" (default) runs the servers
+# (proxy, nginx mock, nginx proxy, python TLS server) on CPU 0 and the
+# clients (wrk, python clients, curl) on CPU 1 when there are 2+ CPUs.
+setup_pinning() {
+	local mode=${BENCH_PIN:-split}
+	PIN_SERVER=()
+	PIN_CLIENT=()
+	case $mode in
+	split)
+		if [ "$(nproc)" -ge 2 ]; then
+			PIN_SERVER=(taskset -c 0)
+			PIN_CLIENT=(taskset -c 1)
+			PINNING="servers (proxy, both nginx, python server) on CPU 0, clients (wrk, python client) on CPU 1"
+		else
+			PINNING="not pinned (1 CPU)"
+			note "only one CPU: servers and clients share it, figures are pessimistic"
+		fi ;;
+	same)
+		PIN_SERVER=(taskset -c 0)
+		PIN_CLIENT=(taskset -c 0)
+		PINNING="servers and clients all on CPU 0 (BENCH_PIN=same)" ;;
+	none)
+		PINNING="not pinned (BENCH_PIN=none)" ;;
+	*) die "BENCH_PIN must be split, same or none, not '$mode'" ;;
+	esac
+}
+
+# ------------------------------------------------------------------ build
+
+build_binaries() {
+	if [ -n "${BENCH_BIN:-}" ]; then
+		[ -x "$BENCH_BIN" ] || die "BENCH_BIN=$BENCH_BIN is not executable"
+		BIN=$BENCH_BIN
+		BIN_KIND="$BENCH_BIN (BENCH_BIN)"
+		note "parts 1-4 measured BENCH_BIN=$BENCH_BIN, not a fresh build"
+	else
+		log "make -C $REPO static"
+		if make -C "$REPO" static >"$RAW/make-static.log" 2>&1 &&
+			[ -x "$REPO/build/static/cli-proxy-api" ]; then
+			BIN=$REPO/build/static/cli-proxy-api
+			BIN_KIND="build/static/cli-proxy-api (make static)"
+		else
+			tail -n 5 "$RAW/make-static.log" | sed 's/^/    make: /' >&2
+			note "'make static' failed (log: build/bench/upstream/make-static.log): parts 1-4 FELL BACK to the dynamic build/cli-proxy-api"
+			BIN=
+		fi
+	fi
+	if [ -n "${BENCH_DYN_BIN:-}" ]; then
+		[ -x "$BENCH_DYN_BIN" ] || die "BENCH_DYN_BIN=$BENCH_DYN_BIN is not executable"
+		DYN_BIN=$BENCH_DYN_BIN
+		note "part 5 measured BENCH_DYN_BIN=$BENCH_DYN_BIN, not a fresh build"
+	else
+		log "make -C $REPO"
+		if ! make -C "$REPO" >"$RAW/make.log" 2>&1 || [ ! -x "$REPO/build/cli-proxy-api" ]; then
+			tail -n 20 "$RAW/make.log" >&2
+			die "'make' failed (log: build/bench/upstream/make.log)"
+		fi
+		DYN_BIN=$REPO/build/cli-proxy-api
+	fi
+	if [ -z "$BIN" ]; then
+		BIN=$DYN_BIN
+		BIN_KIND="build/cli-proxy-api (plain make, fallback)"
+	fi
+}
+
+# ---------------------------------------------------------------- helpers
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+port_in_use() {
+	local hex
+	hex=$(printf ':%04X ' "$1")
+	grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || port_open "$1"
+}
+
+# A random port below the ephemeral range, not in use, not handed out before.
+declare -A USED_PORTS=()
+free_port() {
+	local lo p
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 12000 ] || lo=32768
+	for _ in $(seq 200); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		[ -z "${USED_PORTS[$p]:-}" ] || continue
+		port_in_use "$p" && continue
+		USED_PORTS[$p]=1
+		echo "$p"
+		return 0
+	done
+	die "no free port found"
+}
+
+wait_port() { # port pid logfile [seconds]
+	local port=$1 pid=$2 logf=$3 secs=${4:-10}
+	for _ in $(seq $((secs * 10))); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			sed 's/^/    log: /' "$logf" >&2 || true
+			die "process $pid exited before port $port accepted"
+		fi
+		port_open "$port" && return 0
+		sleep 0.1
+	done
+	die "port $port did not accept within $secs s (log: $logf)"
+}
+
+child_of() { # pid: its first child (the program under `timeout`)
+	local c=
+	for _ in $(seq 100); do
+		c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+		[ -n "$c" ] && { echo "${c%% *}"; return 0; }
+		sleep 0.02
+	done
+	die "process $1 started no child"
+}
+
+proc_kb() { # pid field: value in KB
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+cpu_busy() {
+	local a b
+	a=$(head -n 1 /proc/stat); sleep 1; b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y)
+		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
+		printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+
+check_quiet() { # label
+	local busy
+	busy=$(cpu_busy)
+	[ "$busy" -le 10 ] ||
+		note "before the $1 runs, $busy% of the CPU time was used by other processes: figures may be noisy"
+}
+
+latency_ms() { # percentile file
+	awk -v p="$1" '$1 == p {
+		v = $2
+		if (v ~ /us$/)      { sub(/us$/, "", v); v /= 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+		else if (v ~ /m$/)  { sub(/m$/, "", v); v *= 60000 }
+		else if (v ~ /s$/)  { sub(/s$/, "", v); v *= 1000 }
+		printf "%.3f", v; exit }' "$2"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+check() { # value op limit
+	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+		ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "FAIL" }'
+}
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# ---------------------------------------------------------------- fixtures
+
+# Request bodies (one wrk Lua script per alias and mode) and the mock's
+# answers: a ~300-byte chat.completion and SSE streams of 10, 500 and 5000
+# chat.completion.chunk events followed by [DONE].
+make_fixtures() {
+	local h=$TMP/html n
+	mkdir -p "$h/plain/v1/chat" "$h/stream/v1/chat" "$h/s10/v1/chat" "$h/s5000/v1/chat"
+	printf '%s' '{"id":"chatcmpl-bench0001","object":"chat.completion","created":1764000000,"model":"vendor/model-a","system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! This is the fixed answer of the benchmark mock upstream."},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":14,"total_tokens":23}}' \
+		>"$h/plain/v1/chat/completions"
+	PLAIN_BYTES=$(stat -c %s "$h/plain/v1/chat/completions")
+	for n in 10 500 5000; do
+		awk -v n="$n" 'BEGIN {
+			for (i = 0; i < n; i++)
+				printf "data: {\"id\":\"chatcmpl-bench0001\",\"object\":\"chat.completion.chunk\",\"created\":1764000000,\"model\":\"vendor/model-a\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok%d \"},\"finish_reason\":null}]}\n\n", i
+			printf "data: [DONE]\n\n" }' >"$TMP/stream-$n"
+	done
+	mv "$TMP/stream-10" "$h/s10/v1/chat/completions"
+	mv "$TMP/stream-500" "$h/stream/v1/chat/completions"
+	mv "$TMP/stream-5000" "$h/s5000/v1/chat/completions"
+	STREAM_BYTES=$(stat -c %s "$h/stream/v1/chat/completions")
+	local alias st
+	for alias in plain stream tls-plain; do
+		st=false; [ "$alias" = stream ] && st=true
+		cat >"$TMP/$alias.lua" <<-EOF
+		wrk.method = "POST"
+		wrk.body = '{"model":"$alias","messages":[{"role":"user","content":"hi"}],"stream":$st}'
+		wrk.headers["Content-Type"] = "application/json"
+		EOF
+	done
+}
+
+# Throwaway CA and an EC P-256 server certificate for "localhost".
+make_certs() {
+	local d=$TMP/pki
+	mkdir -p "$d"
+	(
+		cd "$d"
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
+		openssl req -x509 -new -key ca.key -subj "/CN=cli-proxy-api bench CA" \
+			-days 2 -sha256 -out ca.pem \
+			-addext "basicConstraints=critical,CA:TRUE" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key
+		openssl req -new -key server.key -subj "/CN=localhost" -out server.csr
+		printf '%s\n' "subjectAltName=DNS:localhost" "basicConstraints=CA:FALSE" \
+			"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >ext.cnf
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 0x1234 \
+			-days 2 -sha256 -extfile ext.cnf -out server.pem
+	) >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; die "openssl failed"; }
+	CA=$d/ca.pem CERT=$d/server.pem KEY=$d/server.key
+}
+
+# ------------------------------------------------------------------ nginx
+
+nginx_common() { # dir: the part shared by both nginx configs
+	local d=$1 user_line='' m temp="client_body_temp_path $1/tmp/body;"
+	[ "$(id -u)" -eq 0 ] && user_line="user root;"
+	for m in proxy fastcgi uwsgi scgi; do
+		nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
+			temp="$temp ${m}_temp_path $d/tmp/$m;"
+	done
+	mkdir -p "$d/logs" "$d/tmp"
+	cat <<-EOF
+	worker_processes 1;
+	daemon off;
+	$user_line
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	events { worker_connections 4096; }
+	http {
+	    access_log off;
+	    server_tokens off;
+	    sendfile on;
+	    tcp_nodelay on;
+	    keepalive_timeout 65;
+	    keepalive_requests 100000000;
+	    $temp
+	EOF
+}
+
+# The mock upstream: static files answered to POST.  nginx's static module
+# refuses POST with 405; "error_page 405 =200 \$uri" turns that into an
+# internal GET of the same file with status 200.  The first path element
+# picks the answer: /plain/v1, /stream/v1 (500 events), /s10/v1, /s5000/v1.
+start_mock() {
+	local d=$TMP/mock loc
+	MOCK_PORT=$(free_port)
+	MOCK_TLS_PORT=$(free_port)
+	{
+		nginx_common "$d"
+		cat <<-EOF
+		    etag off;
+		    max_ranges 0;
+		    server {
+		        listen 127.0.0.1:$MOCK_PORT;
+		        listen 127.0.0.1:$MOCK_TLS_PORT ssl;
+		        ssl_certificate $CERT;
+		        ssl_certificate_key $KEY;
+		        root $TMP/html;
+		        add_header Last-Modified "";
+		        location = /plain/v1/chat/completions {
+		            default_type application/json;
+		            error_page 405 =200 \$uri;
+		        }
+		EOF
+		for loc in stream s10 s5000; do
+			cat <<-EOF
+			        location = /$loc/v1/chat/completions {
+			            default_type text/event-stream;
+			            error_page 405 =200 \$uri;
+			        }
+			EOF
+		done
+		echo "    }"
+		echo "}"
+	} >"$d.conf"
+	cp "$d.conf" "$RAW/nginx-mock.conf"
+	"${PIN_SERVER[@]}" "${GUARD[@]}" nginx -p "$d/" -c "$d.conf" -e "$d/logs/error.log" \
+		>"$RAW/nginx-mock.log" 2>&1 &
+	MOCK_PID=$!
+	wait_port "$MOCK_PORT" "$MOCK_PID" "$RAW/nginx-mock.log"
+	wait_port "$MOCK_TLS_PORT" "$MOCK_PID" "$RAW/nginx-mock.log"
+}
+
+# nginx as a reverse proxy to the mock: the well-known baseline.
+start_nginx_proxy() {
+	local d=$TMP/ngxproxy
+	NGXP_PORT=$(free_port)
+	{
+		nginx_common "$d"
+		cat <<-EOF
+		    upstream mock {
+		        server 127.0.0.1:$MOCK_PORT;
+		        keepalive 32;
+		    }
+		    server {
+		        listen 127.0.0.1:$NGXP_PORT;
+		        location / {
+		            proxy_pass http://mock;
+		            proxy_http_version 1.1;
+		            proxy_set_header Connection "";
+		        }
+		    }
+		}
+		EOF
+	} >"$d.conf"
+	cp "$d.conf" "$RAW/nginx-proxy.conf"
+	"${PIN_SERVER[@]}" "${GUARD[@]}" nginx -p "$d/" -c "$d.conf" -e "$d/logs/error.log" \
+		>"$RAW/nginx-proxy.log" 2>&1 &
+	NGXP_PID=$!
+	wait_port "$NGXP_PORT" "$NGXP_PID" "$RAW/nginx-proxy.log"
+}
+
+# ------------------------------------------------------------------- proxy
+
+provider() { # name base-url upstream-model alias
+	printf '\n[openai-compatibility]\nname = %s\nbase-url = %s\napi-keys = sk-bench-%s\nmodel = %s = %s\n' \
+		"$1" "$2" "$1" "$3" "$4"
+}
+
+# Config for parts 1-3: one provider per mock answer.  Extra top-level
+# lines (e.g. upstream-keepalive-timeout = 0) come as arguments.
+write_proxy_config() { # file port [extra lines...]
+	local f=$1 port=$2
+	shift 2
+	{
+		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\nca-file = %s\n' "$port" "$CA"
+		for l in "$@"; do printf '%s\n' "$l"; done
+		provider mock-plain "http://127.0.0.1:$MOCK_PORT/plain/v1" vendor/model-a plain
+		provider mock-stream "http://127.0.0.1:$MOCK_PORT/stream/v1" vendor/model-a stream
+		provider mock-tls "https://localhost:$MOCK_TLS_PORT/plain/v1" vendor/model-a tls-plain
+	} >"$f"
+}
+
+start_proxy() { # config port log [wait-seconds] [prefix command...]
+	local cfg=$1 port=$2 logf=$3 secs=${4:-10}
+	shift 4 2>/dev/null || shift $#
+	"${PIN_SERVER[@]}" "${GUARD[@]}" "$@" "$BIN_RUN" --config "$cfg" >"$logf" 2>&1 &
+	SERVER_PID=$!
+	SERVER_REAL=$(child_of "$SERVER_PID")
+	wait_port "$port" "$SERVER_PID" "$logf" "$secs"
+}
+
+stop_proxy() { stop_pid "$SERVER_PID" "${1:-3}"; SERVER_PID='' SERVER_REAL=''; }
+
+post() { # port path alias stream(true|false) outfile: prints the status
+	curl -s -o "$5" -w '%{http_code}' --max-time 60 \
+		-H 'Content-Type: application/json' \
+		--data "{\"model\":\"$3\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":$4}" \
+		"http://127.0.0.1:$1$2" || true
+}
+
+count_events() { grep -c '^data: {' "$1" || true; }
+has_done() { grep -q '^data: \[DONE\]' "$1" && echo yes || echo no; }
+
+# One request of each kind through the proxy, checked against the mock's
+# files, before anything is measured.
+probe_proxy() { # port label
+	local port=$1 st f=$TMP/probe
+	st=$(post "$port" /v1/chat/completions plain false "$f")
+	[ "$st" = 200 ] || { cat "$f" >&2 || true; die "$2: non-stream request answered '$st', not 200 (proxy log: build/bench/upstream/)"; }
+	cmp -s "$f" "$TMP/html/plain/v1/chat/completions" ||
+		note "$2: the proxy's non-stream body differs from the mock's ($(stat -c %s "$f") vs $PLAIN_BYTES bytes)"
+	st=$(post "$port" /v1/chat/completions stream true "$f")
+	[ "$st" = 200 ] || die "$2: stream request answered '$st', not 200"
+	if [ "$(count_events "$f")" != 500 ] || [ "$(has_done "$f")" != yes ]; then
+		die "$2: stream through the proxy had $(count_events "$f") events (want 500) and [DONE]: $(has_done "$f")"
+	fi
+	st=$(post "$port" /v1/chat/completions tls-plain false "$f")
+	[ "$st" = 200 ] || { cat "$f" >&2 || true; die "$2: TLS upstream request answered '$st', not 200"; }
+}
+
+# -------------------------------------------------------------------- wrk
+
+# run_wrk key url script threads conns: R[key,rps|p50|p99|bad]
+run_wrk() {
+	local key=$1 url=$2 script=$3 t=$4 c=$5 out=$RAW/wrk-$1.txt bad
+	log "wrk $key: -t$t -c$c -d$DURATION $url"
+	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$script" "$url" \
+		>"$out" 2>&1 || die "wrk failed (see $out)"
+	R[$key,rps]=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$out")
+	R[$key,p50]=$(latency_ms 50% "$out")
+	R[$key,p99]=$(latency_ms 99% "$out")
+	bad=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
+		/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
+		END { print n + 0 }' "$out")
+	R[$key,bad]=$bad
+	[ -n "${R[$key,rps]}" ] || die "could not read Requests/sec from $out"
+	[ "$bad" -eq 0 ] ||
+		note "wrk $key: $bad non-2xx responses or socket errors (see build/bench/upstream/wrk-$key.txt)"
+}
+
+warm() { # url script
+	"${PIN_CLIENT[@]}" wrk -t1 -c8 -d1s -s "$2" "$1" >/dev/null 2>&1 || true
+}
+
+# ------------------------------------------------------------ parts 1 - 3
+
+bench_direct() {
+	log "part 1: direct to the nginx mock"
+	local base=http://127.0.0.1:$MOCK_PORT st
+	st=$(post "$MOCK_PORT" /plain/v1/chat/completions plain false "$TMP/d")
+	[ "$st" = 200 ] || die "the nginx mock answered POST with '$st' (see $TMP/mock/logs/error.log)"
+	check_quiet direct
+	warm "$base/plain/v1/chat/completions" "$TMP/plain.lua"
+	run_wrk direct-plain-c1 "$base/plain/v1/chat/completions" "$TMP/plain.lua" 1 1
+	run_wrk direct-plain-c64 "$base/plain/v1/chat/completions" "$TMP/plain.lua" 2 64
+	run_wrk direct-stream-c1 "$base/stream/v1/chat/completions" "$TMP/stream.lua" 1 1
+	run_wrk direct-stream-c64 "$base/stream/v1/chat/completions" "$TMP/stream.lua" 2 64
+}
+
+bench_proxy_pooled() {
+	log "parts 1-3: proxy with the default upstream pool"
+	local cfg=$TMP/proxy-pool.ini url
+	PROXY_PORT=$(free_port)
+	write_proxy_config "$cfg" "$PROXY_PORT"
+	cp "$cfg" "$RAW/proxy-pool.ini"
+	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-pool.log"
+	probe_proxy "$PROXY_PORT" "proxy (pooled)"
+	url=http://127.0.0.1:$PROXY_PORT/v1/chat/completions
+	check_quiet proxy
+	warm "$url" "$TMP/plain.lua"
+	run_wrk proxy-plain-c1 "$url" "$TMP/plain.lua" 1 1
+	run_wrk proxy-plain-c64 "$url" "$TMP/plain.lua" 2 64
+	run_wrk proxy-stream-c1 "$url" "$TMP/stream.lua" 1 1
+	run_wrk proxy-stream-c64 "$url" "$TMP/stream.lua" 2 64
+	warm "$url" "$TMP/tls-plain.lua"
+	run_wrk pool-tls-c1 "$url" "$TMP/tls-plain.lua" 1 1
+	POOL_RSS=$(proc_kb "$SERVER_REAL" VmRSS)
+	POOL_HWM=$(proc_kb "$SERVER_REAL" VmHWM)
+	stop_proxy
+}
+
+bench_nginx_proxy() {
+	log "part 2: nginx proxy_pass to the same mock"
+	local url
+	start_nginx_proxy
+	url=http://127.0.0.1:$NGXP_PORT/plain/v1/chat/completions
+	[ "$(post "$NGXP_PORT" /plain/v1/chat/completions plain false "$TMP/n")" = 200 ] ||
+		die "nginx proxy_pass did not answer 200 (see $TMP/ngxproxy/logs/error.log)"
+	check_quiet "nginx proxy"
+	warm "$url" "$TMP/plain.lua"
+	run_wrk ngxproxy-plain-c1 "$url" "$TMP/plain.lua" 1 1
+	run_wrk ngxproxy-plain-c64 "$url" "$TMP/plain.lua" 2 64
+	stop_pid "$NGXP_PID"; NGXP_PID=
+}
+
+bench_proxy_noreuse() {
+	log "part 3: proxy with upstream-keepalive-timeout = 0 (no reuse)"
+	local cfg=$TMP/proxy-noreuse.ini url
+	PROXY_PORT=$(free_port)
+	write_proxy_config "$cfg" "$PROXY_PORT" "upstream-keepalive-timeout = 0"
+	cp "$cfg" "$RAW/proxy-noreuse.ini"
+	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-noreuse.log"
+	probe_proxy "$PROXY_PORT" "proxy (no reuse)"
+	url=http://127.0.0.1:$PROXY_PORT/v1/chat/completions
+	check_quiet "no-reuse"
+	warm "$url" "$TMP/plain.lua"
+	run_wrk noreuse-plain-c1 "$url" "$TMP/plain.lua" 1 1
+	warm "$url" "$TMP/tls-plain.lua"
+	run_wrk noreuse-tls-c1 "$url" "$TMP/tls-plain.lua" 1 1
+	stop_proxy
+	# How many upstream connections the mock saw is not logged (access_log
+	# off); the proxy's pool state shows in its log at debug level only.
+}
+
+# ------------------------------------------------------------------ part 4
+
+write_slow_py() {
+	cat >"$TMP/slow.py" <<-'PYEOF'
+	# Slow SSE upstream over TLS, and the concurrent stream clients (stdlib).
+	#   slow.py server PORT CERT KEY EVENTS GAP LIFETIME
+	#   slow.py client PORT N ALIAS EVENTS TIMEOUT
+	import asyncio, json, ssl, sys, time
+
+	def event(i):
+	    return ('data: {"id":"chatcmpl-slow","object":"chat.completion.chunk",'
+	            '"created":1764000000,"model":"vendor/model-slow","choices":[{"index":0,'
+	            '"delta":{"content":"tok%d "},"finish_reason":null}]}\n\n' % i).encode()
+
+	async def handle(reader, writer, events, gap):
+	    try:
+	        while True:
+	            head = await reader.readuntil(b"\r\n\r\n")
+	            length, chunked = 0, False
+	            for line in head.split(b"\r\n")[1:]:
+	                k, _, v = line.partition(b":")
+	                k = k.strip().lower()
+	                if k == b"content-length":
+	                    length = int(v)
+	                elif k == b"transfer-encoding" and b"chunked" in v.lower():
+	                    chunked = True
+	            if chunked:
+	                while True:
+	                    size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+	                    await reader.readexactly(size + 2)
+	                    if size == 0:
+	                        break
+	            elif length:
+	                await reader.readexactly(length)
+	            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+	                         b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
+	            for i in range(events):
+	                if i:
+	                    await asyncio.sleep(gap)
+	                ev = event(i)
+	                writer.write(b"%x\r\n%s\r\n" % (len(ev), ev))
+	                await writer.drain()
+	            done = b"data: [DONE]\n\n"
+	            writer.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
+	            await writer.drain()
+	    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+	            ConnectionError, ssl.SSLError, OSError, ValueError):
+	        pass
+	    finally:
+	        writer.close()
+
+	async def server(port, cert, key, events, gap, lifetime):
+	    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+	    ctx.load_cert_chain(cert, key)
+	    srv = await asyncio.start_server(
+	        lambda r, w: handle(r, w, events, gap), "127.0.0.1", port,
+	        ssl=ctx, backlog=1024)
+	    async with srv:
+	        try:
+	            await asyncio.wait_for(srv.serve_forever(), lifetime)
+	        except asyncio.TimeoutError:
+	            pass
+
+	def dechunk(b):
+	    out, i = bytearray(), 0
+	    while True:
+	        j = b.index(b"\r\n", i)
+	        size = int(b[i:j].split(b";")[0], 16)
+	        if size == 0:
+	            return bytes(out)
+	        out += b[j + 2:j + 2 + size]
+	        i = j + 2 + size + 2
+
+	async def one(port, alias):
+	    r, w = await asyncio.open_connection("127.0.0.1", port)
+	    body = json.dumps({"model": alias, "stream": True,
+	                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+	    w.write(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+	            b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+	            b"Connection: close\r\n\r\n%s" % (port, len(body), body))
+	    await w.drain()
+	    data = await r.read()
+	    w.close()
+	    head, _, rest = data.partition(b"\r\n\r\n")
+	    status = head.split(b" ", 2)[1].decode() if head else "none"
+	    if b"transfer-encoding: chunked" in head.lower():
+	        rest = dechunk(rest)
+	    lines = rest.split(b"\n")
+	    return (status, sum(1 for l in lines if l.startswith(b"data: {")),
+	            any(l.startswith(b"data: [DONE]") for l in lines))
+
+	async def client(port, n, alias, events, timeout):
+	    t0 = time.monotonic()
+	    async def guarded(i):
+	        try:
+	            return await asyncio.wait_for(one(port, alias), timeout)
+	        except Exception as e:
+	            return ("error: %s" % (type(e).__name__ + " " + str(e))[:80], 0, False)
+	    res = await asyncio.gather(*(guarded(i) for i in range(n)))
+	    ok = sum(1 for s, ev, d in res if s == "200" and ev == events and d)
+	    bad = [r for r in res if not (r[0] == "200" and r[1] == events and r[2])]
+	    print(json.dumps({"clients": n, "complete": ok,
+	                      "seconds": round(time.monotonic() - t0, 2),
+	                      "first_failures": [list(x) for x in bad[:5]]}))
+
+	if __name__ == "__main__":
+	    a = sys.argv
+	    if a[1] == "server":
+	        asyncio.run(server(int(a[2]), a[3], a[4], int(a[5]), float(a[6]), float(a[7])))
+	    else:
+	        asyncio.run(client(int(a[2]), int(a[3]), a[4], int(a[5]), float(a[6])))
+	PYEOF
+}
+
+bench_slow_streams() {
+	log "part 4: $NSTREAMS concurrent slow TLS streams ($SLOW_EVENTS events, ${SLOW_GAP}s apart)"
+	local cfg=$TMP/proxy-slow.ini port rss hwm peak=0 samples=0 maxconn
+	write_slow_py
+	SLOW_PORT=$(free_port)
+	"${PIN_SERVER[@]}" "${GUARD[@]}" python3 "$TMP/slow.py" server "$SLOW_PORT" "$CERT" "$KEY" \
+		"$SLOW_EVENTS" "$SLOW_GAP" 300 >"$RAW/slow-server.log" 2>&1 &
+	SLOW_PID=$!
+	wait_port "$SLOW_PORT" "$SLOW_PID" "$RAW/slow-server.log"
+	port=$(free_port)
+	maxconn=256
+	[ "$NSTREAMS" -le 256 ] || maxconn=$NSTREAMS
+	{
+		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\nca-file = %s\n' "$port" "$CA"
+		[ "$maxconn" = 256 ] || printf 'max-connections = %s\n' "$maxconn"
+		provider slow "https://localhost:$SLOW_PORT/v1" vendor/model-slow slow
+	} >"$cfg"
+	cp "$cfg" "$RAW/proxy-slow.ini"
+	start_proxy "$cfg" "$port" "$RAW/proxy-slow.log"
+	sleep 1
+	SLOW_IDLE=$(proc_kb "$SERVER_REAL" VmRSS)
+	"${PIN_CLIENT[@]}" timeout 120 python3 "$TMP/slow.py" client "$port" "$NSTREAMS" slow \
+		"$SLOW_EVENTS" 60 >"$RAW/slow-client.json" 2>"$RAW/slow-client.log" &
+	CLIENT_PID=$!
+	: >"$RAW/slow-rss.tsv"
+	while kill -0 "$CLIENT_PID" 2>/dev/null; do
+		rss=$(proc_kb "$SERVER_REAL" VmRSS) hwm=$(proc_kb "$SERVER_REAL" VmHWM)
+		printf '%s\t%s\t%s\n' "$(date +%s.%N | cut -c1-14)" "$rss" "$hwm" >>"$RAW/slow-rss.tsv"
+		[ "$rss" -le "$peak" ] || peak=$rss
+		[ "$hwm" -le "$peak" ] || peak=$hwm
+		samples=$((samples + 1))
+		sleep 0.5
+	done
+	wait "$CLIENT_PID" || note "the slow-stream client exited with status $? (see build/bench/upstream/slow-client.log)"
+	CLIENT_PID=
+	hwm=$(proc_kb "$SERVER_REAL" VmHWM)
+	[ "$hwm" -le "$peak" ] || peak=$hwm
+	SLOW_AFTER=$(proc_kb "$SERVER_REAL" VmRSS)
+	SLOW_PEAK=$peak SLOW_SAMPLES=$samples
+	SLOW_PER=$(awk -v p="$peak" -v i="$SLOW_IDLE" -v n="$NSTREAMS" 'BEGIN { printf "%.1f", (p - i) / n }')
+	SLOW_DONE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["complete"])' "$RAW/slow-client.json" 2>/dev/null || echo 0)
+	SLOW_SECS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["seconds"])' "$RAW/slow-client.json" 2>/dev/null || echo '?')
+	[ "$SLOW_DONE" = "$NSTREAMS" ] ||
+		note "only $SLOW_DONE of $NSTREAMS slow streams arrived whole ($SLOW_EVENTS events + [DONE]): $(cat "$RAW/slow-client.json" 2>/dev/null)"
+	stop_proxy
+	stop_pid "$SLOW_PID"; SLOW_PID=
+}
+
+# ------------------------------------------------------------------ part 5
+
+valgrind_run() { # events: sets VG[events,allocs|frees|bytes|got]
+	local n=$1 cfg=$TMP/proxy-vg.ini port vlog=$RAW/valgrind-$1.log f=$TMP/vg-out st
+	port=$(free_port)
+	{
+		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\nmax-connections = 8\n' "$port"
+		provider "mock-s$n" "http://127.0.0.1:$MOCK_PORT/s$n/v1" vendor/model-a "s$n"
+	} >"$cfg"
+	cp "$cfg" "$RAW/proxy-valgrind-$n.ini"
+	log "part 5: valgrind, one stream of $n events"
+	BIN_RUN=$DYN_BIN start_proxy "$cfg" "$port" "$RAW/proxy-valgrind-$n.out" 60 \
+		valgrind --tool=memcheck --trace-children=no --log-file="$vlog"
+	st=$(post "$port" /v1/chat/completions "s$n" true "$f")
+	VG[$n,got]="$st, $(count_events "$f") events, [DONE]: $(has_done "$f")"
+	if [ "$st" != 200 ] || [ "$(count_events "$f")" != "$n" ] || [ "$(has_done "$f")" != yes ]; then
+		note "valgrind run with $n events: the client got ${VG[$n,got]}"
+	fi
+	stop_proxy 30
+	local line
+	line=$(grep 'total heap usage:' "$vlog" | tail -n 1 || true)
+	[ -n "$line" ] || die "no 'total heap usage' line in $vlog"
+	VG[$n,allocs]=$(sed -E 's/.*usage: ([0-9,]+) allocs.*/\1/' <<<"$line" | tr -d ,)
+	VG[$n,frees]=$(sed -E 's/.* ([0-9,]+) frees.*/\1/' <<<"$line" | tr -d ,)
+	VG[$n,bytes]=$(sed -E 's/.* ([0-9,]+) bytes allocated.*/\1/' <<<"$line" | tr -d ,)
+	VG[$n,errors]=$(sed -nE 's/.*ERROR SUMMARY: ([0-9,]+) errors.*/\1/p' "$vlog" | tail -n 1 | tr -d ,)
+	[ "${VG[$n,errors]:-0}" = 0 ] ||
+		note "valgrind reported ${VG[$n,errors]} errors with $n events (see build/bench/upstream/valgrind-$n.log)"
+}
+
+bench_valgrind() {
+	declare -gA VG=()
+	valgrind_run 10
+	valgrind_run 5000
+}
+
+# ---------------------------------------------------------------- machine
+
+machine_info() {
+	CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+	[ -n "$CPU_MODEL" ] || CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
+	CORES=$(nproc)
+	KERNEL=$(uname -r)
+	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+	WRK_VERSION=$({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1 " " $2 }')
+	VG_VERSION=$(valgrind --version 2>/dev/null || echo valgrind)
+	PY_VERSION=$(python3 -V 2>&1)
+	COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none (no commit yet)")
+	if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then
+		COMMIT="$COMMIT, with uncommitted changes"
+	fi
+}
+
+# ---------------------------------------------------------------- results
+
+lat_row() { # label case conns
+	local d=direct-$2-c$3 p=proxy-$2-c$3
+	echo "| $1 | $3 | ${R[$d,p50]} | ${R[$p,p50]} | $(minus "${R[$p,p50]}" "${R[$d,p50]}") | ${R[$d,p99]} | ${R[$p,p99]} | $(minus "${R[$p,p99]}" "${R[$d,p99]}") | ${R[$d,rps]} | ${R[$p,rps]} | $(ratio "${R[$p,rps]}" "${R[$d,rps]}") |"
+}
+
+ngx_row() { # conns
+	local p=proxy-plain-c$1 n=ngxproxy-plain-c$1 r
+	r=$(ratio "${R[$p,rps]}" "${R[$n,rps]}")
+	echo "| $1 | ${R[$p,rps]} | ${R[$n,rps]} | $r | ${R[$p,p50]} / ${R[$p,p99]} | ${R[$n,p50]} / ${R[$n,p99]} |"
+}
+
+reuse_row() { # label pooled-key noreuse-key
+	echo "| $1 | ${R[$2,rps]} | ${R[$3,rps]} | $(ratio "${R[$2,rps]}" "${R[$3,rps]}") | ${R[$2,p50]} | ${R[$3,p50]} | $(minus "${R[$3,p50]}" "${R[$2,p50]}") |"
+}
+
+write_results() {
+	local rss_check d_allocs growth
+	rss_check=$(check "$SLOW_PEAK" "<=" "$RSS_TARGET_KB")
+	d_allocs=$((VG[5000,allocs] - VG[10,allocs]))
+	growth=$(awk -v d="$d_allocs" 'BEGIN { printf "%.3f", d / 4990 }')
+	{
+		echo "## Upstream results ($DATE)"
+		echo
+		echo "Parts 1-4: $BIN_KIND; part 5: ${DYN_BIN#"$REPO"/} under valgrind; commit: $COMMIT"
+		echo
+		echo "### 1. Latency added by the proxy (wrk, POST /v1/chat/completions, ms)"
+		echo
+		echo "Direct = wrk to the nginx mock; proxy = wrk to cli-proxy-api, which forwards to the same mock over plain HTTP."
+		echo "Non-stream answer: $PLAIN_BYTES B of JSON; stream: 500 chunk events + [DONE], $STREAM_BYTES B."
+		echo
+		echo "| case | conns | direct p50 | proxy p50 | added p50 | direct p99 | proxy p99 | added p99 | direct req/s | proxy req/s | proxy/direct |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+		lat_row "non-stream" plain 1
+		lat_row "non-stream" plain 64
+		lat_row "stream, 500 events" stream 1
+		lat_row "stream, 500 events" stream 64
+		echo
+		echo "### 2. Requests/s against nginx proxy_pass (non-stream, same mock)"
+		echo
+		echo "| conns | cli-proxy-api req/s | nginx proxy_pass req/s | proxy/nginx | cli-proxy-api p50 / p99 ms | nginx p50 / p99 ms |"
+		echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+		ngx_row 1
+		ngx_row 64
+		echo
+		echo "### 3. Upstream connection reuse (non-stream, 1 connection)"
+		echo
+		echo "Pooled = default config; no reuse = \`upstream-keepalive-timeout = 0\` (new TCP, and for https new TLS, connection per request)."
+		echo
+		echo "| upstream | pooled req/s | no reuse req/s | pooled/no reuse | pooled p50 ms | no reuse p50 ms | p50 saved ms |"
+		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+		reuse_row "http://127.0.0.1 (nginx)" proxy-plain-c1 noreuse-plain-c1
+		reuse_row "https://localhost (nginx, TLS 1.2 via BearSSL, EC P-256)" pool-tls-c1 noreuse-tls-c1
+		echo
+		echo "Proxy RSS after parts 1-3 (pooled process): VmRSS $POOL_RSS KB, VmHWM $POOL_HWM KB."
+		echo
+		echo "### 4. Memory with $NSTREAMS concurrent slow TLS streams"
+		echo
+		echo "Python TLS upstream, $SLOW_EVENTS events ${SLOW_GAP} s apart per stream; VmRSS/VmHWM sampled every 0.5 s ($SLOW_SAMPLES samples)."
+		echo
+		echo "| idle RSS | peak RSS (max VmRSS, VmHWM) | RSS after | per stream ((peak - idle) / $NSTREAMS) | streams complete | wall time | target |"
+		echo "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+		echo "| $SLOW_IDLE KB | $SLOW_PEAK KB ($(mb "$SLOW_PEAK") MB) | $SLOW_AFTER KB | $SLOW_PER KB | $SLOW_DONE / $NSTREAMS | $SLOW_SECS s | peak <= 24 MB: $rss_check |"
+		echo
+		echo "### 5. Heap allocations vs streamed events (valgrind memcheck, one streaming request per process)"
+		echo
+		echo "| upstream events | client got | total allocs | frees | bytes allocated |"
+		echo "| ---: | --- | ---: | ---: | ---: |"
+		echo "| 10 | ${VG[10,got]} | ${VG[10,allocs]} | ${VG[10,frees]} | ${VG[10,bytes]} |"
+		echo "| 5000 | ${VG[5000,got]} | ${VG[5000,allocs]} | ${VG[5000,frees]} | ${VG[5000,bytes]} |"
+		echo
+		echo "Difference: $d_allocs allocations for 4990 more events ($growth per event)."
+		echo
+		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
+		echo "Tools: $NGINX_VERSION (1 worker each, mock and proxy_pass), $WRK_VERSION, each wrk run $DURATION; $VG_VERSION; $PY_VERSION."
+		if [ ${#NOTES[@]} -gt 0 ]; then
+			echo
+			echo "Notes:"
+			local n
+			for n in "${NOTES[@]}"; do echo "- $n"; done
+		fi
+	} >"$RESULTS"
+}
+
+# ------------------------------------------------------------------- main
+
+main() {
+	local t0=$SECONDS
+	mkdir -p "$OUT_DIR" "$RAW"
+	rm -f "$RAW"/* "$RESULTS"
+	ensure_tools
+	setup_pinning
+	machine_info
+	build_binaries
+	BIN_RUN=$BIN
+	log "parts 1-4 measure $BIN ($BIN_KIND); part 5 $DYN_BIN"
+	make_fixtures
+	make_certs
+	start_mock
+	bench_direct
+	bench_proxy_pooled
+	bench_nginx_proxy
+	bench_proxy_noreuse
+	bench_slow_streams
+	bench_valgrind
+	stop_pid "$MOCK_PID"; MOCK_PID=
+	write_results
+	echo
+	cat "$RESULTS"
+	echo
+	echo "(written to ${RESULTS#"$REPO"/}; raw output in ${RAW#"$REPO"/}/; took $((SECONDS - t0)) s)"
+}
+
+main "$@"

@@ -1,0 +1,459 @@
+/*
+ * hub.c - the parts of the translation hub every codec shares: the
+ * request view's growable arrays, decoder/encoder state set-up, string
+ * conversions between the "str" and "raw" span kinds (see hub.h), ids,
+ * thinking budget tables and Gemini schema cleaning.
+ */
+#include "hub.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* ---- view -------------------------------------------------------------------- */
+
+void hub_view_init(struct hub_view *v, const struct json *j)
+{
+	memset(v, 0, sizeof(*v));
+	v->json = j;
+	v->max_tokens = -1;
+	v->thinking = -1;
+	v->thinking_budget = HUB_BUDGET_UNSET;
+	v->include_thoughts = -1;
+	v->parallel_tool_calls = -1;
+}
+
+void hub_view_free(struct hub_view *v)
+{
+	free(v->parts);
+	free(v->msgs);
+	free(v->tools);
+	v->parts = NULL;
+	v->msgs = NULL;
+	v->tools = NULL;
+	v->nparts = v->nmsgs = v->ntools = 0;
+}
+
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	void *na;
+	size_t nc;
+	if (n < *cap)
+		return arr;
+	nc = *cap ? *cap * 2 : 16;
+	na = realloc(arr, nc * elem);
+	if (!na)
+		return NULL;
+	*cap = nc;
+	return na;
+}
+
+struct hub_part *hub_add_part(struct hub_view *v)
+{
+	struct hub_part *np = grow(v->parts, &v->cap_parts, v->nparts,
+				   sizeof(*np));
+	if (!np)
+		return NULL;
+	v->parts = np;
+	np = &v->parts[v->nparts++];
+	memset(np, 0, sizeof(*np));
+	return np;
+}
+
+struct hub_msg *hub_add_msg(struct hub_view *v, enum hub_role role)
+{
+	struct hub_msg *nm = grow(v->msgs, &v->cap_msgs, v->nmsgs, sizeof(*nm));
+	if (!nm)
+		return NULL;
+	v->msgs = nm;
+	nm = &v->msgs[v->nmsgs++];
+	nm->role = role;
+	nm->first = v->nparts;
+	nm->n = 0;
+	return nm;
+}
+
+struct hub_tool *hub_add_tool(struct hub_view *v)
+{
+	struct hub_tool *nt = grow(v->tools, &v->cap_tools, v->ntools,
+				   sizeof(*nt));
+	if (!nt)
+		return NULL;
+	v->tools = nt;
+	nt = &v->tools[v->ntools++];
+	memset(nt, 0, sizeof(*nt));
+	nt->schema_tok = -1;
+	return nt;
+}
+
+long hub_budget_for_effort(enum hub_effort e)
+{
+	switch (e) {
+	case HUB_EFFORT_NONE: return 0;
+	case HUB_EFFORT_MINIMAL: return 512;
+	case HUB_EFFORT_LOW: return 1024;
+	case HUB_EFFORT_MEDIUM: return 8192;
+	case HUB_EFFORT_HIGH: return 24576;
+	case HUB_EFFORT_AUTO: return -1;
+	default: return HUB_BUDGET_UNSET;
+	}
+}
+
+enum hub_effort hub_effort_for_budget(long b)
+{
+	if (b == HUB_BUDGET_UNSET)
+		return HUB_EFFORT_UNSET;
+	if (b < 0)
+		return HUB_EFFORT_AUTO;
+	if (b == 0)
+		return HUB_EFFORT_NONE;
+	if (b <= 512)
+		return HUB_EFFORT_MINIMAL;
+	if (b <= 1024)
+		return HUB_EFFORT_LOW;
+	if (b <= 8192)
+		return HUB_EFFORT_MEDIUM;
+	return HUB_EFFORT_HIGH;
+}
+
+/* ---- decoder / encoder state ---------------------------------------------- */
+
+void hub_sdec_init(struct hub_sdec *d, enum hub_fmt f, uint32_t seed)
+{
+	memset(d, 0, sizeof(*d));
+	d->fmt = f;
+	d->seed = seed;
+	d->usage.input = d->usage.output = d->usage.cached = -1;
+	d->usage.cache_write = d->usage.thoughts = -1;
+	buf_init(&d->scratch, 64 * 1024 * 1024);
+}
+
+void hub_sdec_free(struct hub_sdec *d)
+{
+	buf_free(&d->scratch);
+	free(d->tok);
+	d->tok = NULL;
+	d->ntok_cap = 0;
+}
+
+int hub_sdec_parse(struct hub_sdec *d, const char *js, size_t len,
+		   struct json *out)
+{
+	jsmn_parser p;
+	int n;
+
+	if (json_validate(js, len) < 0)
+		return -1;
+	for (;;) {
+		if (!d->tok) {
+			d->ntok_cap = 256;
+			d->tok = malloc((size_t)d->ntok_cap * sizeof(*d->tok));
+			if (!d->tok)
+				return -1;
+		}
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, d->tok, (unsigned)d->ntok_cap);
+		if (n != JSMN_ERROR_NOMEM)
+			break;
+		{
+			/* Grows to the largest event seen, then stays. */
+			jsmntok_t *nt = realloc(d->tok, (size_t)d->ntok_cap * 2 *
+							       sizeof(*nt));
+			if (!nt)
+				return -1;
+			d->tok = nt;
+			d->ntok_cap *= 2;
+		}
+	}
+	if (n <= 0)
+		return -1;
+	out->js = js;
+	out->len = len;
+	out->tok = d->tok;
+	out->ntok = n;
+	return n;
+}
+
+void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
+		  const struct hub_enc_opts *o)
+{
+	memset(e, 0, sizeof(*e));
+	e->fmt = f;
+	e->o = *o;
+	e->block_open = -1;
+	e->usage.input = e->usage.output = e->usage.cached = -1;
+	e->usage.cache_write = e->usage.thoughts = -1;
+	snprintf(e->model, sizeof(e->model), "%s", o->model ? o->model : "");
+	buf_init(&e->acc, 64 * 1024 * 1024);
+	buf_init(&e->acc2, 64 * 1024 * 1024);
+	buf_init(&e->tools_acc, 64 * 1024 * 1024);
+}
+
+void hub_enc_free(struct hub_enc *e)
+{
+	buf_free(&e->acc);
+	buf_free(&e->acc2);
+	buf_free(&e->tools_acc);
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+void hub_put_str(struct buf *b, struct hub_span s)
+{
+	buf_putc(b, '"');
+	if (s.p)
+		buf_put(b, s.p, s.n);
+	buf_putc(b, '"');
+}
+
+void hub_escape(struct buf *b, const char *p, size_t n)
+{
+	buf_json_esc(b, p, n);
+}
+
+void hub_put_json_as_str(struct buf *b, struct hub_span s)
+{
+	buf_putc(b, '"');
+	if (s.p)
+		buf_json_esc(b, s.p, s.n);
+	buf_putc(b, '"');
+}
+
+void hub_put_str_as_json(struct buf *b, struct hub_span s)
+{
+	size_t start = b->len;
+	int n;
+
+	if (!s.p || s.n == 0 || buf_reserve(b, s.n) < s.n) {
+		buf_puts(b, "{}");
+		return;
+	}
+	n = json_unescape(s.p, s.n, b->p + b->len, s.n);
+	if (n < 0 || json_validate(b->p + start, (size_t)n) < 0) {
+		buf_puts(b, "{}");
+		return;
+	}
+	b->len += (size_t)n; /* unescaping never grows the text */
+}
+
+int hub_unescape(struct hub_span s, char *out, size_t cap)
+{
+	int n;
+	if (!s.p) {
+		if (cap)
+			out[0] = '\0';
+		return 0;
+	}
+	if (cap == 0)
+		return -1;
+	n = json_unescape(s.p, s.n, out, cap - 1);
+	if (n < 0)
+		return -1;
+	out[n] = '\0';
+	return n;
+}
+
+int hub_span_eq(struct hub_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.p && s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+struct hub_span hub_tok_span(const struct json *j, int i)
+{
+	struct hub_span s = {NULL, 0};
+	if (i < 0 || i >= j->ntok)
+		return s;
+	s.p = json_ptr(j, i);
+	s.n = json_len(j, i);
+	return s;
+}
+
+struct hub_span hub_tok_raw(const struct json *j, int i)
+{
+	struct hub_span s = hub_tok_span(j, i);
+	if (s.p && j->tok[i].type == JSMN_STRING) {
+		s.p--;
+		s.n += 2;
+	}
+	return s;
+}
+
+void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,
+		long counter)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint64_t x = ((uint64_t)seed << 32) ^ (uint64_t)counter ^
+		     0x9e3779b97f4a7c15ull;
+	size_t pl = strlen(prefix), i;
+	if (cap < pl + 25)
+		return;
+	memcpy(out, prefix, pl);
+	for (i = 0; i < 24; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		out[pl + i] = al[x % (sizeof(al) - 1)];
+	}
+	out[pl + 24] = '\0';
+}
+
+/* ---- Gemini schema cleaning ------------------------------------------------ */
+
+static int drop_key(const struct json *j, int k)
+{
+	static const char *const drop[] = {
+		"$schema", "additionalProperties", "strict", "$ref", "$defs",
+		"definitions", "exclusiveMinimum", "exclusiveMaximum",
+		"patternProperties", "dependencies", "const", "$id", "$comment",
+		"unevaluatedProperties", "propertyNames", "examples",
+		"default", NULL,
+	};
+	size_t i;
+	for (i = 0; drop[i]; i++)
+		if (json_str_eq(j, k, drop[i]))
+			return 1;
+	return 0;
+}
+
+static void schema_value(struct buf *b, const struct json *j, int i,
+			 int depth);
+
+/* An object that is a schema (keys are keywords). */
+static void schema_object(struct buf *b, const struct json *j, int obj,
+			  int depth)
+{
+	int k = obj + 1, n = j->tok[obj].size, c, first = 1;
+	int has_type = 0, union_type = -1;
+
+	buf_putc(b, '{');
+	for (c = 0; c < n; c++) {
+		int v = k + 1;
+		int next = json_skip(j, v);
+		if (drop_key(j, k)) {
+			k = next;
+			continue;
+		}
+		if (json_str_eq(j, k, "type"))
+			has_type = 1;
+		if ((json_str_eq(j, k, "anyOf") || json_str_eq(j, k, "oneOf") ||
+		     json_str_eq(j, k, "allOf")) &&
+		    j->tok[v].type == JSMN_ARRAY) {
+			/* Unions are dropped (as the reference does); the
+			 * first non-null branch's type is kept below. */
+			int e = v + 1, m;
+			for (m = 0; m < j->tok[v].size && union_type < 0; m++) {
+				int t = json_get(j, e, "type");
+				if (t >= 0 && j->tok[t].type == JSMN_STRING &&
+				    !json_str_eq(j, t, "null"))
+					union_type = t;
+				e = json_skip(j, e);
+			}
+			k = next;
+			continue;
+		}
+		if (json_str_eq(j, k, "format")) {
+			/* Gemini accepts only enum and date-time. */
+			if (!json_str_eq(j, v, "enum") &&
+			    !json_str_eq(j, v, "date-time")) {
+				k = next;
+				continue;
+			}
+		}
+		if (!first)
+			buf_putc(b, ',');
+		first = 0;
+		buf_putc(b, '"');
+		buf_put(b, json_ptr(j, k), json_len(j, k));
+		buf_puts(b, "\":");
+		if (json_str_eq(j, k, "type") && j->tok[v].type == JSMN_ARRAY) {
+			int e = v + 1, m, pick = -1;
+			for (m = 0; m < j->tok[v].size; m++, e++)
+				if (pick < 0 && !json_str_eq(j, e, "null"))
+					pick = e;
+			if (pick < 0)
+				pick = v + 1;
+			buf_putc(b, '"');
+			buf_put(b, json_ptr(j, pick), json_len(j, pick));
+			buf_putc(b, '"');
+		} else if (json_str_eq(j, k, "enum") &&
+			   j->tok[v].type == JSMN_ARRAY) {
+			int e = v + 1, m;
+			buf_putc(b, '[');
+			for (m = 0; m < j->tok[v].size; m++) {
+				if (m)
+					buf_putc(b, ',');
+				if (j->tok[e].type == JSMN_STRING)
+					buf_put(b, json_ptr(j, e) - 1,
+						json_len(j, e) + 2);
+				else
+					hub_put_json_as_str(b, hub_tok_span(j, e));
+				e = json_skip(j, e);
+			}
+			buf_putc(b, ']');
+		} else if ((json_str_eq(j, k, "properties")) &&
+			   j->tok[v].type == JSMN_OBJECT) {
+			/* keys are property names, values are schemas */
+			int pk = v + 1, m, pf = 1;
+			buf_putc(b, '{');
+			for (m = 0; m < j->tok[v].size; m++) {
+				if (!pf)
+					buf_putc(b, ',');
+				pf = 0;
+				buf_put(b, json_ptr(j, pk) - 1,
+					json_len(j, pk) + 2);
+				buf_putc(b, ':');
+				schema_value(b, j, pk + 1, depth + 1);
+				pk = json_skip(j, pk + 1);
+			}
+			buf_putc(b, '}');
+		} else {
+			schema_value(b, j, v, depth + 1);
+		}
+		k = next;
+	}
+	if (!has_type && union_type >= 0) {
+		if (!first)
+			buf_putc(b, ',');
+		buf_puts(b, "\"type\":");
+		buf_put(b, json_ptr(j, union_type) - 1,
+			json_len(j, union_type) + 2);
+	}
+	buf_putc(b, '}');
+}
+
+static void schema_value(struct buf *b, const struct json *j, int i,
+			 int depth)
+{
+	if (depth > 64) {
+		buf_puts(b, "{}");
+		return;
+	}
+	if (j->tok[i].type == JSMN_OBJECT) {
+		schema_object(b, j, i, depth);
+	} else if (j->tok[i].type == JSMN_ARRAY) {
+		int e = i + 1, m;
+		buf_putc(b, '[');
+		for (m = 0; m < j->tok[i].size; m++) {
+			if (m)
+				buf_putc(b, ',');
+			schema_value(b, j, e, depth + 1);
+			e = json_skip(j, e);
+		}
+		buf_putc(b, ']');
+	} else {
+		struct hub_span s = hub_tok_raw(j, i);
+		buf_put(b, s.p, s.n);
+	}
+}
+
+void hub_gemini_schema(struct buf *b, const struct json *j, int tok)
+{
+	if (tok < 0 || tok >= j->ntok || j->tok[tok].type != JSMN_OBJECT) {
+		buf_puts(b, "{\"type\":\"object\",\"properties\":{}}");
+		return;
+	}
+	schema_object(b, j, tok, 0);
+}

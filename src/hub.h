@@ -1,0 +1,347 @@
+/*
+ * hub.h - the translation hub: one request view and one stream-event
+ * vocabulary shared by every API format (DESIGN.md section 3).
+ *
+ *   client body --decode_request--> view --encode_request--> upstream body
+ *   upstream SSE/JSON --decode (stream or body)--> events --encode--> client
+ *
+ * Four formats: OpenAI chat completions, OpenAI Responses, Claude
+ * messages, Gemini generateContent (the Gemini CLI / Code Assist envelope
+ * is a flag of the Gemini codec).  Each format implements the struct
+ * hub_codec below in hub_<format>.c; every (client, upstream) pair then
+ * works by composition.
+ *
+ * STRING CONVENTION.  A struct hub_span holds raw bytes of the client
+ * body or of an upstream event.  Which kind is said by where it sits:
+ *   - "str" spans are the *escaped content* of a JSON string (what is
+ *     between the quotes, escapes kept): copying them between two quotes
+ *     is valid JSON, so re-emitting costs a copy, never a re-escape.
+ *   - "raw" spans are a whole JSON value (object, array, number, literal,
+ *     or a quoted string with its quotes).
+ * Helpers in hub.c convert when a format needs the other kind (e.g. the
+ * OpenAI tool "arguments" string vs the Claude tool "input" object).
+ *
+ * MEMORY.  A view points into the parsed client body (struct json), which
+ * must outlive it; its arrays are malloc'd and freed by hub_view_free.
+ * Event spans are valid only during the emit callback.  Stream state
+ * (decoders and encoders) is fixed-size except where a format must hold a
+ * whole item (a Gemini client needs a tool call's complete arguments),
+ * which grows with that item, never with the number of chunks.
+ */
+#ifndef HUB_H
+#define HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "json.h"
+
+enum hub_fmt {
+	HUB_OPENAI,    /* /v1/chat/completions (and legacy /v1/completions) */
+	HUB_RESPONSES, /* /v1/responses */
+	HUB_CLAUDE,    /* /v1/messages */
+	HUB_GEMINI,    /* generateContent / streamGenerateContent */
+	HUB__COUNT
+};
+
+struct hub_span {
+	const char *p;
+	size_t n;
+};
+
+#define HUB_SPAN_SET(s) ((s).p != NULL)
+
+/* ---- request view ------------------------------------------------------- */
+
+enum hub_role { HUB_USER, HUB_ASSISTANT };
+
+enum hub_part_type {
+	HUB_P_TEXT,        /* text (str) */
+	HUB_P_IMAGE,       /* mime (str) + data (str, base64) or url (str) */
+	HUB_P_TOOL_CALL,   /* id, name (str), args */
+	HUB_P_TOOL_RESULT, /* id, name (str; may be unset), result */
+	HUB_P_THINKING,    /* text (str) + signature (str, may be unset) */
+};
+
+struct hub_part {
+	enum hub_part_type type;
+	struct hub_span text;      /* TEXT, THINKING: str */
+	struct hub_span signature; /* THINKING: str; also Gemini
+				      thoughtSignature on TOOL_CALL */
+	int redacted;              /* THINKING: redacted_thinking (data in
+				      signature, text unset) */
+	struct hub_span mime;      /* IMAGE: str, e.g. image/png */
+	struct hub_span data;      /* IMAGE: str, base64 */
+	struct hub_span url;       /* IMAGE: str, remote URL (no data) */
+	struct hub_span id;        /* TOOL_CALL / TOOL_RESULT: str */
+	struct hub_span name;      /* TOOL_CALL / TOOL_RESULT: str */
+	struct hub_span args;      /* TOOL_CALL: see args_is_str */
+	int args_is_str;           /* 1: args is str whose unescaped text is
+				      JSON (OpenAI); 0: args is raw JSON
+				      (Claude input, Gemini args) */
+	struct hub_span result;    /* TOOL_RESULT: see result_is_str */
+	int result_is_str;         /* 1: str (text output); 0: raw JSON
+				      (array of blocks, object) */
+	int result_error;          /* TOOL_RESULT: is_error */
+	int cache;                 /* Claude cache_control on this part */
+};
+
+struct hub_msg {
+	enum hub_role role;
+	size_t first, n;           /* parts[first .. first+n) */
+};
+
+struct hub_tool {
+	struct hub_span name;        /* str */
+	struct hub_span description; /* str, may be unset */
+	struct hub_span schema;      /* raw JSON object, may be unset */
+	int schema_tok;              /* token index of schema in the client
+					json, -1 if unset */
+};
+
+enum hub_tool_choice {
+	HUB_TC_UNSET, HUB_TC_AUTO, HUB_TC_NONE, HUB_TC_ANY, HUB_TC_TOOL
+};
+
+enum hub_effort {
+	HUB_EFFORT_UNSET, HUB_EFFORT_NONE, HUB_EFFORT_MINIMAL, HUB_EFFORT_LOW,
+	HUB_EFFORT_MEDIUM, HUB_EFFORT_HIGH, HUB_EFFORT_AUTO
+};
+
+struct hub_view {
+	const struct json *json;  /* the client body */
+	struct hub_span model;    /* str */
+	int stream;
+
+	struct hub_part *parts;   /* all parts, messages index into them */
+	size_t nparts, cap_parts;
+	size_t sys_first, sys_n;  /* system prompt: TEXT parts (in parts) */
+	struct hub_msg *msgs;
+	size_t nmsgs, cap_msgs;
+	struct hub_tool *tools;
+	size_t ntools, cap_tools;
+
+	enum hub_tool_choice tool_choice;
+	struct hub_span tool_choice_name; /* str, HUB_TC_TOOL */
+	int parallel_tool_calls;          /* -1 unset, 0, 1 */
+
+	long max_tokens;                  /* -1 unset */
+	struct hub_span temperature;      /* raw number, may be unset */
+	struct hub_span top_p;            /* raw */
+	struct hub_span top_k;            /* raw */
+	struct hub_span stop[8];          /* str */
+	int nstop;
+
+	/* Thinking / reasoning, normalised: budget in tokens (-1 dynamic,
+	 * 0 off) and/or an effort level; decoders fill what their format
+	 * says, encoders derive the rest with hub_budget_for_effort() and
+	 * hub_effort_for_budget(). */
+	int thinking;                     /* -1 unset, 0 off, 1 on */
+	long thinking_budget;             /* tokens; -1 dynamic; LONG_MIN
+					     unset */
+	enum hub_effort effort;
+	int include_thoughts;             /* -1 unset */
+
+	struct hub_span response_format;  /* raw JSON (OpenAI
+					     response_format), may be unset */
+	struct hub_span user;             /* str, may be unset */
+};
+
+#define HUB_BUDGET_UNSET (-2L)
+
+void hub_view_init(struct hub_view *v, const struct json *j);
+void hub_view_free(struct hub_view *v);
+/* Append; return the new element or NULL when out of memory. */
+struct hub_part *hub_add_part(struct hub_view *v);
+struct hub_msg *hub_add_msg(struct hub_view *v, enum hub_role role);
+struct hub_tool *hub_add_tool(struct hub_view *v);
+
+/* Thinking budgets <-> effort, per protocol.md: low 1024, medium 8192,
+ * high 24576, minimal 512, none 0, auto -1. */
+long hub_budget_for_effort(enum hub_effort e);
+enum hub_effort hub_effort_for_budget(long budget);
+
+/* ---- stream events -------------------------------------------------------- */
+
+enum hub_ev_type {
+	HUB_EV_START,       /* id (str), model (str): first event */
+	HUB_EV_TEXT,        /* text (str) delta */
+	HUB_EV_THINKING,    /* text (str) delta */
+	HUB_EV_THINKING_SIG,/* text (str): signature, byte-exact */
+	HUB_EV_TOOL_START,  /* index, id (str), name (str) */
+	HUB_EV_TOOL_ARGS,   /* index, text (str): a fragment of the arguments
+			       JSON text, escaped as a JSON string */
+	HUB_EV_TOOL_END,    /* index */
+	HUB_EV_USAGE,       /* usage fields (may come more than once; the
+			       last values win) */
+	HUB_EV_FINISH,      /* finish reason */
+	HUB_EV_ERROR,       /* status + text (str) message */
+	HUB_EV_DONE,        /* end of the answer (always last) */
+};
+
+enum hub_finish {
+	HUB_FIN_STOP, HUB_FIN_LENGTH, HUB_FIN_TOOL, HUB_FIN_FILTER,
+	HUB_FIN_ERROR
+};
+
+struct hub_usage {
+	long input, output, cached, cache_write, thoughts; /* -1 unknown */
+};
+
+struct hub_event {
+	enum hub_ev_type type;
+	int index;              /* tool call index (0, 1, ...) */
+	struct hub_span id;     /* str */
+	struct hub_span name;   /* str */
+	struct hub_span text;   /* str */
+	struct hub_span model;  /* str */
+	struct hub_usage usage;
+	enum hub_finish finish;
+	struct hub_span stop_sequence; /* str, may be unset */
+	int status;             /* ERROR: HTTP-like status */
+};
+
+typedef void (*hub_emit_fn)(void *user, const struct hub_event *ev);
+
+/* ---- SSE input ------------------------------------------------------------- */
+
+/* One server-sent event, as the stream decoders see it. */
+struct hub_sse {
+	struct hub_span event; /* event name (raw), may be unset */
+	struct hub_span data;  /* data lines joined with \n (raw) */
+};
+
+/* ---- per-format codec ----------------------------------------------------- */
+
+struct hub_req_opts {
+	const char *model;       /* upstream model name (plain text) */
+	int stream;              /* ask the upstream for a stream */
+	int gemini_cli;          /* Gemini: Code Assist envelope */
+	const char *project;     /* Gemini CLI project id */
+};
+
+struct hub_enc_opts {
+	int stream;              /* client asked for a stream */
+	const char *model;       /* model name to report (client's name) */
+	long created;            /* unix time for ids/created fields */
+	uint32_t seed;           /* for generated ids (deterministic in
+				    fixtures) */
+	int gemini_cli;          /* Gemini: wrap as {"response": ...} */
+	const struct hub_view *req; /* the client's request (Responses echoes
+				       parameters; tool names) */
+};
+
+/* Stream decoder state: large enough for every format's needs. */
+struct hub_sdec {
+	enum hub_fmt fmt;
+	int started, done, finished;
+	int block_type[64];       /* Claude: content block types by index */
+	int tool_index[64];       /* Claude block -> tool index */
+	int ntools;               /* tool calls seen */
+	int open_tool;            /* OpenAI: tool call index seen so far */
+	uint32_t seed;            /* generated tool ids */
+	long seq;
+	struct hub_usage usage;
+	enum hub_finish finish;
+	struct buf scratch;       /* escaped copies of raw values */
+	jsmntok_t *tok;           /* token array for event JSON */
+	int ntok_cap;
+	char id[96];              /* response id / generated ids */
+};
+
+/* Client encoder state. */
+struct hub_enc {
+	enum hub_fmt fmt;
+	struct hub_enc_opts o;
+	int started;              /* head of the answer emitted */
+	int block_open;           /* Claude: open block type, -1 none */
+	int block_index;          /* Claude: index of the open block */
+	int text_started;         /* Responses: message item open */
+	int reasoning_started;
+	int tools;                /* tool calls emitted */
+	int tool_block[64];       /* tool index -> Claude block index */
+	long seq;                 /* Responses sequence_number */
+	enum hub_finish finish;
+	int have_finish;
+	struct hub_usage usage;
+	char id[96];
+	char model[128];
+	struct buf acc;           /* non-stream: accumulated answer parts,
+				     Gemini: the current tool's arguments */
+	struct buf acc2;          /* second accumulator (e.g. thinking) */
+	struct buf tools_acc;     /* non-stream: finished tool calls */
+};
+
+struct hub_codec {
+	enum hub_fmt fmt;
+	/* Client body -> view.  0 ok; -1 with a message for a 400. */
+	int (*decode_request)(const struct json *j, struct hub_view *v,
+			      char *err, size_t errlen);
+	/* View -> upstream body (appended to out). 0 ok, -1 unsupported
+	 * content (message in err, for a 400 to the client). */
+	int (*encode_request)(const struct hub_view *v,
+			      const struct hub_req_opts *o, struct buf *out,
+			      char *err, size_t errlen);
+	/* One upstream SSE event -> events. */
+	void (*decode_event)(struct hub_sdec *d, const struct hub_sse *ev,
+			     hub_emit_fn emit, void *user);
+	/* Whole non-stream upstream body -> the same events. 0 ok, -1 bad. */
+	int (*decode_body)(struct hub_sdec *d, const char *body, size_t len,
+			   hub_emit_fn emit, void *user);
+	/* Events -> client bytes (stream framing, or the whole JSON answer
+	 * at HUB_EV_DONE when not streaming). */
+	void (*encode_event)(struct hub_enc *e, const struct hub_event *ev,
+			     struct buf *out);
+	/* Render an upstream error (status + message) in this format. */
+	void (*render_error)(struct buf *out, int status, const char *msg);
+};
+
+extern const struct hub_codec hub_openai, hub_responses, hub_claude,
+	hub_gemini;
+const struct hub_codec *hub_codec_for(enum hub_fmt f);
+
+void hub_sdec_init(struct hub_sdec *d, enum hub_fmt f, uint32_t seed);
+void hub_sdec_free(struct hub_sdec *d);
+/* Parse one JSON event payload with the decoder's token array (grown as
+ * needed).  Returns the token count, or -1. */
+int hub_sdec_parse(struct hub_sdec *d, const char *js, size_t len,
+		   struct json *out);
+
+void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
+		  const struct hub_enc_opts *o);
+void hub_enc_free(struct hub_enc *e);
+
+/* ---- shared helpers (hub.c) ---------------------------------------------- */
+
+/* Write str span s (escaped content) as a JSON string with quotes. */
+void hub_put_str(struct buf *b, struct hub_span s);
+/* Write the unescaped text of str span s as raw JSON (e.g. OpenAI
+ * arguments -> Claude input).  Falls back to {} when it is not valid
+ * JSON. */
+void hub_put_str_as_json(struct buf *b, struct hub_span s);
+/* Write raw JSON span s as a JSON string (escaping it). */
+void hub_put_json_as_str(struct buf *b, struct hub_span s);
+/* Escape raw bytes into b without quotes (for building str spans). */
+void hub_escape(struct buf *b, const char *p, size_t n);
+/* Decode str span into a C string buffer (UTF-8); -1 if it doesn't fit. */
+int hub_unescape(struct hub_span s, char *out, size_t cap);
+/* Compare a str span with a plain C string. */
+int hub_span_eq(struct hub_span s, const char *lit);
+/* Span of token i of j (string: content without quotes; else raw). */
+struct hub_span hub_tok_span(const struct json *j, int i);
+/* Raw span of token i including quotes for strings. */
+struct hub_span hub_tok_raw(const struct json *j, int i);
+/* A generated id: prefix + 24 chars from seed/counter (deterministic). */
+void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,
+		long counter);
+
+/* Gemini tool schemas: copy the raw JSON schema at token tok, dropping
+ * what Gemini rejects ($schema, additionalProperties, strict, $ref, $defs,
+ * definitions, anyOf/oneOf/allOf (first branch kept), exclusiveMinimum,
+ * exclusiveMaximum, patternProperties, dependencies, const, format other
+ * than enum/date-time), collapsing type arrays to one type (preferring a
+ * non-null one) and turning enum values into strings. */
+void hub_gemini_schema(struct buf *b, const struct json *j, int tok);
+
+#endif
