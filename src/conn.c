@@ -469,7 +469,7 @@ int conn_out_full(const struct conn *c)
 }
 
 void conn_stream_begin(struct conn *c, int status, const char *ctype,
-		       const char *extra_headers)
+		       const char *extra_headers, int64_t content_length)
 {
 	struct buf *o = &c->out;
 
@@ -477,9 +477,10 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 		return;
 	if (c->srv->stopping)
 		c->keep_alive = 0;
-	c->stream_chunked = c->req.minor_version >= 1;
-	if (!c->stream_chunked)
-		c->keep_alive = 0;
+	c->stream_length = content_length;
+	c->stream_chunked = content_length < 0 && c->req.minor_version >= 1;
+	if (content_length < 0 && !c->stream_chunked)
+		c->keep_alive = 0; /* HTTP/1.0: the close ends the body */
 	buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
 	buf_puts(o, "Server: cli-proxy-api\r\n");
 	put_date(o);
@@ -489,12 +490,20 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 	buf_printf(o, "Content-Type: %s\r\n", ctype);
 	if (c->stream_chunked)
 		buf_puts(o, "Transfer-Encoding: chunked\r\n");
+	else if (content_length >= 0)
+		buf_printf(o, "Content-Length: %lld\r\n",
+			   (long long)content_length);
 	buf_puts(o, c->keep_alive ? "Connection: keep-alive\r\n\r\n"
 				  : "Connection: close\r\n\r\n");
 	c->streaming = 1;
 	c->stream_status = status;
 	c->stream_bytes = 0;
-	flush_out(c);
+}
+
+void conn_flush(struct conn *c)
+{
+	if (c->state != CONN_FREE)
+		flush_out(c);
 }
 
 void conn_stream_write(struct conn *c, const char *p, size_t n)
@@ -502,6 +511,9 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 	struct buf *o = &c->out;
 	if (n == 0 || !c->streaming || c->state == CONN_FREE)
 		return;
+	if (c->stream_length >= 0 &&
+	    c->stream_bytes + n > (uint64_t)c->stream_length)
+		n = (size_t)((uint64_t)c->stream_length - c->stream_bytes);
 	if (c->stream_chunked) {
 		buf_printf(o, "%zx\r\n", n);
 		buf_put(o, p, n);
@@ -510,7 +522,8 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 		buf_put(o, p, n);
 	}
 	c->stream_bytes += n;
-	flush_out(c);
+	if (buf_pending(o) >= CONN_OUT_HIGH)
+		flush_out(c);
 }
 
 void conn_stream_end(struct conn *c)
@@ -519,8 +532,9 @@ void conn_stream_end(struct conn *c)
 		return;
 	if (c->stream_chunked)
 		buf_puts(&c->out, "0\r\n\r\n");
-	else
-		c->close_after = 1;
+	else if (c->stream_length < 0 ||
+		 c->stream_bytes != (uint64_t)c->stream_length)
+		c->close_after = 1; /* close-delimited, or short: close */
 	c->streaming = 0;
 	if (!c->keep_alive)
 		c->close_after = 1;

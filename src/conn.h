@@ -67,7 +67,8 @@ struct conn {
 	/* streamed answer */
 	struct exch x;
 	int streaming;            /* head sent, body in chunks */
-	int stream_chunked;       /* chunked framing (else close-delimited) */
+	int stream_chunked;       /* chunked framing (else length or close) */
+	int64_t stream_length;    /* Content-Length sent, or -1 */
 	int stream_status;
 	size_t stream_bytes;
 };
@@ -88,12 +89,16 @@ void conn_shutdown(struct conn *c);
 void conn_respond(struct conn *c, int status, const char *ctype,
 		  const char *extra_headers, const char *body, size_t len);
 
-/* Streamed answers (used by exchanges).  begin sends the head with
- * chunked framing (close-delimited for HTTP/1.0 clients); end terminates
- * it; abort closes the connection after what is queued, so the client can
- * tell the answer is incomplete. */
+/* Streamed answers (used by exchanges).  begin queues the head: with a
+ * known content_length (>= 0) the body goes as is, else chunked framing
+ * (close-delimited for HTTP/1.0 clients); end terminates it; abort closes
+ * the connection after what is queued, so the client can tell the answer
+ * is incomplete.  Writes are queued; conn_flush (or the end of the
+ * request) sends them, so one upstream read becomes one send. */
 void conn_stream_begin(struct conn *c, int status, const char *ctype,
-		       const char *extra_headers);
+		       const char *extra_headers, int64_t content_length);
+/* Send what is queued now (stream writes only queue). */
+void conn_flush(struct conn *c);
 void conn_stream_write(struct conn *c, const char *p, size_t n);
 void conn_stream_end(struct conn *c);
 void conn_stream_abort(struct conn *c);

@@ -182,13 +182,23 @@ static void on_head(void *owner, const struct http_response *res)
 		snprintf(extra, sizeof(extra), "Cache-Control: no-cache\r\n");
 	{
 		char ctype[128];
+		const struct http_header *cl =
+			http_find_response_header(res, "content-length", NULL);
+		int64_t len = -1;
 		snprintf(ctype, sizeof(ctype), "%.*s",
 			 ct ? (int)(ct->value_len > 100 ? 100 : ct->value_len)
 			    : 16,
 			 ct ? ct->value : "application/json");
-		conn_stream_begin(c, res->status, ctype, extra);
+		/* A sized non-stream answer keeps its size: no chunking. */
+		if (cl && !http_find_response_header(res, "transfer-encoding",
+						     NULL) &&
+		    !(x->stream && x->upstream_ok))
+			len = http_parse_length(cl->value, cl->value_len);
+		conn_stream_begin(c, res->status, ctype, extra, len);
 	}
 	x->started = 1;
+	if (x->stream)
+		conn_flush(c); /* headers now; tokens may take a while */
 }
 
 /* Forward [p, p+n), holding back a partial SSE event when streaming. */
@@ -245,6 +255,11 @@ static int on_body(void *owner, const char *p, size_t n)
 {
 	struct exch *x = owner;
 	forward(x, p, n);
+	if (!x->active)
+		return 0;
+	conn_flush(conn_of(x));
+	if (!x->active)
+		return 0;
 	x->paused = conn_out_full(conn_of(x));
 	return x->paused;
 }

@@ -43,7 +43,7 @@
 
 #define HC_HEAD_MAX (64 * 1024)
 #define HC_READ_CHUNK (16 * 1024)
-#define HC_IDLE_PER_TARGET 4
+#define HC_IDLE_PER_TARGET 64
 
 enum hc_state {
 	HC_FREE,
@@ -97,14 +97,60 @@ struct hc {
 	int paused;
 	int eof;
 	int pending_start;        /* start on the next loop tick */
+	uint64_t key;             /* hash of tg, for the idle pool */
+	struct hc *idle_next, *idle_prev;
 };
 
 static struct {
 	struct loop *l;
 	struct hc *pool;
 	int n;
+	struct hc *idle;          /* idle connections, most recent first */
 	struct hc_stats st;
 } P;
+
+/* FNV-1a over the fields that identify a target. */
+static uint64_t target_key(const struct hc_target *t)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *parts[4] = {t->host, t->proxy_host, t->proxy_user,
+				t->proxy_pass};
+	int nums[4] = {t->tls, t->port, t->proxy, t->proxy_port};
+	size_t i;
+	for (i = 0; i < 4; i++) {
+		const unsigned char *p = (const unsigned char *)parts[i];
+		for (; *p; p++)
+			h = (h ^ *p) * 1099511628211ull;
+		h = (h ^ (uint64_t)(unsigned)nums[i] ^ 0xffu) * 1099511628211ull;
+	}
+	return h;
+}
+
+static int same_target(const struct hc *h, const struct hc_target *t,
+		       uint64_t key)
+{
+	return h->key == key && !memcmp(&h->tg, t, sizeof(*t));
+}
+
+static void idle_remove(struct hc *h)
+{
+	if (h->idle_prev)
+		h->idle_prev->idle_next = h->idle_next;
+	else if (P.idle == h)
+		P.idle = h->idle_next;
+	if (h->idle_next)
+		h->idle_next->idle_prev = h->idle_prev;
+	h->idle_next = h->idle_prev = NULL;
+}
+
+static void idle_add(struct hc *h)
+{
+	h->idle_prev = NULL;
+	h->idle_next = P.idle;
+	if (P.idle)
+		P.idle->idle_prev = h;
+	P.idle = h;
+}
 
 static void drive(struct hc *h);
 static void on_io(struct loop *l, struct loop_watch *w, int revents);
@@ -130,6 +176,8 @@ static void release(struct hc *h)
 {
 	if (h->state == HC_FREE)
 		return;
+	if (h->state == HC_IDLE)
+		idle_remove(h);
 	dns_cancel(&h->dh);
 	if (h->w.fd >= 0) {
 		loop_del(P.l, &h->w);
@@ -928,19 +976,20 @@ static int finish(struct hc *h)
 {
 	const struct hc_ops *ops = h->ops;
 	void *owner = h->owner;
-	int i, idle = 0;
+	struct hc *c;
+	int idle = 0;
 
 	h->ops = NULL;
 	h->owner = NULL;
-	for (i = 0; i < P.n; i++)
-		if (P.pool[i].state == HC_IDLE &&
-		    !memcmp(&P.pool[i].tg, &h->tg, sizeof(h->tg)))
+	for (c = P.idle; c; c = c->idle_next)
+		if (c->key == h->key)
 			idle++;
 	if (h->keepalive && buf_pending(&h->rbuf) == 0 && !h->eof &&
 	    idle < HC_IDLE_PER_TARGET && h->to.pool_idle_ms > 0) {
 		h->state = HC_IDLE;
-		buf_free(&h->wbuf);
-		buf_free(&h->rbuf);
+		idle_add(h);
+		buf_reset(&h->wbuf); /* buffers kept for the next request */
+		buf_reset(&h->rbuf);
 		h->want_in = 1;
 		h->want_out = 0;
 		loop_mod(P.l, &h->w, POLLIN);
@@ -1146,8 +1195,13 @@ static void setup(struct hc *h, const struct hc_request *r,
 	h->got_bytes = 0;
 	h->paused = 0;
 	h->eof = 0;
-	buf_init(&h->wbuf, HC_HEAD_MAX);
-	buf_init(&h->rbuf, HC_HEAD_MAX + HC_READ_CHUNK);
+	if (h->wbuf.max) { /* a pooled connection keeps its buffers */
+		buf_reset(&h->wbuf);
+		buf_reset(&h->rbuf);
+	} else {
+		buf_init(&h->wbuf, HC_HEAD_MAX);
+		buf_init(&h->rbuf, HC_HEAD_MAX + HC_READ_CHUNK);
+	}
 }
 
 struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
@@ -1155,17 +1209,18 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 		      const struct hc_timeouts *to)
 {
 	struct hc *h = NULL, *spare = NULL;
+	uint64_t key = target_key(t);
 	int i;
 
-	for (i = 0; i < P.n; i++) {
-		struct hc *c = &P.pool[i];
-		if (c->state == HC_IDLE && !memcmp(&c->tg, t, sizeof(*t))) {
-			h = c;
+	for (h = P.idle; h; h = h->idle_next)
+		if (same_target(h, t, key)) {
+			idle_remove(h);
 			break;
 		}
-		if (c->state == HC_FREE && !spare)
-			spare = c;
-	}
+	if (!h)
+		for (i = 0; i < P.n && !spare; i++)
+			if (P.pool[i].state == HC_FREE)
+				spare = &P.pool[i];
 	if (h) {
 		P.st.reuses++;
 		setup(h, r, ops, owner, to);
@@ -1177,12 +1232,14 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 		return h;
 	}
 	if (!spare) {
-		/* Make room by closing an idle connection to another host. */
-		for (i = 0; i < P.n && !spare; i++)
-			if (P.pool[i].state == HC_IDLE) {
-				release(&P.pool[i]);
-				spare = &P.pool[i];
-			}
+		/* Make room by closing the least recently used idle one. */
+		struct hc *lru = P.idle;
+		while (lru && lru->idle_next)
+			lru = lru->idle_next;
+		if (lru) {
+			release(lru);
+			spare = lru;
+		}
 		if (!spare)
 			return NULL;
 	}
@@ -1193,6 +1250,7 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 		h->gen = gen + 1;
 	}
 	h->tg = *t;
+	h->key = key;
 	h->w.fd = -1;
 	h->w.slot = -1;
 	h->w.cb = on_io;
