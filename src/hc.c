@@ -56,6 +56,7 @@ enum hc_state {
 	HC_HEAD,
 	HC_BODY,
 	HC_IDLE,
+	HC_FAILED,     /* failed inside hc_request: owner told on next tick */
 };
 
 enum { STEP_AGAIN, STEP_WAIT, STEP_GONE };
@@ -97,6 +98,9 @@ struct hc {
 	int paused;
 	int eof;
 	int pending_start;        /* start on the next loop tick */
+	int in_start;             /* inside hc_request: no callbacks now */
+	int pending_err;          /* HC_FAILED: the error to report */
+	char pending_msg[300];
 	uint64_t key;             /* hash of tg, for the idle pool */
 	struct hc *idle_next, *idle_prev;
 };
@@ -250,13 +254,27 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		h->body_off = 0;
 		h->reused = 0;
 		h->eof = 0;
-		loop_timer_set(P.l, &h->t, h->to.connect_ms);
-		start_connect(h);
+		h->state = HC_RESOLVE;
+		h->pending_start = 1;
+		loop_timer_set(P.l, &h->t, 0);
 		return STEP_GONE;
 	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (h->in_start) {
+		/* Never call the owner back before hc_request returned. */
+		if (h->w.fd >= 0) {
+			loop_del(P.l, &h->w);
+			close(h->w.fd);
+			h->w.fd = -1;
+		}
+		h->state = HC_FAILED;
+		h->pending_err = err;
+		snprintf(h->pending_msg, sizeof(h->pending_msg), "%s", msg);
+		loop_timer_set(P.l, &h->t, 0);
+		return STEP_GONE;
+	}
 	release(h);
 	if (ops)
 		ops->on_error(owner, err, msg);
@@ -1099,7 +1117,9 @@ static void drive(struct hc *h)
 		}
 		if (rc == STEP_GONE)
 			return;
-		if (rc == STEP_WAIT) {
+		if (rc == STEP_WAIT || (h->in_start && h->state == HC_HEAD)) {
+			if (rc != STEP_WAIT)
+				h->want_in = 1; /* request sent: await the answer */
 			set_events(h);
 			return;
 		}
@@ -1142,6 +1162,17 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 	struct hc *h = container_of(t, struct hc, t);
 	(void)l;
 
+	if (h->state == HC_FAILED) {
+		const struct hc_ops *ops = h->ops;
+		void *owner = h->owner;
+		char msg[300];
+		int err = h->pending_err;
+		snprintf(msg, sizeof(msg), "%s", h->pending_msg);
+		release(h);
+		if (ops)
+			ops->on_error(owner, err, msg);
+		return;
+	}
 	if (h->pending_start) {
 		h->pending_start = 0;
 		if (h->state == HC_RESOLVE) {
@@ -1222,13 +1253,16 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 			if (P.pool[i].state == HC_FREE)
 				spare = &P.pool[i];
 	if (h) {
+		/* Send right away; the answer is read on the next events, so
+		 * the owner is never called back before it has our pointer. */
 		P.st.reuses++;
 		setup(h, r, ops, owner, to);
 		h->reused = 1;
 		h->state = HC_SEND;
-		/* Never call the owner back before it has our pointer. */
-		h->pending_start = 1;
-		loop_timer_set(P.l, &h->t, 0);
+		loop_timer_set(P.l, &h->t, to->first_byte_ms);
+		h->in_start = 1;
+		drive(h);
+		h->in_start = 0;
 		return h;
 	}
 	if (!spare) {

@@ -1,0 +1,1476 @@
+/*
+ * hub_openai.c - the OpenAI chat completions codec of the translation hub
+ * (POST /v1/chat/completions; also OpenAI-compatible upstreams such as
+ * OpenRouter and Qwen).  See hub.h for the view, the event vocabulary and
+ * the string convention; this file only knows the OpenAI side.
+ *
+ * REQUEST (client body -> view).  Two passes over "messages": the leading
+ * run of system/developer messages becomes the system prompt (TEXT parts
+ * sys_first..sys_n), then every other message becomes a hub message with
+ * its parts appended contiguously (a message's n is set once, from
+ * v->nparts, when it ends).  A system/developer message *after* the first
+ * non-system one is kept in place as a user message (its text unchanged):
+ * hoisting it would reorder the conversation.  Consecutive role:"tool"
+ * messages merge into one user message of TOOL_RESULT parts (Claude and
+ * Gemini want parallel results together); a result's name is found from
+ * the assistant tool call with the same id.  Empty text is dropped and a
+ * message left without parts is removed.
+ *
+ * REQUEST (view -> upstream body).  One leading system message (texts
+ * joined with "\n"), then per hub message: its TOOL_RESULT parts first, as
+ * separate role:"tool" messages, then the rest.  THINKING is dropped
+ * (OpenAI-compatible upstreams do not take reasoning back).
+ *
+ * STREAM DECODER (upstream SSE -> events).  Field use in struct hub_sdec:
+ *   started      START emitted
+ *   done         "data: [DONE]" seen; later events are ignored
+ *   seq          nonzero after a fatal error event: ignore the rest
+ *   ntools       tool calls started (hub indexes 0..ntools-1)
+ *   open_tool    upstream index + 1 of the last started call (0 none)
+ *   block_type[0]  1 while that call is open (TOOL_END not yet sent)
+ *   id           the last call's id (to spot a new call reusing an index)
+ *   finished     1 finish_reason seen and FINISH held, 2 FINISH emitted
+ * OpenAI sends finish_reason in one chunk and the usage in a later chunk
+ * with empty choices (stream_options.include_usage), so FINISH is held
+ * until that usage (or [DONE]) and USAGE always precedes FINISH.
+ *
+ * CLIENT ENCODER (events -> client bytes).  Streaming writes one
+ * "data: {chat.completion.chunk}\n\n" per event as it arrives, a usage
+ * chunk (choices []) at DONE and then "data: [DONE]\n\n".  Non-stream
+ * accumulates content (acc), reasoning (acc2) and the tool_calls array
+ * elements (tools_acc, arguments appended fragment by fragment, still
+ * escaped) and writes one chat.completion at DONE.  Field use in struct
+ * hub_enc: block_open = open tool index in tools_acc (-1 none), seq = the
+ * HTTP status of an ERROR (0 none; its message is kept in acc).
+ */
+#include "hub.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPENAI_SPAN(lit) ((struct hub_span){(lit), sizeof(lit) - 1})
+#define OPENAI_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ======================================================================
+ * Small token helpers
+ * ====================================================================== */
+
+static int openai_is_type(const struct json *j, int i, jsmntype_t t)
+{
+	return i >= 0 && i < j->ntok && j->tok[i].type == t;
+}
+
+static int openai_is_null(const struct json *j, int i)
+{
+	return i < 0 || (openai_is_type(j, i, JSMN_PRIMITIVE) &&
+			 json_ptr(j, i)[0] == 'n');
+}
+
+static int openai_is_number(const struct json *j, int i)
+{
+	char c;
+	if (!openai_is_type(j, i, JSMN_PRIMITIVE))
+		return 0;
+	c = json_ptr(j, i)[0];
+	return c == '-' || (c >= '0' && c <= '9');
+}
+
+static int openai_is_true(const struct json *j, int i)
+{
+	return openai_is_type(j, i, JSMN_PRIMITIVE) && json_ptr(j, i)[0] == 't';
+}
+
+/* Number token -> long; 0 ok, -1 not a number. */
+static int openai_tok_long(const struct json *j, int i, long *out)
+{
+	char tmp[40];
+	size_t n;
+	double d;
+
+	if (!openai_is_number(j, i))
+		return -1;
+	n = json_len(j, i);
+	if (n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, json_ptr(j, i), n);
+	tmp[n] = '\0';
+	d = strtod(tmp, NULL);
+	if (!(d > (double)LONG_MIN && d < (double)LONG_MAX))
+		return -1;
+	*out = (long)d;
+	return 0;
+}
+
+/* Number at obj.key, or -1 when absent / not a number. */
+static long openai_get_long(const struct json *j, int obj, const char *key)
+{
+	long v;
+	if (openai_tok_long(j, json_get(j, obj, key), &v) < 0)
+		return -1;
+	return v;
+}
+
+/* Non-empty string at obj.key as a str span (unset otherwise). */
+static struct hub_span openai_get_str(const struct json *j, int obj,
+				      const char *key)
+{
+	struct hub_span s = {NULL, 0};
+	int i = json_get(j, obj, key);
+	if (openai_is_type(j, i, JSMN_STRING) && json_len(j, i) > 0)
+		s = hub_tok_span(j, i);
+	return s;
+}
+
+static int openai_span_has_prefix(struct hub_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+	return s.p && s.n >= n && memcmp(s.p, lit, n) == 0;
+}
+
+static int openai_span_same(struct hub_span a, struct hub_span b)
+{
+	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* ======================================================================
+ * decode_request: client body -> view
+ * ====================================================================== */
+
+struct openai_rq {
+	const struct json *j;
+	struct hub_view *v;
+	char *err;
+	size_t errlen;
+};
+
+static int openai_fail(struct openai_rq *rq, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int openai_fail(struct openai_rq *rq, const char *fmt, ...)
+{
+	va_list ap;
+	if (rq->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(rq->err, rq->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static struct hub_part *openai_rq_part(struct openai_rq *rq,
+				       enum hub_part_type t)
+{
+	struct hub_part *p = hub_add_part(rq->v);
+	if (p)
+		p->type = t;
+	return p;
+}
+
+static int openai_rq_text(struct openai_rq *rq, int tok)
+{
+	struct hub_part *p;
+	if (json_len(rq->j, tok) == 0)
+		return 0; /* empty text is dropped (Claude rejects it) */
+	if (!(p = openai_rq_part(rq, HUB_P_TEXT)))
+		return openai_fail(rq, "out of memory");
+	p->text = hub_tok_span(rq->j, tok);
+	return 0;
+}
+
+/* "data:<mime>;base64,<data>" or a remote URL -> IMAGE part. */
+static int openai_rq_image_url(struct openai_rq *rq, struct hub_span url,
+			       int mi)
+{
+	struct hub_part *p = openai_rq_part(rq, HUB_P_IMAGE);
+	const char *b64;
+	size_t i;
+
+	if (!p)
+		return openai_fail(rq, "out of memory");
+	if (!openai_span_has_prefix(url, "data:")) {
+		p->url = url;
+		return 0;
+	}
+	for (i = 5, b64 = NULL; i + 8 <= url.n; i++)
+		if (memcmp(url.p + i, ";base64,", 8) == 0) {
+			b64 = url.p + i;
+			break;
+		}
+	if (!b64)
+		return openai_fail(rq, "messages[%d]: only base64 data URLs "
+				       "are supported", mi);
+	p->mime.p = url.p + 5;
+	p->mime.n = (size_t)(b64 - p->mime.p);
+	p->data.p = b64 + 8;
+	p->data.n = url.n - (size_t)(p->data.p - url.p);
+	return 0;
+}
+
+static const char *openai_mime_for_name(struct hub_span name)
+{
+	static const char *const tab[][2] = {
+		{".pdf", "application/pdf"}, {".png", "image/png"},
+		{".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
+		{".gif", "image/gif"},       {".webp", "image/webp"},
+		{".txt", "text/plain"},      {".md", "text/markdown"},
+		{".csv", "text/csv"},        {".json", "application/json"},
+	};
+	size_t i, n;
+	for (i = 0; i < OPENAI_LEN(tab); i++) {
+		n = strlen(tab[i][0]);
+		if (name.p && name.n >= n &&
+		    memcmp(name.p + name.n - n, tab[i][0], n) == 0)
+			return tab[i][1];
+	}
+	return "application/octet-stream";
+}
+
+/* {"type":"file","file":{"file_data","filename"}} -> IMAGE (inline data). */
+static int openai_rq_file(struct openai_rq *rq, int part, int mi)
+{
+	const struct json *j = rq->j;
+	int f = json_get(j, part, "file");
+	struct hub_span data = openai_get_str(j, f, "file_data");
+	struct hub_part *p;
+	const char *mime;
+
+	if (!data.p)
+		return openai_fail(rq, "messages[%d]: file parts need "
+				       "file.file_data (file_id is not "
+				       "supported)", mi);
+	if (openai_span_has_prefix(data, "data:"))
+		return openai_rq_image_url(rq, data, mi);
+	if (!(p = openai_rq_part(rq, HUB_P_IMAGE)))
+		return openai_fail(rq, "out of memory");
+	mime = openai_mime_for_name(openai_get_str(j, f, "filename"));
+	p->mime.p = mime;
+	p->mime.n = strlen(mime);
+	p->data = data;
+	return 0;
+}
+
+/* One element of a content array. */
+static int openai_rq_content_part(struct openai_rq *rq, int part, int mi,
+				  int text_only)
+{
+	const struct json *j = rq->j;
+	int type = json_get(j, part, "type"), t, u;
+
+	if (!openai_is_type(j, part, JSMN_OBJECT) ||
+	    !openai_is_type(j, type, JSMN_STRING))
+		return openai_fail(rq, "messages[%d]: content parts must be "
+				       "objects with a type", mi);
+	if (json_str_eq(j, type, "text") || json_str_eq(j, type, "refusal")) {
+		t = json_get(j, part, json_str_eq(j, type, "text") ? "text"
+								 : "refusal");
+		if (!openai_is_type(j, t, JSMN_STRING))
+			return openai_fail(rq, "messages[%d]: text part "
+					       "without a text string", mi);
+		return openai_rq_text(rq, t);
+	}
+	if (text_only)
+		return 0; /* system / assistant: only text is kept */
+	if (json_str_eq(j, type, "image_url")) {
+		u = json_get(j, part, "image_url");
+		if (openai_is_type(j, u, JSMN_OBJECT))
+			u = json_get(j, u, "url");
+		if (!openai_is_type(j, u, JSMN_STRING) || !json_len(j, u))
+			return openai_fail(rq, "messages[%d]: image_url part "
+					       "without a url", mi);
+		return openai_rq_image_url(rq, hub_tok_span(j, u), mi);
+	}
+	if (json_str_eq(j, type, "file"))
+		return openai_rq_file(rq, part, mi);
+	if (json_str_eq(j, type, "input_audio"))
+		return openai_fail(rq, "messages[%d]: input_audio parts are "
+				       "not supported", mi);
+	return 0; /* unknown part types are ignored */
+}
+
+/* content: string, array of parts, or null. */
+static int openai_rq_content(struct openai_rq *rq, int c, int mi,
+			     int text_only)
+{
+	const struct json *j = rq->j;
+	int k, e;
+
+	if (openai_is_null(rq->j, c))
+		return 0;
+	if (openai_is_type(j, c, JSMN_STRING))
+		return openai_rq_text(rq, c);
+	if (!openai_is_type(j, c, JSMN_ARRAY))
+		return openai_fail(rq, "messages[%d]: content must be a "
+				       "string or an array", mi);
+	for (k = 0, e = c + 1; k < j->tok[c].size; k++, e = json_skip(j, e))
+		if (openai_rq_content_part(rq, e, mi, text_only) < 0)
+			return -1;
+	return 0;
+}
+
+/* One assistant tool_calls[] element -> TOOL_CALL. */
+static int openai_rq_tool_call(struct openai_rq *rq, int tc, int mi)
+{
+	const struct json *j = rq->j;
+	int f = json_get(j, tc, "function"), a;
+	struct hub_span id = openai_get_str(j, tc, "id");
+	struct hub_span name = openai_get_str(j, f, "name");
+	struct hub_part *p;
+
+	if (!id.p || !name.p)
+		return openai_fail(rq, "messages[%d]: tool_calls need an id "
+				       "and function.name", mi);
+	if (!(p = openai_rq_part(rq, HUB_P_TOOL_CALL)))
+		return openai_fail(rq, "out of memory");
+	p->id = id;
+	p->name = name;
+	a = json_get(j, f, "arguments");
+	if (openai_is_type(j, a, JSMN_STRING) && json_len(j, a)) {
+		p->args = hub_tok_span(j, a);
+		p->args_is_str = 1;
+	} else if (openai_is_type(j, a, JSMN_OBJECT)) {
+		p->args = hub_tok_raw(j, a); /* lenient: an object */
+	} else {
+		p->args = OPENAI_SPAN("{}");
+		p->args_is_str = 1;
+	}
+	return 0;
+}
+
+static int openai_rq_assistant(struct openai_rq *rq, int m, int mi)
+{
+	const struct json *j = rq->j;
+	int r = json_get(j, m, "reasoning_content"), tcs, k, e;
+	struct hub_part *p;
+
+	if (!openai_is_type(j, r, JSMN_STRING))
+		r = json_get(j, m, "reasoning");
+	if (openai_is_type(j, r, JSMN_STRING) && json_len(j, r)) {
+		if (!(p = openai_rq_part(rq, HUB_P_THINKING)))
+			return openai_fail(rq, "out of memory");
+		p->text = hub_tok_span(j, r);
+	}
+	if (openai_rq_content(rq, json_get(j, m, "content"), mi, 1) < 0)
+		return -1;
+	tcs = json_get(j, m, "tool_calls");
+	if (openai_is_null(j, tcs))
+		return 0;
+	if (!openai_is_type(j, tcs, JSMN_ARRAY))
+		return openai_fail(rq, "messages[%d]: tool_calls must be an "
+				       "array", mi);
+	for (k = 0, e = tcs + 1; k < j->tok[tcs].size;
+	     k++, e = json_skip(j, e))
+		if (openai_rq_tool_call(rq, e, mi) < 0)
+			return -1;
+	return 0;
+}
+
+/* role:"tool" -> TOOL_RESULT, named after the matching earlier call. */
+static int openai_rq_tool_result(struct openai_rq *rq, int m, int mi)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	struct hub_span id = openai_get_str(j, m, "tool_call_id");
+	int c = json_get(j, m, "content");
+	struct hub_part *p;
+	size_t i;
+
+	if (!id.p)
+		return openai_fail(rq, "messages[%d]: tool messages need a "
+				       "tool_call_id", mi);
+	if (!(p = openai_rq_part(rq, HUB_P_TOOL_RESULT)))
+		return openai_fail(rq, "out of memory");
+	p->id = id;
+	for (i = 0; i + 1 < v->nparts; i++)
+		if (v->parts[i].type == HUB_P_TOOL_CALL &&
+		    openai_span_same(v->parts[i].id, id))
+			p->name = v->parts[i].name;
+	p->result_is_str = 1;
+	if (openai_is_type(j, c, JSMN_STRING)) {
+		p->result = hub_tok_span(j, c);
+	} else if (openai_is_type(j, c, JSMN_ARRAY) && j->tok[c].size == 1 &&
+		   json_str_eq(j, json_get(j, c + 1, "type"), "text") &&
+		   openai_is_type(j, json_get(j, c + 1, "text"), JSMN_STRING)) {
+		p->result = hub_tok_span(j, json_get(j, c + 1, "text"));
+	} else if (openai_is_type(j, c, JSMN_ARRAY)) {
+		/* text parts have the Claude block shape: pass them raw */
+		p->result = hub_tok_raw(j, c);
+		p->result_is_str = 0;
+	} else if (openai_is_null(j, c)) {
+		p->result = OPENAI_SPAN("");
+	} else {
+		return openai_fail(rq, "messages[%d]: tool content must be a "
+				       "string or an array", mi);
+	}
+	return 0;
+}
+
+static int openai_role_is_system(const struct json *j, int role)
+{
+	return json_str_eq(j, role, "system") ||
+	       json_str_eq(j, role, "developer");
+}
+
+/* One non-leading message.  *tool_msg: index of the open tool-result
+ * message (consecutive tool messages merge into it), or -1. */
+static int openai_rq_message(struct openai_rq *rq, int m, int mi,
+			     long *tool_msg)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int role = json_get(j, m, "role"), rc;
+	int is_tool = json_str_eq(j, role, "tool");
+	int is_asst = json_str_eq(j, role, "assistant");
+	size_t k;
+
+	if (json_str_eq(j, role, "function"))
+		return 0; /* legacy functions API: ignored */
+	if (!is_tool && !is_asst && !json_str_eq(j, role, "user") &&
+	    !openai_role_is_system(j, role))
+		return openai_fail(rq, "messages[%d]: unsupported role", mi);
+	if (is_tool && *tool_msg >= 0)
+		return openai_rq_tool_result(rq, m, mi);
+	if (!hub_add_msg(v, is_asst ? HUB_ASSISTANT : HUB_USER))
+		return openai_fail(rq, "out of memory");
+	k = v->nmsgs - 1;
+	*tool_msg = is_tool ? (long)k : -1;
+	if (is_tool)
+		rc = openai_rq_tool_result(rq, m, mi);
+	else if (is_asst)
+		rc = openai_rq_assistant(rq, m, mi);
+	else
+		rc = openai_rq_content(rq, json_get(j, m, "content"), mi,
+				       openai_role_is_system(j, role));
+	if (rc < 0)
+		return -1;
+	return 0;
+}
+
+static int openai_rq_messages(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int ms = json_get(j, 0, "messages"), k, m, role;
+	long tool_msg = -1;
+	size_t i;
+
+	if (!openai_is_type(j, ms, JSMN_ARRAY))
+		return openai_fail(rq, "messages must be an array");
+	v->sys_first = v->nparts;
+	for (k = 0, m = ms + 1; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
+		if (!openai_is_type(j, m, JSMN_OBJECT))
+			return openai_fail(rq, "messages[%d] must be an "
+					       "object", k);
+		role = json_get(j, m, "role");
+		if (!openai_is_type(j, role, JSMN_STRING))
+			return openai_fail(rq, "messages[%d]: missing role", k);
+		if (!openai_role_is_system(j, role))
+			break;
+		if (openai_rq_content(rq, json_get(j, m, "content"), k, 1) < 0)
+			return -1;
+	}
+	v->sys_n = v->nparts - v->sys_first;
+	for (; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
+		if (!openai_is_type(j, m, JSMN_OBJECT))
+			return openai_fail(rq, "messages[%d] must be an "
+					       "object", k);
+		if (openai_rq_message(rq, m, k, &tool_msg) < 0)
+			return -1;
+		/* the current message ends at the last part appended */
+		i = v->nmsgs;
+		if (i)
+			v->msgs[i - 1].n = v->nparts - v->msgs[i - 1].first;
+		if (i && v->msgs[i - 1].n == 0)
+			v->nmsgs--; /* nothing left of it */
+	}
+	return 0;
+}
+
+static int openai_rq_tools(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	int ts = json_get(j, 0, "tools"), k, e, f, s;
+	struct hub_tool *t;
+
+	if (openai_is_null(j, ts))
+		return 0;
+	if (!openai_is_type(j, ts, JSMN_ARRAY))
+		return openai_fail(rq, "tools must be an array");
+	for (k = 0, e = ts + 1; k < j->tok[ts].size; k++, e = json_skip(j, e)) {
+		if (!json_str_eq(j, json_get(j, e, "type"), "function"))
+			continue; /* built-in tools have no equivalent */
+		f = json_get(j, e, "function");
+		if (!openai_get_str(j, f, "name").p)
+			return openai_fail(rq, "tools[%d]: function.name is "
+					       "required", k);
+		if (!(t = hub_add_tool(rq->v)))
+			return openai_fail(rq, "out of memory");
+		t->name = openai_get_str(j, f, "name");
+		t->description = openai_get_str(j, f, "description");
+		s = json_get(j, f, "parameters");
+		if (openai_is_type(j, s, JSMN_OBJECT)) {
+			t->schema = hub_tok_raw(j, s);
+			t->schema_tok = s;
+		}
+	}
+	return 0;
+}
+
+static int openai_rq_tool_choice(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int tc = json_get(j, 0, "tool_choice"), f;
+
+	if (openai_is_null(j, tc))
+		return 0;
+	if (json_str_eq(j, tc, "auto"))
+		v->tool_choice = HUB_TC_AUTO;
+	else if (json_str_eq(j, tc, "none"))
+		v->tool_choice = HUB_TC_NONE;
+	else if (json_str_eq(j, tc, "required"))
+		v->tool_choice = HUB_TC_ANY;
+	else if (openai_is_type(j, tc, JSMN_OBJECT)) {
+		f = json_get(j, tc, "function");
+		v->tool_choice_name = openai_get_str(j, f, "name");
+		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
+						       : HUB_TC_AUTO;
+	} else {
+		return openai_fail(rq, "invalid tool_choice");
+	}
+	return 0;
+}
+
+static int openai_rq_stop(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int s = json_get(j, 0, "stop"), k, e;
+
+	if (openai_is_null(j, s))
+		return 0;
+	if (openai_is_type(j, s, JSMN_STRING)) {
+		v->stop[v->nstop++] = hub_tok_span(j, s);
+		return 0;
+	}
+	if (!openai_is_type(j, s, JSMN_ARRAY))
+		return openai_fail(rq, "stop must be a string or an array");
+	for (k = 0, e = s + 1; k < j->tok[s].size; k++, e = json_skip(j, e)) {
+		if (!openai_is_type(j, e, JSMN_STRING))
+			return openai_fail(rq, "stop must hold strings");
+		if (v->nstop < (int)(sizeof(v->stop) / sizeof(v->stop[0])))
+			v->stop[v->nstop++] = hub_tok_span(j, e);
+	}
+	return 0;
+}
+
+static int openai_effort_of(const struct json *j, int t, enum hub_effort *e)
+{
+	static const struct {
+		const char *name;
+		enum hub_effort e;
+	} tab[] = {
+		{"none", HUB_EFFORT_NONE},     {"minimal", HUB_EFFORT_MINIMAL},
+		{"low", HUB_EFFORT_LOW},       {"medium", HUB_EFFORT_MEDIUM},
+		{"high", HUB_EFFORT_HIGH},     {"xhigh", HUB_EFFORT_HIGH},
+		{"auto", HUB_EFFORT_AUTO},
+	};
+	size_t i;
+	for (i = 0; i < OPENAI_LEN(tab); i++)
+		if (json_str_eq(j, t, tab[i].name)) {
+			*e = tab[i].e;
+			return 0;
+		}
+	return -1;
+}
+
+/* reasoning_effort, and OpenRouter's "reasoning" object. */
+static int openai_rq_reasoning(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int r = json_get(j, 0, "reasoning_effort"), o;
+	long budget;
+
+	if (!openai_is_null(j, r) && openai_effort_of(j, r, &v->effort) < 0)
+		return openai_fail(rq, "unsupported reasoning_effort");
+	o = json_get(j, 0, "reasoning");
+	if (openai_is_type(j, o, JSMN_OBJECT)) {
+		r = json_get(j, o, "effort");
+		if (!openai_is_null(j, r) &&
+		    openai_effort_of(j, r, &v->effort) < 0)
+			return openai_fail(rq, "unsupported reasoning.effort");
+		if ((budget = openai_get_long(j, o, "max_tokens")) >= 0)
+			v->thinking_budget = budget;
+		if (openai_is_true(j, json_get(j, o, "exclude")))
+			v->include_thoughts = 0;
+		if (json_get(j, o, "enabled") >= 0 &&
+		    !openai_is_true(j, json_get(j, o, "enabled")))
+			v->effort = HUB_EFFORT_NONE;
+		if (v->effort == HUB_EFFORT_UNSET &&
+		    v->thinking_budget == HUB_BUDGET_UNSET)
+			v->effort = HUB_EFFORT_MEDIUM;
+	}
+	if (v->effort == HUB_EFFORT_UNSET &&
+	    v->thinking_budget == HUB_BUDGET_UNSET)
+		return 0;
+	v->thinking = v->effort == HUB_EFFORT_NONE || v->thinking_budget == 0
+			      ? 0
+			      : 1;
+	if (v->thinking && v->include_thoughts < 0)
+		v->include_thoughts = 1;
+	return 0;
+}
+
+/* A sampling parameter: a number (raw span), or null/absent. */
+static int openai_rq_number(struct openai_rq *rq, const char *key,
+			    struct hub_span *out)
+{
+	int t = json_get(rq->j, 0, key);
+	if (openai_is_null(rq->j, t))
+		return 0;
+	if (!openai_is_number(rq->j, t))
+		return openai_fail(rq, "%s must be a number", key);
+	*out = hub_tok_raw(rq->j, t);
+	return 0;
+}
+
+static int openai_rq_params(struct openai_rq *rq)
+{
+	const struct json *j = rq->j;
+	struct hub_view *v = rq->v;
+	int t;
+
+	t = json_get(j, 0, "model");
+	if (!openai_is_null(j, t) && !openai_is_type(j, t, JSMN_STRING))
+		return openai_fail(rq, "model must be a string");
+	v->model = openai_get_str(j, 0, "model");
+	v->stream = openai_is_true(j, json_get(j, 0, "stream"));
+	t = json_get(j, 0, "max_completion_tokens");
+	if (openai_is_null(j, t))
+		t = json_get(j, 0, "max_tokens");
+	if (!openai_is_null(j, t) &&
+	    (openai_tok_long(j, t, &v->max_tokens) < 0 || v->max_tokens < 0))
+		return openai_fail(rq, "max_tokens must be a positive integer");
+	if (openai_rq_number(rq, "temperature", &v->temperature) < 0 ||
+	    openai_rq_number(rq, "top_p", &v->top_p) < 0 ||
+	    openai_rq_number(rq, "top_k", &v->top_k) < 0)
+		return -1;
+	t = json_get(j, 0, "parallel_tool_calls");
+	if (openai_is_type(j, t, JSMN_PRIMITIVE) && !openai_is_null(j, t))
+		v->parallel_tool_calls = openai_is_true(j, t);
+	t = json_get(j, 0, "response_format");
+	if (openai_is_type(j, t, JSMN_OBJECT))
+		v->response_format = hub_tok_raw(j, t);
+	v->user = openai_get_str(j, 0, "user");
+	return 0;
+}
+
+static int openai_decode_request(const struct json *j, struct hub_view *v,
+				 char *err, size_t errlen)
+{
+	struct openai_rq rq = {j, v, err, errlen};
+
+	if (!openai_is_type(j, 0, JSMN_OBJECT))
+		return openai_fail(&rq, "request body must be a JSON object");
+	if (openai_rq_params(&rq) < 0 || openai_rq_stop(&rq) < 0 ||
+	    openai_rq_reasoning(&rq) < 0 || openai_rq_tools(&rq) < 0 ||
+	    openai_rq_tool_choice(&rq) < 0 || openai_rq_messages(&rq) < 0)
+		return -1;
+	return 0;
+}
+
+/* ======================================================================
+ * encode_request: view -> OpenAI upstream body
+ * ====================================================================== */
+
+/* Writes ',' before every element but the first. */
+static void openai_sep(struct buf *out, int *n)
+{
+	if ((*n)++)
+		buf_putc(out, ',');
+}
+
+/* Token of the client JSON whose raw text starts at p, or -1 (tokens are
+ * in document order, so their starts increase). */
+static int openai_find_tok(const struct json *j, const char *p)
+{
+	int lo = 0, hi, mid;
+	long off;
+
+	if (!j || !j->js || !j->tok || p < j->js || p >= j->js + j->len)
+		return -1;
+	off = (long)(p - j->js);
+	hi = j->ntok - 1;
+	while (lo <= hi) {
+		mid = lo + (hi - lo) / 2;
+		if (j->tok[mid].start == off)
+			return mid;
+		if (j->tok[mid].start < off)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Text blocks of a raw block array joined with "\n" as one JSON string;
+ * 0 when the array holds no text block (nothing written). */
+static int openai_put_block_texts(struct buf *out, const struct json *j,
+				  int arr)
+{
+	int k, e, t, n = 0;
+
+	for (k = 0, e = arr + 1; k < j->tok[arr].size; k++, e = json_skip(j, e)) {
+		t = json_get(j, e, "text");
+		if (!json_str_eq(j, json_get(j, e, "type"), "text") ||
+		    !openai_is_type(j, t, JSMN_STRING))
+			continue;
+		buf_puts(out, n++ ? "\\n" : "\"");
+		buf_put(out, json_ptr(j, t), json_len(j, t));
+	}
+	if (n)
+		buf_putc(out, '"');
+	return n;
+}
+
+static void openai_put_result_content(const struct hub_view *v,
+				      const struct hub_part *p,
+				      struct buf *out)
+{
+	int t;
+
+	if (p->result_is_str || !p->result.p) {
+		hub_put_str(out, p->result);
+		return;
+	}
+	if (p->result.p[0] == '"') { /* a raw JSON string is already one */
+		buf_put(out, p->result.p, p->result.n);
+		return;
+	}
+	t = openai_find_tok(v->json, p->result.p);
+	if (openai_is_type(v->json, t, JSMN_ARRAY) &&
+	    openai_put_block_texts(out, v->json, t))
+		return;
+	hub_put_json_as_str(out, p->result);
+}
+
+static void openai_put_tool_result(const struct hub_view *v,
+				   const struct hub_part *p, struct buf *out)
+{
+	buf_puts(out, "{\"role\":\"tool\",\"tool_call_id\":");
+	hub_put_str(out, p->id.p ? p->id : p->name);
+	buf_puts(out, ",\"content\":");
+	openai_put_result_content(v, p, out);
+	buf_putc(out, '}');
+}
+
+/* TEXT parts of parts[first..first+n) joined with "\n" as one string;
+ * returns how many there were. */
+static int openai_put_joined_text(const struct hub_view *v, size_t first,
+				  size_t n, struct buf *out)
+{
+	size_t i;
+	int k = 0;
+
+	buf_putc(out, '"');
+	for (i = first; i < first + n; i++) {
+		if (v->parts[i].type != HUB_P_TEXT)
+			continue;
+		if (k++)
+			buf_puts(out, "\\n");
+		buf_put(out, v->parts[i].text.p, v->parts[i].text.n);
+	}
+	buf_putc(out, '"');
+	return k;
+}
+
+static void openai_put_image(const struct hub_part *p, struct buf *out)
+{
+	buf_puts(out, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"");
+	if (p->url.p && !p->data.p) {
+		buf_put(out, p->url.p, p->url.n);
+	} else {
+		buf_puts(out, "data:");
+		if (p->mime.p)
+			buf_put(out, p->mime.p, p->mime.n);
+		else
+			buf_puts(out, "image/png");
+		buf_puts(out, ";base64,");
+		buf_put(out, p->data.p, p->data.n);
+	}
+	buf_puts(out, "\"}}");
+}
+
+static void openai_put_user(const struct hub_view *v, const struct hub_msg *m,
+			    struct buf *out, int *nmsg)
+{
+	size_t i;
+	int texts = 0, images = 0, k = 0;
+
+	for (i = m->first; i < m->first + m->n; i++) {
+		texts += v->parts[i].type == HUB_P_TEXT;
+		images += v->parts[i].type == HUB_P_IMAGE;
+	}
+	if (!texts && !images)
+		return;
+	openai_sep(out, nmsg);
+	buf_puts(out, "{\"role\":\"user\",\"content\":");
+	if (!images) {
+		openai_put_joined_text(v, m->first, m->n, out);
+		buf_putc(out, '}');
+		return;
+	}
+	buf_putc(out, '[');
+	for (i = m->first; i < m->first + m->n; i++) {
+		const struct hub_part *p = &v->parts[i];
+		if (p->type == HUB_P_TEXT) {
+			openai_sep(out, &k);
+			buf_puts(out, "{\"type\":\"text\",\"text\":");
+			hub_put_str(out, p->text);
+			buf_putc(out, '}');
+		} else if (p->type == HUB_P_IMAGE) {
+			openai_sep(out, &k);
+			openai_put_image(p, out);
+		}
+	}
+	buf_puts(out, "]}");
+}
+
+static void openai_put_tool_call(const struct hub_part *p, struct buf *out)
+{
+	buf_puts(out, "{\"id\":");
+	hub_put_str(out, p->id.p ? p->id : p->name);
+	buf_puts(out, ",\"type\":\"function\",\"function\":{\"name\":");
+	hub_put_str(out, p->name);
+	buf_puts(out, ",\"arguments\":");
+	if (!p->args.p || !p->args.n)
+		buf_puts(out, "\"{}\"");
+	else if (p->args_is_str)
+		hub_put_str(out, p->args);
+	else
+		hub_put_json_as_str(out, p->args);
+	buf_puts(out, "}}");
+}
+
+static void openai_put_assistant(const struct hub_view *v,
+				 const struct hub_msg *m, struct buf *out,
+				 int *nmsg)
+{
+	size_t i;
+	int texts = 0, calls = 0, k = 0;
+
+	for (i = m->first; i < m->first + m->n; i++) {
+		texts += v->parts[i].type == HUB_P_TEXT;
+		calls += v->parts[i].type == HUB_P_TOOL_CALL;
+	}
+	if (!texts && !calls)
+		return; /* e.g. only thinking: nothing OpenAI can take */
+	openai_sep(out, nmsg);
+	buf_puts(out, "{\"role\":\"assistant\",\"content\":");
+	if (texts)
+		openai_put_joined_text(v, m->first, m->n, out);
+	else
+		buf_puts(out, "null");
+	if (calls) {
+		buf_puts(out, ",\"tool_calls\":[");
+		for (i = m->first; i < m->first + m->n; i++)
+			if (v->parts[i].type == HUB_P_TOOL_CALL) {
+				openai_sep(out, &k);
+				openai_put_tool_call(&v->parts[i], out);
+			}
+		buf_putc(out, ']');
+	}
+	buf_putc(out, '}');
+}
+
+static void openai_put_messages(const struct hub_view *v, struct buf *out)
+{
+	const struct hub_msg *m;
+	size_t i, k;
+	int n = 0;
+
+	buf_puts(out, "\"messages\":[");
+	if (v->sys_n) {
+		openai_sep(out, &n);
+		buf_puts(out, "{\"role\":\"system\",\"content\":");
+		openai_put_joined_text(v, v->sys_first, v->sys_n, out);
+		buf_putc(out, '}');
+	}
+	for (i = 0; i < v->nmsgs; i++) {
+		m = &v->msgs[i];
+		for (k = m->first; k < m->first + m->n; k++)
+			if (v->parts[k].type == HUB_P_TOOL_RESULT) {
+				openai_sep(out, &n);
+				openai_put_tool_result(v, &v->parts[k], out);
+			}
+		if (m->role == HUB_ASSISTANT)
+			openai_put_assistant(v, m, out, &n);
+		else
+			openai_put_user(v, m, out, &n);
+	}
+	buf_putc(out, ']');
+}
+
+static void openai_put_tools(const struct hub_view *v, struct buf *out)
+{
+	static const char *const choice[] = {
+		[HUB_TC_AUTO] = "\"auto\"", [HUB_TC_NONE] = "\"none\"",
+		[HUB_TC_ANY] = "\"required\"",
+	};
+	size_t i;
+
+	if (!v->ntools)
+		return; /* tool_choice without tools is a 400 for OpenAI */
+	buf_puts(out, ",\"tools\":[");
+	for (i = 0; i < v->ntools; i++) {
+		const struct hub_tool *t = &v->tools[i];
+		if (i)
+			buf_putc(out, ',');
+		buf_puts(out, "{\"type\":\"function\",\"function\":{\"name\":");
+		hub_put_str(out, t->name);
+		if (t->description.p) {
+			buf_puts(out, ",\"description\":");
+			hub_put_str(out, t->description);
+		}
+		buf_puts(out, ",\"parameters\":");
+		if (t->schema.p)
+			buf_put(out, t->schema.p, t->schema.n);
+		else
+			buf_puts(out, "{\"type\":\"object\",\"properties\":{}}");
+		buf_puts(out, "}}");
+	}
+	buf_putc(out, ']');
+	if (v->tool_choice == HUB_TC_TOOL) {
+		buf_puts(out, ",\"tool_choice\":{\"type\":\"function\","
+			      "\"function\":{\"name\":");
+		hub_put_str(out, v->tool_choice_name);
+		buf_puts(out, "}}");
+	} else if (v->tool_choice != HUB_TC_UNSET) {
+		buf_puts(out, ",\"tool_choice\":");
+		buf_puts(out, choice[v->tool_choice]);
+	}
+	if (v->parallel_tool_calls >= 0)
+		buf_puts(out, v->parallel_tool_calls
+				      ? ",\"parallel_tool_calls\":true"
+				      : ",\"parallel_tool_calls\":false");
+}
+
+/* reasoning_effort value for the view, or NULL to leave it out: only when
+ * thinking is requested (or "none" asked for explicitly); a dynamic or
+ * unspecified level becomes "medium" (OpenAI has no "auto"). */
+static const char *openai_effort_name(const struct hub_view *v)
+{
+	static const char *const name[] = {
+		[HUB_EFFORT_NONE] = "none",   [HUB_EFFORT_MINIMAL] = "minimal",
+		[HUB_EFFORT_LOW] = "low",     [HUB_EFFORT_MEDIUM] = "medium",
+		[HUB_EFFORT_HIGH] = "high",   [HUB_EFFORT_AUTO] = "medium",
+		[HUB_EFFORT_UNSET] = "medium",
+	};
+	enum hub_effort e = v->effort;
+
+	if (v->thinking == 0 || (v->thinking < 0 && e == HUB_EFFORT_NONE))
+		return e == HUB_EFFORT_NONE ? "none" : NULL;
+	if (v->thinking < 0 && e == HUB_EFFORT_UNSET)
+		return NULL;
+	if (e == HUB_EFFORT_UNSET)
+		e = hub_effort_for_budget(v->thinking_budget);
+	if (e == HUB_EFFORT_NONE) /* on, yet a zero budget: the least */
+		return "low";
+	return name[e];
+}
+
+static void openai_put_params(const struct hub_view *v,
+			      const struct hub_req_opts *o, struct buf *out)
+{
+	const char *effort = openai_effort_name(v);
+	int i;
+
+	if (v->max_tokens >= 0) {
+		buf_puts(out, ",\"max_tokens\":");
+		buf_putu(out, (unsigned long long)v->max_tokens);
+	}
+	if (v->temperature.p) {
+		buf_puts(out, ",\"temperature\":");
+		buf_put(out, v->temperature.p, v->temperature.n);
+	}
+	if (v->top_p.p) {
+		buf_puts(out, ",\"top_p\":");
+		buf_put(out, v->top_p.p, v->top_p.n);
+	}
+	if (v->top_k.p) {
+		buf_puts(out, ",\"top_k\":");
+		buf_put(out, v->top_k.p, v->top_k.n);
+	}
+	if (v->nstop > 0) {
+		buf_puts(out, ",\"stop\":[");
+		for (i = 0; i < v->nstop; i++) {
+			if (i)
+				buf_putc(out, ',');
+			hub_put_str(out, v->stop[i]);
+		}
+		buf_putc(out, ']');
+	}
+	if (effort)
+		buf_printf(out, ",\"reasoning_effort\":\"%s\"", effort);
+	if (v->response_format.p) {
+		buf_puts(out, ",\"response_format\":");
+		buf_put(out, v->response_format.p, v->response_format.n);
+	}
+	if (v->user.p) {
+		buf_puts(out, ",\"user\":");
+		hub_put_str(out, v->user);
+	}
+	if (o->stream)
+		buf_puts(out, ",\"stream\":true,"
+			      "\"stream_options\":{\"include_usage\":true}");
+}
+
+static int openai_encode_request(const struct hub_view *v,
+				 const struct hub_req_opts *o,
+				 struct buf *out, char *err, size_t errlen)
+{
+	const char *model = o->model ? o->model : "";
+
+	buf_puts(out, "{\"model\":");
+	buf_json_str(out, model, strlen(model));
+	buf_putc(out, ',');
+	openai_put_messages(v, out);
+	openai_put_tools(v, out);
+	openai_put_params(v, o, out);
+	buf_putc(out, '}');
+	if (out->overflow) {
+		snprintf(err, errlen, "request too large");
+		return -1;
+	}
+	return 0;
+}
+
+/* ======================================================================
+ * decode_event / decode_body: upstream chunks -> events
+ * ====================================================================== */
+
+#define OPENAI_DEC_BROKEN(d) ((d)->seq)
+#define OPENAI_DEC_TOOL_OPEN(d) ((d)->block_type[0])
+
+struct openai_dec {
+	struct hub_sdec *d;
+	const struct json *j;
+	hub_emit_fn emit;
+	void *user;
+};
+
+static void openai_ev_init(struct hub_event *ev, enum hub_ev_type t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = t;
+	ev->usage.input = ev->usage.output = ev->usage.cached = -1;
+	ev->usage.cache_write = ev->usage.thoughts = -1;
+}
+
+static void openai_emit_text(struct openai_dec *x, enum hub_ev_type t,
+			     int index, struct hub_span s)
+{
+	struct hub_event ev;
+	openai_ev_init(&ev, t);
+	ev.index = index;
+	ev.text = s;
+	x->emit(x->user, &ev);
+}
+
+static void openai_dec_start(struct openai_dec *x, int obj)
+{
+	struct hub_event ev;
+	if (x->d->started)
+		return;
+	x->d->started = 1;
+	openai_ev_init(&ev, HUB_EV_START);
+	ev.id = openai_get_str(x->j, obj, "id");
+	ev.model = openai_get_str(x->j, obj, "model");
+	x->emit(x->user, &ev);
+}
+
+static void openai_dec_tool_end(struct openai_dec *x)
+{
+	struct hub_event ev;
+	if (!OPENAI_DEC_TOOL_OPEN(x->d))
+		return;
+	OPENAI_DEC_TOOL_OPEN(x->d) = 0;
+	openai_ev_init(&ev, HUB_EV_TOOL_END);
+	ev.index = x->d->ntools - 1;
+	x->emit(x->user, &ev);
+}
+
+/* Is id the id of the last started call?  (Long ids compare by the
+ * prefix that fits in d->id.) */
+static int openai_dec_same_id(const struct hub_sdec *d, struct hub_span id)
+{
+	size_t n = id.n < sizeof(d->id) - 1 ? id.n : sizeof(d->id) - 1;
+	return strlen(d->id) == n && memcmp(d->id, id.p, n) == 0;
+}
+
+static void openai_dec_tool_start(struct openai_dec *x, long up_index,
+				  struct hub_span id, struct hub_span name)
+{
+	struct hub_sdec *d = x->d;
+	struct hub_event ev;
+	size_t n;
+
+	openai_dec_tool_end(x);
+	if (id.p) {
+		n = id.n < sizeof(d->id) - 1 ? id.n : sizeof(d->id) - 1;
+		memcpy(d->id, id.p, n);
+		d->id[n] = '\0';
+	} else {
+		hub_gen_id(d->id, sizeof(d->id), "call_", d->seed,
+			   (long)d->ntools);
+		id.p = d->id;
+		id.n = strlen(d->id);
+	}
+	openai_ev_init(&ev, HUB_EV_TOOL_START);
+	ev.index = d->ntools++;
+	ev.id = id;
+	ev.name = name.p ? name : OPENAI_SPAN("");
+	d->open_tool = (int)up_index + 1;
+	OPENAI_DEC_TOOL_OPEN(d) = 1;
+	x->emit(x->user, &ev);
+}
+
+/* function.arguments: a string fragment, or (lenient) a raw object that
+ * is escaped into scratch so the span is str. */
+static void openai_dec_args(struct openai_dec *x, int a)
+{
+	struct buf *s = &x->d->scratch;
+	struct hub_span raw;
+	size_t start = s->len;
+
+	if (openai_is_type(x->j, a, JSMN_STRING) && json_len(x->j, a)) {
+		openai_emit_text(x, HUB_EV_TOOL_ARGS, x->d->ntools - 1,
+				 hub_tok_span(x->j, a));
+	} else if (openai_is_type(x->j, a, JSMN_OBJECT)) {
+		raw = hub_tok_raw(x->j, a);
+		hub_escape(s, raw.p, raw.n);
+		if (!s->overflow)
+			openai_emit_text(x, HUB_EV_TOOL_ARGS,
+					 x->d->ntools - 1,
+					 (struct hub_span){s->p + start,
+							   s->len - start});
+	}
+}
+
+/* One streamed delta.tool_calls[] element.  A new call starts when a
+ * higher index appears or a different id arrives (some upstreams reuse
+ * index 0); fragments of an already closed call are dropped (events never
+ * interleave calls). */
+static void openai_dec_tool_delta(struct openai_dec *x, int el)
+{
+	const struct json *j = x->j;
+	struct hub_sdec *d = x->d;
+	long idx = openai_get_long(j, el, "index"), last = d->open_tool - 1;
+	struct hub_span id = openai_get_str(j, el, "id");
+	int f = json_get(j, el, "function"), fresh;
+
+	if (idx < 0)
+		idx = last < 0 ? 0 : last;
+	if (last < 0 || idx > last)
+		fresh = 1;
+	else
+		fresh = id.p && !openai_dec_same_id(d, id);
+	if (!fresh && (idx != last || !OPENAI_DEC_TOOL_OPEN(d)))
+		return;
+	if (fresh)
+		openai_dec_tool_start(x, idx, id, openai_get_str(j, f, "name"));
+	openai_dec_args(x, json_get(j, f, "arguments"));
+}
+
+/* reasoning_content / reasoning (+ OpenRouter reasoning_details
+ * signatures), content, refusal of a delta or message object. */
+static void openai_dec_content(struct openai_dec *x, int obj)
+{
+	const struct json *j = x->j;
+	struct hub_span r = openai_get_str(j, obj, "reasoning_content");
+	struct hub_span s;
+	int rd = json_get(j, obj, "reasoning_details"), c, k, e;
+
+	if (!r.p)
+		r = openai_get_str(j, obj, "reasoning");
+	if (r.p) {
+		openai_dec_tool_end(x);
+		openai_emit_text(x, HUB_EV_THINKING, 0, r);
+	}
+	for (k = 0, e = rd + 1; openai_is_type(j, rd, JSMN_ARRAY) &&
+				k < j->tok[rd].size;
+	     k++, e = json_skip(j, e)) {
+		if (!r.p && (s = openai_get_str(j, e, "text")).p)
+			openai_emit_text(x, HUB_EV_THINKING, 0, s);
+		if ((s = openai_get_str(j, e, "signature")).p)
+			openai_emit_text(x, HUB_EV_THINKING_SIG, 0, s);
+	}
+	c = json_get(j, obj, "content");
+	if (openai_is_type(j, c, JSMN_STRING) && json_len(j, c)) {
+		openai_dec_tool_end(x);
+		openai_emit_text(x, HUB_EV_TEXT, 0, hub_tok_span(j, c));
+	}
+	for (k = 0, e = c + 1; openai_is_type(j, c, JSMN_ARRAY) &&
+			       k < j->tok[c].size;
+	     k++, e = json_skip(j, e))
+		if ((s = openai_get_str(j, e, "text")).p)
+			openai_emit_text(x, HUB_EV_TEXT, 0, s);
+	if ((s = openai_get_str(j, obj, "refusal")).p)
+		openai_emit_text(x, HUB_EV_TEXT, 0, s);
+}
+
+static void openai_dec_usage(struct openai_dec *x, int u)
+{
+	const struct json *j = x->j;
+	struct hub_event ev;
+
+	openai_ev_init(&ev, HUB_EV_USAGE);
+	ev.usage.input = openai_get_long(j, u, "prompt_tokens");
+	ev.usage.output = openai_get_long(j, u, "completion_tokens");
+	ev.usage.cached = openai_get_long(
+		j, json_get(j, u, "prompt_tokens_details"), "cached_tokens");
+	if (ev.usage.cached < 0) /* DeepSeek */
+		ev.usage.cached = openai_get_long(j, u,
+						  "prompt_cache_hit_tokens");
+	ev.usage.thoughts = openai_get_long(
+		j, json_get(j, u, "completion_tokens_details"),
+		"reasoning_tokens");
+	x->d->usage = ev.usage;
+	x->emit(x->user, &ev);
+}
+
+static enum hub_finish openai_finish_of(const struct json *j, int t,
+					int ntools)
+{
+	if (json_str_eq(j, t, "length"))
+		return HUB_FIN_LENGTH;
+	if (json_str_eq(j, t, "content_filter"))
+		return HUB_FIN_FILTER;
+	if (json_str_eq(j, t, "error"))
+		return HUB_FIN_ERROR;
+	if (ntools || json_str_eq(j, t, "tool_calls") ||
+	    json_str_eq(j, t, "function_call"))
+		return ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
+	return HUB_FIN_STOP;
+}
+
+/* Emit the held FINISH (d->finished 1 -> 2). */
+static void openai_dec_flush_finish(struct openai_dec *x)
+{
+	struct hub_event ev;
+	if (x->d->finished != 1)
+		return;
+	x->d->finished = 2;
+	openai_ev_init(&ev, HUB_EV_FINISH);
+	ev.finish = x->d->finish;
+	x->emit(x->user, &ev);
+}
+
+static int openai_span_has(struct hub_span s, const char *lit)
+{
+	size_t n = strlen(lit), i;
+	for (i = 0; s.p && i + n <= s.n; i++)
+		if (memcmp(s.p + i, lit, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* HTTP-like status of an upstream error object. */
+static int openai_error_status(const struct json *j, int e)
+{
+	static const struct {
+		const char *word;
+		int status;
+	} tab[] = {
+		{"rate_limit", 429},     {"insufficient_quota", 429},
+		{"authentication", 401}, {"invalid_api_key", 401},
+		{"permission", 403},     {"not_found", 404},
+		{"invalid_request", 400}, {"context_length", 400},
+		{"overloaded", 503},     {"server_error", 500},
+	};
+	long code = openai_get_long(j, e, "code");
+	struct hub_span type = openai_get_str(j, e, "type");
+	struct hub_span scode = openai_get_str(j, e, "code");
+	size_t i;
+
+	if (code < 400 || code > 599)
+		code = openai_get_long(j, e, "status");
+	if (code >= 400 && code <= 599)
+		return (int)code;
+	for (i = 0; i < OPENAI_LEN(tab); i++)
+		if (openai_span_has(type, tab[i].word) ||
+		    openai_span_has(scode, tab[i].word))
+			return tab[i].status;
+	return 502;
+}
+
+/* An error object (or string): ERROR, then the rest is ignored. */
+static void openai_dec_error(struct openai_dec *x, int e)
+{
+	const struct json *j = x->j;
+	struct hub_event ev;
+
+	openai_ev_init(&ev, HUB_EV_ERROR);
+	if (openai_is_type(j, e, JSMN_STRING)) {
+		ev.status = 502;
+		ev.text = hub_tok_span(j, e);
+	} else {
+		ev.status = openai_error_status(j, e);
+		ev.text = openai_get_str(j, e, "message");
+	}
+	if (!ev.text.p)
+		ev.text = OPENAI_SPAN("upstream error");
+	OPENAI_DEC_BROKEN(x->d) = 1;
+	x->emit(x->user, &ev);
+}
+
+/* choices[] element with index 0 (else the first), or -1. */
+static int openai_choice0(const struct json *j, int obj)
+{
+	int cs = json_get(j, obj, "choices"), k, e;
+
+	if (!openai_is_type(j, cs, JSMN_ARRAY) || j->tok[cs].size == 0)
+		return -1;
+	for (k = 0, e = cs + 1; k < j->tok[cs].size; k++, e = json_skip(j, e))
+		if (openai_get_long(j, e, "index") == 0)
+			return e;
+	return cs + 1;
+}
+
+/* One parsed chat.completion.chunk. */
+static void openai_dec_chunk(struct openai_dec *x)
+{
+	const struct json *j = x->j;
+	struct hub_sdec *d = x->d;
+	int ch = openai_choice0(j, 0), delta, tcs, fr, u, k, e;
+
+	openai_dec_start(x, 0);
+	delta = json_get(j, ch, "delta");
+	if (openai_is_type(j, delta, JSMN_OBJECT)) {
+		openai_dec_content(x, delta);
+		tcs = json_get(j, delta, "tool_calls");
+		for (k = 0, e = tcs + 1; openai_is_type(j, tcs, JSMN_ARRAY) &&
+					 k < j->tok[tcs].size;
+		     k++, e = json_skip(j, e))
+			openai_dec_tool_delta(x, e);
+	}
+	fr = json_get(j, ch, "finish_reason");
+	if (openai_is_type(j, fr, JSMN_STRING) && !d->finished) {
+		openai_dec_tool_end(x);
+		d->finish = openai_finish_of(j, fr, d->ntools);
+		d->finished = 1;
+	}
+	u = json_get(j, 0, "usage");
+	if (openai_is_type(j, u, JSMN_OBJECT))
+		openai_dec_usage(x, u);
+	/* FINISH waits for the usage chunk that follows it */
+	if (d->usage.input >= 0 || d->usage.output >= 0)
+		openai_dec_flush_finish(x);
+}
+
+static struct hub_span openai_trim(struct hub_span s)
+{
+	while (s.n && (s.p[0] == ' ' || s.p[0] == '\n' || s.p[0] == '\r' ||
+		       s.p[0] == '\t')) {
+		s.p++;
+		s.n--;
+	}
+	while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\n' ||
+		       s.p[s.n - 1] == '\r' || s.p[s.n - 1] == '\t'))
+		s.n--;
+	return s;
+}
+
+static void openai_dec_malformed(struct openai_dec *x)
+{
+	struct hub_event ev;
+	openai_ev_init(&ev, HUB_EV_ERROR);
+	ev.status = 502;
+	ev.text = OPENAI_SPAN("malformed upstream event");
+	OPENAI_DEC_BROKEN(x->d) = 1;
+	x->emit(x->user, &ev);
+}
+
+static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
+				hub_emit_fn emit, void *user)
+{
+	struct json j;
+	struct openai_dec x = {d, &j, emit, user};
+	struct hub_span data = openai_trim(sse->data);
+	int e;
+
+	if (d->done || OPENAI_DEC_BROKEN(d) || !data.p || !data.n)
+		return;
+	if (hub_span_eq(data, "[DONE]")) {
+		d->done = 1;
+		openai_dec_tool_end(&x);
+		openai_dec_flush_finish(&x);
+		return;
+	}
+	buf_reset(&d->scratch);
+	if (hub_sdec_parse(d, data.p, data.n, &j) < 0 ||
+	    j.tok[0].type != JSMN_OBJECT) {
+		openai_dec_malformed(&x);
+		return;
+	}
+	e = json_get(&j, 0, "error");
+	if (e >= 0 && !openai_is_null(&j, e))
+		openai_dec_error(&x, e);
+	else if (hub_span_eq(sse->event, "error"))
+		openai_dec_error(&x, 0);
+	else
+		openai_dec_chunk(&x);
+}
+
+/* message.tool_calls[] of a whole answer: START, ARGS (whole), END. */
+static void openai_dec_body_tools(struct openai_dec *x, int tcs)
+{
+	const struct json *j = x->j;
+	int k, e, f;
+
+	for (k = 0, e = tcs + 1; openai_is_type(j, tcs, JSMN_ARRAY) &&
+				 k < j->tok[tcs].size;
+	     k++, e = json_skip(j, e)) {
+		f = json_get(j, e, "function");
+		openai_dec_tool_start(x, k, openai_get_str(j, e, "id"),
+				      openai_get_str(j, f, "name"));
+		openai_dec_args(x, json_get(j, f, "arguments"));
+		openai_dec_tool_end(x);
+	}
+}
+
+static int openai_decode_body(struct hub_sdec *d, const char *body,
+			      size_t len, hub_emit_fn emit, void *user)
+{
+	struct json j;
+	struct openai_dec x = {d, &j, emit, user};
+	int e, ch, msg, u;
+
+	buf_reset(&d->scratch);
+	if (hub_sdec_parse(d, body, len, &j) < 0 ||
+	    j.tok[0].type != JSMN_OBJECT)
+		return -1;
+	e = json_get(&j, 0, "error");
+	if (e >= 0 && !openai_is_null(&j, e)) {
+		openai_dec_error(&x, e);
+		return 0;
+	}
+	ch = openai_choice0(&j, 0);
+	msg = json_get(&j, ch, "message");
+	if (!openai_is_type(&j, msg, JSMN_OBJECT))
+		return -1;
+	openai_dec_start(&x, 0);
+	openai_dec_content(&x, msg);
+	openai_dec_body_tools(&x, json_get(&j, msg, "tool_calls"));
+	d->finish = openai_finish_of(&j, json_get(&j, ch, "finish_reason"),
+				     d->ntools);
+	d->finished = 1;
+	u = json_get(&j, 0, "usage");
+	if (openai_is_type(&j, u, JSMN_OBJECT))
+		openai_dec_usage(&x, u);
+	openai_dec_flush_finish(&x);
+	return 0;
+}
