@@ -99,6 +99,7 @@ struct hc {
 	int eof;
 	int pending_start;        /* start on the next loop tick */
 	int in_start;             /* inside hc_request: no callbacks now */
+	int head_built;           /* request head is in wbuf / sent */
 	int pending_err;          /* HC_FAILED: the error to report */
 	char pending_msg[300];
 	uint64_t key;             /* hash of tg, for the idle pool */
@@ -252,6 +253,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		buf_reset(&h->rbuf);
 		buf_reset(&h->wbuf);
 		h->body_off = 0;
+		h->head_built = 0;
 		h->reused = 0;
 		h->eof = 0;
 		h->state = HC_RESOLVE;
@@ -868,10 +870,18 @@ static int send_step(struct hc *h)
 {
 	ssize_t n;
 
-	if (h->body_off == 0 && buf_pending(&h->wbuf) == 0 && !h->got_bytes) {
+	if (!h->head_built) {
+		h->head_built = 1;
 		build_head(h);
 		if (h->wbuf.overflow)
 			return fail(h, HC_ENOMEM, "request head too large");
+		if (h->req.body_len <= 16 * 1024) {
+			/* Small body: one write for head and body. */
+			buf_put(&h->wbuf, h->req.body, h->req.body_len);
+			if (!h->wbuf.overflow)
+				h->body_off = h->req.body_len;
+			h->wbuf.overflow = 0;
+		}
 	}
 	while (buf_pending(&h->wbuf) > 0) {
 		n = io_write(h, h->wbuf.p + h->wbuf.off, buf_pending(&h->wbuf));
@@ -882,7 +892,6 @@ static int send_step(struct hc *h)
 				    "while sending the request", h->tg.host,
 				    h->tg.port);
 		buf_consume(&h->wbuf, (size_t)n);
-		h->body_off = 0;
 	}
 	while (h->body_off < h->req.body_len) {
 		n = io_write(h, h->req.body + h->body_off,
@@ -1223,6 +1232,7 @@ static void setup(struct hc *h, const struct hc_request *r,
 	h->to = *to;
 	h->req = *r;
 	h->body_off = 0;
+	h->head_built = 0;
 	h->got_bytes = 0;
 	h->paused = 0;
 	h->eof = 0;
