@@ -185,8 +185,17 @@ enum hub_finish {
 	HUB_FIN_ERROR
 };
 
+/*
+ * Token counts, one meaning for every format (decoders convert, encoders
+ * convert back): input = all prompt tokens, INCLUDING cached and
+ * cache-write ones (cached and cache_write are parts of it); output = all
+ * generated tokens, INCLUDING reasoning (thoughts is part of it).  So a
+ * Claude decoder adds cache_read/cache_creation into input, a Gemini
+ * decoder adds thoughtsTokenCount into output, and their encoders take
+ * them out again.  -1 = unknown.
+ */
 struct hub_usage {
-	long input, output, cached, cache_write, thoughts; /* -1 unknown */
+	long input, output, cached, cache_write, thoughts;
 };
 
 struct hub_event {
@@ -283,7 +292,10 @@ struct hub_codec {
 	int (*encode_request)(const struct hub_view *v,
 			      const struct hub_req_opts *o, struct buf *out,
 			      char *err, size_t errlen);
-	/* One upstream SSE event -> events. */
+	/* One upstream SSE event -> events.  At the end of the upstream
+	 * stream the caller calls it once more with ev == NULL, so a decoder
+	 * can emit what it held back (e.g. a FINISH waiting for usage); the
+	 * caller then emits DONE. */
 	void (*decode_event)(struct hub_sdec *d, const struct hub_sse *ev,
 			     hub_emit_fn emit, void *user);
 	/* Whole non-stream upstream body -> the same events. 0 ok, -1 bad. */
