@@ -50,10 +50,8 @@ ALL_CFLAGS = -std=c99 $(CFLAGS) -ffunction-sections -fdata-sections \
 	$(DEFS) $(INCS)
 ALL_LDFLAGS = $(LDFLAGS) -Wl,--gc-sections
 
-# The translation hub's codecs join the build once all four exist.
-HUB_READY := $(and $(wildcard src/hub_openai.c),$(wildcard src/hub_claude.c),$(wildcard src/hub_gemini.c),$(wildcard src/hub_responses.c),$(wildcard src/hub.ready))
-SRCS := $(filter-out src/main.c $(if $(HUB_READY),,src/hub%.c),$(wildcard src/*.c))
-UNIT_SRCS := $(filter-out $(if $(HUB_READY),,tests/unit/test_hub%.c),$(wildcard tests/unit/*.c))
+SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 .PHONY: all run test unit integ static check-san check-san-build bench \
 	install clean deps test-deps

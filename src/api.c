@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "exch.h"
+#include "hub.h"
 #include "json.h"
 #include "models.h"
 #include "srv.h"
@@ -451,7 +452,7 @@ static void h_model_one(struct conn *c, const struct route *r)
 		id += 7;
 		idlen -= 7;
 	}
-	if (!models_find(&c->srv->cfg, id, idlen, &m)) {
+	if (!models_find(&c->srv->cfg, id, idlen, &m) || !m.id) {
 		snprintf(msg, sizeof(msg), "model '%.*s' not found",
 			 (int)(idlen > 256 ? 256 : idlen), id);
 		api_error(c, r->fmt, 404, msg);
@@ -468,42 +469,23 @@ static void h_model_one(struct conn *c, const struct route *r)
 /* ---- inference routes ---------------------------------------------------- */
 
 /*
- * Parse the body, find the model and the provider that serves it.  Until
- * the upstream client exists, a served model is answered 503; an unknown
- * one 404 naming the model.
+ * Every inference route: parse the body, find the model and its provider,
+ * then either pass the body through (OpenAI chat on an OpenAI-compatible
+ * provider) or decode it into the hub's request view and start a
+ * translated exchange.
  */
-static void infer(struct conn *c, enum api_fmt f, const char *model,
-		  size_t mlen, const struct json *j, int model_tok)
-{
-	struct model_info m;
-	char msg[400];
-	int shown = (int)(mlen > 200 ? 200 : mlen);
-	const struct http_request *req = &c->req;
-	int chat = http_span_eq(req->target, path_len(req),
-				"/v1/chat/completions");
-	int compl = http_span_eq(req->target, path_len(req), "/v1/completions");
 
-	if (!models_find(&c->srv->cfg, model, mlen, &m)) {
-		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
-			 "configured provider (see GET /v1/models)", shown,
-			 model);
-		api_error(c, f, 404, msg);
-		return;
-	}
-	if (m.provider == PROV_COMPAT && (chat || compl) && j) {
-		int st = json_get(j, 0, "stream");
-		int stream = st >= 0 && j->tok[st].type == JSMN_PRIMITIVE &&
-			     json_ptr(j, st)[0] == 't';
-		exch_start_compat(c, m.entry, m.upstream,
-				  (size_t)j->tok[model_tok].start,
-				  json_len(j, model_tok), stream, compl);
-		return;
-	}
-	snprintf(msg, sizeof(msg), "model '%.*s' (%s) is configured, but this"
-		 " build cannot translate this API to its upstream yet", shown,
-		 model, models_provider_name(m.provider));
-	api_error(c, f, 503, msg);
-}
+struct infer_req {
+	enum api_fmt f;        /* error format */
+	enum hub_fmt cfmt;     /* client codec */
+	const char *model;     /* decoded model name */
+	size_t mlen;
+	struct json *j;        /* parsed body */
+	int model_tok;         /* OpenAI: token of "model" (pass-through) */
+	int stream;            /* -1: from the body */
+	int gemini_array;
+	int completions;       /* legacy /v1/completions */
+};
 
 static int parse_body(struct conn *c, enum api_fmt f, struct json *j)
 {
@@ -526,11 +508,155 @@ static int parse_body(struct conn *c, enum api_fmt f, struct json *j)
 	return 0;
 }
 
+static int body_stream_flag(const struct json *j)
+{
+	int st = json_get(j, 0, "stream");
+	return st >= 0 && j->tok[st].type == JSMN_PRIMITIVE &&
+	       json_ptr(j, st)[0] == 't';
+}
+
+static void start_inference(struct conn *c, const struct infer_req *q)
+{
+	struct model_info m;
+	struct hub_view v;
+	struct exch_req r;
+	char msg[400], model[512], err[256];
+	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
+	const struct http_header *beta;
+
+	if (!models_find(&c->srv->cfg, q->model, q->mlen, &m)) {
+		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
+			 "configured provider (see GET /v1/models)", shown,
+			 q->model);
+		api_error(c, q->f, 404, msg);
+		return;
+	}
+	if (q->cfmt == HUB_OPENAI && m.provider == PROV_COMPAT &&
+	    q->model_tok >= 0) {
+		exch_start_compat(c, m.entry, m.upstream,
+				  (size_t)q->j->tok[q->model_tok].start,
+				  json_len(q->j, q->model_tok),
+				  body_stream_flag(q->j), q->completions);
+		return;
+	}
+	if (q->completions) {
+		api_error(c, q->f, 400, "legacy /v1/completions is forwarded "
+			  "to OpenAI-compatible providers only; use "
+			  "/v1/chat/completions for this model");
+		return;
+	}
+	if (m.provider == PROV_CODEX) {
+		snprintf(msg, sizeof(msg), "model '%.*s' needs a Codex account,"
+			 " which this build cannot use yet", shown, q->model);
+		api_error(c, q->f, 503, msg);
+		return;
+	}
+	hub_view_init(&v, q->j);
+	err[0] = '\0';
+	if (hub_codec_for(q->cfmt)->decode_request(q->j, &v, err,
+						   sizeof(err)) < 0) {
+		hub_view_free(&v);
+		api_error(c, q->f, 400, err[0] ? err : "malformed request");
+		return;
+	}
+	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
+	memset(&r, 0, sizeof(r));
+	r.cfmt = q->cfmt;
+	r.prov = m.provider == PROV_GEMINI ? EXP_GEMINI
+		 : m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_COMPAT;
+	r.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
+	r.model = model;
+	r.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
+	r.stream = q->stream >= 0 ? q->stream : v.stream;
+	r.gemini_array = q->gemini_array;
+	r.view = &v;
+	beta = http_find_header(&c->req, "anthropic-beta", NULL);
+	{
+		char b[512] = "";
+		if (beta)
+			snprintf(b, sizeof(b), "%.*s",
+				 (int)(beta->value_len > 500 ? 500
+							     : beta->value_len),
+				 beta->value);
+		r.anthropic_beta = beta ? b : NULL;
+		exch_start_hub(c, &r);
+	}
+	hub_view_free(&v);
+}
+
+/* A documented estimate: about 4 bytes of text per token, plus a few
+ * tokens per message and tool (protocol.md: no upstream count here). */
+static long estimate_tokens(const struct json *j)
+{
+	long bytes = 0;
+	int i;
+	for (i = 0; i < j->ntok; i++)
+		if (j->tok[i].type == JSMN_STRING)
+			bytes += j->tok[i].end - j->tok[i].start;
+	return bytes / 4 + 3;
+}
+
+/* count_tokens answers only for models we serve (404 otherwise). */
+static int count_model_served(struct conn *c, enum api_fmt f, const char *raw,
+			      size_t n)
+{
+	struct model_info m;
+	char model[512], msg[400];
+	int k = json_unescape(raw, n, model, sizeof(model));
+	if (k <= 0) {
+		api_error(c, f, 400, "\"model\" is not a valid model name");
+		return 0;
+	}
+	if (!models_find(&c->srv->cfg, model, (size_t)k, &m)) {
+		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
+			 "configured provider (see GET /v1/models)",
+			 k > 200 ? 200 : k, model);
+		api_error(c, f, 404, msg);
+		return 0;
+	}
+	return 1;
+}
+
+static void h_count_tokens(struct conn *c, const struct route *r)
+{
+	struct json j;
+	struct buf *b = &c->srv->scratch;
+	int mi;
+
+	if (parse_body(c, r->fmt, &j) < 0)
+		return;
+	mi = json_get(&j, 0, "model");
+	if (mi < 0 || j.tok[mi].type != JSMN_STRING || json_len(&j, mi) == 0) {
+		json_free(&j);
+		api_error(c, r->fmt, 400, "request has no \"model\" string");
+		return;
+	}
+	if (!count_model_served(c, r->fmt, json_ptr(&j, mi),
+				json_len(&j, mi))) {
+		json_free(&j);
+		return;
+	}
+	mi = json_get(&j, 0, "messages");
+	if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
+		json_free(&j);
+		api_error(c, r->fmt, 400, "request has no \"messages\" array");
+		return;
+	}
+	buf_reset(b);
+	buf_puts(b, "{\"input_tokens\":");
+	buf_putu(b, (unsigned long)estimate_tokens(&j));
+	buf_putc(b, '}');
+	json_free(&j);
+	respond_json(c, 200, b);
+}
+
 static void h_infer_json_model(struct conn *c, const struct route *r)
 {
 	struct json j;
+	struct infer_req q;
 	char model[512];
 	int mi, n;
+	size_t pl = path_len(&c->req);
 
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
@@ -547,7 +673,23 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
 		return;
 	}
-	infer(c, r->fmt, model, (size_t)n, &j, mi);
+	memset(&q, 0, sizeof(q));
+	q.f = r->fmt;
+	q.model = model;
+	q.mlen = (size_t)n;
+	q.j = &j;
+	q.model_tok = mi;
+	q.stream = -1;
+	if (http_span_eq(c->req.target, pl, "/v1/messages")) {
+		q.cfmt = HUB_CLAUDE;
+	} else if (http_span_eq(c->req.target, pl, "/v1/responses")) {
+		q.cfmt = HUB_RESPONSES;
+	} else {
+		q.cfmt = HUB_OPENAI;
+		q.completions = http_span_eq(c->req.target, pl,
+					     "/v1/completions");
+	}
+	start_inference(c, &q);
 	json_free(&j);
 }
 
@@ -561,6 +703,8 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	const char *meth;
 	size_t mlen;
 	struct json j;
+	struct infer_req q;
+	char alt[16];
 
 	if (!colon || colon == a) {
 		api_error(c, API_GEMINI, 404, "expected models/{model}:{method}");
@@ -580,8 +724,35 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	}
 	if (parse_body(c, API_GEMINI, &j) < 0)
 		return;
+	if (http_span_eq(meth, mlen, "countTokens")) {
+		struct buf *b = &c->srv->scratch;
+		if (!count_model_served(c, API_GEMINI, a, (size_t)(colon - a))) {
+			json_free(&j);
+			return;
+		}
+		buf_reset(b);
+		buf_puts(b, "{\"totalTokens\":");
+		buf_putu(b, (unsigned long)estimate_tokens(&j));
+		buf_putc(b, '}');
+		json_free(&j);
+		respond_json(c, 200, b);
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.f = API_GEMINI;
+	q.cfmt = HUB_GEMINI;
+	q.model = a;
+	q.mlen = (size_t)(colon - a);
+	q.j = &j;
+	q.model_tok = -1;
+	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
+	q.gemini_array = q.stream &&
+			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
+			   !strcmp(alt, "sse")) &&
+			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
+			   !strcmp(alt, "sse"));
+	start_inference(c, &q);
 	json_free(&j);
-	infer(c, API_GEMINI, a, (size_t)(colon - a), NULL, -1);
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
@@ -606,7 +777,7 @@ static const struct route routes[] = {
 	{"/v1/responses", 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
 	{"/v1/messages", 0, M_POST, API_CLAUDE, 1, NULL, h_infer_json_model},
 	{"/v1/messages/count_tokens", 0, M_POST, API_CLAUDE, 1, NULL,
-	 h_infer_json_model},
+	 h_count_tokens},
 	{"/v1beta/models", 0, M_GET, API_GEMINI, 1, h_models, NULL},
 	{"/v1beta/models/", 1, M_GET | M_POST, API_GEMINI, 1, h_model_one,
 	 h_gemini_action},

@@ -2,20 +2,26 @@
  * exch.c - proxied exchanges (see exch.h).
  *
  * Attempt loop (as nginx's upstream_next): an attempt picks the provider's
- * next key (round-robin cursor per provider), and sends the request.  While
+ * next key (round-robin cursor per provider) and sends the request.  While
  * nothing has been sent to the client, a failure may start another
  * attempt: connection-level failures and statuses 403/408/500/502/503/504
  * count against request-retry; 429 moves to the next key without counting
- * when quota-exceeded.switch-project is on, once per key.  The first
- * upstream status that is final is relayed: 2xx streams through, other
- * statuses pass through with their body (the provider speaks the client's
- * format already).
+ * when quota-exceeded.switch-project is on, once per key.
  *
- * Streams are cut at SSE event boundaries: bytes after the last complete
- * event wait in x->tail, so if the upstream breaks mid-event the client
- * still gets whole events followed by one error event and the stream's
- * terminator.  Nothing is allocated per chunk: the tail buffer grows once
- * to the largest partial event seen.
+ * Pass-through streams are cut at SSE event boundaries: bytes after the
+ * last complete event wait in x->tail, so if the upstream breaks mid-event
+ * the client still gets whole events followed by one error event and the
+ * stream's terminator.
+ *
+ * Translated exchanges run upstream bytes through sse.c, the upstream
+ * codec's decoder and the client codec's encoder (hub.h).  The client's
+ * response head is sent only with the first bytes the encoder produces, so
+ * an error the upstream reports before any content still becomes a proper
+ * HTTP status in the client's format.  A non-stream answer is collected,
+ * decoded as a whole and sent with its Content-Length.
+ *
+ * Nothing is allocated per chunk: the SSE, event and output buffers grow
+ * once to the largest event seen.
  */
 #define _GNU_SOURCE
 #include "exch.h"
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "cfg.h"
@@ -33,32 +40,40 @@
 #include "url.h"
 
 #define TAIL_MAX (256 * 1024)
+#define UBODY_MAX (64L * 1024 * 1024)
+#define ERRBODY_MAX (64 * 1024)
+#define SSE_EVENT_MAX (16 * 1024 * 1024)
 
-static const struct hc_ops compat_ops;
+static const struct hc_ops exch_ops;
 
 static struct conn *conn_of(struct exch *x)
 {
 	return container_of(x, struct conn, x);
 }
 
-/* Round-robin cursors, one per provider, reset when the config changes. */
+/* ---- keys ------------------------------------------------------------------ */
+
+/* Round-robin cursors: one per compat provider, then Gemini, then Claude.
+ * Reset when the config changes. */
 static struct {
 	unsigned gen;
 	size_t n;
 	unsigned *cur;
 } RR;
 
-static unsigned next_key_index(struct srv *s, size_t prov, size_t nkeys)
+static unsigned next_index(struct srv *s, size_t slot, size_t n)
 {
-	if (RR.gen != s->cfg_gen || RR.n != s->cfg.n_compat) {
+	if (RR.gen != s->cfg_gen || RR.n != s->cfg.n_compat + 2) {
 		free(RR.cur);
-		RR.n = s->cfg.n_compat;
-		RR.cur = calloc(RR.n ? RR.n : 1, sizeof(*RR.cur));
+		RR.n = s->cfg.n_compat + 2;
+		RR.cur = calloc(RR.n, sizeof(*RR.cur));
 		RR.gen = s->cfg_gen;
-		if (!RR.cur)
+		if (!RR.cur) {
+			RR.n = 0;
 			return 0;
+		}
 	}
-	return nkeys ? RR.cur[prov]++ % (unsigned)nkeys : 0;
+	return n ? RR.cur[slot]++ % (unsigned)n : 0;
 }
 
 static const struct cfg_compat *find_provider(struct srv *s, const char *name,
@@ -73,29 +88,89 @@ static const struct cfg_compat *find_provider(struct srv *s, const char *name,
 	return NULL;
 }
 
-static void finish(struct exch *x)
+/* Keys available to this exchange's provider (for the 429 rule). */
+static size_t provider_keys(struct exch *x)
 {
-	struct conn *c = conn_of(x);
+	struct srv *s = conn_of(x)->srv;
+	size_t idx;
+	const struct cfg_compat *p;
+	switch (x->prov) {
+	case EXP_GEMINI: return s->cfg.gl_api_keys.n;
+	case EXP_CLAUDE: return s->cfg.n_claude_keys;
+	default:
+		p = find_provider(s, x->provider, &idx);
+		return p ? p->api_keys.n : 0;
+	}
+}
+
+/* ---- ending ---------------------------------------------------------------- */
+
+static void release(struct exch *x)
+{
 	x->active = 0;
 	x->hc = NULL;
 	buf_free(&x->tail);
-	if (!x->starting) /* else the dispatcher finishes the request */
+	buf_free(&x->upbody);
+	buf_free(&x->ubody);
+	buf_free(&x->obuf);
+	if (x->dec_ready) {
+		sse_free(&x->sse);
+		hub_sdec_free(&x->dec);
+		hub_enc_free(&x->enc);
+		x->dec_ready = 0;
+	}
+}
+
+static void finish(struct exch *x)
+{
+	struct conn *c = conn_of(x);
+	int starting = x->starting;
+	release(x);
+	if (!starting) /* else the dispatcher finishes the request */
 		conn_request_finished(c);
 }
 
-/* Answer with an error before anything was sent, and end. */
+/* Answer with an error in the client's format and end. */
 static void fail_before_start(struct exch *x, int status, const char *msg)
 {
 	struct conn *c = conn_of(x);
-	api_error(c, x->fmt, status, msg);
+	if (x->hub) {
+		struct buf *b = &c->srv->scratch;
+		buf_reset(b);
+		hub_codec_for(x->cfmt)->render_error(b, status, msg);
+		conn_respond(c, status, "application/json", NULL, b->p, b->len);
+	} else {
+		api_error(c, API_OPENAI, status, msg);
+	}
 	finish(x);
 }
 
-/* Well-formed end of a stream that broke after it started. */
+static void emit_client(void *user, const struct hub_event *ev);
+
+/* The upstream broke after the client got something: end the client's
+ * answer well-formed, carrying the error. */
 static void fail_after_start(struct exch *x, const char *msg)
 {
 	struct conn *c = conn_of(x);
-	if (x->stream && x->upstream_ok) {
+
+	if (x->hub && x->stream) {
+		struct hub_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = HUB_EV_ERROR;
+		ev.status = 502;
+		ev.text.p = msg;
+		ev.text.n = strlen(msg);
+		emit_client(x, &ev);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = HUB_EV_DONE;
+		emit_client(x, &ev);
+		if (!x->active)
+			return;
+		conn_stream_end(c);
+		finish(x);
+		return;
+	}
+	if (!x->hub && x->stream && x->upstream_ok) {
 		struct buf *b = &c->srv->scratch;
 		buf_reset(b);
 		buf_puts(b, "data: ");
@@ -105,17 +180,12 @@ static void fail_after_start(struct exch *x, const char *msg)
 		if (!x->active)
 			return;
 		conn_stream_end(c);
-		x->active = 0;
-		x->hc = NULL;
-		buf_free(&x->tail);
-		conn_request_finished(c);
+		finish(x);
 		return;
 	}
 	/* A JSON body cannot carry a late error: cut the response so the
 	 * client sees it is incomplete rather than a valid-looking one. */
-	x->active = 0;
-	x->hc = NULL;
-	buf_free(&x->tail);
+	release(x);
 	conn_stream_abort(c);
 }
 
@@ -137,28 +207,166 @@ static void retry_or_fail(struct exch *x, int status, const char *msg)
 	fail_before_start(x, status, msg);
 }
 
+/* ---- translated output --------------------------------------------------------- */
+
+static const char *client_ctype(struct exch *x)
+{
+	if (!x->stream || x->gemini_array)
+		return "application/json";
+	return "text/event-stream";
+}
+
+/* Send what the encoder produced (head first, on the first bytes). */
+static void flush_obuf(struct exch *x)
+{
+	struct conn *c = conn_of(x);
+	const char *p = x->obuf.p;
+	size_t n = x->obuf.len;
+
+	if (n == 0 || !x->stream)
+		return;
+	if (!x->started) {
+		conn_stream_begin(c, 200, client_ctype(x),
+				  "Cache-Control: no-cache\r\n", -1);
+		x->started = 1;
+	}
+	if (x->gemini_array) {
+		/* The encoder writes "data: <json>\n\n" chunks; a client that
+		 * did not ask for SSE gets them as one JSON array. */
+		size_t i = 0;
+		while (i < n && x->active) {
+			const char *s = p + i, *e;
+			if (n - i < 6 || memcmp(s, "data: ", 6) != 0)
+				break;
+			e = memmem(s + 6, n - i - 6, "\n\n", 2);
+			if (!e)
+				e = p + n;
+			if (x->nchunks++ == 0)
+				conn_stream_write(c, "[", 1);
+			else
+				conn_stream_write(c, ",\r\n", 3);
+			conn_stream_write(c, s + 6, (size_t)(e - s - 6));
+			i = (size_t)(e - p) + 2;
+		}
+	} else {
+		conn_stream_write(c, p, n);
+	}
+	buf_reset(&x->obuf);
+}
+
+static void emit_client(void *user, const struct hub_event *ev)
+{
+	struct exch *x = user;
+	const struct hub_codec *cc = hub_codec_for(x->cfmt);
+
+	if (!x->active)
+		return;
+	if (ev->type == HUB_EV_ERROR && !x->started && x->obuf.len == 0 &&
+	    !x->early_status) {
+		/* Nothing sent yet: keep it for a real HTTP error. */
+		x->early_status = ev->status ? ev->status : 502;
+		snprintf(x->early_msg, sizeof(x->early_msg), "%.*s",
+			 (int)(ev->text.n > 250 ? 250 : ev->text.n),
+			 ev->text.p ? ev->text.p : "");
+		return;
+	}
+	if (x->early_status)
+		return; /* answered as an HTTP error at the end */
+	cc->encode_event(&x->enc, ev, &x->obuf);
+}
+
+static void on_upstream_event(void *user, const struct hub_event *ev)
+{
+	emit_client(user, ev);
+}
+
+static void on_sse(void *user, const struct hub_sse *ev)
+{
+	struct exch *x = user;
+	if (!x->active)
+		return;
+	hub_codec_for(x->ufmt)->decode_event(&x->dec, ev, on_upstream_event, x);
+}
+
+static void emit_done(struct exch *x)
+{
+	struct hub_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = HUB_EV_DONE;
+	emit_client(x, &ev);
+}
+
+/* Upstream error body (non-2xx) -> a message for the client. */
+static void error_message(const char *body, size_t n, char *out, size_t cap)
+{
+	struct json j;
+	int e, m;
+
+	snprintf(out, cap, "upstream error");
+	if (n == 0 || json_parse(&j, body, n) < 0)  {
+		if (n > 0)
+			snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
+		return;
+	}
+	e = json_get(&j, 0, "error");
+	m = e >= 0 ? json_get(&j, e, "message") : json_get(&j, 0, "message");
+	if (m < 0 && e >= 0 && j.tok[e].type == JSMN_STRING)
+		m = e;
+	if (m >= 0 && j.tok[m].type == JSMN_STRING) {
+		struct hub_span s = hub_tok_span(&j, m);
+		if (hub_unescape(s, out, cap) < 0)
+			snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
+				 s.p);
+	}
+	json_free(&j);
+}
+
+static int map_status(int st)
+{
+	return st == 529 ? 503 : st; /* Anthropic "overloaded" */
+}
+
 /* ---- upstream callbacks ----------------------------------------------------- */
 
 static int retryable_status(int st)
 {
 	return st == 403 || st == 408 || st == 500 || st == 502 || st == 503 ||
-	       st == 504;
+	       st == 504 || st == 529;
+}
+
+static void start_raw_answer(struct exch *x, const struct http_response *res)
+{
+	struct conn *c = conn_of(x);
+	const struct http_header *ct, *cl;
+	char ctype[128];
+	int64_t len = -1;
+
+	ct = http_find_response_header(res, "content-type", NULL);
+	cl = http_find_response_header(res, "content-length", NULL);
+	snprintf(ctype, sizeof(ctype), "%.*s",
+		 ct ? (int)(ct->value_len > 100 ? 100 : ct->value_len) : 16,
+		 ct ? ct->value : "application/json");
+	/* A sized non-stream answer keeps its size: no chunking. */
+	if (cl && !http_find_response_header(res, "transfer-encoding", NULL) &&
+	    !(x->stream && x->upstream_ok))
+		len = http_parse_length(cl->value, cl->value_len);
+	conn_stream_begin(c, res->status, ctype,
+			  x->stream && x->upstream_ok
+				  ? "Cache-Control: no-cache\r\n" : NULL,
+			  len);
+	x->started = 1;
+	if (x->stream)
+		conn_flush(c); /* headers now; tokens may take a while */
 }
 
 static void on_head(void *owner, const struct http_response *res)
 {
 	struct exch *x = owner;
-	struct conn *c = conn_of(x);
-	struct srv *s = c->srv;
-	const struct http_header *ct;
-	char extra[128];
-	size_t pidx;
-	const struct cfg_compat *p = find_provider(s, x->provider, &pidx);
-	size_t nkeys = p ? p->api_keys.n : 0;
+	struct srv *s = conn_of(x)->srv;
 
 	x->last_status = res->status;
 	if (res->status == 429 && s->cfg.qe_switch_project &&
-	    (size_t)x->tried_429 + 1 < nkeys) {
+	    (size_t)x->tried_429 + 1 < provider_keys(x)) {
 		x->tried_429++;
 		snprintf(x->last_err, sizeof(x->last_err), "%s: quota "
 			 "exceeded (429)", x->provider);
@@ -176,32 +384,15 @@ static void on_head(void *owner, const struct http_response *res)
 		return;
 	}
 	x->upstream_ok = res->status >= 200 && res->status < 300;
-	ct = http_find_response_header(res, "content-type", NULL);
-	extra[0] = '\0';
-	if (x->stream && x->upstream_ok)
-		snprintf(extra, sizeof(extra), "Cache-Control: no-cache\r\n");
-	{
-		char ctype[128];
-		const struct http_header *cl =
-			http_find_response_header(res, "content-length", NULL);
-		int64_t len = -1;
-		snprintf(ctype, sizeof(ctype), "%.*s",
-			 ct ? (int)(ct->value_len > 100 ? 100 : ct->value_len)
-			    : 16,
-			 ct ? ct->value : "application/json");
-		/* A sized non-stream answer keeps its size: no chunking. */
-		if (cl && !http_find_response_header(res, "transfer-encoding",
-						     NULL) &&
-		    !(x->stream && x->upstream_ok))
-			len = http_parse_length(cl->value, cl->value_len);
-		conn_stream_begin(c, res->status, ctype, extra, len);
+	if (!x->hub) {
+		start_raw_answer(x, res);
+		return;
 	}
-	x->started = 1;
-	if (x->stream)
-		conn_flush(c); /* headers now; tokens may take a while */
+	buf_reset(&x->ubody);
+	x->ubody.max = x->upstream_ok ? (size_t)UBODY_MAX : ERRBODY_MAX;
 }
 
-/* Forward [p, p+n), holding back a partial SSE event when streaming. */
+/* Pass-through: forward [p, p+n), holding back a partial SSE event. */
 static void forward(struct exch *x, const char *p, size_t n)
 {
 	struct conn *c = conn_of(x);
@@ -254,14 +445,92 @@ static void forward(struct exch *x, const char *p, size_t n)
 static int on_body(void *owner, const char *p, size_t n)
 {
 	struct exch *x = owner;
-	forward(x, p, n);
+	struct conn *c = conn_of(x);
+
+	if (!x->hub) {
+		forward(x, p, n);
+	} else if (x->upstream_ok && x->stream) {
+		if (sse_push(&x->sse, p, n, on_sse, x) < 0 && x->active &&
+		    !x->early_status) {
+			hub_sdec_free(&x->dec); /* stop decoding */
+			x->early_status = 502;
+			snprintf(x->early_msg, sizeof(x->early_msg),
+				 "upstream event larger than %d bytes",
+				 SSE_EVENT_MAX);
+		}
+		if (x->active)
+			flush_obuf(x);
+	} else {
+		buf_put(&x->ubody, p, n); /* whole answer or error body */
+		if (x->ubody.overflow && !x->upstream_ok)
+			x->ubody.overflow = 0; /* keep the start of an error */
+		return 0;
+	}
 	if (!x->active)
 		return 0;
-	conn_flush(conn_of(x));
+	conn_flush(c);
 	if (!x->active)
 		return 0;
-	x->paused = conn_out_full(conn_of(x));
+	x->paused = conn_out_full(c);
 	return x->paused;
+}
+
+/* Translated: the upstream answer is complete. */
+static void hub_done(struct exch *x)
+{
+	struct conn *c = conn_of(x);
+	const struct hub_codec *uc = hub_codec_for(x->ufmt);
+
+	if (!x->upstream_ok) {
+		char msg[300];
+		int st = map_status(x->last_status);
+		error_message(x->ubody.p, x->ubody.len, msg, sizeof(msg));
+		fail_before_start(x, st, msg);
+		return;
+	}
+	if (x->stream) {
+		sse_end(&x->sse, on_sse, x);
+		if (x->active)
+			uc->decode_event(&x->dec, NULL, on_upstream_event, x);
+	} else if (x->ubody.overflow) {
+		fail_before_start(x, 502, "upstream answer too large");
+		return;
+	} else if (uc->decode_body(&x->dec, x->ubody.p, x->ubody.len,
+				   on_upstream_event, x) < 0) {
+		fail_before_start(x, 502, "upstream answer is not valid for "
+				  "its API");
+		return;
+	}
+	if (!x->active)
+		return;
+	if (x->early_status && !x->started) {
+		fail_before_start(x, map_status(x->early_status), x->early_msg);
+		return;
+	}
+	emit_done(x);
+	if (!x->active)
+		return;
+	if (x->stream) {
+		flush_obuf(x);
+		if (!x->active)
+			return;
+		if (x->gemini_array && x->started)
+			conn_stream_write(c, x->nchunks ? "]" : "[]",
+					  x->nchunks ? 1 : 2);
+		if (!x->started) { /* nothing at all: an empty stream */
+			conn_stream_begin(c, 200, client_ctype(x), NULL, -1);
+			x->started = 1;
+		}
+	} else {
+		conn_stream_begin(c, 200, "application/json", NULL,
+				  (int64_t)x->obuf.len);
+		x->started = 1;
+		conn_stream_write(c, x->obuf.p, x->obuf.len);
+	}
+	if (!x->active)
+		return;
+	conn_stream_end(c);
+	finish(x);
 }
 
 static void on_done(void *owner)
@@ -270,15 +539,17 @@ static void on_done(void *owner)
 	struct conn *c = conn_of(x);
 
 	x->hc = NULL;
+	if (x->hub) {
+		hub_done(x);
+		return;
+	}
 	if (buf_pending(&x->tail) > 0)
 		conn_stream_write(c, x->tail.p + x->tail.off,
 				  buf_pending(&x->tail));
 	if (!x->active)
 		return; /* the client went away during the write */
 	conn_stream_end(c);
-	x->active = 0;
-	buf_free(&x->tail);
-	conn_request_finished(c);
+	finish(x);
 }
 
 static void on_error(void *owner, int err, const char *msg)
@@ -301,79 +572,166 @@ static void on_error(void *owner, int err, const char *msg)
 	retry_or_fail(x, err == HC_ETIMEOUT ? 504 : 502, x->last_err);
 }
 
-static const struct hc_ops compat_ops = {on_head, on_body, on_done, on_error};
+static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
 
 /* ---- attempts ----------------------------------------------------------------- */
 
-static int target_from_cfg(struct exch *x, const struct cfg_compat *p,
-			   struct hc_target *t)
+static int set_proxy(const struct cfg *cfg, struct hc_target *t)
 {
-	const struct cfg *cfg = &conn_of(x)->srv->cfg;
+	struct url pu;
+	if (!cfg->proxy_url)
+		return 0;
+	if (url_parse(cfg->proxy_url, &pu) < 0)
+		return -1;
+	t->proxy = (int)pu.scheme + 1;
+	snprintf(t->proxy_host, sizeof(t->proxy_host), "%s", pu.host);
+	t->proxy_port = pu.port;
+	snprintf(t->proxy_user, sizeof(t->proxy_user), "%s", pu.user);
+	snprintf(t->proxy_pass, sizeof(t->proxy_pass), "%s", pu.pass);
+	return 0;
+}
+
+static int set_base(struct hc_target *t, const char *base, struct url *u)
+{
+	if (url_parse(base, u) < 0 ||
+	    (u->scheme != URL_HTTP && u->scheme != URL_HTTPS))
+		return -1;
+	t->tls = u->scheme == URL_HTTPS;
+	snprintf(t->host, sizeof(t->host), "%s", u->host);
+	t->port = u->port;
+	return 0;
+}
+
+/* Fill target, path and headers for this attempt.  NULL ok, else an
+ * error message. */
+static const char *prepare(struct exch *x, struct hc_target *t)
+{
+	struct srv *s = conn_of(x)->srv;
+	const struct cfg *cfg = &s->cfg;
 	struct url u;
+	const char *key = NULL, *base;
+	size_t idx;
+	int n;
 
 	memset(t, 0, sizeof(*t));
-	if (url_parse(p->base_url, &u) < 0 ||
-	    (u.scheme != URL_HTTP && u.scheme != URL_HTTPS))
-		return -1;
-	t->tls = u.scheme == URL_HTTPS;
-	snprintf(t->host, sizeof(t->host), "%s", u.host);
-	t->port = u.port;
-	snprintf(x->path, sizeof(x->path), "%s%s", u.path,
-		 x->path_kind ? "/completions" : "/chat/completions");
-	if (cfg->proxy_url) {
-		struct url pu;
-		if (url_parse(cfg->proxy_url, &pu) < 0)
-			return -2;
-		t->proxy = (int)pu.scheme + 1;
-		snprintf(t->proxy_host, sizeof(t->proxy_host), "%s", pu.host);
-		t->proxy_port = pu.port;
-		snprintf(t->proxy_user, sizeof(t->proxy_user), "%s", pu.user);
-		snprintf(t->proxy_pass, sizeof(t->proxy_pass), "%s", pu.pass);
+	if (set_proxy(cfg, t) < 0)
+		return "proxy-url is not a valid URL";
+	switch (x->prov) {
+	case EXP_GEMINI:
+		if (cfg->gl_api_keys.n == 0)
+			return "no generative-language-api-key configured";
+		key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
+						    cfg->gl_api_keys.n)];
+		if (set_base(t, cfg->endpoints[EP_GENERATIVE_LANGUAGE], &u) < 0)
+			return "[endpoints] generative-language is not a URL";
+		snprintf(x->path, sizeof(x->path), "%s/v1beta/models/%s:%s",
+			 u.path, x->upmodel,
+			 x->stream ? "streamGenerateContent?alt=sse"
+				   : "generateContent");
+		n = snprintf(x->headers, sizeof(x->headers),
+			     "Content-Type: application/json\r\n"
+			     "Accept: %s\r\n",
+			     x->stream ? "text/event-stream"
+				       : "application/json");
+		if (strlen(key) + (size_t)n + 40 > sizeof(x->headers))
+			return "API key too long";
+		snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
+			 "x-goog-api-key: %s\r\n", key);
+		snprintf(x->provider, sizeof(x->provider), "gemini");
+		return NULL;
+	case EXP_CLAUDE: {
+		const struct cfg_key_entry *k;
+		if (cfg->n_claude_keys == 0)
+			return "no claude-api-key configured";
+		k = &cfg->claude_keys[next_index(s, cfg->n_compat + 1,
+						 cfg->n_claude_keys)];
+		base = k->base_url ? k->base_url : cfg->endpoints[EP_CLAUDE];
+		if (set_base(t, base, &u) < 0)
+			return "claude base-url is not a valid URL";
+		snprintf(x->path, sizeof(x->path), "%s/v1/messages", u.path);
+		n = snprintf(x->headers, sizeof(x->headers),
+			     "Content-Type: application/json\r\n"
+			     "Accept: %s\r\n"
+			     "anthropic-version: 2023-06-01\r\n",
+			     x->stream ? "text/event-stream"
+				       : "application/json");
+		if (x->beta[0])
+			n += snprintf(x->headers + n, sizeof(x->headers) -
+					      (size_t)n,
+				      "anthropic-beta: %s\r\n", x->beta);
+		if (strlen(k->api_key) + (size_t)n + 40 > sizeof(x->headers))
+			return "API key too long";
+		snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
+			 "x-api-key: %s\r\n", k->api_key);
+		snprintf(x->provider, sizeof(x->provider), "claude");
+		return NULL;
 	}
-	return 0;
+	default: {
+		const struct cfg_compat *p = find_provider(s, x->provider, &idx);
+		if (!p)
+			return "provider was removed from the config during "
+			       "the request";
+		if (set_base(t, p->base_url, &u) < 0)
+			return "provider base-url is not a valid http(s) URL";
+		snprintf(x->path, sizeof(x->path), "%s%s", u.path,
+			 x->path_kind ? "/completions" : "/chat/completions");
+		n = snprintf(x->headers, sizeof(x->headers),
+			     "Content-Type: application/json\r\n"
+			     "User-Agent: cli-proxy-api-%s\r\n"
+			     "Accept: %s\r\n",
+			     p->name, x->stream ? "text/event-stream"
+						: "application/json");
+		if (p->api_keys.n > 0) {
+			key = p->api_keys.v[next_index(s, idx, p->api_keys.n)];
+			if (strlen(key) + (size_t)n + 32 > sizeof(x->headers))
+				return "provider api key too long";
+			snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
+				 "Authorization: Bearer %s\r\n", key);
+		}
+		return NULL;
+	}
+	}
+}
+
+static void reset_decoding(struct exch *x)
+{
+	if (!x->hub)
+		return;
+	if (x->dec_ready) {
+		sse_free(&x->sse);
+		hub_sdec_free(&x->dec);
+	}
+	/* (re)initialise decoder, encoder and SSE parser for this attempt */
+	{
+		struct hub_enc_opts eo = x->enc.o;
+		if (x->dec_ready)
+			hub_enc_free(&x->enc);
+		hub_enc_init(&x->enc, (enum hub_fmt)x->cfmt, &eo);
+	}
+	sse_init(&x->sse, SSE_EVENT_MAX);
+	hub_sdec_init(&x->dec, (enum hub_fmt)x->ufmt, x->enc.o.seed);
+	x->dec_ready = 1;
+	buf_reset(&x->obuf);
+	buf_reset(&x->ubody);
+	x->early_status = 0;
 }
 
 static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = conn_of(x);
-	struct srv *s = c->srv;
-	const struct cfg *cfg = &s->cfg;
-	const struct cfg_compat *p;
+	const struct cfg *cfg = &c->srv->cfg;
 	struct hc_target t;
 	struct hc_timeouts to;
 	struct hc_request r;
-	size_t pidx;
-	int n, rc;
+	const char *err;
 
-	p = find_provider(s, x->provider, &pidx);
-	if (!p) {
-		fail_before_start(x, 503, "provider was removed from the "
-				  "config during the request");
-		return;
-	}
-	if ((rc = target_from_cfg(x, p, &t)) < 0) {
-		fail_before_start(x, 500, rc == -1 ? "provider base-url is "
-				  "not a valid http(s) URL"
-				  : "proxy-url is not a valid URL");
+	if ((err = prepare(x, &t)) != NULL) {
+		fail_before_start(x, x->prov == EXP_COMPAT &&
+					     strstr(err, "removed") ? 503 : 500,
+				  err);
 		return;
 	}
 	x->attempts += counted;
-	n = snprintf(x->headers, sizeof(x->headers),
-		     "Content-Type: application/json\r\n"
-		     "User-Agent: cli-proxy-api-%s\r\n"
-		     "Accept: %s\r\n",
-		     p->name, x->stream ? "text/event-stream"
-					: "application/json");
-	if (p->api_keys.n > 0) {
-		const char *key = p->api_keys.v[next_key_index(s, pidx,
-							       p->api_keys.n)];
-		if (strlen(key) + (size_t)n + 32 > sizeof(x->headers)) {
-			fail_before_start(x, 500, "provider api key too long");
-			return;
-		}
-		snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
-			 "Authorization: Bearer %s\r\n", key);
-	}
 	to.connect_ms = cfg->upstream_connect_timeout_ms;
 	to.first_byte_ms = cfg->upstream_first_byte_timeout_ms;
 	to.read_ms = cfg->upstream_read_timeout_ms;
@@ -381,14 +739,23 @@ static void start_attempt(struct exch *x, int counted)
 	r.method = "POST";
 	r.path = x->path;
 	r.headers = x->headers;
-	r.body = c->body;
-	r.body_len = c->body_len;
+	if (x->hub) {
+		r.body = x->upbody.p;
+		r.body_len = x->upbody.len;
+		/* An earlier attempt may have decoded part of an answer. */
+		reset_decoding(x);
+	} else {
+		r.body = c->body;
+		r.body_len = c->body_len;
+	}
 	x->upstream_ok = 0;
-	x->hc = hc_request(&t, &r, &compat_ops, x, &to);
+	x->hc = hc_request(&t, &r, &exch_ops, x, &to);
 	if (!x->hc)
 		fail_before_start(x, 503, "too many upstream connections in "
 				  "use; retry shortly");
 }
+
+/* ---- starting ---------------------------------------------------------------- */
 
 /* Replace the model value in the body (in place, growing if needed). */
 static int rewrite_model(struct conn *c, size_t off, size_t len,
@@ -416,24 +783,91 @@ static int rewrite_model(struct conn *c, size_t off, size_t len,
 	return 0;
 }
 
+static void init_common(struct exch *x, struct conn *c)
+{
+	memset(x, 0, sizeof(*x));
+	x->cfg_gen = c->srv->cfg_gen;
+	x->t0 = (long long)time(NULL);
+	buf_init(&x->tail, TAIL_MAX);
+	buf_init(&x->upbody, UBODY_MAX);
+	buf_init(&x->ubody, UBODY_MAX);
+	buf_init(&x->obuf, UBODY_MAX);
+}
+
 int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
 		      const char *upstream_model, size_t model_off,
 		      size_t model_len, int stream, int completions)
 {
 	struct exch *x = &c->x;
 
-	memset(x, 0, sizeof(*x));
-	x->fmt = API_OPENAI;
+	init_common(x, c);
+	x->cfmt = HUB_OPENAI;
 	x->stream = stream;
 	x->path_kind = completions;
+	x->prov = EXP_COMPAT;
 	snprintf(x->provider, sizeof(x->provider), "%s", prov->name);
-	x->cfg_gen = c->srv->cfg_gen;
-	buf_init(&x->tail, TAIL_MAX);
 	if (rewrite_model(c, model_off, model_len, upstream_model) < 0) {
 		api_error(c, API_OPENAI, 503, "server is busy: no memory to "
 			  "rewrite the request");
+		release(x);
 		return -1;
 	}
+	x->active = 1;
+	x->starting = 1;
+	start_attempt(x, 1);
+	x->starting = 0;
+	return x->active ? 0 : -1;
+}
+
+int exch_start_hub(struct conn *c, const struct exch_req *r)
+{
+	struct exch *x = &c->x;
+	struct hub_req_opts ro;
+	struct hub_enc_opts eo;
+	char err[256];
+
+	init_common(x, c);
+	x->hub = 1;
+	x->cfmt = r->cfmt;
+	x->prov = r->prov;
+	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI
+		  : r->prov == EXP_CLAUDE ? HUB_CLAUDE : HUB_OPENAI;
+	x->stream = r->stream;
+	x->gemini_array = r->gemini_array;
+	x->gemini_cli = r->gemini_cli;
+	snprintf(x->model, sizeof(x->model), "%s", r->model);
+	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
+	if (r->compat)
+		snprintf(x->provider, sizeof(x->provider), "%s",
+			 r->compat->name);
+	if (r->anthropic_beta && r->cfmt == HUB_CLAUDE)
+		snprintf(x->beta, sizeof(x->beta), "%s", r->anthropic_beta);
+
+	memset(&ro, 0, sizeof(ro));
+	ro.model = x->upmodel;
+	ro.stream = x->stream;
+	err[0] = '\0';
+	if (hub_codec_for(x->ufmt)->encode_request(r->view, &ro, &x->upbody,
+						   err, sizeof(err)) < 0 ||
+	    x->upbody.overflow) {
+		const struct hub_codec *cc = hub_codec_for(x->cfmt);
+		struct buf *b = &c->srv->scratch;
+		buf_reset(b);
+		cc->render_error(b, 400, err[0] ? err
+				 : "request cannot be translated");
+		conn_respond(c, 400, "application/json", NULL, b->p, b->len);
+		release(x);
+		return -1;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.stream = x->stream;
+	eo.model = x->model;
+	eo.created = x->t0;
+	eo.seed = (uint32_t)(x->t0 ^ (long long)c->gen);
+	eo.gemini_cli = x->gemini_cli;
+	eo.req = NULL; /* the view does not outlive the request's start */
+	x->enc.o = eo; /* reset_decoding (each attempt) initialises from it */
+
 	x->active = 1;
 	x->starting = 1;
 	start_attempt(x, 1);
@@ -446,9 +880,7 @@ void exch_abort(struct exch *x)
 	if (!x->active)
 		return;
 	hc_abort(x->hc);
-	x->hc = NULL;
-	x->active = 0;
-	buf_free(&x->tail);
+	release(x);
 }
 
 void exch_resume(struct exch *x)

@@ -3,6 +3,14 @@
  * retried on another key while nothing has reached the client yet, and
  * the answer streamed back with backpressure.
  *
+ * Two kinds:
+ *   - pass-through: an OpenAI chat/completions client on an
+ *     OpenAI-compatible provider; the body is forwarded with only "model"
+ *     rewritten, the answer relayed as is (cut at SSE event boundaries);
+ *   - translated: any other pair.  The client's request view (hub.h) is
+ *     encoded in the upstream's format; the upstream answer is decoded
+ *     into hub events and encoded in the client's format.
+ *
  * An exchange is embedded in its client connection (at most one runs per
  * connection), so it lives exactly as long as the request: the connection
  * ends it with exch_abort() when the client goes away, which closes the
@@ -14,20 +22,31 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "hub.h"
+#include "sse.h"
 
 struct conn;
 struct hc;
 struct cfg_compat;
 
+enum exch_prov { EXP_COMPAT, EXP_GEMINI, EXP_CLAUDE };
+
 struct exch {
 	int active;
 	int starting;         /* inside exch_start_*: answer synchronously */
 	struct hc *hc;
-	int fmt;              /* enum api_fmt of the client */
+	int hub;              /* translated (else pass-through) */
+	int cfmt, ufmt;       /* enum hub_fmt: client, upstream */
 	int stream;           /* client asked for a stream */
-	int path_kind;        /* 0 chat/completions, 1 completions */
-	char provider[128];   /* provider name, looked up again on retry */
-	unsigned cfg_gen;     /* config generation the provider came from */
+	int gemini_array;     /* Gemini client without alt=sse: JSON array */
+	int gemini_cli;       /* Gemini client speaks the Code Assist envelope */
+	int path_kind;        /* pass-through: 0 chat/completions, 1 completions */
+	int prov;             /* enum exch_prov */
+	char provider[128];   /* compat provider name, looked up on retry */
+	char model[256];      /* the client's model name, reported back */
+	char upmodel[256];    /* the upstream's model name */
+	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
+	unsigned cfg_gen;
 	int attempts;         /* counted attempts made */
 	int tried_429;        /* keys skipped for quota, not counted */
 	int started;          /* response head sent to the client */
@@ -36,9 +55,22 @@ struct exch {
 	int last_status;      /* last upstream status, for the final error */
 	char last_err[256];
 	char headers[1024];   /* per-attempt upstream header lines */
-	char path[1100];
-	struct buf tail;      /* SSE bytes after the last complete event */
+	char path[1400];
 	long long t0;
+
+	struct buf tail;      /* pass-through: bytes after the last event */
+
+	/* translated */
+	struct buf upbody;    /* encoded upstream request (kept for retries) */
+	struct buf ubody;     /* upstream non-stream or error body */
+	struct buf obuf;      /* client bytes produced by the encoder */
+	struct sse sse;
+	struct hub_sdec dec;
+	struct hub_enc enc;
+	int dec_ready;        /* dec/enc/sse initialised */
+	int early_status;     /* ERROR before any client byte: its status */
+	char early_msg[256];
+	int nchunks;          /* Gemini array framing: chunks written */
 };
 
 /*
@@ -50,6 +82,23 @@ struct exch {
 int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
 		      const char *upstream_model, size_t model_off,
 		      size_t model_len, int stream, int completions);
+
+/* What a translated exchange needs to know about the request. */
+struct exch_req {
+	int cfmt;                     /* enum hub_fmt of the client */
+	int prov;                     /* enum exch_prov */
+	const struct cfg_compat *compat; /* EXP_COMPAT */
+	const char *model;            /* client's model name */
+	const char *upmodel;          /* upstream model name */
+	int stream;
+	int gemini_array;
+	int gemini_cli;
+	const struct hub_view *view;  /* decoded client request */
+	const char *anthropic_beta;   /* may be NULL */
+};
+
+/* Start a translated exchange.  0 started, -1 answered with an error. */
+int exch_start_hub(struct conn *c, const struct exch_req *r);
 
 /* The client went away: close the upstream, forget everything. */
 void exch_abort(struct exch *x);

@@ -31,6 +31,7 @@
  * Client encoder.  Blocks are written sequentially: a text or thinking
  * delta opens a block of its type if the open one is different (closing
  * that one first).  Fields of struct hub_enc used here:
+ *   id, model    from START (id empty until START or the head)
  *   started      0 nothing written, 1 message head written, 2 an ERROR
  *                came (only DONE is still handled), 3 DONE was handled
  *   block_open   type of the open block (CL_BLK_*), -1 none
@@ -52,7 +53,8 @@
 
 /* Block types (hub_sdec.block_type, hub_enc.block_open). */
 enum {
-	CL_BLK_NONE, CL_BLK_TEXT, CL_BLK_THINKING, CL_BLK_TOOL, CL_BLK_OTHER
+	CL_BLK_NONE, CL_BLK_TEXT, CL_BLK_THINKING, CL_BLK_TOOL, CL_BLK_OTHER,
+	CL_BLK_SIGNED /* encoder: a thinking block whose signature came */
 };
 
 #define CL_SLOTS 64
@@ -203,7 +205,8 @@ static int dec_system(struct cl_req *r, int sys)
 			    0)
 				return -1;
 		}
-	} else if (sys >= 0 && !tok_is(j, sys, JSMN_PRIMITIVE)) {
+	} else if (sys >= 0 && !(tok_is(j, sys, JSMN_PRIMITIVE) &&
+				 *json_ptr(j, sys) == 'n')) {
 		return fail(r->err, r->errlen,
 			    "system: expected a string or an array");
 	}
@@ -1323,6 +1326,9 @@ static void claude_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 	struct cl_emit x;
 	struct json j;
 
+	if (!ev)
+		return; /* end of stream: nothing is held back */
+
 	x.d = d;
 	x.fn = emit;
 	x.user = user;
@@ -1470,16 +1476,18 @@ static void enc_take_start(struct hub_enc *e, const struct hub_event *ev)
 		hub_unescape(ev->model, e->model, sizeof(e->model));
 }
 
-/* message_start, once (lazily when START never came). */
-static void enc_head(struct hub_enc *e, struct buf *out,
-		     const struct hub_event *start)
+/* message_start, once, at the first event after START that is not USAGE
+ * (so a usage event that came with START fills input_tokens), or lazily
+ * when START never came. */
+static void enc_head(struct hub_enc *e, struct buf *out)
 {
 	long in;
 
 	if (e->started)
 		return;
 	e->started = 1;
-	enc_take_start(e, start);
+	if (!e->id[0])
+		enc_take_start(e, NULL);
 	if (!e->o.stream)
 		return;
 	in = plain_input(&e->usage);
@@ -1496,6 +1504,13 @@ static void enc_head(struct hub_enc *e, struct buf *out,
 	sse_close(out);
 }
 
+/* Append what src holds (it may never have been allocated). */
+static void put_buf(struct buf *dst, const struct buf *src)
+{
+	if (src->len > 0)
+		buf_put(dst, src->p, src->len);
+}
+
 static void acc_close(struct hub_enc *e)
 {
 	switch (e->block_open) {
@@ -1503,8 +1518,9 @@ static void acc_close(struct hub_enc *e)
 		buf_puts(&e->acc, "\"}");
 		break;
 	case CL_BLK_THINKING:
+	case CL_BLK_SIGNED:
 		buf_puts(&e->acc, "\",\"signature\":\"");
-		buf_put(&e->acc, e->acc2.p, e->acc2.len);
+		put_buf(&e->acc, &e->acc2);
 		buf_puts(&e->acc, "\"}");
 		buf_reset(&e->acc2);
 		break;
@@ -1625,19 +1641,21 @@ static void enc_text(struct hub_enc *e, struct buf *out,
 		put_delta(e, out, "thinking_delta", "thinking", ev->text);
 }
 
-/* A signature ends its thinking block (as Claude itself does). */
+/* A signature seals its thinking block: more signature pieces still
+ * join it, more thinking opens a new block. */
 static void enc_signature(struct hub_enc *e, struct buf *out,
 			  const struct hub_event *ev)
 {
 	if (!ev->text.p || ev->text.n == 0)
 		return;
-	if (e->block_open != CL_BLK_THINKING)
+	if (e->block_open != CL_BLK_THINKING &&
+	    e->block_open != CL_BLK_SIGNED)
 		blk_open(e, out, CL_BLK_THINKING, ev);
 	if (e->o.stream)
 		put_delta(e, out, "signature_delta", "signature", ev->text);
 	else
 		buf_put(&e->acc2, ev->text.p, ev->text.n);
-	blk_close(e, out);
+	e->block_open = CL_BLK_SIGNED;
 }
 
 static void enc_tool_args(struct hub_enc *e, struct buf *out,
@@ -1754,7 +1772,7 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 	buf_puts(out, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"content\":[");
-	buf_put(out, e->acc.p, e->acc.len);
+	put_buf(out, &e->acc);
 	buf_puts(out, "],");
 	put_stop(e, out);
 	buf_puts(out, ",\"usage\":");
@@ -1770,7 +1788,7 @@ static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		return; /* after an error only DONE; after DONE nothing */
 	if (ev->type == HUB_EV_DONE) {
 		int errored = e->started == 2;
-		enc_head(e, out, NULL);
+		enc_head(e, out);
 		if (!e->o.stream)
 			enc_done_body(e, out); /* answer or error body */
 		else if (!errored)
@@ -1786,7 +1804,12 @@ static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		enc_usage(e, &ev->usage);
 		return;
 	}
-	enc_head(e, out, ev->type == HUB_EV_START ? ev : NULL);
+	if (ev->type == HUB_EV_START) {
+		if (!e->id[0] && !e->started)
+			enc_take_start(e, ev);
+		return;
+	}
+	enc_head(e, out);
 	switch (ev->type) {
 	case HUB_EV_TEXT: enc_text(e, out, ev, CL_BLK_TEXT); break;
 	case HUB_EV_THINKING: enc_text(e, out, ev, CL_BLK_THINKING); break;

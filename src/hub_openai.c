@@ -40,7 +40,9 @@
  * accumulates content (acc), reasoning (acc2) and the tool_calls array
  * elements (tools_acc, arguments appended fragment by fragment, still
  * escaped) and writes one chat.completion at DONE.  Field use in struct
- * hub_enc: block_open = open tool index in tools_acc (-1 none), seq = the
+ * hub_enc: block_open = the open tool call (-1 none); block_index = stream:
+ * 1 once that call got an argument fragment, non-stream: where its
+ * arguments start in tools_acc (a call without any gets "{}"); seq = the
  * HTTP status of an ERROR (0 none; its message is kept in acc).
  */
 #include "hub.h"
@@ -133,6 +135,13 @@ static int openai_span_has_prefix(struct hub_span s, const char *lit)
 static int openai_span_same(struct hub_span a, struct hub_span b)
 {
 	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+/* buf_put that accepts an unset span (memcpy must not see NULL). */
+static void openai_put(struct buf *b, const char *p, size_t n)
+{
+	if (n)
+		buf_put(b, p, n);
 }
 
 /* ======================================================================
@@ -781,7 +790,7 @@ static int openai_put_joined_text(const struct hub_view *v, size_t first,
 			continue;
 		if (k++)
 			buf_puts(out, "\\n");
-		buf_put(out, v->parts[i].text.p, v->parts[i].text.n);
+		openai_put(out, v->parts[i].text.p, v->parts[i].text.n);
 	}
 	buf_putc(out, '"');
 	return k;
@@ -791,15 +800,15 @@ static void openai_put_image(const struct hub_part *p, struct buf *out)
 {
 	buf_puts(out, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"");
 	if (p->url.p && !p->data.p) {
-		buf_put(out, p->url.p, p->url.n);
+		openai_put(out, p->url.p, p->url.n);
 	} else {
 		buf_puts(out, "data:");
 		if (p->mime.p)
-			buf_put(out, p->mime.p, p->mime.n);
+			openai_put(out, p->mime.p, p->mime.n);
 		else
 			buf_puts(out, "image/png");
 		buf_puts(out, ";base64,");
-		buf_put(out, p->data.p, p->data.n);
+		openai_put(out, p->data.p, p->data.n);
 	}
 	buf_puts(out, "\"}}");
 }
@@ -1399,9 +1408,18 @@ static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 {
 	struct json j;
 	struct openai_dec x = {d, &j, emit, user};
-	struct hub_span data = openai_trim(sse->data);
+	struct hub_span data;
 	int e;
 
+	if (!sse) { /* end of the upstream stream without [DONE] */
+		if (!d->done && !OPENAI_DEC_BROKEN(d)) {
+			d->done = 1;
+			openai_dec_tool_end(&x);
+			openai_dec_flush_finish(&x);
+		}
+		return;
+	}
+	data = openai_trim(sse->data);
 	if (d->done || OPENAI_DEC_BROKEN(d) || !data.p || !data.n)
 		return;
 	if (hub_span_eq(data, "[DONE]")) {
@@ -1474,3 +1492,398 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 	openai_dec_flush_finish(&x);
 	return 0;
 }
+
+/* ======================================================================
+ * encode_event: events -> OpenAI client bytes
+ * ====================================================================== */
+
+#define OPENAI_ENC_ERR(e) ((e)->seq)
+
+static const char *openai_error_type(int status)
+{
+	switch (status) {
+	case 401: return "authentication_error";
+	case 403: return "permission_error";
+	case 404: return "not_found_error";
+	case 429: return "rate_limit_error";
+	default: return status >= 500 ? "server_error"
+				      : "invalid_request_error";
+	}
+}
+
+/* The part of an error object after its message. */
+static void openai_put_error_tail(struct buf *out, int status)
+{
+	buf_printf(out, ",\"type\":\"%s\",\"param\":null,\"code\":%d}}",
+		   openai_error_type(status), status);
+}
+
+static const char *openai_finish_name(const struct hub_enc *e)
+{
+	enum hub_finish f = e->have_finish ? e->finish : HUB_FIN_STOP;
+
+	if (e->tools && (f == HUB_FIN_STOP || f == HUB_FIN_TOOL))
+		return "tool_calls";
+	if (f == HUB_FIN_LENGTH)
+		return "length";
+	if (f == HUB_FIN_FILTER)
+		return "content_filter";
+	return "stop";
+}
+
+static void openai_put_usage(struct buf *out, const struct hub_usage *u)
+{
+	long in = u->input > 0 ? u->input : 0;
+	long o = u->output > 0 ? u->output : 0;
+
+	buf_printf(out,
+		   "{\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+		   "\"total_tokens\":%ld,\"prompt_tokens_details\":"
+		   "{\"cached_tokens\":%ld},\"completion_tokens_details\":"
+		   "{\"reasoning_tokens\":%ld}}",
+		   in, o, in + o, u->cached > 0 ? u->cached : 0,
+		   u->thoughts > 0 ? u->thoughts : 0);
+}
+
+static void openai_enc_ids(struct hub_enc *e)
+{
+	if (!e->id[0])
+		hub_gen_id(e->id, sizeof(e->id), "chatcmpl-", e->o.seed, 0);
+}
+
+/* "data: {...,"choices":[{"index":0,"delta":{" */
+static void openai_chunk_head(const struct hub_enc *e, struct buf *out)
+{
+	buf_puts(out, "data: {\"id\":");
+	buf_json_cstr(out, e->id);
+	buf_printf(out, ",\"object\":\"chat.completion.chunk\",\"created\":%ld,"
+			"\"model\":", e->o.created);
+	buf_json_cstr(out, e->model);
+	buf_puts(out, ",\"choices\":[{\"index\":0,\"delta\":{");
+}
+
+static void openai_chunk_tail(struct buf *out, const char *finish)
+{
+	if (finish)
+		buf_printf(out, "},\"finish_reason\":\"%s\"}]}\n\n", finish);
+	else
+		buf_puts(out, "},\"finish_reason\":null}]}\n\n");
+}
+
+/* Head of the answer: ids, and in a stream the role chunk. */
+static void openai_enc_begin(struct hub_enc *e, struct buf *out)
+{
+	if (e->started)
+		return;
+	e->started = 1;
+	openai_enc_ids(e);
+	if (!e->o.stream)
+		return;
+	openai_chunk_head(e, out);
+	buf_puts(out, "\"role\":\"assistant\",\"content\":\"\"");
+	openai_chunk_tail(out, NULL);
+}
+
+/* START: keep its id and model (plain text, as e->model from the opts). */
+static void openai_enc_start(struct hub_enc *e, const struct hub_event *ev,
+			     struct buf *out)
+{
+	char tmp[sizeof(e->model)];
+
+	if (!e->started && ev->id.p && ev->id.n &&
+	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
+		memcpy(e->id, tmp, sizeof(e->id));
+	if (!e->started && ev->model.p && ev->model.n &&
+	    hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
+		memcpy(e->model, tmp, sizeof(e->model));
+	openai_enc_begin(e, out);
+}
+
+static void openai_stream_delta(struct hub_enc *e, const char *key,
+				struct hub_span s, struct buf *out)
+{
+	if (!s.n)
+		return; /* no chunk for an empty delta */
+	openai_enc_begin(e, out);
+	openai_chunk_head(e, out);
+	buf_printf(out, "\"%s\":", key);
+	hub_put_str(out, s);
+	openai_chunk_tail(out, NULL);
+}
+
+static void openai_stream_args(struct hub_enc *e, int index,
+			       struct hub_span frag, struct buf *out)
+{
+	openai_chunk_head(e, out);
+	buf_printf(out, "\"tool_calls\":[{\"index\":%d,\"function\":"
+			"{\"arguments\":", index);
+	hub_put_str(out, frag);
+	buf_puts(out, "}}]");
+	openai_chunk_tail(out, NULL);
+}
+
+/* Close the open call; one that got no arguments at all gets "{}" so
+ * clients can parse them (e.g. a Claude tool with empty input). */
+static void openai_stream_tool_close(struct hub_enc *e, struct buf *out)
+{
+	if (e->block_open >= 0 && !e->block_index)
+		openai_stream_args(e, e->block_open, OPENAI_SPAN("{}"), out);
+	e->block_open = -1;
+}
+
+/* Streaming tool events; block_open = open call, block_index = 1 once it
+ * got an argument fragment. */
+static void openai_stream_tool(struct hub_enc *e, const struct hub_event *ev,
+			       struct buf *out)
+{
+	openai_enc_begin(e, out);
+	if (ev->type == HUB_EV_TOOL_ARGS) {
+		if (!ev->text.n)
+			return;
+		e->block_index = e->block_open == ev->index ? 1
+							    : e->block_index;
+		openai_stream_args(e, ev->index, ev->text, out);
+		return;
+	}
+	openai_stream_tool_close(e, out);
+	if (ev->type != HUB_EV_TOOL_START)
+		return;
+	e->tools++;
+	e->block_open = ev->index;
+	e->block_index = 0;
+	openai_chunk_head(e, out);
+	buf_printf(out, "\"tool_calls\":[{\"index\":%d,\"id\":", ev->index);
+	hub_put_str(out, ev->id);
+	buf_puts(out, ",\"type\":\"function\",\"function\":{\"name\":");
+	hub_put_str(out, ev->name);
+	buf_puts(out, ",\"arguments\":\"\"}}]");
+	openai_chunk_tail(out, NULL);
+}
+
+static void openai_stream_finish(struct hub_enc *e, struct buf *out)
+{
+	openai_enc_begin(e, out);
+	openai_stream_tool_close(e, out);
+	openai_chunk_head(e, out);
+	openai_chunk_tail(out, openai_finish_name(e));
+}
+
+static void openai_stream_done(struct hub_enc *e, struct buf *out)
+{
+	if (!OPENAI_ENC_ERR(e)) {
+		openai_stream_tool_close(e, out);
+		if (!e->have_finish) {
+			openai_stream_finish(e, out);
+			e->have_finish = 1;
+		}
+		if (e->usage.input >= 0 || e->usage.output >= 0) {
+			buf_puts(out, "data: {\"id\":");
+			buf_json_cstr(out, e->id);
+			buf_printf(out, ",\"object\":\"chat.completion.chunk\","
+					"\"created\":%ld,\"model\":",
+				   e->o.created);
+			buf_json_cstr(out, e->model);
+			buf_puts(out, ",\"choices\":[],\"usage\":");
+			openai_put_usage(out, &e->usage);
+			buf_puts(out, "}\n\n");
+		}
+	}
+	buf_puts(out, "data: [DONE]\n\n");
+}
+
+/* Non-stream: one tool_calls[] element built in tools_acc. */
+static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
+{
+	struct buf *t = &e->tools_acc;
+
+	if (ev->type == HUB_EV_TOOL_ARGS) {
+		if (e->block_open == ev->index)
+			openai_put(t, ev->text.p, ev->text.n);
+		return;
+	}
+	if (e->block_open >= 0) { /* TOOL_END, or a START closing the last */
+		if (t->len == (size_t)e->block_index)
+			buf_puts(t, "{}"); /* no arguments at all */
+		buf_puts(t, "\"}}");
+		e->block_open = -1;
+	}
+	if (ev->type != HUB_EV_TOOL_START)
+		return;
+	e->tools++;
+	if (t->len)
+		buf_putc(t, ',');
+	buf_puts(t, "{\"id\":");
+	hub_put_str(t, ev->id);
+	buf_puts(t, ",\"type\":\"function\",\"function\":{\"name\":");
+	hub_put_str(t, ev->name);
+	buf_puts(t, ",\"arguments\":\"");
+	e->block_open = ev->index;
+	e->block_index = (int)t->len;
+}
+
+static void openai_body_error(struct hub_enc *e, struct buf *out)
+{
+	buf_puts(out, "{\"error\":{\"message\":\"");
+	openai_put(out, e->acc.p, e->acc.len);
+	buf_putc(out, '"');
+	openai_put_error_tail(out, (int)OPENAI_ENC_ERR(e));
+}
+
+/* Non-stream: the whole chat.completion at DONE. */
+static void openai_body_done(struct hub_enc *e, struct buf *out)
+{
+	struct hub_event end;
+
+	openai_ev_init(&end, HUB_EV_TOOL_END);
+	openai_acc_tool(e, &end);
+	if (!OPENAI_ENC_ERR(e) && (e->acc.overflow || e->acc2.overflow ||
+				   e->tools_acc.overflow)) {
+		buf_reset(&e->acc);
+		buf_puts(&e->acc, "upstream answer too large");
+		OPENAI_ENC_ERR(e) = 502;
+	}
+	if (OPENAI_ENC_ERR(e)) {
+		openai_body_error(e, out);
+		return;
+	}
+	openai_enc_ids(e);
+	buf_puts(out, "{\"id\":");
+	buf_json_cstr(out, e->id);
+	buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%ld,"
+			"\"model\":", e->o.created);
+	buf_json_cstr(out, e->model);
+	buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+		      "\"assistant\",\"content\":");
+	if (e->acc.len || !e->tools) {
+		buf_putc(out, '"');
+		openai_put(out, e->acc.p, e->acc.len);
+		buf_putc(out, '"');
+	} else {
+		buf_puts(out, "null");
+	}
+	if (e->acc2.len) {
+		buf_puts(out, ",\"reasoning_content\":\"");
+		openai_put(out, e->acc2.p, e->acc2.len);
+		buf_putc(out, '"');
+	}
+	if (e->tools) {
+		buf_puts(out, ",\"tool_calls\":[");
+		openai_put(out, e->tools_acc.p, e->tools_acc.len);
+		buf_putc(out, ']');
+	}
+	buf_printf(out, "},\"finish_reason\":\"%s\"}],\"usage\":",
+		   openai_finish_name(e));
+	openai_put_usage(out, &e->usage);
+	buf_putc(out, '}');
+}
+
+static void openai_enc_error(struct hub_enc *e, const struct hub_event *ev,
+			     struct buf *out)
+{
+	int status = ev->status >= 400 && ev->status <= 599 ? ev->status : 502;
+
+	if (OPENAI_ENC_ERR(e))
+		return;
+	OPENAI_ENC_ERR(e) = status;
+	if (!e->o.stream) {
+		buf_reset(&e->acc);
+		openai_put(&e->acc, ev->text.p, ev->text.n);
+		return;
+	}
+	buf_puts(out, "data: {\"error\":{\"message\":");
+	hub_put_str(out, ev->text);
+	openai_put_error_tail(out, status);
+	buf_puts(out, "\n\n");
+}
+
+static void openai_enc_usage(struct hub_enc *e, const struct hub_usage *u)
+{
+	if (u->input >= 0)
+		e->usage.input = u->input;
+	if (u->output >= 0)
+		e->usage.output = u->output;
+	if (u->cached >= 0)
+		e->usage.cached = u->cached;
+	if (u->cache_write >= 0)
+		e->usage.cache_write = u->cache_write;
+	if (u->thoughts >= 0)
+		e->usage.thoughts = u->thoughts;
+}
+
+static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
+				struct buf *out)
+{
+	int s = e->o.stream;
+
+	if (OPENAI_ENC_ERR(e) && ev->type != HUB_EV_DONE)
+		return; /* after an error only the close remains */
+	switch (ev->type) {
+	case HUB_EV_START:
+		openai_enc_start(e, ev, out);
+		break;
+	case HUB_EV_TEXT:
+		if (s)
+			openai_stream_delta(e, "content", ev->text, out);
+		else
+			openai_put(&e->acc, ev->text.p, ev->text.n);
+		break;
+	case HUB_EV_THINKING:
+		if (s)
+			openai_stream_delta(e, "reasoning_content", ev->text,
+					    out);
+		else
+			openai_put(&e->acc2, ev->text.p, ev->text.n);
+		break;
+	case HUB_EV_THINKING_SIG: /* OpenAI has no place for it */
+		break;
+	case HUB_EV_TOOL_START:
+	case HUB_EV_TOOL_ARGS:
+	case HUB_EV_TOOL_END:
+		if (s)
+			openai_stream_tool(e, ev, out);
+		else
+			openai_acc_tool(e, ev);
+		break;
+	case HUB_EV_USAGE:
+		openai_enc_usage(e, &ev->usage);
+		break;
+	case HUB_EV_FINISH:
+		if (e->have_finish)
+			break;
+		e->finish = ev->finish;
+		e->have_finish = 1;
+		if (s)
+			openai_stream_finish(e, out);
+		break;
+	case HUB_EV_ERROR:
+		openai_enc_error(e, ev, out);
+		break;
+	case HUB_EV_DONE:
+		if (s)
+			openai_stream_done(e, out);
+		else
+			openai_body_done(e, out);
+		break;
+	}
+}
+
+/* ======================================================================
+ * render_error
+ * ====================================================================== */
+
+static void openai_render_error(struct buf *out, int status, const char *msg)
+{
+	buf_puts(out, "{\"error\":{\"message\":");
+	buf_json_cstr(out, msg ? msg : "");
+	openai_put_error_tail(out, status);
+}
+
+const struct hub_codec hub_openai = {
+	HUB_OPENAI,
+	openai_decode_request,
+	openai_encode_request,
+	openai_decode_event,
+	openai_decode_body,
+	openai_encode_event,
+	openai_render_error,
+};

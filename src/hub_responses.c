@@ -1,0 +1,1885 @@
+/*
+ * hub_responses.c - the OpenAI Responses API codec (POST /v1/responses as
+ * spoken by Codex CLI, and the ChatGPT Codex backend upstream).
+ *
+ * REQUESTS.  A Responses body is a list of *items*, not of messages:
+ *
+ *   instructions  +  input: [message | function_call | function_call_output
+ *                            | reasoning | ...]
+ *
+ * decode_request makes two passes over input[]: the first collects the
+ * text of system/developer messages (after `instructions`) so the view's
+ * system parts are contiguous and first; the second turns every other item
+ * into parts, appending to the last message while the role stays the same
+ * (function_call and reasoning items are assistant parts, function_call_
+ * output items user parts).  A reasoning item becomes one THINKING part per
+ * summary entry with encrypted_content as the last one's signature.
+ *
+ * encode_request writes the Codex dialect: a message item per run of text
+ * and image parts, one item per tool call / result, one reasoning item per
+ * run of THINKING parts ending in a signed one (unsigned thinking cannot be
+ * replayed and is dropped).  Function names longer than 64 bytes are
+ * shortened (mcp__ rule, truncation, ~N on collisions) through a table
+ * built from the view's tools; hub_responses_restore_name() inverts it.
+ *
+ * UPSTREAM EVENTS.  Items arrive one after another, so tool calls never
+ * interleave: output_item.added(function_call) opens a call, argument
+ * deltas stream into it, output_item.done closes it.  Per output_index the
+ * decoder remembers whether any delta came (sdec.block_type[], 64 items);
+ * an item.done without deltas (or a whole non-stream body) has its content
+ * emitted from the finished item instead.  sdec.open_tool is the open call's
+ * index + 1 (0: none).
+ *
+ * CLIENT STREAM.  The encoder keeps exactly one output item open:
+ *
+ *   reasoning_started 1/2 (2: summary part added) | text_started |
+ *   block_open = tool index (-1: none);  block_index = its output_index
+ *
+ *   acc       text (or arguments) of the open item, escaped
+ *   tools_acc reasoning: the signature;  call: call_id \0 name (escaped)
+ *   acc2      finished items, comma-separated, for response.completed and
+ *             the non-stream body (after a non-stream ERROR: the error body)
+ *
+ * Every event carries sequence_number = e->seq++; ids of reasoning and
+ * message items derive from (seed, output_index) so they need no storage.
+ */
+#include "hub.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESP_NAME_MAX 64   /* upstream limit on function names */
+#define RESP_NAME_BUF 512  /* unescaped tool names we shorten */
+
+int hub_responses_restore_name(const struct hub_view *req,
+			       struct hub_span name, struct buf *out);
+
+/* ---- token helpers ---------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *msg)
+{
+	if (errlen)
+		snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+static int is_type(const struct json *j, int t, jsmntype_t ty)
+{
+	return j && t >= 0 && t < j->ntok && j->tok[t].type == ty;
+}
+
+static int prim_eq(const struct json *j, int t, const char *lit)
+{
+	size_t n = strlen(lit);
+	return is_type(j, t, JSMN_PRIMITIVE) && json_len(j, t) == n &&
+	       memcmp(json_ptr(j, t), lit, n) == 0;
+}
+
+static int is_number(const struct json *j, int t)
+{
+	char c;
+	if (!is_type(j, t, JSMN_PRIMITIVE))
+		return 0;
+	c = *json_ptr(j, t);
+	return c == '-' || (c >= '0' && c <= '9');
+}
+
+/* Integer value of token t, or dflt when it is not an integer. */
+static long num_of(const struct json *j, int t, long dflt)
+{
+	char tmp[32], *end;
+	size_t n;
+	long v;
+
+	if (!is_number(j, t) || (n = json_len(j, t)) >= sizeof(tmp))
+		return dflt;
+	memcpy(tmp, json_ptr(j, t), n);
+	tmp[n] = '\0';
+	v = strtol(tmp, &end, 10);
+	return *end ? dflt : v;
+}
+
+/* String member key of obj as a str span (unset if absent or no string). */
+static struct hub_span str_at(const struct json *j, int obj, const char *key)
+{
+	struct hub_span s = {NULL, 0};
+	int t = json_get(j, obj, key);
+	if (is_type(j, t, JSMN_STRING))
+		s = hub_tok_span(j, t);
+	return s;
+}
+
+static int span_same(struct hub_span a, struct hub_span b)
+{
+	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+static int span_has(struct hub_span s, const char *needle)
+{
+	size_t n = strlen(needle), i;
+	for (i = 0; s.p && i + n <= s.n; i++)
+		if (memcmp(s.p + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Token index of the value starting at p in j (spans of the view point
+ * into its body), or -1. */
+static int tok_at(const struct json *j, const char *p)
+{
+	int i;
+	if (!j || !p || p < j->js || p >= j->js + j->len)
+		return -1;
+	for (i = 0; i < j->ntok; i++)
+		if (j->js + j->tok[i].start == p)
+			return i;
+	return -1;
+}
+
+/* ---- tool name shortening (protocol.md 4.6) ---------------------------- */
+
+struct resp_names {
+	size_t n;
+	char (*s)[RESP_NAME_MAX + 1]; /* plain text, per view tool */
+};
+
+/* Longest prefix of s[0..n) of at most max bytes that ends on a UTF-8
+ * character boundary. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+	size_t len = n < max ? n : max;
+	while (len > 0 && len < n && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
+static void name_base(const char *s, size_t n, char *out)
+{
+	size_t len, i;
+
+	if (n > RESP_NAME_MAX && n > 5 && memcmp(s, "mcp__", 5) == 0) {
+		for (i = n - 2; i > 0; i--)
+			if (s[i] == '_' && s[i + 1] == '_')
+				break;
+		if (i > 0) {
+			len = utf8_cut(s + i + 2, n - i - 2, RESP_NAME_MAX - 5);
+			memcpy(out, "mcp__", 5);
+			memcpy(out + 5, s + i + 2, len);
+			out[5 + len] = '\0';
+			return;
+		}
+	}
+	len = utf8_cut(s, n, RESP_NAME_MAX);
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+/* Plain text of a str span for shortening; falls back to the escaped
+ * bytes when there is no escape or it does not fit. */
+static struct hub_span name_plain(struct hub_span s, char *tmp, size_t cap)
+{
+	struct hub_span r = s;
+	int n;
+	if (s.p && memchr(s.p, '\\', s.n) &&
+	    (n = hub_unescape(s, tmp, cap)) >= 0) {
+		r.p = tmp;
+		r.n = (size_t)n;
+	}
+	return r;
+}
+
+static int name_used(const struct resp_names *m, size_t upto, const char *c)
+{
+	size_t i;
+	for (i = 0; i < upto; i++)
+		if (strcmp(m->s[i], c) == 0)
+			return 1;
+	return 0;
+}
+
+/* m->s[k] = cand, or cand cut to make room for ~1, ~2, ... if taken. */
+static void name_unique(struct resp_names *m, size_t k, const char *cand)
+{
+	char tmp[RESP_NAME_MAX + 1], suf[16];
+	size_t len = strlen(cand), cut;
+	int i, sl;
+
+	if (!name_used(m, k, cand)) {
+		memcpy(m->s[k], cand, len + 1);
+		return;
+	}
+	for (i = 1;; i++) {
+		sl = snprintf(suf, sizeof(suf), "~%d", i);
+		cut = utf8_cut(cand, len, RESP_NAME_MAX - (size_t)sl);
+		snprintf(tmp, sizeof(tmp), "%.*s%s", (int)cut, cand, suf);
+		if (!name_used(m, k, tmp))
+			break;
+	}
+	memcpy(m->s[k], tmp, strlen(tmp) + 1);
+}
+
+static int names_build(const struct hub_view *v, struct resp_names *m)
+{
+	char tmp[RESP_NAME_BUF], cand[RESP_NAME_MAX + 1];
+	size_t i, k;
+
+	m->n = v->ntools;
+	m->s = NULL;
+	if (!m->n)
+		return 0;
+	m->s = calloc(m->n, sizeof(*m->s));
+	if (!m->s)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		struct hub_span p = name_plain(v->tools[i].name, tmp,
+					       sizeof(tmp));
+		for (k = 0; k < i; k++)
+			if (span_same(v->tools[k].name, v->tools[i].name))
+				break;
+		if (k < i) { /* the same tool twice keeps one name */
+			memcpy(m->s[i], m->s[k], sizeof(m->s[i]));
+			continue;
+		}
+		name_base(p.p ? p.p : "", p.n, cand);
+		name_unique(m, i, cand);
+	}
+	return 0;
+}
+
+/* The upstream name for a str span: the tool table's entry when it names
+ * a tool, else the name shortened on its own. */
+static void put_name(struct buf *b, const struct hub_view *v,
+		     const struct resp_names *m, struct hub_span name)
+{
+	char tmp[RESP_NAME_BUF], cand[RESP_NAME_MAX + 1];
+	struct hub_span p;
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (span_same(v->tools[i].name, name)) {
+			buf_json_cstr(b, m->s[i]);
+			return;
+		}
+	if (name.n <= RESP_NAME_MAX) {
+		hub_put_str(b, name);
+		return;
+	}
+	p = name_plain(name, tmp, sizeof(tmp));
+	name_base(p.p, p.n, cand);
+	buf_json_cstr(b, cand);
+}
+
+/*
+ * Map a (possibly shortened) function name from the upstream back to the
+ * client's tool name: appends the original str span to out and returns 1,
+ * or returns 0 (nothing appended) when name needs no change.  Declared
+ * here because hub.h has no slot for it; decoders would need the request.
+ */
+int hub_responses_restore_name(const struct hub_view *req,
+			       struct hub_span name, struct buf *out)
+{
+	struct resp_names m;
+	char plain[4 * RESP_NAME_MAX];
+	size_t i;
+	int found = 0;
+
+	if (!req || !req->ntools || !name.p)
+		return 0;
+	for (i = 0; i < req->ntools; i++)
+		if (span_same(req->tools[i].name, name))
+			return 0;
+	if (hub_unescape(name, plain, sizeof(plain)) < 0 ||
+	    names_build(req, &m) < 0)
+		return 0;
+	for (i = 0; i < m.n && !found; i++)
+		if (strcmp(m.s[i], plain) == 0) {
+			buf_put(out, req->tools[i].name.p, req->tools[i].name.n);
+			found = 1;
+		}
+	free(m.s);
+	return found;
+}
+
+/* ---- decode_request ---------------------------------------------------- */
+
+/* A new part of the last message when it has this role and ends at the
+ * last part, else of a new message. */
+static struct hub_part *msg_part(struct hub_view *v, enum hub_role role)
+{
+	struct hub_msg *m = v->nmsgs ? &v->msgs[v->nmsgs - 1] : NULL;
+	struct hub_part *p;
+
+	if (!m || m->role != role || m->first + m->n != v->nparts) {
+		m = hub_add_msg(v, role);
+		if (!m)
+			return NULL;
+	}
+	p = hub_add_part(v);
+	if (p)
+		m->n++;
+	return p;
+}
+
+static struct hub_part *sys_part(struct hub_view *v)
+{
+	struct hub_part *p = hub_add_part(v);
+	if (p)
+		v->sys_n++;
+	return p;
+}
+
+#define OOM "out of memory"
+
+/* "data:<mime>;base64,<data>" -> mime + data. */
+static int parse_data_url(struct hub_span u, struct hub_part *p)
+{
+	static const char b64[] = ";base64,";
+	size_t i, semi = 0;
+
+	for (i = 5; i < u.n && !semi; i++)
+		if (u.p[i] == ';')
+			semi = i;
+	for (i = 5; i + sizeof(b64) - 1 <= u.n; i++)
+		if (memcmp(u.p + i, b64, sizeof(b64) - 1) == 0)
+			break;
+	if (!semi || i + sizeof(b64) - 1 > u.n)
+		return -1;
+	p->mime.p = u.p + 5;
+	p->mime.n = semi - 5;
+	p->data.p = u.p + i + sizeof(b64) - 1;
+	p->data.n = u.n - (i + sizeof(b64) - 1);
+	return 0;
+}
+
+static int req_image(const struct json *j, int c, struct hub_view *v,
+		     enum hub_role role, char *err, size_t errlen)
+{
+	struct hub_span url = str_at(j, c, "image_url");
+	struct hub_part *p;
+	int o = json_get(j, c, "image_url");
+
+	if (!url.p && is_type(j, o, JSMN_OBJECT))
+		url = str_at(j, o, "url");
+	if (!url.p)
+		return fail(err, errlen, json_get(j, c, "file_id") >= 0 ?
+			    "input_image with file_id is not supported" :
+			    "input_image part without image_url");
+	if (!(p = msg_part(v, role)))
+		return fail(err, errlen, OOM);
+	p->type = HUB_P_IMAGE;
+	if (url.n >= 5 && memcmp(url.p, "data:", 5) == 0) {
+		if (parse_data_url(url, p) < 0)
+			return fail(err, errlen,
+				    "input_image data URL must be base64");
+	} else {
+		p->url = url;
+	}
+	return 0;
+}
+
+/* One content part of a message; sys: only text, into the system prompt. */
+static int req_content(const struct json *j, int c, struct hub_view *v,
+		       enum hub_role role, int sys, char *err, size_t errlen)
+{
+	int ty = json_get(j, c, "type");
+	struct hub_span t;
+	struct hub_part *p;
+
+	if (!is_type(j, c, JSMN_OBJECT))
+		return fail(err, errlen, "message content parts must be objects");
+	if (json_str_eq(j, ty, "input_image"))
+		return sys ? 0 : req_image(j, c, v, role, err, errlen);
+	if (json_str_eq(j, ty, "input_file"))
+		return fail(err, errlen, "input_file parts are not supported");
+	if (json_str_eq(j, ty, "refusal"))
+		t = str_at(j, c, "refusal");
+	else if (json_str_eq(j, ty, "input_text") ||
+		 json_str_eq(j, ty, "output_text") || json_str_eq(j, ty, "text"))
+		t = str_at(j, c, "text");
+	else
+		return 0; /* input_audio etc.: nothing we can carry */
+	if (!t.p)
+		return fail(err, errlen, "text content part without a text string");
+	if (t.n == 0)
+		return 0;
+	if (!(p = sys ? sys_part(v) : msg_part(v, role)))
+		return fail(err, errlen, OOM);
+	p->type = HUB_P_TEXT;
+	p->text = t;
+	return 0;
+}
+
+/* A message item; handled in the pass it belongs to (sys_pass: system and
+ * developer messages, else user and assistant). */
+static int req_message(const struct json *j, int it, struct hub_view *v,
+		       int sys_pass, char *err, size_t errlen)
+{
+	int rt = json_get(j, it, "role"), ct = json_get(j, it, "content");
+	int sys = 0, k, c;
+	enum hub_role role = HUB_USER;
+
+	if (json_str_eq(j, rt, "assistant"))
+		role = HUB_ASSISTANT;
+	else if (json_str_eq(j, rt, "system") || json_str_eq(j, rt, "developer"))
+		sys = 1;
+	else if (!json_str_eq(j, rt, "user"))
+		return fail(err, errlen, "input message role must be user, "
+			    "assistant, system or developer");
+	if (sys != sys_pass)
+		return 0;
+	if (is_type(j, ct, JSMN_STRING)) {
+		struct hub_part *p;
+		if (json_len(j, ct) == 0)
+			return 0;
+		if (!(p = sys ? sys_part(v) : msg_part(v, role)))
+			return fail(err, errlen, OOM);
+		p->type = HUB_P_TEXT;
+		p->text = hub_tok_span(j, ct);
+		return 0;
+	}
+	if (!is_type(j, ct, JSMN_ARRAY))
+		return fail(err, errlen, "input message content must be a string "
+			    "or an array");
+	for (k = 0, c = ct + 1; k < j->tok[ct].size; k++, c = json_skip(j, c))
+		if (req_content(j, c, v, role, sys, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int req_call(const struct json *j, int it, struct hub_view *v,
+		    char *err, size_t errlen)
+{
+	struct hub_span id = str_at(j, it, "call_id"), nm = str_at(j, it, "name");
+	struct hub_part *p;
+
+	if (!id.p || !nm.p)
+		return fail(err, errlen,
+			    "function_call item needs call_id and name");
+	if (!(p = msg_part(v, HUB_ASSISTANT)))
+		return fail(err, errlen, OOM);
+	p->type = HUB_P_TOOL_CALL;
+	p->id = id;
+	p->name = nm;
+	p->args = str_at(j, it, "arguments");
+	p->args_is_str = 1;
+	return 0;
+}
+
+static int req_output(const struct json *j, int it, struct hub_view *v,
+		      char *err, size_t errlen)
+{
+	struct hub_span id = str_at(j, it, "call_id"), nm = {NULL, 0};
+	int o = json_get(j, it, "output");
+	struct hub_part *p;
+	size_t i;
+
+	if (!id.p || o < 0)
+		return fail(err, errlen,
+			    "function_call_output item needs call_id and output");
+	for (i = v->nparts; i-- > 0;)
+		if (v->parts[i].type == HUB_P_TOOL_CALL &&
+		    span_same(v->parts[i].id, id)) {
+			nm = v->parts[i].name;
+			break;
+		}
+	if (!(p = msg_part(v, HUB_USER)))
+		return fail(err, errlen, OOM);
+	p->type = HUB_P_TOOL_RESULT;
+	p->id = id;
+	p->name = nm;
+	p->result_is_str = is_type(j, o, JSMN_STRING);
+	p->result = p->result_is_str ? hub_tok_span(j, o) : hub_tok_raw(j, o);
+	return 0;
+}
+
+static int req_reasoning(const struct json *j, int it, struct hub_view *v,
+			 char *err, size_t errlen)
+{
+	int sum = json_get(j, it, "summary"), k, e, added = 0;
+	struct hub_span sig = str_at(j, it, "encrypted_content"), t;
+	struct hub_part *p;
+
+	if (sum >= 0 && !is_type(j, sum, JSMN_ARRAY))
+		return fail(err, errlen, "reasoning item summary must be an array");
+	for (k = 0, e = sum + 1; sum >= 0 && k < j->tok[sum].size;
+	     k++, e = json_skip(j, e)) {
+		t = str_at(j, e, "text");
+		if (!t.p)
+			return fail(err, errlen,
+				    "reasoning summary entry without text");
+		if (!(p = msg_part(v, HUB_ASSISTANT)))
+			return fail(err, errlen, OOM);
+		p->type = HUB_P_THINKING;
+		p->text = t;
+		added = 1;
+	}
+	if (!added && sig.p) { /* signature only: empty thinking text */
+		if (!(p = msg_part(v, HUB_ASSISTANT)))
+			return fail(err, errlen, OOM);
+		p->type = HUB_P_THINKING;
+		p->text.p = sig.p;
+		added = 1;
+	}
+	if (added && sig.p)
+		v->parts[v->nparts - 1].signature = sig;
+	return 0;
+}
+
+static int req_item(const struct json *j, int it, struct hub_view *v,
+		    char *err, size_t errlen)
+{
+	int ty = json_get(j, it, "type");
+
+	if (!is_type(j, it, JSMN_OBJECT))
+		return fail(err, errlen, "input items must be objects");
+	if (ty < 0 || json_str_eq(j, ty, "message"))
+		return req_message(j, it, v, 0, err, errlen);
+	if (json_str_eq(j, ty, "function_call"))
+		return req_call(j, it, v, err, errlen);
+	if (json_str_eq(j, ty, "function_call_output"))
+		return req_output(j, it, v, err, errlen);
+	if (json_str_eq(j, ty, "reasoning"))
+		return req_reasoning(j, it, v, err, errlen);
+	return 0; /* item_reference, web_search_call, ...: not expressible */
+}
+
+/* instructions, then system/developer messages, then everything else. */
+static int req_input(const struct json *j, struct hub_view *v, char *err,
+		     size_t errlen)
+{
+	struct hub_span ins = str_at(j, 0, "instructions");
+	int in = json_get(j, 0, "input"), k, it;
+	struct hub_part *p;
+
+	v->sys_first = v->nparts;
+	if (ins.n) {
+		if (!(p = sys_part(v)))
+			return fail(err, errlen, OOM);
+		p->type = HUB_P_TEXT;
+		p->text = ins;
+	}
+	if (is_type(j, in, JSMN_STRING)) {
+		if (!(p = msg_part(v, HUB_USER)))
+			return fail(err, errlen, OOM);
+		p->type = HUB_P_TEXT;
+		p->text = hub_tok_span(j, in);
+		return 0;
+	}
+	if (in < 0)
+		return fail(err, errlen, "input is required");
+	if (!is_type(j, in, JSMN_ARRAY))
+		return fail(err, errlen, "input must be a string or an array");
+	for (k = 0, it = in + 1; k < j->tok[in].size; k++, it = json_skip(j, it)) {
+		int ty = json_get(j, it, "type");
+		if (is_type(j, it, JSMN_OBJECT) &&
+		    (ty < 0 || json_str_eq(j, ty, "message")) &&
+		    req_message(j, it, v, 1, err, errlen) < 0)
+			return -1;
+	}
+	for (k = 0, it = in + 1; k < j->tok[in].size; k++, it = json_skip(j, it))
+		if (req_item(j, it, v, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int req_tools(const struct json *j, struct hub_view *v, char *err,
+		     size_t errlen)
+{
+	int ts = json_get(j, 0, "tools"), k, t;
+
+	if (ts < 0 || prim_eq(j, ts, "null"))
+		return 0;
+	if (!is_type(j, ts, JSMN_ARRAY))
+		return fail(err, errlen, "tools must be an array");
+	for (k = 0, t = ts + 1; k < j->tok[ts].size; k++, t = json_skip(j, t)) {
+		int ty = json_get(j, t, "type"), fn = t, sc;
+		struct hub_tool *tool;
+
+		if (!is_type(j, t, JSMN_OBJECT))
+			return fail(err, errlen, "tools entries must be objects");
+		if (!json_str_eq(j, ty, "function"))
+			continue; /* web_search, file_search, custom, ... */
+		if (is_type(j, json_get(j, t, "function"), JSMN_OBJECT))
+			fn = json_get(j, t, "function"); /* chat-style */
+		if (!str_at(j, fn, "name").p)
+			return fail(err, errlen, "function tool without a name");
+		if (!(tool = hub_add_tool(v)))
+			return fail(err, errlen, OOM);
+		tool->name = str_at(j, fn, "name");
+		tool->description = str_at(j, fn, "description");
+		sc = json_get(j, fn, "parameters");
+		if (is_type(j, sc, JSMN_OBJECT)) {
+			tool->schema = hub_tok_raw(j, sc);
+			tool->schema_tok = sc;
+		}
+	}
+	return 0;
+}
+
+static void req_tool_choice(const struct json *j, struct hub_view *v)
+{
+	int tc = json_get(j, 0, "tool_choice"), fn;
+
+	if (json_str_eq(j, tc, "auto"))
+		v->tool_choice = HUB_TC_AUTO;
+	else if (json_str_eq(j, tc, "none"))
+		v->tool_choice = HUB_TC_NONE;
+	else if (json_str_eq(j, tc, "required"))
+		v->tool_choice = HUB_TC_ANY;
+	else if (is_type(j, tc, JSMN_OBJECT) &&
+		 json_str_eq(j, json_get(j, tc, "type"), "function")) {
+		fn = json_get(j, tc, "function");
+		v->tool_choice_name = str_at(j, is_type(j, fn, JSMN_OBJECT) ?
+					     fn : tc, "name");
+		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
+						       : HUB_TC_AUTO;
+	} else if (is_type(j, tc, JSMN_OBJECT)) {
+		v->tool_choice = HUB_TC_AUTO; /* allowed_tools, hosted tools */
+	}
+}
+
+static void req_reasoning_opts(const struct json *j, struct hub_view *v)
+{
+	static const struct {
+		const char *name;
+		enum hub_effort e;
+	} map[] = {
+		{"none", HUB_EFFORT_NONE}, {"minimal", HUB_EFFORT_MINIMAL},
+		{"low", HUB_EFFORT_LOW}, {"medium", HUB_EFFORT_MEDIUM},
+		{"high", HUB_EFFORT_HIGH}, {"xhigh", HUB_EFFORT_HIGH},
+	};
+	int r = json_get(j, 0, "reasoning"), ef, su;
+	size_t i;
+
+	if (!is_type(j, r, JSMN_OBJECT))
+		return;
+	ef = json_get(j, r, "effort");
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (json_str_eq(j, ef, map[i].name)) {
+			v->effort = map[i].e;
+			v->thinking = map[i].e != HUB_EFFORT_NONE;
+		}
+	su = json_get(j, r, "summary");
+	if (is_type(j, su, JSMN_STRING))
+		v->include_thoughts = !json_str_eq(j, su, "none");
+	else if (prim_eq(j, su, "null"))
+		v->include_thoughts = 0;
+}
+
+static int req_scalars(const struct json *j, struct hub_view *v, char *err,
+		       size_t errlen)
+{
+	int t = json_get(j, 0, "model"), tx;
+
+	if (t >= 0 && !is_type(j, t, JSMN_STRING))
+		return fail(err, errlen, "model must be a string");
+	v->model = str_at(j, 0, "model");
+	v->stream = prim_eq(j, json_get(j, 0, "stream"), "true");
+	t = json_get(j, 0, "max_output_tokens");
+	v->max_tokens = num_of(j, t, -1);
+	if (is_number(j, t = json_get(j, 0, "temperature")))
+		v->temperature = hub_tok_raw(j, t);
+	if (is_number(j, t = json_get(j, 0, "top_p")))
+		v->top_p = hub_tok_raw(j, t);
+	t = json_get(j, 0, "parallel_tool_calls");
+	if (prim_eq(j, t, "true") || prim_eq(j, t, "false"))
+		v->parallel_tool_calls = prim_eq(j, t, "true");
+	v->user = str_at(j, 0, "user");
+	tx = json_get(j, 0, "text");
+	t = json_get(j, tx, "format");
+	/* Responses' flat {type, name, schema, strict}; see encode side. */
+	if (is_type(j, t, JSMN_OBJECT) &&
+	    !json_str_eq(j, json_get(j, t, "type"), "text"))
+		v->response_format = hub_tok_raw(j, t);
+	req_reasoning_opts(j, v);
+	return 0;
+}
+
+static int responses_decode_request(const struct json *j, struct hub_view *v,
+				    char *err, size_t errlen)
+{
+	if (j->ntok < 1 || j->tok[0].type != JSMN_OBJECT)
+		return fail(err, errlen, "request body must be a JSON object");
+	if (req_scalars(j, v, err, errlen) < 0 ||
+	    req_input(j, v, err, errlen) < 0 ||
+	    req_tools(j, v, err, errlen) < 0)
+		return -1;
+	req_tool_choice(j, v);
+	return 0;
+}
+
+/* ---- encode_request ------------------------------------------------------ */
+
+struct resp_rw {
+	const struct hub_view *v;
+	struct buf *b;
+	struct resp_names names;
+	int open;   /* role of the open message item, -1 none */
+	int nitems;
+};
+
+static void rw_close(struct resp_rw *w)
+{
+	if (w->open >= 0) {
+		buf_puts(w->b, "]}");
+		w->open = -1;
+	}
+}
+
+/* Start a new item (closing an open message). */
+static void rw_item(struct resp_rw *w)
+{
+	rw_close(w);
+	if (w->nitems++)
+		buf_putc(w->b, ',');
+}
+
+static void rw_message(struct resp_rw *w, enum hub_role role)
+{
+	if (w->open == (int)role) {
+		buf_putc(w->b, ',');
+		return;
+	}
+	rw_item(w);
+	buf_puts(w->b, role == HUB_ASSISTANT ?
+		 "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[" :
+		 "{\"type\":\"message\",\"role\":\"user\",\"content\":[");
+	w->open = (int)role;
+}
+
+static void rw_image(struct resp_rw *w, const struct hub_part *p)
+{
+	rw_message(w, HUB_USER); /* assistant content cannot hold images */
+	buf_puts(w->b, "{\"type\":\"input_image\",\"image_url\":\"");
+	if (p->data.p) {
+		buf_puts(w->b, "data:");
+		if (p->mime.n)
+			buf_put(w->b, p->mime.p, p->mime.n);
+		else
+			buf_puts(w->b, "image/png");
+		buf_puts(w->b, ";base64,");
+		buf_put(w->b, p->data.p, p->data.n);
+	} else if (p->url.p) {
+		buf_put(w->b, p->url.p, p->url.n);
+	}
+	buf_puts(w->b, "\"}");
+}
+
+/* Call ids for parts without one (Gemini): "call_<msg>_<k>" with k the
+ * ordinal among id-less calls of the assistant message; a result pairs
+ * with the previous assistant message and its own ordinal. */
+static void rw_synth_id(struct resp_rw *w, size_t mi, size_t pi)
+{
+	const struct hub_view *v = w->v;
+	size_t m = mi, k = 0, i;
+
+	for (i = v->msgs[mi].first; i < pi; i++)
+		if (v->parts[i].type == v->parts[pi].type && !v->parts[i].id.p)
+			k++;
+	if (v->parts[pi].type == HUB_P_TOOL_RESULT)
+		while (m > 0 && v->msgs[m].role != HUB_ASSISTANT)
+			m--;
+	buf_printf(w->b, "\"call_%zu_%zu\"", m, k);
+}
+
+static void rw_call(struct resp_rw *w, size_t mi, size_t pi)
+{
+	const struct hub_part *p = &w->v->parts[pi];
+
+	rw_item(w);
+	buf_puts(w->b, "{\"type\":\"function_call\",\"call_id\":");
+	if (p->id.p)
+		hub_put_str(w->b, p->id);
+	else
+		rw_synth_id(w, mi, pi);
+	buf_puts(w->b, ",\"name\":");
+	put_name(w->b, w->v, &w->names, p->name);
+	buf_puts(w->b, ",\"arguments\":");
+	if (!p->args.p || !p->args.n)
+		buf_puts(w->b, "\"{}\"");
+	else if (p->args_is_str)
+		hub_put_str(w->b, p->args);
+	else
+		hub_put_json_as_str(w->b, p->args);
+	buf_putc(w->b, '}');
+}
+
+/* Raw results: a JSON string stays, an array of text blocks becomes its
+ * joined text, anything else its JSON text. */
+static void rw_result_raw(struct resp_rw *w, struct hub_span r)
+{
+	const struct json *j = w->v->json;
+	int t = tok_at(j, r.p), k, e, ok = 1;
+
+	if (r.n && r.p[0] == '"') {
+		buf_put(w->b, r.p, r.n);
+		return;
+	}
+	for (k = 0, e = t + 1; is_type(j, t, JSMN_ARRAY) && k < j->tok[t].size;
+	     k++, e = json_skip(j, e))
+		if (!str_at(j, e, "text").p)
+			ok = 0;
+	if (!is_type(j, t, JSMN_ARRAY) || !ok) {
+		hub_put_json_as_str(w->b, r);
+		return;
+	}
+	buf_putc(w->b, '"');
+	for (k = 0, e = t + 1; k < j->tok[t].size; k++, e = json_skip(j, e)) {
+		struct hub_span s = str_at(j, e, "text");
+		if (k)
+			buf_puts(w->b, "\\n");
+		buf_put(w->b, s.p, s.n);
+	}
+	buf_putc(w->b, '"');
+}
+
+static void rw_result(struct resp_rw *w, size_t mi, size_t pi)
+{
+	const struct hub_part *p = &w->v->parts[pi];
+
+	rw_item(w);
+	buf_puts(w->b, "{\"type\":\"function_call_output\",\"call_id\":");
+	if (p->id.p)
+		hub_put_str(w->b, p->id);
+	else
+		rw_synth_id(w, mi, pi);
+	buf_puts(w->b, ",\"output\":");
+	if (p->result_is_str || !p->result.p)
+		hub_put_str(w->b, p->result);
+	else
+		rw_result_raw(w, p->result);
+	buf_putc(w->b, '}');
+}
+
+/* THINKING parts [pi, end) up to and including the first signed one form
+ * one reasoning item; an unsigned run is dropped.  Returns end. */
+static size_t rw_reasoning(struct resp_rw *w, size_t pi, size_t end)
+{
+	const struct hub_part *ps = w->v->parts;
+	size_t e = pi, i;
+	int n = 0;
+
+	while (e < end && ps[e].type == HUB_P_THINKING && !ps[e].signature.p)
+		e++;
+	if (e >= end || ps[e].type != HUB_P_THINKING)
+		return e; /* no signature: cannot be replayed */
+	rw_item(w);
+	buf_puts(w->b, "{\"type\":\"reasoning\",\"summary\":[");
+	for (i = pi; i <= e; i++) {
+		if (ps[i].redacted || !ps[i].text.n)
+			continue;
+		buf_puts(w->b, n++ ? ",{\"type\":\"summary_text\",\"text\":" :
+			 "{\"type\":\"summary_text\",\"text\":");
+		hub_put_str(w->b, ps[i].text);
+		buf_putc(w->b, '}');
+	}
+	buf_puts(w->b, "],\"encrypted_content\":");
+	hub_put_str(w->b, ps[e].signature);
+	buf_putc(w->b, '}');
+	return e + 1;
+}
+
+static void rw_input(struct resp_rw *w)
+{
+	const struct hub_view *v = w->v;
+	size_t mi, pi, end;
+
+	for (mi = 0; mi < v->nmsgs; mi++) {
+		const struct hub_msg *m = &v->msgs[mi];
+		end = m->first + m->n;
+		for (pi = m->first; pi < end;) {
+			const struct hub_part *p = &v->parts[pi];
+			switch (p->type) {
+			case HUB_P_TEXT:
+				rw_message(w, m->role);
+				buf_puts(w->b, m->role == HUB_ASSISTANT ?
+					 "{\"type\":\"output_text\",\"text\":" :
+					 "{\"type\":\"input_text\",\"text\":");
+				hub_put_str(w->b, p->text);
+				buf_putc(w->b, '}');
+				break;
+			case HUB_P_IMAGE: rw_image(w, p); break;
+			case HUB_P_TOOL_CALL: rw_call(w, mi, pi); break;
+			case HUB_P_TOOL_RESULT: rw_result(w, mi, pi); break;
+			case HUB_P_THINKING:
+				pi = rw_reasoning(w, pi, end);
+				continue;
+			}
+			pi++;
+		}
+		rw_close(w); /* a new view message starts a new item */
+	}
+}
+
+static void rw_tools(struct resp_rw *w)
+{
+	const struct hub_view *v = w->v;
+	size_t i;
+
+	if (!v->ntools)
+		return;
+	buf_puts(w->b, ",\"tools\":[");
+	for (i = 0; i < v->ntools; i++) {
+		const struct hub_tool *t = &v->tools[i];
+		buf_puts(w->b, i ? ",{\"type\":\"function\",\"name\":" :
+			 "{\"type\":\"function\",\"name\":");
+		buf_json_cstr(w->b, w->names.s[i]);
+		if (t->description.p) {
+			buf_puts(w->b, ",\"description\":");
+			hub_put_str(w->b, t->description);
+		}
+		buf_puts(w->b, ",\"parameters\":");
+		if (t->schema.p)
+			buf_put(w->b, t->schema.p, t->schema.n);
+		else
+			buf_puts(w->b, "{\"type\":\"object\",\"properties\":{}}");
+		buf_puts(w->b, ",\"strict\":false}");
+	}
+	buf_puts(w->b, "],\"tool_choice\":");
+	switch (v->tool_choice) {
+	case HUB_TC_NONE: buf_puts(w->b, "\"none\""); break;
+	case HUB_TC_ANY: buf_puts(w->b, "\"required\""); break;
+	case HUB_TC_TOOL:
+		buf_puts(w->b, "{\"type\":\"function\",\"name\":");
+		put_name(w->b, v, &w->names, v->tool_choice_name);
+		buf_putc(w->b, '}');
+		break;
+	default: buf_puts(w->b, "\"auto\""); break;
+	}
+}
+
+/* Explicit efforts pass as they are; one derived from "thinking off"
+ * becomes low (Codex models reject none/minimal unevenly). */
+static const char *rw_effort(const struct hub_view *v)
+{
+	enum hub_effort e = v->effort;
+
+	if (e == HUB_EFFORT_UNSET) {
+		e = hub_effort_for_budget(v->thinking_budget);
+		if (e == HUB_EFFORT_UNSET && v->thinking == 0)
+			e = HUB_EFFORT_NONE;
+		if (e == HUB_EFFORT_NONE || e == HUB_EFFORT_MINIMAL)
+			e = HUB_EFFORT_LOW;
+	}
+	switch (e) {
+	case HUB_EFFORT_NONE: return "none";
+	case HUB_EFFORT_MINIMAL: return "minimal";
+	case HUB_EFFORT_LOW: return "low";
+	case HUB_EFFORT_HIGH: return "high";
+	default: return "medium";
+	}
+}
+
+/* response_format -> text.format: the chat shape {type, json_schema:{name,
+ * schema, strict}} is flattened; the Responses shape is copied. */
+static void rw_text_format(struct resp_rw *w)
+{
+	const struct json *j = w->v->json;
+	struct hub_span rf = w->v->response_format;
+	int t = tok_at(j, rf.p), js = json_get(j, t, "json_schema");
+
+	if (!rf.p)
+		return;
+	buf_puts(w->b, ",\"text\":{\"format\":");
+	if (is_type(j, js, JSMN_OBJECT) && j->tok[js].size > 0) {
+		struct hub_span in = hub_tok_raw(j, js);
+		buf_puts(w->b, "{\"type\":\"json_schema\",");
+		buf_put(w->b, in.p + 1, in.n - 1); /* members and the '}' */
+	} else if (is_type(j, js, JSMN_OBJECT)) {
+		buf_puts(w->b, "{\"type\":\"json_schema\"}");
+	} else {
+		buf_put(w->b, rf.p, rf.n);
+	}
+	buf_putc(w->b, '}');
+}
+
+static int responses_encode_request(const struct hub_view *v,
+				    const struct hub_req_opts *o,
+				    struct buf *out, char *err, size_t errlen)
+{
+	struct resp_rw w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.v = v;
+	w.b = out;
+	w.open = -1;
+	if (names_build(v, &w.names) < 0)
+		return fail(err, errlen, OOM);
+	buf_puts(out, "{\"model\":");
+	if (o->model)
+		buf_json_cstr(out, o->model);
+	else
+		hub_put_str(out, v->model);
+	buf_puts(out, ",\"instructions\":\"");
+	for (i = 0; i < v->sys_n; i++) {
+		const struct hub_part *p = &v->parts[v->sys_first + i];
+		if (i)
+			buf_puts(out, "\\n\\n");
+		if (p->type == HUB_P_TEXT && p->text.p)
+			buf_put(out, p->text.p, p->text.n);
+	}
+	buf_puts(out, "\",\"input\":[");
+	rw_input(&w);
+	buf_putc(out, ']');
+	rw_tools(&w);
+	buf_printf(out, ",\"parallel_tool_calls\":%s,\"reasoning\":{\"effort\":"
+		   "\"%s\",\"summary\":\"auto\"},\"stream\":%s,\"store\":false,"
+		   "\"include\":[\"reasoning.encrypted_content\"]",
+		   v->parallel_tool_calls == 0 ? "false" : "true",
+		   rw_effort(v), o->stream ? "true" : "false");
+	if (v->max_tokens >= 0)
+		buf_printf(out, ",\"max_output_tokens\":%ld", v->max_tokens);
+	if (v->temperature.p) {
+		buf_puts(out, ",\"temperature\":");
+		buf_put(out, v->temperature.p, v->temperature.n);
+	}
+	if (v->top_p.p) {
+		buf_puts(out, ",\"top_p\":");
+		buf_put(out, v->top_p.p, v->top_p.n);
+	}
+	rw_text_format(&w);
+	buf_putc(out, '}');
+	free(w.names.s);
+	return 0;
+}
+
+/* ---- decode_event / decode_body -------------------------------------------- */
+
+struct resp_dc {
+	struct hub_sdec *d;
+	const struct json *j;
+	hub_emit_fn emit;
+	void *user;
+};
+
+static void ev_init(struct hub_event *ev, enum hub_ev_type type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->usage.input = ev->usage.output = ev->usage.cached = -1;
+	ev->usage.cache_write = ev->usage.thoughts = -1;
+}
+
+/* Emit, preceded by START when nothing was emitted yet. */
+static void dc_emit(struct resp_dc *c, struct hub_event *ev)
+{
+	if (!c->d->started) {
+		c->d->started = 1;
+		if (ev->type != HUB_EV_START) {
+			struct hub_event s;
+			ev_init(&s, HUB_EV_START);
+			c->emit(c->user, &s);
+		}
+	}
+	c->emit(c->user, ev);
+}
+
+static void dc_text(struct resp_dc *c, enum hub_ev_type type,
+		    struct hub_span s)
+{
+	struct hub_event ev;
+	if (!s.p || !s.n)
+		return;
+	ev_init(&ev, type);
+	ev.text = s;
+	if (type == HUB_EV_TOOL_ARGS)
+		ev.index = c->d->open_tool - 1;
+	dc_emit(c, &ev);
+}
+
+/* Did deltas already stream output item oi?  (Unknown ones: yes.) */
+static int dc_seen(struct resp_dc *c, long oi)
+{
+	return oi < 0 || oi >= 64 || c->d->block_type[oi];
+}
+
+static void dc_mark(struct resp_dc *c, int obj)
+{
+	long oi = num_of(c->j, json_get(c->j, obj, "output_index"), -1);
+	if (oi >= 0 && oi < 64)
+		c->d->block_type[oi] = 1;
+}
+
+static void dc_tool_end(struct resp_dc *c)
+{
+	struct hub_event ev;
+	if (!c->d->open_tool)
+		return;
+	ev_init(&ev, HUB_EV_TOOL_END);
+	ev.index = c->d->open_tool - 1;
+	c->d->open_tool = 0;
+	dc_emit(c, &ev);
+}
+
+static void dc_tool_start(struct resp_dc *c, int item)
+{
+	struct hub_event ev;
+
+	dc_tool_end(c);
+	ev_init(&ev, HUB_EV_TOOL_START);
+	ev.index = c->d->ntools++;
+	ev.id = str_at(c->j, item, "call_id");
+	if (!ev.id.p)
+		ev.id = str_at(c->j, item, "id");
+	if (!ev.id.p) {
+		hub_gen_id(c->d->id, sizeof(c->d->id), "call_", c->d->seed,
+			   ev.index);
+		ev.id.p = c->d->id;
+		ev.id.n = strlen(c->d->id);
+	}
+	ev.name = str_at(c->j, item, "name");
+	c->d->open_tool = ev.index + 1;
+	dc_emit(c, &ev);
+}
+
+static void dc_message_item(struct resp_dc *c, int item)
+{
+	const struct json *j = c->j;
+	int ct = json_get(j, item, "content"), k, e;
+
+	for (k = 0, e = ct + 1; is_type(j, ct, JSMN_ARRAY) && k < j->tok[ct].size;
+	     k++, e = json_skip(j, e)) {
+		if (json_str_eq(j, json_get(j, e, "type"), "refusal"))
+			dc_text(c, HUB_EV_TEXT, str_at(j, e, "refusal"));
+		else
+			dc_text(c, HUB_EV_TEXT, str_at(j, e, "text"));
+	}
+}
+
+static void dc_reasoning_item(struct resp_dc *c, int item, int seen)
+{
+	static const struct hub_span sep = {"\\n\\n", 4};
+	const struct json *j = c->j;
+	int sum = json_get(j, item, "summary"), k, e;
+
+	for (k = 0, e = sum + 1; !seen && is_type(j, sum, JSMN_ARRAY) &&
+				 k < j->tok[sum].size; k++, e = json_skip(j, e)) {
+		if (k)
+			dc_text(c, HUB_EV_THINKING, sep);
+		dc_text(c, HUB_EV_THINKING, str_at(j, e, "text"));
+	}
+	dc_text(c, HUB_EV_THINKING_SIG, str_at(j, item, "encrypted_content"));
+}
+
+/* A finished output item: its content unless deltas carried it already. */
+static void dc_item_done(struct resp_dc *c, int item, int seen)
+{
+	const struct json *j = c->j;
+	int ty = json_get(j, item, "type");
+
+	if (json_str_eq(j, ty, "function_call")) {
+		if (!c->d->open_tool)
+			dc_tool_start(c, item);
+		if (!seen)
+			dc_text(c, HUB_EV_TOOL_ARGS,
+				str_at(j, item, "arguments"));
+		dc_tool_end(c);
+	} else if (json_str_eq(j, ty, "reasoning")) {
+		dc_reasoning_item(c, item, seen);
+	} else if (json_str_eq(j, ty, "message") && !seen) {
+		dc_message_item(c, item);
+	}
+}
+
+static int dc_status_for(struct hub_span code)
+{
+	if (span_has(code, "rate_limit") || span_has(code, "quota") ||
+	    span_has(code, "usage_limit"))
+		return 429;
+	if (span_has(code, "context_length") || span_has(code, "invalid"))
+		return 400;
+	return 502;
+}
+
+/* An error object {code, message} (or a whole error event). */
+static void dc_error(struct resp_dc *c, int obj)
+{
+	static const struct hub_span dflt = {"upstream request failed", 23};
+	struct hub_event ev;
+
+	ev_init(&ev, HUB_EV_ERROR);
+	ev.text = str_at(c->j, obj, "message");
+	if (!ev.text.p)
+		ev.text = dflt;
+	ev.status = dc_status_for(str_at(c->j, obj, "code"));
+	c->d->done = 1;
+	dc_emit(c, &ev);
+}
+
+static void dc_usage(struct resp_dc *c, int r)
+{
+	const struct json *j = c->j;
+	int u = json_get(j, r, "usage");
+	struct hub_event ev;
+
+	if (!is_type(j, u, JSMN_OBJECT))
+		return;
+	ev_init(&ev, HUB_EV_USAGE);
+	ev.usage.input = num_of(j, json_get(j, u, "input_tokens"), -1);
+	ev.usage.output = num_of(j, json_get(j, u, "output_tokens"), -1);
+	ev.usage.cached = num_of(j, json_get(j, json_get(j, u,
+			"input_tokens_details"), "cached_tokens"), -1);
+	ev.usage.thoughts = num_of(j, json_get(j, json_get(j, u,
+			"output_tokens_details"), "reasoning_tokens"), -1);
+	c->d->usage = ev.usage;
+	dc_emit(c, &ev);
+}
+
+/* The response object at its end: usage and finish reason. */
+static void dc_finish(struct resp_dc *c, int r)
+{
+	const struct json *j = c->j;
+	struct hub_span why = str_at(j, json_get(j, r, "incomplete_details"),
+				     "reason");
+	struct hub_event ev;
+
+	dc_tool_end(c);
+	dc_usage(c, r);
+	ev_init(&ev, HUB_EV_FINISH);
+	if (json_str_eq(j, json_get(j, r, "status"), "incomplete") && why.p)
+		ev.finish = hub_span_eq(why, "content_filter") ? HUB_FIN_FILTER
+							       : HUB_FIN_LENGTH;
+	else
+		ev.finish = c->d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
+	c->d->finish = ev.finish;
+	c->d->finished = 1;
+	c->d->done = 1;
+	dc_emit(c, &ev);
+}
+
+static void dc_start(struct resp_dc *c, int r)
+{
+	struct hub_event ev;
+	if (c->d->started)
+		return;
+	ev_init(&ev, HUB_EV_START);
+	ev.id = str_at(c->j, r, "id");
+	ev.model = str_at(c->j, r, "model");
+	dc_emit(c, &ev);
+}
+
+static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
+{
+	static const struct hub_span sep = {"\\n\\n", 4};
+	const struct json *j = c->j;
+	int r = json_get(j, 0, "response"), item = json_get(j, 0, "item");
+	long oi = num_of(j, json_get(j, 0, "output_index"), -1);
+
+	if (hub_span_eq(ty, "response.created")) {
+		dc_start(c, r);
+	} else if (hub_span_eq(ty, "response.output_text.delta") ||
+		   hub_span_eq(ty, "response.refusal.delta")) {
+		dc_mark(c, 0);
+		dc_text(c, HUB_EV_TEXT, str_at(j, 0, "delta"));
+	} else if (hub_span_eq(ty, "response.reasoning_summary_text.delta") ||
+		   hub_span_eq(ty, "response.reasoning_text.delta")) {
+		dc_mark(c, 0);
+		dc_text(c, HUB_EV_THINKING, str_at(j, 0, "delta"));
+	} else if (hub_span_eq(ty, "response.reasoning_summary_part.added")) {
+		if (num_of(j, json_get(j, 0, "summary_index"), 0) > 0)
+			dc_text(c, HUB_EV_THINKING, sep);
+	} else if (hub_span_eq(ty, "response.output_item.added")) {
+		if (json_str_eq(j, json_get(j, item, "type"), "function_call")) {
+			dc_tool_start(c, item);
+			if (str_at(j, item, "arguments").n)
+				dc_mark(c, 0);
+			dc_text(c, HUB_EV_TOOL_ARGS, str_at(j, item, "arguments"));
+		}
+	} else if (hub_span_eq(ty, "response.function_call_arguments.delta")) {
+		if (c->d->open_tool) {
+			dc_mark(c, 0);
+			dc_text(c, HUB_EV_TOOL_ARGS, str_at(j, 0, "delta"));
+		}
+	} else if (hub_span_eq(ty, "response.output_item.done")) {
+		if (is_type(j, item, JSMN_OBJECT))
+			dc_item_done(c, item, dc_seen(c, oi));
+	} else if (hub_span_eq(ty, "response.completed") ||
+		   hub_span_eq(ty, "response.incomplete")) {
+		dc_finish(c, r);
+	} else if (hub_span_eq(ty, "response.failed")) {
+		dc_error(c, json_get(j, r, "error"));
+	} else if (hub_span_eq(ty, "error")) {
+		int e = json_get(j, 0, "error");
+		dc_error(c, is_type(j, e, JSMN_OBJECT) ? e : 0);
+	}
+}
+
+static void responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
+				   hub_emit_fn emit, void *user)
+{
+	struct resp_dc c = {d, NULL, emit, user};
+	struct json j;
+	struct hub_span ty;
+
+	if (!ev || d->done || !ev->data.p || !ev->data.n)
+		return; /* !ev: end of stream, nothing is held back */
+	if (hub_span_eq(ev->data, "[DONE]")) {
+		d->done = 1;
+		return;
+	}
+	buf_reset(&d->scratch);
+	if (hub_sdec_parse(d, ev->data.p, ev->data.n, &j) < 0 ||
+	    j.tok[0].type != JSMN_OBJECT) {
+		struct hub_event e;
+		ev_init(&e, HUB_EV_ERROR);
+		e.status = 502;
+		e.text.p = "malformed upstream event";
+		e.text.n = strlen(e.text.p);
+		d->done = 1;
+		dc_emit(&c, &e);
+		return;
+	}
+	c.j = &j;
+	ty = str_at(&j, 0, "type");
+	dc_dispatch(&c, ty.p ? ty : ev->event);
+}
+
+static int responses_decode_body(struct hub_sdec *d, const char *body,
+				 size_t len, hub_emit_fn emit, void *user)
+{
+	struct resp_dc c = {d, NULL, emit, user};
+	struct json j;
+	int r = 0, out, k, it;
+
+	if (hub_sdec_parse(d, body, len, &j) < 0 || j.tok[0].type != JSMN_OBJECT)
+		return -1;
+	c.j = &j;
+	if (json_get(&j, 0, "output") < 0 &&
+	    is_type(&j, json_get(&j, 0, "response"), JSMN_OBJECT))
+		r = json_get(&j, 0, "response"); /* a response.* event's data */
+	out = json_get(&j, r, "output");
+	if (!is_type(&j, out, JSMN_ARRAY))
+		return -1;
+	dc_start(&c, r);
+	if (json_str_eq(&j, json_get(&j, r, "status"), "failed")) {
+		dc_error(&c, json_get(&j, r, "error"));
+		return 0;
+	}
+	for (k = 0, it = out + 1; k < j.tok[out].size; k++, it = json_skip(&j, it))
+		if (is_type(&j, it, JSMN_OBJECT))
+			dc_item_done(&c, it, 0);
+	dc_finish(&c, r);
+	return 0;
+}
+
+/* ---- encode_event ----------------------------------------------------------- */
+
+static int streaming(const struct hub_enc *e)
+{
+	return e->o.stream;
+}
+
+static void sse_begin(struct hub_enc *e, struct buf *out, const char *type)
+{
+	buf_printf(out, "event: %s\ndata: {\"type\":\"%s\",\"sequence_number\":%ld",
+		   type, type, e->seq++);
+}
+
+static void sse_end(struct buf *out)
+{
+	buf_puts(out, "}\n\n");
+}
+
+/* "id" of the open item, quoted. */
+static void put_item_id(const struct hub_enc *e, struct buf *b)
+{
+	char id[64];
+
+	if (e->block_open >= 0) {
+		buf_puts(b, "\"fc_");
+		buf_puts(b, e->tools_acc.p ? e->tools_acc.p : "");
+		buf_putc(b, '"');
+		return;
+	}
+	hub_gen_id(id, sizeof(id), e->reasoning_started ? "rs_" : "msg_",
+		   e->o.seed, 1 + e->block_index);
+	buf_putc(b, '"');
+	buf_puts(b, id);
+	buf_putc(b, '"');
+}
+
+/* ,"item_id":..,"output_index":N of the open item. */
+static void put_item_ref(const struct hub_enc *e, struct buf *b)
+{
+	buf_puts(b, ",\"item_id\":");
+	put_item_id(e, b);
+	buf_printf(b, ",\"output_index\":%d", e->block_index);
+}
+
+/* Accumulated bytes (acc->p is NULL until something was written). */
+static void put_buf(struct buf *b, const struct buf *acc)
+{
+	if (acc->len)
+		buf_put(b, acc->p, acc->len);
+}
+
+static void put_acc(struct buf *b, const struct buf *acc)
+{
+	buf_putc(b, '"');
+	put_buf(b, acc);
+	buf_putc(b, '"');
+}
+
+/* The open item as a JSON object; done: in its final form. */
+static void put_item(const struct hub_enc *e, struct buf *b, int done)
+{
+	buf_puts(b, "{\"id\":");
+	put_item_id(e, b);
+	if (e->reasoning_started) {
+		buf_puts(b, ",\"type\":\"reasoning\",\"summary\":[");
+		if (done && e->reasoning_started == 2) {
+			buf_puts(b, "{\"type\":\"summary_text\",\"text\":");
+			put_acc(b, &e->acc);
+			buf_putc(b, '}');
+		}
+		buf_putc(b, ']');
+		if (done && e->tools_acc.len) {
+			buf_puts(b, ",\"encrypted_content\":");
+			put_acc(b, &e->tools_acc);
+		}
+	} else if (e->text_started) {
+		buf_printf(b, ",\"type\":\"message\",\"status\":\"%s\",\"content\":[",
+			   done ? "completed" : "in_progress");
+		if (done) {
+			buf_puts(b, "{\"type\":\"output_text\",\"annotations\":[],"
+				 "\"logprobs\":[],\"text\":");
+			put_acc(b, &e->acc);
+			buf_putc(b, '}');
+		}
+		buf_puts(b, "],\"role\":\"assistant\"");
+	} else {
+		const char *nm = e->tools_acc.p + strlen(e->tools_acc.p) + 1;
+		buf_printf(b, ",\"type\":\"function_call\",\"status\":\"%s\","
+			   "\"arguments\":", done ? "completed" : "in_progress");
+		if (done)
+			put_acc(b, &e->acc);
+		else
+			buf_puts(b, "\"\"");
+		buf_printf(b, ",\"call_id\":\"%s\",\"name\":\"%s\"",
+			   e->tools_acc.p, nm);
+	}
+	buf_putc(b, '}');
+}
+
+static void ev_item(struct hub_enc *e, struct buf *out, const char *type,
+		    int done)
+{
+	sse_begin(e, out, type);
+	buf_printf(out, ",\"output_index\":%d,\"item\":", e->block_index);
+	put_item(e, out, done);
+	sse_end(out);
+}
+
+/* A part event of the open item: ,"<key>":0 and then the tail text. */
+static void ev_part(struct hub_enc *e, struct buf *out, const char *type,
+		    const char *idx_key, const char *tail)
+{
+	sse_begin(e, out, type);
+	put_item_ref(e, out);
+	if (idx_key)
+		buf_printf(out, ",\"%s\":0", idx_key);
+	buf_puts(out, tail);
+}
+
+static void summary_part(struct hub_enc *e, struct buf *out, const char *type)
+{
+	ev_part(e, out, type, "summary_index",
+		",\"part\":{\"type\":\"summary_text\",\"text\":");
+	put_acc(out, &e->acc);
+	buf_putc(out, '}');
+	sse_end(out);
+}
+
+static void text_part(struct hub_enc *e, struct buf *out, const char *type)
+{
+	ev_part(e, out, type, "content_index",
+		",\"part\":{\"type\":\"output_text\",\"annotations\":[],"
+		"\"logprobs\":[],\"text\":");
+	put_acc(out, &e->acc);
+	buf_putc(out, '}');
+	sse_end(out);
+}
+
+/* Close the open item: its .done events, and keep it for the output. */
+static void item_close(struct hub_enc *e, struct buf *out)
+{
+	int s = streaming(e);
+
+	if (!e->reasoning_started && !e->text_started && e->block_open < 0)
+		return;
+	if (s && e->reasoning_started == 2) {
+		ev_part(e, out, "response.reasoning_summary_text.done",
+			"summary_index", ",\"text\":");
+		put_acc(out, &e->acc);
+		sse_end(out);
+		summary_part(e, out, "response.reasoning_summary_part.done");
+	} else if (s && e->text_started) {
+		ev_part(e, out, "response.output_text.done", "content_index",
+			",\"text\":");
+		put_acc(out, &e->acc);
+		buf_puts(out, ",\"logprobs\":[]");
+		sse_end(out);
+		text_part(e, out, "response.content_part.done");
+	} else if (s && e->block_open >= 0) {
+		ev_part(e, out, "response.function_call_arguments.done", NULL,
+			",\"arguments\":");
+		put_acc(out, &e->acc);
+		sse_end(out);
+	}
+	if (s)
+		ev_item(e, out, "response.output_item.done", 1);
+	if (e->acc2.len)
+		buf_putc(&e->acc2, ',');
+	put_item(e, &e->acc2, 1);
+	if (e->block_open >= 0)
+		e->tools++;
+	e->reasoning_started = e->text_started = 0;
+	e->block_open = -1;
+	e->block_index++;
+	buf_reset(&e->acc);
+	buf_reset(&e->tools_acc);
+}
+
+static void echo(const struct hub_enc *e, struct buf *b, const char *key,
+		 const char *dflt)
+{
+	const struct json *j = e->o.req ? e->o.req->json : NULL;
+	int t = j && j->ntok > 0 ? json_get(j, 0, key) : -1;
+
+	buf_printf(b, ",\"%s\":", key);
+	if (t >= 0) {
+		struct hub_span s = hub_tok_raw(j, t);
+		buf_put(b, s.p, s.n);
+	} else {
+		buf_puts(b, dflt);
+	}
+}
+
+static long nz(long v)
+{
+	return v < 0 ? 0 : v;
+}
+
+static void put_usage(const struct hub_enc *e, struct buf *b)
+{
+	const struct hub_usage *u = &e->usage;
+	buf_printf(b, "{\"input_tokens\":%ld,\"input_tokens_details\":"
+		   "{\"cached_tokens\":%ld},\"output_tokens\":%ld,"
+		   "\"output_tokens_details\":{\"reasoning_tokens\":%ld},"
+		   "\"total_tokens\":%ld}", nz(u->input), nz(u->cached),
+		   nz(u->output), nz(u->thoughts), nz(u->input) + nz(u->output));
+}
+
+static const char *err_code(int status)
+{
+	if (status == 400)
+		return "invalid_request_error";
+	if (status == 401)
+		return "invalid_api_key";
+	if (status == 403)
+		return "permission_denied";
+	if (status == 404)
+		return "not_found";
+	if (status == 429)
+		return "rate_limit_exceeded";
+	return "server_error";
+}
+
+/* The response object.  status: in_progress, completed, incomplete (why
+ * names the reason) or failed (err is the ERROR event). */
+static void put_response(const struct hub_enc *e, struct buf *b,
+			 const char *status, const char *why,
+			 const struct hub_event *err)
+{
+	int fin = strcmp(status, "in_progress") != 0;
+
+	buf_puts(b, "{\"id\":");
+	buf_json_cstr(b, e->id);
+	buf_printf(b, ",\"object\":\"response\",\"created_at\":%ld,\"status\":"
+		   "\"%s\",\"background\":false,\"error\":", e->o.created,
+		   status);
+	if (err) {
+		buf_printf(b, "{\"code\":\"%s\",\"message\":",
+			   err_code(err->status));
+		hub_put_str(b, err->text);
+		buf_putc(b, '}');
+	} else {
+		buf_puts(b, "null");
+	}
+	if (why)
+		buf_printf(b, ",\"incomplete_details\":{\"reason\":\"%s\"}", why);
+	else
+		buf_puts(b, ",\"incomplete_details\":null");
+	echo(e, b, "instructions", "null");
+	echo(e, b, "max_output_tokens", "null");
+	buf_puts(b, ",\"model\":");
+	buf_json_cstr(b, e->model);
+	buf_puts(b, ",\"output\":[");
+	if (fin)
+		put_buf(b, &e->acc2);
+	buf_putc(b, ']');
+	echo(e, b, "parallel_tool_calls", "true");
+	echo(e, b, "previous_response_id", "null");
+	echo(e, b, "reasoning", "{\"effort\":null,\"summary\":null}");
+	buf_puts(b, ",\"store\":false");
+	echo(e, b, "temperature", "1");
+	echo(e, b, "text", "{\"format\":{\"type\":\"text\"}}");
+	echo(e, b, "tool_choice", "\"auto\"");
+	echo(e, b, "top_p", "1");
+	buf_puts(b, ",\"truncation\":\"disabled\",\"usage\":");
+	if (fin)
+		put_usage(e, b);
+	else
+		buf_puts(b, "null");
+	echo(e, b, "user", "null");
+	echo(e, b, "metadata", "{}");
+	buf_putc(b, '}');
+}
+
+static void head(struct hub_enc *e, struct buf *out)
+{
+	if (e->started)
+		return;
+	e->started = 1;
+	if (!e->id[0])
+		hub_gen_id(e->id, sizeof(e->id), "resp_", e->o.seed, 0);
+	if (!streaming(e))
+		return;
+	sse_begin(e, out, "response.created");
+	buf_puts(out, ",\"response\":");
+	put_response(e, out, "in_progress", NULL, NULL);
+	sse_end(out);
+	sse_begin(e, out, "response.in_progress");
+	buf_puts(out, ",\"response\":");
+	put_response(e, out, "in_progress", NULL, NULL);
+	sse_end(out);
+}
+
+static void on_start(struct hub_enc *e, const struct hub_event *ev,
+		     struct buf *out)
+{
+	char tmp[128];
+
+	if (!e->started && ev->id.p && ev->id.n &&
+	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
+		memcpy(e->id, tmp, strlen(tmp) + 1);
+	if (!e->started && ev->model.p && ev->model.n &&
+	    hub_unescape(ev->model, tmp, sizeof(e->model)) > 0)
+		memcpy(e->model, tmp, strlen(tmp) + 1);
+	head(e, out);
+}
+
+static void on_thinking(struct hub_enc *e, const struct hub_event *ev,
+			struct buf *out, int sig)
+{
+	head(e, out);
+	if (!ev->text.n)
+		return;
+	/* a signed reasoning item is complete: new thinking opens another */
+	if (!e->reasoning_started || (!sig && e->tools_acc.len))
+		item_close(e, out);
+	if (!e->reasoning_started) {
+		e->reasoning_started = 1;
+		if (streaming(e))
+			ev_item(e, out, "response.output_item.added", 0);
+	}
+	if (sig) {
+		buf_reset(&e->tools_acc);
+		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
+		return;
+	}
+	if (e->reasoning_started == 1) {
+		e->reasoning_started = 2;
+		if (streaming(e))
+			summary_part(e, out, "response.reasoning_summary_part.added");
+	}
+	if (streaming(e)) {
+		ev_part(e, out, "response.reasoning_summary_text.delta",
+			"summary_index", ",\"delta\":");
+		hub_put_str(out, ev->text);
+		sse_end(out);
+	}
+	buf_put(&e->acc, ev->text.p, ev->text.n);
+}
+
+static void on_text(struct hub_enc *e, const struct hub_event *ev,
+		    struct buf *out)
+{
+	head(e, out);
+	if (!ev->text.n)
+		return;
+	if (!e->text_started) {
+		item_close(e, out);
+		e->text_started = 1;
+		if (streaming(e)) {
+			ev_item(e, out, "response.output_item.added", 0);
+			text_part(e, out, "response.content_part.added");
+		}
+	}
+	if (streaming(e)) {
+		ev_part(e, out, "response.output_text.delta", "content_index",
+			",\"delta\":");
+		hub_put_str(out, ev->text);
+		buf_puts(out, ",\"logprobs\":[]");
+		sse_end(out);
+	}
+	buf_put(&e->acc, ev->text.p, ev->text.n);
+}
+
+static void on_tool_start(struct hub_enc *e, const struct hub_event *ev,
+			  struct buf *out)
+{
+	char id[64];
+
+	head(e, out);
+	item_close(e, out);
+	e->block_open = ev->index;
+	if (ev->id.p && ev->id.n) {
+		buf_put(&e->tools_acc, ev->id.p, ev->id.n);
+	} else {
+		hub_gen_id(id, sizeof(id), "call_", e->o.seed, 1000 + ev->index);
+		buf_puts(&e->tools_acc, id);
+	}
+	buf_putc(&e->tools_acc, '\0');
+	if (!hub_responses_restore_name(e->o.req, ev->name, &e->tools_acc) &&
+	    ev->name.p)
+		buf_put(&e->tools_acc, ev->name.p, ev->name.n);
+	buf_putc(&e->tools_acc, '\0');
+	if (e->tools_acc.overflow) { /* keep the two strings terminated */
+		buf_reset(&e->tools_acc);
+		buf_put(&e->tools_acc, "call\0\0", 6);
+	}
+	if (streaming(e))
+		ev_item(e, out, "response.output_item.added", 0);
+}
+
+static void on_tool_args(struct hub_enc *e, const struct hub_event *ev,
+			 struct buf *out)
+{
+	if (e->block_open < 0 || !ev->text.n)
+		return;
+	if (streaming(e)) {
+		ev_part(e, out, "response.function_call_arguments.delta", NULL,
+			",\"delta\":");
+		hub_put_str(out, ev->text);
+		sse_end(out);
+	}
+	buf_put(&e->acc, ev->text.p, ev->text.n);
+}
+
+static void err_tail(struct buf *b, int status)
+{
+	const char *type = status == 401 ? "authentication_error" :
+			   status == 403 ? "permission_error" :
+			   status == 404 ? "not_found_error" :
+			   status == 429 ? "rate_limit_error" :
+			   status >= 500 ? "server_error" : "invalid_request_error";
+	buf_printf(b, ",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}", type,
+		   err_code(status));
+}
+
+static void on_error(struct hub_enc *e, const struct hub_event *ev,
+		     struct buf *out)
+{
+	head(e, out);
+	if (e->have_finish && e->finish == HUB_FIN_ERROR)
+		return; /* the first error wins */
+	e->finish = HUB_FIN_ERROR;
+	e->have_finish = 1;
+	if (!streaming(e)) {
+		buf_reset(&e->acc2);
+		buf_puts(&e->acc2, "{\"error\":{\"message\":");
+		hub_put_str(&e->acc2, ev->text);
+		err_tail(&e->acc2, ev->status);
+		return;
+	}
+	sse_begin(e, out, "error");
+	buf_printf(out, ",\"code\":\"%s\",\"message\":", err_code(ev->status));
+	hub_put_str(out, ev->text);
+	buf_puts(out, ",\"param\":null");
+	sse_end(out);
+	sse_begin(e, out, "response.failed");
+	buf_puts(out, ",\"response\":");
+	put_response(e, out, "failed", NULL, ev);
+	sse_end(out);
+}
+
+static void on_done(struct hub_enc *e, struct buf *out)
+{
+	const char *why = NULL;
+
+	head(e, out);
+	if (e->have_finish && e->finish == HUB_FIN_ERROR) {
+		if (!streaming(e))
+			put_buf(out, &e->acc2);
+		return;
+	}
+	item_close(e, out);
+	if (e->have_finish && e->finish == HUB_FIN_LENGTH)
+		why = "max_output_tokens";
+	else if (e->have_finish && e->finish == HUB_FIN_FILTER)
+		why = "content_filter";
+	if (streaming(e)) {
+		sse_begin(e, out, why ? "response.incomplete" :
+			  "response.completed");
+		buf_puts(out, ",\"response\":");
+	}
+	put_response(e, out, why ? "incomplete" : "completed", why, NULL);
+	if (streaming(e))
+		sse_end(out);
+}
+
+static void responses_encode_event(struct hub_enc *e,
+				   const struct hub_event *ev, struct buf *out)
+{
+	const struct hub_usage *u = &ev->usage;
+
+	switch (ev->type) {
+	case HUB_EV_START: on_start(e, ev, out); break;
+	case HUB_EV_TEXT: on_text(e, ev, out); break;
+	case HUB_EV_THINKING: on_thinking(e, ev, out, 0); break;
+	case HUB_EV_THINKING_SIG: on_thinking(e, ev, out, 1); break;
+	case HUB_EV_TOOL_START: on_tool_start(e, ev, out); break;
+	case HUB_EV_TOOL_ARGS: on_tool_args(e, ev, out); break;
+	case HUB_EV_TOOL_END:
+		if (e->block_open >= 0)
+			item_close(e, out);
+		break;
+	case HUB_EV_USAGE:
+		if (u->input >= 0) e->usage.input = u->input;
+		if (u->output >= 0) e->usage.output = u->output;
+		if (u->cached >= 0) e->usage.cached = u->cached;
+		if (u->cache_write >= 0) e->usage.cache_write = u->cache_write;
+		if (u->thoughts >= 0) e->usage.thoughts = u->thoughts;
+		break;
+	case HUB_EV_FINISH:
+		if (!(e->have_finish && e->finish == HUB_FIN_ERROR)) {
+			e->finish = ev->finish;
+			e->have_finish = 1;
+		}
+		break;
+	case HUB_EV_ERROR: on_error(e, ev, out); break;
+	case HUB_EV_DONE: on_done(e, out); break;
+	}
+}
+
+/* ---- render_error ----------------------------------------------------------- */
+
+static void responses_render_error(struct buf *out, int status, const char *msg)
+{
+	buf_puts(out, "{\"error\":{\"message\":");
+	buf_json_cstr(out, msg ? msg : "");
+	err_tail(out, status);
+}
+
+const struct hub_codec hub_responses = {
+	HUB_RESPONSES,
+	responses_decode_request,
+	responses_encode_request,
+	responses_decode_event,
+	responses_decode_body,
+	responses_encode_event,
+	responses_render_error,
+};
