@@ -552,6 +552,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		return;
 	}
 	hub_view_init(&v, q->j);
+	v.client_fmt = q->cfmt;
 	err[0] = '\0';
 	if (hub_codec_for(q->cfmt)->decode_request(q->j, &v, err,
 						   sizeof(err)) < 0) {

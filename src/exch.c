@@ -146,6 +146,7 @@ static void fail_before_start(struct exch *x, int status, const char *msg)
 }
 
 static void emit_client(void *user, const struct hub_event *ev);
+static void flush_obuf(struct exch *x);
 
 /* The upstream broke after the client got something: end the client's
  * answer well-formed, carrying the error. */
@@ -166,6 +167,12 @@ static void fail_after_start(struct exch *x, const char *msg)
 		emit_client(x, &ev);
 		if (!x->active)
 			return;
+		flush_obuf(x);
+		if (!x->active)
+			return;
+		if (x->gemini_array)
+			conn_stream_write(c, x->nchunks ? "]" : "[]",
+					  x->nchunks ? 1 : 2);
 		conn_stream_end(c);
 		finish(x);
 		return;

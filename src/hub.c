@@ -18,6 +18,7 @@ void hub_view_init(struct hub_view *v, const struct json *j)
 {
 	memset(v, 0, sizeof(*v));
 	v->json = j;
+	v->client_fmt = -1;
 	v->max_tokens = -1;
 	v->thinking = -1;
 	v->thinking_budget = HUB_BUDGET_UNSET;

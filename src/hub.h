@@ -111,6 +111,9 @@ enum hub_effort {
 
 struct hub_view {
 	const struct json *json;  /* the client body */
+	int client_fmt;           /* enum hub_fmt the client spoke (-1 if
+				     unknown); encoders use it to judge where
+				     a thinking signature came from */
 	struct hub_span model;    /* str */
 	int stream;
 

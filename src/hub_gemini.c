@@ -51,7 +51,9 @@
  *                     1 thought (stream: of the last one written;
  *                     non-stream: the part still open in tools_acc)
  *   text_started      a tool call is open (TOOL_START seen, no TOOL_END)
- *   reasoning_started e->acc2 holds a pending signature
+ *   reasoning_started 1: e->acc2 holds a pending signature (it goes on
+ *                     the next answer part or tool call); 2: it is
+ *                     attached to the open non-stream answer part
  *   tools             tool calls finished
  *   seq               stream: the finish chunk has been written
  *   block_index       status of an ERROR seen (0 none)
@@ -671,6 +673,15 @@ static const char *gemini_role(const struct hub_msg *m)
 	return m->role == HUB_ASSISTANT ? "model" : "user";
 }
 
+/* A thinking signature in a Claude or Gemini history may be one Gemini
+ * gave us (passed to a Claude client on a thinking block); an OpenAI
+ * Responses encrypted_content never is. */
+static int gemini_sig_may_be_ours(const struct hub_view *v)
+{
+	return v->client_fmt < 0 || v->client_fmt == HUB_CLAUDE ||
+	       v->client_fmt == HUB_GEMINI;
+}
+
 /* Signature for the call at index i: its own, or that of a signed
  * thinking part right before it in the same message. */
 static struct hub_span gemini_call_sig(const struct hub_view *v,
@@ -680,7 +691,8 @@ static struct hub_span gemini_call_sig(const struct hub_view *v,
 	if (p->signature.n || i == m->first)
 		return p->signature;
 	q = p - 1;
-	if (q->type == HUB_P_THINKING && !q->redacted && q->signature.n)
+	if (q->type == HUB_P_THINKING && !q->redacted && q->signature.n &&
+	    gemini_sig_may_be_ours(v))
 		return q->signature;
 	return p->signature;
 }
@@ -870,9 +882,19 @@ static int gemini_put_part(struct gemini_enc_req *c, const struct hub_msg *m,
 		gemini_part_open(c, gemini_role(m));
 		buf_puts(b, "{\"text\":");
 		hub_put_str(b, p->text);
-		if (p->signature.n) {
-			buf_puts(b, ",\"thoughtSignature\":");
-			hub_put_str(b, p->signature);
+		{
+			/* Gemini carries the signature of the thoughts on the
+			 * first answer part after them. */
+			struct hub_span sig = p->signature;
+			const struct hub_part *q = p - 1;
+			if (!sig.n && m->role == HUB_ASSISTANT && i > m->first &&
+			    q->type == HUB_P_THINKING && !q->redacted &&
+			    gemini_sig_may_be_ours(c->v))
+				sig = q->signature;
+			if (sig.n) {
+				buf_puts(b, ",\"thoughtSignature\":");
+				hub_put_str(b, sig);
+			}
 		}
 		buf_putc(b, '}');
 		break;
@@ -1359,12 +1381,18 @@ static void gemini_emit_part(struct gemini_sink *k, const struct json *j,
 		gemini_emit_call(k, j, fc, sig);
 		return;
 	}
+	if (!gemini_true(j, json_get(j, pt, "thought"))) {
+		/* Gemini puts the signature of the thoughts before it on the
+		 * first answer part: it closes the thinking, so it goes first. */
+		if (gemini_is(j, sig, JSMN_STRING))
+			gemini_emit_span(k, HUB_EV_THINKING_SIG,
+					 hub_tok_span(j, sig));
+		if (text.n && !k->d->done)
+			gemini_emit_span(k, HUB_EV_TEXT, text);
+		return;
+	}
 	if (text.n)
-		gemini_emit_span(k,
-				 gemini_true(j, json_get(j, pt, "thought"))
-					 ? HUB_EV_THINKING
-					 : HUB_EV_TEXT,
-				 text);
+		gemini_emit_span(k, HUB_EV_THINKING, text);
 	if (gemini_is(j, sig, JSMN_STRING) && !k->d->done)
 		gemini_emit_span(k, HUB_EV_THINKING_SIG, hub_tok_span(j, sig));
 }
@@ -1693,6 +1721,12 @@ static void gemini_close_text(struct hub_enc *e, struct hub_span sig)
 	if (sig.p) {
 		buf_puts(b, ",\"thoughtSignature\":");
 		hub_put_str(b, sig);
+	} else if (e->reasoning_started == 2) {
+		/* the signature of the thoughts before this answer part */
+		buf_putc(b, ',');
+		buf_put(b, e->acc2.p, e->acc2.len);
+		buf_reset(&e->acc2);
+		e->reasoning_started = 0;
 	}
 	buf_putc(b, '}');
 	e->block_open = -1;
@@ -1702,7 +1736,7 @@ static void gemini_close_text(struct hub_enc *e, struct hub_span sig)
 static void gemini_flush_sig(struct hub_enc *e, struct buf *out)
 {
 	struct buf *b;
-	if (!e->reasoning_started)
+	if (e->reasoning_started != 1)
 		return;
 	b = gemini_part_begin(e, out);
 	buf_puts(b, e->block_open == 1 ? "{\"text\":\"\",\"thought\":true,"
@@ -1776,13 +1810,22 @@ static void gemini_text(struct hub_enc *e, const struct hub_event *ev,
 	if (!ev->text.n)
 		return;
 	gemini_tool_end(e, out);
-	gemini_flush_sig(e, out);
+	if (kind)
+		gemini_flush_sig(e, out); /* a signature goes on answer parts */
 	if (e->o.stream) {
 		b = gemini_part_begin(e, out);
 		buf_puts(b, "{\"text\":");
 		hub_put_str(b, ev->text);
 		if (kind)
 			buf_puts(b, ",\"thought\":true");
+		if (!kind && e->reasoning_started) {
+			/* the pending signature rides on the first answer
+			 * part, where Gemini itself puts it */
+			buf_putc(b, ',');
+			buf_put(b, e->acc2.p, e->acc2.len);
+			buf_reset(&e->acc2);
+			e->reasoning_started = 0;
+		}
 		buf_putc(b, '}');
 		gemini_part_end(e, out);
 	} else {
@@ -1790,6 +1833,8 @@ static void gemini_text(struct hub_enc *e, const struct hub_event *ev,
 			gemini_close_text(e, none);
 			b = gemini_part_begin(e, out);
 			buf_puts(b, "{\"text\":\"");
+			if (!kind && e->reasoning_started == 1)
+				e->reasoning_started = 2; /* written at close */
 		}
 		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
 	}
@@ -1800,10 +1845,14 @@ static void gemini_sig(struct hub_enc *e, const struct hub_event *ev,
 		       struct buf *out)
 {
 	gemini_tool_end(e, out);
-	if (!e->o.stream && e->block_open >= 0) {
-		/* {"text":..,"thoughtSignature":..} as Gemini writes it */
+	if (!e->o.stream && e->block_open == 1) {
+		/* a thought part carrying its own signature */
 		gemini_close_text(e, ev->text);
 		return;
+	}
+	if (!e->o.stream && e->block_open == 0) {
+		struct hub_span none = {NULL, 0};
+		gemini_close_text(e, none); /* the signature starts a part */
 	}
 	gemini_flush_sig(e, out);
 	buf_reset(&e->acc2);

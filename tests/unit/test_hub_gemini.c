@@ -873,7 +873,7 @@ TEST(gemini_decode_event_text_thinking_tools_usage)
 	hub_gen_id(id, sizeof(id), "", 7, 0);
 	snprintf(want, sizeof(want),
 		 "START(r-1,gemini-2.5-pro) THINK(Let me think) "
-		 "TEXT(Hello \\\"you\\\") SIG(S1) SIG(S2) "
+		 "SIG(S1) TEXT(Hello \\\"you\\\") SIG(S2) "
 		 "TSTART(0,get_weather-%.8s,get_weather) "
 		 "TARGS(0,{\\\"city\\\":\\\"Oslo\\\"}) TEND(0) "
 		 "TSTART(1,fc-9,get_time) TARGS(1,{}) TEND(1) "
@@ -1178,7 +1178,9 @@ TEST(gemini_encode_event_non_stream_answer)
 	CHECK_PATH(&j, "candidates.0.content.parts.0.thought", "true");
 	CHECK_PATH(&j, "candidates.0.content.parts.0.thoughtSignature", "TS");
 	CHECK_PATH(&j, "candidates.0.content.parts.1.text", "Hello");
-	CHECK_PATH(&j, "candidates.0.content.parts.1.thoughtSignature", "S2");
+	/* a signature after answer text belongs to the next part (here the
+	 * call), as the decoder emits Gemini's part-level signatures */
+	CHECK_PATH(&j, "candidates.0.content.parts.2.thoughtSignature", "S2");
 	CHECK_PATH(&j, "candidates.0.content.parts.2.functionCall.name", "f");
 	CHECK_PATH(&j, "candidates.0.content.parts.2.functionCall.id", "c1");
 	CHECK_PATH(&j, "candidates.0.content.parts.2.functionCall.args",

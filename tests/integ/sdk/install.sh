@@ -1,7 +1,8 @@
 #!/bin/sh
-# install.sh - make the pinned OpenAI Node.js SDK (package-lock.json) usable:
-# installs node/npm from Debian when missing, then `npm ci` when
-# node_modules/openai is missing.  Prints nothing on success; on failure prints
+# install.sh - make the pinned Node.js SDKs (package-lock.json: openai,
+# @anthropic-ai/sdk, @google/genai) usable: installs node/npm from Debian when
+# missing, then `npm ci` when any of them is missing from node_modules or is
+# not the version package.json pins.  Prints nothing on success; on failure prints
 # npm's output and exits non-zero.
 set -eu
 cd "$(dirname "$0")"
@@ -26,7 +27,19 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     fi
 fi
 
-if [ ! -f node_modules/openai/package.json ]; then
+# Each pinned package must be installed at exactly the pinned version.
+need_ci=$(node -e '
+const fs = require("fs");
+const deps = JSON.parse(fs.readFileSync("package.json", "utf8")).dependencies || {};
+for (const [name, want] of Object.entries(deps)) {
+  let got = null;
+  try { got = JSON.parse(fs.readFileSync("node_modules/" + name + "/package.json", "utf8")).version; } catch (e) {}
+  if (got !== want) { console.log("yes"); process.exit(0); }
+}
+console.log("no");
+' 2>/dev/null || echo yes)
+
+if [ "$need_ci" != no ]; then
     if ! npm ci --no-audit --no-fund >"$log" 2>&1; then
         cat "$log" >&2
         echo "install.sh: npm ci failed" >&2
