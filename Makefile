@@ -53,8 +53,8 @@ ALL_LDFLAGS = $(LDFLAGS) -Wl,--gc-sections
 SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all run test unit integ static check-san check-san-build bench \
-	install clean deps test-deps
+.PHONY: all run test unit fixtures integ static check-san check-san-build \
+	bench install clean deps test-deps
 .DELETE_ON_ERROR:
 
 all: $(B)/cli-proxy-api
@@ -109,6 +109,14 @@ $(1)/unit-tests: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) \
 		$(1)/obj/ini.o $(1)/libbearssl.a
 	$(Q)$(2) $$(ALL_CFLAGS) $(3) -o $$@ $$^ $$(ALL_LDFLAGS)
 
+$(1)/fixture-runner: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) \
+		$(1)/fixtures/runner.o $(1)/obj/ini.o $(1)/libbearssl.a
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) -o $$@ $$^ $$(ALL_LDFLAGS)
+
+$(1)/fixtures/runner.o: tests/fixtures/runner.c $(wildcard src/*.h) $(TP)/deps.mk
+	@mkdir -p $$(@D)
+	$(Q)$(2) $$(ALL_CFLAGS) $(3) -D_DEFAULT_SOURCE $$(WARN) -c -o $$@ $$<
+
 $(1)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard src/*.h) $(TP)/deps.mk
 	@mkdir -p $$(@D)
 	$(Q)$(2) $$(ALL_CFLAGS) $(3) $$(WARN) -c -o $$@ $$<
@@ -147,25 +155,35 @@ unit: $(B)/unit-tests
 	@echo "== unit tests"
 	$(Q)./$(B)/unit-tests
 
+fixtures: $(B)/fixture-runner test-deps
+	@echo "== translation fixtures"
+	$(Q)$(PYTHON) tests/fixtures/run.py $(B)/fixture-runner
+
 integ: $(B)/cli-proxy-api test-deps
 	@echo "== integration tests"
 	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/cli-proxy-api
 
-check-san-build: $(B)/san/cli-proxy-api $(B)/san/unit-tests
+check-san-build: $(B)/san/cli-proxy-api $(B)/san/unit-tests \
+	$(B)/san/fixture-runner
 
 check-san: check-san-build test-deps
 	@echo "== unit tests under ASan+UBSan"
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ./$(B)/san/unit-tests
+	@echo "== translation fixtures under ASan+UBSan"
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 $(PYTHON) tests/fixtures/run.py $(B)/san/fixture-runner
 	@echo "== integration tests under ASan+UBSan"
 	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/san/cli-proxy-api
 
 # Sequential on purpose: one suite's output at a time.
 test: test-deps
-	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests check-san-build
-	$(Q)$(MAKE) --no-print-directory -j1 unit integ check-san
+	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/fixture-runner \
+		check-san-build
+	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san
 
 bench:
 	bash bench/run.sh
+	bash bench/upstream.sh
+	bash bench/hub.sh
 
 install: $(B)/cli-proxy-api
 	install -d $(DESTDIR)$(BINDIR)
