@@ -514,6 +514,17 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 	if (c->stream_length >= 0 &&
 	    c->stream_bytes + n > (uint64_t)c->stream_length)
 		n = (size_t)((uint64_t)c->stream_length - c->stream_bytes);
+	if (buf_pending(o) + n + 32 > o->max) {
+		/* A piece larger than the usual cap (a whole translated
+		 * answer, a huge tool call): send what is queued, then let the
+		 * buffer hold this piece; backpressure keeps it from growing
+		 * further while the client reads. */
+		flush_out(c);
+		if (c->state == CONN_FREE)
+			return;
+		if (buf_pending(o) + n + 32 > o->max)
+			o->max = buf_pending(o) + n + 32;
+	}
 	if (c->stream_chunked) {
 		buf_printf(o, "%zx\r\n", n);
 		buf_put(o, p, n);
@@ -538,6 +549,8 @@ void conn_stream_end(struct conn *c)
 	c->streaming = 0;
 	if (!c->keep_alive)
 		c->close_after = 1;
+	if (c->out.max > CONN_OUT_MAX && buf_pending(&c->out) <= CONN_OUT_MAX)
+		c->out.max = CONN_OUT_MAX;
 	access_log(c, c->stream_status, c->stream_bytes);
 }
 

@@ -107,6 +107,10 @@ static size_t provider_keys(struct exch *x)
 
 static void release(struct exch *x)
 {
+	if (x->charged) {
+		conn_of(x)->srv->body_used -= x->charged;
+		x->charged = 0;
+	}
 	x->active = 0;
 	x->hc = NULL;
 	buf_free(&x->tail);
@@ -866,6 +870,21 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		release(x);
 		return -1;
 	}
+	/* The translated body is held for retries: it counts against the
+	 * same budget as client bodies. */
+	if (c->srv->body_used + (long)x->upbody.cap > c->srv->cfg.max_body_total) {
+		const struct hub_codec *cc = hub_codec_for(x->cfmt);
+		struct buf *b = &c->srv->scratch;
+		buf_reset(b);
+		cc->render_error(b, 503, "server is busy: too much request data "
+				 "in flight, retry shortly");
+		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
+			     b->p, b->len);
+		release(x);
+		return -1;
+	}
+	c->srv->body_used += (long)x->upbody.cap;
+	x->charged = (long)x->upbody.cap;
 	memset(&eo, 0, sizeof(eo));
 	eo.stream = x->stream;
 	eo.model = x->model;

@@ -62,6 +62,7 @@ struct exch {
 
 	/* translated */
 	struct buf upbody;    /* encoded upstream request (kept for retries) */
+	long charged;         /* upbody bytes counted in the body budget */
 	struct buf ubody;     /* upstream non-stream or error body */
 	struct buf obuf;      /* client bytes produced by the encoder */
 	struct sse sse;

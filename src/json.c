@@ -163,6 +163,7 @@ int json_validate(const char *js, size_t len)
 int json_parse(struct json *j, const char *js, size_t len)
 {
 	jsmn_parser p;
+	size_t cap;
 	int n;
 
 	memset(j, 0, sizeof(*j));
@@ -170,15 +171,26 @@ int json_parse(struct json *j, const char *js, size_t len)
 	j->len = len;
 	if (json_validate(js, len) < 0)
 		return -1;
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js, len, NULL, 0);
-	if (n <= 0)
-		return -1;
-	j->tok = malloc((size_t)n * sizeof(*j->tok));
-	if (!j->tok)
-		return -2;
-	jsmn_init(&p);
-	if (jsmn_parse(&p, js, len, j->tok, (unsigned)n) != n) {
+	/* One tokenising pass in the common case: guess the token count
+	 * from the size (real requests have one token per 8+ bytes), and
+	 * only if jsmn runs out, count exactly and parse again. */
+	cap = len / 8 + 16;
+	for (;;) {
+		j->tok = malloc(cap * sizeof(*j->tok));
+		if (!j->tok)
+			return -2;
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, j->tok, (unsigned)cap);
+		if (n != JSMN_ERROR_NOMEM)
+			break;
+		json_free(j);
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, NULL, 0);
+		if (n <= 0)
+			return -1;
+		cap = (size_t)n;
+	}
+	if (n <= 0) {
 		json_free(j);
 		return -1;
 	}

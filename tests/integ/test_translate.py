@@ -1245,3 +1245,29 @@ def test_beta_query_claude_route():
     eq(a.text, "beta ok", "?beta=true text")
     eq(env.last("claude")["headers"].get("anthropic-beta"), "interleaved-thinking-2025-05-14",
        "anthropic-beta forwarded")
+
+
+# ---- answers larger than the connection's usual output cap (1 MB)
+
+def test_large_answers_over_1mb_arrive_whole():
+    """A translated answer is written to the client as one piece (a whole
+    non-stream JSON, a whole Gemini tool call); pieces over the output
+    buffer's 1 MB cap must still arrive whole, stream and non-stream."""
+    env = Env()
+    big = "word " * 300000  # 1.5 MB of text
+    env.oa.script([("text", big), ("text", big), ("text", big)])
+    r = env.srv.request("POST", "/v1/messages", timeout=20.0, body={
+        "model": ALIAS, "max_tokens": 10,
+        "messages": [{"role": "user", "content": "hi"}]})
+    eq(r.status, 200, "claude non-stream status")
+    got = "".join(b.get("text", "") for b in r.json()["content"])
+    eq(len(got), len(big), "claude non-stream text length")
+    r = env.srv.request("POST", "/v1beta/models/%s:generateContent" % ALIAS, timeout=20.0,
+                        body={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    eq(r.status, 200, "gemini non-stream status")
+    got = "".join(p.get("text", "") for p in r.json()["candidates"][0]["content"]["parts"])
+    eq(len(got), len(big), "gemini non-stream text length")
+    r = env.srv.request("POST", "/v1/responses", timeout=20.0,
+                        body={"model": ALIAS, "input": "hi"})
+    eq(r.status, 200, "responses non-stream status")
+    env.srv.assert_alive()
