@@ -456,6 +456,11 @@ void conn_request_finished(struct conn *c)
 	process(c);
 }
 
+void conn_body_release(struct conn *c)
+{
+	release_body(c);
+}
+
 int conn_body_reserve(struct conn *c, size_t n)
 {
 	if (n <= c->body_cap)

@@ -110,6 +110,9 @@ int conn_out_full(const struct conn *c);
  * and go on with the next (pipelined) one. */
 void conn_request_finished(struct conn *c);
 
+/* Free the request body early (a translated exchange keeps its own). */
+void conn_body_release(struct conn *c);
+
 /* Grow the request body buffer to hold n bytes (within the budget). */
 int conn_body_reserve(struct conn *c, size_t n);
 

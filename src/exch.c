@@ -870,8 +870,17 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		release(x);
 		return -1;
 	}
-	/* The translated body is held for retries: it counts against the
-	 * same budget as client bodies. */
+	/* The translated body is held for retries: trim it to size, let the
+	 * client's body go (nothing refers to it any more), and count it
+	 * against the same budget as client bodies. */
+	if (x->upbody.cap > x->upbody.len + 4096) {
+		char *np = realloc(x->upbody.p, x->upbody.len + 1);
+		if (np) {
+			x->upbody.p = np;
+			x->upbody.cap = x->upbody.len + 1;
+		}
+	}
+	conn_body_release(c);
 	if (c->srv->body_used + (long)x->upbody.cap > c->srv->cfg.max_body_total) {
 		const struct hub_codec *cc = hub_codec_for(x->cfmt);
 		struct buf *b = &c->srv->scratch;
