@@ -618,6 +618,42 @@ static int count_model_served(struct conn *c, enum api_fmt f, const char *raw,
 	return 1;
 }
 
+/*
+ * Count through the upstream when the model's provider has a counting
+ * endpoint (Claude and Gemini keys).  Returns 1 when the exchange took
+ * the request (or answered an error), 0 to fall back to the estimate.
+ */
+static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
+			  struct json *j, const char *model, size_t mlen)
+{
+	struct model_info m;
+	struct hub_view v;
+	struct exch_req r;
+	char name[512], err[256];
+
+	if (!models_find(&c->srv->cfg, model, mlen, &m) ||
+	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
+		return 0;
+	hub_view_init(&v, j);
+	v.client_fmt = cfmt;
+	err[0] = '\0';
+	if (hub_codec_for(cfmt)->decode_request(j, &v, err, sizeof(err)) < 0) {
+		hub_view_free(&v);
+		api_error(c, f, 400, err[0] ? err : "malformed request");
+		return 1;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
+	memset(&r, 0, sizeof(r));
+	r.cfmt = cfmt;
+	r.prov = m.provider == PROV_GEMINI ? EXP_GEMINI : EXP_CLAUDE;
+	r.model = name;
+	r.upmodel = name;
+	r.view = &v;
+	exch_start_count(c, &r);
+	hub_view_free(&v);
+	return 1;
+}
+
 static void h_count_tokens(struct conn *c, const struct route *r)
 {
 	struct json j;
@@ -637,11 +673,22 @@ static void h_count_tokens(struct conn *c, const struct route *r)
 		json_free(&j);
 		return;
 	}
-	mi = json_get(&j, 0, "messages");
-	if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
-		json_free(&j);
-		api_error(c, r->fmt, 400, "request has no \"messages\" array");
-		return;
+	{
+		char model[512];
+		int k = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
+				      sizeof(model));
+		mi = json_get(&j, 0, "messages");
+		if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
+			json_free(&j);
+			api_error(c, r->fmt, 400, "request has no \"messages\" "
+				  "array");
+			return;
+		}
+		if (k > 0 && count_upstream(c, r->fmt, HUB_CLAUDE, &j, model,
+					    (size_t)k)) {
+			json_free(&j);
+			return;
+		}
 	}
 	buf_reset(b);
 	buf_puts(b, "{\"input_tokens\":");
@@ -728,6 +775,12 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	if (http_span_eq(meth, mlen, "countTokens")) {
 		struct buf *b = &c->srv->scratch;
 		if (!count_model_served(c, API_GEMINI, a, (size_t)(colon - a))) {
+			json_free(&j);
+			return;
+		}
+		if (json_get(&j, 0, "contents") >= 0 &&
+		    count_upstream(c, API_GEMINI, HUB_GEMINI, &j, a,
+				   (size_t)(colon - a))) {
 			json_free(&j);
 			return;
 		}

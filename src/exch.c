@@ -486,6 +486,37 @@ static int on_body(void *owner, const char *p, size_t n)
 	return x->paused;
 }
 
+/* A token count from the upstream, in the client's shape: Claude
+ * {"input_tokens":N}, Gemini {"totalTokens":N}. */
+static void count_done(struct exch *x)
+{
+	struct conn *c = conn_of(x);
+	struct buf *b = &c->srv->scratch;
+	struct json j;
+	long n = -1;
+	int t;
+
+	if (json_parse(&j, x->ubody.p, x->ubody.len) == 0) {
+		t = json_get(&j, 0, x->ufmt == HUB_GEMINI ? "totalTokens"
+							  : "input_tokens");
+		if (t >= 0 && j.tok[t].type == JSMN_PRIMITIVE)
+			n = strtol(json_ptr(&j, t), NULL, 10);
+		json_free(&j);
+	}
+	if (n < 0) {
+		fail_before_start(x, 502, "upstream token count is not "
+				  "valid for its API");
+		return;
+	}
+	buf_reset(b);
+	buf_puts(b, x->cfmt == HUB_GEMINI ? "{\"totalTokens\":"
+					  : "{\"input_tokens\":");
+	buf_putu(b, (unsigned long)n);
+	buf_putc(b, '}');
+	conn_respond(c, 200, "application/json", NULL, b->p, b->len);
+	finish(x);
+}
+
 /* Translated: the upstream answer is complete. */
 static void hub_done(struct exch *x)
 {
@@ -497,6 +528,10 @@ static void hub_done(struct exch *x)
 		int st = map_status(x->last_status);
 		error_message(x->ubody.p, x->ubody.len, msg, sizeof(msg));
 		fail_before_start(x, st, msg);
+		return;
+	}
+	if (x->count) {
+		count_done(x);
 		return;
 	}
 	if (x->stream) {
@@ -637,8 +672,9 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 			return "[endpoints] generative-language is not a URL";
 		snprintf(x->path, sizeof(x->path), "%s/v1beta/models/%s:%s",
 			 u.path, x->upmodel,
-			 x->stream ? "streamGenerateContent?alt=sse"
-				   : "generateContent");
+			 x->count ? "countTokens"
+			 : x->stream ? "streamGenerateContent?alt=sse"
+				     : "generateContent");
 		n = snprintf(x->headers, sizeof(x->headers),
 			     "Content-Type: application/json\r\n"
 			     "Accept: %s\r\n",
@@ -659,7 +695,8 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 		base = k->base_url ? k->base_url : cfg->endpoints[EP_CLAUDE];
 		if (set_base(t, base, &u) < 0)
 			return "claude base-url is not a valid URL";
-		snprintf(x->path, sizeof(x->path), "%s/v1/messages", u.path);
+		snprintf(x->path, sizeof(x->path), "%s/v1/messages%s", u.path,
+			 x->count ? "/count_tokens" : "");
 		n = snprintf(x->headers, sizeof(x->headers),
 			     "Content-Type: application/json\r\n"
 			     "Accept: %s\r\n"
@@ -794,6 +831,48 @@ static int rewrite_model(struct conn *c, size_t off, size_t len,
 	return 0;
 }
 
+/* Claude's count_tokens takes the messages request without max_tokens,
+ * stream and sampling keys: encode, then copy only the keys it knows. */
+static int count_claude_body(const struct hub_view *v,
+			     const struct hub_req_opts *ro, struct buf *out,
+			     char *err, size_t errlen)
+{
+	static const char *const keep[] = {"model", "messages", "system",
+					   "tools", "tool_choice", "thinking",
+					   NULL};
+	struct buf tmp;
+	struct json j;
+	int k, i, n, first = 1;
+	size_t m;
+
+	buf_init(&tmp, UBODY_MAX);
+	if (hub_claude.encode_request(v, ro, &tmp, err, errlen) < 0 ||
+	    tmp.overflow || json_parse(&j, tmp.p, tmp.len) < 0) {
+		buf_free(&tmp);
+		return -1;
+	}
+	buf_putc(out, '{');
+	n = j.tok[0].size;
+	for (i = 0, k = 1; i < n; i++) {
+		int vt = k + 1, next = json_skip(&j, vt);
+		for (m = 0; keep[m]; m++)
+			if (json_str_eq(&j, k, keep[m])) {
+				struct hub_span s = hub_tok_raw(&j, vt);
+				if (!first)
+					buf_putc(out, ',');
+				first = 0;
+				hub_put_str(out, hub_tok_span(&j, k));
+				buf_putc(out, ':');
+				buf_put(out, s.p, s.n);
+			}
+		k = next;
+	}
+	buf_putc(out, '}');
+	json_free(&j);
+	buf_free(&tmp);
+	return 0;
+}
+
 static void init_common(struct exch *x, struct conn *c)
 {
 	memset(x, 0, sizeof(*x));
@@ -908,6 +987,58 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	start_attempt(x, 1);
 	x->starting = 0;
 	return x->active ? 0 : -1;
+}
+
+int exch_start_count(struct conn *c, const struct exch_req *r)
+{
+	struct exch *x = &c->x;
+	struct hub_req_opts ro;
+	char err[256];
+
+	init_common(x, c);
+	x->hub = 1;
+	x->count = 1;
+	x->cfmt = r->cfmt;
+	x->prov = r->prov;
+	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI : HUB_CLAUDE;
+	snprintf(x->model, sizeof(x->model), "%s", r->model);
+	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
+	memset(&ro, 0, sizeof(ro));
+	ro.model = x->upmodel;
+	err[0] = '\0';
+	if (x->ufmt == HUB_GEMINI) {
+		/* countTokens takes a whole request under this key */
+		buf_puts(&x->upbody, "{\"generateContentRequest\":");
+		if (hub_gemini.encode_request(r->view, &ro, &x->upbody, err,
+					      sizeof(err)) < 0)
+			goto bad;
+		x->upbody.len--; /* reopen the request object */
+		buf_puts(&x->upbody, ",\"model\":\"models/");
+		buf_json_esc(&x->upbody, x->upmodel, strlen(x->upmodel));
+		buf_puts(&x->upbody, "\"}}");
+	} else if (count_claude_body(r->view, &ro, &x->upbody, err,
+				     sizeof(err)) < 0) {
+		goto bad;
+	}
+	if (x->upbody.overflow)
+		goto bad;
+	memset(&x->enc.o, 0, sizeof(x->enc.o));
+	x->enc.o.model = x->model;
+	x->active = 1;
+	x->starting = 1;
+	start_attempt(x, 1);
+	x->starting = 0;
+	return x->active ? 0 : -1;
+bad:
+	{
+		struct buf *b = &c->srv->scratch;
+		buf_reset(b);
+		hub_codec_for(x->cfmt)->render_error(b, 400, err[0] ? err
+				 : "request cannot be translated");
+		conn_respond(c, 400, "application/json", NULL, b->p, b->len);
+		release(x);
+		return -1;
+	}
 }
 
 void exch_abort(struct exch *x)

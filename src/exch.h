@@ -36,6 +36,7 @@ struct exch {
 	int starting;         /* inside exch_start_*: answer synchronously */
 	struct hc *hc;
 	int hub;              /* translated (else pass-through) */
+	int count;            /* a token count (count_tokens / countTokens) */
 	int cfmt, ufmt;       /* enum hub_fmt: client, upstream */
 	int stream;           /* client asked for a stream */
 	int gemini_array;     /* Gemini client without alt=sse: JSON array */
@@ -100,6 +101,10 @@ struct exch_req {
 
 /* Start a translated exchange.  0 started, -1 answered with an error. */
 int exch_start_hub(struct conn *c, const struct exch_req *r);
+
+/* Ask a Claude or Gemini upstream to count the request's tokens; the
+ * answer is given in the client's shape.  0 started, -1 answered. */
+int exch_start_count(struct conn *c, const struct exch_req *r);
 
 /* The client went away: close the upstream, forget everything. */
 void exch_abort(struct exch *x);

@@ -1271,3 +1271,38 @@ def test_large_answers_over_1mb_arrive_whole():
                         body={"model": ALIAS, "input": "hi"})
     eq(r.status, 200, "responses non-stream status")
     env.srv.assert_alive()
+
+
+def test_count_tokens_asks_claude_and_gemini_upstreams():
+    """count_tokens goes to the upstream's own counter when the provider has
+    one: Claude /v1/messages/count_tokens (only the keys it accepts) and
+    Gemini :countTokens (generateContentRequest), answered in the client's
+    shape; an OpenAI-compatible provider gets the documented estimate."""
+    env = Env()
+    env.cl.input_tokens = 4242
+    env.ge.input_tokens = 777
+    body = {"model": CLAUDE_MODEL, "system": SYSTEM, "max_tokens": 100,
+            "messages": [{"role": "user", "content": "count me"}]}
+    r = env.srv.request("POST", "/v1/messages/count_tokens", body=body)
+    eq(r.status, 200, "claude count status (%r)" % r.body[:200])
+    eq(r.json(), {"input_tokens": 4242}, "claude upstream count")
+    up = env.last("claude")
+    eq(up["path"], "/v1/messages/count_tokens", "claude count path")
+    check("max_tokens" not in up["json"] and "stream" not in up["json"],
+          "count body has only count keys: %r" % sorted(up["json"]))
+    eq(up["json"]["model"], CLAUDE_MODEL, "claude count model")
+    r = env.srv.request("POST", "/v1/messages/count_tokens", body=dict(body, model=GEMINI_MODEL))
+    eq(r.json(), {"input_tokens": 777}, "gemini upstream count for a Claude client")
+    up = env.last("gemini")
+    check(up["path"].endswith(":countTokens"), "gemini count path %r" % up["path"])
+    gcr = up["json"].get("generateContentRequest") or {}
+    check(gcr.get("contents"), "generateContentRequest carries contents: %r" % up["json"])
+    eq(gcr.get("model"), "models/" + GEMINI_MODEL, "generateContentRequest model")
+    r = env.srv.request("POST", "/v1beta/models/%s:countTokens" % GEMINI_MODEL,
+                        body={"contents": [{"role": "user", "parts": [{"text": "x"}]}]})
+    eq(r.json(), {"totalTokens": 777}, "gemini client count")
+    n_before = len(env.oa.requests)
+    r = env.srv.request("POST", "/v1/messages/count_tokens", body=dict(body, model=ALIAS))
+    eq(r.status, 200, "estimate status")
+    check(r.json()["input_tokens"] > 0, "estimate > 0")
+    eq(len(env.oa.requests), n_before, "no upstream call for the estimate")
