@@ -597,6 +597,18 @@ static long estimate_tokens(const struct json *j)
 	return bytes / 4 + 3;
 }
 
+/* An estimated count, in the client's shape. */
+static void respond_estimate(struct conn *c, const char *key,
+			     const struct json *j)
+{
+	struct buf *b = &c->srv->scratch;
+	buf_reset(b);
+	buf_printf(b, "{\"%s\":", key);
+	buf_putu(b, (unsigned long)estimate_tokens(j));
+	buf_putc(b, '}');
+	respond_json(c, 200, b);
+}
+
 /* count_tokens answers only for models we serve (404 otherwise). */
 static int count_model_served(struct conn *c, enum api_fmt f, const char *raw,
 			      size_t n)
@@ -657,7 +669,6 @@ static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
 static void h_count_tokens(struct conn *c, const struct route *r)
 {
 	struct json j;
-	struct buf *b = &c->srv->scratch;
 	int mi;
 
 	if (parse_body(c, r->fmt, &j) < 0)
@@ -690,12 +701,8 @@ static void h_count_tokens(struct conn *c, const struct route *r)
 			return;
 		}
 	}
-	buf_reset(b);
-	buf_puts(b, "{\"input_tokens\":");
-	buf_putu(b, (unsigned long)estimate_tokens(&j));
-	buf_putc(b, '}');
+	respond_estimate(c, "input_tokens", &j);
 	json_free(&j);
-	respond_json(c, 200, b);
 }
 
 static void h_infer_json_model(struct conn *c, const struct route *r)
@@ -773,7 +780,6 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	if (parse_body(c, API_GEMINI, &j) < 0)
 		return;
 	if (http_span_eq(meth, mlen, "countTokens")) {
-		struct buf *b = &c->srv->scratch;
 		if (!count_model_served(c, API_GEMINI, a, (size_t)(colon - a))) {
 			json_free(&j);
 			return;
@@ -784,12 +790,8 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 			json_free(&j);
 			return;
 		}
-		buf_reset(b);
-		buf_puts(b, "{\"totalTokens\":");
-		buf_putu(b, (unsigned long)estimate_tokens(&j));
-		buf_putc(b, '}');
+		respond_estimate(c, "totalTokens", &j);
 		json_free(&j);
-		respond_json(c, 200, b);
 		return;
 	}
 	memset(&q, 0, sizeof(q));

@@ -119,6 +119,14 @@ enum hub_effort hub_effort_for_budget(long b)
 	return HUB_EFFORT_HIGH;
 }
 
+void hub_event_init(struct hub_event *ev, enum hub_ev_type t)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = t;
+	ev->usage.input = ev->usage.output = ev->usage.cached = -1;
+	ev->usage.cache_write = ev->usage.thoughts = -1;
+}
+
 /* ---- decoder / encoder state ---------------------------------------------- */
 
 void hub_sdec_init(struct hub_sdec *d, enum hub_fmt f, uint32_t seed)

@@ -216,6 +216,9 @@ struct hub_event {
 
 typedef void (*hub_emit_fn)(void *user, const struct hub_event *ev);
 
+/* An empty event of type t (usage counts unknown). */
+void hub_event_init(struct hub_event *ev, enum hub_ev_type t);
+
 /* ---- SSE input ------------------------------------------------------------- */
 
 /* One server-sent event, as the stream decoders see it. */

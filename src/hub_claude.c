@@ -1066,17 +1066,11 @@ struct cl_emit {
 	void *user;
 };
 
-static void ev_init(struct hub_event *ev, enum hub_ev_type t)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->type = t;
-}
-
 static void emit_simple(struct cl_emit *x, enum hub_ev_type t,
 			struct hub_span text, int index)
 {
 	struct hub_event ev;
-	ev_init(&ev, t);
+	hub_event_init(&ev, t);
 	ev.text = text;
 	ev.index = index;
 	x->fn(x->user, &ev);
@@ -1089,7 +1083,7 @@ static void emit_start(struct cl_emit *x, struct hub_span id,
 	if (x->d->started)
 		return;
 	x->d->started = 1;
-	ev_init(&ev, HUB_EV_START);
+	hub_event_init(&ev, HUB_EV_START);
 	ev.id = id;
 	ev.model = model;
 	x->fn(x->user, &ev);
@@ -1098,7 +1092,7 @@ static void emit_start(struct cl_emit *x, struct hub_span id,
 static void emit_error(struct cl_emit *x, int status, struct hub_span msg)
 {
 	struct hub_event ev;
-	ev_init(&ev, HUB_EV_ERROR);
+	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.status = status;
 	ev.text = msg;
 	x->fn(x->user, &ev);
@@ -1128,7 +1122,7 @@ static void emit_usage(struct cl_emit *x, const struct json *j, int u)
 			    (us->cache_write > 0 ? us->cache_write : 0);
 	if (out >= 0)
 		us->output = out;
-	ev_init(&ev, HUB_EV_USAGE);
+	hub_event_init(&ev, HUB_EV_USAGE);
 	ev.usage = *us;
 	x->fn(x->user, &ev);
 }
@@ -1152,7 +1146,7 @@ static void emit_finish(struct cl_emit *x, const struct json *j, int obj)
 
 	if (!tok_is(j, sr, JSMN_STRING))
 		return;
-	ev_init(&ev, HUB_EV_FINISH);
+	hub_event_init(&ev, HUB_EV_FINISH);
 	ev.finish = map_stop_reason(j, sr);
 	if (ev.finish == HUB_FIN_STOP && x->d->ntools > 0 &&
 	    !json_str_eq(j, sr, "stop_sequence"))
@@ -1226,7 +1220,7 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 	} else if (json_str_eq(j, ty, "tool_use")) {
 		d->block_type[idx] = CL_BLK_TOOL;
 		d->tool_index[idx] = d->ntools++;
-		ev_init(&ev, HUB_EV_TOOL_START);
+		hub_event_init(&ev, HUB_EV_TOOL_START);
 		ev.index = d->tool_index[idx];
 		ev.id = get_str(j, cb, "id");
 		ev.name = get_str(j, cb, "name");
@@ -1365,7 +1359,7 @@ static void body_block(struct cl_emit *x, const struct json *j, int b)
 	} else if (json_str_eq(j, ty, "redacted_thinking")) {
 		emit_simple(x, HUB_EV_THINKING_SIG, get_str(j, b, "data"), 0);
 	} else if (json_str_eq(j, ty, "tool_use")) {
-		ev_init(&ev, HUB_EV_TOOL_START);
+		hub_event_init(&ev, HUB_EV_TOOL_START);
 		ev.index = d->ntools++;
 		ev.id = get_str(j, b, "id");
 		ev.name = get_str(j, b, "name");

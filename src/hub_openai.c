@@ -1071,19 +1071,11 @@ struct openai_dec {
 	void *user;
 };
 
-static void openai_ev_init(struct hub_event *ev, enum hub_ev_type t)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->type = t;
-	ev->usage.input = ev->usage.output = ev->usage.cached = -1;
-	ev->usage.cache_write = ev->usage.thoughts = -1;
-}
-
 static void openai_emit_text(struct openai_dec *x, enum hub_ev_type t,
 			     int index, struct hub_span s)
 {
 	struct hub_event ev;
-	openai_ev_init(&ev, t);
+	hub_event_init(&ev, t);
 	ev.index = index;
 	ev.text = s;
 	x->emit(x->user, &ev);
@@ -1095,7 +1087,7 @@ static void openai_dec_start(struct openai_dec *x, int obj)
 	if (x->d->started)
 		return;
 	x->d->started = 1;
-	openai_ev_init(&ev, HUB_EV_START);
+	hub_event_init(&ev, HUB_EV_START);
 	ev.id = openai_get_str(x->j, obj, "id");
 	ev.model = openai_get_str(x->j, obj, "model");
 	x->emit(x->user, &ev);
@@ -1107,7 +1099,7 @@ static void openai_dec_tool_end(struct openai_dec *x)
 	if (!OPENAI_DEC_TOOL_OPEN(x->d))
 		return;
 	OPENAI_DEC_TOOL_OPEN(x->d) = 0;
-	openai_ev_init(&ev, HUB_EV_TOOL_END);
+	hub_event_init(&ev, HUB_EV_TOOL_END);
 	ev.index = x->d->ntools - 1;
 	x->emit(x->user, &ev);
 }
@@ -1138,7 +1130,7 @@ static void openai_dec_tool_start(struct openai_dec *x, long up_index,
 		id.p = d->id;
 		id.n = strlen(d->id);
 	}
-	openai_ev_init(&ev, HUB_EV_TOOL_START);
+	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = d->ntools++;
 	ev.id = id;
 	ev.name = name.p ? name : OPENAI_SPAN("");
@@ -1236,7 +1228,7 @@ static void openai_dec_usage(struct openai_dec *x, int u)
 	const struct json *j = x->j;
 	struct hub_event ev;
 
-	openai_ev_init(&ev, HUB_EV_USAGE);
+	hub_event_init(&ev, HUB_EV_USAGE);
 	ev.usage.input = openai_get_long(j, u, "prompt_tokens");
 	ev.usage.output = openai_get_long(j, u, "completion_tokens");
 	ev.usage.cached = openai_get_long(
@@ -1273,7 +1265,7 @@ static void openai_dec_flush_finish(struct openai_dec *x)
 	if (x->d->finished != 1)
 		return;
 	x->d->finished = 2;
-	openai_ev_init(&ev, HUB_EV_FINISH);
+	hub_event_init(&ev, HUB_EV_FINISH);
 	ev.finish = x->d->finish;
 	x->emit(x->user, &ev);
 }
@@ -1322,7 +1314,7 @@ static void openai_dec_error(struct openai_dec *x, int e)
 	const struct json *j = x->j;
 	struct hub_event ev;
 
-	openai_ev_init(&ev, HUB_EV_ERROR);
+	hub_event_init(&ev, HUB_EV_ERROR);
 	if (openai_is_type(j, e, JSMN_STRING)) {
 		ev.status = 502;
 		ev.text = hub_tok_span(j, e);
@@ -1396,7 +1388,7 @@ static struct hub_span openai_trim(struct hub_span s)
 static void openai_dec_malformed(struct openai_dec *x)
 {
 	struct hub_event ev;
-	openai_ev_init(&ev, HUB_EV_ERROR);
+	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.status = 502;
 	ev.text = OPENAI_SPAN("malformed upstream event");
 	OPENAI_DEC_BROKEN(x->d) = 1;
@@ -1734,7 +1726,7 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 {
 	struct hub_event end;
 
-	openai_ev_init(&end, HUB_EV_TOOL_END);
+	hub_event_init(&end, HUB_EV_TOOL_END);
 	openai_acc_tool(e, &end);
 	if (!OPENAI_ENC_ERR(e) && (e->acc.overflow || e->acc2.overflow ||
 				   e->tools_acc.overflow)) {

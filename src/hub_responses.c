@@ -1054,14 +1054,6 @@ struct resp_dc {
 	void *user;
 };
 
-static void ev_init(struct hub_event *ev, enum hub_ev_type type)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	ev->usage.input = ev->usage.output = ev->usage.cached = -1;
-	ev->usage.cache_write = ev->usage.thoughts = -1;
-}
-
 /* Emit, preceded by START when nothing was emitted yet. */
 static void dc_emit(struct resp_dc *c, struct hub_event *ev)
 {
@@ -1069,7 +1061,7 @@ static void dc_emit(struct resp_dc *c, struct hub_event *ev)
 		c->d->started = 1;
 		if (ev->type != HUB_EV_START) {
 			struct hub_event s;
-			ev_init(&s, HUB_EV_START);
+			hub_event_init(&s, HUB_EV_START);
 			c->emit(c->user, &s);
 		}
 	}
@@ -1082,7 +1074,7 @@ static void dc_text(struct resp_dc *c, enum hub_ev_type type,
 	struct hub_event ev;
 	if (!s.p || !s.n)
 		return;
-	ev_init(&ev, type);
+	hub_event_init(&ev, type);
 	ev.text = s;
 	if (type == HUB_EV_TOOL_ARGS)
 		ev.index = c->d->open_tool - 1;
@@ -1107,7 +1099,7 @@ static void dc_tool_end(struct resp_dc *c)
 	struct hub_event ev;
 	if (!c->d->open_tool)
 		return;
-	ev_init(&ev, HUB_EV_TOOL_END);
+	hub_event_init(&ev, HUB_EV_TOOL_END);
 	ev.index = c->d->open_tool - 1;
 	c->d->open_tool = 0;
 	dc_emit(c, &ev);
@@ -1118,7 +1110,7 @@ static void dc_tool_start(struct resp_dc *c, int item)
 	struct hub_event ev;
 
 	dc_tool_end(c);
-	ev_init(&ev, HUB_EV_TOOL_START);
+	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = c->d->ntools++;
 	ev.id = str_at(c->j, item, "call_id");
 	if (!ev.id.p)
@@ -1199,7 +1191,7 @@ static void dc_error(struct resp_dc *c, int obj)
 	static const struct hub_span dflt = {"upstream request failed", 23};
 	struct hub_event ev;
 
-	ev_init(&ev, HUB_EV_ERROR);
+	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.text = str_at(c->j, obj, "message");
 	if (!ev.text.p)
 		ev.text = dflt;
@@ -1216,7 +1208,7 @@ static void dc_usage(struct resp_dc *c, int r)
 
 	if (!is_type(j, u, JSMN_OBJECT))
 		return;
-	ev_init(&ev, HUB_EV_USAGE);
+	hub_event_init(&ev, HUB_EV_USAGE);
 	ev.usage.input = num_of(j, json_get(j, u, "input_tokens"), -1);
 	ev.usage.output = num_of(j, json_get(j, u, "output_tokens"), -1);
 	ev.usage.cached = num_of(j, json_get(j, json_get(j, u,
@@ -1237,7 +1229,7 @@ static void dc_finish(struct resp_dc *c, int r)
 
 	dc_tool_end(c);
 	dc_usage(c, r);
-	ev_init(&ev, HUB_EV_FINISH);
+	hub_event_init(&ev, HUB_EV_FINISH);
 	if (json_str_eq(j, json_get(j, r, "status"), "incomplete") && why.p)
 		ev.finish = hub_span_eq(why, "content_filter") ? HUB_FIN_FILTER
 							       : HUB_FIN_LENGTH;
@@ -1254,7 +1246,7 @@ static void dc_start(struct resp_dc *c, int r)
 	struct hub_event ev;
 	if (c->d->started)
 		return;
-	ev_init(&ev, HUB_EV_START);
+	hub_event_init(&ev, HUB_EV_START);
 	ev.id = str_at(c->j, r, "id");
 	ev.model = str_at(c->j, r, "model");
 	dc_emit(c, &ev);
@@ -1323,7 +1315,7 @@ static void responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 	if (hub_sdec_parse(d, ev->data.p, ev->data.n, &j) < 0 ||
 	    j.tok[0].type != JSMN_OBJECT) {
 		struct hub_event e;
-		ev_init(&e, HUB_EV_ERROR);
+		hub_event_init(&e, HUB_EV_ERROR);
 		e.status = 502;
 		e.text.p = "malformed upstream event";
 		e.text.n = strlen(e.text.p);
