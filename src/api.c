@@ -531,18 +531,12 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		api_error(c, q->f, 404, msg);
 		return;
 	}
-	if (q->cfmt == HUB_OPENAI && m.provider == PROV_COMPAT &&
-	    q->model_tok >= 0) {
+	if ((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
+	    m.provider == PROV_COMPAT && q->model_tok >= 0) {
 		exch_start_compat(c, m.entry, m.upstream,
 				  (size_t)q->j->tok[q->model_tok].start,
 				  json_len(q->j, q->model_tok),
 				  body_stream_flag(q->j), q->completions);
-		return;
-	}
-	if (q->completions) {
-		api_error(c, q->f, 400, "legacy /v1/completions is forwarded "
-			  "to OpenAI-compatible providers only; use "
-			  "/v1/chat/completions for this model");
 		return;
 	}
 	if (m.provider == PROV_CODEX) {
@@ -740,9 +734,9 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 	} else if (http_span_eq(c->req.target, pl, "/v1/responses")) {
 		q.cfmt = HUB_RESPONSES;
 	} else {
-		q.cfmt = HUB_OPENAI;
 		q.completions = http_span_eq(c->req.target, pl,
 					     "/v1/completions");
+		q.cfmt = q.completions ? HUB_COMPLETIONS : HUB_OPENAI;
 	}
 	start_inference(c, &q);
 	json_free(&j);

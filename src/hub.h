@@ -42,6 +42,7 @@ enum hub_fmt {
 	HUB_RESPONSES, /* /v1/responses */
 	HUB_CLAUDE,    /* /v1/messages */
 	HUB_GEMINI,    /* generateContent / streamGenerateContent */
+	HUB_COMPLETIONS, /* legacy /v1/completions (client side only) */
 	HUB__COUNT
 };
 
@@ -316,7 +317,7 @@ struct hub_codec {
 };
 
 extern const struct hub_codec hub_openai, hub_responses, hub_claude,
-	hub_gemini;
+	hub_gemini, hub_completions;
 const struct hub_codec *hub_codec_for(enum hub_fmt f);
 
 void hub_sdec_init(struct hub_sdec *d, enum hub_fmt f, uint32_t seed);

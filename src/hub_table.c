@@ -11,6 +11,7 @@ const struct hub_codec *hub_codec_for(enum hub_fmt f)
 	case HUB_RESPONSES: return &hub_responses;
 	case HUB_CLAUDE: return &hub_claude;
 	case HUB_GEMINI: return &hub_gemini;
+	case HUB_COMPLETIONS: return &hub_completions;
 	default: return NULL;
 	}
 }

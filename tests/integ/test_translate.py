@@ -1306,3 +1306,30 @@ def test_count_tokens_asks_claude_and_gemini_upstreams():
     eq(r.status, 200, "estimate status")
     check(r.json()["input_tokens"] > 0, "estimate > 0")
     eq(len(env.oa.requests), n_before, "no upstream call for the estimate")
+
+
+def test_legacy_completions_on_claude_and_gemini():
+    """/v1/completions reaches every provider: the prompt becomes one user
+    message and the answer comes back as text_completion objects."""
+    env = Env()
+    for model, up in ((CLAUDE_MODEL, "claude"), (GEMINI_MODEL, "gemini")):
+        r = env.srv.request("POST", "/v1/completions",
+                            body={"model": model, "prompt": "Say hi", "max_tokens": 20})
+        eq(r.status, 200, "%s completions status (%r)" % (up, r.body[:200]))
+        j = r.json()
+        eq(j["object"], "text_completion", "object")
+        eq(j["choices"][0]["text"], "echo: Say hi", "%s text" % up)
+        eq(j["choices"][0]["finish_reason"], "stop", "finish")
+        check(j["usage"]["total_tokens"] > 0, "usage")
+        r = env.srv.request("POST", "/v1/completions",
+                            body={"model": model, "prompt": ["Say", " hi"], "stream": True})
+        eq(r.status, 200, "%s stream status" % up)
+        lines = [l for l in r.body.decode().split("\n\n") if l.strip()]
+        eq(lines[-1], "data: [DONE]", "stream ends with [DONE]")
+        chunks = [json.loads(l[6:]) for l in lines[:-1]]
+        text = "".join(c["choices"][0]["text"] for c in chunks)
+        eq(text, "echo: Say hi", "%s streamed text" % up)
+        eq(chunks[-1]["choices"][0]["finish_reason"], "stop", "last chunk finish")
+    r = env.srv.request("POST", "/v1/completions", body={"model": CLAUDE_MODEL, "prompt": 5})
+    eq(r.status, 400, "bad prompt status")
+    check("prompt" in r.json()["error"]["message"], "bad prompt message")

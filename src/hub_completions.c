@@ -1,0 +1,246 @@
+/*
+ * hub_completions.c - the legacy OpenAI completions API (/v1/completions)
+ * as a client format of the hub.
+ *
+ * Only the client side exists: no upstream speaks it except
+ * OpenAI-compatible providers, which get the body passed through.  The
+ * request's "prompt" (a string or an array of strings) becomes one user
+ * message; the answer's text comes back as "text_completion" objects:
+ *
+ *   stream:  data: {"id","object":"text_completion","created","model",
+ *                   "choices":[{"text","index":0,"logprobs":null,
+ *                               "finish_reason"}]}  ...  data: [DONE]
+ *   whole:   one such object with all the text and "usage".
+ *
+ * Thinking and tool calls have no place in this API and are dropped.
+ * Encoder state: e->acc holds the text of a non-stream answer, e->seq the
+ * status of an ERROR (0 none).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+
+static int compl_decode_request(const struct json *j, struct hub_view *v,
+				char *err, size_t errlen)
+{
+	int t, p, i, e;
+	struct hub_msg *m;
+
+	if ((t = json_get(j, 0, "model")) >= 0 && j->tok[t].type == JSMN_STRING)
+		v->model = hub_tok_span(j, t);
+	t = json_get(j, 0, "stream");
+	v->stream = t >= 0 && json_ptr(j, t)[0] == 't';
+	p = json_get(j, 0, "prompt");
+	if (p < 0 || (j->tok[p].type != JSMN_STRING &&
+		      j->tok[p].type != JSMN_ARRAY)) {
+		snprintf(err, errlen, "prompt must be a string or an array of "
+			 "strings");
+		return -1;
+	}
+	if (!(m = hub_add_msg(v, HUB_USER)))
+		goto oom;
+	for (i = 0, e = p; i < (j->tok[p].type == JSMN_ARRAY ? j->tok[p].size
+							      : 1); i++) {
+		struct hub_part *q;
+		if (j->tok[p].type == JSMN_ARRAY)
+			e = i == 0 ? p + 1 : json_skip(j, e);
+		if (j->tok[e].type != JSMN_STRING) {
+			snprintf(err, errlen, "prompt must be a string or an "
+				 "array of strings");
+			return -1;
+		}
+		if (!(q = hub_add_part(v)))
+			goto oom;
+		q->type = HUB_P_TEXT;
+		q->text = hub_tok_span(j, e);
+		m->n++;
+	}
+	if ((t = json_get(j, 0, "max_tokens")) >= 0 &&
+	    j->tok[t].type == JSMN_PRIMITIVE)
+		v->max_tokens = strtol(json_ptr(j, t), NULL, 10);
+	if ((t = json_get(j, 0, "temperature")) >= 0 &&
+	    j->tok[t].type == JSMN_PRIMITIVE)
+		v->temperature = hub_tok_span(j, t);
+	if ((t = json_get(j, 0, "top_p")) >= 0 &&
+	    j->tok[t].type == JSMN_PRIMITIVE)
+		v->top_p = hub_tok_span(j, t);
+	if ((t = json_get(j, 0, "stop")) >= 0) {
+		if (j->tok[t].type == JSMN_STRING) {
+			v->stop[v->nstop++] = hub_tok_span(j, t);
+		} else if (j->tok[t].type == JSMN_ARRAY) {
+			for (i = 0, e = t + 1; i < j->tok[t].size && v->nstop < 8;
+			     i++, e = json_skip(j, e))
+				if (j->tok[e].type == JSMN_STRING)
+					v->stop[v->nstop++] = hub_tok_span(j, e);
+		}
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int compl_encode_request(const struct hub_view *v,
+				const struct hub_req_opts *o, struct buf *out,
+				char *err, size_t errlen)
+{
+	(void)v;
+	(void)o;
+	(void)out;
+	snprintf(err, errlen, "no upstream speaks the legacy completions API "
+		 "through translation");
+	return -1;
+}
+
+static void compl_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
+			       hub_emit_fn emit, void *user)
+{
+	(void)d;
+	(void)ev;
+	(void)emit;
+	(void)user;
+}
+
+static int compl_decode_body(struct hub_sdec *d, const char *body, size_t len,
+			     hub_emit_fn emit, void *user)
+{
+	(void)d;
+	(void)body;
+	(void)len;
+	(void)emit;
+	(void)user;
+	return -1;
+}
+
+static const char *finish_name(enum hub_finish f)
+{
+	switch (f) {
+	case HUB_FIN_LENGTH: return "length";
+	case HUB_FIN_FILTER: return "content_filter";
+	default: return "stop";
+	}
+}
+
+static void put_head(struct hub_enc *e, struct buf *out)
+{
+	buf_puts(out, "{\"id\":");
+	buf_json_cstr(out, e->id);
+	buf_puts(out, ",\"object\":\"text_completion\",\"created\":");
+	buf_putu(out, (unsigned long)e->o.created);
+	buf_puts(out, ",\"model\":");
+	buf_json_cstr(out, e->model);
+	buf_puts(out, ",\"choices\":[{\"text\":\"");
+}
+
+static void put_usage(struct hub_enc *e, struct buf *out)
+{
+	long in = e->usage.input > 0 ? e->usage.input : 0;
+	long o = e->usage.output > 0 ? e->usage.output : 0;
+	buf_printf(out, ",\"usage\":{\"prompt_tokens\":%ld,\"completion_tokens\""
+		   ":%ld,\"total_tokens\":%ld}", in, o, in + o);
+}
+
+static void compl_render_error(struct buf *out, int status, const char *msg)
+{
+	hub_openai.render_error(out, status, msg);
+}
+
+static void compl_start(struct hub_enc *e, const struct hub_event *ev)
+{
+	char tmp[sizeof(e->model)];
+	e->started = 1;
+	if (ev && ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
+		memcpy(e->model, tmp, sizeof(tmp));
+	if (!(ev && ev->id.n && hub_unescape(ev->id, e->id, sizeof(e->id)) > 0))
+		hub_gen_id(e->id, sizeof(e->id), "cmpl-", e->o.seed, 0);
+}
+
+static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
+			       struct buf *out)
+{
+	if (!e->started)
+		compl_start(e, ev->type == HUB_EV_START ? ev : NULL);
+	if (e->seq && ev->type != HUB_EV_DONE)
+		return; /* after an error only the close remains */
+	switch (ev->type) {
+	case HUB_EV_TEXT:
+		if (!ev->text.n)
+			break;
+		if (!e->o.stream) {
+			buf_put(&e->acc, ev->text.p, ev->text.n);
+			break;
+		}
+		buf_puts(out, "data: ");
+		put_head(e, out);
+		buf_put(out, ev->text.p, ev->text.n);
+		buf_puts(out, "\",\"index\":0,\"logprobs\":null,"
+			      "\"finish_reason\":null}]}\n\n");
+		break;
+	case HUB_EV_USAGE:
+		if (ev->usage.input >= 0)
+			e->usage.input = ev->usage.input;
+		if (ev->usage.output >= 0)
+			e->usage.output = ev->usage.output;
+		break;
+	case HUB_EV_FINISH:
+		e->finish = ev->finish;
+		e->have_finish = 1;
+		break;
+	case HUB_EV_ERROR: {
+		char msg[300];
+		e->seq = ev->status ? ev->status : 502;
+		if (hub_unescape(ev->text, msg, sizeof(msg)) < 0)
+			snprintf(msg, sizeof(msg), "upstream error");
+		if (e->o.stream) {
+			buf_puts(out, "data: ");
+			compl_render_error(out, (int)e->seq, msg);
+			buf_puts(out, "\n\n");
+		} else {
+			buf_reset(&e->acc2);
+			compl_render_error(&e->acc2, (int)e->seq, msg);
+		}
+		break;
+	}
+	case HUB_EV_DONE:
+		if (!e->o.stream) {
+			if (e->seq) {
+				buf_put(out, e->acc2.p, e->acc2.len);
+				break;
+			}
+			put_head(e, out);
+			buf_put(out, e->acc.p, e->acc.len);
+			buf_printf(out, "\",\"index\":0,\"logprobs\":null,"
+				   "\"finish_reason\":\"%s\"}]",
+				   finish_name(e->finish));
+			put_usage(e, out);
+			buf_putc(out, '}');
+			break;
+		}
+		if (!e->seq) {
+			buf_puts(out, "data: ");
+			put_head(e, out);
+			buf_printf(out, "\",\"index\":0,\"logprobs\":null,"
+				   "\"finish_reason\":\"%s\"}]",
+				   finish_name(e->finish));
+			if (e->usage.input >= 0 || e->usage.output >= 0)
+				put_usage(e, out);
+			buf_puts(out, "}\n\n");
+		}
+		buf_puts(out, "data: [DONE]\n\n");
+		break;
+	default:
+		break; /* thinking and tools have no place here */
+	}
+}
+
+const struct hub_codec hub_completions = {
+	HUB_COMPLETIONS,
+	compl_decode_request,
+	compl_encode_request,
+	compl_decode_event,
+	compl_decode_body,
+	compl_encode_event,
+	compl_render_error,
+};
