@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119 # stop_proxy (bench/lib.sh) has an optional argument
 #
 # bench/hub.sh - translation figures for cli-proxy-api (issue 4).
 #
@@ -64,83 +65,11 @@ SERVER_REAL=
 SLOW_PID=
 NOTES=()
 
-log()  { printf '==> %s\n' "$*" >&2; }
-note() { NOTES+=("$*"); printf '    NOTE: %s\n' "$*" >&2; }
-die()  { printf 'hub bench: error: %s\n' "$*" >&2; exit 1; }
-
-# ---------------------------------------------------------------- cleanup
-
-stop_pid() { # pid [seconds]: TERM, wait, then KILL
-	local pid=$1 secs=${2:-3}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	for _ in $(seq $((secs * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	stop_pid "$SERVER_PID"; SERVER_PID=
-	stop_pid "$SLOW_PID"; SLOW_PID=
-	stop_pid "$MOCK_PID"; MOCK_PID=
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "hub bench: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ------------------------------------------------------------------ tools
-
-ensure_tools() {
-	local missing=()
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-	command -v musl-gcc >/dev/null || missing+=(musl-tools)
-	command -v python3 >/dev/null || missing+=(python3)
-	command -v cc >/dev/null || missing+=(gcc)
-	if [ ${#missing[@]} -gt 0 ]; then
-		local sudo=()
-		if [ "$(id -u)" -ne 0 ]; then
-			command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
-			sudo=(sudo)
-		fi
-		log "installing: ${missing[*]}"
-		"${sudo[@]}" apt-get update
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
-	fi
-	PATH=$PATH:/usr/sbin:/sbin
-	local t
-	for t in nginx python3 cc taskset timeout; do
-		command -v "$t" >/dev/null || die "required tool not found: $t"
-	done
-}
-
-setup_pinning() {
-	local mode=${BENCH_PIN:-split}
-	PIN_SERVER=()
-	PIN_CLIENT=()
-	case $mode in
-	split)
-		if [ "$(nproc)" -ge 2 ]; then
-			PIN_SERVER=(taskset -c 0)
-			PIN_CLIENT=(taskset -c 1)
-			PINNING="servers (proxy, nginx, Python upstream) and hub_bench on CPU 0, clients on CPU 1"
-		else
-			PINNING="not pinned (1 CPU)"
-			note "only one CPU: servers and clients share it, figures are pessimistic"
-		fi ;;
-	same)
-		PIN_SERVER=(taskset -c 0)
-		PIN_CLIENT=(taskset -c 0)
-		PINNING="everything on CPU 0 (BENCH_PIN=same)" ;;
-	none)
-		PINNING="not pinned (BENCH_PIN=none)" ;;
-	*) die "BENCH_PIN must be split, same or none, not '$mode'" ;;
-	esac
-}
+BENCH_NAME="hub bench"
+CLEANUP_PIDS=(SERVER_PID SLOW_PID MOCK_PID)
+# log, note, die, cleanup, ports, pinning, start_proxy, ...
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ------------------------------------------------------------------ build
 
@@ -151,7 +80,7 @@ build_all() {
 	log "cc bench/hub_bench.c"
 	(cd "$REPO" && cc -std=c99 -O2 -D_DEFAULT_SOURCE -DJSMN_STRICT -Isrc -Ibuild/third_party/jsmn \
 		bench/hub_bench.c src/hub.c src/hub_table.c src/hub_openai.c src/hub_claude.c \
-		src/hub_gemini.c src/hub_responses.c src/sse.c src/json.c src/buf.c \
+		src/hub_gemini.c src/hub_responses.c src/hub_completions.c src/sse.c src/json.c src/buf.c \
 		-o build/bench/hub_bench) >"$RAW/cc-hub_bench.log" 2>&1 ||
 		{ cat "$RAW/cc-hub_bench.log" >&2; die "building hub_bench failed"; }
 	HB=$OUT_DIR/hub_bench
@@ -162,14 +91,7 @@ build_all() {
 		note "parts 2-4 measured BENCH_BIN=$BENCH_BIN, not a fresh build"
 		return
 	fi
-	log "make -C $REPO static"
-	if make -C "$REPO" static >"$RAW/make-static.log" 2>&1 &&
-		[ -x "$REPO/build/static/cli-proxy-api" ]; then
-		BIN=$REPO/build/static/cli-proxy-api
-		BIN_KIND="build/static/cli-proxy-api (make static)"
-		return
-	fi
-	tail -n 5 "$RAW/make-static.log" | sed 's/^/    make: /' >&2
+	try_make_static "$RAW" && return
 	note "'make static' failed (log: build/bench/hub/make-static.log): parts 2-4 FELL BACK to the dynamic build/cli-proxy-api"
 	if ! make -C "$REPO" >"$RAW/make.log" 2>&1 || [ ! -x "$REPO/build/cli-proxy-api" ]; then
 		tail -n 20 "$RAW/make.log" >&2
@@ -181,81 +103,10 @@ build_all() {
 
 # ---------------------------------------------------------------- helpers
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-port_in_use() {
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || port_open "$1"
-}
-
-declare -A USED_PORTS=()
-free_port() {
-	local lo p
-	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 200); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		[ -z "${USED_PORTS[$p]:-}" ] || continue
-		port_in_use "$p" && continue
-		USED_PORTS[$p]=1
-		echo "$p"
-		return 0
-	done
-	die "no free port found"
-}
-
-wait_port() { # port pid logfile [seconds]
-	local port=$1 pid=$2 logf=$3 secs=${4:-10}
-	for _ in $(seq $((secs * 10))); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			sed 's/^/    log: /' "$logf" >&2 || true
-			die "process $pid exited before port $port accepted"
-		fi
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	die "port $port did not accept within $secs s (log: $logf)"
-}
-
-child_of() { # pid: its first child (the program under `timeout`)
-	local c=
-	for _ in $(seq 100); do
-		c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
-		[ -n "$c" ] && { echo "${c%% *}"; return 0; }
-		sleep 0.02
-	done
-	die "process $1 started no child"
-}
-
-proc_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
-
 # utime + stime of a process, in clock ticks (fields 14 and 15; the
 # command name in field 2 has no spaces here).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-cpu_busy() {
-	local a b
-	a=$(head -n 1 /proc/stat); sleep 1; b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x); split(b, y)
-		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-		printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-check_quiet() { # label
-	local busy
-	busy=$(cpu_busy)
-	[ "$busy" -le 10 ] ||
-		note "before $1, $busy% of the CPU time was used by other processes: figures may be noisy"
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-check() { # value op limit
-	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
-		ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "FAIL" }'
-}
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 jget() { # file key: a top-level value of a JSON object (compact JSON)
 	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list)) else v)' "$1" "$2"
 }
@@ -854,45 +705,27 @@ make_fixtures() {
 # "error_page 405 =200 $uri" turns that into an internal GET of the same
 # file with status 200 (as in bench/upstream.sh).
 start_mock() {
-	local d=$TMP/mock user_line='' temp m
+	local d=$TMP/mock
 	MOCK_PORT=$(free_port)
-	[ "$(id -u)" -eq 0 ] && user_line="user root;"
-	temp="client_body_temp_path $d/tmp/body;"
-	for m in proxy fastcgi uwsgi scgi; do
-		nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
-			temp="$temp ${m}_temp_path $d/tmp/$m;"
-	done
-	mkdir -p "$d/logs" "$d/tmp"
-	cat >"$d.conf" <<-EOF
-	worker_processes 1;
-	daemon off;
-	$user_line
-	pid $d/nginx.pid;
-	error_log $d/logs/error.log warn;
-	events { worker_connections 1024; }
-	http {
-	    access_log off;
-	    server_tokens off;
-	    sendfile on;
-	    tcp_nodelay on;
-	    keepalive_timeout 65;
-	    keepalive_requests 100000000;
-	    client_max_body_size 16m;
-	    client_body_buffer_size 1m;
-	    etag off;
-	    max_ranges 0;
-	    $temp
-	    server {
-	        listen 127.0.0.1:$MOCK_PORT;
-	        root $TMP/html;
-	        add_header Last-Modified "";
-	        location / {
-	            default_type text/event-stream;
-	            error_page 405 =200 \$uri;
-	        }
-	    }
-	}
-	EOF
+	{
+		nginx_common "$d"
+		cat <<-EOF
+		    client_max_body_size 16m;
+		    client_body_buffer_size 1m;
+		    etag off;
+		    max_ranges 0;
+		    server {
+		        listen 127.0.0.1:$MOCK_PORT;
+		        root $TMP/html;
+		        add_header Last-Modified "";
+		        location / {
+		            default_type text/event-stream;
+		            error_page 405 =200 \$uri;
+		        }
+		    }
+		}
+		EOF
+	} >"$d.conf"
 	cp "$d.conf" "$RAW/nginx-mock.conf"
 	"${PIN_SERVER[@]}" "${GUARD[@]}" nginx -p "$d/" -c "$d.conf" -e "$d/logs/error.log" \
 		>"$RAW/nginx-mock.log" 2>&1 &
@@ -901,15 +734,6 @@ start_mock() {
 }
 
 # ------------------------------------------------------------------- proxy
-
-start_proxy() { # config port log
-	"${PIN_SERVER[@]}" "${GUARD[@]}" "$BIN" --config "$1" >"$3" 2>&1 &
-	SERVER_PID=$!
-	SERVER_REAL=$(child_of "$SERVER_PID")
-	wait_port "$2" "$SERVER_PID" "$3"
-}
-
-stop_proxy() { stop_pid "$SERVER_PID"; SERVER_PID='' SERVER_REAL=''; }
 
 gemini_config() { # file port upstream-base [extra lines...]
 	local f=$1 port=$2 base=$3
@@ -1041,22 +865,6 @@ bench_stream_memory() {
 	stream_run rbig /v1/responses "$TMP/rbig.json" response.completed
 }
 
-# ---------------------------------------------------------------- machine
-
-machine_info() {
-	CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
-	[ -n "$CPU_MODEL" ] || CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-	CORES=$(nproc)
-	KERNEL=$(uname -r)
-	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
-	PY_VERSION=$(python3 -V 2>&1)
-	COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none (no commit yet)")
-	if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then
-		COMMIT="$COMMIT, with uncommitted changes"
-	fi
-}
-
 # ---------------------------------------------------------------- results
 
 write_results() {
@@ -1128,12 +936,7 @@ write_results() {
 		echo
 		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
 		echo "Tools: $NGINX_VERSION (1 worker); $PY_VERSION."
-		if [ ${#NOTES[@]} -gt 0 ]; then
-			echo
-			echo "Notes:"
-			local n
-			for n in "${NOTES[@]}"; do echo "- $n"; done
-		fi
+		notes_md
 	} >"$RESULTS"
 }
 
@@ -1143,9 +946,11 @@ main() {
 	local t0=$SECONDS
 	mkdir -p "$OUT_DIR" "$RAW"
 	rm -f "$RAW"/* "$RESULTS"
-	ensure_tools
-	setup_pinning
-	machine_info
+	ensure_tools nginx:nginx-light musl-gcc:musl-tools python3:python3 cc:gcc \
+		-- nginx python3 cc taskset timeout
+	setup_pinning "servers (proxy, nginx, Python upstream) and hub_bench on CPU 0, clients on CPU 1" \
+		"everything on CPU 0"
+	machine_info python3
 	build_all
 	write_python
 	log "parts 2-4 measure $BIN ($BIN_KIND)"

@@ -47,85 +47,11 @@ AUTH_KEY=         # set when the proxy turns out to require a client API key
 NOTES=()          # remarks that end up under the results table
 declare -A R=()   # wrk figures: R[proxy,rps,1], R[nginx,p99,64], ...
 
-log()  { printf '==> %s\n' "$*" >&2; }
-note() { NOTES+=("$*"); printf '    NOTE: %s\n' "$*" >&2; }
-die()  { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
-
-# ---------------------------------------------------------------- cleanup
-
-stop_pid() { # pid: TERM, wait up to 3 s, then KILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	stop_pid "$SERVER_PID"; SERVER_PID=
-	stop_pid "$NGINX_PID"; NGINX_PID=
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "bench: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ------------------------------------------------------------------ tools
-
-ensure_tools() {
-	local missing=()
-	command -v wrk >/dev/null || missing+=(wrk)
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-	command -v musl-gcc >/dev/null || missing+=(musl-tools)
-	if [ ${#missing[@]} -gt 0 ]; then
-		local sudo=()
-		if [ "$(id -u)" -ne 0 ]; then
-			command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
-			sudo=(sudo)
-		fi
-		log "installing: wrk nginx-light musl-tools (missing: ${missing[*]})"
-		"${sudo[@]}" apt-get update
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y wrk nginx-light musl-tools
-	fi
-	PATH=$PATH:/usr/sbin:/sbin
-	local t
-	for t in wrk nginx strip readelf taskset timeout; do
-		command -v "$t" >/dev/null || die "required tool not found: $t"
-	done
-}
-
-# Pinning (BENCH_PIN): "split" (default) puts the server and nginx on CPU 0
-# and wrk on CPU 1 when there are 2+ CPUs; "same" puts all on CPU 0; "none"
-# leaves placement to the scheduler.
-setup_pinning() {
-	local mode=${BENCH_PIN:-split}
-	PIN_SERVER=()
-	PIN_CLIENT=()
-	case $mode in
-	split)
-		if [ "$(nproc)" -ge 2 ]; then
-			PIN_SERVER=(taskset -c 0)
-			PIN_CLIENT=(taskset -c 1)
-			PINNING="server/nginx on CPU 0, wrk on CPU 1"
-		else
-			PINNING="not pinned (1 CPU)"
-			note "only one CPU: server and wrk share it, figures are pessimistic"
-		fi ;;
-	same)
-		PIN_SERVER=(taskset -c 0)
-		PIN_CLIENT=(taskset -c 0)
-		PINNING="server/nginx and wrk all on CPU 0 (BENCH_PIN=same)" ;;
-	none)
-		PINNING="not pinned (BENCH_PIN=none)" ;;
-	*) die "BENCH_PIN must be split, same or none, not '$mode'" ;;
-	esac
-}
+BENCH_NAME=bench
+CLEANUP_PIDS=(SERVER_PID NGINX_PID)
+# log, note, die, cleanup, ports, pinning, wrk figures, ...
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ------------------------------------------------------------------ build
 
@@ -138,14 +64,7 @@ build_binary() {
 		note "measured BENCH_BIN=$BENCH_BIN, not a fresh build"
 		return
 	fi
-	log "make -C $REPO static"
-	if make -C "$REPO" static >"$OUT_DIR/make-static.log" 2>&1 &&
-		[ -x "$REPO/build/static/cli-proxy-api" ]; then
-		BIN=$REPO/build/static/cli-proxy-api
-		BIN_KIND="build/static/cli-proxy-api (make static)"
-		return
-	fi
-	tail -n 5 "$OUT_DIR/make-static.log" | sed 's/^/    make: /' >&2
+	try_make_static "$OUT_DIR" && return
 	note "'make static' failed or made no build/static/cli-proxy-api (log: build/bench/make-static.log); FALLING BACK to build/cli-proxy-api from plain 'make'"
 	log "make -C $REPO"
 	if ! make -C "$REPO" >"$OUT_DIR/make.log" 2>&1 ||
@@ -178,67 +97,6 @@ measure_size() {
 }
 
 # ---------------------------------------------------------------- helpers
-
-port_open() { # port
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port_in_use() { # port: any TCP socket (listening, connected, TIME_WAIT) on it
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || port_open "$1"
-}
-
-# A random port below the kernel's ephemeral range, so no client socket
-# (wrk's, or anyone's) can be sitting on it.
-free_port() {
-	local lo p
-	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 200); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		port_in_use "$p" || { echo "$p"; return 0; }
-	done
-	die "no free port found"
-}
-
-wait_port() { # port pid logfile: wait up to 10 s for the port to accept
-	local port=$1 pid=$2 logf=$3
-	for _ in $(seq 100); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			sed 's/^/    log: /' "$logf" >&2 || true
-			die "process $pid exited before port $port accepted"
-		fi
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	die "port $port did not accept within 10 s (log: $logf)"
-}
-
-# Percent of all CPUs busy over one second, from /proc/stat (nothing of ours
-# runs then): other work on the machine makes the figures noisy.
-cpu_busy() {
-	local a b
-	a=$(head -n 1 /proc/stat)
-	sleep 1
-	b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x); split(b, y)
-		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-		printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-check_quiet() { # label
-	local busy
-	busy=$(cpu_busy)
-	if [ "$busy" -gt 10 ]; then
-		note "before the $1 runs, $busy% of the CPU time was used by other processes: figures may be noisy"
-	fi
-}
-
-proc_kb() { # pid field (VmRSS, VmHWM): value in KB
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
 
 # One GET with Connection: close, raw response into file.  Sets HTTP_STATUS,
 # HTTP_BODY_BYTES, HTTP_HEADERS (header count, without the status line) and
@@ -361,26 +219,10 @@ run_wrk() { # name port threads conns
 	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$DURATION" --latency "${hdr[@]}" \
 		"http://127.0.0.1:$port/v1/models" >"$out" 2>&1 ||
 		die "wrk failed (see $out)"
-	W_RPS=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$out")
-	W_P50=$(latency_ms 50% "$out")
-	W_P99=$(latency_ms 99% "$out")
-	W_BAD=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
-		/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
-		END { print n + 0 }' "$out")
-	[ -n "$W_RPS" ] || die "could not read Requests/sec from $out"
+	read_wrk "$out"
 	if [ "$W_BAD" -gt 0 ]; then
 		note "wrk $name: $W_BAD non-2xx responses or socket errors (see build/bench/wrk-$name.txt)"
 	fi
-}
-
-latency_ms() { # percentile file: that percentile from wrk --latency, in ms
-	awk -v p="$1" '$1 == p {
-		v = $2
-		if (v ~ /us$/)      { sub(/us$/, "", v); v /= 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-		else if (v ~ /m$/)  { sub(/m$/, "", v); v *= 60000 }
-		else if (v ~ /s$/)  { sub(/s$/, "", v); v *= 1000 }
-		printf "%.3f", v; exit }' "$2"
 }
 
 # Both wrk runs against one port; results into R[<name>,{rps,p50,p99},{1,64}].
@@ -401,7 +243,7 @@ bench_proxy() {
 	start_bench_server
 	log "proxy /v1/models body: $BODY_BYTES bytes, $PROXY_HEADERS headers"
 	RSS_BEFORE=$(proc_kb "$SERVER_PID" VmRSS)
-	check_quiet proxy
+	check_quiet "the proxy runs"
 	load_tests proxy "$PROXY_PORT"
 	RSS_AFTER=$(proc_kb "$SERVER_PID" VmRSS)
 	HWM_AFTER=$(proc_kb "$SERVER_PID" VmHWM)
@@ -418,40 +260,22 @@ bench_proxy() {
 # ------------------------------------------------------------------ nginx
 
 write_nginx_conf() { # dir port
-	local d=$1 port=$2 user_line='' temp_paths m
-	[ "$(id -u)" -eq 0 ] && user_line="user root;" # workers must read $d
-	temp_paths="client_body_temp_path $d/tmp/body;"
-	for m in proxy fastcgi uwsgi scgi; do
-		nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
-			temp_paths="$temp_paths
-    ${m}_temp_path $d/tmp/$m;"
-	done
-	cat >"$d/nginx.conf" <<-EOF
-	# generated by bench/run.sh: nginx as a static-file baseline
-	worker_processes 1;
-	daemon off;
-	$user_line
-	pid $d/nginx.pid;
-	error_log $d/logs/error.log warn;
-	events { worker_connections 1024; }
-	http {
-	    access_log off;
-	    server_tokens off;
-	    sendfile on;
-	    tcp_nodelay on;
-	    keepalive_timeout 65;
-	    keepalive_requests 100000000;  # never close a benchmark connection
-	    etag off;                       # with these two, the answer has about the
-	    max_ranges 0;                   # same headers as the proxy's
-	    default_type application/json;
-	    $temp_paths
-	    server {
-	        listen 127.0.0.1:$port;
-	        root $d/html;
-	        add_header Last-Modified "";
-	    }
-	}
-	EOF
+	local d=$1 port=$2
+	{
+		echo "# generated by bench/run.sh: nginx as a static-file baseline"
+		nginx_common "$d"
+		cat <<-EOF
+		    etag off;                       # with these two, the answer has about the
+		    max_ranges 0;                   # same headers as the proxy's
+		    default_type application/json;
+		    server {
+		        listen 127.0.0.1:$port;
+		        root $d/html;
+		        add_header Last-Modified "";
+		    }
+		}
+		EOF
+	} >"$d/nginx.conf"
 }
 
 bench_nginx() {
@@ -471,34 +295,12 @@ bench_nginx() {
 	[ "$HTTP_BODY_BYTES" = "$BODY_BYTES" ] ||
 		die "nginx body is $HTTP_BODY_BYTES bytes, proxy's is $BODY_BYTES"
 	NGINX_HEADERS=$HTTP_HEADERS
-	check_quiet nginx
+	check_quiet "the nginx runs"
 	load_tests nginx "$NGINX_PORT"
 	stop_pid "$NGINX_PID"; NGINX_PID=
 }
 
-# ---------------------------------------------------------------- machine
-
-machine_info() {
-	CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
-	[ -n "$CPU_MODEL" ] || CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-	CORES=$(nproc)
-	KERNEL=$(uname -r)
-	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
-	WRK_VERSION=$({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1 " " $2 }')
-	COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none (no commit yet)")
-	if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then
-		COMMIT="$COMMIT, with uncommitted changes"
-	fi
-}
-
 # ---------------------------------------------------------------- results
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-check() { # value op limit -> PASS/FAIL
-	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
-		ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "FAIL" }'
-}
 
 wrk_row() { # label figure conns: one table row, proxy vs nginx
 	local px=${R[proxy,$2,$3]} ng=${R[nginx,$2,$3]} r target=''
@@ -539,12 +341,7 @@ write_results() {
 		echo
 		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
 		echo "Tools: $NGINX_VERSION (1 worker), $WRK_VERSION, each run $DURATION."
-		if [ ${#NOTES[@]} -gt 0 ]; then
-			echo
-			echo "Notes:"
-			local n
-			for n in "${NOTES[@]}"; do echo "- $n"; done
-		fi
+		notes_md
 	} >"$RESULTS"
 }
 
@@ -553,9 +350,11 @@ write_results() {
 main() {
 	mkdir -p "$OUT_DIR"
 	rm -f "$OUT_DIR"/wrk-*.txt "$OUT_DIR"/server-*.log "$RESULTS"
-	ensure_tools
-	setup_pinning
-	machine_info
+	ensure_tools wrk:wrk nginx:nginx-light musl-gcc:musl-tools \
+		-- wrk nginx strip readelf taskset timeout
+	setup_pinning "server/nginx on CPU 0, wrk on CPU 1" \
+		"server/nginx and wrk all on CPU 0" "server and wrk"
+	machine_info wrk
 	build_binary
 	log "measuring $BIN ($BIN_KIND)"
 	measure_size

@@ -65,95 +65,18 @@ CLIENT_PID=    # python stream clients
 NOTES=()
 declare -A R=()   # wrk figures: R[<run>,rps|p50|p99|bad]
 
-log()  { printf '==> %s\n' "$*" >&2; }
-note() { NOTES+=("$*"); printf '    NOTE: %s\n' "$*" >&2; }
-die()  { printf 'upstream bench: error: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME="upstream bench"
+CLEANUP_PIDS=(CLIENT_PID SERVER_PID SLOW_PID NGXP_PID MOCK_PID)
+# log, note, die, cleanup, ports, pinning, start_proxy, wrk figures, ...
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# ---------------------------------------------------------------- cleanup
-
-stop_pid() { # pid [seconds]: TERM, wait, then KILL
-	local pid=$1 secs=${2:-3}
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	for _ in $(seq $((secs * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	stop_pid "$CLIENT_PID"; CLIENT_PID=
-	stop_pid "$SERVER_PID"; SERVER_PID=
-	stop_pid "$SLOW_PID"; SLOW_PID=
-	stop_pid "$NGXP_PID"; NGXP_PID=
-	stop_pid "$MOCK_PID"; MOCK_PID=
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'echo "upstream bench: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ------------------------------------------------------------------ tools
-
-ensure_tools() {
-	local missing=() pkgs=()
-	command -v wrk >/dev/null || missing+=(wrk)
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-	command -v musl-gcc >/dev/null || missing+=(musl-tools)
-	command -v valgrind >/dev/null || missing+=(valgrind)
-	command -v openssl >/dev/null || missing+=(openssl)
-	command -v python3 >/dev/null || missing+=(python3)
-	command -v curl >/dev/null || missing+=(curl)
-	if [ ${#missing[@]} -gt 0 ]; then
-		local sudo=()
-		if [ "$(id -u)" -ne 0 ]; then
-			command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
-			sudo=(sudo)
-		fi
-		pkgs=("${missing[@]}")
-		log "installing: ${pkgs[*]}"
-		"${sudo[@]}" apt-get update
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${pkgs[@]}"
-	fi
-	PATH=$PATH:/usr/sbin:/sbin
-	local t
-	for t in wrk nginx valgrind openssl python3 curl taskset timeout; do
-		command -v "$t" >/dev/null || die "required tool not found: $t"
-	done
+# nginx must have the modules the mock and the proxy_pass baseline use.
+check_nginx_modules() {
 	nginx -V 2>&1 | grep -q -- '--with-http_ssl_module' ||
 		die "this nginx has no ssl module (need nginx-light or fuller)"
 	! nginx -V 2>&1 | grep -q -- '--without-http_proxy_module' ||
 		die "this nginx has no proxy module"
-}
-
-# Same conventions as bench/run.sh: "split" (default) runs the servers
-# (proxy, nginx mock, nginx proxy, python TLS server) on CPU 0 and the
-# clients (wrk, python clients, curl) on CPU 1 when there are 2+ CPUs.
-setup_pinning() {
-	local mode=${BENCH_PIN:-split}
-	PIN_SERVER=()
-	PIN_CLIENT=()
-	case $mode in
-	split)
-		if [ "$(nproc)" -ge 2 ]; then
-			PIN_SERVER=(taskset -c 0)
-			PIN_CLIENT=(taskset -c 1)
-			PINNING="servers (proxy, both nginx, python server) on CPU 0, clients (wrk, python client) on CPU 1"
-		else
-			PINNING="not pinned (1 CPU)"
-			note "only one CPU: servers and clients share it, figures are pessimistic"
-		fi ;;
-	same)
-		PIN_SERVER=(taskset -c 0)
-		PIN_CLIENT=(taskset -c 0)
-		PINNING="servers and clients all on CPU 0 (BENCH_PIN=same)" ;;
-	none)
-		PINNING="not pinned (BENCH_PIN=none)" ;;
-	*) die "BENCH_PIN must be split, same or none, not '$mode'" ;;
-	esac
 }
 
 # ------------------------------------------------------------------ build
@@ -164,17 +87,9 @@ build_binaries() {
 		BIN=$BENCH_BIN
 		BIN_KIND="$BENCH_BIN (BENCH_BIN)"
 		note "parts 1-4 measured BENCH_BIN=$BENCH_BIN, not a fresh build"
-	else
-		log "make -C $REPO static"
-		if make -C "$REPO" static >"$RAW/make-static.log" 2>&1 &&
-			[ -x "$REPO/build/static/cli-proxy-api" ]; then
-			BIN=$REPO/build/static/cli-proxy-api
-			BIN_KIND="build/static/cli-proxy-api (make static)"
-		else
-			tail -n 5 "$RAW/make-static.log" | sed 's/^/    make: /' >&2
-			note "'make static' failed (log: build/bench/upstream/make-static.log): parts 1-4 FELL BACK to the dynamic build/cli-proxy-api"
-			BIN=
-		fi
+	elif ! try_make_static "$RAW"; then
+		note "'make static' failed (log: build/bench/upstream/make-static.log): parts 1-4 FELL BACK to the dynamic build/cli-proxy-api"
+		BIN=
 	fi
 	if [ -n "${BENCH_DYN_BIN:-}" ]; then
 		[ -x "$BENCH_DYN_BIN" ] || die "BENCH_DYN_BIN=$BENCH_DYN_BIN is not executable"
@@ -196,91 +111,7 @@ build_binaries() {
 
 # ---------------------------------------------------------------- helpers
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-port_in_use() {
-	local hex
-	hex=$(printf ':%04X ' "$1")
-	grep -qs -- "$hex" /proc/net/tcp /proc/net/tcp6 || port_open "$1"
-}
-
-# A random port below the ephemeral range, not in use, not handed out before.
-declare -A USED_PORTS=()
-free_port() {
-	local lo p
-	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 200); do
-		p=$((10000 + RANDOM % (lo - 10000)))
-		[ -z "${USED_PORTS[$p]:-}" ] || continue
-		port_in_use "$p" && continue
-		USED_PORTS[$p]=1
-		echo "$p"
-		return 0
-	done
-	die "no free port found"
-}
-
-wait_port() { # port pid logfile [seconds]
-	local port=$1 pid=$2 logf=$3 secs=${4:-10}
-	for _ in $(seq $((secs * 10))); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			sed 's/^/    log: /' "$logf" >&2 || true
-			die "process $pid exited before port $port accepted"
-		fi
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	die "port $port did not accept within $secs s (log: $logf)"
-}
-
-child_of() { # pid: its first child (the program under `timeout`)
-	local c=
-	for _ in $(seq 100); do
-		c=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
-		[ -n "$c" ] && { echo "${c%% *}"; return 0; }
-		sleep 0.02
-	done
-	die "process $1 started no child"
-}
-
-proc_kb() { # pid field: value in KB
-	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
-}
-
-cpu_busy() {
-	local a b
-	a=$(head -n 1 /proc/stat); sleep 1; b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x); split(b, y)
-		for (i = 2; i <= n; i++) { d = y[i] - x[i]; t += d; if (i == 5 || i == 6) idle += d }
-		printf "%.0f", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-check_quiet() { # label
-	local busy
-	busy=$(cpu_busy)
-	[ "$busy" -le 10 ] ||
-		note "before the $1 runs, $busy% of the CPU time was used by other processes: figures may be noisy"
-}
-
-latency_ms() { # percentile file
-	awk -v p="$1" '$1 == p {
-		v = $2
-		if (v ~ /us$/)      { sub(/us$/, "", v); v /= 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-		else if (v ~ /m$/)  { sub(/m$/, "", v); v *= 60000 }
-		else if (v ~ /s$/)  { sub(/s$/, "", v); v *= 1000 }
-		printf "%.3f", v; exit }' "$2"
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
-check() { # value op limit
-	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
-		ok = (op == "<=") ? (v <= l) : (v >= l); print ok ? "PASS" : "FAIL" }'
-}
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # ---------------------------------------------------------------- fixtures
 
@@ -337,32 +168,6 @@ make_certs() {
 
 # ------------------------------------------------------------------ nginx
 
-nginx_common() { # dir: the part shared by both nginx configs
-	local d=$1 user_line='' m temp="client_body_temp_path $1/tmp/body;"
-	[ "$(id -u)" -eq 0 ] && user_line="user root;"
-	for m in proxy fastcgi uwsgi scgi; do
-		nginx -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
-			temp="$temp ${m}_temp_path $d/tmp/$m;"
-	done
-	mkdir -p "$d/logs" "$d/tmp"
-	cat <<-EOF
-	worker_processes 1;
-	daemon off;
-	$user_line
-	pid $d/nginx.pid;
-	error_log $d/logs/error.log warn;
-	events { worker_connections 4096; }
-	http {
-	    access_log off;
-	    server_tokens off;
-	    sendfile on;
-	    tcp_nodelay on;
-	    keepalive_timeout 65;
-	    keepalive_requests 100000000;
-	    $temp
-	EOF
-}
-
 # The mock upstream: static files answered to POST.  nginx's static module
 # refuses POST with 405; "error_page 405 =200 \$uri" turns that into an
 # internal GET of the same file with status 200.  The first path element
@@ -372,7 +177,7 @@ start_mock() {
 	MOCK_PORT=$(free_port)
 	MOCK_TLS_PORT=$(free_port)
 	{
-		nginx_common "$d"
+		nginx_common "$d" 4096
 		cat <<-EOF
 		    etag off;
 		    max_ranges 0;
@@ -412,7 +217,7 @@ start_nginx_proxy() {
 	local d=$TMP/ngxproxy
 	NGXP_PORT=$(free_port)
 	{
-		nginx_common "$d"
+		nginx_common "$d" 4096
 		cat <<-EOF
 		    upstream mock {
 		        server 127.0.0.1:$MOCK_PORT;
@@ -457,17 +262,6 @@ write_proxy_config() { # file port [extra lines...]
 	} >"$f"
 }
 
-start_proxy() { # config port log [wait-seconds] [prefix command...]
-	local cfg=$1 port=$2 logf=$3 secs=${4:-10}
-	shift 4 2>/dev/null || shift $#
-	"${PIN_SERVER[@]}" "${GUARD[@]}" "$@" "$BIN_RUN" --config "$cfg" >"$logf" 2>&1 &
-	SERVER_PID=$!
-	SERVER_REAL=$(child_of "$SERVER_PID")
-	wait_port "$port" "$SERVER_PID" "$logf" "$secs"
-}
-
-stop_proxy() { stop_pid "$SERVER_PID" "${1:-3}"; SERVER_PID='' SERVER_REAL=''; }
-
 post() { # port path alias stream(true|false) outfile: prints the status
 	curl -s -o "$5" -w '%{http_code}' --max-time 60 \
 		-H 'Content-Type: application/json' \
@@ -499,20 +293,14 @@ probe_proxy() { # port label
 
 # run_wrk key url script threads conns: R[key,rps|p50|p99|bad]
 run_wrk() {
-	local key=$1 url=$2 script=$3 t=$4 c=$5 out=$RAW/wrk-$1.txt bad
+	local key=$1 url=$2 script=$3 t=$4 c=$5 out=$RAW/wrk-$1.txt
 	log "wrk $key: -t$t -c$c -d$DURATION $url"
 	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$script" "$url" \
 		>"$out" 2>&1 || die "wrk failed (see $out)"
-	R[$key,rps]=$(awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$out")
-	R[$key,p50]=$(latency_ms 50% "$out")
-	R[$key,p99]=$(latency_ms 99% "$out")
-	bad=$(awk '/Non-2xx or 3xx responses:/ { n += $NF }
-		/Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
-		END { print n + 0 }' "$out")
-	R[$key,bad]=$bad
-	[ -n "${R[$key,rps]}" ] || die "could not read Requests/sec from $out"
-	[ "$bad" -eq 0 ] ||
-		note "wrk $key: $bad non-2xx responses or socket errors (see build/bench/upstream/wrk-$key.txt)"
+	read_wrk "$out"
+	R[$key,rps]=$W_RPS R[$key,p50]=$W_P50 R[$key,p99]=$W_P99 R[$key,bad]=$W_BAD
+	[ "$W_BAD" -eq 0 ] ||
+		note "wrk $key: $W_BAD non-2xx responses or socket errors (see build/bench/upstream/wrk-$key.txt)"
 }
 
 warm() { # url script
@@ -526,7 +314,7 @@ bench_direct() {
 	local base=http://127.0.0.1:$MOCK_PORT st
 	st=$(post "$MOCK_PORT" /plain/v1/chat/completions plain false "$TMP/d")
 	[ "$st" = 200 ] || die "the nginx mock answered POST with '$st' (see $TMP/mock/logs/error.log)"
-	check_quiet direct
+	check_quiet "the direct runs"
 	warm "$base/plain/v1/chat/completions" "$TMP/plain.lua"
 	run_wrk direct-plain-c1 "$base/plain/v1/chat/completions" "$TMP/plain.lua" 1 1
 	run_wrk direct-plain-c64 "$base/plain/v1/chat/completions" "$TMP/plain.lua" 2 64
@@ -543,7 +331,7 @@ bench_proxy_pooled() {
 	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-pool.log"
 	probe_proxy "$PROXY_PORT" "proxy (pooled)"
 	url=http://127.0.0.1:$PROXY_PORT/v1/chat/completions
-	check_quiet proxy
+	check_quiet "the proxy runs"
 	warm "$url" "$TMP/plain.lua"
 	run_wrk proxy-plain-c1 "$url" "$TMP/plain.lua" 1 1
 	run_wrk proxy-plain-c64 "$url" "$TMP/plain.lua" 2 64
@@ -563,7 +351,7 @@ bench_nginx_proxy() {
 	url=http://127.0.0.1:$NGXP_PORT/plain/v1/chat/completions
 	[ "$(post "$NGXP_PORT" /plain/v1/chat/completions plain false "$TMP/n")" = 200 ] ||
 		die "nginx proxy_pass did not answer 200 (see $TMP/ngxproxy/logs/error.log)"
-	check_quiet "nginx proxy"
+	check_quiet "the nginx proxy runs"
 	warm "$url" "$TMP/plain.lua"
 	run_wrk ngxproxy-plain-c1 "$url" "$TMP/plain.lua" 1 1
 	run_wrk ngxproxy-plain-c64 "$url" "$TMP/plain.lua" 2 64
@@ -579,7 +367,7 @@ bench_proxy_noreuse() {
 	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-noreuse.log"
 	probe_proxy "$PROXY_PORT" "proxy (no reuse)"
 	url=http://127.0.0.1:$PROXY_PORT/v1/chat/completions
-	check_quiet "no-reuse"
+	check_quiet "the no-reuse runs"
 	warm "$url" "$TMP/plain.lua"
 	run_wrk noreuse-plain-c1 "$url" "$TMP/plain.lua" 1 1
 	warm "$url" "$TMP/tls-plain.lua"
@@ -787,24 +575,6 @@ bench_valgrind() {
 	valgrind_run 5000
 }
 
-# ---------------------------------------------------------------- machine
-
-machine_info() {
-	CPU_MODEL=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
-	[ -n "$CPU_MODEL" ] || CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-	CORES=$(nproc)
-	KERNEL=$(uname -r)
-	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
-	WRK_VERSION=$({ wrk -v 2>&1 || true; } | head -n 1 | awk '{ print $1 " " $2 }')
-	VG_VERSION=$(valgrind --version 2>/dev/null || echo valgrind)
-	PY_VERSION=$(python3 -V 2>&1)
-	COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo "none (no commit yet)")
-	if [ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]; then
-		COMMIT="$COMMIT, with uncommitted changes"
-	fi
-}
-
 # ---------------------------------------------------------------- results
 
 lat_row() { # label case conns
@@ -881,12 +651,7 @@ write_results() {
 		echo
 		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
 		echo "Tools: $NGINX_VERSION (1 worker each, mock and proxy_pass), $WRK_VERSION, each wrk run $DURATION; $VG_VERSION; $PY_VERSION."
-		if [ ${#NOTES[@]} -gt 0 ]; then
-			echo
-			echo "Notes:"
-			local n
-			for n in "${NOTES[@]}"; do echo "- $n"; done
-		fi
+		notes_md
 	} >"$RESULTS"
 }
 
@@ -896,9 +661,13 @@ main() {
 	local t0=$SECONDS
 	mkdir -p "$OUT_DIR" "$RAW"
 	rm -f "$RAW"/* "$RESULTS"
-	ensure_tools
-	setup_pinning
-	machine_info
+	ensure_tools wrk:wrk nginx:nginx-light musl-gcc:musl-tools valgrind:valgrind \
+		openssl:openssl python3:python3 curl:curl \
+		-- wrk nginx valgrind openssl python3 curl taskset timeout
+	check_nginx_modules
+	setup_pinning "servers (proxy, both nginx, python server) on CPU 0, clients (wrk, python client) on CPU 1" \
+		"servers and clients all on CPU 0"
+	machine_info wrk valgrind python3
 	build_binaries
 	BIN_RUN=$BIN
 	log "parts 1-4 measure $BIN ($BIN_KIND); part 5 $DYN_BIN"
