@@ -148,7 +148,7 @@ static void gen_args(struct buf *a, int k)
 		buf_puts(a, "\",\"replace_all\":false}");
 		break;
 	case 2: /* Bash */
-		buf_puts(a, "{\"command\":\"cd /work/main && make -j4 && ");
+		buf_puts(a, "{\"command\":\"cd ~/project && make -j4 && ");
 		for (i = 0; i < lines / 4; i++)
 			buf_printf(a, "grep -rn \\\"pattern_%u\\\" src/ | head -n %u && ", i, i + 1);
 		buf_puts(a, "echo done\",\"description\":\"Build and search\",\"timeout\":120000}");
