@@ -352,6 +352,7 @@ static int read_head(struct conn *c)
 		return -1;
 	}
 	c->head_len = (size_t)n;
+	c->head_at = c->in.p + c->in.off;
 	if (log_debug_on()) {
 		const struct http_header *ua, *cl;
 		ua = http_find_header(&c->req, "user-agent", NULL);
@@ -434,8 +435,10 @@ static void request_done(struct conn *c)
 static void dispatch(struct conn *c)
 {
 	/* Reads since the head was parsed may have moved c->in (compaction,
-	 * realloc): parse the head again so c->req points at live bytes. */
-	http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
+	 * realloc): then parse the head again so c->req points at live
+	 * bytes. */
+	if (c->head_at != c->in.p + c->in.off)
+		http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
 	api_handle(c);
 	if (c->x.active) {
 		c->state = CONN_EXCH;

@@ -46,6 +46,7 @@ struct conn {
 
 	struct http_request req;  /* valid from head parse to response */
 	size_t head_len;
+	const char *head_at;      /* where the head was when it was parsed */
 	int keep_alive;           /* answer keeps the connection open */
 	int close_after;          /* close once out is flushed */
 

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include "exch.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -875,7 +876,12 @@ static int count_claude_body(const struct hub_view *v,
 
 static void init_common(struct exch *x, struct conn *c)
 {
-	memset(x, 0, sizeof(*x));
+	/* Only the scalars and buffers: the strings are written before
+	 * they are read, and the hub state is set up on the hub path. */
+	memset(x, 0, offsetof(struct exch, provider));
+	x->provider[0] = x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
+	x->last_err[0] = x->early_msg[0] = '\0';
+	memset(&x->enc.o, 0, sizeof(x->enc.o));
 	x->cfg_gen = c->srv->cfg_gen;
 	x->t0 = (long long)time(NULL);
 	buf_init(&x->tail, TAIL_MAX);

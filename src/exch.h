@@ -32,6 +32,7 @@ struct cfg_compat;
 enum exch_prov { EXP_COMPAT, EXP_GEMINI, EXP_CLAUDE };
 
 struct exch {
+	/* --- zeroed at the start of every exchange (up to "provider") --- */
 	int active;
 	int starting;         /* inside exch_start_*: answer synchronously */
 	struct hc *hc;
@@ -43,10 +44,6 @@ struct exch {
 	int gemini_cli;       /* Gemini client speaks the Code Assist envelope */
 	int path_kind;        /* pass-through: 0 chat/completions, 1 completions */
 	int prov;             /* enum exch_prov */
-	char provider[128];   /* compat provider name, looked up on retry */
-	char model[256];      /* the client's model name, reported back */
-	char upmodel[256];    /* the upstream's model name */
-	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	unsigned cfg_gen;
 	int attempts;         /* counted attempts made */
 	int tried_429;        /* keys skipped for quota, not counted */
@@ -54,25 +51,30 @@ struct exch {
 	int upstream_ok;      /* current upstream status is 2xx */
 	int paused;           /* upstream reading paused for the client */
 	int last_status;      /* last upstream status, for the final error */
+	long long t0;
+	long charged;         /* upbody bytes counted in the body budget */
+	int dec_ready;        /* dec/enc/sse initialised */
+	int early_status;     /* ERROR before any client byte: its status */
+	int nchunks;          /* Gemini array framing: chunks written */
+	struct buf tail;      /* pass-through: bytes after the last event */
+	struct buf upbody;    /* translated: upstream request (for retries) */
+	struct buf ubody;     /* translated: non-stream or error body */
+	struct buf obuf;      /* translated: client bytes from the encoder */
+
+	/* --- strings: set before use (first byte cleared at start) --- */
+	char provider[128];   /* compat provider name, looked up on retry */
+	char model[256];      /* the client's model name, reported back */
+	char upmodel[256];    /* the upstream's model name */
+	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	char last_err[256];
+	char early_msg[256];
 	char headers[1024];   /* per-attempt upstream header lines */
 	char path[1400];
-	long long t0;
 
-	struct buf tail;      /* pass-through: bytes after the last event */
-
-	/* translated */
-	struct buf upbody;    /* encoded upstream request (kept for retries) */
-	long charged;         /* upbody bytes counted in the body budget */
-	struct buf ubody;     /* upstream non-stream or error body */
-	struct buf obuf;      /* client bytes produced by the encoder */
+	/* --- translated only: initialised when dec_ready is set --- */
 	struct sse sse;
 	struct hub_sdec dec;
 	struct hub_enc enc;
-	int dec_ready;        /* dec/enc/sse initialised */
-	int early_status;     /* ERROR before any client byte: its status */
-	char early_msg[256];
-	int nchunks;          /* Gemini array framing: chunks written */
 };
 
 /*
