@@ -137,6 +137,15 @@ static void put_date(struct buf *b)
 	buf_puts(b, date);
 }
 
+static void put_status_line(struct buf *o, int status)
+{
+	buf_puts(o, "HTTP/1.1 ");
+	buf_putu(o, (unsigned long long)status);
+	buf_putc(o, ' ');
+	buf_puts(o, http_reason(status));
+	buf_puts(o, "\r\n");
+}
+
 void conn_respond(struct conn *c, int status, const char *ctype,
 		  const char *extra_headers, const char *body, size_t len)
 {
@@ -145,7 +154,7 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 
 	if (c->srv->stopping)
 		c->keep_alive = 0;
-	buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	put_status_line(o, status);
 	buf_puts(o, "Server: cli-proxy-api\r\n");
 	put_date(o);
 	buf_puts(o, "Access-Control-Allow-Origin: *\r\n"
@@ -155,7 +164,9 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 	if (extra_headers)
 		buf_puts(o, extra_headers);
 	if (ctype) {
-		buf_printf(o, "Content-Type: %s\r\n", ctype);
+		buf_puts(o, "Content-Type: ");
+		buf_puts(o, ctype);
+		buf_puts(o, "\r\n");
 	}
 	if (status != 204 && status >= 200) {
 		buf_puts(o, "Content-Length: ");
@@ -489,18 +500,22 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 	c->stream_chunked = content_length < 0 && c->req.minor_version >= 1;
 	if (content_length < 0 && !c->stream_chunked)
 		c->keep_alive = 0; /* HTTP/1.0: the close ends the body */
-	buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	put_status_line(o, status);
 	buf_puts(o, "Server: cli-proxy-api\r\n");
 	put_date(o);
 	buf_puts(o, "Access-Control-Allow-Origin: *\r\n");
 	if (extra_headers)
 		buf_puts(o, extra_headers);
-	buf_printf(o, "Content-Type: %s\r\n", ctype);
-	if (c->stream_chunked)
+	buf_puts(o, "Content-Type: ");
+	buf_puts(o, ctype);
+	buf_puts(o, "\r\n");
+	if (c->stream_chunked) {
 		buf_puts(o, "Transfer-Encoding: chunked\r\n");
-	else if (content_length >= 0)
-		buf_printf(o, "Content-Length: %lld\r\n",
-			   (long long)content_length);
+	} else if (content_length >= 0) {
+		buf_puts(o, "Content-Length: ");
+		buf_putu(o, (unsigned long long)content_length);
+		buf_puts(o, "\r\n");
+	}
 	buf_puts(o, c->keep_alive ? "Connection: keep-alive\r\n\r\n"
 				  : "Connection: close\r\n\r\n");
 	c->streaming = 1;
@@ -534,7 +549,16 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 			o->max = buf_pending(o) + n + 32;
 	}
 	if (c->stream_chunked) {
-		buf_printf(o, "%zx\r\n", n);
+		char hex[20];
+		int k = (int)sizeof(hex);
+		size_t v = n;
+		hex[--k] = '\n';
+		hex[--k] = '\r';
+		do {
+			hex[--k] = "0123456789abcdef"[v & 15];
+			v >>= 4;
+		} while (v);
+		buf_put(o, hex + k, sizeof(hex) - (size_t)k);
 		buf_put(o, p, n);
 		buf_puts(o, "\r\n");
 	} else {

@@ -851,10 +851,17 @@ static void build_head(struct hc *h)
 	int dflt = h->tg.port == (h->tg.tls ? 443 : 80);
 
 	buf_reset(b);
-	buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s%s%s", h->req.method,
-		   h->req.path, v6 ? "[" : "", h->tg.host, v6 ? "]" : "");
-	if (!dflt)
-		buf_printf(b, ":%d", h->tg.port);
+	buf_puts(b, h->req.method);
+	buf_putc(b, ' ');
+	buf_puts(b, h->req.path);
+	buf_puts(b, v6 ? " HTTP/1.1\r\nHost: [" : " HTTP/1.1\r\nHost: ");
+	buf_puts(b, h->tg.host);
+	if (v6)
+		buf_putc(b, ']');
+	if (!dflt) {
+		buf_putc(b, ':');
+		buf_putu(b, (unsigned long long)h->tg.port);
+	}
 	buf_puts(b, "\r\n");
 	if (h->req.headers)
 		buf_puts(b, h->req.headers);

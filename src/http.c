@@ -19,13 +19,29 @@
 
 #include <string.h>
 
-/* RFC 9110 tchar. */
+/* RFC 9110 tchar, as a table: header names are checked byte by byte on
+ * every request and every upstream response. */
+static const unsigned char tchar_tab[256] = {
+	['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+	['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+	['`'] = 1, ['|'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
 static int is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return tchar_tab[c];
 }
 
 static int lower(int c)
@@ -36,6 +52,11 @@ static int lower(int c)
 int http_span_eq(const char *s, size_t len, const char *lit)
 {
 	size_t i;
+	/* most names differ in first letter or length: reject those first */
+	if (len > 0 && lower((unsigned char)s[0]) != lower((unsigned char)lit[0]))
+		return 0;
+	if (strlen(lit) != len)
+		return 0;
 	for (i = 0; i < len; i++)
 		if (lit[i] == '\0' || lower((unsigned char)s[i]) !=
 					      lower((unsigned char)lit[i]))
@@ -48,8 +69,10 @@ static size_t head_end(const char *buf, size_t len)
 {
 	size_t i;
 	for (i = 0; i < len; i++) {
-		if (buf[i] != '\n')
-			continue;
+		const char *nl = memchr(buf + i, '\n', len - i);
+		if (!nl)
+			return 0;
+		i = (size_t)(nl - buf);
 		/* buf[i] ends a line; is the next line empty? */
 		if (i + 1 < len && buf[i + 1] == '\n')
 			return i + 2;
