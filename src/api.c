@@ -93,7 +93,7 @@ static const char *google_status(int status)
 	case 405: case 501: return "UNIMPLEMENTED";
 	case 408: case 504: return "DEADLINE_EXCEEDED";
 	case 429: return "RESOURCE_EXHAUSTED";
-	case 503: return "UNAVAILABLE";
+	case 502: case 503: return "UNAVAILABLE";
 	default: return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
 	}
 }
