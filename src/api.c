@@ -699,6 +699,34 @@ static void h_count_tokens(struct conn *c, const struct route *r)
 	json_free(&j);
 }
 
+/*
+ * The common case, an OpenAI client on an OpenAI-compatible provider,
+ * needs only "model" and "stream": one validating pass finds them, no
+ * tokens.  Returns 1 when it took the request, 0 for the general path
+ * (which also produces every error message).
+ */
+static int try_passthrough(struct conn *c, int completions)
+{
+	static const char *const keys[] = {"model", "stream", NULL};
+	size_t off[2], len[2];
+	struct model_info m;
+	char model[512];
+	int n;
+
+	if (c->body_len == 0 ||
+	    json_scan_top(c->body, c->body_len, keys, off, len) < 0 ||
+	    len[0] < 3 || c->body[off[0]] != '"')
+		return 0;
+	n = json_unescape(c->body + off[0] + 1, len[0] - 2, model,
+			  sizeof(model));
+	if (n <= 0 || !models_find(&c->srv->cfg, model, (size_t)n, &m) ||
+	    m.provider != PROV_COMPAT)
+		return 0;
+	exch_start_compat(c, m.entry, m.upstream, off[0] + 1, len[0] - 2,
+			  len[1] == 4 && c->body[off[1]] == 't', completions);
+	return 1;
+}
+
 static void h_infer_json_model(struct conn *c, const struct route *r)
 {
 	struct json j;
@@ -707,6 +735,11 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 	int mi, n;
 	size_t pl = path_len(&c->req);
 
+	if ((http_span_eq(c->req.target, pl, "/v1/chat/completions") ||
+	     http_span_eq(c->req.target, pl, "/v1/completions")) &&
+	    try_passthrough(c, http_span_eq(c->req.target, pl,
+					    "/v1/completions")))
+		return;
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
 	mi = json_get(&j, 0, "model");

@@ -810,26 +810,42 @@ static void start_attempt(struct exch *x, int counted)
 static int rewrite_model(struct conn *c, size_t off, size_t len,
 			 const char *model)
 {
+	char stack[512];
 	struct buf esc;
-	size_t nl;
+	size_t nl, ml = strlen(model);
+	int rc = -1;
 
+	/* Escape into a stack buffer (model names are short); a model name
+	 * without characters to escape is copied as it is. */
 	buf_init(&esc, 4096);
-	buf_json_esc(&esc, model, strlen(model));
-	if (esc.overflow) {
-		buf_free(&esc);
-		return -1;
+	if (ml < sizeof(stack) && !memchr(model, '"', ml) &&
+	    !memchr(model, '\\', ml)) {
+		size_t i;
+		for (i = 0; i < ml && (unsigned char)model[i] >= 0x20; i++)
+			;
+		if (i == ml) {
+			memcpy(stack, model, ml);
+			esc.p = stack;
+			esc.len = ml;
+		}
+	}
+	if (!esc.p) {
+		buf_json_esc(&esc, model, ml);
+		if (esc.overflow)
+			goto out;
 	}
 	nl = esc.len;
-	if (conn_body_reserve(c, c->body_len - len + nl) < 0) {
-		buf_free(&esc);
-		return -1;
-	}
+	if (conn_body_reserve(c, c->body_len - len + nl) < 0)
+		goto out;
 	memmove(c->body + off + nl, c->body + off + len,
 		c->body_len - off - len);
 	memcpy(c->body + off, esc.p, nl);
 	c->body_len = c->body_len - len + nl;
-	buf_free(&esc);
-	return 0;
+	rc = 0;
+out:
+	if (esc.p != stack)
+		buf_free(&esc);
+	return rc;
 }
 
 /* Claude's count_tokens takes the messages request without max_tokens,

@@ -87,10 +87,10 @@ static int next_line(const char *buf, size_t end, size_t *pos,
 		     const char **line, size_t *line_len)
 {
 	size_t s = *pos, i;
-	for (i = s; i < end && buf[i] != '\n'; i++)
-		;
-	if (i >= end)
+	const char *nl = memchr(buf + s, '\n', end - s);
+	if (!nl)
 		return -1;
+	i = (size_t)(nl - buf);
 	*line = buf + s;
 	*line_len = i - s;
 	if (*line_len > 0 && buf[i - 1] == '\r')

@@ -97,6 +97,15 @@ static int string(struct vstate *v)
 	return -1;
 }
 
+static int value(struct vstate *v, int depth);
+
+/* Top-level keys to locate while validating (json_scan_top). */
+struct vscan {
+	const char *const *keys;
+	size_t *off, *len;  /* value span per key, len 0 = absent */
+};
+static struct vscan *scan_top;
+
 static int value(struct vstate *v, int depth)
 {
 	char c;
@@ -115,17 +124,37 @@ static int value(struct vstate *v, int depth)
 			return 0;
 		}
 		for (;;) {
+			int want = -1;
 			if (c == '{') {
+				size_t ks;
 				ws(v);
+				ks = v->i + 1;
 				if (v->i >= v->n || v->s[v->i] != '"' ||
 				    string(v) < 0)
 					return -1;
+				if (depth == 0 && scan_top) {
+					size_t kl = v->i - 1 - ks, k;
+					for (k = 0; scan_top->keys[k]; k++)
+						if (strlen(scan_top->keys[k]) == kl &&
+						    !memcmp(v->s + ks,
+							    scan_top->keys[k], kl))
+							want = (int)k;
+				}
 				ws(v);
 				if (v->i >= v->n || v->s[v->i++] != ':')
 					return -1;
 			}
-			if (value(v, depth + 1) < 0)
+			if (want >= 0) {
+				size_t vs;
+				ws(v);
+				vs = v->i;
+				if (value(v, depth + 1) < 0)
+					return -1;
+				scan_top->off[want] = vs;
+				scan_top->len[want] = v->i - vs;
+			} else if (value(v, depth + 1) < 0) {
 				return -1;
+			}
 			ws(v);
 			if (v->i >= v->n)
 				return -1;
@@ -149,6 +178,29 @@ static int value(struct vstate *v, int depth)
 	if (c == 'n')
 		return lit(v, "null");
 	return -1;
+}
+
+int json_scan_top(const char *js, size_t len, const char *const *keys,
+		  size_t *off, size_t *vlen)
+{
+	struct vscan sc = {keys, off, vlen};
+	size_t k;
+	int rc;
+
+	for (k = 0; keys[k]; k++)
+		off[k] = vlen[k] = 0;
+	scan_top = &sc;
+	rc = json_validate(js, len);
+	scan_top = NULL;
+	if (rc == 0) {
+		size_t i = 0;
+		while (i < len && (js[i] == ' ' || js[i] == '\t' ||
+				   js[i] == '\r' || js[i] == '\n'))
+			i++;
+		if (i >= len || js[i] != '{')
+			return -1;
+	}
+	return rc;
 }
 
 int json_validate(const char *js, size_t len)

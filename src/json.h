@@ -29,6 +29,15 @@ struct json {
 /* Strict RFC 8259 syntax check of one document.  0 valid, -1 not. */
 int json_validate(const char *js, size_t len);
 
+/*
+ * Validate one document that must be an object, and locate the values
+ * of some of its top-level keys in the same pass (no tokens): keys is a
+ * NULL-terminated list; off/vlen get each value's raw span (vlen 0 when
+ * absent; a string's span includes its quotes).  0 ok, -1 invalid.
+ */
+int json_scan_top(const char *js, size_t len, const char *const *keys,
+		  size_t *off, size_t *vlen);
+
 /* Validate and tokenise js[0..len).  0 ok; -1 not valid JSON; -2 out of memory.
  * The tokens are malloc'd: release with json_free. */
 int json_parse(struct json *j, const char *js, size_t len);

@@ -199,3 +199,22 @@ TEST(json_validate_bounds_nesting_depth)
 	CHECK(json_validate(deep, 2 * n) < 0);
 	CHECK(json_validate(deep + 20, 2 * n - 40) == 0);
 }
+
+TEST(json_scan_top_validates_and_locates_top_level_keys_only)
+{
+	static const char *const keys[] = {"model", "stream", NULL};
+	static const char js[] =
+		" {\"messages\":[{\"model\":\"inner\"}],\"model\":\"a\\\"b\","
+		"\"meta\":{\"stream\":false},\"stream\":true} ";
+	size_t off[2], len[2];
+
+	REQUIRE(json_scan_top(js, strlen(js), keys, off, len) == 0);
+	CHECK_SPAN(js + off[0], len[0], "\"a\\\"b\"");
+	CHECK_SPAN(js + off[1], len[1], "true");
+	CHECK(json_scan_top("{\"x\":1}", 7, keys, off, len) == 0);
+	CHECK_EQ_INT(len[0], 0);
+	CHECK_EQ_INT(len[1], 0);
+	CHECK(json_scan_top("[1]", 3, keys, off, len) < 0);     /* not an object */
+	CHECK(json_scan_top("{\"model\":}", 10, keys, off, len) < 0);
+	CHECK(json_scan_top("{\"model\":\"a\"", 12, keys, off, len) < 0);
+}
