@@ -142,8 +142,8 @@ struct hub_view {
 	 * says, encoders derive the rest with hub_budget_for_effort() and
 	 * hub_effort_for_budget(). */
 	int thinking;                     /* -1 unset, 0 off, 1 on */
-	long thinking_budget;             /* tokens; -1 dynamic; LONG_MIN
-					     unset */
+	long thinking_budget;             /* tokens; -1 dynamic; 0 off;
+					     HUB_BUDGET_UNSET unset */
 	enum hub_effort effort;
 	int include_thoughts;             /* -1 unset */
 
