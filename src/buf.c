@@ -82,10 +82,6 @@ void buf_put(struct buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-void buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
 
 void buf_putc(struct buf *b, char c)
 {

@@ -29,7 +29,12 @@ static inline size_t buf_pending(const struct buf *b) { return b->len - b->off; 
 void buf_consume(struct buf *b, size_t n);
 
 void buf_put(struct buf *b, const void *p, size_t n);
-void buf_puts(struct buf *b, const char *s);
+/* Always inline, so that a literal's length is folded at compile time. */
+static inline __attribute__((always_inline)) void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -355,9 +355,13 @@ static void start_raw_answer(struct exch *x, const struct http_response *res)
 
 	ct = http_find_response_header(res, "content-type", NULL);
 	cl = http_find_response_header(res, "content-length", NULL);
-	snprintf(ctype, sizeof(ctype), "%.*s",
-		 ct ? (int)(ct->value_len > 100 ? 100 : ct->value_len) : 16,
-		 ct ? ct->value : "application/json");
+	{
+		size_t n = ct ? ct->value_len : 16;
+		if (n > 100)
+			n = 100;
+		memcpy(ctype, ct ? ct->value : "application/json", n);
+		ctype[n] = '\0';
+	}
 	/* A sized non-stream answer keeps its size: no chunking. */
 	if (cl && !http_find_response_header(res, "transfer-encoding", NULL) &&
 	    !(x->stream && x->upstream_ok))
@@ -623,123 +627,196 @@ static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
 
 /* ---- attempts ----------------------------------------------------------------- */
 
-static int set_proxy(const struct cfg *cfg, struct hc_target *t)
+/* A fixed-size string being built: appends past the end set 'over'. */
+struct sb {
+	char *p;
+	size_t len, cap;
+	int over;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n)
 {
-	struct url pu;
-	if (!cfg->proxy_url)
-		return 0;
-	if (url_parse(cfg->proxy_url, &pu) < 0)
-		return -1;
-	t->proxy = (int)pu.scheme + 1;
-	snprintf(t->proxy_host, sizeof(t->proxy_host), "%s", pu.host);
-	t->proxy_port = pu.port;
-	snprintf(t->proxy_user, sizeof(t->proxy_user), "%s", pu.user);
-	snprintf(t->proxy_pass, sizeof(t->proxy_pass), "%s", pu.pass);
-	return 0;
+	if (b->over || n >= b->cap - b->len) {
+		b->over = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
-static int set_base(struct hc_target *t, const char *base, struct url *u)
+static inline __attribute__((always_inline)) void sb_add(struct sb *b,
+							  const char *s)
 {
+	sb_put(b, s, strlen(s));
+}
+
+/*
+ * Parsed upstream targets, remembered by the address of the base-URL
+ * string and the config generation: within one generation the config's
+ * strings neither change nor move, so a request does not parse its
+ * provider's URL (or the proxy-url) again.  A few entries cover the
+ * usual one or two providers; a miss just parses.
+ */
+#define MEMO_N 4
+static struct memo {
+	const char *src;
+	unsigned gen;
+	int valid;
+	struct hc_target t;       /* proxy fields included */
+	size_t path_len;
+	char path[sizeof(((struct url *)0)->path)];
+} memo[MEMO_N];
+
+enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
+
+static int fill_target(const struct cfg *cfg, const char *base,
+		       struct memo *m)
+{
+	struct url ub, *u = &ub;
+
+	memset(&m->t, 0, sizeof(m->t));
 	if (url_parse(base, u) < 0 ||
 	    (u->scheme != URL_HTTP && u->scheme != URL_HTTPS))
-		return -1;
-	t->tls = u->scheme == URL_HTTPS;
-	snprintf(t->host, sizeof(t->host), "%s", u->host);
-	t->port = u->port;
-	return 0;
+		return TG_BAD_BASE;
+	m->t.tls = u->scheme == URL_HTTPS;
+	m->t.port = u->port;
+	memcpy(m->t.host, u->host, sizeof(m->t.host));
+	m->path_len = strlen(u->path);
+	memcpy(m->path, u->path, m->path_len + 1);
+	if (cfg->proxy_url) {
+		if (url_parse(cfg->proxy_url, u) < 0)
+			return TG_BAD_PROXY;
+		m->t.proxy = (int)u->scheme + 1;
+		m->t.proxy_port = u->port;
+		memcpy(m->t.proxy_host, u->host, sizeof(m->t.proxy_host));
+		memcpy(m->t.proxy_user, u->user, sizeof(m->t.proxy_user));
+		memcpy(m->t.proxy_pass, u->pass, sizeof(m->t.proxy_pass));
+	}
+	return TG_OK;
+}
+
+/* Target for base (and the config's proxy-url) into t; the base URL's
+ * path into path/plen.  TG_OK or what was wrong. */
+static int target_for(struct srv *s, const char *base, struct hc_target *t,
+		      const char **path, size_t *plen)
+{
+	struct memo *m = &memo[((uintptr_t)base >> 4) % MEMO_N];
+	if (!m->valid || m->src != base || m->gen != s->cfg_gen) {
+		int rc = fill_target(&s->cfg, base, m);
+		m->valid = rc == TG_OK;
+		m->src = base;
+		m->gen = s->cfg_gen;
+		if (rc != TG_OK)
+			return rc;
+	}
+	*t = m->t;
+	*path = m->path;
+	*plen = m->path_len;
+	return TG_OK;
+}
+
+static const char *accept_for(const struct exch *x)
+{
+	return x->stream ? "Accept: text/event-stream\r\n"
+			 : "Accept: application/json\r\n";
 }
 
 /* Fill target, path and headers for this attempt.  NULL ok, else an
- * error message. */
+ * error message.  No formatted printing: this runs for every request. */
 static const char *prepare(struct exch *x, struct hc_target *t)
 {
 	struct srv *s = conn_of(x)->srv;
 	const struct cfg *cfg = &s->cfg;
-	struct url u;
-	const char *key = NULL, *base;
-	size_t idx;
-	int n;
+	const char *key = NULL, *base, *bad_base, *bpath;
+	struct sb path = {x->path, 0, sizeof(x->path), 0};
+	struct sb hd = {x->headers, 0, sizeof(x->headers), 0};
+	const struct cfg_compat *p = NULL;
+	const struct cfg_key_entry *k = NULL;
+	size_t idx = 0, plen;
+	int rc;
 
-	memset(t, 0, sizeof(*t));
-	if (set_proxy(cfg, t) < 0)
-		return "proxy-url is not a valid URL";
 	switch (x->prov) {
 	case EXP_GEMINI:
 		if (cfg->gl_api_keys.n == 0)
 			return "no generative-language-api-key configured";
-		key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
-						    cfg->gl_api_keys.n)];
-		if (set_base(t, cfg->endpoints[EP_GENERATIVE_LANGUAGE], &u) < 0)
-			return "[endpoints] generative-language is not a URL";
-		snprintf(x->path, sizeof(x->path), "%s/v1beta/models/%s:%s",
-			 u.path, x->upmodel,
-			 x->count ? "countTokens"
-			 : x->stream ? "streamGenerateContent?alt=sse"
-				     : "generateContent");
-		n = snprintf(x->headers, sizeof(x->headers),
-			     "Content-Type: application/json\r\n"
-			     "Accept: %s\r\n",
-			     x->stream ? "text/event-stream"
-				       : "application/json");
-		if (strlen(key) + (size_t)n + 40 > sizeof(x->headers))
-			return "API key too long";
-		snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
-			 "x-goog-api-key: %s\r\n", key);
-		snprintf(x->provider, sizeof(x->provider), "gemini");
-		return NULL;
-	case EXP_CLAUDE: {
-		const struct cfg_key_entry *k;
+		base = cfg->endpoints[EP_GENERATIVE_LANGUAGE];
+		bad_base = "[endpoints] generative-language is not a URL";
+		break;
+	case EXP_CLAUDE:
 		if (cfg->n_claude_keys == 0)
 			return "no claude-api-key configured";
 		k = &cfg->claude_keys[next_index(s, cfg->n_compat + 1,
 						 cfg->n_claude_keys)];
 		base = k->base_url ? k->base_url : cfg->endpoints[EP_CLAUDE];
-		if (set_base(t, base, &u) < 0)
-			return "claude base-url is not a valid URL";
-		snprintf(x->path, sizeof(x->path), "%s/v1/messages%s", u.path,
-			 x->count ? "/count_tokens" : "");
-		n = snprintf(x->headers, sizeof(x->headers),
-			     "Content-Type: application/json\r\n"
-			     "Accept: %s\r\n"
-			     "anthropic-version: 2023-06-01\r\n",
-			     x->stream ? "text/event-stream"
-				       : "application/json");
-		if (x->beta[0])
-			n += snprintf(x->headers + n, sizeof(x->headers) -
-					      (size_t)n,
-				      "anthropic-beta: %s\r\n", x->beta);
-		if (strlen(k->api_key) + (size_t)n + 40 > sizeof(x->headers))
-			return "API key too long";
-		snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
-			 "x-api-key: %s\r\n", k->api_key);
-		snprintf(x->provider, sizeof(x->provider), "claude");
-		return NULL;
-	}
-	default: {
-		const struct cfg_compat *p = find_provider(s, x->provider, &idx);
-		if (!p)
+		bad_base = "claude base-url is not a valid URL";
+		break;
+	default:
+		if (!(p = find_provider(s, x->provider, &idx)))
 			return "provider was removed from the config during "
 			       "the request";
-		if (set_base(t, p->base_url, &u) < 0)
-			return "provider base-url is not a valid http(s) URL";
-		snprintf(x->path, sizeof(x->path), "%s%s", u.path,
-			 x->path_kind ? "/completions" : "/chat/completions");
-		n = snprintf(x->headers, sizeof(x->headers),
-			     "Content-Type: application/json\r\n"
-			     "User-Agent: cli-proxy-api-%s\r\n"
-			     "Accept: %s\r\n",
-			     p->name, x->stream ? "text/event-stream"
-						: "application/json");
+		base = p->base_url;
+		bad_base = "provider base-url is not a valid http(s) URL";
+		break;
+	}
+	rc = target_for(s, base, t, &bpath, &plen);
+	if (rc == TG_BAD_PROXY)
+		return "proxy-url is not a valid URL";
+	if (rc != TG_OK)
+		return bad_base;
+	sb_put(&path, bpath, plen);
+	sb_add(&hd, "Content-Type: application/json\r\n");
+
+	switch (x->prov) {
+	case EXP_GEMINI:
+		key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
+						    cfg->gl_api_keys.n)];
+		sb_add(&path, "/v1beta/models/");
+		sb_add(&path, x->upmodel);
+		sb_add(&path, x->count ? ":countTokens"
+			      : x->stream ? ":streamGenerateContent?alt=sse"
+					  : ":generateContent");
+		sb_add(&hd, accept_for(x));
+		sb_add(&hd, "x-goog-api-key: ");
+		sb_add(&hd, key);
+		sb_add(&hd, "\r\n");
+		memcpy(x->provider, "gemini", sizeof("gemini"));
+		break;
+	case EXP_CLAUDE:
+		sb_add(&path, x->count ? "/v1/messages/count_tokens"
+				       : "/v1/messages");
+		sb_add(&hd, accept_for(x));
+		sb_add(&hd, "anthropic-version: 2023-06-01\r\n");
+		if (x->beta[0]) {
+			sb_add(&hd, "anthropic-beta: ");
+			sb_add(&hd, x->beta);
+			sb_add(&hd, "\r\n");
+		}
+		sb_add(&hd, "x-api-key: ");
+		sb_add(&hd, k->api_key);
+		sb_add(&hd, "\r\n");
+		memcpy(x->provider, "claude", sizeof("claude"));
+		break;
+	default:
+		sb_add(&path, x->path_kind ? "/completions"
+					   : "/chat/completions");
+		sb_add(&hd, "User-Agent: cli-proxy-api-");
+		sb_add(&hd, p->name);
+		sb_add(&hd, "\r\n");
+		sb_add(&hd, accept_for(x));
 		if (p->api_keys.n > 0) {
 			key = p->api_keys.v[next_index(s, idx, p->api_keys.n)];
-			if (strlen(key) + (size_t)n + 32 > sizeof(x->headers))
-				return "provider api key too long";
-			snprintf(x->headers + n, sizeof(x->headers) - (size_t)n,
-				 "Authorization: Bearer %s\r\n", key);
+			sb_add(&hd, "Authorization: Bearer ");
+			sb_add(&hd, key);
+			sb_add(&hd, "\r\n");
 		}
-		return NULL;
+		break;
 	}
-	}
+	if (path.over)
+		return "upstream path too long";
+	if (hd.over)
+		return "upstream request headers too long (API key?)";
+	return NULL;
 }
 
 static void reset_decoding(struct exch *x)
@@ -917,7 +994,13 @@ int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
 	x->stream = stream;
 	x->path_kind = completions;
 	x->prov = EXP_COMPAT;
-	snprintf(x->provider, sizeof(x->provider), "%s", prov->name);
+	{
+		size_t n = strlen(prov->name);
+		if (n >= sizeof(x->provider))
+			n = sizeof(x->provider) - 1;
+		memcpy(x->provider, prov->name, n);
+		x->provider[n] = '\0';
+	}
 	if (rewrite_model(c, model_off, model_len, upstream_model) < 0) {
 		api_error(c, API_OPENAI, 503, "server is busy: no memory to "
 			  "rewrite the request");

@@ -134,7 +134,14 @@ static uint64_t target_key(const struct hc_target *t)
 static int same_target(const struct hc *h, const struct hc_target *t,
 		       uint64_t key)
 {
-	return h->key == key && !memcmp(&h->tg, t, sizeof(*t));
+	const struct hc_target *a = &h->tg;
+	if (h->key != key || a->tls != t->tls || a->port != t->port ||
+	    a->proxy != t->proxy || strcmp(a->host, t->host) != 0)
+		return 0;
+	return !t->proxy || (a->proxy_port == t->proxy_port &&
+			     !strcmp(a->proxy_host, t->proxy_host) &&
+			     !strcmp(a->proxy_user, t->proxy_user) &&
+			     !strcmp(a->proxy_pass, t->proxy_pass));
 }
 
 static void idle_remove(struct hc *h)

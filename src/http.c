@@ -44,50 +44,36 @@ static int is_tchar(unsigned char c)
 	return tchar_tab[c];
 }
 
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
+/* ASCII lower case of every byte (others map to themselves). */
+#define LC4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define LC16(b) LC4(b), LC4((b) + 4), LC4((b) + 8), LC4((b) + 12)
+static const unsigned char lc_tab[256] = {
+	LC16(0x00), LC16(0x10), LC16(0x20), LC16(0x30),
+	0x40, LC4(0x61), LC4(0x65), LC4(0x69), LC4(0x6d), LC4(0x71),
+	LC4(0x75), 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	LC16(0x60), LC16(0x70), LC16(0x80), LC16(0x90), LC16(0xa0),
+	LC16(0xb0), LC16(0xc0), LC16(0xd0), LC16(0xe0), LC16(0xf0),
+};
 
-int http_span_eq(const char *s, size_t len, const char *lit)
+int http_span_eq_n(const char *s, size_t len, const char *lit,
+		   size_t lit_len)
 {
 	size_t i;
-	/* most names differ in first letter or length: reject those first */
-	if (len > 0 && lower((unsigned char)s[0]) != lower((unsigned char)lit[0]))
-		return 0;
-	if (strlen(lit) != len)
+	if (len != lit_len)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (lit[i] == '\0' || lower((unsigned char)s[i]) !=
-					      lower((unsigned char)lit[i]))
+		if (lc_tab[(unsigned char)s[i]] != lc_tab[(unsigned char)lit[i]])
 			return 0;
-	return lit[len] == '\0';
+	return 1;
 }
 
-/* Find the end of the head: index just past the blank line, or 0. */
-static size_t head_end(const char *buf, size_t len)
-{
-	size_t i;
-	for (i = 0; i < len; i++) {
-		const char *nl = memchr(buf + i, '\n', len - i);
-		if (!nl)
-			return 0;
-		i = (size_t)(nl - buf);
-		/* buf[i] ends a line; is the next line empty? */
-		if (i + 1 < len && buf[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
-/* Read one line [*pos, eol) and advance *pos past its terminator. */
+/* Read one line [*pos, eol) and advance *pos past its terminator;
+ * -1 when the line is not complete yet. */
 static int next_line(const char *buf, size_t end, size_t *pos,
 		     const char **line, size_t *line_len)
 {
 	size_t s = *pos, i;
-	const char *nl = memchr(buf + s, '\n', end - s);
+	const char *nl = s < end ? memchr(buf + s, '\n', end - s) : NULL;
 	if (!nl)
 		return -1;
 	i = (size_t)(nl - buf);
@@ -133,61 +119,85 @@ static int parse_request_line(const char *l, size_t n, struct http_request *r)
 	return 0;
 }
 
-static int parse_header_line(const char *l, size_t n, struct http_header *h)
-{
-	size_t i, vs, ve;
-
-	if (n == 0 || l[0] == ' ' || l[0] == '\t')
-		return HTTP_INVALID; /* obs-fold or empty name */
-	for (i = 0; i < n && is_tchar((unsigned char)l[i]); i++)
-		;
-	if (i == 0 || i >= n || l[i] != ':')
-		return HTTP_INVALID; /* no colon, or space before it */
-	h->name = l;
-	h->name_len = i;
-	for (vs = i + 1; vs < n && (l[vs] == ' ' || l[vs] == '\t'); vs++)
-		;
-	for (ve = n; ve > vs && (l[ve - 1] == ' ' || l[ve - 1] == '\t'); ve--)
-		;
-	for (i = vs; i < ve; i++) {
-		unsigned char c = (unsigned char)l[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return HTTP_INVALID;
-	}
-	h->value = l + vs;
-	h->value_len = ve - vs;
-	return 0;
-}
-
-/* Header lines from pos up to the blank line ending at end. */
-static int parse_headers(const char *buf, size_t end, size_t pos,
+/*
+ * Header lines from pos up to and including the blank line, in one pass
+ * over the bytes: each line is validated as it is found, so the head is
+ * not searched for its end first.  Returns the head's length, or
+ * HTTP_PARTIAL when the blank line has not arrived yet (a bad byte seen
+ * before that is already HTTP_INVALID).
+ */
+static int parse_headers(const char *buf, size_t len, size_t pos,
 			 struct http_header *hs, size_t *nh)
 {
-	const char *line;
-	size_t line_len;
-	int rc;
+	const unsigned char *u = (const unsigned char *)buf;
+	size_t i, vs, ve;
 
 	*nh = 0;
 	for (;;) {
-		if (next_line(buf, end, &pos, &line, &line_len) < 0)
-			return HTTP_INVALID;
-		if (line_len == 0)
+		struct http_header *h;
+		if (pos >= len)
+			return HTTP_PARTIAL;
+		if (u[pos] == '\n') {
+			pos++;
 			break;
+		}
+		if (u[pos] == '\r') {
+			if (pos + 1 >= len)
+				return HTTP_PARTIAL;
+			if (u[pos + 1] != '\n')
+				return HTTP_INVALID;
+			pos += 2;
+			break;
+		}
 		if (*nh == HTTP_MAX_HEADERS)
 			return HTTP_TOO_MANY_HEADERS;
-		rc = parse_header_line(line, line_len, &hs[*nh]);
-		if (rc < 0)
-			return rc;
+		/* field-name ":" OWS field-value OWS; no obs-fold, no space
+		 * before the colon */
+		for (i = pos; i < len && is_tchar(u[i]); i++)
+			;
+		if (i >= len)
+			return HTTP_PARTIAL;
+		if (i == pos || u[i] != ':')
+			return HTTP_INVALID;
+		h = &hs[*nh];
+		h->name = buf + pos;
+		h->name_len = i - pos;
+		for (vs = i + 1; vs < len && (u[vs] == ' ' || u[vs] == '\t');
+		     vs++)
+			;
+		for (i = vs;; i++) {
+			if (i >= len)
+				return HTTP_PARTIAL;
+			if (u[i] >= 0x20 && u[i] != 0x7f)
+				continue;
+			if (u[i] == '\t')
+				continue;
+			if (u[i] == '\n')
+				break;
+			if (u[i] != '\r')
+				return HTTP_INVALID;
+			if (i + 1 >= len)
+				return HTTP_PARTIAL;
+			if (u[i + 1] != '\n')
+				return HTTP_INVALID;
+			break;
+		}
+		ve = i;
+		pos = i + (u[i] == '\r' ? 2 : 1);
+		while (ve > vs && (u[ve - 1] == ' ' || u[ve - 1] == '\t'))
+			ve--;
+		h->value = buf + vs;
+		h->value_len = ve - vs;
 		(*nh)++;
 	}
-	if (end > (size_t)0x7fffffff)
+	if (pos > (size_t)0x7fffffff)
 		return HTTP_INVALID;
-	return (int)end;
+	return (int)pos;
 }
 
 int http_parse_request(const char *buf, size_t len, struct http_request *req)
 {
-	size_t start = 0, end, pos;
+	size_t start = 0, pos;
 	const char *line;
 	size_t line_len;
 	int rc;
@@ -199,31 +209,23 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
 			return start + 1 >= len ? HTTP_PARTIAL : HTTP_INVALID;
 		start++;
 	}
-	end = head_end(buf + start, len - start);
-	if (end == 0)
-		return HTTP_PARTIAL;
-	end += start;
-
 	pos = start;
-	if (next_line(buf, end, &pos, &line, &line_len) < 0)
-		return HTTP_INVALID;
+	if (next_line(buf, len, &pos, &line, &line_len) < 0)
+		return HTTP_PARTIAL;
 	if ((rc = parse_request_line(line, line_len, req)) < 0)
 		return rc;
 
-	return parse_headers(buf, end, pos, req->headers, &req->num_headers);
+	return parse_headers(buf, len, pos, req->headers, &req->num_headers);
 }
 
 int http_parse_response(const char *buf, size_t len, struct http_response *res)
 {
-	size_t end, pos = 0, i;
+	size_t pos = 0, i;
 	const char *l;
 	size_t n;
 
-	end = head_end(buf, len);
-	if (end == 0)
+	if (next_line(buf, len, &pos, &l, &n) < 0)
 		return HTTP_PARTIAL;
-	if (next_line(buf, end, &pos, &l, &n) < 0)
-		return HTTP_INVALID;
 	/* HTTP/1.x SP 3DIGIT [SP reason] */
 	if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 ||
 	    (l[7] != '0' && l[7] != '1') || l[8] != ' ')
@@ -239,17 +241,18 @@ int http_parse_response(const char *buf, size_t len, struct http_response *res)
 		return HTTP_INVALID;
 	res->reason = n > 13 ? l + 13 : l + n;
 	res->reason_len = n > 13 ? n - 13 : 0;
-	return parse_headers(buf, end, pos, res->headers, &res->num_headers);
+	return parse_headers(buf, len, pos, res->headers, &res->num_headers);
 }
 
 static const struct http_header *find_in(const struct http_header *hs,
 					 size_t nh, const char *name,
-					 size_t *from)
+					 size_t name_len, size_t *from)
 {
 	size_t i = from ? *from : 0;
 	for (; i < nh; i++) {
 		const struct http_header *h = &hs[i];
-		if (http_span_eq(h->name, h->name_len, name)) {
+		if (h->name_len == name_len &&
+		    http_span_eq_n(h->name, h->name_len, name, name_len)) {
 			if (from)
 				*from = i + 1;
 			return h;
@@ -260,16 +263,18 @@ static const struct http_header *find_in(const struct http_header *hs,
 	return NULL;
 }
 
-const struct http_header *http_find_header(const struct http_request *req,
-					   const char *name, size_t *from)
+const struct http_header *http_find_header_n(const struct http_request *req,
+					     const char *name, size_t name_len,
+					     size_t *from)
 {
-	return find_in(req->headers, req->num_headers, name, from);
+	return find_in(req->headers, req->num_headers, name, name_len, from);
 }
 
-const struct http_header *http_find_response_header(
-	const struct http_response *res, const char *name, size_t *from)
+const struct http_header *http_find_response_header_n(
+	const struct http_response *res, const char *name, size_t name_len,
+	size_t *from)
 {
-	return find_in(res->headers, res->num_headers, name, from);
+	return find_in(res->headers, res->num_headers, name, name_len, from);
 }
 
 int http_value_has_token(const char *v, size_t len, const char *token)
@@ -340,7 +345,7 @@ static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = lower(c);
+	c = lc_tab[c & 0xff];
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "sizes.h"
 
 #define HTTP_INVALID (-1)
@@ -65,13 +66,20 @@ struct http_response {
  */
 int http_parse_response(const char *buf, size_t len, struct http_response *res);
 
-const struct http_header *http_find_response_header(
-	const struct http_response *res, const char *name, size_t *from);
-
 /* Case-insensitive header lookup; NULL when absent.  *from lets the caller
- * walk repeats: pass 0 first, then the index after the previous hit. */
-const struct http_header *http_find_header(const struct http_request *req,
-					   const char *name, size_t *from);
+ * walk repeats: pass 0 first, then the index after the previous hit.
+ * The macros pass the name's length, which the compiler folds to a
+ * constant for the usual literal names. */
+const struct http_header *http_find_header_n(const struct http_request *req,
+					     const char *name, size_t name_len,
+					     size_t *from);
+const struct http_header *http_find_response_header_n(
+	const struct http_response *res, const char *name, size_t name_len,
+	size_t *from);
+#define http_find_header(req, name, from) \
+	http_find_header_n((req), (name), strlen(name), (from))
+#define http_find_response_header(res, name, from) \
+	http_find_response_header_n((res), (name), strlen(name), (from))
 
 /* Does the comma-separated header value contain token (case-insensitive)? */
 int http_value_has_token(const char *v, size_t len, const char *token);
@@ -79,8 +87,12 @@ int http_value_has_token(const char *v, size_t len, const char *token);
 /* Content-Length value: digits only, no sign, no overflow.  -1 if bad. */
 int64_t http_parse_length(const char *v, size_t len);
 
-/* Case-insensitive comparison of a span with a NUL-terminated string. */
-int http_span_eq(const char *s, size_t len, const char *lit);
+/* Case-insensitive comparison of a span with a string of lit_len bytes;
+ * http_span_eq takes a NUL-terminated one (a literal's length folds). */
+int http_span_eq_n(const char *s, size_t len, const char *lit,
+		   size_t lit_len);
+#define http_span_eq(s, len, lit) \
+	http_span_eq_n((s), (len), (lit), strlen(lit))
 
 /*
  * Chunked transfer-coding decoder: a resumable state machine.

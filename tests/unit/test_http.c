@@ -213,6 +213,16 @@ TEST(parse_simple_get)
 	CHECK_EQ_INT(R.num_headers, 0);
 }
 
+/* A connection's buffer before its first read: no bytes, maybe no memory
+ * yet.  Nothing is read through the null pointer (UBSan checks it). */
+TEST(parse_null_buffer_is_partial)
+{
+	struct http_request req;
+	struct http_response res;
+	CHECK_EQ_INT(http_parse_request(NULL, 0, &req), HTTP_PARTIAL);
+	CHECK_EQ_INT(http_parse_response(NULL, 0, &res), HTTP_PARTIAL);
+}
+
 TEST(parse_get_with_host_and_query)
 {
 	static const char in[] =
