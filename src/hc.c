@@ -44,6 +44,7 @@
 #define HC_HEAD_MAX (64 * 1024)
 #define HC_READ_CHUNK (16 * 1024)
 #define HC_IDLE_PER_TARGET 64
+#define HC_IDLE_PROBE_MS 1000   /* idle longer: check it before reuse */
 
 enum hc_state {
 	HC_FREE,
@@ -103,6 +104,7 @@ struct hc {
 	int pending_err;          /* HC_FAILED: the error to report */
 	char pending_msg[300];
 	uint64_t key;             /* hash of tg, for the idle pool */
+	int64_t idle_since;       /* loop_now() when it went idle */
 	struct hc *idle_next, *idle_prev;
 };
 
@@ -1031,9 +1033,10 @@ static int finish(struct hc *h)
 		idle_add(h);
 		buf_reset(&h->wbuf); /* buffers kept for the next request */
 		buf_reset(&h->rbuf);
-		h->want_in = 1;
+		h->want_in = 0;
 		h->want_out = 0;
-		loop_mod(P.l, &h->w, POLLIN);
+		loop_mute(P.l, &h->w); /* see idle_usable() */
+		h->idle_since = loop_now(P.l);
 		loop_timer_set(P.l, &h->t, h->to.pool_idle_ms);
 	} else {
 		release(h);
@@ -1172,8 +1175,8 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 		return;
 	}
 	if (h->state == HC_IDLE) {
-		/* Anything from an idle server (close, close_notify, junk)
-		 * ends the connection. */
+		/* Not reached while muted; kept should one be watched:
+		 * anything from an idle server ends the connection. */
 		release(h);
 		return;
 	}
@@ -1237,6 +1240,27 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 
 /* ---- public ------------------------------------------------------------------------ */
 
+/*
+ * Idle pooled connections are muted in the loop rather than watched: with
+ * poll(), every watched descriptor costs each call a wait-queue entry, and
+ * a pool of idle connections would tax every request of every client.
+ * So before a connection that has been idle for a while is reused, the
+ * socket is asked whether the server closed it or sent anything (a TLS
+ * close_notify, junk): either makes it unusable.  One idle only briefly is
+ * used as is; should the server have closed it all the same, the request
+ * is replayed once on a new connection (see fail()).
+ */
+static int idle_usable(struct hc *h)
+{
+	char b;
+	ssize_t n;
+
+	if (loop_now(P.l) - h->idle_since < HC_IDLE_PROBE_MS)
+		return 1;
+	n = recv(h->w.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static void setup(struct hc *h, const struct hc_request *r,
 		  const struct hc_ops *ops, void *owner,
 		  const struct hc_timeouts *to)
@@ -1263,15 +1287,22 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 		      const struct hc_ops *ops, void *owner,
 		      const struct hc_timeouts *to)
 {
-	struct hc *h = NULL, *spare = NULL;
+	struct hc *h = NULL, *next, *spare = NULL;
 	uint64_t key = target_key(t);
 	int i;
 
-	for (h = P.idle; h; h = h->idle_next)
-		if (same_target(h, t, key)) {
+	for (h = P.idle; h; h = next) {
+		next = h->idle_next;
+		if (!same_target(h, t, key))
+			continue;
+		if (idle_usable(h)) {
 			idle_remove(h);
 			break;
 		}
+		log_debug("upstream %s:%d: an idle connection was closed by "
+			  "the server; not reusing it", h->tg.host, h->tg.port);
+		release(h);
+	}
 	if (!h)
 		for (i = 0; i < P.n && !spare; i++)
 			if (P.pool[i].state == HC_FREE)

@@ -72,8 +72,19 @@ int loop_add(struct loop *l, struct loop_watch *w, short events)
 
 void loop_mod(struct loop *l, struct loop_watch *w, short events)
 {
-	if (w->slot >= 0)
+	if (w->slot >= 0) {
+		l->pfd[w->slot].fd = w->fd;
 		l->pfd[w->slot].events = events;
+	}
+}
+
+void loop_mute(struct loop *l, struct loop_watch *w)
+{
+	if (w->slot >= 0) {
+		l->pfd[w->slot].fd = -1;
+		l->pfd[w->slot].events = 0;
+		l->pfd[w->slot].revents = 0;
+	}
 }
 
 void loop_del(struct loop *l, struct loop_watch *w)

@@ -51,8 +51,14 @@ void loop_free(struct loop *l);
 
 /* Start watching w->fd for events (POLLIN, POLLOUT).  -1 when full. */
 int loop_add(struct loop *l, struct loop_watch *w, short events);
-/* Change the events of a watch; 0 pauses it without removing it. */
+/* Change the events of a watch (and unmute it); 0 pauses it without
+ * removing it (poll still reports POLLHUP / POLLERR). */
 void loop_mod(struct loop *l, struct loop_watch *w, short events);
+/* Keep the watch's slot but have poll() skip it entirely, for a file
+ * nobody needs to hear from for a while (an idle pooled connection): a
+ * muted slot costs poll() next to nothing, a watched one costs a wait-queue
+ * entry per call.  loop_mod unmutes. */
+void loop_mute(struct loop *l, struct loop_watch *w);
 /* Stop watching; safe inside any callback of the same iteration. */
 void loop_del(struct loop *l, struct loop_watch *w);
 

@@ -799,16 +799,51 @@ def test_upstream_client_auth_and_chunked_request_body():
 
 
 def test_upstream_stale_pooled_connection():
+    # Idle for less than the probe time (1 s): the pooled connection is used
+    # as is, fails, and the request is replayed once on a new connection.
     with mocks.MockOpenAI() as up:
         up.idle_close = 0.3  # the upstream drops idle keep-alive connections
-        srv = _start(up.base_url, retry=0)
+        srv = _start(up.base_url, retry=0, debug="true")
         eq(_post(srv, _body()).status, 200, "first request")
         time.sleep(0.8)
         r = _post(srv, _body())
         eq(r.status, 200, "request after the upstream closed the pooled connection "
            "(body %r)" % r.body[:300])
         eq(up.connections_accepted, 2, "upstream connections")
+        check("reused connection was closed" in srv.stderr_text(),
+              "the replay of the request on a new connection was not logged")
         _alive(srv)
+
+
+def test_upstream_idle_connection_checked_before_reuse():
+    # Idle for longer than the probe time: the proxy sees that the server
+    # closed it before sending anything on it, so nothing is replayed.
+    with mocks.MockOpenAI() as up:
+        up.idle_close = 0.3
+        srv = _start(up.base_url, retry=0, debug="true")
+        eq(_post(srv, _body()).status, 200, "first request")
+        time.sleep(1.5)
+        r = _post(srv, _body())
+        eq(r.status, 200, "request after the upstream closed the pooled connection "
+           "(body %r)" % r.body[:300])
+        eq(up.connections_accepted, 2, "upstream connections")
+        err = srv.stderr_text()
+        check("idle connection was closed by the server" in err,
+              "the closed idle connection was not noticed before reuse")
+        check("reused connection was closed" not in err,
+              "the request was sent on the closed connection and replayed")
+        eq(len(up.requests), 2, "requests the upstream saw")
+        _alive(srv)
+
+
+def test_upstream_idle_connection_reused_after_probe():
+    # Idle for longer than the probe time but still open: it is reused.
+    with mocks.MockOpenAI() as up:
+        srv = _start(up.base_url)
+        eq(_post(srv, _body()).status, 200, "first request")
+        time.sleep(1.3)
+        eq(_post(srv, _body()).status, 200, "second request")
+        eq(up.connections_accepted, 1, "upstream connections")
 
 
 def test_upstream_keepalive_timeout_closes_idle():
