@@ -9,7 +9,11 @@
 #      at 1 and 64 connections, for (a) a non-stream answer (~300-byte JSON)
 #      and (b) a stream of 500 SSE chat.completion.chunk events + [DONE].
 #   2. Requests/s of the proxy against nginx's own proxy_pass (1 worker,
-#      upstream keepalive 32) to the same mock, non-stream, 1 and 64 conns.
+#      upstream keepalive 32) to the same mock, non-stream, 1 and 64 conns:
+#      both servers run side by side and are measured in alternating short
+#      wrk runs (the order flips every round), so the drift of a shared VM
+#      hits both alike; each round's ratio is a paired comparison, and the
+#      median over the rounds is the figure.
 #   3. Upstream connection reuse: requests/s and p50 at 1 connection with
 #      the default keep-alive pool against upstream-keepalive-timeout = 0
 #      (a new TCP, and for https a new TLS, connection per request), over
@@ -30,8 +34,11 @@
 #
 # Usage: bench/upstream.sh
 # Environment (all optional):
-#   BENCH_DURATION=10s   length of each wrk run (14 runs; the whole script
-#                        takes about 3 minutes with the default)
+#   BENCH_DURATION=10s   length of each wrk run of parts 1 and 3 (10 runs)
+#   BENCH_AB_ROUNDS=11   part 2: rounds per connection count
+#   BENCH_AB_DURATION=2s part 2: length of each of its wrk runs (4 per
+#                        round; the whole script takes about 5 minutes with
+#                        the defaults)
 #   BENCH_BIN=PATH       static binary for parts 1-4 instead of `make static`
 #   BENCH_DYN_BIN=PATH   dynamic binary for part 5 instead of `make`
 #   BENCH_REPO=DIR       repository root (default: the parent of bench/)
@@ -46,6 +53,8 @@ set -Eeuo pipefail
 
 REPO=$(cd "${BENCH_REPO:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)
 DURATION=${BENCH_DURATION:-10s}
+AB_ROUNDS=${BENCH_AB_ROUNDS:-11}
+AB_DURATION=${BENCH_AB_DURATION:-2s}
 NSTREAMS=${BENCH_STREAMS:-256}
 OUT_DIR=$REPO/build/bench
 RAW=$OUT_DIR/upstream
@@ -291,11 +300,11 @@ probe_proxy() { # port label
 
 # -------------------------------------------------------------------- wrk
 
-# run_wrk key url script threads conns: R[key,rps|p50|p99|bad]
+# run_wrk key url script threads conns [duration]: R[key,rps|p50|p99|bad]
 run_wrk() {
-	local key=$1 url=$2 script=$3 t=$4 c=$5 out=$RAW/wrk-$1.txt
-	log "wrk $key: -t$t -c$c -d$DURATION $url"
-	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$DURATION" --latency -s "$script" "$url" \
+	local key=$1 url=$2 script=$3 t=$4 c=$5 d=${6:-$DURATION} out=$RAW/wrk-$1.txt
+	log "wrk $key: -t$t -c$c -d$d $url"
+	"${PIN_CLIENT[@]}" wrk -t"$t" -c"$c" -d"$d" --latency -s "$script" "$url" \
 		>"$out" 2>&1 || die "wrk failed (see $out)"
 	read_wrk "$out"
 	R[$key,rps]=$W_RPS R[$key,p50]=$W_P50 R[$key,p99]=$W_P99 R[$key,bad]=$W_BAD
@@ -344,18 +353,58 @@ bench_proxy_pooled() {
 	stop_proxy
 }
 
-bench_nginx_proxy() {
-	log "part 2: nginx proxy_pass to the same mock"
-	local url
+declare -A AB_PID=() AB_URL=()
+CLK_TCK=$(getconf CLK_TCK)
+
+cpu_ticks() { # pid: user + system CPU time so far, in clock ticks
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# One wrk run of part 2, with the server's CPU time per request (us).
+ab_run() { # who conns threads round
+	local key=ab-$1-c$2-r$4 c0 c1 n
+	c0=$(cpu_ticks "${AB_PID[$1]}")
+	run_wrk "$key" "${AB_URL[$1]}" "$TMP/plain.lua" "$3" "$2" "$AB_DURATION"
+	c1=$(cpu_ticks "${AB_PID[$1]}")
+	n=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$RAW/wrk-$key.txt")
+	R[$key,cpu]=$(awk -v d="$((c1 - c0))" -v n="${n:-0}" -v hz="$CLK_TCK" \
+		'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "n/a" }')
+}
+
+# Part 2: the proxy (default pool) and nginx proxy_pass both running, one
+# wrk run each per round, in alternating order.  R[ab-<who>-c<n>-r<i>,*].
+bench_ab() {
+	log "part 2: proxy vs nginx proxy_pass, $AB_ROUNDS alternating rounds of $AB_DURATION per connection count"
+	local cfg=$TMP/proxy-ab.ini purl nurl c t i
+	PROXY_PORT=$(free_port)
+	write_proxy_config "$cfg" "$PROXY_PORT"
+	cp "$cfg" "$RAW/proxy-ab.ini"
+	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-ab.log"
+	probe_proxy "$PROXY_PORT" "proxy (part 2)"
 	start_nginx_proxy
-	url=http://127.0.0.1:$NGXP_PORT/plain/v1/chat/completions
 	[ "$(post "$NGXP_PORT" /plain/v1/chat/completions plain false "$TMP/n")" = 200 ] ||
 		die "nginx proxy_pass did not answer 200 (see $TMP/ngxproxy/logs/error.log)"
-	check_quiet "the nginx proxy runs"
-	warm "$url" "$TMP/plain.lua"
-	run_wrk ngxproxy-plain-c1 "$url" "$TMP/plain.lua" 1 1
-	run_wrk ngxproxy-plain-c64 "$url" "$TMP/plain.lua" 2 64
+	purl=http://127.0.0.1:$PROXY_PORT/v1/chat/completions
+	nurl=http://127.0.0.1:$NGXP_PORT/plain/v1/chat/completions
+	# CPU time is read from the processes that do the work: the proxy,
+	# and nginx's worker (the child of its master).
+	AB_PID[proxy]=$SERVER_REAL AB_URL[proxy]=$purl
+	AB_PID[ngx]=$(child_of "$(child_of "$NGXP_PID")") AB_URL[ngx]=$nurl
+	check_quiet "the proxy vs nginx rounds"
+	warm "$purl" "$TMP/plain.lua"
+	warm "$nurl" "$TMP/plain.lua"
+	for c in 1 64; do
+		t=1; [ "$c" = 1 ] || t=2
+		for ((i = 1; i <= AB_ROUNDS; i++)); do
+			if ((i % 2)); then
+				ab_run proxy "$c" "$t" "$i"; ab_run ngx "$c" "$t" "$i"
+			else
+				ab_run ngx "$c" "$t" "$i"; ab_run proxy "$c" "$t" "$i"
+			fi
+		done
+	done
 	stop_pid "$NGXP_PID"; NGXP_PID=
+	stop_proxy
 }
 
 bench_proxy_noreuse() {
@@ -582,10 +631,27 @@ lat_row() { # label case conns
 	echo "| $1 | $3 | ${R[$d,p50]} | ${R[$p,p50]} | $(minus "${R[$p,p50]}" "${R[$d,p50]}") | ${R[$d,p99]} | ${R[$p,p99]} | $(minus "${R[$p,p99]}" "${R[$d,p99]}") | ${R[$d,rps]} | ${R[$p,rps]} | $(ratio "${R[$p,rps]}" "${R[$d,rps]}") |"
 }
 
-ngx_row() { # conns
-	local p=proxy-plain-c$1 n=ngxproxy-plain-c$1 r
-	r=$(ratio "${R[$p,rps]}" "${R[$n,rps]}")
-	echo "| $1 | ${R[$p,rps]} | ${R[$n,rps]} | $r | ${R[$p,p50]} / ${R[$p,p99]} | ${R[$n,p50]} / ${R[$n,p99]} |"
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# One row of part 2: medians over the rounds, each round's ratio, and how
+# many rounds the proxy won.  Sets AB_MEDIAN[conns].
+declare -A AB_MEDIAN=()
+ab_row() { # conns
+	local c=$1 i pr=() nr=() rr=() p50p=() p50n=() cp=() cn=() won=0 r
+	for ((i = 1; i <= AB_ROUNDS; i++)); do
+		pr+=("${R[ab-proxy-c$c-r$i,rps]}")
+		nr+=("${R[ab-ngx-c$c-r$i,rps]}")
+		cp+=("${R[ab-proxy-c$c-r$i,cpu]}")
+		cn+=("${R[ab-ngx-c$c-r$i,cpu]}")
+		p50p+=("${R[ab-proxy-c$c-r$i,p50]}")
+		p50n+=("${R[ab-ngx-c$c-r$i,p50]}")
+		r=$(ratio "${R[ab-proxy-c$c-r$i,rps]}" "${R[ab-ngx-c$c-r$i,rps]}")
+		rr+=("$r")
+		awk -v r="$r" 'BEGIN { exit !(r >= 1) }' && won=$((won + 1))
+	done
+	AB_MEDIAN[$c]=$(echo "${rr[*]}" | median)
+	echo "| $c | $(echo "${pr[*]}" | median) | $(echo "${nr[*]}" | median) | ${rr[*]} | **${AB_MEDIAN[$c]}** | $won / $AB_ROUNDS | $(echo "${p50p[*]}" | median) | $(echo "${p50n[*]}" | median) | $(echo "${cp[*]}" | median) | $(echo "${cn[*]}" | median) |"
 }
 
 reuse_row() { # label pooled-key noreuse-key
@@ -616,10 +682,16 @@ write_results() {
 		echo
 		echo "### 2. Requests/s against nginx proxy_pass (non-stream, same mock)"
 		echo
-		echo "| conns | cli-proxy-api req/s | nginx proxy_pass req/s | proxy/nginx | cli-proxy-api p50 / p99 ms | nginx p50 / p99 ms |"
-		echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
-		ngx_row 1
-		ngx_row 64
+		echo "Both servers running side by side; $AB_ROUNDS rounds per connection count, each one wrk run of $AB_DURATION against each, the order flipping every round. Ratio = proxy req/s / nginx req/s of the same round."
+		echo
+		echo "CPU us/req = the server process's user + system time during its wrk run (from /proc, nginx's worker), divided by the requests wrk completed: the cost of forwarding one request, less noisy than req/s."
+		echo
+		echo "| conns | proxy req/s (median) | nginx req/s (median) | ratio per round | median ratio | rounds proxy >= nginx | proxy p50 ms (median) | nginx p50 ms (median) | proxy CPU us/req (median) | nginx CPU us/req (median) |"
+		echo "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+		ab_row 1
+		ab_row 64
+		echo
+		echo "Target: median ratio >= 1 at 1 connection: $(check "${AB_MEDIAN[1]}" ">=" 1); at 64: $(check "${AB_MEDIAN[64]}" ">=" 1)."
 		echo
 		echo "### 3. Upstream connection reuse (non-stream, 1 connection)"
 		echo
@@ -650,7 +722,7 @@ write_results() {
 		echo "Difference: $d_allocs allocations for 4990 more events ($growth per event)."
 		echo
 		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
-		echo "Tools: $NGINX_VERSION (1 worker each, mock and proxy_pass), $WRK_VERSION, each wrk run $DURATION; $VG_VERSION; $PY_VERSION."
+		echo "Tools: $NGINX_VERSION (1 worker each, mock and proxy_pass), $WRK_VERSION, each wrk run $DURATION (part 2: $AB_DURATION); $VG_VERSION; $PY_VERSION."
 		notes_md
 	} >"$RESULTS"
 }
@@ -676,7 +748,7 @@ main() {
 	start_mock
 	bench_direct
 	bench_proxy_pooled
-	bench_nginx_proxy
+	bench_ab
 	bench_proxy_noreuse
 	bench_slow_streams
 	bench_valgrind
