@@ -515,6 +515,22 @@ static int body_stream_flag(const struct json *j)
 	       json_ptr(j, st)[0] == 't';
 }
 
+/* The client's anthropic-beta header (forwarded to Claude), cut to 500
+ * bytes, in b; NULL when it sent none. */
+static const char *beta_of(struct conn *c, char *b, size_t cap)
+{
+	const struct http_header *h;
+	size_t n;
+	if (!(h = http_find_header(&c->req, "anthropic-beta", NULL)))
+		return NULL;
+	n = h->value_len > 500 ? 500 : h->value_len;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(b, h->value, n);
+	b[n] = '\0';
+	return b;
+}
+
 static void start_inference(struct conn *c, const struct infer_req *q)
 {
 	struct model_info m;
@@ -522,7 +538,6 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	struct exch_req r;
 	char msg[400], model[512], err[256];
 	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
-	const struct http_header *beta;
 
 	if (!models_find(&c->srv->cfg, q->model, q->mlen, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
@@ -531,12 +546,29 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		api_error(c, q->f, 404, msg);
 		return;
 	}
-	if ((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
-	    m.provider == PROV_COMPAT && q->model_tok >= 0) {
-		exch_start_compat(c, m.entry, m.upstream,
-				  (size_t)q->j->tok[q->model_tok].start,
-				  json_len(q->j, q->model_tok),
-				  body_stream_flag(q->j), q->completions);
+	if (((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
+	     m.provider == PROV_COMPAT && q->model_tok >= 0) ||
+	    (q->cfmt == HUB_CLAUDE && m.provider == PROV_CLAUDE &&
+	     q->model_tok >= 0) ||
+	    (q->cfmt == HUB_GEMINI && m.provider == PROV_GEMINI)) {
+		/* The upstream speaks the client's API: relay as it is. */
+		struct exch_raw x;
+		char b[512];
+		memset(&x, 0, sizeof(x));
+		x.cfmt = q->cfmt;
+		x.prov = m.provider == PROV_COMPAT ? EXP_COMPAT
+			 : m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_GEMINI;
+		x.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
+		snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
+		x.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
+		if (q->model_tok >= 0) {
+			x.model_off = (size_t)q->j->tok[q->model_tok].start;
+			x.model_len = json_len(q->j, q->model_tok);
+		}
+		x.stream = q->stream >= 0 ? q->stream : body_stream_flag(q->j);
+		x.gemini_array = q->gemini_array;
+		x.anthropic_beta = beta_of(c, b, sizeof(b));
+		exch_start_raw(c, &x);
 		return;
 	}
 	if (m.provider == PROV_CODEX) {
@@ -565,15 +597,9 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	r.stream = q->stream >= 0 ? q->stream : v.stream;
 	r.gemini_array = q->gemini_array;
 	r.view = &v;
-	beta = http_find_header(&c->req, "anthropic-beta", NULL);
 	{
-		char b[512] = "";
-		if (beta)
-			snprintf(b, sizeof(b), "%.*s",
-				 (int)(beta->value_len > 500 ? 500
-							     : beta->value_len),
-				 beta->value);
-		r.anthropic_beta = beta ? b : NULL;
+		char b[512];
+		r.anthropic_beta = beta_of(c, b, sizeof(b));
 		exch_start_hub(c, &r);
 	}
 	hub_view_free(&v);
@@ -722,8 +748,18 @@ static int try_passthrough(struct conn *c, int completions)
 	if (n <= 0 || !models_find(&c->srv->cfg, model, (size_t)n, &m) ||
 	    m.provider != PROV_COMPAT)
 		return 0;
-	exch_start_compat(c, m.entry, m.upstream, off[0] + 1, len[0] - 2,
-			  len[1] == 4 && c->body[off[1]] == 't', completions);
+	{
+		struct exch_raw x;
+		memset(&x, 0, sizeof(x));
+		x.cfmt = completions ? HUB_COMPLETIONS : HUB_OPENAI;
+		x.prov = EXP_COMPAT;
+		x.compat = m.entry;
+		x.upmodel = m.upstream;
+		x.model_off = off[0] + 1;
+		x.model_len = len[0] - 2;
+		x.stream = len[1] == 4 && c->body[off[1]] == 't';
+		exch_start_raw(c, &x);
+	}
 	return 1;
 }
 

@@ -119,6 +119,10 @@ static void release(struct exch *x)
 	buf_free(&x->upbody);
 	buf_free(&x->ubody);
 	buf_free(&x->obuf);
+	if (x->raw_sse) {
+		sse_free(&x->sse);
+		x->raw_sse = 0;
+	}
 	if (x->dec_ready) {
 		sse_free(&x->sse);
 		hub_sdec_free(&x->dec);
@@ -136,6 +140,13 @@ static void finish(struct exch *x)
 		conn_request_finished(c);
 }
 
+/* The error format of a pass-through exchange's client. */
+static enum api_fmt raw_api_fmt(const struct exch *x)
+{
+	return x->cfmt == HUB_CLAUDE ? API_CLAUDE
+	       : x->cfmt == HUB_GEMINI ? API_GEMINI : API_OPENAI;
+}
+
 /* Answer with an error in the client's format and end. */
 static void fail_before_start(struct exch *x, int status, const char *msg)
 {
@@ -146,7 +157,7 @@ static void fail_before_start(struct exch *x, int status, const char *msg)
 		hub_codec_for(x->cfmt)->render_error(b, status, msg);
 		conn_respond(c, status, "application/json", NULL, b->p, b->len);
 	} else {
-		api_error(c, API_OPENAI, status, msg);
+		api_error(c, raw_api_fmt(x), status, msg);
 	}
 	finish(x);
 }
@@ -183,12 +194,30 @@ static void fail_after_start(struct exch *x, const char *msg)
 		finish(x);
 		return;
 	}
-	if (!x->hub && x->stream && x->upstream_ok) {
+	if (!x->hub && x->raw_sse && x->upstream_ok) {
+		/* The array gets the error as its last element. */
 		struct buf *b = &c->srv->scratch;
 		buf_reset(b);
-		buf_puts(b, "data: ");
-		api_render_error(b, API_OPENAI, 502, msg);
-		buf_puts(b, "\n\ndata: [DONE]\n\n");
+		buf_puts(b, x->nchunks ? ",\r\n" : "[");
+		api_render_error(b, API_GEMINI, 502, msg);
+		buf_putc(b, ']');
+		conn_stream_write(c, b->p, b->len);
+		if (!x->active)
+			return;
+		conn_stream_end(c);
+		finish(x);
+		return;
+	}
+	if (!x->hub && x->stream && x->upstream_ok) {
+		/* After the last whole event (a partial one is dropped): an
+		 * error event as the client's API sends one, and for OpenAI
+		 * the end marker. */
+		struct buf *b = &c->srv->scratch;
+		enum api_fmt f = raw_api_fmt(x);
+		buf_reset(b);
+		buf_puts(b, f == API_CLAUDE ? "event: error\ndata: " : "data: ");
+		api_render_error(b, f, 502, msg);
+		buf_puts(b, f == API_OPENAI ? "\n\ndata: [DONE]\n\n" : "\n\n");
 		conn_stream_write(c, b->p, b->len);
 		if (!x->active)
 			return;
@@ -363,6 +392,8 @@ static void start_raw_answer(struct exch *x, const struct http_response *res)
 		memcpy(ctype, ct ? ct->value : "application/json", n);
 		ctype[n] = '\0';
 	}
+	if (x->raw_sse && x->upstream_ok)
+		memcpy(ctype, "application/json", sizeof("application/json"));
 	/* A sized non-stream answer keeps its size: no chunking. */
 	if (cl && !http_find_response_header(res, "transfer-encoding", NULL) &&
 	    !(x->stream && x->upstream_ok))
@@ -459,12 +490,34 @@ static void forward(struct exch *x, const char *p, size_t n)
 	}
 }
 
+/* Pass-through to a Gemini client that asked for a JSON-array stream:
+ * each upstream event's data, untouched, is one element of the array. */
+static void on_raw_sse(void *user, const struct hub_sse *ev)
+{
+	struct exch *x = user;
+	struct conn *c = conn_of(x);
+
+	if (!x->active || ev->data.n == 0)
+		return;
+	if (x->nchunks++ == 0)
+		conn_stream_write(c, "[", 1);
+	else
+		conn_stream_write(c, ",\r\n", 3);
+	conn_stream_write(c, ev->data.p, ev->data.n);
+}
+
 static int on_body(void *owner, const char *p, size_t n)
 {
 	struct exch *x = owner;
 	struct conn *c = conn_of(x);
 
-	if (!x->hub) {
+	if (!x->hub && x->raw_sse && x->upstream_ok) {
+		if (sse_push(&x->sse, p, n, on_raw_sse, x) < 0 && x->active) {
+			fail_after_start(x, "upstream event larger than the "
+					 "proxy holds");
+			return 0;
+		}
+	} else if (!x->hub) {
 		forward(x, p, n);
 	} else if (x->upstream_ok && x->stream) {
 		if (sse_push(&x->sse, p, n, on_sse, x) < 0 && x->active &&
@@ -595,9 +648,15 @@ static void on_done(void *owner)
 		hub_done(x);
 		return;
 	}
-	if (buf_pending(&x->tail) > 0)
+	if (x->raw_sse && x->upstream_ok) {
+		sse_end(&x->sse, on_raw_sse, x);
+		if (x->active)
+			conn_stream_write(c, x->nchunks ? "]" : "[]",
+					  x->nchunks ? 1 : 2);
+	} else if (buf_pending(&x->tail) > 0) {
 		conn_stream_write(c, x->tail.p + x->tail.off,
 				  buf_pending(&x->tail));
+	}
 	if (!x->active)
 		return; /* the client went away during the write */
 	conn_stream_end(c);
@@ -774,6 +833,9 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 						    cfg->gl_api_keys.n)];
 		sb_add(&path, "/v1beta/models/");
 		sb_add(&path, x->upmodel);
+		/* Streams are read as SSE; a client that asked for a JSON
+		 * array gets the events framed as one (see flush_obuf and
+		 * on_raw_sse). */
 		sb_add(&path, x->count ? ":countTokens"
 			      : x->stream ? ":streamGenerateContent?alt=sse"
 					  : ":generateContent");
@@ -984,29 +1046,44 @@ static void init_common(struct exch *x, struct conn *c)
 	buf_init(&x->obuf, UBODY_MAX);
 }
 
-int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
-		      const char *upstream_model, size_t model_off,
-		      size_t model_len, int stream, int completions)
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int exch_start_raw(struct conn *c, const struct exch_raw *r)
 {
 	struct exch *x = &c->x;
 
 	init_common(x, c);
-	x->cfmt = HUB_OPENAI;
-	x->stream = stream;
-	x->path_kind = completions;
-	x->prov = EXP_COMPAT;
-	{
-		size_t n = strlen(prov->name);
-		if (n >= sizeof(x->provider))
-			n = sizeof(x->provider) - 1;
-		memcpy(x->provider, prov->name, n);
-		x->provider[n] = '\0';
-	}
-	if (rewrite_model(c, model_off, model_len, upstream_model) < 0) {
-		api_error(c, API_OPENAI, 503, "server is busy: no memory to "
-			  "rewrite the request");
+	x->cfmt = r->cfmt;
+	x->stream = r->stream;
+	x->gemini_array = r->gemini_array;
+	x->path_kind = r->cfmt == HUB_COMPLETIONS;
+	x->prov = r->prov;
+	copy_str(x->provider, sizeof(x->provider),
+		 r->prov == EXP_COMPAT ? r->compat->name
+		 : r->prov == EXP_CLAUDE ? "claude" : "gemini");
+	copy_str(x->upmodel, sizeof(x->upmodel), r->upmodel);
+	copy_str(x->model, sizeof(x->model), r->upmodel);
+	if (r->anthropic_beta)
+		copy_str(x->beta, sizeof(x->beta), r->anthropic_beta);
+	if (r->model_len > 0 &&
+	    !(strlen(r->upmodel) == r->model_len &&
+	      !memcmp(c->body + r->model_off, r->upmodel, r->model_len)) &&
+	    rewrite_model(c, r->model_off, r->model_len, r->upmodel) < 0) {
+		api_error(c, raw_api_fmt(x), 503, "server is busy: no memory "
+			  "to rewrite the request");
 		release(x);
 		return -1;
+	}
+	if (x->stream && x->gemini_array) {
+		sse_init(&x->sse, SSE_EVENT_MAX);
+		x->raw_sse = 1;
 	}
 	x->active = 1;
 	x->starting = 1;

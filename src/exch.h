@@ -4,9 +4,13 @@
  * the answer streamed back with backpressure.
  *
  * Two kinds:
- *   - pass-through: an OpenAI chat/completions client on an
- *     OpenAI-compatible provider; the body is forwarded with only "model"
- *     rewritten, the answer relayed as is (cut at SSE event boundaries);
+ *   - pass-through: a client on an upstream of its own format (OpenAI
+ *     chat/completions on an OpenAI-compatible provider, Claude messages
+ *     on a Claude key, Gemini on a Gemini key); the body is forwarded with
+ *     only the model name rewritten where the upstream calls it otherwise,
+ *     the answer relayed as is (cut at SSE event boundaries), so whatever
+ *     the client and the upstream know and we do not (prompt-cache marks,
+ *     new content blocks, beta fields) survives;
  *   - translated: any other pair.  The client's request view (hub.h) is
  *     encoded in the upstream's format; the upstream answer is decoded
  *     into hub events and encoded in the client's format.
@@ -42,7 +46,9 @@ struct exch {
 	int stream;           /* client asked for a stream */
 	int gemini_array;     /* Gemini client without alt=sse: JSON array */
 	int gemini_cli;       /* Gemini client speaks the Code Assist envelope */
-	int path_kind;        /* pass-through: 0 chat/completions, 1 completions */
+	int raw_sse;          /* pass-through re-framing SSE as a JSON array
+				 (sse is initialised) */
+	int path_kind;        /* OpenAI pass-through: 0 chat, 1 completions */
 	int prov;             /* enum exch_prov */
 	unsigned cfg_gen;
 	int attempts;         /* counted attempts made */
@@ -71,21 +77,30 @@ struct exch {
 	char headers[1024];   /* per-attempt upstream header lines */
 	char path[1400];
 
-	/* --- translated only: initialised when dec_ready is set --- */
+	/* --- translated: initialised when dec_ready is set; sse also for
+	 *     a pass-through array stream (raw_sse) --- */
 	struct sse sse;
 	struct hub_sdec dec;
 	struct hub_enc enc;
 };
 
-/*
- * Forward c's request (already parsed; the body's "model" value at
- * [model_off, model_off + model_len) is replaced by upstream_model) to an
- * OpenAI-compatible provider.  Returns 0 when started (the exchange now
- * owns the response), -1 when it answered an error itself.
- */
-int exch_start_compat(struct conn *c, const struct cfg_compat *prov,
-		      const char *upstream_model, size_t model_off,
-		      size_t model_len, int stream, int completions);
+/* A pass-through request (see the top of this file). */
+struct exch_raw {
+	int cfmt;                        /* enum hub_fmt of the client */
+	int prov;                        /* enum exch_prov */
+	const struct cfg_compat *compat; /* EXP_COMPAT */
+	const char *upmodel;             /* the upstream's model name */
+	size_t model_off, model_len;     /* the body's model string, inside
+					    its quotes (Gemini: none) */
+	int stream;
+	int gemini_array;                /* Gemini stream without alt=sse:
+					    the upstream's SSE events are
+					    framed as one JSON array */
+	const char *anthropic_beta;      /* may be NULL */
+};
+
+/* Start a pass-through exchange.  0 started, -1 answered with an error. */
+int exch_start_raw(struct conn *c, const struct exch_raw *r);
 
 /* What a translated exchange needs to know about the request. */
 struct exch_req {

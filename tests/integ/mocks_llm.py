@@ -36,6 +36,9 @@ Scripts (.script([...]), one behaviour per request):
   ("error_event"[, message[, n]])  n text events (default 2), then the API's
                                    in-stream error event, then a clean end
   ("hang",)                        never answer
+  ("raw_events", [bytes, ...])     a 200 SSE stream of exactly these
+                                   pieces (one chunk each), for checking
+                                   that a pass-through relays them as sent
 Without a script the answer is the text "echo: <last user text>".
 
 Usage reported: input_tokens / promptTokenCount / prompt_tokens =
@@ -56,7 +59,8 @@ from mocks import _PeerClosed, _chunk, _graceful_close, _rst_close
 
 _SCRIPTS = {"text": (1, 2), "tool": (2, 3), "tools": (1, 1), "thinking": (3, 3),
             "thinking_tool": (4, 4), "answer": (1, 2), "status": (2, 3),
-            "reset_after": (1, 1), "error_event": (0, 2), "hang": (0, 0)}
+            "reset_after": (1, 1), "error_event": (0, 2), "hang": (0, 0),
+            "raw_events": (1, 1)}
 
 
 def split_pieces(s, n):
@@ -211,6 +215,8 @@ class _LLMBase(mocks.MockOpenAI):
             return self._send_json(conn, req, b[1], b[2], b[3] if len(b) > 3 else None)
         if b is not None and b[0] == "hang":
             return mocks.MockOpenAI._respond(self, conn, req, b, seq)
+        if b is not None and b[0] == "raw_events":
+            return self._send_events(conn, req, list(b[1]))
         return self.serve(conn, req, b, seq, u.path)
 
     def serve(self, conn, req, b, seq, path):  # pragma: no cover - overridden

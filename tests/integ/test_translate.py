@@ -1037,7 +1037,7 @@ def run_nonstream_reset(mode, up):
     try:
         r = env.send(mode, up, scenario())
     except Exception as e:
-        if mode == "openai" and up == "openai":
+        if fmt_of(mode) == up:
             return  # pass-through: the body is cut, as documented in exch.c
         raise TestFailure("%s: no complete response: %r" % (what, e))
     check_error_body(mode, r, 502, None, what)
@@ -1233,6 +1233,175 @@ def test_tls_openai_from_gemini():
 
 def test_tls_gemini_sse_from_claude():
     _tls_text("gemini_sse", "claude")
+
+
+# ---- same-format pairs: relayed as they are (protocol.md 4.1: passthrough)
+
+def _claude_code_like_body(stream):
+    """What Claude Code sends, with fields and blocks the hub has no view of."""
+    return {
+        "model": CLAUDE_MODEL, "max_tokens": 128000, "stream": stream,
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015",
+                                          "keep": {"type": "thinking_turns", "value": 1}}]},
+        "output_config": {"effort": "high"},
+        "metadata": {"user_id": json.dumps({"device_id": "d-1", "session_id": "s-1"})},
+        "system": [{"type": "text", "text": "x-anthropic-billing-header: cc_version=1;"},
+                   {"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "Summarise the document", "cache_control": {"type": "ephemeral"}},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain",
+                                            "data": "A short document."},
+             "citations": {"enabled": True}}]}],
+        "tools": [{"name": "get_weather", "description": "Weather", "input_schema":
+                   {"type": "object", "properties": {"city": {"type": "string"}}},
+                   "cache_control": {"type": "ephemeral"}},
+                  {"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
+        "a_field_from_the_future": {"x": [1, 2.5, None, "\u00e9"]},
+    }
+
+
+def test_claude_client_on_claude_key_is_relayed_as_is():
+    env = Env()
+    events = [
+        b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
+        b'"role":"assistant","model":"' + CLAUDE_MODEL.encode() + b'","content":[],"stop_reason":null,'
+        b'"usage":{"input_tokens":11,"cache_read_input_tokens":9000,"output_tokens":1}}}\n\n',
+        b'event: ping\ndata: {"type": "ping"}\n\n',
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":'
+        b'{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}}\n\n',
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
+        b'{"type":"input_json_delta","partial_json":"{\\"query\\":\\"x\\"}"}}\n\n',
+        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":1,"content_block":'
+        b'{"type":"text","text":"","citations":[]}}\n\n',
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":1,"delta":'
+        b'{"type":"citations_delta","citation":{"type":"char_location","cited_text":"A short",'
+        b'"document_index":0,"start_char_index":0,"end_char_index":7}}}\n\n',
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":1,"delta":'
+        b'{"type":"text_delta","text":"Short."}}\n\n',
+        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\n',
+        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+        b'"usage":{"output_tokens":7},"context_management":{"applied_edits":[]}}\n\n',
+        b'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ]
+    env.cl.script([("raw_events", events)])
+    raw = json.dumps(_claude_code_like_body(True), indent=1).encode()
+    r = env.srv.request("POST", "/v1/messages?beta=true", body=raw, timeout=8.0,
+                        headers={"Content-Type": "application/json",
+                                 "anthropic-beta": "context-management-2025-06-27",
+                                 "x-api-key": "client-secret-key"})
+    eq(r.status, 200, "status (body %r)" % r.body[:300])
+    eq(r.body, b"".join(events), "the client gets the upstream's events byte for byte")
+    up = env.last("claude")
+    eq(up["body"], raw, "the upstream gets the client's body byte for byte")
+    eq(up["headers"].get("x-api-key"), CLAUDE_KEY, "upstream key")
+    eq(up["headers"].get("anthropic-beta"), "context-management-2025-06-27", "beta forwarded")
+    eq(up["headers"].get("anthropic-version"), "2023-06-01", "anthropic-version")
+    check("client-secret-key" not in repr(up["header_list"]),
+          "the client's key went upstream: %r" % up["header_list"])
+    # non-stream: the upstream's JSON as it is
+    answer = {"id": "msg_2", "type": "message", "role": "assistant", "model": CLAUDE_MODEL,
+              "content": [{"type": "text", "text": "ok", "citations": None}],
+              "stop_reason": "end_turn", "stop_sequence": None,
+              "usage": {"input_tokens": 3, "output_tokens": 1,
+                        "server_tool_use": {"web_search_requests": 0}},
+              "container": None}
+    env.cl.script([("status", 200, answer)])
+    r = env.srv.request("POST", "/v1/messages", body=_claude_code_like_body(False), timeout=8.0)
+    eq(r.status, 200, "non-stream status (body %r)" % r.body[:300])
+    eq(json.loads(r.body), answer, "non-stream answer as the upstream sent it")
+    # an upstream error keeps its status and body
+    err = {"type": "error", "error": {"type": "invalid_request_error",
+                                      "message": "context_management: bad edit"}}
+    env.cl.script([("status", 400, err)])
+    r = env.srv.request("POST", "/v1/messages", body=_claude_code_like_body(True), timeout=8.0)
+    eq(r.status, 400, "upstream 400 relayed")
+    eq(json.loads(r.body), err, "upstream error body relayed")
+    harness_alive(env)
+
+
+def _gemini_cli_like_body():
+    return {
+        "contents": [{"role": "user", "parts": [{"text": "Say hello"}]}],
+        "systemInstruction": {"role": "user", "parts": [{"text": SYSTEM}]},
+        "generationConfig": {"temperature": 0, "topP": 1, "responseMimeType": "application/json",
+                             "responseSchema": {"type": "OBJECT", "properties":
+                                                {"greeting": {"type": "STRING"}}},
+                             "thinkingConfig": {"includeThoughts": True, "thinkingBudget": 512}},
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
+        "toolConfig": {"functionCallingConfig": {"mode": "AUTO"}},
+        "labels": {"team": "home"},
+        "cachedContent": "cachedContents/abc123",
+    }
+
+
+def test_gemini_client_on_gemini_key_is_relayed_as_is():
+    env = Env()
+    d1 = (b'{"candidates":[{"content":{"role":"model","parts":[{"text":"{\\"greeting\\":"}]},'
+          b'"index":0}],"usageMetadata":{"promptTokenCount":11,"cachedContentTokenCount":8},'
+          b'"modelVersion":"gemini-2.5-flash","responseId":"r-1"}')
+    d2 = (b'{"candidates":[{"content":{"role":"model","parts":[{"text":"\\"hi\\"}"}]},'
+          b'"finishReason":"STOP","index":0,"groundingMetadata":{"webSearchQueries":["hi"]}}],'
+          b'"usageMetadata":{"promptTokenCount":11,"candidatesTokenCount":7,"totalTokenCount":18},'
+          b'"modelVersion":"gemini-2.5-flash","responseId":"r-1"}')
+    events = [b"data: " + d1 + b"\r\n\r\n", b"data: " + d2 + b"\r\n\r\n"]
+    raw = json.dumps(_gemini_cli_like_body(), indent=2).encode()
+    hdrs = {"Content-Type": "application/json", "x-goog-api-key": "client-secret-key"}
+    base = "/v1beta/models/%s:streamGenerateContent" % GEMINI_MODEL
+    # SSE
+    env.ge.script([("raw_events", events)])
+    r = env.srv.request("POST", base + "?alt=sse", body=raw, headers=hdrs, timeout=8.0)
+    eq(r.status, 200, "sse status (body %r)" % r.body[:300])
+    eq(r.body, b"".join(events), "SSE events byte for byte")
+    up = env.last("gemini")
+    eq(up["body"], raw, "the upstream gets the client's body byte for byte")
+    eq(up["query"].get("alt"), "sse", "upstream asked for SSE")
+    eq(up["headers"].get("x-goog-api-key"), GEMINI_KEY, "upstream key")
+    check("client-secret-key" not in repr(up["header_list"]),
+          "the client's key went upstream: %r" % up["header_list"])
+    # JSON array: the same events' data, framed as one array
+    env.ge.script([("raw_events", events)])
+    r = env.srv.request("POST", base, body=raw, headers=hdrs, timeout=8.0)
+    eq(r.status, 200, "array status (body %r)" % r.body[:300])
+    eq(r.body, b"[" + d1 + b",\r\n" + d2 + b"]", "array framing of the upstream's data")
+    eq(len(json.loads(r.body)), 2, "array elements")
+    check((r.header("content-type") or "").startswith("application/json"),
+          "array content type: %r" % r.header("content-type"))
+    eq(env.last("gemini")["body"], raw, "array: the upstream gets the body byte for byte")
+    # non-stream
+    answer = json.loads(d2)
+    env.ge.script([("status", 200, answer)])
+    r = env.srv.request("POST", "/v1beta/models/%s:generateContent" % GEMINI_MODEL, body=raw,
+                        headers=hdrs, timeout=8.0)
+    eq(r.status, 200, "non-stream status (body %r)" % r.body[:300])
+    eq(json.loads(r.body), answer, "non-stream answer as the upstream sent it")
+    harness_alive(env)
+
+
+def test_gemini_array_pass_through_faults():
+    env = Env()
+    base = "/v1beta/models/%s:streamGenerateContent" % GEMINI_MODEL
+    body = _gemini_cli_like_body()
+    # a reset mid-stream ends the array with an error element
+    env.ge.script([("reset_after", 1)])
+    r = env.srv.request("POST", base, body=body, timeout=8.0)
+    eq(r.status, 200, "status")
+    arr = json.loads(r.body)
+    check(isinstance(arr, list) and len(arr) == 2, "array of one chunk and the error: %r" % arr)
+    check("candidates" in arr[0], "first element is the upstream's chunk: %r" % arr[0])
+    e = arr[-1].get("error") or {}
+    eq(e.get("code"), 502, "error element code")
+    check("gemini" in e.get("message", ""), "error element message: %r" % e)
+    # nothing at all before the reset: the head was sent, so the client
+    # gets an array holding only the error
+    env.ge.script([("reset_after", 0)])
+    r = env.srv.request("POST", base, body=body, timeout=8.0)
+    eq(r.status, 200, "reset before any event: status")
+    arr = json.loads(r.body)
+    check(isinstance(arr, list) and len(arr) == 1 and arr[0]["error"]["code"] == 502,
+          "reset before any event: body %r" % r.body[:200])
+    harness_alive(env)
 
 
 def test_beta_query_claude_route():
