@@ -126,6 +126,8 @@ static const struct key keys[] = {
 	{"quota-exceeded", "switch-project", V_BOOL, O(qe_switch_project), 0, 0},
 	{"quota-exceeded", "switch-preview-model", V_BOOL,
 	 O(qe_switch_preview_model), 0, 0},
+	{"streaming", "keepalive-seconds", V_INT, O(stream_keepalive_s), 0,
+	 3600},
 };
 #undef O
 
@@ -369,7 +371,8 @@ static int apply_key(struct parse *p, const struct key *k, const char *v,
 
 static int section_kind(const char *s)
 {
-	if (!strcmp(s, "remote-management") || !strcmp(s, "quota-exceeded"))
+	if (!strcmp(s, "remote-management") || !strcmp(s, "quota-exceeded") ||
+	    !strcmp(s, "streaming"))
 		return S_MAP;
 	if (!strcmp(s, "claude-api-key"))
 		return S_CLAUDE;

@@ -96,6 +96,8 @@ struct cfg {
 	int qe_switch_project; /* [quota-exceeded] */
 	int qe_switch_preview_model;
 
+	int stream_keepalive_s; /* [streaming] keepalive-seconds; 0 = off */
+
 	struct cfg_key_entry *claude_keys;
 	size_t n_claude_keys;
 	struct cfg_key_entry *codex_keys;

@@ -109,6 +109,7 @@ static size_t provider_keys(struct exch *x)
 
 static void release(struct exch *x)
 {
+	loop_timer_cancel(&conn_of(x)->srv->loop, &x->ka);
 	if (x->charged) {
 		conn_of(x)->srv->body_used -= x->charged;
 		x->charged = 0;
@@ -147,10 +148,17 @@ static enum api_fmt raw_api_fmt(const struct exch *x)
 	       : x->cfmt == HUB_GEMINI ? API_GEMINI : API_OPENAI;
 }
 
-/* Answer with an error in the client's format and end. */
+static void fail_after_start(struct exch *x, const char *msg);
+
+/* Answer with an error in the client's format and end (in the stream,
+ * when a heartbeat already sent the head). */
 static void fail_before_start(struct exch *x, int status, const char *msg)
 {
 	struct conn *c = conn_of(x);
+	if (x->started) {
+		fail_after_start(x, msg);
+		return;
+	}
 	if (x->hub) {
 		struct buf *b = &c->srv->scratch;
 		buf_reset(b);
@@ -608,7 +616,7 @@ static void hub_done(struct exch *x)
 	}
 	if (!x->active)
 		return;
-	if (x->early_status && !x->started) {
+	if (x->early_status) {
 		fail_before_start(x, map_status(x->early_status), x->early_msg);
 		return;
 	}
@@ -944,6 +952,55 @@ static void start_attempt(struct exch *x, int counted)
 				  "use; retry shortly");
 }
 
+/* ---- stream heartbeat ---------------------------------------------------------- */
+
+/*
+ * [streaming] keepalive-seconds: a tick every N seconds; when the client
+ * got nothing since the previous tick, it gets a heartbeat, always at an
+ * event boundary (pass-through holds partial events back, the hub writes
+ * whole ones): an SSE comment, or whitespace in a JSON-array stream.  A
+ * translated stream whose upstream has not answered yet is given its head
+ * now; a pass-through waits for the upstream's head, whose status it
+ * relays.
+ */
+static void on_keepalive(struct loop *l, struct loop_timer *t)
+{
+	struct exch *x = container_of(t, struct exch, ka);
+	struct conn *c = conn_of(x);
+
+	if (!x->active)
+		return;
+	if (!x->started && x->hub && !x->count && !x->early_status) {
+		conn_stream_begin(c, 200, client_ctype(x),
+				  "Cache-Control: no-cache\r\n", -1);
+		x->started = 1;
+		x->ka_bytes = c->stream_bytes; /* and a heartbeat now */
+	}
+	if (x->started && c->stream_bytes == x->ka_bytes) {
+		if (x->gemini_array)
+			conn_stream_write(c, "\n", 1);
+		else
+			conn_stream_write(c, ": keep-alive\n\n", 14);
+		if (!x->active)
+			return;
+		conn_flush(c);
+		if (!x->active)
+			return;
+	}
+	x->ka_bytes = c->stream_bytes;
+	loop_timer_set(l, &x->ka, (int64_t)c->srv->cfg.stream_keepalive_s * 1000);
+}
+
+static void arm_keepalive(struct exch *x)
+{
+	struct conn *c = conn_of(x);
+	int s = c->srv->cfg.stream_keepalive_s;
+	if (x->active && x->stream && !x->count && s > 0) {
+		x->ka_bytes = (uint64_t)-1;
+		loop_timer_set(&c->srv->loop, &x->ka, (int64_t)s * 1000);
+	}
+}
+
 /* ---- starting ---------------------------------------------------------------- */
 
 /* Replace the model value in the body (in place, growing if needed). */
@@ -1038,6 +1095,8 @@ static void init_common(struct exch *x, struct conn *c)
 	x->provider[0] = x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
 	x->last_err[0] = x->early_msg[0] = '\0';
 	memset(&x->enc.o, 0, sizeof(x->enc.o));
+	x->ka.slot = -1;
+	x->ka.cb = on_keepalive;
 	x->cfg_gen = c->srv->cfg_gen;
 	x->t0 = (long long)time(NULL);
 	buf_init(&x->tail, TAIL_MAX);
@@ -1089,6 +1148,7 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 	x->starting = 1;
 	start_attempt(x, 1);
 	x->starting = 0;
+	arm_keepalive(x);
 	return x->active ? 0 : -1;
 }
 
@@ -1169,6 +1229,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	x->starting = 1;
 	start_attempt(x, 1);
 	x->starting = 0;
+	arm_keepalive(x);
 	return x->active ? 0 : -1;
 }
 

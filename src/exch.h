@@ -24,9 +24,11 @@
 #define EXCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "hub.h"
+#include "loop.h"
 #include "sse.h"
 
 struct conn;
@@ -57,6 +59,9 @@ struct exch {
 	int upstream_ok;      /* current upstream status is 2xx */
 	int paused;           /* upstream reading paused for the client */
 	int last_status;      /* last upstream status, for the final error */
+	struct loop_timer ka; /* stream heartbeat ([streaming]); slot -1 set
+				 by init_common, cancelled by release */
+	uint64_t ka_bytes;    /* client bytes at the last heartbeat tick */
 	long long t0;
 	long charged;         /* upbody bytes counted in the body budget */
 	int dec_ready;        /* dec/enc/sse initialised */

@@ -36,9 +36,11 @@ Scripts (.script([...]), one behaviour per request):
   ("error_event"[, message[, n]])  n text events (default 2), then the API's
                                    in-stream error event, then a clean end
   ("hang",)                        never answer
-  ("raw_events", [bytes, ...])     a 200 SSE stream of exactly these
-                                   pieces (one chunk each), for checking
-                                   that a pass-through relays them as sent
+  ("raw_events", [piece, ...][, head_delay])
+                                   a 200 SSE stream of exactly these pieces
+                                   (bytes, one chunk each; a number is a
+                                   pause of that many seconds), after
+                                   head_delay seconds of silence
 Without a script the answer is the text "echo: <last user text>".
 
 Usage reported: input_tokens / promptTokenCount / prompt_tokens =
@@ -60,7 +62,7 @@ from mocks import _PeerClosed, _chunk, _graceful_close, _rst_close
 _SCRIPTS = {"text": (1, 2), "tool": (2, 3), "tools": (1, 1), "thinking": (3, 3),
             "thinking_tool": (4, 4), "answer": (1, 2), "status": (2, 3),
             "reset_after": (1, 1), "error_event": (0, 2), "hang": (0, 0),
-            "raw_events": (1, 1)}
+            "raw_events": (1, 2)}
 
 
 def split_pieces(s, n):
@@ -190,6 +192,9 @@ class _LLMBase(mocks.MockOpenAI):
         for i, ev in enumerate(events):
             if reset_after is not None and i >= reset_after:
                 break
+            if isinstance(ev, (int, float)):
+                time.sleep(ev)
+                continue
             conn.send(_chunk(ev))
         if reset_after is not None:
             time.sleep(0.1)  # let the peer take the events first
@@ -216,6 +221,8 @@ class _LLMBase(mocks.MockOpenAI):
         if b is not None and b[0] == "hang":
             return mocks.MockOpenAI._respond(self, conn, req, b, seq)
         if b is not None and b[0] == "raw_events":
+            if len(b) > 2:
+                time.sleep(b[2])
             return self._send_events(conn, req, list(b[1]))
         return self.serve(conn, req, b, seq, u.path)
 

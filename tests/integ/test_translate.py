@@ -67,7 +67,7 @@ def is_stream(mode):
 class Env:
     """A server with all three upstream kinds configured, each on a mock."""
 
-    def __init__(self, tls=False, **settings):
+    def __init__(self, tls=False, more="", **settings):
         ctx = None
         if tls:
             pki = testca.shared_pki()
@@ -80,7 +80,7 @@ class Env:
                  "model = %s = %s\n\n[claude-api-key]\napi-key = %s\nbase-url = %s\n\n"
                  "[endpoints]\ngenerative-language = %s\n"
                  % (self.oa.base_url, OA_KEY, UP_OPENAI, ALIAS, CLAUDE_KEY, self.cl.url,
-                    self.ge.url))
+                    self.ge.url)) + more
         s = {"ca-file": testca.shared_pki()["ca_cert"], "request-retry": 0,
              "generative-language-api-key": GEMINI_KEY,
              "upstream-connect-timeout": "2s", "upstream-first-byte-timeout": "3s",
@@ -454,6 +454,8 @@ def sse_events(data, what, named):
           % (what, data[-200:]))
     out = []
     for raw in data[:-2].split(b"\n\n"):
+        if raw == b": keep-alive":
+            continue  # the heartbeat ([streaming] keepalive-seconds), a comment
         lines = raw.decode("utf-8").split("\n")
         name = None
         if named:
@@ -1402,6 +1404,95 @@ def test_gemini_array_pass_through_faults():
     check(isinstance(arr, list) and len(arr) == 1 and arr[0]["error"]["code"] == 502,
           "reset before any event: body %r" % r.body[:200])
     harness_alive(env)
+
+
+# ---- [streaming] keepalive-seconds: heartbeats during silences
+
+KA = "[streaming]\nkeepalive-seconds = 1\n"
+HB = b": keep-alive\n\n"
+
+
+def _claude_events(text):
+    return [
+        b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_k","type":'
+        b'"message","role":"assistant","model":"' + CLAUDE_MODEL.encode() + b'","content":[],'
+        b'"stop_reason":null,"usage":{"input_tokens":11,"output_tokens":1}}}\n\n',
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n',
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":'
+        b'{"type":"text_delta","text":"' + text.encode() + b'"}}\n\n',
+        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+        b'"usage":{"output_tokens":7}}\n\n',
+        b'event: message_stop\ndata: {"type":"message_stop"}\n\n']
+
+
+def test_stream_keepalive_in_a_pass_through_silence():
+    env = Env(more=KA)
+    ev = _claude_events("after a pause")
+    env.cl.script([("raw_events", ev[:2] + [2.6] + ev[2:])])
+    path, body = build_request("claude_stream", CLAUDE_MODEL, scenario())
+    r = env.srv.request("POST", path, body=body, timeout=8.0)
+    eq(r.status, 200, "status")
+    check(HB in r.body, "no heartbeat during a 2.6 s silence: %r" % r.body[:400])
+    check(r.body.index(HB) >= len(ev[0] + ev[1]),
+          "heartbeat not after the events before the silence: %r" % r.body[:400])
+    eq(r.body.replace(HB, b""), b"".join(ev), "the events around the heartbeats, unchanged")
+    a = parse_answer("claude_stream", r, "claude stream with heartbeats")
+    eq(a.text, "after a pause", "text")
+    # without the setting: no heartbeat
+    env2 = Env()
+    env2.cl.script([("raw_events", ev[:2] + [1.5] + ev[2:])])
+    r = env2.srv.request("POST", path, body=body, timeout=8.0)
+    eq(r.body, b"".join(ev), "no heartbeat when keepalive-seconds is not set")
+
+
+def test_stream_keepalive_gives_a_translated_stream_its_head_early():
+    import http.client
+    import time
+    env = Env(more=KA)
+    env.cl.script([("raw_events", _claude_events("late hello"), 2.6)])
+    path, body = build_request("openai_stream", CLAUDE_MODEL, scenario())
+    hc = http.client.HTTPConnection("127.0.0.1", env.srv.port, timeout=8.0)
+    try:
+        t0 = time.monotonic()
+        hc.request("POST", path, body=json.dumps(body).encode(),
+                   headers={"Content-Type": "application/json"})
+        resp = hc.getresponse()
+        head_after = time.monotonic() - t0
+        data = resp.read()
+    finally:
+        hc.close()
+    eq(resp.status, 200, "status")
+    check(head_after < 2.0, "head only after %.2f s: the upstream answered at 2.6 s"
+          % head_after)
+    check(data.startswith(HB), "stream does not start with a heartbeat: %r" % data[:200])
+    r = harness.Response(resp.status, resp.reason, resp.getheaders(), data, "HTTP/1.1")
+    a = parse_answer("openai_stream", r, "openai stream with an early head")
+    eq(a.text, "late hello", "text")
+    check(a.error is None, "error %r" % a.error)
+
+
+def test_stream_keepalive_then_upstream_timeout_is_an_error_event():
+    env = Env(more=KA)
+    env.cl.script([("hang",)])
+    r = env.send("openai_stream", "claude", scenario())
+    eq(r.status, 200, "status: the head went out with the first heartbeat")
+    check(r.body.startswith(HB), "no heartbeat first: %r" % r.body[:200])
+    a = parse_answer("openai_stream", r, "openai stream, upstream silent")
+    check(a.error is not None and "did not answer" in a.error,
+          "the timeout is not an error event: %r" % (a,))
+    harness_alive(env)
+
+
+def test_stream_keepalive_in_a_gemini_array_stream():
+    env = Env(more=KA)
+    env.cl.script([("raw_events", _claude_events("array hello"), 2.6)])
+    r = env.send("gemini_array", "claude", scenario())
+    eq(r.status, 200, "status")
+    check(r.body.startswith(b"\n"), "no whitespace heartbeat first: %r" % r.body[:100])
+    a = parse_answer("gemini_array", r, "gemini array with heartbeats")
+    eq(a.text, "array hello", "text")
 
 
 def test_beta_query_claude_route():

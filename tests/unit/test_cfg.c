@@ -47,6 +47,7 @@ TEST(cfg_empty_file_gives_defaults)
 	CHECK_EQ_INT(c.header_timeout_ms, 10000);
 	CHECK_EQ_INT(c.idle_timeout_ms, 60000);
 	CHECK(c.qe_switch_project && c.qe_switch_preview_model);
+	CHECK_EQ_INT(c.stream_keepalive_s, 0); /* off, as in the reference */
 	CHECK(!c.debug && !c.rm_allow_remote);
 	CHECK_EQ_INT(c.api_keys.n, 0);
 	CHECK_EQ_STR(c.endpoints[EP_CLAUDE], "https://api.anthropic.com");
@@ -90,6 +91,8 @@ TEST(cfg_reads_every_reference_key)
 		"[quota-exceeded]\n"
 		"switch-project = false\n"
 		"switch-preview-model = off\n"
+		"[streaming]\n"
+		"keepalive-seconds = 15\n"
 		"[claude-api-key]\n"
 		"api-key = sk-ant-1\n"
 		"[claude-api-key]\n"
@@ -136,6 +139,7 @@ TEST(cfg_reads_every_reference_key)
 	CHECK(c.rm_allow_remote);
 	CHECK_EQ_STR(c.rm_secret_key, "s3cret");
 	CHECK(!c.qe_switch_project && !c.qe_switch_preview_model);
+	CHECK_EQ_INT(c.stream_keepalive_s, 15);
 	REQUIRE(c.n_claude_keys == 2);
 	CHECK_EQ_STR(c.claude_keys[0].api_key, "sk-ant-1");
 	CHECK(c.claude_keys[0].base_url == NULL);
@@ -224,6 +228,10 @@ TEST(cfg_rejects_unknown_section)
 
 TEST(cfg_rejects_bad_values)
 {
+	expect_error("[streaming]\nkeepalive-seconds = -1\n", 2,
+		     "keepalive-seconds");
+	expect_error("[streaming]\nkeepalive-seconds = 3601\n", 2,
+		     "keepalive-seconds");
 	expect_error("port = 0\n", 1, "port must be a whole number");
 	expect_error("port = 70000\n", 1, "port");
 	expect_error("port = 80x\n", 1, "port");
