@@ -706,7 +706,7 @@ make_fixtures() {
 # file with status 200 (as in bench/upstream.sh).
 start_mock() {
 	local d=$TMP/mock
-	MOCK_PORT=$(free_port)
+	free_port MOCK_PORT
 	{
 		nginx_common "$d"
 		cat <<-EOF
@@ -760,7 +760,7 @@ bench_latency() {
 	log "part 2: 2 MB Claude request -> Gemini upstream, $NREQ sequential requests"
 	local cfg=$TMP/proxy-lat.ini port
 	declare -gA L=()
-	port=$(free_port)
+	free_port port
 	gemini_config "$cfg" "$port" "http://127.0.0.1:$MOCK_PORT"
 	cp "$cfg" "$RAW/proxy-latency.ini"
 	start_proxy "$cfg" "$port" "$RAW/proxy-latency.log"
@@ -787,7 +787,7 @@ bench_latency() {
 conc_run() { # key [extra config lines...]: C[key,...]
 	local key=$1 cfg=$TMP/proxy-$1.ini port out=$RAW/conc-$1.json
 	shift
-	port=$(free_port)
+	free_port port
 	gemini_config "$cfg" "$port" "http://127.0.0.1:$SLOW_PORT" "$@"
 	cp "$cfg" "$RAW/proxy-conc-$key.ini"
 	start_proxy "$cfg" "$port" "$RAW/proxy-conc-$key.log"
@@ -808,7 +808,7 @@ conc_run() { # key [extra config lines...]: C[key,...]
 bench_concurrent() {
 	log "part 3: $NCONC concurrent 2 MB requests, upstream waits ${SLOW_DELAY} s"
 	declare -gA C=()
-	SLOW_PORT=$(free_port)
+	free_port SLOW_PORT
 	"${PIN_SERVER[@]}" "${GUARD[@]}" python3 "$TMP/hubtool.py" slow "$SLOW_PORT" "$SLOW_DELAY" \
 		"$TMP/gemini-answer.sse" "$TMP/captured.http" 300 >"$RAW/slow-upstream.log" 2>&1 &
 	SLOW_PID=$!
@@ -834,7 +834,7 @@ bench_concurrent() {
 
 stream_run() { # key path body-file end-marker: S[key,...]
 	local key=$1 cfg=$TMP/proxy-stream.ini port out=$RAW/stream-$1.json
-	port=$(free_port)
+	free_port port
 	{
 		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\n' "$port"
 		printf '\n[openai-compatibility]\nname = oa-small\nbase-url = http://127.0.0.1:%s/oa1k/v1\napi-keys = sk-bench\nmodel = gpt-4.1 = oa-small\n' "$MOCK_PORT"

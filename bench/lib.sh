@@ -147,10 +147,11 @@ port_in_use() { # port: any TCP socket (listening, connected, TIME_WAIT) on it
 }
 
 # A random port below the kernel's ephemeral range, so no client socket
-# (wrk's, or anyone's) can be sitting on it; not in use, not handed out
-# before (by this shell: a $(free_port) subshell does not remember).
+# (wrk's, or anyone's) can be sitting on it; not in use, and not handed out
+# before by this script (two ports picked before either server binds must
+# differ).  Sets the named variable: a $(...) subshell could not remember.
 declare -gA USED_PORTS=()
-free_port() {
+free_port() { # variable-name
 	local lo p
 	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	[ "$lo" -gt 12000 ] || lo=32768
@@ -159,7 +160,7 @@ free_port() {
 		[ -z "${USED_PORTS[$p]:-}" ] || continue
 		port_in_use "$p" && continue
 		USED_PORTS[$p]=1
-		echo "$p"
+		printf -v "$1" '%s' "$p"
 		return 0
 	done
 	die "no free port found"

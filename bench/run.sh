@@ -174,7 +174,7 @@ keep_log() { # src dst
 measure_idle_rss() {
 	log "idle RSS (config: port and host only)"
 	local port cfg
-	port=$(free_port)
+	free_port port
 	cfg=$TMP/idle.ini
 	write_idle_config "$cfg" "$port"
 	start_server "$cfg" "$port" "$TMP/server-idle.log"
@@ -189,7 +189,7 @@ measure_idle_rss() {
 # sends that key from then on.
 start_bench_server() {
 	local cfg=$TMP/bench.ini
-	PROXY_PORT=$(free_port)
+	free_port PROXY_PORT
 	write_bench_config "$cfg" "$PROXY_PORT"
 	start_server "$cfg" "$PROXY_PORT" "$TMP/server-bench.log"
 	http_get "$PROXY_PORT" /v1/models "$OUT_DIR/proxy-models.http"
@@ -283,7 +283,7 @@ bench_nginx() {
 	local d=$TMP/nginx
 	mkdir -p "$d/html/v1" "$d/logs" "$d/tmp"
 	cp "$TMP/models.json" "$d/html/v1/models" # same bytes as the proxy's body
-	NGINX_PORT=$(free_port)
+	free_port NGINX_PORT
 	write_nginx_conf "$d" "$NGINX_PORT"
 	cp "$d/nginx.conf" "$OUT_DIR/nginx.conf"
 	"${PIN_SERVER[@]}" nginx -p "$d/" -c "$d/nginx.conf" -e "$d/logs/error.log" \

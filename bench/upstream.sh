@@ -183,8 +183,8 @@ make_certs() {
 # picks the answer: /plain/v1, /stream/v1 (500 events), /s10/v1, /s5000/v1.
 start_mock() {
 	local d=$TMP/mock loc
-	MOCK_PORT=$(free_port)
-	MOCK_TLS_PORT=$(free_port)
+	free_port MOCK_PORT
+	free_port MOCK_TLS_PORT
 	{
 		nginx_common "$d" 4096
 		cat <<-EOF
@@ -224,7 +224,7 @@ start_mock() {
 # nginx as a reverse proxy to the mock: the well-known baseline.
 start_nginx_proxy() {
 	local d=$TMP/ngxproxy
-	NGXP_PORT=$(free_port)
+	free_port NGXP_PORT
 	{
 		nginx_common "$d" 4096
 		cat <<-EOF
@@ -334,7 +334,7 @@ bench_direct() {
 bench_proxy_pooled() {
 	log "parts 1-3: proxy with the default upstream pool"
 	local cfg=$TMP/proxy-pool.ini url
-	PROXY_PORT=$(free_port)
+	free_port PROXY_PORT
 	write_proxy_config "$cfg" "$PROXY_PORT"
 	cp "$cfg" "$RAW/proxy-pool.ini"
 	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-pool.log"
@@ -376,7 +376,7 @@ ab_run() { # who conns threads round
 bench_ab() {
 	log "part 2: proxy vs nginx proxy_pass, $AB_ROUNDS alternating rounds of $AB_DURATION per connection count"
 	local cfg=$TMP/proxy-ab.ini purl nurl c t i
-	PROXY_PORT=$(free_port)
+	free_port PROXY_PORT
 	write_proxy_config "$cfg" "$PROXY_PORT"
 	cp "$cfg" "$RAW/proxy-ab.ini"
 	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-ab.log"
@@ -410,7 +410,7 @@ bench_ab() {
 bench_proxy_noreuse() {
 	log "part 3: proxy with upstream-keepalive-timeout = 0 (no reuse)"
 	local cfg=$TMP/proxy-noreuse.ini url
-	PROXY_PORT=$(free_port)
+	free_port PROXY_PORT
 	write_proxy_config "$cfg" "$PROXY_PORT" "upstream-keepalive-timeout = 0"
 	cp "$cfg" "$RAW/proxy-noreuse.ini"
 	start_proxy "$cfg" "$PROXY_PORT" "$RAW/proxy-noreuse.log"
@@ -544,12 +544,12 @@ bench_slow_streams() {
 	log "part 4: $NSTREAMS concurrent slow TLS streams ($SLOW_EVENTS events, ${SLOW_GAP}s apart)"
 	local cfg=$TMP/proxy-slow.ini port rss hwm peak=0 samples=0 maxconn
 	write_slow_py
-	SLOW_PORT=$(free_port)
+	free_port SLOW_PORT
 	"${PIN_SERVER[@]}" "${GUARD[@]}" python3 "$TMP/slow.py" server "$SLOW_PORT" "$CERT" "$KEY" \
 		"$SLOW_EVENTS" "$SLOW_GAP" 300 >"$RAW/slow-server.log" 2>&1 &
 	SLOW_PID=$!
 	wait_port "$SLOW_PORT" "$SLOW_PID" "$RAW/slow-server.log"
-	port=$(free_port)
+	free_port port
 	maxconn=256
 	[ "$NSTREAMS" -le 256 ] || maxconn=$NSTREAMS
 	{
@@ -592,7 +592,7 @@ bench_slow_streams() {
 
 valgrind_run() { # events: sets VG[events,allocs|frees|bytes|got]
 	local n=$1 cfg=$TMP/proxy-vg.ini port vlog=$RAW/valgrind-$1.log f=$TMP/vg-out st
-	port=$(free_port)
+	free_port port
 	{
 		printf 'port = %s\nhost = 127.0.0.1\naccess-log = false\nmax-connections = 8\n' "$port"
 		provider "mock-s$n" "http://127.0.0.1:$MOCK_PORT/s$n/v1" vendor/model-a "s$n"
