@@ -407,6 +407,57 @@ def test_sdk_anthropic_followup_gemini_signature_on_thought():
         srv.assert_alive()
 
 
+def test_sdk_anthropic_on_claude_key_pass_through_followup():
+    # Same API both sides: the request and the answer are relayed as they
+    # are; the second turn carries the thinking block (signature included)
+    # and the tool_use exactly as the SDK returned them.
+    what = "anthropic->claude (pass-through)"
+    with _up(mocks_llm.MockClaude) as up:
+        up.script([SCRIPT, ("text", FOLLOWUP)])
+        srv = _start(claude_up=up)
+        j = _node("anthropic_stream.mjs", _root(srv), CLAUDE_MODEL, args=["followup"])
+        _check_anthropic(j, what, want_signature=True)
+        r1, r2 = _n_requests(up, 2, what)
+        eq(r1["path"].split("?", 1)[0], "/v1/messages", "upstream path")
+        eq(r1["headers"].get("x-api-key"), CLAUDE_KEY, "upstream x-api-key")
+        check("client-key" not in repr(r1["header_list"]),
+              "%s: the client's key went upstream" % what)
+        _check_tool_decl(r1["json"].get("tools"), what, "claude")
+        msgs = r2["json"].get("messages") or []
+        eq([m.get("role") for m in msgs], ["user", "assistant", "user"],
+           what + " followup: roles")
+        blocks = msgs[1].get("content") or []
+        th = [b for b in blocks if b.get("type") == "thinking"]
+        check(th and th[0].get("signature") == ANSWER["signature"]
+              and th[0].get("thinking") == THINKING,
+              "%s followup: thinking block not sent back byte-exact: %r" % (what, blocks))
+        call_id = [b for b in j["content"] if b.get("type") == "tool_use"][0]["id"]
+        tr = msgs[2].get("content") or []
+        eq([b.get("tool_use_id") for b in tr if b.get("type") == "tool_result"], [call_id],
+           what + " followup: tool_result id")
+        f = j.get("followup") or {}
+        eq([(b.get("type"), b.get("text")) for b in f.get("content") or []],
+           [("text", FOLLOWUP)], what + " followup: answer content")
+        srv.assert_alive()
+
+
+def test_sdk_genai_on_gemini_key_pass_through():
+    what = "genai->gemini (pass-through)"
+    with _up(mocks_llm.MockGemini) as up:
+        up.script([SCRIPT])
+        srv = _start(gemini_up=up)
+        j = _node("genai_stream.mjs", _root(srv), GEMINI_MODEL)
+        r = _one_request(up, what)
+        eq(r["path"].split("?", 1)[0],
+           "/v1beta/models/%s:streamGenerateContent" % GEMINI_MODEL, "upstream path")
+        eq(r["headers"].get("x-goog-api-key"), GEMINI_KEY, "upstream key")
+        check("client-key" not in repr(r["header_list"]),
+              "%s: the client's key went upstream" % what)
+        _check_tool_decl(r["json"].get("tools"), what, "gemini")
+        _check_genai(j, what)
+        srv.assert_alive()
+
+
 def test_sdk_anthropic_count_tokens():
     with mocks_llm.MockOpenAIChat() as up:
         srv = _start(openai_up=up)
