@@ -105,6 +105,7 @@ struct hc {
 	char pending_msg[300];
 	uint64_t key;             /* hash of tg, for the idle pool */
 	int64_t idle_since;       /* loop_now() when it went idle */
+	int clean;                /* in good order: a TLS goodbye on release */
 	struct hc *idle_next, *idle_prev;
 };
 
@@ -186,6 +187,8 @@ void hc_get_stats(struct hc_stats *s)
 
 /* ---- teardown ------------------------------------------------------------ */
 
+static void tls_goodbye(struct hc *h);
+
 static void release(struct hc *h)
 {
 	if (h->state == HC_FREE)
@@ -193,6 +196,9 @@ static void release(struct hc *h)
 	if (h->state == HC_IDLE)
 		idle_remove(h);
 	dns_cancel(&h->dh);
+	if (h->clean && h->tls && h->w.fd >= 0)
+		tls_goodbye(h);
+	h->clean = 0;
 	if (h->w.fd >= 0) {
 		loop_del(P.l, &h->w);
 		close(h->w.fd);
@@ -220,9 +226,12 @@ void hc_pool_free(void)
 	P.pool = NULL;
 }
 
+static void sess_forget_all(void);
+
 void hc_pool_close_idle(void)
 {
 	int i;
+	sess_forget_all();
 	for (i = 0; P.pool && i < P.n; i++)
 		if (P.pool[i].state == HC_IDLE)
 			release(&P.pool[i]);
@@ -450,6 +459,22 @@ static ssize_t sock_recv(struct hc *h, void *p, size_t n)
 static int sock_flush(struct hc *h)
 {
 	return h->ptls ? eng_flush(h, &h->ptls->cc.eng, raw_send) : 0;
+}
+
+/*
+ * A TLS connection that ends in good order says so with close_notify:
+ * OpenSSL-based servers drop the session of a connection cut without it,
+ * and the next connection could not resume it (sess_keep).  Best effort:
+ * what the socket takes now, never waiting.
+ */
+static void tls_goodbye(struct hc *h)
+{
+	br_ssl_engine_context *e = &h->tls->cc.eng;
+	if (!(br_ssl_engine_current_state(e) & BR_SSL_SENDAPP))
+		return; /* not past the handshake, or already closed */
+	br_ssl_engine_close(e);
+	if (eng_flush(h, e, sock_send) == 0)
+		sock_flush(h);
 }
 
 static ssize_t io_write(struct hc *h, const char *p, size_t n)
@@ -793,6 +818,90 @@ io:
 
 /* ---- TLS handshakes ---------------------------------------------------------- */
 
+/*
+ * TLS sessions to resume, by host, port and role (0 the target, 1 an
+ * https:// proxy).  A new connection to a server spoken to before offers
+ * the session; a server that still holds it skips the key exchange and
+ * the certificate chain, most of a handshake's CPU (which a router feels)
+ * and one round trip.  The chain was verified for this very host name
+ * when the session was made.  Forgotten on reload and when a handshake
+ * fails.
+ */
+#define HC_SESSIONS 8
+static struct tls_sess {
+	int used, what, port;
+	unsigned long stamp;      /* least recently used goes first */
+	char host[256];
+	br_ssl_session_parameters sp;
+} sess[HC_SESSIONS];
+static unsigned long sess_clock;
+
+static struct tls_sess *sess_find(const char *host, int port, int what)
+{
+	int i;
+	for (i = 0; i < HC_SESSIONS; i++)
+		if (sess[i].used && sess[i].what == what &&
+		    sess[i].port == port && !strcmp(sess[i].host, host))
+			return &sess[i];
+	return NULL;
+}
+
+static void sess_forget(struct tls_sess *e)
+{
+	if (e) {
+		memset(e, 0, sizeof(*e)); /* the master secret too */
+	}
+}
+
+/* The handshake on e is done: remember its session (and count a
+ * resumption: the server took the session we offered). */
+static void sess_keep(const char *host, int port, int what,
+		      const br_ssl_engine_context *e)
+{
+	struct tls_sess *s = sess_find(host, port, what);
+	br_ssl_session_parameters sp;
+	int i;
+
+	br_ssl_engine_get_session_parameters(e, &sp);
+	if (s && sp.session_id_len && sp.session_id_len == s->sp.session_id_len &&
+	    !memcmp(sp.session_id, s->sp.session_id, sp.session_id_len)) {
+		P.st.tls_resumed++;
+		log_debug("TLS with %s%s:%d: session resumed",
+			  what ? "proxy " : "", host, port);
+	}
+	if (sp.session_id_len == 0) { /* the server keeps no sessions */
+		sess_forget(s);
+		return;
+	}
+	if (!s && strlen(host) < sizeof(s->host)) {
+		s = &sess[0];
+		for (i = 0; i < HC_SESSIONS; i++) {
+			if (!sess[i].used) {
+				s = &sess[i];
+				break;
+			}
+			if (sess[i].stamp < s->stamp)
+				s = &sess[i];
+		}
+		memset(s, 0, sizeof(*s));
+		s->used = 1;
+		s->what = what;
+		s->port = port;
+		memcpy(s->host, host, strlen(host) + 1);
+	}
+	if (s) {
+		s->sp = sp;
+		s->stamp = ++sess_clock;
+	}
+}
+
+static void sess_forget_all(void)
+{
+	int i;
+	for (i = 0; i < HC_SESSIONS; i++)
+		sess_forget(&sess[i]);
+}
+
 /* Run a handshake on *slot (created on first call) with host; the proxy's
  * engine rides the socket, the target's rides sock_* (maybe the proxy's
  * TLS).  Returns STEP_AGAIN when done. */
@@ -803,10 +912,11 @@ static int handshake(struct hc *h, struct tls_client **slot, const char *host,
 	int rc;
 
 	if (!*slot) {
+		struct tls_sess *ts = sess_find(host, port, what);
 		*slot = malloc(sizeof(**slot));
 		if (!*slot)
 			return fail(h, HC_ENOMEM, "out of memory for TLS");
-		if (tls_client_start(*slot, host) < 0)
+		if (tls_client_start(*slot, host, ts ? &ts->sp : NULL) < 0)
 			return fail(h, HC_ETLS, "TLS set-up failed for %s", host);
 		P.st.tls_handshakes++;
 	}
@@ -816,10 +926,12 @@ static int handshake(struct hc *h, struct tls_client **slot, const char *host,
 		if (sock_flush(h) == -1)
 			return fail(h, HC_ETLS, "connection to %s:%d lost "
 				    "during the TLS handshake", host, port);
+		sess_keep(host, port, what, e);
 		return STEP_AGAIN;
 	}
 	if (rc == IO_AGAIN)
 		return STEP_WAIT;
+	sess_forget(sess_find(host, port, what));
 	{
 		int err = br_ssl_engine_last_error(e);
 		return fail(h, what == 0 ? HC_ETLS : HC_EPROXY,
@@ -1027,6 +1139,7 @@ static int finish(struct hc *h)
 	for (c = P.idle; c; c = c->idle_next)
 		if (c->key == h->key)
 			idle++;
+	h->clean = !h->eof;
 	if (h->keepalive && buf_pending(&h->rbuf) == 0 && !h->eof &&
 	    idle < HC_IDLE_PER_TARGET && h->to.pool_idle_ms > 0) {
 		h->state = HC_IDLE;
@@ -1269,6 +1382,7 @@ static void setup(struct hc *h, const struct hc_request *r,
 	h->owner = owner;
 	h->to = *to;
 	h->req = *r;
+	h->clean = 0;
 	h->body_off = 0;
 	h->head_built = 0;
 	h->got_bytes = 0;

@@ -75,7 +75,7 @@ struct hc_request {
 /* Size the pool (call once at start-up). */
 int hc_pool_init(struct loop *l, int max_conns);
 void hc_pool_free(void);
-/* Close idle connections (shutdown, reload). */
+/* Close idle connections and forget TLS sessions (shutdown, reload). */
 void hc_pool_close_idle(void);
 
 /*
@@ -91,6 +91,7 @@ void hc_abort(struct hc *h);
 /* Statistics for tests and benchmarks. */
 struct hc_stats {
 	unsigned long connects, reuses, tls_handshakes;
+	unsigned long tls_resumed;  /* handshakes that resumed a session */
 };
 void hc_get_stats(struct hc_stats *s);
 

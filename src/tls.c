@@ -240,7 +240,8 @@ void tls_free(void)
 	ntas = captas = 0;
 }
 
-int tls_client_start(struct tls_client *t, const char *host)
+int tls_client_start(struct tls_client *t, const char *host,
+		     const br_ssl_session_parameters *resume)
 {
 	static const uint16_t suites[] = {
 		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
@@ -288,7 +289,9 @@ int tls_client_start(struct tls_client *t, const char *host)
 	br_ssl_engine_set_x509(&cc->eng, &xc->vtable);
 	br_ssl_engine_set_buffers_bidi(&cc->eng, t->ibuf, sizeof(t->ibuf),
 				       t->obuf, sizeof(t->obuf));
-	return br_ssl_client_reset(cc, host, 0) ? 0 : -1;
+	if (resume)
+		br_ssl_engine_set_session_parameters(&cc->eng, resume);
+	return br_ssl_client_reset(cc, host, resume != NULL) ? 0 : -1;
 }
 
 const char *tls_strerror(int err)

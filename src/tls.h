@@ -35,8 +35,11 @@ int tls_init(const char *ca_file, char *err, size_t errlen);
 void tls_free(void);
 size_t tls_anchor_count(void);
 
-/* Prepare t for a handshake with host (SNI and name check).  0 ok. */
-int tls_client_start(struct tls_client *t, const char *host);
+/* Prepare t for a handshake with host (SNI and name check).  With
+ * resume, offer that earlier session with the same host (an abbreviated
+ * handshake if the server still has it, a full one otherwise).  0 ok. */
+int tls_client_start(struct tls_client *t, const char *host,
+		     const br_ssl_session_parameters *resume);
 
 /* Text for a BearSSL error code, for messages ("certificate is not
  * trusted", "server name mismatch", ...). */

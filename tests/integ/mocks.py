@@ -22,7 +22,7 @@ MockOpenAI(tls=None|SSLContext, prefix="/v1")
       .auth_keys_seen    bearer token of each request, in order (None if absent)
       .client_closed_at  time.monotonic() stamps at which a peer was seen closing
                          during ("hang",) or ("slow_stream", ...)
-      .tls_handshakes    [{conn_id, version, cipher, sni}] (sni only when the
+      .tls_handshakes    [{conn_id, version, cipher, sni, reused}] (sni only when the
                          context came from server_context())
       .tls_errors        handshake failures (str), e.g. client rejected our cert
       .headers_to_send   dict of extra headers added to every response
@@ -531,7 +531,8 @@ class MockOpenAI(_ServerBase):
             sock = ssock
             self.tls_handshakes.append({"conn_id": cid, "version": ssock.version(),
                                         "cipher": (ssock.cipher() or (None,))[0],
-                                        "sni": getattr(ssock, "cpa_sni", None)})
+                                        "sni": getattr(ssock, "cpa_sni", None),
+                                        "reused": ssock.session_reused})
         conn = _Conn(sock, cid)
         while not self.stopping:
             if self.idle_close is not None and not conn.readable_within(self.idle_close):
@@ -539,6 +540,10 @@ class MockOpenAI(_ServerBase):
                 return
             req = _read_request(conn, on_continue=lambda: conn.send(b"HTTP/1.1 100 Continue\r\n\r\n"))
             if req is None:
+                # the client is done: end TLS in good order, as servers do
+                # (OpenSSL forgets the session of a connection that ends
+                # without its own close_notify)
+                _graceful_close(sock)
                 return
             auth = req["headers"].get("authorization")
             token = auth[7:].strip() if auth and auth[:7].lower() == "bearer " else None

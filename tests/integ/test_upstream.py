@@ -347,6 +347,34 @@ def test_upstream_tls_rsa_certificate():
         _alive(srv)
 
 
+def test_upstream_tls_session_resumed_on_a_new_connection():
+    # No pooling: every request opens a connection; from the second on, the
+    # proxy offers the session of the first and the server takes it.
+    with _tls_mock() as up:
+        srv = _start(up.base_url, upstream_keepalive_timeout="0", debug="true")
+        for i in range(3):
+            r = _post(srv, _body())
+            eq(r.status, 200, "request %d (body %r)" % (i, r.body[:300]))
+        eq(len(up.tls_handshakes), 3, "one handshake per request")
+        eq([h["reused"] for h in up.tls_handshakes], [False, True, True],
+           "sessions resumed by the server")
+        check("session resumed" in srv.stderr_text(), "resumption not logged at debug")
+        eq(up.tls_errors, [], "TLS errors at the mock")
+        _alive(srv)
+
+
+def test_upstream_tls_session_forgotten_on_reload():
+    with _tls_mock() as up:
+        srv = _start(up.base_url, upstream_keepalive_timeout="0")
+        eq(_post(srv, _body()).status, 200, "first request")
+        srv.proc.send_signal(signal.SIGHUP)
+        srv.wait_stderr("config reloaded", 3.0)
+        eq(_post(srv, _body()).status, 200, "request after the reload")
+        eq([h["reused"] for h in up.tls_handshakes], [False, False],
+           "a session from before the reload was offered")
+        _alive(srv)
+
+
 def test_upstream_completions_endpoint():
     with mocks.MockOpenAI() as up:
         srv = _start(up.base_url)
