@@ -144,7 +144,7 @@ make_fixtures() {
 	mv "$TMP/stream-5000" "$h/s5000/v1/chat/completions"
 	STREAM_BYTES=$(stat -c %s "$h/stream/v1/chat/completions")
 	local alias st
-	for alias in plain stream tls-plain; do
+	for alias in plain stream tls-plain tls-full; do
 		st=false; [ "$alias" = stream ] && st=true
 		cat >"$TMP/$alias.lua" <<-EOF
 		wrk.method = "POST"
@@ -181,36 +181,47 @@ make_certs() {
 # refuses POST with 405; "error_page 405 =200 \$uri" turns that into an
 # internal GET of the same file with status 200.  The first path element
 # picks the answer: /plain/v1, /stream/v1 (500 events), /s10/v1, /s5000/v1.
-start_mock() {
-	local d=$TMP/mock loc
-	free_port MOCK_PORT
-	free_port MOCK_TLS_PORT
-	{
-		nginx_common "$d" 4096
+# One server block of the mock: listen lines, then the answers' locations.
+mock_server() { # listen-lines...
+	local loc l
+	echo "    server {"
+	for l in "$@"; do echo "        $l"; done
+	cat <<-EOF
+	        ssl_certificate $CERT;
+	        ssl_certificate_key $KEY;
+	        root $TMP/html;
+	        add_header Last-Modified "";
+	        location = /plain/v1/chat/completions {
+	            default_type application/json;
+	            error_page 405 =200 \$uri;
+	        }
+	EOF
+	for loc in stream s10 s5000; do
 		cat <<-EOF
-		    etag off;
-		    max_ranges 0;
-		    server {
-		        listen 127.0.0.1:$MOCK_PORT;
-		        listen 127.0.0.1:$MOCK_TLS_PORT ssl;
-		        ssl_certificate $CERT;
-		        ssl_certificate_key $KEY;
-		        root $TMP/html;
-		        add_header Last-Modified "";
-		        location = /plain/v1/chat/completions {
-		            default_type application/json;
+		        location = /$loc/v1/chat/completions {
+		            default_type text/event-stream;
 		            error_page 405 =200 \$uri;
 		        }
 		EOF
-		for loc in stream s10 s5000; do
-			cat <<-EOF
-			        location = /$loc/v1/chat/completions {
-			            default_type text/event-stream;
-			            error_page 405 =200 \$uri;
-			        }
-			EOF
-		done
-		echo "    }"
+	done
+	echo "    }"
+}
+
+start_mock() {
+	local d=$TMP/mock
+	free_port MOCK_PORT
+	free_port MOCK_TLS_PORT
+	free_port MOCK_TLS_NOCACHE_PORT
+	{
+		nginx_common "$d" 4096
+		echo "    etag off;"
+		echo "    max_ranges 0;"
+		# TLS sessions kept (resumable) on one port, not on the other
+		mock_server "listen 127.0.0.1:$MOCK_PORT;" \
+			"listen 127.0.0.1:$MOCK_TLS_PORT ssl;" \
+			"ssl_session_cache shared:mock:1m;"
+		mock_server "listen 127.0.0.1:$MOCK_TLS_NOCACHE_PORT ssl;" \
+			"ssl_session_cache off;" "ssl_session_tickets off;"
 		echo "}"
 	} >"$d.conf"
 	cp "$d.conf" "$RAW/nginx-mock.conf"
@@ -219,6 +230,7 @@ start_mock() {
 	MOCK_PID=$!
 	wait_port "$MOCK_PORT" "$MOCK_PID" "$RAW/nginx-mock.log"
 	wait_port "$MOCK_TLS_PORT" "$MOCK_PID" "$RAW/nginx-mock.log"
+	wait_port "$MOCK_TLS_NOCACHE_PORT" "$MOCK_PID" "$RAW/nginx-mock.log"
 }
 
 # nginx as a reverse proxy to the mock: the well-known baseline.
@@ -268,6 +280,7 @@ write_proxy_config() { # file port [extra lines...]
 		provider mock-plain "http://127.0.0.1:$MOCK_PORT/plain/v1" vendor/model-a plain
 		provider mock-stream "http://127.0.0.1:$MOCK_PORT/stream/v1" vendor/model-a stream
 		provider mock-tls "https://localhost:$MOCK_TLS_PORT/plain/v1" vendor/model-a tls-plain
+		provider mock-tls-full "https://localhost:$MOCK_TLS_NOCACHE_PORT/plain/v1" vendor/model-a tls-full
 	} >"$f"
 }
 
@@ -421,6 +434,8 @@ bench_proxy_noreuse() {
 	run_wrk noreuse-plain-c1 "$url" "$TMP/plain.lua" 1 1
 	warm "$url" "$TMP/tls-plain.lua"
 	run_wrk noreuse-tls-c1 "$url" "$TMP/tls-plain.lua" 1 1
+	warm "$url" "$TMP/tls-full.lua"
+	run_wrk noreuse-tlsfull-c1 "$url" "$TMP/tls-full.lua" 1 1
 	stop_proxy
 	# How many upstream connections the mock saw is not logged (access_log
 	# off); the proxy's pool state shows in its log at debug level only.
@@ -695,12 +710,13 @@ write_results() {
 		echo
 		echo "### 3. Upstream connection reuse (non-stream, 1 connection)"
 		echo
-		echo "Pooled = default config; no reuse = \`upstream-keepalive-timeout = 0\` (new TCP, and for https new TLS, connection per request)."
+		echo "Pooled = default config; no reuse = \`upstream-keepalive-timeout = 0\` (new TCP, and for https new TLS, connection per request). The TLS mock keeps sessions on one port (\`ssl_session_cache\`): there each new connection resumes the session of the one before (abbreviated handshake); on the other port it keeps none: a full handshake (ECDHE and the certificate chain) every time."
 		echo
 		echo "| upstream | pooled req/s | no reuse req/s | pooled/no reuse | pooled p50 ms | no reuse p50 ms | p50 saved ms |"
 		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 		reuse_row "http://127.0.0.1 (nginx)" proxy-plain-c1 noreuse-plain-c1
-		reuse_row "https://localhost (nginx, TLS 1.2 via BearSSL, EC P-256)" pool-tls-c1 noreuse-tls-c1
+		reuse_row "https://localhost, session resumed (nginx, TLS 1.2 via BearSSL, EC P-256)" pool-tls-c1 noreuse-tls-c1
+		reuse_row "https://localhost, full handshake every time (no session cache)" pool-tls-c1 noreuse-tlsfull-c1
 		echo
 		echo "Proxy RSS after parts 1-3 (pooled process): VmRSS $POOL_RSS KB, VmHWM $POOL_HWM KB."
 		echo
