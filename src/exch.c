@@ -202,30 +202,25 @@ static void fail_after_start(struct exch *x, const char *msg)
 		finish(x);
 		return;
 	}
-	if (!x->hub && x->raw_sse && x->upstream_ok) {
-		/* The array gets the error as its last element. */
-		struct buf *b = &c->srv->scratch;
-		buf_reset(b);
-		buf_puts(b, x->nchunks ? ",\r\n" : "[");
-		api_render_error(b, API_GEMINI, 502, msg);
-		buf_putc(b, ']');
-		conn_stream_write(c, b->p, b->len);
-		if (!x->active)
-			return;
-		conn_stream_end(c);
-		finish(x);
-		return;
-	}
 	if (!x->hub && x->stream && x->upstream_ok) {
 		/* After the last whole event (a partial one is dropped): an
 		 * error event as the client's API sends one, and for OpenAI
-		 * the end marker. */
+		 * the end marker; a JSON-array stream gets the error as its
+		 * last element. */
 		struct buf *b = &c->srv->scratch;
 		enum api_fmt f = raw_api_fmt(x);
 		buf_reset(b);
-		buf_puts(b, f == API_CLAUDE ? "event: error\ndata: " : "data: ");
+		if (x->raw_sse)
+			buf_puts(b, x->nchunks ? ",\r\n" : "[");
+		else
+			buf_puts(b, f == API_CLAUDE ? "event: error\ndata: "
+						    : "data: ");
 		api_render_error(b, f, 502, msg);
-		buf_puts(b, f == API_OPENAI ? "\n\ndata: [DONE]\n\n" : "\n\n");
+		if (x->raw_sse)
+			buf_putc(b, ']');
+		else
+			buf_puts(b, f == API_OPENAI ? "\n\ndata: [DONE]\n\n"
+						    : "\n\n");
 		conn_stream_write(c, b->p, b->len);
 		if (!x->active)
 			return;
