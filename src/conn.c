@@ -31,6 +31,7 @@
 
 #include "api.h"
 #include "log.h"
+#include "rlog.h"
 #include "srv.h"
 
 static void on_io(struct loop *l, struct loop_watch *w, int revents);
@@ -86,6 +87,7 @@ void conn_close(struct conn *c)
 	if (c->state == CONN_FREE)
 		return;
 	exch_abort(&c->x);
+	rlog_close(&c->rlog);
 	loop_del(&s->loop, &c->w);
 	loop_timer_cancel(&s->loop, &c->t);
 	close(c->w.fd);
@@ -146,6 +148,22 @@ static void put_status_line(struct buf *o, int status)
 	buf_puts(o, "\r\n");
 }
 
+/* request-log: the head just put in out, from pending offset from on. */
+static void log_response_head(struct conn *c, size_t from, int relayed)
+{
+	const struct buf *o = &c->out;
+	const char *p = o->p + o->off + from, *end;
+	if (!c->rlog || buf_pending(o) <= from)
+		return;
+	end = memmem(p, buf_pending(o) - from, "\r\n\r\n", 4);
+	rlog_section(c->rlog, "RESPONSE", NULL);
+	rlog_head_lines(c->rlog, p, end ? (size_t)(end - p)
+				       : buf_pending(o) - from);
+	if (relayed && rlog_relaying(c->rlog))
+		rlog_body(c->rlog, "(body: the upstream's, relayed as it is)\n",
+			  41);
+}
+
 void conn_respond(struct conn *c, int status, const char *ctype,
 		  const char *extra_headers, const char *body, size_t len)
 {
@@ -189,6 +207,11 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 	}
 	if (!c->keep_alive)
 		c->close_after = 1;
+	log_response_head(c, before, 0);
+	if (status != 204 && len > 0) {
+		rlog_section(c->rlog, "RESPONSE BODY", NULL);
+		rlog_body(c->rlog, body, len);
+	}
 	access_log(c, status, len);
 }
 
@@ -433,6 +456,7 @@ static int read_body(struct conn *c)
 /* The current request is answered: drop it from the buffers. */
 static void request_done(struct conn *c)
 {
+	rlog_close(&c->rlog);
 	buf_consume(&c->in, c->head_len);
 	c->head_len = 0;
 	release_body(c);
@@ -452,6 +476,11 @@ static void dispatch(struct conn *c)
 	 * bytes. */
 	if (c->head_at != c->in.p + c->in.off)
 		http_parse_request(c->in.p + c->in.off, c->head_len, &c->req);
+	if (cfg_of(c)->request_log)
+		c->rlog = rlog_open(cfg_of(c)->path, c->req.method,
+				    c->req.method_len, c->req.target,
+				    c->req.target_len, c->req.headers,
+				    c->req.num_headers, c->body, c->body_len);
 	api_handle(c);
 	if (c->x.active) {
 		c->state = CONN_EXCH;
@@ -493,6 +522,7 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 		       const char *extra_headers, int64_t content_length)
 {
 	struct buf *o = &c->out;
+	size_t before = buf_pending(o);
 
 	if (c->state == CONN_FREE)
 		return;
@@ -523,6 +553,7 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 	c->streaming = 1;
 	c->stream_status = status;
 	c->stream_bytes = 0;
+	log_response_head(c, before, 1);
 }
 
 void conn_flush(struct conn *c)
@@ -539,6 +570,7 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 	if (c->stream_length >= 0 &&
 	    c->stream_bytes + n > (uint64_t)c->stream_length)
 		n = (size_t)((uint64_t)c->stream_length - c->stream_bytes);
+	rlog_stream(c->rlog, RLOG_CLIENT, p, n);
 	if (buf_pending(o) + n + 32 > o->max) {
 		/* A piece larger than the usual cap (a whole translated
 		 * answer, a huge tool call): send what is queued, then let the

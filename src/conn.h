@@ -72,6 +72,8 @@ struct conn {
 	int64_t stream_length;    /* Content-Length sent, or -1 */
 	int stream_status;
 	size_t stream_bytes;
+
+	struct rlog *rlog;        /* request-log = true: this request's file */
 };
 
 /* Take ownership of an accepted, non-blocking socket. */

@@ -38,6 +38,7 @@
 #include "conn.h"
 #include "hc.h"
 #include "log.h"
+#include "rlog.h"
 #include "srv.h"
 #include "url.h"
 
@@ -416,6 +417,16 @@ static void on_head(void *owner, const struct http_response *res)
 	struct srv *s = conn_of(x)->srv;
 
 	x->last_status = res->status;
+	if (conn_of(x)->rlog) {
+		struct rlog *rl = conn_of(x)->rlog;
+		char line[48];
+		snprintf(line, sizeof(line), "HTTP/1.%d %d ",
+			 res->minor_version, res->status);
+		rlog_section(rl, "UPSTREAM RESPONSE", line);
+		rlog_body(rl, res->reason, res->reason_len);
+		rlog_body(rl, "\n", 1);
+		rlog_headers(rl, res->headers, res->num_headers);
+	}
 	if (res->status == 429 && s->cfg.qe_switch_project &&
 	    (size_t)x->tried_429 + 1 < provider_keys(x)) {
 		x->tried_429++;
@@ -514,6 +525,7 @@ static int on_body(void *owner, const char *p, size_t n)
 	struct exch *x = owner;
 	struct conn *c = conn_of(x);
 
+	rlog_stream(c->rlog, RLOG_UPSTREAM, p, n);
 	if (!x->hub && x->raw_sse && x->upstream_ok) {
 		if (sse_push(&x->sse, p, n, on_raw_sse, x) < 0 && x->active) {
 			fail_after_start(x, "upstream event larger than the "
@@ -674,6 +686,10 @@ static void on_error(void *owner, int err, const char *msg)
 	snprintf(x->last_err, sizeof(x->last_err), "upstream %s: %s",
 		 x->provider, msg);
 	log_warn("%s", x->last_err);
+	if (conn_of(x)->rlog) {
+		rlog_section(conn_of(x)->rlog, "UPSTREAM ERROR", x->last_err);
+		rlog_body(conn_of(x)->rlog, "\n", 1);
+	}
 	if (x->started) {
 		fail_after_start(x, x->last_err);
 		return;
@@ -941,6 +957,15 @@ static void start_attempt(struct exch *x, int counted)
 		r.body_len = c->body_len;
 	}
 	x->upstream_ok = 0;
+	if (c->rlog) {
+		char line[1800];
+		snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
+			 t.tls ? "https" : "http", t.host, t.port, x->path);
+		rlog_section(c->rlog, "UPSTREAM REQUEST", line);
+		rlog_head_lines(c->rlog, x->headers, strlen(x->headers));
+		rlog_section(c->rlog, "UPSTREAM REQUEST BODY", NULL);
+		rlog_body(c->rlog, r.body, r.body_len);
+	}
 	x->hc = hc_request(&t, &r, &exch_ops, x, &to);
 	if (!x->hc)
 		fail_before_start(x, 503, "too many upstream connections in "
@@ -1139,6 +1164,7 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 		sse_init(&x->sse, SSE_EVENT_MAX);
 		x->raw_sse = 1;
 	}
+	rlog_relay(c->rlog);
 	x->active = 1;
 	x->starting = 1;
 	start_attempt(x, 1);

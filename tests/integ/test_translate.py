@@ -18,6 +18,7 @@ neutral form (system, flat parts, max tokens, temperature, stops, tools)."""
 
 import base64
 import json
+import os
 import re
 
 import harness
@@ -1493,6 +1494,86 @@ def test_stream_keepalive_in_a_gemini_array_stream():
     check(r.body.startswith(b"\n"), "no whitespace heartbeat first: %r" % r.body[:100])
     a = parse_answer("gemini_array", r, "gemini array with heartbeats")
     eq(a.text, "array hello", "text")
+
+
+# ---- request-log = true: one file per request, without credentials
+
+def _log_files(env, prefix):
+    d = os.path.join(env.srv.dir, "logs")
+    return sorted(os.path.join(d, f) for f in (os.listdir(d) if os.path.isdir(d) else [])
+                  if f.startswith(prefix) and f.endswith(".log"))
+
+
+def _wait_log(env, prefix, n, needle):
+    """The n-th file for prefix once it holds needle (the server closes a
+    file just after the answer's last byte)."""
+    import time
+    deadline = time.monotonic() + 3.0
+    while True:
+        files = _log_files(env, prefix)
+        if len(files) >= n:
+            with open(files[n - 1], "rb") as f:
+                text = f.read()
+            if needle in text:
+                return files[n - 1], text
+        if time.monotonic() > deadline:
+            raise TestFailure("no request log %d for %s holding %r (files: %r)"
+                              % (n, prefix, needle, files))
+        time.sleep(0.05)
+
+
+def test_request_log_files():
+    secret = "client-secret-rl-77"
+    env = Env(request_log="true", api_keys=secret)
+    auth = {"Authorization": "Bearer " + secret, "Content-Type": "application/json"}
+    # a pass-through (OpenAI client, OpenAI-compatible provider)
+    path, body = build_request("openai", ALIAS, scenario())
+    r = env.srv.request("POST", path, body=json.dumps(body).encode(), headers=auth, timeout=8.0)
+    eq(r.status, 200, "pass-through status (body %r)" % r.body[:200])
+    f, t = _wait_log(env, "v1-chat-completions-", 1, b"=== RESPONSE ===")
+    for part in (b"=== REQUEST ===\nPOST /v1/chat/completions\n", b"Say hello to the world",
+                 b"=== UPSTREAM REQUEST ===\nPOST http://127.0.0.1:",
+                 b"=== UPSTREAM REQUEST BODY ===", b"=== UPSTREAM RESPONSE ===\nHTTP/1.1 200",
+                 b"=== UPSTREAM RESPONSE BODY ===", b"echo: Say hello to the world",
+                 b"(body: the upstream's, relayed as it is)", b"Authorization: [redacted]"):
+        check(part in t, "pass-through log lacks %r:\n%s" % (part, t[:3000].decode("utf-8", "replace")))
+    up_body = t.split(b"=== UPSTREAM REQUEST BODY ===")[1].split(b"===")[0]
+    check(UP_OPENAI.encode() in up_body and ALIAS.encode() not in up_body,
+          "the upstream body in the log is not the rewritten one: %r" % up_body[:300])
+    eq(os.stat(f).st_mode & 0o777, 0o600, "log file mode")
+    # a translated stream (Claude client, Gemini upstream), key in x-api-key
+    path, body = build_request("claude_stream", GEMINI_MODEL, scenario())
+    r = env.srv.request("POST", path, body=json.dumps(body).encode(), timeout=8.0,
+                        headers={"x-api-key": secret, "Content-Type": "application/json"})
+    eq(r.status, 200, "translated status")
+    f, t = _wait_log(env, "v1-messages-", 1, b"message_stop")
+    for part in (b"=== UPSTREAM REQUEST ===\nPOST http://127.0.0.1:",
+                 b":streamGenerateContent?alt=sse", b"x-goog-api-key: [redacted]",
+                 b"x-api-key: [redacted]", b"=== UPSTREAM RESPONSE BODY ===",
+                 b"=== RESPONSE BODY ===", b"event: message_start"):
+        check(part in t, "translated log lacks %r:\n%s" % (part, t[:3000].decode("utf-8", "replace")))
+    # a Gemini client with the key in the query; the answer an error of ours
+    r = env.srv.request("POST", "/v1beta/models/no-such-model:generateContent?key=%s&alt=json"
+                        % secret, body=b'{"contents":[]}', timeout=8.0,
+                        headers={"Content-Type": "application/json"})
+    eq(r.status, 404, "unknown model")
+    f, t = _wait_log(env, "v1beta-models-no-such-model-generateContent-", 1, b"=== RESPONSE BODY ===")
+    check(b"?key=[redacted]&alt=json" in t, "query key not redacted:\n%s" % t[:600].decode())
+    check(b"HTTP/1.1 404" in t and b"no-such-model" in t, "error answer not logged: %r" % t[-400:])
+    # no credential anywhere
+    for f in _log_files(env, ""):
+        with open(f, "rb") as fh:
+            t = fh.read()
+        for s in (secret, OA_KEY, GEMINI_KEY, CLAUDE_KEY):
+            check(s.encode() not in t, "%s holds a credential (%s...)" % (f, s[:6]))
+    eq(env.srv.request("GET", "/v1/models", headers=auth).status, 200, "still serving")
+
+
+def test_request_log_off_writes_nothing():
+    env = Env()
+    eq(env.send("openai", "openai", scenario()).status, 200, "status")
+    check(not os.path.exists(os.path.join(env.srv.dir, "logs")),
+          "a logs directory without request-log")
 
 
 def test_beta_query_claude_route():
