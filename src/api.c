@@ -650,6 +650,48 @@ static int count_model_served(struct conn *c, enum api_fmt f, const char *raw,
 	return 1;
 }
 
+/* Claude's count_tokens refuses the messages keys that only matter for
+ * generating; clients often send the whole request.  Drop those top-level
+ * keys, leaving every other byte as it was.  0, or -1 out of memory. */
+static int drop_generation_keys(struct conn *c, const struct json *j)
+{
+	static const char *const drop[] = {
+		"max_tokens", "stream", "temperature", "top_p", "top_k",
+		"stop_sequences", "metadata", "service_tier", NULL};
+	struct buf *b = &c->srv->scratch;
+	int i, k, n = j->tok[0].size, first = 1, dropped = 0;
+	size_t m;
+
+	buf_reset(b);
+	buf_putc(b, '{');
+	for (i = 0, k = 1; i < n; i++) {
+		int next = json_skip(j, k + 1), skip = 0;
+		for (m = 0; drop[m]; m++)
+			if (json_str_eq(j, k, drop[m]))
+				skip = 1;
+		if (skip) {
+			dropped = 1;
+		} else {
+			size_t from = (size_t)j->tok[k].start - 1; /* the quote */
+			size_t to = (size_t)j->tok[k + 1].end +
+				    (j->tok[k + 1].type == JSMN_STRING);
+			if (!first)
+				buf_putc(b, ',');
+			first = 0;
+			buf_put(b, c->body + from, to - from);
+		}
+		k = next;
+	}
+	buf_putc(b, '}');
+	if (!dropped)
+		return 0;
+	if (b->overflow || conn_body_reserve(c, b->len) < 0)
+		return -1;
+	memcpy(c->body, b->p, b->len);
+	c->body_len = b->len;
+	return 0;
+}
+
 /*
  * Count through the upstream when the model's provider has a counting
  * endpoint (Claude and Gemini keys).  Returns 1 when the exchange took
@@ -666,6 +708,26 @@ static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
 	if (!models_find(&c->srv->cfg, model, mlen, &m) ||
 	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
 		return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
+	if ((cfmt == HUB_CLAUDE) == (m.provider == PROV_CLAUDE)) {
+		/* The upstream's own API: its counter gets the body as it
+		 * is (for Claude less the keys only generation takes). */
+		struct exch_raw x;
+		char b[512];
+		if (cfmt == HUB_CLAUDE && drop_generation_keys(c, j) < 0) {
+			api_error(c, f, 503, "server is busy: no memory for "
+				  "the request");
+			return 1;
+		}
+		memset(&x, 0, sizeof(x));
+		x.cfmt = cfmt;
+		x.prov = m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_GEMINI;
+		x.upmodel = name;
+		x.count = 1;
+		x.anthropic_beta = beta_of(c, b, sizeof(b));
+		exch_start_raw(c, &x);
+		return 1;
+	}
 	hub_view_init(&v, j);
 	v.client_fmt = cfmt;
 	err[0] = '\0';
@@ -674,7 +736,6 @@ static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
 		api_error(c, f, 400, err[0] ? err : "malformed request");
 		return 1;
 	}
-	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
 	memset(&r, 0, sizeof(r));
 	r.cfmt = cfmt;
 	r.prov = m.provider == PROV_GEMINI ? EXP_GEMINI : EXP_CLAUDE;

@@ -1144,6 +1144,7 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 	x->gemini_array = r->gemini_array;
 	x->path_kind = r->cfmt == HUB_COMPLETIONS;
 	x->prov = r->prov;
+	x->count = r->count;
 	copy_str(x->provider, sizeof(x->provider),
 		 r->prov == EXP_COMPAT ? r->compat->name
 		 : r->prov == EXP_CLAUDE ? "claude" : "gemini");

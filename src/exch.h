@@ -102,6 +102,8 @@ struct exch_raw {
 					    the upstream's SSE events are
 					    framed as one JSON array */
 	const char *anthropic_beta;      /* may be NULL */
+	int count;                       /* a token count (count_tokens,
+					    countTokens) */
 };
 
 /* Start a pass-through exchange.  0 started, -1 answered with an error. */

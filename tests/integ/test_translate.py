@@ -1616,14 +1616,19 @@ def test_large_answers_over_1mb_arrive_whole():
 
 def test_count_tokens_asks_claude_and_gemini_upstreams():
     """count_tokens goes to the upstream's own counter when the provider has
-    one: Claude /v1/messages/count_tokens (only the keys it accepts) and
-    Gemini :countTokens (generateContentRequest), answered in the client's
-    shape; an OpenAI-compatible provider gets the documented estimate."""
+    one: Claude /v1/messages/count_tokens (the client's body less the keys
+    only generation takes) and Gemini :countTokens (generateContentRequest
+    when translated, the client's body when it is a Gemini client),
+    answered in the client's shape; an OpenAI-compatible provider gets the
+    documented estimate."""
     env = Env()
     env.cl.input_tokens = 4242
     env.ge.input_tokens = 777
-    body = {"model": CLAUDE_MODEL, "system": SYSTEM, "max_tokens": 100,
-            "messages": [{"role": "user", "content": "count me"}]}
+    body = {"model": CLAUDE_MODEL, "system": [{"type": "text", "text": SYSTEM,
+                                                "cache_control": {"type": "ephemeral"}}],
+            "max_tokens": 100, "stream": False, "temperature": 0.2,
+            "messages": [{"role": "user", "content": "count me"}],
+            "tools": [{"type": "web_search_20250305", "name": "web_search"}]}
     r = env.srv.request("POST", "/v1/messages/count_tokens", body=body)
     eq(r.status, 200, "claude count status (%r)" % r.body[:200])
     eq(r.json(), {"input_tokens": 4242}, "claude upstream count")
@@ -1632,6 +1637,9 @@ def test_count_tokens_asks_claude_and_gemini_upstreams():
     check("max_tokens" not in up["json"] and "stream" not in up["json"],
           "count body has only count keys: %r" % sorted(up["json"]))
     eq(up["json"]["model"], CLAUDE_MODEL, "claude count model")
+    eq({k: up["json"][k] for k in ("system", "messages", "tools")},
+       {k: body[k] for k in ("system", "messages", "tools")},
+       "claude count: the other keys as the client sent them")
     r = env.srv.request("POST", "/v1/messages/count_tokens", body=dict(body, model=GEMINI_MODEL))
     eq(r.json(), {"input_tokens": 777}, "gemini upstream count for a Claude client")
     up = env.last("gemini")
@@ -1639,9 +1647,10 @@ def test_count_tokens_asks_claude_and_gemini_upstreams():
     gcr = up["json"].get("generateContentRequest") or {}
     check(gcr.get("contents"), "generateContentRequest carries contents: %r" % up["json"])
     eq(gcr.get("model"), "models/" + GEMINI_MODEL, "generateContentRequest model")
-    r = env.srv.request("POST", "/v1beta/models/%s:countTokens" % GEMINI_MODEL,
-                        body={"contents": [{"role": "user", "parts": [{"text": "x"}]}]})
-    eq(r.json(), {"totalTokens": 777}, "gemini client count")
+    gbody = {"contents": [{"role": "user", "parts": [{"text": "x"}]}]}
+    r = env.srv.request("POST", "/v1beta/models/%s:countTokens" % GEMINI_MODEL, body=gbody)
+    eq(r.json().get("totalTokens"), 777, "gemini client count (%r)" % r.json())
+    eq(env.last("gemini")["json"], gbody, "gemini client count: the body as sent")
     n_before = len(env.oa.requests)
     r = env.srv.request("POST", "/v1/messages/count_tokens", body=dict(body, model=ALIAS))
     eq(r.status, 200, "estimate status")
