@@ -419,6 +419,46 @@ static int new_section(struct parse *p, const char *s, int line)
 	return 1;
 }
 
+/*
+ * header = Name: value (the reference's per-entry "headers" map): sent
+ * with every upstream request of the entry, replacing a header of ours
+ * with the same name.  The request's framing stays ours.  The value is
+ * never echoed in an error: it is often a credential.
+ */
+static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
+		      int line)
+{
+	static const char *const framing[] = {
+		"host", "content-length", "transfer-encoding", "connection",
+		"keep-alive", "upgrade", "te", "trailer", "expect", NULL};
+	const char *colon = strchr(v, ':'), *val;
+	char norm[CFG_LINE_MAX];
+	size_t n, i;
+
+	if (!colon || colon == v)
+		return fail(p, line, "header must be 'Name: value'");
+	n = (size_t)(colon - v);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c))
+			return fail(p, line, "header name has a character "
+				    "HTTP does not allow in names");
+	}
+	for (i = 0; framing[i]; i++)
+		if (strlen(framing[i]) == n && !strncasecmp(v, framing[i], n))
+			return fail(p, line, "header cannot set %s: the proxy "
+				    "frames its requests itself", framing[i]);
+	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+		;
+	for (i = 0; val[i]; i++)
+		if (((unsigned char)val[i] < ' ' && val[i] != '\t') ||
+		    (unsigned char)val[i] == 0x7f)
+			return fail(p, line, "header value has a control "
+				    "character");
+	snprintf(norm, sizeof(norm), "%.*s: %s", (int)n, v, val);
+	return list_add(l, norm) < 0 ? fail(p, line, "out of memory") : 1;
+}
+
 /* model = upstream-name [= alias] */
 static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
 		     int line)
@@ -478,6 +518,8 @@ static int list_entry_key(struct parse *p, const char *name, const char *v,
 			return set_str(&e->base_url, v) < 0
 				? fail(p, line, "out of memory") : 1;
 		}
+		if (!strcmp(name, "header") || !strcmp(name, "headers"))
+			return add_header(p, &e->headers, v, line);
 	} else {
 		struct cfg_compat *e = &c->compat[c->n_compat - 1];
 		if (!strcmp(name, "name"))
@@ -498,6 +540,8 @@ static int list_entry_key(struct parse *p, const char *name, const char *v,
 		}
 		if (!strcmp(name, "model") || !strcmp(name, "models"))
 			return add_model(p, e, v, line);
+		if (!strcmp(name, "header") || !strcmp(name, "headers"))
+			return add_header(p, &e->headers, v, line);
 	}
 	return fail(p, line, "unknown key '%s' in [%s]", name, p->section);
 }
@@ -712,11 +756,13 @@ void cfg_free(struct cfg *c)
 	for (i = 0; i < c->n_claude_keys; i++) {
 		free(c->claude_keys[i].api_key);
 		free(c->claude_keys[i].base_url);
+		list_free(&c->claude_keys[i].headers);
 	}
 	free(c->claude_keys);
 	for (i = 0; i < c->n_codex_keys; i++) {
 		free(c->codex_keys[i].api_key);
 		free(c->codex_keys[i].base_url);
+		list_free(&c->codex_keys[i].headers);
 	}
 	free(c->codex_keys);
 	for (i = 0; i < c->n_compat; i++) {
@@ -724,6 +770,7 @@ void cfg_free(struct cfg *c)
 		free(x->name);
 		free(x->base_url);
 		list_free(&x->api_keys);
+		list_free(&x->headers);
 		for (j = 0; j < x->n_models; j++) {
 			free(x->models[j].name);
 			free(x->models[j].alias);

@@ -24,6 +24,7 @@ struct cfg_strlist {
 struct cfg_key_entry { /* [claude-api-key], [codex-api-key] */
 	char *api_key;
 	char *base_url; /* NULL = the provider's endpoint from [endpoints] */
+	struct cfg_strlist headers; /* "Name: value", sent upstream */
 };
 
 struct cfg_model_map { /* model = upstream-name [= alias] */
@@ -35,6 +36,7 @@ struct cfg_compat { /* [openai-compatibility] */
 	char *name;
 	char *base_url;
 	struct cfg_strlist api_keys;
+	struct cfg_strlist headers; /* "Name: value", sent upstream */
 	struct cfg_model_map *models;
 	size_t n_models;
 	int line; /* where the section starts, for messages */

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "api.h"
@@ -797,8 +798,31 @@ static int target_for(struct srv *s, const char *base, struct hc_target *t,
 
 static const char *accept_for(const struct exch *x)
 {
-	return x->stream ? "Accept: text/event-stream\r\n"
-			 : "Accept: application/json\r\n";
+	return x->stream ? "text/event-stream" : "application/json";
+}
+
+/* Does the entry's configured header list set this header? */
+static int overridden(const struct cfg_strlist *extra, const char *name)
+{
+	size_t i, n = strlen(name);
+	for (i = 0; extra && i < extra->n; i++)
+		if (!strncasecmp(extra->v[i], name, n) && extra->v[i][n] == ':')
+			return 1;
+	return 0;
+}
+
+/* One header line of ours (value v1 v2), unless the entry sets it. */
+static void our_header(struct sb *hd, const struct cfg_strlist *extra,
+		       const char *name, const char *v1, const char *v2)
+{
+	if (overridden(extra, name))
+		return;
+	sb_add(hd, name);
+	sb_add(hd, ": ");
+	sb_add(hd, v1);
+	if (v2)
+		sb_add(hd, v2);
+	sb_add(hd, "\r\n");
 }
 
 /* Fill target, path and headers for this attempt.  NULL ok, else an
@@ -812,7 +836,8 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 	struct sb hd = {x->headers, 0, sizeof(x->headers), 0};
 	const struct cfg_compat *p = NULL;
 	const struct cfg_key_entry *k = NULL;
-	size_t idx = 0, plen;
+	const struct cfg_strlist *extra;
+	size_t idx = 0, plen, i;
 	int rc;
 
 	switch (x->prov) {
@@ -844,7 +869,8 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 	if (rc != TG_OK)
 		return bad_base;
 	sb_put(&path, bpath, plen);
-	sb_add(&hd, "Content-Type: application/json\r\n");
+	extra = k ? &k->headers : p ? &p->headers : NULL;
+	our_header(&hd, extra, "Content-Type", "application/json", NULL);
 
 	switch (x->prov) {
 	case EXP_GEMINI:
@@ -858,41 +884,36 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 		sb_add(&path, x->count ? ":countTokens"
 			      : x->stream ? ":streamGenerateContent?alt=sse"
 					  : ":generateContent");
-		sb_add(&hd, accept_for(x));
-		sb_add(&hd, "x-goog-api-key: ");
-		sb_add(&hd, key);
-		sb_add(&hd, "\r\n");
+		our_header(&hd, extra, "Accept", accept_for(x), NULL);
+		our_header(&hd, extra, "x-goog-api-key", key, NULL);
 		memcpy(x->provider, "gemini", sizeof("gemini"));
 		break;
 	case EXP_CLAUDE:
 		sb_add(&path, x->count ? "/v1/messages/count_tokens"
 				       : "/v1/messages");
-		sb_add(&hd, accept_for(x));
-		sb_add(&hd, "anthropic-version: 2023-06-01\r\n");
-		if (x->beta[0]) {
-			sb_add(&hd, "anthropic-beta: ");
-			sb_add(&hd, x->beta);
-			sb_add(&hd, "\r\n");
-		}
-		sb_add(&hd, "x-api-key: ");
-		sb_add(&hd, k->api_key);
-		sb_add(&hd, "\r\n");
+		our_header(&hd, extra, "Accept", accept_for(x), NULL);
+		our_header(&hd, extra, "anthropic-version", "2023-06-01", NULL);
+		if (x->beta[0])
+			our_header(&hd, extra, "anthropic-beta", x->beta, NULL);
+		our_header(&hd, extra, "x-api-key", k->api_key, NULL);
 		memcpy(x->provider, "claude", sizeof("claude"));
 		break;
 	default:
 		sb_add(&path, x->path_kind ? "/completions"
 					   : "/chat/completions");
-		sb_add(&hd, "User-Agent: cli-proxy-api-");
-		sb_add(&hd, p->name);
-		sb_add(&hd, "\r\n");
-		sb_add(&hd, accept_for(x));
+		our_header(&hd, extra, "User-Agent", "cli-proxy-api-", p->name);
+		our_header(&hd, extra, "Accept", accept_for(x), NULL);
 		if (p->api_keys.n > 0) {
 			key = p->api_keys.v[next_index(s, idx, p->api_keys.n)];
-			sb_add(&hd, "Authorization: Bearer ");
-			sb_add(&hd, key);
-			sb_add(&hd, "\r\n");
+			our_header(&hd, extra, "Authorization", "Bearer ", key);
 		}
 		break;
+	}
+	/* the entry's own headers last; request-log hides their values */
+	x->extra_hdr_off = hd.len;
+	for (i = 0; extra && i < extra->n; i++) {
+		sb_add(&hd, extra->v[i]);
+		sb_add(&hd, "\r\n");
 	}
 	if (path.over)
 		return "upstream path too long";
@@ -962,7 +983,9 @@ static void start_attempt(struct exch *x, int counted)
 		snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
 			 t.tls ? "https" : "http", t.host, t.port, x->path);
 		rlog_section(c->rlog, "UPSTREAM REQUEST", line);
-		rlog_head_lines(c->rlog, x->headers, strlen(x->headers));
+		rlog_head_lines(c->rlog, x->headers, x->extra_hdr_off);
+		rlog_head_names(c->rlog, x->headers + x->extra_hdr_off,
+				strlen(x->headers + x->extra_hdr_off));
 		rlog_section(c->rlog, "UPSTREAM REQUEST BODY", NULL);
 		rlog_body(c->rlog, r.body, r.body_len);
 	}

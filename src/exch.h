@@ -80,6 +80,7 @@ struct exch {
 	char last_err[256];
 	char early_msg[256];
 	char headers[1024];   /* per-attempt upstream header lines */
+	size_t extra_hdr_off; /* where the configured ones start in headers */
 	char path[1400];
 
 	/* --- translated: initialised when dec_ready is set; sse also for

@@ -54,11 +54,11 @@ static int secret_header(const char *name, size_t n)
 }
 
 static void header(struct rlog *r, const char *name, size_t nn,
-		   const char *value, size_t vn)
+		   const char *value, size_t vn, int hide)
 {
 	put(r, name, nn);
 	puts_(r, ": ");
-	if (secret_header(name, nn))
+	if (hide || secret_header(name, nn))
 		puts_(r, "[redacted]");
 	else
 		put(r, value, vn);
@@ -200,10 +200,10 @@ void rlog_headers(struct rlog *r, const struct http_header *hs, size_t nh)
 		return;
 	for (i = 0; i < nh; i++)
 		header(r, hs[i].name, hs[i].name_len, hs[i].value,
-		       hs[i].value_len);
+		       hs[i].value_len, 0);
 }
 
-void rlog_head_lines(struct rlog *r, const char *p, size_t n)
+static void head_lines(struct rlog *r, const char *p, size_t n, int hide)
 {
 	size_t i = 0;
 	if (!r)
@@ -225,8 +225,18 @@ void rlog_head_lines(struct rlog *r, const char *p, size_t n)
 		nn = (size_t)(colon - l);
 		for (v = nn + 1; v < len && (l[v] == ' ' || l[v] == '\t'); v++)
 			;
-		header(r, l, nn, l + v, len - v);
+		header(r, l, nn, l + v, len - v, hide);
 	}
+}
+
+void rlog_head_lines(struct rlog *r, const char *p, size_t n)
+{
+	head_lines(r, p, n, 0);
+}
+
+void rlog_head_names(struct rlog *r, const char *p, size_t n)
+{
+	head_lines(r, p, n, 1);
 }
 
 void rlog_body(struct rlog *r, const char *p, size_t n)

@@ -37,6 +37,9 @@ void rlog_section(struct rlog *r, const char *title, const char *text);
 /* Header lines of a message head ("Name: value" each ending in CRLF or
  * LF), secrets redacted. */
 void rlog_head_lines(struct rlog *r, const char *lines, size_t n);
+/* Header lines whose values are all hidden (configured upstream headers:
+ * often credentials). */
+void rlog_head_names(struct rlog *r, const char *lines, size_t n);
 /* Parsed headers, secrets redacted. */
 void rlog_headers(struct rlog *r, const struct http_header *hs, size_t nh);
 /* Bytes right after a section. */

@@ -81,7 +81,7 @@ class Env:
                  "model = %s = %s\n\n[claude-api-key]\napi-key = %s\nbase-url = %s\n\n"
                  "[endpoints]\ngenerative-language = %s\n"
                  % (self.oa.base_url, OA_KEY, UP_OPENAI, ALIAS, CLAUDE_KEY, self.cl.url,
-                    self.ge.url)) + more
+                    self.ge.url)) + more.replace("{oa}", self.oa.base_url)
         s = {"ca-file": testca.shared_pki()["ca_cert"], "request-retry": 0,
              "generative-language-api-key": GEMINI_KEY,
              "upstream-connect-timeout": "2s", "upstream-first-byte-timeout": "3s",
@@ -1574,6 +1574,49 @@ def test_request_log_off_writes_nothing():
     eq(env.send("openai", "openai", scenario()).status, 200, "status")
     check(not os.path.exists(os.path.join(env.srv.dir, "logs")),
           "a logs directory without request-log")
+
+
+# ---- header = Name: value (per-entry upstream headers)
+
+def test_configured_upstream_headers():
+    relay = "relay-secret-4711"
+    env = Env(request_log="true", more=(
+        "\n[openai-compatibility]\nname = hdrprov\nbase-url = {oa}\napi-keys = %s\n"
+        "model = %s = hdr-alias\nheader = X-Relay-Token: %s\n"
+        "header = user-agent: my-agent/1.0\n"
+        "header = HTTP-Referer: https://home.example\n") % (OA_KEY, UP_OPENAI, relay))
+    r = env.srv.request("POST", "/v1/chat/completions", timeout=8.0,
+                        body={"model": "hdr-alias", "messages": [{"role": "user", "content": "hi"}]})
+    eq(r.status, 200, "status (body %r)" % r.body[:300])
+    up = env.last("openai")
+    hl = up["header_list"]
+    eq([v for k, v in hl if k.lower() == "x-relay-token"], [relay], "configured header sent once")
+    eq([v for k, v in hl if k.lower() == "user-agent"], ["my-agent/1.0"],
+       "our User-Agent replaced by the configured one")
+    eq([v for k, v in hl if k.lower() == "http-referer"], ["https://home.example"], "referer")
+    eq([v for k, v in hl if k.lower() == "authorization"], ["Bearer " + OA_KEY],
+       "our Authorization still sent")
+    f, t = _wait_log(env, "v1-chat-completions-", 1, b"=== RESPONSE ===")
+    check(relay.encode() not in t, "the configured header's value is in the request log")
+    check(b"X-Relay-Token: [redacted]" in t, "configured header not listed (hidden) in the log")
+    harness_alive(env)
+
+
+def test_configured_header_replaces_anthropic_version():
+    env = Env(more="")
+    text = open(env.srv.config_path).read().replace(
+        "api-key = %s\n" % CLAUDE_KEY,
+        "api-key = %s\nheader = anthropic-version: 2099-01-01\n" % CLAUDE_KEY)
+    with open(env.srv.config_path, "w") as f:
+        f.write(text)
+    env.srv.proc.send_signal(__import__("signal").SIGHUP)
+    env.srv.wait_stderr("config reloaded", 3.0)
+    r = env.send("claude", "claude", scenario())
+    eq(r.status, 200, "status")
+    hl = env.last("claude")["header_list"]
+    eq([v for k, v in hl if k.lower() == "anthropic-version"], ["2099-01-01"],
+       "anthropic-version from the config, once")
+    eq([v for k, v in hl if k.lower() == "x-api-key"], [CLAUDE_KEY], "key still ours")
 
 
 def test_beta_query_claude_route():

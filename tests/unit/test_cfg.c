@@ -291,6 +291,48 @@ TEST(cfg_errors_never_echo_secret_values)
 	CHECK(strstr(err, "SECRET") == NULL);
 }
 
+TEST(cfg_reads_upstream_headers)
+{
+	struct cfg c;
+	char err[512];
+	REQUIRE(load(&c, "[claude-api-key]\napi-key = k\n"
+			 "header = anthropic-version:2024-01-01\n"
+			 "header = X-Relay-Token:   t0k\tx\n"
+			 "[openai-compatibility]\nname = n\n"
+			 "base-url = http://127.0.0.1:9/v1\n"
+			 "headers = HTTP-Referer: https://example.org\n",
+		     err, sizeof(err)) == 0);
+	REQUIRE(c.claude_keys[0].headers.n == 2);
+	CHECK_EQ_STR(c.claude_keys[0].headers.v[0],
+		     "anthropic-version: 2024-01-01");
+	CHECK_EQ_STR(c.claude_keys[0].headers.v[1], "X-Relay-Token: t0k\tx");
+	REQUIRE(c.compat[0].headers.n == 1);
+	CHECK_EQ_STR(c.compat[0].headers.v[0],
+		     "HTTP-Referer: https://example.org");
+	cfg_free(&c);
+}
+
+TEST(cfg_rejects_bad_upstream_headers_without_echoing_them)
+{
+	struct cfg c;
+	char err[512];
+	expect_error("[claude-api-key]\napi-key = k\nheader = no colon here\n",
+		     3, "'Name: value'");
+	expect_error("[claude-api-key]\napi-key = k\nheader = : v\n", 3,
+		     "'Name: value'");
+	expect_error("[claude-api-key]\napi-key = k\nheader = Bad Name: v\n",
+		     3, "does not allow");
+	expect_error("[openai-compatibility]\nname = n\nheader = Host: x\n", 3,
+		     "cannot set host");
+	expect_error("[openai-compatibility]\nname = n\n"
+		     "header = content-LENGTH: 5\n", 3,
+		     "cannot set content-length");
+	REQUIRE(load(&c, "[claude-api-key]\napi-key = k\n"
+			 "header = X Token: sk-SECRET\n",
+		     err, sizeof(err)) < 0);
+	CHECK(strstr(err, "SECRET") == NULL);
+}
+
 TEST(cfg_load_reports_missing_file)
 {
 	struct cfg c;
