@@ -293,6 +293,10 @@ static int set_str(char **dst, const char *v)
 }
 
 /* Apply one table key.  Returns 1 ok, 0 failed (message set). */
+/* Schemes a proxy-url may have. */
+static const char *const proxies[] = {"http://", "https://", "socks5://",
+				      "socks5h://", NULL};
+
 static int apply_key(struct parse *p, const struct key *k, const char *v,
 		     int line)
 {
@@ -300,8 +304,6 @@ static int apply_key(struct parse *p, const struct key *k, const char *v,
 	void *f = base + k->off;
 	long long n;
 	static const char *const urls[] = {"http://", "https://", NULL};
-	static const char *const proxies[] = {"http://", "https://",
-					      "socks5://", "socks5h://", NULL};
 
 	switch (k->type) {
 	case V_INT: {
@@ -459,6 +461,21 @@ static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
 	return list_add(l, norm) < 0 ? fail(p, line, "out of memory") : 1;
 }
 
+/* proxy-url inside a provider entry: that entry's calls only (empty =
+ * the top-level one).  Like the top-level key, never echoed. */
+static int set_entry_proxy(struct parse *p, char **dst, const char *v,
+			   int line)
+{
+	if (*v && !has_scheme(v, proxies))
+		return fail(p, line, "proxy-url must be socks5://, socks5h://, "
+			    "http:// or https:// (host:port after it)");
+	free(*dst);
+	*dst = NULL;
+	if (*v && !(*dst = strdup(v)))
+		return fail(p, line, "out of memory");
+	return 1;
+}
+
 /* model = upstream-name [= alias] */
 static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
 		     int line)
@@ -520,6 +537,8 @@ static int list_entry_key(struct parse *p, const char *name, const char *v,
 		}
 		if (!strcmp(name, "header") || !strcmp(name, "headers"))
 			return add_header(p, &e->headers, v, line);
+		if (!strcmp(name, "proxy-url"))
+			return set_entry_proxy(p, &e->proxy_url, v, line);
 	} else {
 		struct cfg_compat *e = &c->compat[c->n_compat - 1];
 		if (!strcmp(name, "name"))
@@ -542,6 +561,8 @@ static int list_entry_key(struct parse *p, const char *name, const char *v,
 			return add_model(p, e, v, line);
 		if (!strcmp(name, "header") || !strcmp(name, "headers"))
 			return add_header(p, &e->headers, v, line);
+		if (!strcmp(name, "proxy-url"))
+			return set_entry_proxy(p, &e->proxy_url, v, line);
 	}
 	return fail(p, line, "unknown key '%s' in [%s]", name, p->section);
 }
@@ -757,12 +778,14 @@ void cfg_free(struct cfg *c)
 		free(c->claude_keys[i].api_key);
 		free(c->claude_keys[i].base_url);
 		list_free(&c->claude_keys[i].headers);
+		free(c->claude_keys[i].proxy_url);
 	}
 	free(c->claude_keys);
 	for (i = 0; i < c->n_codex_keys; i++) {
 		free(c->codex_keys[i].api_key);
 		free(c->codex_keys[i].base_url);
 		list_free(&c->codex_keys[i].headers);
+		free(c->codex_keys[i].proxy_url);
 	}
 	free(c->codex_keys);
 	for (i = 0; i < c->n_compat; i++) {
@@ -771,6 +794,7 @@ void cfg_free(struct cfg *c)
 		free(x->base_url);
 		list_free(&x->api_keys);
 		list_free(&x->headers);
+		free(x->proxy_url);
 		for (j = 0; j < x->n_models; j++) {
 			free(x->models[j].name);
 			free(x->models[j].alias);

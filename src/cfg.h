@@ -25,6 +25,7 @@ struct cfg_key_entry { /* [claude-api-key], [codex-api-key] */
 	char *api_key;
 	char *base_url; /* NULL = the provider's endpoint from [endpoints] */
 	struct cfg_strlist headers; /* "Name: value", sent upstream */
+	char *proxy_url; /* NULL = the top-level proxy-url */
 };
 
 struct cfg_model_map { /* model = upstream-name [= alias] */
@@ -37,6 +38,7 @@ struct cfg_compat { /* [openai-compatibility] */
 	char *base_url;
 	struct cfg_strlist api_keys;
 	struct cfg_strlist headers; /* "Name: value", sent upstream */
+	char *proxy_url; /* NULL = the top-level proxy-url */
 	struct cfg_model_map *models;
 	size_t n_models;
 	int line; /* where the section starts, for messages */

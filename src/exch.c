@@ -732,15 +732,15 @@ static inline __attribute__((always_inline)) void sb_add(struct sb *b,
 }
 
 /*
- * Parsed upstream targets, remembered by the address of the base-URL
- * string and the config generation: within one generation the config's
- * strings neither change nor move, so a request does not parse its
- * provider's URL (or the proxy-url) again.  A few entries cover the
+ * Parsed upstream targets, remembered by the addresses of the base-URL
+ * and proxy-url strings and the config generation: within one generation
+ * the config's strings neither change nor move, so a request does not
+ * parse its provider's URL (or proxy-url) again.  A few entries cover the
  * usual one or two providers; a miss just parses.
  */
 #define MEMO_N 4
 static struct memo {
-	const char *src;
+	const char *src, *proxy;
 	unsigned gen;
 	int valid;
 	struct hc_target t;       /* proxy fields included */
@@ -750,8 +750,7 @@ static struct memo {
 
 enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
 
-static int fill_target(const struct cfg *cfg, const char *base,
-		       struct memo *m)
+static int fill_target(const char *proxy, const char *base, struct memo *m)
 {
 	struct url ub, *u = &ub;
 
@@ -764,8 +763,8 @@ static int fill_target(const struct cfg *cfg, const char *base,
 	memcpy(m->t.host, u->host, sizeof(m->t.host));
 	m->path_len = strlen(u->path);
 	memcpy(m->path, u->path, m->path_len + 1);
-	if (cfg->proxy_url) {
-		if (url_parse(cfg->proxy_url, u) < 0)
+	if (proxy) {
+		if (url_parse(proxy, u) < 0)
 			return TG_BAD_PROXY;
 		m->t.proxy = (int)u->scheme + 1;
 		m->t.proxy_port = u->port;
@@ -776,16 +775,19 @@ static int fill_target(const struct cfg *cfg, const char *base,
 	return TG_OK;
 }
 
-/* Target for base (and the config's proxy-url) into t; the base URL's
+/* Target for base through proxy (NULL: direct) into t; the base URL's
  * path into path/plen.  TG_OK or what was wrong. */
-static int target_for(struct srv *s, const char *base, struct hc_target *t,
-		      const char **path, size_t *plen)
+static int target_for(struct srv *s, const char *base, const char *proxy,
+		      struct hc_target *t, const char **path, size_t *plen)
 {
-	struct memo *m = &memo[((uintptr_t)base >> 4) % MEMO_N];
-	if (!m->valid || m->src != base || m->gen != s->cfg_gen) {
-		int rc = fill_target(&s->cfg, base, m);
+	struct memo *m = &memo[(((uintptr_t)base ^ (uintptr_t)proxy) >> 4) %
+			       MEMO_N];
+	if (!m->valid || m->src != base || m->proxy != proxy ||
+	    m->gen != s->cfg_gen) {
+		int rc = fill_target(proxy, base, m);
 		m->valid = rc == TG_OK;
 		m->src = base;
+		m->proxy = proxy;
 		m->gen = s->cfg_gen;
 		if (rc != TG_OK)
 			return rc;
@@ -863,7 +865,11 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 		bad_base = "provider base-url is not a valid http(s) URL";
 		break;
 	}
-	rc = target_for(s, base, t, &bpath, &plen);
+	rc = target_for(s, base,
+			k && k->proxy_url   ? k->proxy_url
+			: p && p->proxy_url ? p->proxy_url
+					    : cfg->proxy_url,
+			t, &bpath, &plen);
 	if (rc == TG_BAD_PROXY)
 		return "proxy-url is not a valid URL";
 	if (rc != TG_OK)

@@ -455,6 +455,28 @@ def test_upstream_via_connect_proxy():
         _alive(srv)
 
 
+def test_upstream_entry_proxy_url():
+    # proxy-url inside the provider's section: its calls go through that
+    # proxy; another provider, without one, goes direct.
+    with _tls_mock() as up, mocks.ConnectProxy() as px, mocks.MockOpenAI() as direct:
+        more = _provider(direct.base_url, name="directprov", keys=("dk",),
+                         models=(("dmodel", "direct-alias"),))
+        srv = harness.Server(extra=_extra(up.base_url, more=more).replace(
+            "name = %s\n" % PROV, "name = %s\nproxy-url = http://127.0.0.1:%d\n"
+            % (PROV, px.port), 1), settings={
+                "ca-file": _pki()["ca_cert"], "request-retry": 0,
+                "upstream-first-byte-timeout": "2s"}, label="cli-proxy-api")
+        srv.start()
+        r = _post(srv, _body())
+        eq(r.status, 200, "via the entry's proxy (body %r)" % r.body[:300])
+        eq(px.connects, ["localhost:%d" % up.port], "CONNECT targets")
+        r = _post(srv, _body(model="direct-alias"))
+        eq(r.status, 200, "the other provider (body %r)" % r.body[:300])
+        eq(len(direct.requests), 1, "direct provider requests")
+        eq(len(px.connects), 1, "the other provider did not use the proxy")
+        _alive(srv)
+
+
 def test_upstream_via_http_proxy_plain_upstream():
     with mocks.MockOpenAI() as up, mocks.ConnectProxy() as px:
         srv = _start(up.base_url, proxy="http://127.0.0.1:%d" % px.port)

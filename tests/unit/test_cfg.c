@@ -312,6 +312,31 @@ TEST(cfg_reads_upstream_headers)
 	cfg_free(&c);
 }
 
+TEST(cfg_reads_entry_proxy_urls)
+{
+	struct cfg c;
+	char err[512];
+	REQUIRE(load(&c, "proxy-url = socks5://10.0.0.1:1080\n"
+			 "[claude-api-key]\napi-key = k\n"
+			 "proxy-url = http://u:p@10.0.0.2:3128\n"
+			 "[claude-api-key]\napi-key = k2\n"
+			 "[openai-compatibility]\nname = n\n"
+			 "base-url = http://127.0.0.1:9/v1\n"
+			 "proxy-url = socks5h://10.0.0.3:1080\n",
+		     err, sizeof(err)) == 0);
+	CHECK_EQ_STR(c.proxy_url, "socks5://10.0.0.1:1080");
+	CHECK_EQ_STR(c.claude_keys[0].proxy_url, "http://u:p@10.0.0.2:3128");
+	CHECK(c.claude_keys[1].proxy_url == NULL);
+	CHECK_EQ_STR(c.compat[0].proxy_url, "socks5h://10.0.0.3:1080");
+	cfg_free(&c);
+	expect_error("[claude-api-key]\napi-key = k\nproxy-url = ftp://h:1\n", 3,
+		     "proxy-url must be");
+	REQUIRE(load(&c, "[openai-compatibility]\nname = n\n"
+			 "proxy-url = gopher://u:hunter2@h\n",
+		     err, sizeof(err)) < 0);
+	CHECK(strstr(err, "hunter2") == NULL);
+}
+
 TEST(cfg_rejects_bad_upstream_headers_without_echoing_them)
 {
 	struct cfg c;
