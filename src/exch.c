@@ -1178,7 +1178,6 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 		 r->prov == EXP_COMPAT ? r->compat->name
 		 : r->prov == EXP_CLAUDE ? "claude" : "gemini");
 	copy_str(x->upmodel, sizeof(x->upmodel), r->upmodel);
-	copy_str(x->model, sizeof(x->model), r->upmodel);
 	if (r->anthropic_beta)
 		copy_str(x->beta, sizeof(x->beta), r->anthropic_beta);
 	if (r->model_len > 0 &&

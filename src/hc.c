@@ -1287,12 +1287,6 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 		drive(h);
 		return;
 	}
-	if (h->state == HC_IDLE) {
-		/* Not reached while muted; kept should one be watched:
-		 * anything from an idle server ends the connection. */
-		release(h);
-		return;
-	}
 	drive(h);
 }
 
