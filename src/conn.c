@@ -657,8 +657,10 @@ static void set_state_timer(struct conn *c)
 static void process(struct conn *c)
 {
 	for (;;) {
-		if (c->close_after || c->state == CONN_LINGER ||
-		    c->state == CONN_EXCH)
+		/* Only HEAD and BODY make progress here; a connection an
+		 * exchange closed under us (FREE) must not be touched. */
+		if (c->close_after ||
+		    (c->state != CONN_HEAD && c->state != CONN_BODY))
 			break;
 		if (c->state == CONN_HEAD) {
 			int rc;
@@ -697,7 +699,7 @@ static void process(struct conn *c)
 					       cfg_of(c)->header_timeout_ms);
 		}
 	}
-	if (flush_out(c) < 0)
+	if (c->state == CONN_FREE || flush_out(c) < 0)
 		return;
 	if (c->state != CONN_LINGER)
 		set_state_timer(c);
@@ -747,7 +749,11 @@ static int flush_out(struct conn *c)
 	loop_mod(&c->srv->loop, &c->w, POLLIN);
 	if (c->state == CONN_EXCH) {
 		loop_timer_cancel(&c->srv->loop, &c->t);
+		/* Resuming relays more upstream bytes, and a write on the way
+		 * may find the client gone and close the connection. */
 		exch_resume(&c->x);
+		if (c->state == CONN_FREE)
+			return -1;
 	}
 	return 0;
 }
