@@ -23,6 +23,7 @@
 #include "hub.h"
 #include "json.h"
 #include "models.h"
+#include "sizes.h"
 #include "srv.h"
 #include "version.h"
 
@@ -629,21 +630,29 @@ static void respond_estimate(struct conn *c, const char *key,
 	respond_json(c, 200, b);
 }
 
+/* The model name of a request, checked at the door (models_name_check):
+ * 1 ok, 0 answered with a 400. */
+static int model_name_ok(struct conn *c, enum api_fmt f, const char *model,
+			 size_t n)
+{
+	const char *why = models_name_check(model, n);
+	if (why)
+		api_error(c, f, 400, why);
+	return why == NULL;
+}
+
 /* count_tokens answers only for models we serve (404 otherwise). */
-static int count_model_served(struct conn *c, enum api_fmt f, const char *raw,
-			      size_t n)
+static int count_model_served(struct conn *c, enum api_fmt f,
+			      const char *model, size_t k)
 {
 	struct model_info m;
-	char model[512], msg[400];
-	int k = json_unescape(raw, n, model, sizeof(model));
-	if (k <= 0) {
-		api_error(c, f, 400, "\"model\" is not a valid model name");
+	char msg[400];
+	if (!model_name_ok(c, f, model, k))
 		return 0;
-	}
-	if (!models_find(&c->srv->cfg, model, (size_t)k, &m)) {
+	if (!models_find(&c->srv->cfg, model, k, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)",
-			 k > 200 ? 200 : k, model);
+			 (int)(k > 200 ? 200 : k), model);
 		api_error(c, f, 404, msg);
 		return 0;
 	}
@@ -750,7 +759,8 @@ static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
 static void h_count_tokens(struct conn *c, const struct route *r)
 {
 	struct json j;
-	int mi;
+	char model[512];
+	int mi, k;
 
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
@@ -760,15 +770,18 @@ static void h_count_tokens(struct conn *c, const struct route *r)
 		api_error(c, r->fmt, 400, "request has no \"model\" string");
 		return;
 	}
-	if (!count_model_served(c, r->fmt, json_ptr(&j, mi),
-				json_len(&j, mi))) {
+	k = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
+			  sizeof(model));
+	if (k <= 0) {
+		json_free(&j);
+		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
+		return;
+	}
+	if (!count_model_served(c, r->fmt, model, (size_t)k)) {
 		json_free(&j);
 		return;
 	}
 	{
-		char model[512];
-		int k = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
-				      sizeof(model));
 		mi = json_get(&j, 0, "messages");
 		if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
 			json_free(&j);
@@ -776,8 +789,8 @@ static void h_count_tokens(struct conn *c, const struct route *r)
 				  "array");
 			return;
 		}
-		if (k > 0 && count_upstream(c, r->fmt, HUB_CLAUDE, &j, model,
-					    (size_t)k)) {
+		if (count_upstream(c, r->fmt, HUB_CLAUDE, &j, model,
+				   (size_t)k)) {
 			json_free(&j);
 			return;
 		}
@@ -806,7 +819,8 @@ static int try_passthrough(struct conn *c, int completions)
 		return 0;
 	n = json_unescape(c->body + off[0] + 1, len[0] - 2, model,
 			  sizeof(model));
-	if (n <= 0 || !models_find(&c->srv->cfg, model, (size_t)n, &m) ||
+	if (n <= 0 || models_name_check(model, (size_t)n) ||
+	    !models_find(&c->srv->cfg, model, (size_t)n, &m) ||
 	    m.provider != PROV_COMPAT)
 		return 0;
 	{
@@ -852,6 +866,10 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
 		return;
 	}
+	if (!model_name_ok(c, r->fmt, model, (size_t)n)) {
+		json_free(&j);
+		return;
+	}
 	memset(&q, 0, sizeof(q));
 	q.f = r->fmt;
 	q.model = model;
@@ -872,18 +890,52 @@ static void h_infer_json_model(struct conn *c, const struct route *r)
 	json_free(&j);
 }
 
-/* POST .../models/<model>:<method> (Gemini generateContent & co). */
+/* The model segment of a Gemini path, percent-decoded into out (cap
+ * bytes) and checked.  Its length, or -1 answered with a 400.  An encoded
+ * '/' is refused: it would hide a path segment from the check. */
+static int path_model(struct conn *c, const char *s, size_t n, char *out,
+		      size_t cap)
+{
+	size_t i, o = 0;
+	for (i = 0; i < n; i++) {
+		int h1, h2;
+		char ch = s[i];
+		if (ch == '%' && i + 2 < n && (h1 = hexv(s[i + 1])) >= 0 &&
+		    (h2 = hexv(s[i + 2])) >= 0) {
+			ch = (char)(h1 * 16 + h2);
+			if (ch == '/' || ch == '\\') {
+				api_error(c, API_GEMINI, 400, "\"model\" has "
+					  "an encoded '/' or '\\'");
+				return -1;
+			}
+			i += 2;
+		}
+		if (o + 1 >= cap) {
+			o = MODEL_NAME_MAX + 1; /* the check says too long */
+			break;
+		}
+		out[o++] = ch;
+	}
+	out[o < cap ? o : 0] = '\0';
+	if (!model_name_ok(c, API_GEMINI, out, o))
+		return -1;
+	return (int)o;
+}
+
+/* POST .../models/<model>:<method> (Gemini generateContent & co).  The
+ * method follows the last colon: model names may hold colons. */
 static void h_gemini_action(struct conn *c, const struct route *r)
 {
 	size_t plen = path_len(&c->req), pre = strlen(r->path);
 	const char *a = c->req.target + pre;
 	size_t alen = plen - pre;
-	const char *colon = memchr(a, ':', alen);
+	const char *colon = memrchr(a, ':', alen);
 	const char *meth;
 	size_t mlen;
 	struct json j;
 	struct infer_req q;
-	char alt[16];
+	char alt[16], model[MODEL_NAME_MAX + 2];
+	int ml;
 
 	if (!colon || colon == a) {
 		api_error(c, API_GEMINI, 404, "expected models/{model}:{method}");
@@ -901,16 +953,19 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 		api_error(c, API_GEMINI, 404, msg);
 		return;
 	}
+	ml = path_model(c, a, (size_t)(colon - a), model, sizeof(model));
+	if (ml < 0)
+		return;
 	if (parse_body(c, API_GEMINI, &j) < 0)
 		return;
 	if (http_span_eq(meth, mlen, "countTokens")) {
-		if (!count_model_served(c, API_GEMINI, a, (size_t)(colon - a))) {
+		if (!count_model_served(c, API_GEMINI, model, (size_t)ml)) {
 			json_free(&j);
 			return;
 		}
 		if (json_get(&j, 0, "contents") >= 0 &&
-		    count_upstream(c, API_GEMINI, HUB_GEMINI, &j, a,
-				   (size_t)(colon - a))) {
+		    count_upstream(c, API_GEMINI, HUB_GEMINI, &j, model,
+				   (size_t)ml)) {
 			json_free(&j);
 			return;
 		}
@@ -921,8 +976,8 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	memset(&q, 0, sizeof(q));
 	q.f = API_GEMINI;
 	q.cfmt = HUB_GEMINI;
-	q.model = a;
-	q.mlen = (size_t)(colon - a);
+	q.model = model;
+	q.mlen = (size_t)ml;
 	q.j = &j;
 	q.model_tok = -1;
 	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");

@@ -883,7 +883,16 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 		key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
 						    cfg->gl_api_keys.n)];
 		sb_add(&path, "/v1beta/models/");
-		sb_add(&path, x->upmodel);
+		{
+			/* one segment, whatever the name holds */
+			char seg[3 * sizeof(x->upmodel)];
+			int sn = url_encode_segment(x->upmodel,
+						    strlen(x->upmodel), seg,
+						    sizeof(seg));
+			if (sn < 0)
+				return "model name too long for a path";
+			sb_put(&path, seg, (size_t)sn);
+		}
 		/* Streams are read as SSE; a client that asked for a JSON
 		 * array gets the events framed as one (see flush_obuf and
 		 * on_raw_sse). */

@@ -44,7 +44,6 @@
 #define HC_HEAD_MAX (64 * 1024)
 #define HC_READ_CHUNK (16 * 1024)
 #define HC_IDLE_PER_TARGET 64
-#define HC_IDLE_PROBE_MS 1000   /* idle longer: check it before reuse */
 
 enum hc_state {
 	HC_FREE,
@@ -104,7 +103,6 @@ struct hc {
 	int pending_err;          /* HC_FAILED: the error to report */
 	char pending_msg[300];
 	uint64_t key;             /* hash of tg, for the idle pool */
-	int64_t idle_since;       /* loop_now() when it went idle */
 	int clean;                /* in good order: a TLS goodbye on release */
 	struct hc *idle_next, *idle_prev;
 };
@@ -1126,7 +1124,18 @@ static int head_step(struct hc *h)
 	return STEP_AGAIN;
 }
 
-/* The response is complete: back to the pool, or closed. */
+/* Bytes the server sent beyond the response, still inside a TLS engine. */
+static int tls_unread(const struct hc *h)
+{
+	return (h->tls && (br_ssl_engine_current_state(&h->tls->cc.eng) &
+			   BR_SSL_RECVAPP)) ||
+	       (h->ptls && (br_ssl_engine_current_state(&h->ptls->cc.eng) &
+			    BR_SSL_RECVAPP));
+}
+
+/* The response is complete: back to the pool, or closed.  A connection
+ * that holds a byte beyond the response is never pooled: the next request
+ * would read it as the start of its answer. */
 static int finish(struct hc *h)
 {
 	const struct hc_ops *ops = h->ops;
@@ -1141,7 +1150,8 @@ static int finish(struct hc *h)
 			idle++;
 	h->clean = !h->eof;
 	if (h->keepalive && buf_pending(&h->rbuf) == 0 && !h->eof &&
-	    idle < HC_IDLE_PER_TARGET && h->to.pool_idle_ms > 0) {
+	    !tls_unread(h) && idle < HC_IDLE_PER_TARGET &&
+	    h->to.pool_idle_ms > 0) {
 		h->state = HC_IDLE;
 		idle_add(h);
 		buf_reset(&h->wbuf); /* buffers kept for the next request */
@@ -1149,7 +1159,6 @@ static int finish(struct hc *h)
 		h->want_in = 0;
 		h->want_out = 0;
 		loop_mute(P.l, &h->w); /* see idle_usable() */
-		h->idle_since = loop_now(P.l);
 		loop_timer_set(P.l, &h->t, h->to.pool_idle_ms);
 	} else {
 		release(h);
@@ -1351,19 +1360,18 @@ static void on_timer(struct loop *l, struct loop_timer *t)
  * Idle pooled connections are muted in the loop rather than watched: with
  * poll(), every watched descriptor costs each call a wait-queue entry, and
  * a pool of idle connections would tax every request of every client.
- * So before a connection that has been idle for a while is reused, the
- * socket is asked whether the server closed it or sent anything (a TLS
- * close_notify, junk): either makes it unusable.  One idle only briefly is
- * used as is; should the server have closed it all the same, the request
- * is replayed once on a new connection (see fail()).
+ * So before an idle connection is reused, the socket is asked whether the
+ * server closed it or sent anything (a TLS close_notify, junk, a second
+ * answer smuggled in by a broken or attacked server): any of these makes
+ * it unusable, since the next request would read those bytes as its
+ * answer.  A close that races the reuse is replayed once on a new
+ * connection (see fail()).
  */
 static int idle_usable(struct hc *h)
 {
 	char b;
 	ssize_t n;
 
-	if (loop_now(P.l) - h->idle_since < HC_IDLE_PROBE_MS)
-		return 1;
 	n = recv(h->w.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "sizes.h"
 
 struct fixed {
 	const char *id, *display;
@@ -169,4 +170,47 @@ int models_find(const struct cfg *c, const char *id, size_t len,
 		return 1;
 	}
 	return 0;
+}
+
+/* Bytes a model name may hold besides ASCII letters and digits. */
+static int name_punct(unsigned char c)
+{
+	switch (c) {
+	case '-': case '.': case '_': case '~': case ':': case '/': case '@':
+	case '+': case '=': case ',': case '(': case ')': case '[': case ']':
+	case '!':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+const char *models_name_check(const char *s, size_t n)
+{
+	size_t i, seg = 0;
+
+	if (n == 0)
+		return "\"model\" is empty";
+	if (n > MODEL_NAME_MAX)
+		return "\"model\" is longer than the 255 bytes a model name "
+		       "may have";
+	for (i = 0; i <= n; i++) {
+		unsigned char c;
+		if (i == n || s[i] == '/') {
+			size_t len = i - seg;
+			if (len == 0 || (len == 1 && s[seg] == '.') ||
+			    (len == 2 && s[seg] == '.' && s[seg + 1] == '.'))
+				return "\"model\" has an empty, '.' or '..' "
+				       "path segment";
+			seg = i + 1;
+			continue;
+		}
+		c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || name_punct(c)))
+			return "\"model\" has a character a model name may "
+			       "not have: model names are ASCII letters, "
+			       "digits and - . _ ~ : / @ + = , ( ) [ ] !";
+	}
+	return NULL;
 }

@@ -40,4 +40,14 @@ int models_find(const struct cfg *c, const char *id, size_t len,
 
 const char *models_provider_name(enum provider p);
 
+/*
+ * Is s[0..n) a model name a client may ask for?  NULL when it is, else a
+ * message for a 400 (which never repeats the name).  The set is kept
+ * narrow because names reach upstream paths and request lines: ASCII
+ * letters, digits and - . _ ~ : / @ + = , ( ) [ ] !, at most
+ * MODEL_NAME_MAX bytes, and '/'-separated segments that are neither
+ * empty nor "." nor "..".
+ */
+const char *models_name_check(const char *s, size_t n);
+
 #endif

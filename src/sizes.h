@@ -54,6 +54,12 @@
 #define CONN_LINGER_BYTES (1024 * 1024)
 #endif
 
+/* Longest model name a client may ask for (bytes, after JSON or percent
+ * decoding); longer -> 400.  Exchanges keep names in MODEL_NAME_MAX + 1. */
+#ifndef MODEL_NAME_MAX
+#define MODEL_NAME_MAX 255
+#endif
+
 /* Config file: largest file and line accepted. */
 #ifndef CFG_FILE_MAX
 #define CFG_FILE_MAX (1024 * 1024)

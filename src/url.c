@@ -149,3 +149,29 @@ int url_base64(const void *src, size_t n, char *dst, size_t cap)
 	dst[o] = '\0';
 	return (int)o;
 }
+
+int url_encode_segment(const char *s, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			    c == '_' || c == '~';
+		if (o + (plain ? 1 : 3) >= cap)
+			return -1;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (o >= cap)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}

@@ -39,6 +39,7 @@ MockOpenAI(tls=None|SSLContext, prefix="/v1")
         ("reset_after", n_chunks)                n chunks then RST, no last chunk
         ("hang",)                                read the request, never answer
         ("close_delimited", text_or_json)        200, body ended by closing
+        ("drop",)                                read the request, close unanswered
       .wait_requests(n, timeout), .wait_client_closed(n, timeout)
 
 ConnectProxy(auth=None|(user, pass))
@@ -443,7 +444,7 @@ def _read_request(conn, on_continue=None):
 # MockOpenAI
 
 _BEHAVIOURS = {"status": (2, 3), "stream": (2, 2), "stream_big": (1, 1),
-               "reset_after": (1, 1), "hang": (0, 0), "slow_stream": (2, 2),
+               "reset_after": (1, 1), "hang": (0, 0), "drop": (0, 0), "slow_stream": (2, 2),
                "close_delimited": (1, 1), "content_length": (1, 1)}
 
 
@@ -720,6 +721,9 @@ class MockOpenAI(_ServerBase):
                     ctype = "text/plain"
             conn.send(self._head(200, [("Content-Type", ctype), ("Connection", "close")],
                                  dict(req, close=False)) + body)
+            _graceful_close(conn.sock)
+            return False
+        if name == "drop":
             _graceful_close(conn.sock)
             return False
         if name == "hang":

@@ -120,3 +120,212 @@ def test_client_leaving_an_endless_relay_does_not_freeze_the_server():
             _not_spinning(srv, what)
             srv.signal(signal.SIGTERM)
             check(srv.wait_exit(3) is not None, "%s: SIGTERM did not stop the server" % what)
+
+
+# ------------------------------------------------ 2, 3. model names toward the upstream
+
+GEMINI_KEY = "AIzaHardeningKey"
+
+
+def _gemini_server(mock, **settings):
+    s = {"generative-language-api-key": GEMINI_KEY, "request-retry": 0,
+         "upstream-first-byte-timeout": "2s", "upstream-read-timeout": "2s"}
+    s.update(settings)
+    srv = harness.Server(extra="[endpoints]\ngenerative-language = %s\n" % mock.url,
+                         settings=s, label="cli-proxy-api")
+    return srv.start()
+
+
+def _raw_post(srv, path, body_bytes, headers=b""):
+    c = srv.connect()
+    c.send(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           + headers + b"Content-Length: %d\r\n\r\n" % len(body_bytes) + body_bytes)
+    r = c.read_response()
+    c.close()
+    return r
+
+
+def _error_of(r, fmt):
+    j = r.json()
+    if fmt == "openai":
+        check(isinstance(j.get("error"), dict) and isinstance(j["error"].get("message"), str),
+              "not an OpenAI error: %r" % j)
+        return j["error"]["message"]
+    if fmt == "claude":
+        eq(j.get("type"), "error", "Claude error type")
+        return j["error"]["message"]
+    check(isinstance(j.get("error"), dict) and isinstance(j["error"].get("code"), int)
+          and isinstance(j["error"].get("status"), str), "not a Google error: %r" % j)
+    return j["error"]["message"]
+
+
+def test_crlf_in_a_model_name_never_reaches_the_upstream():
+    inj = ("gemini-2.5-pro:generateContent HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"
+           "{}POST /v1beta/models/gemini-X")
+    import mocks_llm
+    with mocks_llm.MockGemini() as up:
+        srv = _gemini_server(up)
+        msgs = [{"role": "user", "content": "hi"}]
+        cases = [("openai", b"/v1/chat/completions", {"model": inj, "messages": msgs}),
+                 ("openai", b"/v1/responses", {"model": inj, "input": "hi"}),
+                 ("claude", b"/v1/messages", {"model": inj, "max_tokens": 9, "messages": msgs}),
+                 ("claude", b"/v1/messages/count_tokens", {"model": inj, "messages": msgs}),
+                 ("openai", b"/v1/chat/completions", {"model": "gemini-a\u0000b", "messages": msgs}),
+                 ("openai", b"/v1/chat/completions", {"model": "gemini-a b", "messages": msgs}),
+                 ("openai", b"/v1/chat/completions", {"model": "gemini-" + "x" * 300,
+                                                      "messages": msgs})]
+        for fmt, path, body in cases:
+            r = _raw_post(srv, path, json.dumps(body).encode())
+            eq(r.status, 400, "%s with a bad model name (body %r)" % (path, r.body[:200]))
+            msg = _error_of(r, fmt)
+            check("model" in msg, "the error does not say what is wrong: %r" % msg)
+            check("\r" not in msg and "Host: x" not in msg, "the error repeats the name: %r" % msg)
+        # the same through the Gemini path, percent-encoded
+        gpath = (b"/v1beta/models/gemini-2.5-pro%3AgenerateContent%20HTTP/1.1%0D%0AHost:%20x"
+                 b"%0D%0A%0D%0A:generateContent")
+        r = _raw_post(srv, gpath, b'{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}')
+        eq(r.status, 400, "Gemini path with CRLF in the model")
+        _error_of(r, "gemini")
+        eq(len(up.requests), 0, "requests that reached the upstream")
+        # a valid name with characters a path must not carry raw is encoded
+        r = _raw_post(srv, b"/v1/chat/completions", json.dumps(
+            {"model": "gemini-2.5-pro:x@y", "messages": msgs}).encode())
+        eq(r.status, 200, "a name with ':' and '@' (body %r)" % r.body[:200])
+        eq(up.requests[-1]["path"],
+           "/v1beta/models/gemini-2.5-pro%3Ax%40y:generateContent", "upstream path")
+        # the Gemini route takes the method after the last colon
+        r = _raw_post(srv, b"/v1beta/models/gemini-2.5-pro:x:generateContent",
+                      b'{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}')
+        eq(r.status, 200, "Gemini path with a colon in the model (body %r)" % r.body[:200])
+        eq(up.requests[-1]["path"],
+           "/v1beta/models/gemini-2.5-pro%3Ax:generateContent", "upstream path")
+
+
+def test_dot_segments_and_encoded_slashes_in_model_names_are_refused():
+    import mocks_llm
+    with mocks_llm.MockGemini() as up:
+        srv = _gemini_server(up)
+        body = b'{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}'
+        for path in (b"/v1beta/models/gemini-x/../../../v1beta/other:generateContent",
+                     b"/v1beta/models/gemini-x/./y:generateContent",
+                     b"/v1beta/models/gemini-x//y:generateContent",
+                     b"/v1beta/models/gemini-x%2F..%2F..%2Fother:generateContent",
+                     b"/v1beta/models/gemini-x%2f..:streamGenerateContent?alt=sse",
+                     b"/v1beta/models/gemini-x/%2E%2E/y:generateContent",
+                     b"/v1/models/gemini-x/../../other:generateContent",
+                     b"/v1beta/models/gemini-x/..:countTokens"):
+            r = _raw_post(srv, path, body)
+            eq(r.status, 400, "%s (body %r)" % (path, r.body[:200]))
+            _error_of(r, "gemini")
+        for name in ("gemini-x/../../other", "gemini-x/..", "gemini-x/./y", "gemini-/x"):
+            r = _raw_post(srv, b"/v1/chat/completions", json.dumps(
+                {"model": name, "messages": [{"role": "user", "content": "hi"}]}).encode())
+            check(r.status == 400 or (name == "gemini-/x" and r.status == 200),
+                  "model %r: status %d (body %r)" % (name, r.status, r.body[:200]))
+        for q in up.requests:
+            check(".." not in q["path"] and "/./" not in q["path"],
+                  "upstream path has a dot segment: %r" % q["path"])
+        eq(len(up.requests), 1, "requests that reached the upstream")
+        eq(up.requests[0]["path"], "/v1beta/models/gemini-%2Fx:generateContent",
+           "upstream path of a name holding '/'")
+
+
+# ------------------------------------------------ 2. pooled connections with stray bytes
+
+class KeepAliveUpstream:
+    """An OpenAI-compatible upstream on keep-alive connections, answering
+    each request with answer(n) where n counts requests; extra(n) bytes are
+    sent right after the answer, and late(n) bytes 0.1 s later."""
+
+    def __init__(self, extra=None, late=None):
+        import threading
+        self.extra = extra or (lambda n: b"")
+        self.late = late or (lambda n: b"")
+        self.n = 0
+        self.conns = 0
+        self.paths = []
+        self.lsock = socket.socket()
+        self.lsock.bind((HOST, 0))
+        self.lsock.listen(16)
+        self.lsock.settimeout(0.1)
+        self.base_url = "http://127.0.0.1:%d/v1" % self.lsock.getsockname()[1]
+        self._stop = False
+        self._t = threading.Thread(target=self._loop, daemon=True)
+        self._t.start()
+
+    @staticmethod
+    def answer(n, tag=None):
+        body = json.dumps({"id": "a%d" % n, "object": "chat.completion", "created": 1,
+                           "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+                                                      "message": {"role": "assistant",
+                                                                  "content": tag or "answer %d" % n}}]}
+                          ).encode()
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                % len(body) + body)
+
+    def _loop(self):
+        import threading
+        while not self._stop:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.conns += 1
+            threading.Thread(target=self._one, args=(c,), daemon=True).start()
+
+    def _one(self, c):
+        buf = b""
+        c.settimeout(3)
+        try:
+            while not self._stop:
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                n = 0
+                for ln in head.split(b"\r\n")[1:]:
+                    k, _, v = ln.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        n = int(v)
+                while len(buf) < n:
+                    buf += c.recv(65536)
+                buf = buf[n:]
+                self.paths.append(head.split(b" ")[1])
+                self.n += 1
+                c.sendall(self.answer(self.n) + self.extra(self.n))
+                late = self.late(self.n)
+                if late:
+                    time.sleep(0.1)
+                    c.sendall(late)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self._stop = True
+        self.lsock.close()
+
+
+def test_a_pooled_connection_with_stray_bytes_is_never_reused():
+    smuggled = KeepAliveUpstream.answer(99, "INJECTED")
+    for kind in ("extra", "late"):
+        up = KeepAliveUpstream(**{kind: lambda n: smuggled if n == 1 else b""})
+        try:
+            srv = _start(up.base_url, retry=0)
+            texts = []
+            for i in range(3):
+                r = srv.post(CHAT, _body())
+                eq(r.status, 200, "%s: request %d" % (kind, i))
+                texts.append(r.json()["choices"][0]["message"]["content"])
+                time.sleep(0.3)
+            check("INJECTED" not in texts, "%s: a client got the smuggled answer: %r"
+                  % (kind, texts))
+            eq(texts, ["answer 1", "answer 2", "answer 3"], "%s: answers" % kind)
+            eq(up.conns, 2, "%s: upstream connections (the tainted one dropped)" % kind)
+        finally:
+            up.close()
