@@ -54,7 +54,7 @@ SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 .PHONY: all run test unit fixtures integ static check-san check-san-build \
-	bench install clean deps test-deps
+	bench install clean deps test-deps test-fetch
 .DELETE_ON_ERROR:
 
 all: $(B)/cli-proxy-api
@@ -163,6 +163,11 @@ integ: $(B)/cli-proxy-api test-deps
 	@echo "== integration tests"
 	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/cli-proxy-api
 
+# third_party/fetch.sh against local archives on 127.0.0.1 (a few seconds).
+test-fetch: test-deps
+	@echo "== third_party/fetch.sh"
+	$(Q)PYTHON=$(PYTHON) sh tests/third_party/test_fetch.sh
+
 check-san-build: $(B)/san/cli-proxy-api $(B)/san/unit-tests \
 	$(B)/san/fixture-runner
 
@@ -178,7 +183,7 @@ check-san: check-san-build test-deps
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/fixture-runner \
 		check-san-build
-	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san
+	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san test-fetch
 
 bench:
 	bash bench/run.sh
