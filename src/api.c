@@ -1030,6 +1030,31 @@ static const struct route *match(const char *p, size_t n)
 	return NULL;
 }
 
+/* The error format of a request on route r (NULL: none matched). */
+static enum api_fmt error_format(struct conn *c, const struct route *r)
+{
+	const struct http_request *req = &c->req;
+	enum api_fmt f = api_format_for_path(req->target, path_len(req));
+	/* /v1/models with a claude-cli UA is the Claude API. */
+	if (r && r->fmt == API_OPENAI && f == API_OPENAI &&
+	    header_is(c, "user-agent", "claude-cli"))
+		f = API_CLAUDE;
+	return f;
+}
+
+int api_head(struct conn *c)
+{
+	const struct http_request *req = &c->req;
+	const struct route *r;
+
+	if (http_span_eq(req->method, req->method_len, "OPTIONS"))
+		return 0;
+	r = match(req->target, path_len(req));
+	if (!r || !r->auth)
+		return 0;
+	return authenticate(c, error_format(c, r)) ? 0 : -1;
+}
+
 void api_handle(struct conn *c)
 {
 	const struct http_request *req = &c->req;
@@ -1062,12 +1087,6 @@ void api_handle(struct conn *c)
 			      allow);
 		return;
 	}
-	/* /v1/models with a claude-cli UA is the Claude API. */
-	if (r->fmt == API_OPENAI && f == API_OPENAI &&
-	    header_is(c, "user-agent", "claude-cli"))
-		f = API_CLAUDE;
-	if (r->auth && !authenticate(c, f))
-		return;
 	if (m == M_GET)
 		r->get(c, r);
 	else

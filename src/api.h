@@ -29,7 +29,13 @@ void api_render_error(struct buf *b, enum api_fmt f, int status,
 /* Respond to c with an error (uses the server's scratch buffer). */
 void api_error(struct conn *c, enum api_fmt f, int status, const char *msg);
 
-/* Route and answer the request whose head and body c holds. */
+/* A request head has been parsed: authenticate the client now, before
+ * any body is read or memory is set aside for it.  0 go on; -1 answered
+ * (401, and the connection closes after it). */
+int api_head(struct conn *c);
+
+/* Route and answer the request whose head and body c holds (api_head
+ * passed). */
 void api_handle(struct conn *c);
 
 /* Constant-time check of a presented key against the configured list. */

@@ -67,6 +67,7 @@ void conn_start(struct srv *s, struct conn *c, int fd, const char *peer)
 	c->t.slot = -1;
 	c->t.cb = on_timer;
 	c->state = CONN_HEAD;
+	c->idle_at = loop_now(&s->loop);
 	buf_init(&c->in, CONN_HEAD_MAX + CONN_READ_CHUNK);
 	buf_init(&c->out, CONN_OUT_MAX);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -110,6 +111,19 @@ void conn_shutdown(struct conn *c)
 	c->keep_alive = 0;
 	if (c->state == CONN_HEAD && buf_pending(&c->out) > 0)
 		c->close_after = 1; /* answered; in-buffer holds no request */
+}
+
+int conn_is_idle(const struct conn *c)
+{
+	char b;
+	if (c->state == CONN_LINGER)
+		return 1; /* answered, only waiting for the client's close */
+	if (c->state != CONN_HEAD || !c->answered || buf_pending(&c->in) ||
+	    buf_pending(&c->out))
+		return 0;
+	/* a next request may be waiting in the socket, not read yet */
+	return recv(c->w.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ---- responses ----------------------------------------------------------- */
@@ -170,7 +184,9 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 	struct buf *o = &c->out;
 	size_t before = buf_pending(o);
 
-	if (c->srv->stopping)
+	/* A refused client is not kept: its connection would hold a slot
+	 * for idle-timeout, and its unread body would be read as a request. */
+	if (c->srv->stopping || status == 401 || status == 403)
 		c->keep_alive = 0;
 	put_status_line(o, status);
 	buf_puts(o, "Server: cli-proxy-api\r\n");
@@ -307,6 +323,10 @@ static int start_request(struct conn *c)
 	}
 	if (c->srv->stopping)
 		c->keep_alive = 0;
+	/* Who asks, before anything is read or set aside for a body: a
+	 * client without a key holds neither a slot nor memory. */
+	if (api_head(c) < 0)
+		return -1;
 
 	te = http_find_header(r, "transfer-encoding", NULL);
 	while ((cl = http_find_header(r, "content-length", &from)) != NULL) {
@@ -466,6 +486,9 @@ static void request_done(struct conn *c)
 	c->t_start = 0;
 	c->method[0] = c->path[0] = '\0';
 	c->state = CONN_HEAD;
+	c->idle_at = loop_now(&c->srv->loop);
+	c->answered++;
+	srv_conn_idle(c->srv);
 }
 
 /* Request fully received: route it; an exchange may keep it a while. */
@@ -711,6 +734,8 @@ static void start_linger(struct conn *c)
 {
 	shutdown(c->w.fd, SHUT_WR);
 	c->state = CONN_LINGER;
+	c->idle_at = loop_now(&c->srv->loop);
+	srv_conn_idle(c->srv);
 	c->linger_bytes = 0;
 	buf_reset(&c->in);
 	loop_mod(&c->srv->loop, &c->w, POLLIN);

@@ -47,6 +47,8 @@ struct conn {
 	struct http_request req;  /* valid from head parse to response */
 	size_t head_len;
 	const char *head_at;      /* where the head was when it was parsed */
+	int64_t idle_at;          /* when it last began waiting for a head */
+	unsigned answered;        /* requests answered on this connection */
 	int keep_alive;           /* answer keeps the connection open */
 	int close_after;          /* close once out is flushed */
 
@@ -84,6 +86,12 @@ void conn_close(struct conn *c);
 
 /* During graceful shutdown: close if idle, else close after the answer. */
 void conn_shutdown(struct conn *c);
+
+/* Is c a keep-alive connection waiting for its next request, with nothing
+ * read, nothing arrived and nothing left to send, or one answered and
+ * lingering until its client closes?  Then it may be closed to make room
+ * (at max-connections). */
+int conn_is_idle(const struct conn *c);
 
 /*
  * Queue a complete response.  extra_headers: zero or more full header

@@ -105,6 +105,12 @@ void srv_conn_released(struct srv *s)
 		set_listening(s, 1);
 }
 
+void srv_conn_idle(struct srv *s)
+{
+	if (s->paused && !s->stopping && !loop_timer_armed(&s->accept_retry))
+		set_listening(s, 1);
+}
+
 static void format_peer(const struct sockaddr_storage *ss, char *out,
 			size_t outlen)
 {
@@ -134,6 +140,22 @@ static struct conn *free_slot(struct srv *s)
 	return NULL;
 }
 
+/* At the connection cap, the connection that has waited longest for a
+ * request gives its slot to a new client, so idle keep-alive clients
+ * cannot lock others out.  NULL when every connection is busy. */
+static struct conn *oldest_idle(struct srv *s)
+{
+	struct conn *old = NULL;
+	int i;
+	for (i = 0; i < s->pool_size; i++) {
+		struct conn *c = &s->conns[i];
+		if (c->state != CONN_FREE && conn_is_idle(c) &&
+		    (!old || c->idle_at < old->idle_at))
+			old = c;
+	}
+	return old;
+}
+
 static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 {
 	struct srv *s = container_of(l, struct srv, loop);
@@ -143,13 +165,15 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[64];
-		struct conn *c;
+		struct conn *c, *evict = NULL;
 		int fd, one = 1;
 
 		if (s->nconns >= s->cfg.max_connections ||
 		    s->nconns >= s->pool_size) {
-			set_listening(s, 0);
-			return;
+			if (!(evict = oldest_idle(s))) {
+				set_listening(s, 0);
+				return;
+			}
 		}
 		fd = accept4(w->fd, (struct sockaddr *)&ss, &sl,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -164,6 +188,11 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 				loop_timer_set(l, &s->accept_retry, 100);
 			}
 			return;
+		}
+		if (evict) {
+			log_debug("%s: closing an idle connection to make "
+				  "room (at max-connections)", evict->peer);
+			conn_close(evict);
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		format_peer(&ss, peer, sizeof(peer));

@@ -49,7 +49,10 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen);
 int srv_run(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Connection bookkeeping used by conn.c */
+/* Connection bookkeeping used by conn.c: a slot was freed; a connection
+ * became idle or lingering (conn_is_idle), so a paused listener may accept
+ * again and give that slot to a new client. */
 void srv_conn_released(struct srv *s);
+void srv_conn_idle(struct srv *s);
 
 #endif

@@ -113,7 +113,7 @@ def test_client_leaving_an_endless_relay_does_not_freeze_the_server():
         what = "%s %s" % (framing, path)
         with RawUpstream(_endless(framing)) as up:
             srv = _start(up.base_url, retry=0)
-            for _ in range(4):
+            for _ in range(3):
                 _read_then_leave(srv.port, _request_bytes(path, body))
                 time.sleep(0.1)
                 _alive_models(srv, what)
@@ -329,3 +329,47 @@ def test_a_pooled_connection_with_stray_bytes_is_never_reused():
             eq(up.conns, 2, "%s: upstream connections (the tainted one dropped)" % kind)
         finally:
             up.close()
+
+
+# ------------------------------------------------ 4. clients without a key
+
+def test_a_client_without_a_key_is_refused_before_its_body():
+    srv = harness.start_server(api_keys="good-key", max_connections=16)
+    for hdrs, what in ((b"", "no key"), (b"Authorization: Bearer bad\r\n", "wrong key"),
+                       (b"Expect: 100-continue\r\n", "no key, Expect: 100-continue"),
+                       (b"x-api-key: bad\r\nTransfer-Encoding: chunked\r\n", "chunked")):
+        c = srv.connect()
+        cl = b"" if b"chunked" in hdrs else b"Content-Length: 8000000\r\n"
+        c.send(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n" + hdrs + cl + b"\r\n")
+        r = c.read_response(timeout=1.0)
+        eq(r.status, 401, "%s: status before any body byte" % what)
+        eq(r.header("connection"), "close", "%s: Connection header" % what)
+        eq(r.json().get("type"), "error", "%s: a Claude error" % what)
+        closed, extra = c.wait_closed(3.0)
+        check(closed and not extra, "%s: connection not closed after the 401 (extra %r)"
+              % (what, extra[:100]))
+    # many refused clients do not lock out a client with the key
+    socks = []
+    for _ in range(40):
+        c = srv.connect()
+        c.send(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        socks.append(c)
+    for c in socks:
+        eq(c.read_response(timeout=2).status, 401, "keyless GET")
+    r = srv.request("GET", "/v1/models", headers={"Authorization": "Bearer good-key"},
+                    timeout=2)
+    eq(r.status, 200, "a client with the key after 40 refused ones")
+    # a client with the key still sends its body
+    r = srv.request("POST", "/v1/chat/completions", body={"model": "nope", "messages": []},
+                    headers={"Authorization": "Bearer good-key"})
+    eq(r.status, 404, "a client with the key reaches the route")
+
+
+def test_idle_keep_alive_clients_do_not_lock_out_new_ones():
+    srv = harness.start_server(max_connections=8)
+    idle = [srv.connect() for _ in range(8)]
+    for c in idle:
+        eq(c.request(harness.req("GET", "/")).status, 200, "idle client's first request")
+    for i in range(12):
+        r = srv.request("GET", "/v1/models", timeout=2)
+        eq(r.status, 200, "new client %d at the cap" % i)

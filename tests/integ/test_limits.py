@@ -123,19 +123,40 @@ def test_chunked_body_within_max_body_size_is_accepted():
 
 # ---------------------------------------------------------------- connection cap
 
-def test_max_connections_pauses_the_listener():
+def test_max_connections_pauses_the_listener_while_all_are_busy():
     srv = start_server(max_connections=2)
     a, b = srv.connect(), srv.connect()
     eq(a.request(req("GET", "/")).status, 200, "first connection")
     eq(b.request(req("GET", "/")).status, 200, "second connection")
+    raw = req("GET", "/")
+    a.send(raw[:5])  # both busy: a request is being read on each
+    b.send(raw[:5])
+    time.sleep(0.2)
     c = srv.connect()  # the kernel completes the handshake
-    c.send(req("GET", "/"))
-    c.assert_silent(1.0, "third connection while 2 of max-connections=2 are open")
-    eq(a.request(req("GET", "/")).status, 200, "first connection still served")
-    eq(b.request(req("GET", "/")).status, 200, "second connection still served")
+    c.send(raw)
+    c.assert_silent(1.0, "third connection while 2 of max-connections=2 are busy")
+    a.send(raw[5:])
+    eq(a.read_response().status, 200, "first connection still served")
+    b.send(raw[5:])
+    eq(b.read_response().status, 200, "second connection still served")
     b.close()
     r = c.read_response(timeout=3)
     eq(r.status, 200, "third connection once the second closed")
+
+
+def test_max_connections_closes_the_oldest_idle_for_a_new_client():
+    # Idle keep-alive clients must not lock out new ones: at the cap, the one
+    # that has waited longest for a request gives up its slot.
+    srv = start_server(max_connections=2)
+    a, b = srv.connect(), srv.connect()
+    eq(a.request(req("GET", "/")).status, 200, "first connection")
+    time.sleep(0.05)
+    eq(b.request(req("GET", "/")).status, 200, "second connection")
+    c = srv.connect()
+    eq(c.request(req("GET", "/"), timeout=2).status, 200, "third connection at the cap")
+    closed, _ = a.wait_closed(1.0)
+    check(closed, "the oldest idle connection was not closed")
+    eq(b.request(req("GET", "/")).status, 200, "second connection still served")
 
 
 def test_flood_of_200_connections_past_the_cap():
