@@ -40,9 +40,10 @@ endif
 endif
 
 # Flags every object gets (the user's CFLAGS come first, ours are added).
+# Inline comments start with " ;" or " #" (whitespace before them).
 INIH_DEFS := -DINI_MAX_LINE=16384 -DINI_HANDLER_LINENO=1 \
 	-DINI_CALL_HANDLER_ON_NEW_SECTION=1 -DINI_STOP_ON_FIRST_ERROR=1 \
-	-DINI_ALLOW_MULTILINE=0
+	-DINI_ALLOW_MULTILINE=0 -DINI_INLINE_COMMENT_PREFIXES='";\#"'
 DEFS := $(INIH_DEFS) -DJSMN_STRICT
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INCS := -Isrc -I$(TP)/inih -I$(TP)/jsmn -I$(TP)/bearssl/inc
@@ -86,7 +87,7 @@ $(1)/obj/%.o: src/%.c $(wildcard src/*.h) $(TP)/deps.mk
 	$$(if $(Q),@echo "  CC      $$@")
 	$(Q)$(2) $$(ALL_CFLAGS) $(3) $$(WARN) -c -o $$@ $$<
 
-$(1)/obj/ini.o: $(TP)/deps.mk
+$(1)/obj/ini.o: $(TP)/deps.mk Makefile
 	@mkdir -p $$(@D)
 	$(Q)$(2) $$(ALL_CFLAGS) $(3) -c -o $$@ $(TP)/inih/ini.c
 

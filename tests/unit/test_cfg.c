@@ -256,6 +256,39 @@ TEST(cfg_rejects_syntax_errors)
 	expect_error("just words\n", 1, "syntax error");
 }
 
+TEST(cfg_hash_after_a_space_starts_an_inline_comment)
+{
+	/* " #" ends a value exactly like " ;"; a # with no space before it
+	 * is part of the value (URL fragments, keys). */
+	struct cfg c;
+	char err[512];
+	REQUIRE(load(&c, "port = 9000 # the usual\n"
+			 "api-keys = secret # main key\n"
+			 "api-keys = tabbed\t# tab before the #\n"
+			 "api-keys = semi ; old style\n"
+			 "api-keys = a#b\n"
+			 "[openai-compatibility]\nname = mock # local\n"
+			 "base-url = http://127.0.0.1:18111/v1 # local mock\n"
+			 "model = up = alias # comment\n"
+			 "[endpoints]\nclaude = http://x/#frag\n"
+			 "codex = http://y/p#frag # a comment after it\n",
+		     err, sizeof(err)) == 0);
+	CHECK_EQ_INT(c.port, 9000);
+	REQUIRE(c.api_keys.n == 4);
+	CHECK_EQ_STR(c.api_keys.v[0], "secret");
+	CHECK_EQ_STR(c.api_keys.v[1], "tabbed");
+	CHECK_EQ_STR(c.api_keys.v[2], "semi");
+	CHECK_EQ_STR(c.api_keys.v[3], "a#b");
+	REQUIRE(c.n_compat == 1);
+	CHECK_EQ_STR(c.compat[0].name, "mock");
+	CHECK_EQ_STR(c.compat[0].base_url, "http://127.0.0.1:18111/v1");
+	REQUIRE(c.compat[0].n_models == 1);
+	CHECK_EQ_STR(c.compat[0].models[0].alias, "alias");
+	CHECK_EQ_STR(c.endpoints[EP_CLAUDE], "http://x/#frag");
+	CHECK_EQ_STR(c.endpoints[EP_CODEX], "http://y/p#frag");
+	cfg_free(&c);
+}
+
 TEST(cfg_requires_list_entry_fields)
 {
 	expect_error("[claude-api-key]\nbase-url = https://x\n", 0,
