@@ -5,10 +5,11 @@
  * INI_CALL_HANDLER_ON_NEW_SECTION, once per section header).  A section
  * header of a list-of-objects section ([claude-api-key], [codex-api-key],
  * [openai-compatibility]) appends a fresh entry; the keys that follow fill
- * the last entry.  Scalars are described by a table (name, type, offset),
- * so adding a key is one line.  The first error stops the parse and is
- * reported as "file:line: message".  Values of keys that may hold secrets
- * are never echoed in messages.
+ * the last entry.  Every key is described by a table (name, type, offset
+ * into struct cfg or into the entry), so adding a key is one line; only
+ * [endpoints], one URL per enum cfg_endpoint, is matched by a loop.  The
+ * first error stops the parse and is reported as "file:line: message".
+ * Values of keys that may hold secrets are never echoed in messages.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cfg.h"
@@ -74,14 +75,21 @@ enum vtype {
 	V_MS,       /* int milliseconds: 10s, 500ms, 2m, 1h, bare = seconds */
 	V_STR,      /* char *, empty = NULL */
 	V_PATH,     /* char *, ~ expanded */
-	V_URL,      /* char *, http(s):// */
-	V_PROXY,    /* char *, http(s)://, socks5(h):// */
+	V_URL,      /* char *, http(s)://, never echoed (may hold user:pass) */
+	V_PROXY,    /* char *, http(s)://, socks5(h)://, never echoed */
 	V_SECRET,   /* char *, never echoed */
 	V_LIST,     /* struct cfg_strlist, one item per line */
+	V_HEADERS,  /* struct cfg_strlist of "Name: value", never echoed */
+	V_MODELS,   /* struct cfg_compat's models: upstream-name [= alias] */
 };
 
+/*
+ * One key of a table.  off is an offset into the struct the table fills:
+ * struct cfg for keys[], the current entry for entry_keys[] and
+ * compat_keys[].  For the string types, min = 1 means "may not be empty".
+ */
 struct key {
-	const char *section; /* "" = top level */
+	const char *section; /* "" = top level (or the entry itself) */
 	const char *name;
 	enum vtype type;
 	size_t off;
@@ -130,6 +138,34 @@ static const struct key keys[] = {
 	 3600},
 };
 #undef O
+
+/* [claude-api-key] and [codex-api-key]: one struct cfg_key_entry each.
+ * header/headers and model/models: the INI spelling and the YAML one. */
+#define E(f) offsetof(struct cfg_key_entry, f)
+static const struct key entry_keys[] = {
+	{"", "api-key", V_SECRET, E(api_key), 1, 0},
+	{"", "base-url", V_URL, E(base_url), 0, 0},
+	{"", "header", V_HEADERS, E(headers), 0, 0},
+	{"", "headers", V_HEADERS, E(headers), 0, 0},
+	{"", "proxy-url", V_PROXY, E(proxy_url), 0, 0},
+};
+#undef E
+
+/* [openai-compatibility]: one struct cfg_compat each. */
+#define X(f) offsetof(struct cfg_compat, f)
+static const struct key compat_keys[] = {
+	{"", "name", V_STR, X(name), 0, 0},
+	{"", "base-url", V_URL, X(base_url), 1, 0},
+	{"", "api-keys", V_LIST, X(api_keys), 0, 0},
+	{"", "model", V_MODELS, 0, 0, 0},
+	{"", "models", V_MODELS, 0, 0, 0},
+	{"", "header", V_HEADERS, X(headers), 0, 0},
+	{"", "headers", V_HEADERS, X(headers), 0, 0},
+	{"", "proxy-url", V_PROXY, X(proxy_url), 0, 0},
+};
+#undef X
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Sections whose every occurrence is a new list entry. */
 enum { S_TOP, S_MAP, S_CLAUDE, S_CODEX, S_COMPAT, S_ENDPOINTS };
@@ -292,16 +328,92 @@ static int set_str(char **dst, const char *v)
 	return (*dst = strdup(v)) ? 0 : -1;
 }
 
-/* Apply one table key.  Returns 1 ok, 0 failed (message set). */
+/*
+ * header = Name: value (the reference's per-entry "headers" map): sent
+ * with every upstream request of the entry, replacing a header of ours
+ * with the same name.  The request's framing stays ours.  The value is
+ * never echoed in an error: it is often a credential.
+ */
+static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
+		      int line)
+{
+	static const char *const framing[] = {
+		"host", "content-length", "transfer-encoding", "connection",
+		"keep-alive", "upgrade", "te", "trailer", "expect", NULL};
+	const char *colon = strchr(v, ':'), *val;
+	char norm[CFG_LINE_MAX];
+	size_t n, i;
+
+	if (!colon || colon == v)
+		return fail(p, line, "header must be 'Name: value'");
+	n = (size_t)(colon - v);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c))
+			return fail(p, line, "header name has a character "
+				    "HTTP does not allow in names");
+	}
+	for (i = 0; framing[i]; i++)
+		if (strlen(framing[i]) == n && !strncasecmp(v, framing[i], n))
+			return fail(p, line, "header cannot set %s: the proxy "
+				    "frames its requests itself", framing[i]);
+	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+		;
+	for (i = 0; val[i]; i++)
+		if (((unsigned char)val[i] < ' ' && val[i] != '\t') ||
+		    (unsigned char)val[i] == 0x7f)
+			return fail(p, line, "header value has a control "
+				    "character");
+	snprintf(norm, sizeof(norm), "%.*s: %s", (int)n, v, val);
+	return list_add(l, norm) < 0 ? fail(p, line, "out of memory") : 1;
+}
+
+/* model = upstream-name [= alias] */
+static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
+		     int line)
+{
+	const char *eq = strchr(v, '=');
+	size_t nl = eq ? (size_t)(eq - v) : strlen(v);
+	const char *alias = eq ? eq + 1 : NULL;
+	struct cfg_model_map *nm;
+
+	while (nl > 0 && (v[nl - 1] == ' ' || v[nl - 1] == '\t'))
+		nl--;
+	if (alias) {
+		while (*alias == ' ' || *alias == '\t')
+			alias++;
+		if (*alias == '\0' || strchr(alias, '='))
+			return fail(p, line, "model must be 'upstream-name' or "
+				    "'upstream-name = alias'");
+	}
+	if (nl == 0)
+		return fail(p, line, "model needs an upstream model name");
+	nm = realloc(e->models, (e->n_models + 1) * sizeof(*nm));
+	if (!nm)
+		return fail(p, line, "out of memory");
+	e->models = nm;
+	nm = &e->models[e->n_models];
+	nm->name = strndup(v, nl);
+	nm->alias = strdup(alias ? alias : nm->name ? nm->name : "");
+	if (!nm->name || !nm->alias) {
+		free(nm->name);
+		free(nm->alias);
+		return fail(p, line, "out of memory");
+	}
+	e->n_models++;
+	return 1;
+}
+
 /* Schemes a proxy-url may have. */
 static const char *const proxies[] = {"http://", "https://", "socks5://",
 				      "socks5h://", NULL};
 
-static int apply_key(struct parse *p, const struct key *k, const char *v,
-		     int line)
+/* Apply one table key to the struct at base.  Returns 1 ok, 0 failed
+ * (message set). */
+static int apply_key(struct parse *p, const struct key *k, void *base,
+		     const char *v, int line)
 {
-	char *base = (char *)p->c;
-	void *f = base + k->off;
+	void *f = (char *)base + k->off;
 	long long n;
 	static const char *const urls[] = {"http://", "https://", NULL};
 
@@ -338,7 +450,7 @@ static int apply_key(struct parse *p, const struct key *k, const char *v,
 		*(int *)f = (int)n;
 		return 1;
 	case V_URL:
-		if (*v && !has_scheme(v, urls))
+		if ((*v || k->min) && !has_scheme(v, urls))
 			return fail(p, line, "%s must start with http:// or "
 				    "https://", k->name);
 		break;
@@ -354,6 +466,10 @@ static int apply_key(struct parse *p, const struct key *k, const char *v,
 		if (list_add((struct cfg_strlist *)f, v) < 0)
 			return fail(p, line, "out of memory");
 		return 1;
+	case V_HEADERS:
+		return add_header(p, (struct cfg_strlist *)f, v, line);
+	case V_MODELS:
+		return add_model(p, (struct cfg_compat *)base, v, line);
 	case V_PATH: {
 		char **dst = (char **)f;
 		free(*dst);
@@ -364,11 +480,23 @@ static int apply_key(struct parse *p, const struct key *k, const char *v,
 	}
 	case V_STR:
 	case V_SECRET:
+		if (*v == '\0' && k->min)
+			return fail(p, line, "%s needs a value", k->name);
 		break;
 	}
 	if (set_str((char **)f, v) < 0)
 		return fail(p, line, "out of memory");
 	return 1;
+}
+
+static const struct key *find_key(const struct key *t, size_t n,
+				  const char *section, const char *name)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].section, section) && !strcmp(t[i].name, name))
+			return &t[i];
+	return NULL;
 }
 
 static int section_kind(const char *s)
@@ -421,165 +549,40 @@ static int new_section(struct parse *p, const char *s, int line)
 	return 1;
 }
 
-/*
- * header = Name: value (the reference's per-entry "headers" map): sent
- * with every upstream request of the entry, replacing a header of ours
- * with the same name.  The request's framing stays ours.  The value is
- * never echoed in an error: it is often a credential.
- */
-static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
-		      int line)
-{
-	static const char *const framing[] = {
-		"host", "content-length", "transfer-encoding", "connection",
-		"keep-alive", "upgrade", "te", "trailer", "expect", NULL};
-	const char *colon = strchr(v, ':'), *val;
-	char norm[CFG_LINE_MAX];
-	size_t n, i;
-
-	if (!colon || colon == v)
-		return fail(p, line, "header must be 'Name: value'");
-	n = (size_t)(colon - v);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c <= ' ' || c >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", c))
-			return fail(p, line, "header name has a character "
-				    "HTTP does not allow in names");
-	}
-	for (i = 0; framing[i]; i++)
-		if (strlen(framing[i]) == n && !strncasecmp(v, framing[i], n))
-			return fail(p, line, "header cannot set %s: the proxy "
-				    "frames its requests itself", framing[i]);
-	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
-		;
-	for (i = 0; val[i]; i++)
-		if (((unsigned char)val[i] < ' ' && val[i] != '\t') ||
-		    (unsigned char)val[i] == 0x7f)
-			return fail(p, line, "header value has a control "
-				    "character");
-	snprintf(norm, sizeof(norm), "%.*s: %s", (int)n, v, val);
-	return list_add(l, norm) < 0 ? fail(p, line, "out of memory") : 1;
-}
-
-/* proxy-url inside a provider entry: that entry's calls only (empty =
- * the top-level one).  Like the top-level key, never echoed. */
-static int set_entry_proxy(struct parse *p, char **dst, const char *v,
-			   int line)
-{
-	if (*v && !has_scheme(v, proxies))
-		return fail(p, line, "proxy-url must be socks5://, socks5h://, "
-			    "http:// or https:// (host:port after it)");
-	free(*dst);
-	*dst = NULL;
-	if (*v && !(*dst = strdup(v)))
-		return fail(p, line, "out of memory");
-	return 1;
-}
-
-/* model = upstream-name [= alias] */
-static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
+/* A key inside the current [claude-api-key], [codex-api-key] or
+ * [openai-compatibility] entry. */
+static int entry_key(struct parse *p, const char *name, const char *v,
 		     int line)
 {
-	const char *eq = strchr(v, '=');
-	size_t nl = eq ? (size_t)(eq - v) : strlen(v);
-	const char *alias = eq ? eq + 1 : NULL;
-	struct cfg_model_map *nm;
-
-	while (nl > 0 && (v[nl - 1] == ' ' || v[nl - 1] == '\t'))
-		nl--;
-	if (alias) {
-		while (*alias == ' ' || *alias == '\t')
-			alias++;
-		if (*alias == '\0' || strchr(alias, '='))
-			return fail(p, line, "model must be 'upstream-name' or "
-				    "'upstream-name = alias'");
-	}
-	if (nl == 0)
-		return fail(p, line, "model needs an upstream model name");
-	nm = realloc(e->models, (e->n_models + 1) * sizeof(*nm));
-	if (!nm)
-		return fail(p, line, "out of memory");
-	e->models = nm;
-	nm = &e->models[e->n_models];
-	nm->name = strndup(v, nl);
-	nm->alias = strdup(alias ? alias : nm->name ? nm->name : "");
-	if (!nm->name || !nm->alias) {
-		free(nm->name);
-		free(nm->alias);
-		return fail(p, line, "out of memory");
-	}
-	e->n_models++;
-	return 1;
-}
-
-static int list_entry_key(struct parse *p, const char *name, const char *v,
-			  int line)
-{
-	static const char *const urls[] = {"http://", "https://", NULL};
 	struct cfg *c = p->c;
+	const struct key *k;
+	void *base;
 
-	if (p->kind == S_CLAUDE || p->kind == S_CODEX) {
-		struct cfg_key_entry *e = p->kind == S_CLAUDE
+	if (p->kind == S_COMPAT) {
+		k = find_key(compat_keys, N_OF(compat_keys), "", name);
+		base = &c->compat[c->n_compat - 1];
+	} else {
+		k = find_key(entry_keys, N_OF(entry_keys), "", name);
+		base = p->kind == S_CLAUDE
 			? &c->claude_keys[c->n_claude_keys - 1]
 			: &c->codex_keys[c->n_codex_keys - 1];
-		if (!strcmp(name, "api-key")) {
-			if (!*v)
-				return fail(p, line, "api-key needs a value");
-			return set_str(&e->api_key, v) < 0
-				? fail(p, line, "out of memory") : 1;
-		}
-		if (!strcmp(name, "base-url")) {
-			if (*v && !has_scheme(v, urls))
-				return fail(p, line, "base-url must start with"
-					    " http:// or https://");
-			return set_str(&e->base_url, v) < 0
-				? fail(p, line, "out of memory") : 1;
-		}
-		if (!strcmp(name, "header") || !strcmp(name, "headers"))
-			return add_header(p, &e->headers, v, line);
-		if (!strcmp(name, "proxy-url"))
-			return set_entry_proxy(p, &e->proxy_url, v, line);
-	} else {
-		struct cfg_compat *e = &c->compat[c->n_compat - 1];
-		if (!strcmp(name, "name"))
-			return set_str(&e->name, v) < 0
-				? fail(p, line, "out of memory") : 1;
-		if (!strcmp(name, "base-url")) {
-			if (!has_scheme(v, urls))
-				return fail(p, line, "base-url must start with"
-					    " http:// or https://");
-			return set_str(&e->base_url, v) < 0
-				? fail(p, line, "out of memory") : 1;
-		}
-		if (!strcmp(name, "api-keys")) {
-			if (!*v)
-				return fail(p, line, "api-keys needs a value");
-			return list_add(&e->api_keys, v) < 0
-				? fail(p, line, "out of memory") : 1;
-		}
-		if (!strcmp(name, "model") || !strcmp(name, "models"))
-			return add_model(p, e, v, line);
-		if (!strcmp(name, "header") || !strcmp(name, "headers"))
-			return add_header(p, &e->headers, v, line);
-		if (!strcmp(name, "proxy-url"))
-			return set_entry_proxy(p, &e->proxy_url, v, line);
 	}
-	return fail(p, line, "unknown key '%s' in [%s]", name, p->section);
+	if (!k)
+		return fail(p, line, "unknown key '%s' in [%s]", name,
+			    p->section);
+	return apply_key(p, k, base, v, line);
 }
 
 static int endpoint_key(struct parse *p, const char *name, const char *v,
 			int line)
 {
-	static const char *const urls[] = {"http://", "https://", NULL};
 	int i;
 	for (i = 0; i < EP__COUNT; i++) {
-		if (strcmp(name, ep_names[i]) != 0)
-			continue;
-		if (!has_scheme(v, urls))
-			return fail(p, line, "%s must start with http:// or "
-				    "https://", name);
-		return set_str(&p->c->endpoints[i], v) < 0
-			? fail(p, line, "out of memory") : 1;
+		struct key k = {"endpoints", ep_names[i], V_URL,
+				offsetof(struct cfg, endpoints) +
+				(size_t)i * sizeof(char *), 1, 0};
+		if (!strcmp(name, ep_names[i]))
+			return apply_key(p, &k, p->c, v, line);
 	}
 	return fail(p, line, "unknown key '%s' in [endpoints]", name);
 }
@@ -601,7 +604,7 @@ static int handler(void *user, const char *section, const char *name,
 {
 	struct parse *p = user;
 	char tmp[CFG_LINE_MAX];
-	size_t i;
+	const struct key *k;
 
 	if (p->failed)
 		return 0;
@@ -609,13 +612,11 @@ static int handler(void *user, const char *section, const char *name,
 		return new_section(p, section, line);
 	value = unquote(value, tmp, sizeof(tmp));
 	if (p->kind == S_CLAUDE || p->kind == S_CODEX || p->kind == S_COMPAT)
-		return list_entry_key(p, name, value, line);
+		return entry_key(p, name, value, line);
 	if (p->kind == S_ENDPOINTS)
 		return endpoint_key(p, name, value, line);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(keys[i].section, section) &&
-		    !strcmp(keys[i].name, name))
-			return apply_key(p, &keys[i], value, line);
+	if ((k = find_key(keys, N_OF(keys), section, name)))
+		return apply_key(p, k, p->c, value, line);
 	if (*section)
 		return fail(p, line, "unknown key '%s' in [%s]", name, section);
 	return fail(p, line, "unknown key '%s'", name);
