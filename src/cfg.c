@@ -78,7 +78,7 @@ enum vtype {
 	V_URL,      /* char *, http(s)://, never echoed (may hold user:pass) */
 	V_PROXY,    /* char *, http(s)://, socks5(h)://, never echoed */
 	V_SECRET,   /* char *, never echoed */
-	V_LIST,     /* struct cfg_strlist, one item per line */
+	V_KEYS,     /* struct cfg_strlist of secrets, one per line */
 	V_HEADERS,  /* struct cfg_strlist of "Name: value", never echoed */
 	V_MODELS,   /* struct cfg_compat's models: upstream-name [= alias] */
 };
@@ -110,8 +110,8 @@ static const struct key keys[] = {
 	{"", "force-gpt-5-codex", V_BOOL, O(force_gpt_5_codex), 0, 0},
 	{"", "allow-localhost-unauthenticated", V_BOOL,
 	 O(allow_localhost_unauthenticated), 0, 0},
-	{"", "api-keys", V_LIST, O(api_keys), 0, 0},
-	{"", "generative-language-api-key", V_LIST, O(gl_api_keys), 0, 0},
+	{"", "api-keys", V_KEYS, O(api_keys), 0, 0},
+	{"", "generative-language-api-key", V_KEYS, O(gl_api_keys), 0, 0},
 	{"", "max-body-size", V_SIZE, O(max_body_size), 1024, 1L << 30},
 	{"", "max-body-total", V_SIZE, O(max_body_total), 1024, 1L << 32},
 	{"", "max-connections", V_INT, O(max_connections), 1,
@@ -156,7 +156,7 @@ static const struct key entry_keys[] = {
 static const struct key compat_keys[] = {
 	{"", "name", V_STR, X(name), 0, 0},
 	{"", "base-url", V_URL, X(base_url), 1, 0},
-	{"", "api-keys", V_LIST, X(api_keys), 0, 0},
+	{"", "api-keys", V_KEYS, X(api_keys), 0, 0},
 	{"", "model", V_MODELS, 0, 0, 0},
 	{"", "models", V_MODELS, 0, 0, 0},
 	{"", "header", V_HEADERS, X(headers), 0, 0},
@@ -329,6 +329,20 @@ static int set_str(char **dst, const char *v)
 }
 
 /*
+ * URLs, keys and model names are single tokens: a space or a control
+ * character in one is a mistake (two keys on one line, a comment that
+ * starts with // rather than # or ;), never part of the value.
+ */
+static int has_blank(const char *v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
  * header = Name: value (the reference's per-entry "headers" map): sent
  * with every upstream request of the entry, replacing a header of ours
  * with the same name.  The request's framing stays ours.  The value is
@@ -388,6 +402,9 @@ static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
 	}
 	if (nl == 0)
 		return fail(p, line, "model needs an upstream model name");
+	if (has_blank(v, nl) || (alias && has_blank(alias, strlen(alias))))
+		return fail(p, line, "model names cannot contain spaces or "
+			    "control characters ('upstream-name = alias')");
 	nm = realloc(e->models, (e->n_models + 1) * sizeof(*nm));
 	if (!nm)
 		return fail(p, line, "out of memory");
@@ -460,9 +477,13 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 				    " http:// or https:// (host:port after it)",
 				    k->name);
 		break;
-	case V_LIST:
+	case V_KEYS:
 		if (*v == '\0')
 			return fail(p, line, "%s needs a value", k->name);
+		if (has_blank(v, strlen(v)))
+			return fail(p, line, "%s cannot contain spaces or "
+				    "control characters (one key per line: "
+				    "repeat %s for more)", k->name, k->name);
 		if (list_add((struct cfg_strlist *)f, v) < 0)
 			return fail(p, line, "out of memory");
 		return 1;
@@ -484,6 +505,10 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 			return fail(p, line, "%s needs a value", k->name);
 		break;
 	}
+	if ((k->type == V_URL || k->type == V_PROXY || k->type == V_SECRET) &&
+	    has_blank(v, strlen(v)))
+		return fail(p, line, "%s cannot contain spaces or control "
+			    "characters", k->name);
 	if (set_str((char **)f, v) < 0)
 		return fail(p, line, "out of memory");
 	return 1;

@@ -15,9 +15,11 @@ static int load(struct cfg *c, const char *text, char *err, size_t errlen)
 	return cfg_load_string(c, text, "t.ini", err, errlen);
 }
 
-/* Expect a failure whose message starts with "t.ini:<line>:" and holds
- * the fragment. */
-static void expect_error(const char *text, int line, const char *fragment)
+/* Expect a failure whose message starts with "t.ini:<line>:", holds the
+ * fragment and, when hidden is not NULL, does not hold hidden (a secret
+ * from the text). */
+static void expect_error_hiding(const char *text, int line,
+				const char *fragment, const char *hidden)
 {
 	struct cfg c;
 	char err[512], want[32];
@@ -32,6 +34,13 @@ static void expect_error(const char *text, int line, const char *fragment)
 		FAILF("error '%s' does not start with '%s'", err, want);
 	if (!strstr(err, fragment))
 		FAILF("error '%s' does not mention '%s'", err, fragment);
+	if (hidden && strstr(err, hidden))
+		FAILF("error '%s' shows the secret '%s'", err, hidden);
+}
+
+static void expect_error(const char *text, int line, const char *fragment)
+{
+	expect_error_hiding(text, line, fragment, NULL);
 }
 
 TEST(cfg_empty_file_gives_defaults)
@@ -287,6 +296,62 @@ TEST(cfg_hash_after_a_space_starts_an_inline_comment)
 	CHECK_EQ_STR(c.endpoints[EP_CLAUDE], "http://x/#frag");
 	CHECK_EQ_STR(c.endpoints[EP_CODEX], "http://y/p#frag");
 	cfg_free(&c);
+}
+
+TEST(cfg_rejects_whitespace_in_urls_keys_and_model_names)
+{
+	/* Each of these is one token; a space inside is a mistake (two keys
+	 * on a line, a comment without its " #"), never part of the value.
+	 * Keys and URLs (user:pass@) are not echoed. */
+	static const struct {
+		const char *text;
+		int line;
+		const char *fragment;
+	} bad[] = {
+		{"proxy-url = http://u:SECRET@h:1 x\n", 1,
+		 "proxy-url cannot contain spaces"},
+		{"api-keys = sk-SECRET other\n", 1,
+		 "api-keys cannot contain spaces"},
+		{"api-keys = \"sk-SECRET other\"\n", 1,
+		 "api-keys cannot contain spaces"},
+		{"generative-language-api-key = AIza\tSECRET\n", 1,
+		 "generative-language-api-key cannot contain spaces"},
+		{"[remote-management]\nsecret-key = my SECRET\n", 2,
+		 "secret-key cannot contain spaces"},
+		{"[claude-api-key]\napi-key = sk-ant SECRET\n", 2,
+		 "api-key cannot contain spaces"},
+		{"[claude-api-key]\napi-key = k\n"
+		 "base-url = http://SECRET@h /v1\n", 3,
+		 "base-url cannot contain spaces"},
+		{"[codex-api-key]\napi-key = sk\vSECRET\n", 2,
+		 "api-key cannot contain spaces"},
+		{"[codex-api-key]\napi-key = k\n"
+		 "proxy-url = socks5://u:SECRET@h:1 x\n", 3,
+		 "proxy-url cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\n"
+		 "base-url = http://h/v1 SECRET\n", 3,
+		 "base-url cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\n"
+		 "api-keys = sk-or SECRET\n", 3,
+		 "api-keys cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\n"
+		 "proxy-url = http://u:SECRET@h:1 x\n", 3,
+		 "proxy-url cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\nbase-url = http://h\n"
+		 "model = up name = alias\n", 4,
+		 "model names cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\nbase-url = http://h\n"
+		 "model = up = my alias\n", 4,
+		 "model names cannot contain spaces"},
+		{"[openai-compatibility]\nname = n\nbase-url = http://h\n"
+		 "model = up\tname\n", 4, "model names cannot contain spaces"},
+		{"[endpoints]\nclaude = http://SECRET@h /x\n", 2,
+		 "claude cannot contain spaces"},
+	};
+	size_t i;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error_hiding(bad[i].text, bad[i].line, bad[i].fragment,
+				    "SECRET");
 }
 
 TEST(cfg_requires_list_entry_fields)
