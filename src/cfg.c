@@ -78,7 +78,7 @@ enum vtype {
 	V_URL,      /* char *, http(s)://, never echoed (may hold user:pass) */
 	V_PROXY,    /* char *, http(s)://, socks5(h)://, never echoed */
 	V_SECRET,   /* char *, never echoed */
-	V_KEYS,     /* struct cfg_strlist of secrets, one per line */
+	V_KEYS,     /* struct cfg_strlist of secrets, one per line, no ',' */
 	V_HEADERS,  /* struct cfg_strlist of "Name: value", never echoed */
 	V_MODELS,   /* struct cfg_compat's models: upstream-name [= alias] */
 };
@@ -480,9 +480,12 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 	case V_KEYS:
 		if (*v == '\0')
 			return fail(p, line, "%s needs a value", k->name);
+		if (strchr(v, ','))
+			return fail(p, line, "%s has a comma: one key per line, "
+				    "repeat %s for more", k->name, k->name);
 		if (has_blank(v, strlen(v)))
 			return fail(p, line, "%s cannot contain spaces or "
-				    "control characters (one key per line: "
+				    "control characters (one key per line, "
 				    "repeat %s for more)", k->name, k->name);
 		if (list_add((struct cfg_strlist *)f, v) < 0)
 			return fail(p, line, "out of memory");

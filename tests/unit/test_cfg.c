@@ -354,6 +354,22 @@ TEST(cfg_rejects_whitespace_in_urls_keys_and_model_names)
 				    "SECRET");
 }
 
+TEST(cfg_rejects_a_comma_in_key_lists_with_a_hint)
+{
+	/* YAML-ish "a,b" is one key per line in this INI. */
+	expect_error_hiding("api-keys = sk-SECRET,k2\n", 1,
+			    "api-keys has a comma: one key per line, repeat "
+			    "api-keys for more", "SECRET");
+	expect_error_hiding("api-keys = k1, sk-SECRET\n", 1,
+			    "api-keys has a comma", "SECRET");
+	expect_error_hiding("generative-language-api-key = AIza1,AIzaSECRET\n",
+			    1, "repeat generative-language-api-key for more",
+			    "SECRET");
+	expect_error_hiding("[openai-compatibility]\nname = n\n"
+			    "api-keys = k1,SECRET\n", 3,
+			    "api-keys has a comma", "SECRET");
+}
+
 TEST(cfg_requires_list_entry_fields)
 {
 	expect_error("[claude-api-key]\nbase-url = https://x\n", 0,
