@@ -166,6 +166,7 @@ static const struct key compat_keys[] = {
 #undef X
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_OF(a, b) ((a) > (b) ? (a) : (b))
 
 /* Sections whose every occurrence is a new list entry. */
 enum { S_TOP, S_MAP, S_CLAUDE, S_CODEX, S_COMPAT, S_ENDPOINTS };
@@ -179,6 +180,11 @@ struct parse {
 	int kind;          /* current section kind */
 	int section_line;
 	char section[64];
+	/* Where each scalar key was set, 0 = not yet: keys[] for the whole
+	 * file, the current entry's table (cleared per section), [endpoints]. */
+	int top_line[N_OF(keys)];
+	int entry_line[MAX_OF(N_OF(entry_keys), N_OF(compat_keys))];
+	int ep_line[EP__COUNT];
 };
 
 static int fail(struct parse *p, int line, const char *fmt, ...)
@@ -517,6 +523,28 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 	return 1;
 }
 
+/*
+ * A scalar key is set once per scope: the top level with its maps, one
+ * list entry, [endpoints].  A second value used to replace the first
+ * without a word; lists (api-keys, model, header...) repeat by design.
+ */
+static int set_once(struct parse *p, const struct key *k, int *first,
+		    int line)
+{
+	if (k->type == V_KEYS || k->type == V_HEADERS || k->type == V_MODELS)
+		return 1;
+	if (!*first) {
+		*first = line;
+		return 1;
+	}
+	if (p->kind == S_CLAUDE || p->kind == S_CODEX || p->kind == S_COMPAT)
+		return fail(p, line, "%s is set twice (first on line %d); "
+			    "each [%s] section is one entry, start another "
+			    "for a second one", k->name, *first, p->section);
+	return fail(p, line, "%s is set twice (first on line %d)", k->name,
+		    *first);
+}
+
 static const struct key *find_key(const struct key *t, size_t n,
 				  const char *section, const char *name)
 {
@@ -553,6 +581,7 @@ static int new_section(struct parse *p, const char *s, int line)
 	p->kind = kind;
 	p->section_line = line;
 	snprintf(p->section, sizeof(p->section), "%s", s);
+	memset(p->entry_line, 0, sizeof(p->entry_line));
 	if (kind == S_CLAUDE || kind == S_CODEX) {
 		struct cfg_key_entry **arr = kind == S_CLAUDE ? &c->claude_keys
 							      : &c->codex_keys;
@@ -583,14 +612,16 @@ static int entry_key(struct parse *p, const char *name, const char *v,
 		     int line)
 {
 	struct cfg *c = p->c;
-	const struct key *k;
+	const struct key *t, *k;
 	void *base;
 
 	if (p->kind == S_COMPAT) {
-		k = find_key(compat_keys, N_OF(compat_keys), "", name);
+		t = compat_keys;
+		k = find_key(t, N_OF(compat_keys), "", name);
 		base = &c->compat[c->n_compat - 1];
 	} else {
-		k = find_key(entry_keys, N_OF(entry_keys), "", name);
+		t = entry_keys;
+		k = find_key(t, N_OF(entry_keys), "", name);
 		base = p->kind == S_CLAUDE
 			? &c->claude_keys[c->n_claude_keys - 1]
 			: &c->codex_keys[c->n_codex_keys - 1];
@@ -598,7 +629,8 @@ static int entry_key(struct parse *p, const char *name, const char *v,
 	if (!k)
 		return fail(p, line, "unknown key '%s' in [%s]", name,
 			    p->section);
-	return apply_key(p, k, base, v, line);
+	return set_once(p, k, &p->entry_line[k - t], line) &&
+	       apply_key(p, k, base, v, line);
 }
 
 static int endpoint_key(struct parse *p, const char *name, const char *v,
@@ -610,7 +642,8 @@ static int endpoint_key(struct parse *p, const char *name, const char *v,
 				offsetof(struct cfg, endpoints) +
 				(size_t)i * sizeof(char *), 1, 0};
 		if (!strcmp(name, ep_names[i]))
-			return apply_key(p, &k, p->c, v, line);
+			return set_once(p, &k, &p->ep_line[i], line) &&
+			       apply_key(p, &k, p->c, v, line);
 	}
 	return fail(p, line, "unknown key '%s' in [endpoints]", name);
 }
@@ -644,7 +677,8 @@ static int handler(void *user, const char *section, const char *name,
 	if (p->kind == S_ENDPOINTS)
 		return endpoint_key(p, name, value, line);
 	if ((k = find_key(keys, N_OF(keys), section, name)))
-		return apply_key(p, k, p->c, value, line);
+		return set_once(p, k, &p->top_line[k - keys], line) &&
+		       apply_key(p, k, p->c, value, line);
 	if (*section)
 		return fail(p, line, "unknown key '%s' in [%s]", name, section);
 	return fail(p, line, "unknown key '%s'", name);

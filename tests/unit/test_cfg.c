@@ -370,6 +370,59 @@ TEST(cfg_rejects_a_comma_in_key_lists_with_a_hint)
 			    "api-keys has a comma", "SECRET");
 }
 
+TEST(cfg_rejects_a_scalar_key_given_twice_naming_both_lines)
+{
+	struct cfg c;
+	char err[512];
+
+	/* The second value used to win silently. */
+	expect_error("port = 1\nhost = x\nport = 2\n", 3,
+		     "port is set twice (first on line 1)");
+	expect_error("[remote-management]\nsecret-key = a\n"
+		     "[quota-exceeded]\nswitch-project = true\n"
+		     "[remote-management]\nsecret-key = SECRET\n", 6,
+		     "secret-key is set twice (first on line 2)");
+	expect_error_hiding("[claude-api-key]\napi-key = k1\n"
+			    "api-key = sk-SECRET\n", 3,
+			    "api-key is set twice (first on line 2)", "SECRET");
+	expect_error("[claude-api-key]\napi-key = k1\n"
+		     "proxy-url = http://h:1\nproxy-url = http://h:2\n", 4,
+		     "proxy-url is set twice (first on line 3)");
+	expect_error("[codex-api-key]\nbase-url = http://a\napi-key = k\n"
+		     "base-url = http://b\n", 4,
+		     "base-url is set twice (first on line 2)");
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "name = b\n", 4, "name is set twice (first on line 2)");
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "base-url = http://b\n", 4,
+		     "base-url is set twice (first on line 3)");
+	expect_error("[endpoints]\nclaude = http://a\n[endpoints]\n"
+		     "claude = http://b\n", 4,
+		     "claude is set twice (first on line 2)");
+
+	/* Lists repeat; each new section is a new entry with its own keys. */
+	REQUIRE(load(&c, "api-keys = a\napi-keys = b\n"
+			 "generative-language-api-key = g1\n"
+			 "generative-language-api-key = g2\n"
+			 "[claude-api-key]\napi-key = k1\n"
+			 "header = X-A: 1\nheaders = X-B: 2\n"
+			 "[claude-api-key]\napi-key = k2\n"
+			 "[openai-compatibility]\nname = a\n"
+			 "base-url = http://a\napi-keys = x\napi-keys = y\n"
+			 "model = m1\nmodels = m2\n"
+			 "[openai-compatibility]\nname = b\n"
+			 "base-url = http://b\n",
+		     err, sizeof(err)) == 0);
+	CHECK_EQ_INT(c.api_keys.n, 2);
+	CHECK_EQ_INT(c.gl_api_keys.n, 2);
+	CHECK_EQ_INT(c.n_claude_keys, 2);
+	CHECK_EQ_INT(c.claude_keys[0].headers.n, 2);
+	CHECK_EQ_INT(c.compat[0].api_keys.n, 2);
+	CHECK_EQ_INT(c.compat[0].n_models, 2);
+	CHECK_EQ_INT(c.n_compat, 2);
+	cfg_free(&c);
+}
+
 TEST(cfg_requires_list_entry_fields)
 {
 	expect_error("[claude-api-key]\nbase-url = https://x\n", 0,
