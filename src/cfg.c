@@ -591,6 +591,7 @@ static int new_section(struct parse *p, const char *s, int line)
 		if (!na)
 			return fail(p, line, "out of memory");
 		memset(&na[*n], 0, sizeof(*na));
+		na[*n].line = line;
 		*arr = na;
 		(*n)++;
 	} else if (kind == S_COMPAT) {
@@ -707,6 +708,51 @@ void cfg_defaults(struct cfg *c)
 	c->qe_switch_preview_model = 1;
 }
 
+/* A size as the config would spell it: 64m, 512k, 1000. */
+static const char *size_str(long n, char *buf, size_t len)
+{
+	static const char u[] = "gmk";
+	int i;
+	for (i = 0; i < 3; i++) {
+		long m = 1L << (10 * (3 - i));
+		if (n >= m && n % m == 0) {
+			snprintf(buf, len, "%ld%c", n / m, u[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%ld", n);
+	return buf;
+}
+
+/* Where a top-level key was set (0 = not set). */
+static int top_line(const struct parse *p, const char *name)
+{
+	const struct key *k = find_key(keys, N_OF(keys), "", name);
+	return k ? p->top_line[k - keys] : 0;
+}
+
+/* max-body-total >= max-body-size, named at the line that set either. */
+static int check_body_limits(struct parse *p)
+{
+	const struct cfg *c = p->c;
+	int size_at = top_line(p, "max-body-size");
+	int total_at = top_line(p, "max-body-total");
+	char buf[32];
+
+	if (c->max_body_total >= c->max_body_size)
+		return 1;
+	if (total_at && size_at)
+		return fail(p, total_at, "max-body-total must be at least "
+			    "max-body-size (line %d)", size_at);
+	if (total_at)
+		return fail(p, total_at, "max-body-total must be at least "
+			    "max-body-size (%s by default)",
+			    size_str(c->max_body_size, buf, sizeof(buf)));
+	return fail(p, size_at, "max-body-size must be at most max-body-total "
+		    "(%s by default); raise max-body-total too",
+		    size_str(c->max_body_total, buf, sizeof(buf)));
+}
+
 /* Checks that need the whole file. */
 static int validate(struct parse *p)
 {
@@ -716,12 +762,12 @@ static int validate(struct parse *p)
 
 	for (i = 0; i < c->n_claude_keys; i++)
 		if (!c->claude_keys[i].api_key)
-			return fail(p, 0, "a [claude-api-key] section has no "
-				    "api-key");
+			return fail(p, c->claude_keys[i].line, "a "
+				    "[claude-api-key] section has no api-key");
 	for (i = 0; i < c->n_codex_keys; i++)
 		if (!c->codex_keys[i].api_key)
-			return fail(p, 0, "a [codex-api-key] section has no "
-				    "api-key");
+			return fail(p, c->codex_keys[i].line, "a "
+				    "[codex-api-key] section has no api-key");
 	for (i = 0; i < c->n_compat; i++) {
 		struct cfg_compat *x = &c->compat[i];
 		if (!x->name)
@@ -731,9 +777,8 @@ static int validate(struct parse *p)
 			return fail(p, x->line, "[openai-compatibility] '%s' "
 				    "needs a base-url", x->name);
 	}
-	if (c->max_body_total < c->max_body_size)
-		return fail(p, 0, "max-body-total must be at least "
-			    "max-body-size");
+	if (!check_body_limits(p))
+		return 0;
 	for (e = 0; e < EP__COUNT; e++)
 		if (!c->endpoints[e] &&
 		    !(c->endpoints[e] = strdup(ep_defaults[e])))

@@ -26,6 +26,7 @@ struct cfg_key_entry { /* [claude-api-key], [codex-api-key] */
 	char *base_url; /* NULL = the provider's endpoint from [endpoints] */
 	struct cfg_strlist headers; /* "Name: value", sent upstream */
 	char *proxy_url; /* NULL = the top-level proxy-url */
+	int line; /* where the section starts, for messages */
 };
 
 struct cfg_model_map { /* model = upstream-name [= alias] */

@@ -425,10 +425,13 @@ TEST(cfg_rejects_a_scalar_key_given_twice_naming_both_lines)
 
 TEST(cfg_requires_list_entry_fields)
 {
-	expect_error("[claude-api-key]\nbase-url = https://x\n", 0,
+	/* A whole-section error names the section's line. */
+	expect_error("port = 1\n\n[claude-api-key]\nbase-url = https://x\n", 3,
 		     "[claude-api-key] section has no api-key");
-	expect_error("[codex-api-key]\n", 0, "[codex-api-key] section has no "
-		     "api-key");
+	expect_error("[claude-api-key]\napi-key = k\n[claude-api-key]\n"
+		     "api-key = k2\n[codex-api-key]\napi-key = k3\n"
+		     "[codex-api-key]\n", 7,
+		     "[codex-api-key] section has no api-key");
 	expect_error("\n[openai-compatibility]\nbase-url = https://x\n", 2,
 		     "needs a name");
 	expect_error("[openai-compatibility]\nname = a\n", 1,
@@ -437,8 +440,18 @@ TEST(cfg_requires_list_entry_fields)
 		     "model = = alias\n", 4, "upstream model name");
 	expect_error("[openai-compatibility]\nname = a\nbase-url = https://x\n"
 		     "model = up =\n", 4, "model must be");
-	expect_error("max-body-size = 8m\nmax-body-total = 1m\n", 0,
-		     "max-body-total must be at least");
+}
+
+TEST(cfg_names_the_line_that_breaks_max_body_total)
+{
+	expect_error("max-body-size = 8m\nport = 1\nmax-body-total = 1m\n", 3,
+		     "max-body-total must be at least max-body-size (line 1)");
+	expect_error("port = 1\nmax-body-total = 1m\n", 2,
+		     "max-body-total must be at least max-body-size (8m by "
+		     "default)");
+	expect_error("port = 1\nmax-body-size = 128m\n", 2,
+		     "max-body-size must be at most max-body-total (64m by "
+		     "default)");
 }
 
 TEST(cfg_errors_never_echo_secret_values)
