@@ -74,6 +74,7 @@ enum vtype {
 	V_SIZE,     /* long bytes, k/m/g suffix */
 	V_MS,       /* int milliseconds: 10s, 500ms, 2m, 1h, bare = seconds */
 	V_STR,      /* char *, empty = NULL */
+	V_NAME,     /* V_STR naming a struct cfg_compat; its line is kept */
 	V_PATH,     /* char *, ~ expanded */
 	V_URL,      /* char *, http(s)://, never echoed (may hold user:pass) */
 	V_PROXY,    /* char *, http(s)://, socks5(h)://, never echoed */
@@ -154,7 +155,7 @@ static const struct key entry_keys[] = {
 /* [openai-compatibility]: one struct cfg_compat each. */
 #define X(f) offsetof(struct cfg_compat, f)
 static const struct key compat_keys[] = {
-	{"", "name", V_STR, X(name), 0, 0},
+	{"", "name", V_NAME, X(name), 0, 0},
 	{"", "base-url", V_URL, X(base_url), 1, 0},
 	{"", "api-keys", V_KEYS, X(api_keys), 0, 0},
 	{"", "model", V_MODELS, 0, 0, 0},
@@ -418,6 +419,7 @@ static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
 	nm = &e->models[e->n_models];
 	nm->name = strndup(v, nl);
 	nm->alias = strdup(alias ? alias : nm->name ? nm->name : "");
+	nm->line = line;
 	if (!nm->name || !nm->alias) {
 		free(nm->name);
 		free(nm->alias);
@@ -508,6 +510,9 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 			return fail(p, line, "out of memory");
 		return 1;
 	}
+	case V_NAME:
+		((struct cfg_compat *)base)->name_line = line;
+		break;
 	case V_STR:
 	case V_SECRET:
 		if (*v == '\0' && k->min)
@@ -753,6 +758,79 @@ static int check_body_limits(struct parse *p)
 		    size_str(c->max_body_total, buf, sizeof(buf)));
 }
 
+/* A string that must be unique in the file, and the line that gives it. */
+struct claim {
+	const char *s;
+	int line;
+};
+
+static int claim_cmp(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+	int r = strcmp(x->s, y->s);
+	return r ? r : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * The string claimed twice whose second claim comes first in the file
+ * (NULL if none); *first is the line of its first claim.  Sorting keeps
+ * this O(n log n) for a file of many models.  Reorders v.
+ */
+static const struct claim *first_repeat(struct claim *v, size_t n, int *first)
+{
+	const struct claim *again = NULL;
+	size_t i;
+
+	if (n < 2)
+		return NULL;
+	qsort(v, n, sizeof(*v), claim_cmp);
+	for (i = 1; i < n; i++)
+		if (!strcmp(v[i].s, v[i - 1].s) &&
+		    (!again || v[i].line < again->line)) {
+			again = &v[i];
+			*first = v[i - 1].line;
+		}
+	return again;
+}
+
+/*
+ * Provider names and model aliases (what clients ask for) name one thing
+ * each: a second claim would be unreachable, or reached by chance.  Of
+ * the two kinds of repeat, the one earlier in the file is reported.
+ */
+static int check_unique_names(struct parse *p)
+{
+	const struct cfg *c = p->c;
+	const struct claim *name = NULL, *alias = NULL;
+	struct claim *v;
+	size_t i, j, n = c->n_compat;
+	int name_first = 0, alias_first = 0, ok = 1;
+
+	for (i = 0; i < c->n_compat; i++)
+		n += c->compat[i].n_models;
+	if (!n)
+		return 1;
+	if (!(v = malloc(n * sizeof(*v))))
+		return fail(p, 0, "out of memory");
+	for (i = 0; i < c->n_compat; i++)
+		v[i] = (struct claim){c->compat[i].name, c->compat[i].name_line};
+	name = first_repeat(v, c->n_compat, &name_first);
+	for (n = c->n_compat, i = 0; i < c->n_compat; i++)
+		for (j = 0; j < c->compat[i].n_models; j++)
+			v[n++] = (struct claim){c->compat[i].models[j].alias,
+						c->compat[i].models[j].line};
+	alias = first_repeat(v + c->n_compat, n - c->n_compat, &alias_first);
+	if (name && (!alias || name->line < alias->line))
+		ok = fail(p, name->line, "provider name '%s' is used twice "
+			  "(first on line %d)", name->s, name_first);
+	else if (alias)
+		ok = fail(p, alias->line, "model alias '%s' is claimed twice "
+			  "(first on line %d); the name clients ask for must "
+			  "be unique", alias->s, alias_first);
+	free(v);
+	return ok;
+}
+
 /* Checks that need the whole file. */
 static int validate(struct parse *p)
 {
@@ -777,7 +855,7 @@ static int validate(struct parse *p)
 			return fail(p, x->line, "[openai-compatibility] '%s' "
 				    "needs a base-url", x->name);
 	}
-	if (!check_body_limits(p))
+	if (!check_unique_names(p) || !check_body_limits(p))
 		return 0;
 	for (e = 0; e < EP__COUNT; e++)
 		if (!c->endpoints[e] &&

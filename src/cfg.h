@@ -31,11 +31,13 @@ struct cfg_key_entry { /* [claude-api-key], [codex-api-key] */
 
 struct cfg_model_map { /* model = upstream-name [= alias] */
 	char *name;  /* upstream model name */
-	char *alias; /* name clients use; equals name when no alias given */
+	char *alias; /* name clients use; equals name when no alias given;
+		      * unique across all [openai-compatibility] sections */
+	int line;    /* for messages */
 };
 
 struct cfg_compat { /* [openai-compatibility] */
-	char *name;
+	char *name; /* unique across the sections */
 	char *base_url;
 	struct cfg_strlist api_keys;
 	struct cfg_strlist headers; /* "Name: value", sent upstream */
@@ -43,6 +45,7 @@ struct cfg_compat { /* [openai-compatibility] */
 	struct cfg_model_map *models;
 	size_t n_models;
 	int line; /* where the section starts, for messages */
+	int name_line; /* where name is set, for messages */
 };
 
 /* Upstream and OAuth URLs the program calls; [endpoints] overrides each. */

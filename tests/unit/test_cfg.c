@@ -442,6 +442,49 @@ TEST(cfg_requires_list_entry_fields)
 		     "model = up =\n", 4, "model must be");
 }
 
+TEST(cfg_rejects_a_provider_name_or_alias_claimed_twice)
+{
+	struct cfg c;
+	char err[512];
+
+	expect_error("[openai-compatibility]\nname = or\nbase-url = http://a\n"
+		     "[openai-compatibility]\nbase-url = http://b\n"
+		     "name = or\n", 6,
+		     "provider name 'or' is used twice (first on line 2)");
+	/* The alias is what clients ask for: within one provider... */
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "model = up1 = k2\nmodel = up2 = k2\n", 5,
+		     "model alias 'k2' is claimed twice (first on line 4)");
+	/* ...where a model without an alias claims its upstream name... */
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "model = kimi\nmodel = other = kimi\n", 5,
+		     "model alias 'kimi' is claimed twice (first on line 4)");
+	/* ...and across providers. */
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "model = up = k2\n"
+		     "[openai-compatibility]\nname = b\nbase-url = http://b\n"
+		     "model = other = k2\n", 8,
+		     "model alias 'k2' is claimed twice (first on line 4)");
+	/* With several repeats, the first one in the file is reported. */
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "model = x\nmodel = y\nmodel = m = y\nmodel = n = x\n", 6,
+		     "model alias 'y' is claimed twice (first on line 5)");
+	expect_error("[openai-compatibility]\nname = a\nbase-url = http://a\n"
+		     "model = x\nmodel = m = x\n"
+		     "[openai-compatibility]\nname = a\nbase-url = http://b\n", 5,
+		     "model alias 'x' is claimed twice (first on line 4)");
+
+	/* One upstream model under two aliases is fine. */
+	REQUIRE(load(&c, "[openai-compatibility]\nname = a\n"
+			 "base-url = http://a\nmodel = up = one\n"
+			 "model = up = two\nmodel = up\n"
+			 "[openai-compatibility]\nname = b\n"
+			 "base-url = http://b\nmodel = up = three\n",
+		     err, sizeof(err)) == 0);
+	CHECK_EQ_INT(c.compat[0].n_models, 3);
+	cfg_free(&c);
+}
+
 TEST(cfg_names_the_line_that_breaks_max_body_total)
 {
 	expect_error("max-body-size = 8m\nport = 1\nmax-body-total = 1m\n", 3,
