@@ -151,6 +151,7 @@ test-deps:
 	@sh third_party/apt-ensure.sh $(PYTHON) python3
 	@sh third_party/apt-ensure.sh openssl openssl
 	@sh tests/integ/sdk/install.sh
+	@sh tests/integ/clients/install.sh
 
 unit: $(B)/unit-tests
 	@echo "== unit tests"
