@@ -55,7 +55,13 @@ struct hub_span {
 
 /* ---- request view ------------------------------------------------------- */
 
-enum hub_role { HUB_USER, HUB_ASSISTANT };
+/* HUB_SYSTEM: a system message inside the conversation (Claude Code's
+ * mid-conversation system messages); TEXT parts only.  The leading system
+ * prompt is not a message: it is parts[sys_first .. sys_first+sys_n).
+ * Encoders put a HUB_SYSTEM message where their format can: in place
+ * (OpenAI system message, Responses developer item, Claude system
+ * message) or, for Gemini, appended to systemInstruction in order. */
+enum hub_role { HUB_USER, HUB_ASSISTANT, HUB_SYSTEM };
 
 enum hub_part_type {
 	HUB_P_TEXT,        /* text (str) */

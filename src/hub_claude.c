@@ -379,11 +379,13 @@ static int dec_message(struct cl_req *r, int m, int idx)
 	if (!tok_is(j, m, JSMN_OBJECT))
 		return fail(r->err, r->errlen, "messages[%d]: expected an object",
 			    idx);
-	if (!json_str_eq(j, role, "user") && !json_str_eq(j, role, "assistant"))
-		return fail(r->err, r->errlen,
-			    "messages[%d]: role must be user or assistant", idx);
+	if (!json_str_eq(j, role, "user") && !json_str_eq(j, role, "assistant") &&
+	    !json_str_eq(j, role, "system"))
+		return fail(r->err, r->errlen, "messages[%d]: role must be user, "
+			    "assistant or system", idx);
 	if (!hub_add_msg(r->v, json_str_eq(j, role, "user") ? HUB_USER
-							     : HUB_ASSISTANT))
+			 : json_str_eq(j, role, "system") ? HUB_SYSTEM
+							  : HUB_ASSISTANT))
 		return fail(r->err, r->errlen, "out of memory");
 	mi = r->v->nmsgs - 1;
 	if (tok_is(j, c, JSMN_STRING)) {
@@ -403,6 +405,14 @@ static int dec_message(struct cl_req *r, int m, int idx)
 			    idx);
 	}
 	r->v->msgs[mi].n = r->v->nparts - r->v->msgs[mi].first;
+	if (r->v->msgs[mi].role == HUB_SYSTEM) {
+		size_t p;
+		for (p = r->v->msgs[mi].first; p < r->v->nparts; p++)
+			if (r->v->parts[p].type != HUB_P_TEXT)
+				return fail(r->err, r->errlen, "messages[%d]: a "
+					    "system message holds text only",
+					    idx);
+	}
 	return 0;
 }
 
@@ -820,6 +830,15 @@ static int part_leads(const struct hub_part *p, enum hub_role role)
 				: p->type == HUB_P_THINKING;
 }
 
+static const char *turn_head(enum hub_role role)
+{
+	switch (role) {
+	case HUB_USER: return "{\"role\":\"user\",\"content\":[";
+	case HUB_SYSTEM: return "{\"role\":\"system\",\"content\":[";
+	default: return "{\"role\":\"assistant\",\"content\":[";
+	}
+}
+
 /* One merged turn: parts [from, to) of this role, in two passes. */
 static void put_turn(struct buf *b, const struct hub_view *v,
 		     struct cl_cur from, struct cl_cur to, enum hub_role role)
@@ -827,8 +846,7 @@ static void put_turn(struct buf *b, const struct hub_view *v,
 	struct cl_cur c;
 	int pass, n = 0;
 
-	buf_puts(b, role == HUB_USER ? "{\"role\":\"user\",\"content\":["
-				     : "{\"role\":\"assistant\",\"content\":[");
+	buf_puts(b, turn_head(role));
 	for (pass = 0; pass < 2; pass++)
 		for (c = from; !cur_eq(v, c, to); cur_step(v, &c)) {
 			const struct hub_part *p = &v->parts[c.k];
@@ -878,7 +896,7 @@ static int last_turn_lacks_thinking(const struct hub_view *v)
 		const struct hub_part *p = &v->parts[c.k];
 		if (!part_emits(p))
 			continue;
-		if (part_role(v, c) == HUB_USER) {
+		if (part_role(v, c) != HUB_ASSISTANT) {
 			in_asst = 0;
 			continue;
 		}

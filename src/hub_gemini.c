@@ -919,35 +919,50 @@ static int gemini_put_contents(struct gemini_enc_req *c)
 	size_t m, i;
 
 	buf_puts(c->out, "\"contents\":[");
-	for (m = 0; m < v->nmsgs; m++)
+	for (m = 0; m < v->nmsgs; m++) {
+		if (v->msgs[m].role == HUB_SYSTEM)
+			continue; /* in systemInstruction (gemini_put_system) */
 		for (i = v->msgs[m].first; i < v->msgs[m].first + v->msgs[m].n;
 		     i++)
 			if (gemini_put_part(c, &v->msgs[m], i) < 0)
 				return -1;
+	}
 	if (c->role)
 		buf_puts(c->out, "]}");
 	buf_putc(c->out, ']');
 	return 0;
 }
 
-static void gemini_put_system(struct gemini_enc_req *c)
+static void gemini_put_sys_parts(struct buf *b, const struct hub_view *v,
+				 size_t first, size_t count, size_t *n)
 {
-	const struct hub_view *v = c->v;
-	struct buf *b = c->out;
-	size_t i, n = 0;
-
-	for (i = v->sys_first; i < v->sys_first + v->sys_n; i++) {
+	size_t i;
+	for (i = first; i < first + count; i++) {
 		const struct hub_part *p = &v->parts[i];
 		if (p->type != HUB_P_TEXT || !p->text.n)
 			continue;
-		buf_puts(b, n++ ? ",{\"text\":"
-				: ",\"systemInstruction\":{\"parts\":"
-				  "[{\"text\":");
+		buf_puts(b, (*n)++ ? ",{\"text\":"
+				   : ",\"systemInstruction\":{\"parts\":"
+				     "[{\"text\":");
 		hub_put_str(b, p->text);
 		buf_putc(b, '}');
 	}
+}
+
+/* The system prompt, then the conversation's system messages in order:
+ * Gemini has no system turn inside contents. */
+static void gemini_put_system(struct gemini_enc_req *c)
+{
+	const struct hub_view *v = c->v;
+	size_t m, n = 0;
+
+	gemini_put_sys_parts(c->out, v, v->sys_first, v->sys_n, &n);
+	for (m = 0; m < v->nmsgs; m++)
+		if (v->msgs[m].role == HUB_SYSTEM)
+			gemini_put_sys_parts(c->out, v, v->msgs[m].first,
+					     v->msgs[m].n, &n);
 	if (n)
-		buf_puts(b, "]}");
+		buf_puts(c->out, "]}");
 }
 
 /* Token of the client JSON that starts at p, or -1 (tokens are ordered

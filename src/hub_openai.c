@@ -895,6 +895,23 @@ static void openai_put_assistant(const struct hub_view *v,
 	buf_putc(out, '}');
 }
 
+/* A system message inside the conversation, in place. */
+static void openai_put_system(const struct hub_view *v,
+			      const struct hub_msg *m, struct buf *out, int *nmsg)
+{
+	size_t i;
+	int texts = 0;
+
+	for (i = m->first; i < m->first + m->n; i++)
+		texts += v->parts[i].type == HUB_P_TEXT;
+	if (!texts)
+		return;
+	openai_sep(out, nmsg);
+	buf_puts(out, "{\"role\":\"system\",\"content\":");
+	openai_put_joined_text(v, m->first, m->n, out);
+	buf_putc(out, '}');
+}
+
 static void openai_put_messages(const struct hub_view *v, struct buf *out)
 {
 	const struct hub_msg *m;
@@ -917,6 +934,8 @@ static void openai_put_messages(const struct hub_view *v, struct buf *out)
 			}
 		if (m->role == HUB_ASSISTANT)
 			openai_put_assistant(v, m, out, &n);
+		else if (m->role == HUB_SYSTEM)
+			openai_put_system(v, m, out, &n);
 		else
 			openai_put_user(v, m, out, &n);
 	}

@@ -744,6 +744,8 @@ static void rw_message(struct resp_rw *w, enum hub_role role)
 	rw_item(w);
 	buf_puts(w->b, role == HUB_ASSISTANT ?
 		 "{\"type\":\"message\",\"role\":\"assistant\",\"content\":[" :
+		 role == HUB_SYSTEM ?
+		 "{\"type\":\"message\",\"role\":\"developer\",\"content\":[" :
 		 "{\"type\":\"message\",\"role\":\"user\",\"content\":[");
 	w->open = (int)role;
 }

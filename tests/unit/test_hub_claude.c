@@ -545,8 +545,11 @@ TEST(claude_req_malformed_shapes)
 		{"{\"model\":\"m\",\"messages\":{}}", "messages"},
 		{"{\"model\":3,\"messages\":[]}", "model"},
 		{"{\"messages\":[1]}", "messages[0]"},
-		{"{\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}",
+		{"{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}",
 		 "role"},
+		{"{\"messages\":[{\"role\":\"system\",\"content\":[{\"type\":"
+		 "\"image\",\"source\":{\"type\":\"url\",\"url\":\"u\"}}]}]}",
+		 "text only"},
 		{"{\"messages\":[{\"role\":\"user\",\"content\":5}]}", "content"},
 		{"{\"messages\":[{\"role\":\"user\"}]}", "content"},
 		{"{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
@@ -598,6 +601,106 @@ TEST(claude_req_malformed_shapes)
 			      rc, r.err);
 		req_free(&r);
 	}
+}
+
+/* Claude Code 2.1.x sends "role":"system" messages inside messages for
+ * models it does not know; each upstream format gets them where it can. */
+static const char mid_system_body[] =
+	"{\"model\":\"m\",\"max_tokens\":10,\"system\":\"top\","
+	"\"messages\":[{\"role\":\"user\",\"content\":\"u1\"},"
+	"{\"role\":\"system\",\"content\":\"s1\"},"
+	"{\"role\":\"assistant\",\"content\":\"a1\"},"
+	"{\"role\":\"user\",\"content\":\"u2\"},"
+	"{\"role\":\"system\",\"content\":[{\"type\":\"text\","
+	"\"text\":\"s2\"},{\"type\":\"text\",\"text\":\"s3\"}]}]}";
+
+static int enc_with(const struct hub_codec *uc, const struct hub_view *v,
+		    struct buf *b, struct json *j)
+{
+	struct hub_req_opts o;
+	char err[128];
+	memset(&o, 0, sizeof(o));
+	o.model = "up";
+	buf_init(b, 1 << 20);
+	if (uc->encode_request(v, &o, b, err, sizeof(err)) != 0 ||
+	    json_parse(j, b->p, b->len) != 0) {
+		FAILF("%s encoder failed: %s", "upstream", err);
+		buf_free(b);
+		return -1;
+	}
+	return 0;
+}
+
+TEST(claude_req_system_messages_inside_the_conversation)
+{
+	struct req r;
+	struct buf b;
+	struct json j;
+
+	REQUIRE(req_decode(&r, mid_system_body) == 0);
+	REQUIRE(r.v.nmsgs == 5);
+	CHECK_EQ_INT(r.v.msgs[1].role, HUB_SYSTEM);
+	CHECK_EQ_INT(r.v.msgs[4].role, HUB_SYSTEM);
+	CHECK_EQ_INT(r.v.msgs[4].n, 2);
+
+	/* OpenAI chat: system messages in place */
+	if (enc_with(&hub_openai, &r.v, &b, &j) == 0) {
+		CHECK_J(&j, "messages.0.role", "system");
+		CHECK_J(&j, "messages.0.content", "top");
+		CHECK_J(&j, "messages.1.content", "u1");
+		CHECK_J(&j, "messages.2.role", "system");
+		CHECK_J(&j, "messages.2.content", "s1");
+		CHECK_J(&j, "messages.3.role", "assistant");
+		CHECK_J(&j, "messages.4.content", "u2");
+		CHECK_J(&j, "messages.5.role", "system");
+		CHECK_J(&j, "messages.5.content", "s2\\ns3");
+		CHECK_EQ_INT(j.tok[jpath(&j, "messages")].size, 6);
+		json_free(&j);
+		buf_free(&b);
+	}
+	/* Responses: developer items in place, the prompt as instructions */
+	if (enc_with(&hub_responses, &r.v, &b, &j) == 0) {
+		CHECK_J(&j, "instructions", "top");
+		CHECK_J(&j, "input.0.role", "user");
+		CHECK_J(&j, "input.1.role", "developer");
+		CHECK_J(&j, "input.1.content.0.type", "input_text");
+		CHECK_J(&j, "input.1.content.0.text", "s1");
+		CHECK_J(&j, "input.2.role", "assistant");
+		CHECK_J(&j, "input.3.role", "user");
+		CHECK_J(&j, "input.4.role", "developer");
+		CHECK_J(&j, "input.4.content.1.text", "s3");
+		CHECK_EQ_INT(j.tok[jpath(&j, "input")].size, 5);
+		json_free(&j);
+		buf_free(&b);
+	}
+	/* Gemini: appended to systemInstruction in order; contents keep
+	 * only the user and model turns */
+	if (enc_with(&hub_gemini, &r.v, &b, &j) == 0) {
+		CHECK_J(&j, "systemInstruction.parts.0.text", "top");
+		CHECK_J(&j, "systemInstruction.parts.1.text", "s1");
+		CHECK_J(&j, "systemInstruction.parts.2.text", "s2");
+		CHECK_J(&j, "systemInstruction.parts.3.text", "s3");
+		CHECK_J(&j, "contents.0.role", "user");
+		CHECK_J(&j, "contents.1.role", "model");
+		CHECK_J(&j, "contents.2.role", "user");
+		CHECK_J(&j, "contents.2.parts.0.text", "u2");
+		CHECK_EQ_INT(j.tok[jpath(&j, "contents")].size, 3);
+		json_free(&j);
+		buf_free(&b);
+	}
+	/* Claude: as they came */
+	if (enc_with(&hub_claude, &r.v, &b, &j) == 0) {
+		CHECK_J(&j, "system.0.text", "top");
+		CHECK_J(&j, "messages.1.role", "system");
+		CHECK_J(&j, "messages.1.content.0.text", "s1");
+		CHECK_J(&j, "messages.2.role", "assistant");
+		CHECK_J(&j, "messages.4.role", "system");
+		CHECK_J(&j, "messages.4.content.1.text", "s3");
+		CHECK_EQ_INT(j.tok[jpath(&j, "messages")].size, 5);
+		json_free(&j);
+		buf_free(&b);
+	}
+	req_free(&r);
 }
 
 /* ======================================================================
