@@ -455,6 +455,48 @@ static void on_head(void *owner, const struct http_response *res)
 	x->ubody.max = x->upstream_ok ? (size_t)UBODY_MAX : ERRBODY_MAX;
 }
 
+/*
+ * Whole SSE events of a pass-through stream to the client.  A Gemini
+ * client gets only its "data:" lines and blank lines: its reader (Gemini
+ * CLI, @google/genai) matches "data: " at the start of its buffer, and a
+ * comment (": ping") or any other field line there is never consumed, so
+ * the stream would end as "Incomplete JSON".  An event left with no line
+ * loses its blank line too.  Everything else is relayed byte for byte.
+ */
+static void relay_events(struct exch *x, const char *p, size_t n)
+{
+	struct conn *c = conn_of(x);
+	const char *end = p + n, *s = p, *keep = p;
+	int kept = 0, dropped = 0; /* lines of the current event */
+
+	if (x->cfmt != HUB_GEMINI) {
+		conn_stream_write(c, p, n);
+		return;
+	}
+	while (s < end && x->active) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *next = nl ? nl + 1 : end;
+		size_t len = (size_t)(next - s);
+		int blank = *s == '\n' || *s == '\r';
+		int wanted = blank ? kept || !dropped
+				   : len >= 5 && !memcmp(s, "data:", 5);
+		if (blank)
+			kept = dropped = 0;
+		else if (wanted)
+			kept = 1;
+		else
+			dropped = 1;
+		if (!wanted) {
+			if (s > keep)
+				conn_stream_write(c, keep, (size_t)(s - keep));
+			keep = next;
+		}
+		s = next;
+	}
+	if (x->active && end > keep)
+		conn_stream_write(c, keep, (size_t)(end - keep));
+}
+
 /* Pass-through: forward [p, p+n), holding back a partial SSE event. */
 static void forward(struct exch *x, const char *p, size_t n)
 {
@@ -493,13 +535,13 @@ static void forward(struct exch *x, const char *p, size_t n)
 	}
 	if (src == p) {
 		if (cut)
-			conn_stream_write(c, p, cut);
+			relay_events(x, p, cut);
 		if (cut < n && x->active) /* the write may have lost the client */
 			buf_put(&x->tail, p + cut, n - cut);
 		return;
 	}
 	if (cut) {
-		conn_stream_write(c, src, cut);
+		relay_events(x, src, cut);
 		if (x->active)
 			buf_consume(&x->tail, cut);
 	}
@@ -670,8 +712,7 @@ static void on_done(void *owner)
 			conn_stream_write(c, x->nchunks ? "]" : "[]",
 					  x->nchunks ? 1 : 2);
 	} else if (buf_pending(&x->tail) > 0) {
-		conn_stream_write(c, x->tail.p + x->tail.off,
-				  buf_pending(&x->tail));
+		relay_events(x, x->tail.p + x->tail.off, buf_pending(&x->tail));
 	}
 	if (!x->active)
 		return; /* the client went away during the write */
@@ -1016,7 +1057,8 @@ static void start_attempt(struct exch *x, int counted)
  * [streaming] keepalive-seconds: a tick every N seconds; when the client
  * got nothing since the previous tick, it gets a heartbeat, always at an
  * event boundary (pass-through holds partial events back, the hub writes
- * whole ones): an SSE comment, or whitespace in a JSON-array stream.  A
+ * whole ones): an SSE comment, or a newline for Gemini clients (whose
+ * readers refuse comments) and in a JSON-array stream.  A
  * translated stream whose upstream has not answered yet is given its head
  * now; a pass-through waits for the upstream's head, whose status it
  * relays.
@@ -1035,7 +1077,9 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 		x->ka_bytes = c->stream_bytes; /* and a heartbeat now */
 	}
 	if (x->started && c->stream_bytes == x->ka_bytes) {
-		if (x->gemini_array)
+		/* Gemini readers take whitespace between events, never a
+		 * comment (see relay_events); SSE ignores a blank line. */
+		if (x->gemini_array || x->cfmt == HUB_GEMINI)
 			conn_stream_write(c, "\n", 1);
 		else
 			conn_stream_write(c, ": keep-alive\n\n", 14);

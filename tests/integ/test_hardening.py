@@ -373,3 +373,39 @@ def test_idle_keep_alive_clients_do_not_lock_out_new_ones():
     for i in range(12):
         r = srv.request("GET", "/v1/models", timeout=2)
         eq(r.status, 200, "new client %d at the cap" % i)
+
+
+# ------------------------------------------------ 9. Gemini streams carry data lines only
+
+def test_gemini_clients_get_only_data_lines_and_newline_heartbeats():
+    ev1 = b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"a"}]}}]}\r\n\r\n'
+    ev2 = b'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"b"}]}}]}\r\n\r\n'
+
+    def handler(c, head, body):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                  b"Connection: close\r\n\r\n" + b": ping\r\n\r\n" + ev1 +
+                  b"event: x\r\n: note\r\n" + ev2[:20])
+        time.sleep(2.5)  # a silence: heartbeats go out
+        c.sendall(ev2[20:] + b": bye\n\n")
+
+    with RawUpstream(handler) as up:
+        srv = harness.Server(
+            extra="[endpoints]\ngenerative-language = http://127.0.0.1:%d\n"
+                  "[streaming]\nkeepalive-seconds = 1\n" % up.port,
+            settings={"generative-language-api-key": GEMINI_KEY, "request-retry": 0,
+                      "upstream-read-timeout": "5s"}, label="cli-proxy-api").start()
+        r = srv.request("POST", "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+                        body={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+                        timeout=8)
+        eq(r.status, 200, "status")
+        data = r.body
+        check(b":" not in data.replace(b"data:", b"").split(b"{", 1)[0],
+              "a comment reached the Gemini client: %r" % data[:200])
+        lines = [ln for ln in data.split(b"\n") if ln.strip()]
+        check(all(ln.startswith(b"data: ") for ln in lines),
+              "non-data lines reached the Gemini client: %r" % data)
+        check(data.replace(b"\n", b"").replace(b"\r", b"") ==
+              (ev1 + ev2).replace(b"\n", b"").replace(b"\r", b""),
+              "events changed: %r" % data)
+        check(data.startswith(ev1), "the first event is not byte-exact: %r" % data[:120])
+        check(b"\r\n\r\n\n" in data, "no newline heartbeat in the silence: %r" % data)
