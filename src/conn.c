@@ -328,6 +328,15 @@ static int start_request(struct conn *c)
 	if (api_head(c) < 0)
 		return -1;
 
+	switch (http_transfer_codings(r->headers, r->num_headers)) {
+	case HTTP_TE_INVALID:
+		fail(c, 400, "Transfer-Encoding must end with chunked, once "
+		     "(its header lines are one list)");
+		return -1;
+	case HTTP_TE_OTHER:
+		fail(c, 501, "only the chunked transfer-coding is supported");
+		return -1;
+	}
 	te = http_find_header(r, "transfer-encoding", NULL);
 	while ((cl = http_find_header(r, "content-length", &from)) != NULL) {
 		int64_t v = http_parse_length(cl->value, cl->value_len);
@@ -342,11 +351,6 @@ static int start_request(struct conn *c)
 		return -1;
 	}
 	if (te) {
-		if (!http_span_eq(te->value, te->value_len, "chunked")) {
-			fail(c, 501, "only the chunked transfer-coding is "
-			     "supported");
-			return -1;
-		}
 		if (r->minor_version == 0) {
 			fail(c, 400, "chunked body in an HTTP/1.0 request");
 			return -1;

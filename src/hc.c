@@ -1061,7 +1061,7 @@ static int head_step(struct hc *h)
 	struct http_response res;
 	const struct http_header *hd;
 	unsigned gen;
-	int n, rc;
+	int n, rc, te;
 
 	for (;;) {
 		n = http_parse_response(h->rbuf.p + h->rbuf.off,
@@ -1095,14 +1095,23 @@ static int head_step(struct hc *h)
 					      "keep-alive"))
 			h->keepalive = 1;
 	}
+	te = http_transfer_codings(res.headers, res.num_headers);
 	if (!strcmp(h->req.method, "HEAD") || res.status == 204 ||
 	    res.status == 304) {
 		h->framing = FR_NONE;
-	} else if ((hd = http_find_response_header(&res, "transfer-encoding",
-						   NULL)) != NULL &&
-		   http_value_has_token(hd->value, hd->value_len, "chunked")) {
+	} else if (te == HTTP_TE_OTHER) {
+		return fail(h, HC_EPROTO, "%s:%d used a transfer-coding the "
+			    "proxy does not decode", h->tg.host, h->tg.port);
+	} else if (te == HTTP_TE_CHUNKED) {
 		h->framing = FR_CHUNKED;
 		http_chunked_init(&h->ch);
+		/* with a Content-Length too, the server is confused or
+		 * smuggling: read this answer, never reuse the connection */
+		if (http_find_response_header(&res, "content-length", NULL))
+			h->keepalive = 0;
+	} else if (te == HTTP_TE_INVALID) {
+		h->framing = FR_CLOSE; /* RFC 9112 6.3: read until close */
+		h->keepalive = 0;
 	} else if ((hd = http_find_response_header(&res, "content-length",
 						   NULL)) != NULL) {
 		int64_t len = http_parse_length(hd->value, hd->value_len);

@@ -277,6 +277,43 @@ const struct http_header *http_find_response_header_n(
 	return find_in(res->headers, res->num_headers, name, name_len, from);
 }
 
+int http_transfer_codings(const struct http_header *hs, size_t nh)
+{
+	size_t from = 0, n = 0;
+	int chunked = 0, last_chunked = 0, seen = 0;
+	const struct http_header *h;
+
+	while ((h = find_in(hs, nh, "transfer-encoding", 17, &from)) != NULL) {
+		const char *v = h->value;
+		size_t len = h->value_len, i = 0;
+		seen = 1;
+		while (i < len) {
+			size_t s, e;
+			while (i < len && (v[i] == ' ' || v[i] == '\t' ||
+					   v[i] == ','))
+				i++;
+			s = i;
+			while (i < len && v[i] != ',')
+				i++;
+			e = i;
+			while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+				e--;
+			if (e == s)
+				continue;
+			n++;
+			last_chunked = http_span_eq(v + s, e - s, "chunked");
+			chunked += last_chunked;
+		}
+		if (len == 0)
+			return HTTP_TE_INVALID;
+	}
+	if (!seen)
+		return HTTP_TE_NONE;
+	if (n == 0 || !last_chunked || chunked > 1)
+		return HTTP_TE_INVALID;
+	return n == 1 ? HTTP_TE_CHUNKED : HTTP_TE_OTHER;
+}
+
 int http_value_has_token(const char *v, size_t len, const char *token)
 {
 	size_t i = 0;

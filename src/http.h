@@ -81,6 +81,17 @@ const struct http_header *http_find_response_header_n(
 #define http_find_response_header(res, name, from) \
 	http_find_response_header_n((res), (name), strlen(name), (from))
 
+/*
+ * The transfer codings of a message, its Transfer-Encoding header lines
+ * read as one list (RFC 9112 6.1): HTTP_TE_NONE without the header,
+ * HTTP_TE_CHUNKED for exactly "chunked", HTTP_TE_OTHER when codings we do
+ * not decode come before a final "chunked" (501), HTTP_TE_INVALID when
+ * chunked is not the final coding, appears twice, or the list is empty:
+ * the body length is then unknown (400 and close).
+ */
+enum { HTTP_TE_NONE, HTTP_TE_CHUNKED, HTTP_TE_OTHER, HTTP_TE_INVALID };
+int http_transfer_codings(const struct http_header *hs, size_t nh);
+
 /* Does the comma-separated header value contain token (case-insensitive)? */
 int http_value_has_token(const char *v, size_t len, const char *token);
 

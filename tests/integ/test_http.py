@@ -189,11 +189,32 @@ def test_content_length_and_transfer_encoding_is_400():
 
 
 def test_transfer_encoding_other_than_chunked_is_501():
+    # chunked last, another coding before it: understood, not supported
     srv = start_server()
     c = srv.connect()
-    r = c.request(req("POST", CHAT, ["Transfer-Encoding: gzip"]) + b"whatever")
-    eq(r.status, 501, "status for Transfer-Encoding: gzip")
+    r = c.request(req("POST", CHAT, ["Transfer-Encoding: gzip, chunked"]) + b"0\r\n\r\n")
+    eq(r.status, 501, "status for Transfer-Encoding: gzip, chunked")
     srv.assert_alive()
+
+
+def test_transfer_encoding_lines_are_one_list_and_chunked_must_be_last():
+    # RFC 9112 6.3: repeated Transfer-Encoding lines are one list; unless
+    # chunked is the final coding (once), the body length is unknown: 400
+    # and close.  Two lines (chunked, then gzip) were read as chunked.
+    srv = start_server()
+    body = model_body("x")
+    for hdrs in (["Transfer-Encoding: chunked", "Transfer-Encoding: gzip"],
+                 ["Transfer-Encoding: chunked, gzip"],
+                 ["Transfer-Encoding: gzip"],
+                 ["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"],
+                 ["Transfer-Encoding: chunked, chunked"],
+                 ["Transfer-Encoding: ,"],
+                 ["Transfer-Encoding:"]):
+        _assert_400_then_close(srv, req("POST", CHAT, hdrs) + chunked(body, [8]),
+                               " + ".join(hdrs))
+    c = srv.connect()
+    r = c.request(req("POST", CHAT, ["Transfer-Encoding: Chunked"]) + chunked(body, [8]))
+    eq(r.status, 404, "Transfer-Encoding: Chunked (any case) reads the body")
 
 
 def test_content_length_not_a_number_is_400():

@@ -223,6 +223,47 @@ TEST(parse_null_buffer_is_partial)
 	CHECK_EQ_INT(http_parse_response(NULL, 0, &res), HTTP_PARTIAL);
 }
 
+/* Transfer-Encoding lines are one list; chunked must end it, once. */
+TEST(transfer_codings_read_as_one_list)
+{
+	static const struct {
+		const char *head;
+		int want;
+	} v[] = {
+		{"POST / HTTP/1.1\r\n\r\n", HTTP_TE_NONE},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 HTTP_TE_CHUNKED},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding:  CHUNKED \r\n\r\n",
+		 HTTP_TE_CHUNKED},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+		 HTTP_TE_OTHER},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n", HTTP_TE_OTHER},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		 "Transfer-Encoding: gzip\r\n\r\n", HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+		 HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+		 HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n", HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: , ,\r\n\r\n",
+		 HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n",
+		 HTTP_TE_INVALID},
+		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n",
+		 HTTP_TE_INVALID},
+	};
+	size_t i;
+	for (i = 0; i < T_ARRAY_LEN(v); i++) {
+		struct http_request r;
+		REQUIRE(http_parse_request(v[i].head, strlen(v[i].head), &r) > 0);
+		if (!CHECK_EQ_INT(http_transfer_codings(r.headers, r.num_headers),
+				  v[i].want))
+			FAILF("case %zu: %s", i, v[i].head);
+	}
+}
+
 TEST(parse_get_with_host_and_query)
 {
 	static const char in[] =
