@@ -43,10 +43,6 @@
 #include "srv.h"
 #include "url.h"
 
-#define TAIL_MAX (256 * 1024)
-#define UBODY_MAX (64L * 1024 * 1024)
-#define ERRBODY_MAX (64 * 1024)
-#define SSE_EVENT_MAX (16 * 1024 * 1024)
 
 static const struct hc_ops exch_ops;
 
@@ -109,15 +105,44 @@ static size_t provider_keys(struct exch *x)
 
 /* ---- ending ---------------------------------------------------------------- */
 
+/* Bytes the exchange's growable buffers hold right now. */
+static long held(const struct exch *x)
+{
+	size_t n = x->tail.cap + x->upbody.cap + x->ubody.cap + x->obuf.cap;
+	if (x->raw_sse || x->dec_ready)
+		n += x->sse.line.cap + x->sse.data.cap;
+	if (x->dec_ready)
+		n += x->dec.scratch.cap +
+		     (size_t)x->dec.ntok_cap * sizeof(*x->dec.tok) +
+		     x->enc.acc.cap + x->enc.acc2.cap + x->enc.tools_acc.cap;
+	return (long)n;
+}
+
+/* Charge what the exchange holds to the server's body budget
+ * (max-body-total), as request bodies are.  0 ok, -1 over budget. */
+static int charge(struct exch *x)
+{
+	struct srv *s = conn_of(x)->srv;
+	long now = held(x);
+	s->body_used += now - x->charged;
+	x->charged = now;
+	return now > 0 && s->body_used > s->cfg.max_body_total ? -1 : 0;
+}
+
+/* The exchange is over: the upstream connection (if any) is closed, every
+ * buffer freed and uncharged. */
 static void release(struct exch *x)
 {
 	loop_timer_cancel(&conn_of(x)->srv->loop, &x->ka);
+	if (x->hc) {
+		hc_abort(x->hc);
+		x->hc = NULL;
+	}
 	if (x->charged) {
 		conn_of(x)->srv->body_used -= x->charged;
 		x->charged = 0;
 	}
 	x->active = 0;
-	x->hc = NULL;
 	buf_free(&x->tail);
 	buf_free(&x->upbody);
 	buf_free(&x->ubody);
@@ -452,7 +477,7 @@ static void on_head(void *owner, const struct http_response *res)
 		return;
 	}
 	buf_reset(&x->ubody);
-	x->ubody.max = x->upstream_ok ? (size_t)UBODY_MAX : ERRBODY_MAX;
+	x->ubody.max = x->upstream_ok ? (size_t)XLATE_ANSWER_MAX : ERRBODY_MAX;
 }
 
 /*
@@ -563,6 +588,22 @@ static void on_raw_sse(void *user, const struct hub_sse *ev)
 	conn_stream_write(c, ev->data.p, ev->data.n);
 }
 
+/* The upstream sent more than the proxy holds, or the budget ran out:
+ * end now, in the client's format, rather than read on. */
+static void fail_now(struct exch *x, int status, const char *msg)
+{
+	if (x->started)
+		fail_after_start(x, msg);
+	else
+		fail_before_start(x, status, msg);
+}
+
+static void fail_over_budget(struct exch *x)
+{
+	fail_now(x, 503, "server is busy: too much data in flight, retry "
+		 "shortly");
+}
+
 static int on_body(void *owner, const char *p, size_t n)
 {
 	struct exch *x = owner;
@@ -578,24 +619,32 @@ static int on_body(void *owner, const char *p, size_t n)
 	} else if (!x->hub) {
 		forward(x, p, n);
 	} else if (x->upstream_ok && x->stream) {
-		if (sse_push(&x->sse, p, n, on_sse, x) < 0 && x->active &&
-		    !x->early_status) {
-			hub_sdec_free(&x->dec); /* stop decoding */
-			x->early_status = 502;
-			snprintf(x->early_msg, sizeof(x->early_msg),
-				 "upstream event larger than %d bytes",
-				 SSE_EVENT_MAX);
+		if (sse_push(&x->sse, p, n, on_sse, x) < 0 && x->active) {
+			fail_now(x, 502, "upstream event larger than the proxy "
+				 "holds");
+			return 0;
 		}
 		if (x->active)
 			flush_obuf(x);
 	} else {
 		buf_put(&x->ubody, p, n); /* whole answer or error body */
-		if (x->ubody.overflow && !x->upstream_ok)
+		if (x->ubody.overflow && !x->upstream_ok) {
 			x->ubody.overflow = 0; /* keep the start of an error */
+		} else if (x->ubody.overflow) {
+			fail_now(x, 502, "upstream answer larger than the proxy "
+				 "holds");
+			return 0;
+		}
+		if (charge(x) < 0)
+			fail_over_budget(x);
 		return 0;
 	}
 	if (!x->active)
 		return 0;
+	if (charge(x) < 0) {
+		fail_over_budget(x);
+		return 0;
+	}
 	conn_flush(c);
 	if (!x->active)
 		return 0;
@@ -655,9 +704,6 @@ static void hub_done(struct exch *x)
 		sse_end(&x->sse, on_sse, x);
 		if (x->active)
 			uc->decode_event(&x->dec, NULL, on_upstream_event, x);
-	} else if (x->ubody.overflow) {
-		fail_before_start(x, 502, "upstream answer too large");
-		return;
 	} else if (uc->decode_body(&x->dec, x->ubody.p, x->ubody.len,
 				   on_upstream_event, x) < 0) {
 		fail_before_start(x, 502, "upstream answer is not valid for "
@@ -685,6 +731,17 @@ static void hub_done(struct exch *x)
 			x->started = 1;
 		}
 	} else {
+		/* decoded: the encoder holds what the client gets */
+		buf_free(&x->ubody);
+		if (x->obuf.overflow) {
+			fail_before_start(x, 502, "upstream answer larger than "
+					  "the proxy holds");
+			return;
+		}
+		if (charge(x) < 0) {
+			fail_over_budget(x);
+			return;
+		}
 		conn_stream_begin(c, 200, "application/json", NULL,
 				  (int64_t)x->obuf.len);
 		x->started = 1;
@@ -1161,7 +1218,7 @@ static int count_claude_body(const struct hub_view *v,
 	int k, i, n, first = 1;
 	size_t m;
 
-	buf_init(&tmp, UBODY_MAX);
+	buf_init(&tmp, XLATE_REQUEST_MAX);
 	if (hub_claude.encode_request(v, ro, &tmp, err, errlen) < 0 ||
 	    tmp.overflow || json_parse(&j, tmp.p, tmp.len) < 0) {
 		buf_free(&tmp);
@@ -1201,10 +1258,10 @@ static void init_common(struct exch *x, struct conn *c)
 	x->ka.cb = on_keepalive;
 	x->cfg_gen = c->srv->cfg_gen;
 	x->t0 = (long long)time(NULL);
-	buf_init(&x->tail, TAIL_MAX);
-	buf_init(&x->upbody, UBODY_MAX);
-	buf_init(&x->ubody, UBODY_MAX);
-	buf_init(&x->obuf, UBODY_MAX);
+	buf_init(&x->tail, RELAY_TAIL_MAX);
+	buf_init(&x->upbody, XLATE_REQUEST_MAX);
+	buf_init(&x->ubody, XLATE_ANSWER_MAX);
+	buf_init(&x->obuf, 2 * XLATE_ANSWER_MAX);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -1306,7 +1363,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		}
 	}
 	conn_body_release(c);
-	if (c->srv->body_used + (long)x->upbody.cap > c->srv->cfg.max_body_total) {
+	if (charge(x) < 0) {
 		const struct hub_codec *cc = hub_codec_for(x->cfmt);
 		struct buf *b = &c->srv->scratch;
 		buf_reset(b);
@@ -1317,8 +1374,6 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		release(x);
 		return -1;
 	}
-	c->srv->body_used += (long)x->upbody.cap;
-	x->charged = (long)x->upbody.cap;
 	memset(&eo, 0, sizeof(eo));
 	eo.stream = x->stream;
 	eo.model = x->model;
@@ -1390,10 +1445,8 @@ bad:
 
 void exch_abort(struct exch *x)
 {
-	if (!x->active)
-		return;
-	hc_abort(x->hc);
-	release(x);
+	if (x->active)
+		release(x);
 }
 
 void exch_resume(struct exch *x)

@@ -60,6 +60,31 @@
 #define MODEL_NAME_MAX 255
 #endif
 
+/* Exchange buffers.  Every one is charged to max-body-total while it is
+ * held (503 when that runs out); a cap hit is a 502 at once.
+ *   XLATE_REQUEST_MAX  a translated upstream request body
+ *   XLATE_ANSWER_MAX   a translated answer that is not streamed (held whole
+ *                      to be decoded), and twice that for its re-encoding
+ *   SSE_EVENT_MAX      one upstream SSE line or event
+ *   ERRBODY_MAX        the start of an upstream error body kept for its
+ *                      message
+ *   RELAY_TAIL_MAX     a pass-through stream's partial event held back */
+#ifndef XLATE_REQUEST_MAX
+#define XLATE_REQUEST_MAX (64L * 1024 * 1024)
+#endif
+#ifndef XLATE_ANSWER_MAX
+#define XLATE_ANSWER_MAX (16L * 1024 * 1024)
+#endif
+#ifndef SSE_EVENT_MAX
+#define SSE_EVENT_MAX (8L * 1024 * 1024)
+#endif
+#ifndef ERRBODY_MAX
+#define ERRBODY_MAX (64 * 1024)
+#endif
+#ifndef RELAY_TAIL_MAX
+#define RELAY_TAIL_MAX (256 * 1024)
+#endif
+
 /* Config file: largest file and line accepted. */
 #ifndef CFG_FILE_MAX
 #define CFG_FILE_MAX (1024 * 1024)

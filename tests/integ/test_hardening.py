@@ -409,3 +409,67 @@ def test_gemini_clients_get_only_data_lines_and_newline_heartbeats():
               "events changed: %r" % data)
         check(data.startswith(ev1), "the first event is not byte-exact: %r" % data[:120])
         check(b"\r\n\r\n\n" in data, "no newline heartbeat in the silence: %r" % data)
+
+
+# ------------------------------------------------ 5. translated answers are bounded
+
+def _vm(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith(key + ":"):
+                return int(ln.split()[1])
+    return None
+
+
+def test_endless_translated_answers_fail_promptly_within_the_budget():
+    """Four Claude clients on an endless non-stream upstream, and a stream
+    whose SSE line never ends: each gets a prompt 5xx in its format, and the
+    process stays small (the buffers are charged to max-body-total)."""
+    import threading
+    ev_head = b"data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\""
+
+    def endless_line(c, head, body):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        blk = b"x" * 65536
+        try:
+            c.sendall(b"%x\r\n" % len(ev_head) + ev_head + b"\r\n")
+            while True:
+                c.sendall(b"%x\r\n" % len(blk) + blk + b"\r\n")
+        except OSError:
+            pass
+
+    claude = {"model": ALIAS, "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    with RawUpstream(_endless("length")) as up:
+        srv = _start(up.base_url, retry=0)
+        results = [None] * 4
+
+        def one(i):
+            t0 = time.monotonic()
+            try:
+                r = srv.request("POST", "/v1/messages", body=claude, timeout=15)
+                results[i] = (r.status, r.json(), time.monotonic() - t0)
+            except Exception as e:  # reported below
+                results[i] = (None, repr(e), time.monotonic() - t0)
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(20)
+        for st, j, dt in results:
+            check(st in (502, 503), "status %r (%r)" % (st, j))
+            eq(j.get("type"), "error", "a Claude error")
+            check(dt < 8, "the answer took %.1fs" % dt)
+        peak = _vm(srv.proc.pid, "VmHWM")
+        check(peak is not None and peak < 80 * 1024, "peak RSS %s kB" % peak)
+        print("    (peak RSS %d kB)" % peak)
+        _alive_models(srv, "after the endless answers")
+    with RawUpstream(endless_line) as up:
+        srv = _start(up.base_url, retry=0)
+        t0 = time.monotonic()
+        r = srv.request("POST", "/v1/messages", body=dict(claude, stream=True), timeout=15)
+        dt = time.monotonic() - t0
+        check(r.status == 502 or (r.status == 200 and b"event: error" in r.body),
+              "endless SSE line: %d %r" % (r.status, r.body[:300]))
+        check(dt < 8, "the answer to an endless SSE line took %.1fs" % dt)
+        _alive_models(srv, "after the endless line")
