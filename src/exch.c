@@ -402,8 +402,40 @@ static int map_status(int st)
 
 static int retryable_status(int st)
 {
-	return st == 403 || st == 408 || st == 500 || st == 502 || st == 503 ||
-	       st == 504 || st == 529;
+	return st == 408 || st == 500 || st == 502 || st == 503 || st == 504 ||
+	       st == 529;
+}
+
+/*
+ * The upstream refused the proxy's credentials (401, 403).  That is the
+ * operator's key, not the client's: passed on as it was, a 401 made
+ * clients conclude their own key was wrong (Claude Code asked to log in
+ * again).  The next key is tried, as for a quota answer and without
+ * using up a retry; when none is left the client gets a 503 (every key
+ * refused) or a 502 (a provider without keys), naming the provider and
+ * never a key.  The upstream's message is not passed on: some quote the
+ * key they refused.
+ */
+static void key_refused(struct exch *x, int status)
+{
+	size_t nkeys = provider_keys(x);
+	char msg[400];
+
+	hc_abort(x->hc);
+	x->hc = NULL;
+	snprintf(x->last_err, sizeof(x->last_err), "%s refused the proxy's "
+		 "credentials (%d)", x->provider, status);
+	log_warn("upstream %s", x->last_err);
+	if ((size_t)x->skipped + 1 < nkeys) {
+		x->skipped++;
+		start_attempt(x, 0);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "upstream provider '%s' refused the "
+		 "proxy's credentials (%d)%s; the proxy's configuration needs "
+		 "a valid key for it", x->provider, status,
+		 nkeys > 1 ? " for every configured key" : "");
+	fail_before_start(x, nkeys > 0 ? 503 : 502, msg);
 }
 
 static void start_raw_answer(struct exch *x, const struct http_response *res)
@@ -453,9 +485,13 @@ static void on_head(void *owner, const struct http_response *res)
 		rlog_body(rl, "\n", 1);
 		rlog_headers(rl, res->headers, res->num_headers);
 	}
+	if (res->status == 401 || res->status == 403) {
+		key_refused(x, res->status);
+		return;
+	}
 	if (res->status == 429 && s->cfg.qe_switch_project &&
-	    (size_t)x->tried_429 + 1 < provider_keys(x)) {
-		x->tried_429++;
+	    (size_t)x->skipped + 1 < provider_keys(x)) {
+		x->skipped++;
 		snprintf(x->last_err, sizeof(x->last_err), "%s: quota "
 			 "exceeded (429)", x->provider);
 		hc_abort(x->hc);

@@ -54,7 +54,8 @@ struct exch {
 	int prov;             /* enum exch_prov */
 	unsigned cfg_gen;
 	int attempts;         /* counted attempts made */
-	int tried_429;        /* keys skipped for quota, not counted */
+	int skipped;          /* keys skipped for quota or refusal (429, 401,
+				 403): not counted as retries */
 	int started;          /* response head sent to the client */
 	int upstream_ok;      /* current upstream status is 2xx */
 	int paused;           /* upstream reading paused for the client */

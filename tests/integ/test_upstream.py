@@ -762,17 +762,43 @@ def test_upstream_close_delimited_response():
         _alive(srv)
 
 
-def test_upstream_401_passes_through():
+def test_upstream_401_is_not_the_clients_problem():
+    # The provider refusing the proxy's key is not the client's 401: the next
+    # key is tried (not counted as a retry); with none left, a 503 naming the
+    # provider and never a key (the upstream's message may quote it).
     with mocks.MockOpenAI() as up:
-        srv = _start(up.base_url, retry=1)
+        srv = _start(up.base_url, retry=0)
         err = {"error": {"message": "Incorrect API key provided: k1",
                          "type": "invalid_request_error", "code": "invalid_api_key"}}
+        up.script([("status", 401, err), ("status", 403, err)])
+        r = _post(srv, _body())
+        eq(r.status, 503, "status when every key is refused")
+        msg = _openai_error(r, 503, "refused keys")
+        check(PROV in msg and "credentials" in msg, "message %r" % msg)
+        check("k1" not in msg and "k2" not in msg and "Incorrect" not in msg,
+              "the message repeats the upstream's or a key: %r" % msg)
+        eq(up.auth_keys_seen, ["k1", "k2"], "one attempt per key")
+        check("k1" not in srv.stderr_text() and "k2" not in srv.stderr_text(),
+              "a key in the log")
+        # one key refused, the next one works
         up.script([("status", 401, err)])
         r = _post(srv, _body())
-        eq(r.status, 401, "status")
-        eq(r.json(), err, "upstream 401 body")
-        time.sleep(0.2)
-        eq(up.auth_keys_seen, ["k1"], "attempts (401 is not retried)")
+        eq(r.status, 200, "status when the second key works")
+        # a Claude client (translated) gets it in its own format
+        r = _post(srv, {"model": ALIAS, "max_tokens": 5,
+                        "messages": [{"role": "user", "content": "hi"}]}, path="/v1/messages")
+        check(r.status == 200, "Claude client: %d" % r.status)
+        up.script([("status", 401, err), ("status", 401, err)])
+        r = _post(srv, {"model": ALIAS, "max_tokens": 5,
+                        "messages": [{"role": "user", "content": "hi"}]}, path="/v1/messages")
+        eq(r.status, 503, "Claude client, every key refused")
+        eq(r.json().get("type"), "error", "a Claude error")
+        _alive(srv)
+    with mocks.MockOpenAI() as up:
+        srv = _start(up.base_url, keys=(), retry=0)
+        up.script([("status", 401, {"error": {"message": "no"}})])
+        r = _post(srv, _body())
+        eq(r.status, 502, "a provider without keys refusing the request")
         _alive(srv)
 
 
