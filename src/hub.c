@@ -270,6 +270,79 @@ int hub_span_eq(struct hub_span s, const char *lit)
 	return s.p && s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
+int hub_tok_int(const struct json *j, int i, long min, long max, long *out)
+{
+	const char *p, *e;
+	char dig[19];               /* significant digits, at most 10^18 */
+	size_t nd = 0;
+	long exp = 0, zeros = 0;    /* zeros: pending, not yet in dig */
+	long long v = 0;
+	int neg = 0, point = 0;
+
+	if (i < 0 || i >= j->ntok)
+		return HUB_INT_ABSENT;
+	if (j->tok[i].type != JSMN_PRIMITIVE)
+		return HUB_INT_BAD;
+	p = json_ptr(j, i);
+	e = p + json_len(j, i);
+	if (p < e && *p == 'n')
+		return HUB_INT_ABSENT;
+	if (p < e && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= e || *p < '0' || *p > '9')
+		return HUB_INT_BAD;
+	/* value = dig * 10^exp: digits after the point lower exp by one */
+	for (; p < e && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
+		if (*p == '.') {
+			if (point++)
+				return HUB_INT_BAD;
+			continue;
+		}
+		exp -= point;
+		if (*p == '0') {
+			zeros += nd > 0; /* leading zeros are nothing */
+			continue;
+		}
+		if (nd + (size_t)zeros + 1 > sizeof(dig))
+			return HUB_INT_BAD; /* more than a long long holds */
+		for (; zeros > 0; zeros--)
+			dig[nd++] = '0';
+		dig[nd++] = *p;
+	}
+	exp += zeros; /* trailing zeros: 1000.0 = 1e3 */
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		long x = 0;
+		int eneg = 0;
+		if (++p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p >= e)
+			return HUB_INT_BAD;
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
+		exp += eneg ? -x : x;
+	}
+	if (p != e)
+		return HUB_INT_BAD;
+	if (nd > 0) {
+		size_t d;
+		if (exp < 0 || (long)nd + exp > 18)
+			return HUB_INT_BAD; /* a fraction, or too large */
+		for (d = 0; d < nd; d++)
+			v = v * 10 + (dig[d] - '0');
+		for (; exp > 0; exp--)
+			v *= 10;
+		if (neg)
+			v = -v;
+	}
+	if (v < min || v > max)
+		return HUB_INT_BAD;
+	*out = (long)v;
+	return HUB_INT_OK;
+}
+
 struct hub_span hub_tok_span(const struct json *j, int i)
 {
 	struct hub_span s = {NULL, 0};

@@ -355,6 +355,19 @@ int hub_unescape(struct hub_span s, char *out, size_t cap);
 int hub_span_eq(struct hub_span s, const char *lit);
 /* Span of token i of j (string: content without quotes; else raw). */
 struct hub_span hub_tok_span(const struct json *j, int i);
+/*
+ * The integer value of number token i, one reading for every codec:
+ * integral values in any JSON spelling count (1000, 1e3, 1000.0, 10E+2,
+ * 0.1e4); the decimal text is read exactly, never through a double.
+ * Returns HUB_INT_OK and sets *out; HUB_INT_ABSENT when i < 0 or the
+ * value is null; HUB_INT_BAD when it is not a number, not integral, or
+ * outside [min, max].
+ */
+enum { HUB_INT_OK, HUB_INT_ABSENT, HUB_INT_BAD };
+/* The range of token counts a request may ask for (max tokens, budgets). */
+#define HUB_TOKENS_MAX 2147483647L
+int hub_tok_int(const struct json *j, int i, long min, long max, long *out);
+
 /* Raw span of token i including quotes for strings. */
 struct hub_span hub_tok_raw(const struct json *j, int i);
 /* A generated id: prefix + 24 chars from seed/counter (deterministic). */

@@ -46,6 +46,7 @@
  */
 #include "hub.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,27 +115,15 @@ static int is_number(const struct json *j, int i)
 	return c == '-' || (c >= '0' && c <= '9');
 }
 
-/* Integer part of a number token; fallback when i is not a number. */
+/* Integer value of a number token (hub_tok_int); fallback when i is
+ * absent or not an integer. */
 static long tok_long(const struct json *j, int i, long fallback)
 {
-	const char *p;
-	size_t n, k = 0;
-	long v = 0;
-	int neg = 0;
-
-	if (!is_number(j, i))
-		return fallback;
-	p = json_ptr(j, i);
-	n = json_len(j, i);
-	if (p[0] == '-') {
-		neg = 1;
-		k = 1;
-	}
-	for (; k < n && p[k] >= '0' && p[k] <= '9'; k++)
-		if (v < 100000000000L)
-			v = v * 10 + (p[k] - '0');
-	return neg ? -v : v;
+	long v;
+	return hub_tok_int(j, i, LONG_MIN, LONG_MAX, &v) == HUB_INT_OK
+		       ? v : fallback;
 }
+
 
 static int span_same(struct hub_span a, struct hub_span b)
 {
@@ -162,6 +151,16 @@ struct cl_req {
 	char *err;
 	size_t errlen;
 };
+
+/* A token count of the request: 0 ok (*out set when present), -1 with
+ * the message for a 400. */
+static int req_tokens(struct cl_req *r, int t, const char *what, long *out)
+{
+	if (hub_tok_int(r->j, t, 0, HUB_TOKENS_MAX, out) != HUB_INT_BAD)
+		return 0;
+	return fail(r->err, r->errlen, "%s must be a whole number from 0 to "
+		    "2147483647", what);
+}
 
 static struct hub_part *new_part(struct cl_req *r, enum hub_part_type t)
 {
@@ -485,7 +484,7 @@ static int dec_tool_choice(struct cl_req *r, int tc)
 	return 0;
 }
 
-static void dec_thinking_cfg(struct cl_req *r, int th, int oc)
+static int dec_thinking_cfg(struct cl_req *r, int th, int oc)
 {
 	const struct json *j = r->j;
 	struct hub_view *v = r->v;
@@ -495,8 +494,10 @@ static void dec_thinking_cfg(struct cl_req *r, int th, int oc)
 	if (json_str_eq(j, ty, "enabled")) {
 		v->thinking = 1;
 		v->include_thoughts = 1;
-		v->thinking_budget =
-			tok_long(j, json_get(j, th, "budget_tokens"), -1);
+		v->thinking_budget = -1;
+		if (req_tokens(r, json_get(j, th, "budget_tokens"),
+			       "thinking.budget_tokens", &v->thinking_budget) < 0)
+			return -1;
 	} else if (json_str_eq(j, ty, "adaptive")) {
 		v->thinking = 1;
 		v->include_thoughts = 1;
@@ -511,6 +512,7 @@ static void dec_thinking_cfg(struct cl_req *r, int th, int oc)
 		v->effort = HUB_EFFORT_MEDIUM;
 	else if (json_str_eq(j, ef, "high") || json_str_eq(j, ef, "max"))
 		v->effort = HUB_EFFORT_HIGH;
+	return 0;
 }
 
 static int dec_sampling(struct cl_req *r)
@@ -519,10 +521,9 @@ static int dec_sampling(struct cl_req *r)
 	struct hub_view *v = r->v;
 	int t, k, i;
 
-	t = json_get(j, 0, "max_tokens");
-	if (t >= 0 && !is_number(j, t))
-		return fail(r->err, r->errlen, "max_tokens: expected a number");
-	v->max_tokens = tok_long(j, t, -1);
+	if (req_tokens(r, json_get(j, 0, "max_tokens"), "max_tokens",
+		       &v->max_tokens) < 0)
+		return -1;
 	if (is_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_raw(j, t);
 	if (is_number(j, t = json_get(j, 0, "top_p")))
@@ -568,10 +569,10 @@ static int claude_decode_request(const struct json *j, struct hub_view *v,
 			return -1;
 	if (dec_tools(&r, json_get(j, 0, "tools")) < 0 ||
 	    dec_tool_choice(&r, json_get(j, 0, "tool_choice")) < 0 ||
-	    dec_sampling(&r) < 0)
+	    dec_sampling(&r) < 0 ||
+	    dec_thinking_cfg(&r, json_get(j, 0, "thinking"),
+			     json_get(j, 0, "output_config")) < 0)
 		return -1;
-	dec_thinking_cfg(&r, json_get(j, 0, "thinking"),
-			 json_get(j, 0, "output_config"));
 	return 0;
 }
 

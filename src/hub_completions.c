@@ -57,9 +57,12 @@ static int compl_decode_request(const struct json *j, struct hub_view *v,
 		q->text = hub_tok_span(j, e);
 		m->n++;
 	}
-	if ((t = json_get(j, 0, "max_tokens")) >= 0 &&
-	    j->tok[t].type == JSMN_PRIMITIVE)
-		v->max_tokens = strtol(json_ptr(j, t), NULL, 10);
+	if (hub_tok_int(j, json_get(j, 0, "max_tokens"), 0, HUB_TOKENS_MAX,
+			&v->max_tokens) == HUB_INT_BAD) {
+		snprintf(err, errlen, "max_tokens must be a whole number from 0 "
+			 "to 2147483647");
+		return -1;
+	}
 	if ((t = json_get(j, 0, "temperature")) >= 0 &&
 	    j->tok[t].type == JSMN_PRIMITIVE)
 		v->temperature = hub_tok_span(j, t);

@@ -109,29 +109,12 @@ static struct hub_span gemini_str(const struct json *j, int t)
 	return s;
 }
 
-/* A number token as a long; -1 when t is not a number. */
+/* An integer token as a long (hub_tok_int); -1 when t is absent or not
+ * an integer. */
 static int gemini_long(const struct json *j, int t, long *out)
 {
-	char tmp[40], *end;
-	size_t n;
-	double d;
-
-	if (!gemini_is(j, t, JSMN_PRIMITIVE))
-		return -1;
-	n = json_len(j, t);
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, json_ptr(j, t), n);
-	tmp[n] = '\0';
-	if (tmp[0] != '-' && !isdigit((unsigned char)tmp[0]))
-		return -1;
-	d = strtod(tmp, &end);
-	if (*end)
-		return -1;
-	*out = d > (double)LONG_MAX   ? LONG_MAX
-	       : d < (double)LONG_MIN ? LONG_MIN
-				      : (long)d;
-	return 0;
+	return hub_tok_int(j, t, LONG_MIN, LONG_MAX, out) == HUB_INT_OK ? 0
+									: -1;
 }
 
 static int gemini_ieq(struct hub_span s, const char *lit)
@@ -525,7 +508,7 @@ static void gemini_dec_tool_config(struct gemini_dec *c, int root)
 	}
 }
 
-static void gemini_dec_thinking(struct gemini_dec *c, int tc)
+static int gemini_dec_thinking(struct gemini_dec *c, int tc)
 {
 	const struct json *j = c->j;
 	struct hub_view *v = c->v;
@@ -534,11 +517,16 @@ static void gemini_dec_thinking(struct gemini_dec *c, int tc)
 	struct hub_span lvl;
 
 	if (!gemini_is(j, tc, JSMN_OBJECT))
-		return;
+		return 0;
 	t = gemini_get(j, tc, "thinkingBudget", "thinking_budget");
-	if (gemini_long(j, t, &n) == 0) {
-		v->thinking_budget = n < 0 ? -1 : n;
+	switch (hub_tok_int(j, t, -1, HUB_TOKENS_MAX, &n)) {
+	case HUB_INT_OK:
+		v->thinking_budget = n;
 		v->thinking = n != 0;
+		break;
+	case HUB_INT_BAD:
+		return gemini_fail(c, "thinkingBudget must be a whole number "
+				   "from -1 to 2147483647");
 	}
 	t = gemini_get(j, tc, "includeThoughts", "include_thoughts");
 	if (gemini_is(j, t, JSMN_PRIMITIVE))
@@ -553,21 +541,23 @@ static void gemini_dec_thinking(struct gemini_dec *c, int tc)
 							: HUB_EFFORT_AUTO;
 		v->thinking = 1;
 	}
+	return 0;
 }
 
-static void gemini_dec_gen_config(struct gemini_dec *c, int root)
+static int gemini_dec_gen_config(struct gemini_dec *c, int root)
 {
 	const struct json *j = c->j;
 	struct hub_view *v = c->v;
 	int gc = gemini_get(j, root, "generationConfig", "generation_config");
 	int t, e, i;
-	long n;
 
 	if (!gemini_is(j, gc, JSMN_OBJECT))
-		return;
+		return 0;
 	t = gemini_get(j, gc, "maxOutputTokens", "max_output_tokens");
-	if (gemini_long(j, t, &n) == 0 && n >= 0)
-		v->max_tokens = n;
+	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) ==
+	    HUB_INT_BAD)
+		return gemini_fail(c, "maxOutputTokens must be a whole number "
+				   "from 0 to 2147483647");
 	if (gemini_is(j, t = json_get(j, gc, "temperature"), JSMN_PRIMITIVE))
 		v->temperature = hub_tok_raw(j, t);
 	t = gemini_get(j, gc, "topP", "top_p");
@@ -582,8 +572,9 @@ static void gemini_dec_gen_config(struct gemini_dec *c, int root)
 	     i++, e = json_skip(j, e))
 		if (gemini_is(j, e, JSMN_STRING) && v->nstop < 8)
 			v->stop[v->nstop++] = hub_tok_span(j, e);
-	gemini_dec_thinking(
-		c, gemini_get(j, gc, "thinkingConfig", "thinking_config"));
+	if (gemini_dec_thinking(
+		    c, gemini_get(j, gc, "thinkingConfig", "thinking_config")) < 0)
+		return -1;
 	/* JSON mode maps to OpenAI's json_object (a schema has no view form
 	 * the other formats could use without copying). */
 	if (gemini_ieq(gemini_str(j, gemini_get(j, gc, "responseMimeType",
@@ -592,6 +583,7 @@ static void gemini_dec_gen_config(struct gemini_dec *c, int root)
 		v->response_format.p = GEMINI_JSON_OBJECT;
 		v->response_format.n = sizeof(GEMINI_JSON_OBJECT) - 1;
 	}
+	return 0;
 }
 
 static int gemini_decode_request(const struct json *j, struct hub_view *v,
@@ -617,8 +609,7 @@ static int gemini_decode_request(const struct json *j, struct hub_view *v,
 	    gemini_dec_contents(&c, root) < 0 || gemini_dec_tools(&c, root) < 0)
 		return -1;
 	gemini_dec_tool_config(&c, root);
-	gemini_dec_gen_config(&c, root);
-	return 0;
+	return gemini_dec_gen_config(&c, root);
 }
 
 /* ==== encode_request: view -> Gemini upstream body ===================== */

@@ -85,25 +85,11 @@ static int openai_is_true(const struct json *j, int i)
 	return openai_is_type(j, i, JSMN_PRIMITIVE) && json_ptr(j, i)[0] == 't';
 }
 
-/* Number token -> long; 0 ok, -1 not a number. */
+/* Integer token -> long (hub_tok_int); 0 ok, -1 absent or not one. */
 static int openai_tok_long(const struct json *j, int i, long *out)
 {
-	char tmp[40];
-	size_t n;
-	double d;
-
-	if (!openai_is_number(j, i))
-		return -1;
-	n = json_len(j, i);
-	if (n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, json_ptr(j, i), n);
-	tmp[n] = '\0';
-	d = strtod(tmp, NULL);
-	if (!(d > (double)LONG_MIN && d < (double)LONG_MAX))
-		return -1;
-	*out = (long)d;
-	return 0;
+	return hub_tok_int(j, i, LONG_MIN, LONG_MAX, out) == HUB_INT_OK ? 0
+									: -1;
 }
 
 /* Number at obj.key, or -1 when absent / not a number. */
@@ -611,8 +597,15 @@ static int openai_rq_reasoning(struct openai_rq *rq)
 		if (!openai_is_null(j, r) &&
 		    openai_effort_of(j, r, &v->effort) < 0)
 			return openai_fail(rq, "unsupported reasoning.effort");
-		if ((budget = openai_get_long(j, o, "max_tokens")) >= 0)
+		switch (hub_tok_int(j, json_get(j, o, "max_tokens"), 0,
+				    HUB_TOKENS_MAX, &budget)) {
+		case HUB_INT_OK:
 			v->thinking_budget = budget;
+			break;
+		case HUB_INT_BAD:
+			return openai_fail(rq, "reasoning.max_tokens must be a "
+					   "whole number from 0 to 2147483647");
+		}
 		if (openai_is_true(j, json_get(j, o, "exclude")))
 			v->include_thoughts = 0;
 		if (json_get(j, o, "enabled") >= 0 &&
@@ -660,9 +653,9 @@ static int openai_rq_params(struct openai_rq *rq)
 	t = json_get(j, 0, "max_completion_tokens");
 	if (openai_is_null(j, t))
 		t = json_get(j, 0, "max_tokens");
-	if (!openai_is_null(j, t) &&
-	    (openai_tok_long(j, t, &v->max_tokens) < 0 || v->max_tokens < 0))
-		return openai_fail(rq, "max_tokens must be a positive integer");
+	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
+		return openai_fail(rq, "max_tokens must be a whole number from 0 "
+				   "to 2147483647");
 	if (openai_rq_number(rq, "temperature", &v->temperature) < 0 ||
 	    openai_rq_number(rq, "top_p", &v->top_p) < 0 ||
 	    openai_rq_number(rq, "top_k", &v->top_k) < 0)

@@ -45,6 +45,7 @@
  */
 #include "hub.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +86,13 @@ static int is_number(const struct json *j, int t)
 	return c == '-' || (c >= '0' && c <= '9');
 }
 
-/* Integer value of token t, or dflt when it is not an integer. */
+/* Integer value of token t (hub_tok_int), or dflt when it is absent or
+ * not an integer. */
 static long num_of(const struct json *j, int t, long dflt)
 {
-	char tmp[32], *end;
-	size_t n;
 	long v;
-
-	if (!is_number(j, t) || (n = json_len(j, t)) >= sizeof(tmp))
-		return dflt;
-	memcpy(tmp, json_ptr(j, t), n);
-	tmp[n] = '\0';
-	v = strtol(tmp, &end, 10);
-	return *end ? dflt : v;
+	return hub_tok_int(j, t, LONG_MIN, LONG_MAX, &v) == HUB_INT_OK ? v
+									 : dflt;
 }
 
 /* String member key of obj as a str span (unset if absent or no string). */
@@ -677,7 +672,9 @@ static int req_scalars(const struct json *j, struct hub_view *v, char *err,
 	v->model = str_at(j, 0, "model");
 	v->stream = prim_eq(j, json_get(j, 0, "stream"), "true");
 	t = json_get(j, 0, "max_output_tokens");
-	v->max_tokens = num_of(j, t, -1);
+	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
+		return fail(err, errlen, "max_output_tokens must be a whole "
+			    "number from 0 to 2147483647");
 	if (is_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_raw(j, t);
 	if (is_number(j, t = json_get(j, 0, "top_p")))

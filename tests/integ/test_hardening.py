@@ -473,3 +473,38 @@ def test_endless_translated_answers_fail_promptly_within_the_budget():
               "endless SSE line: %d %r" % (r.status, r.body[:300]))
         check(dt < 8, "the answer to an endless SSE line took %.1fs" % dt)
         _alive_models(srv, "after the endless line")
+
+
+# ------------------------------------------------ 10. one number reader for every codec
+
+def test_max_tokens_means_the_same_in_every_client_format():
+    import mocks_llm
+    with mocks_llm.MockGemini() as up:
+        srv = _gemini_server(up)
+        model = "gemini-2.5-flash"
+        msgs = [{"role": "user", "content": "hi"}]
+
+        def claude(n):
+            return "/v1/messages", b'{"model":"%s","max_tokens":%s,"messages":%s}' % (
+                model.encode(), n, json.dumps(msgs).encode())
+
+        def openai(n):
+            return "/v1/chat/completions", b'{"model":"%s","max_tokens":%s,"messages":%s}' % (
+                model.encode(), n, json.dumps(msgs).encode())
+
+        def responses(n):
+            return "/v1/responses", b'{"model":"%s","max_output_tokens":%s,"input":"hi"}' % (
+                model.encode(), n)
+
+        for build, fmt in ((claude, "claude"), (openai, "openai"), (responses, "openai")):
+            for n in (b"1e3", b"1000.0", b"1000"):
+                path, body = build(n)
+                r = _raw_post(srv, path.encode(), body)
+                eq(r.status, 200, "%s max tokens %s (body %r)" % (path, n, r.body[:200]))
+                eq(up.requests[-1]["json"]["generationConfig"].get("maxOutputTokens"), 1000,
+                   "%s max tokens %s upstream" % (path, n))
+            for n in (b"1.5", b"-3", b"1e12"):
+                path, body = build(n)
+                r = _raw_post(srv, path.encode(), body)
+                eq(r.status, 400, "%s max tokens %s" % (path, n))
+                check("max" in _error_of(r, fmt), "%s: the error names the field" % path)
