@@ -404,6 +404,26 @@ static int list_cb(const struct model_info *m, void *u)
 	return x->b->overflow;
 }
 
+/*
+ * Is this a Gemini client?  @google/genai 3.x lists and reads models at
+ * /v1/models, where OpenAI clients do too; a Gemini client says who it is
+ * with its key header, a key= parameter or x-goog-api-client.
+ */
+static int gemini_client(struct conn *c)
+{
+	char k[8];
+	return http_find_header(&c->req, "x-goog-api-key", NULL) ||
+	       http_find_header(&c->req, "x-goog-api-client", NULL) ||
+	       query_param(&c->req, "key", k, sizeof(k)) >= 0;
+}
+
+/* The API a model-list route answers in: a Gemini client on /v1/models
+ * gets the Gemini shape. */
+static enum api_fmt list_format(struct conn *c, const struct route *r)
+{
+	return r->fmt == API_OPENAI && gemini_client(c) ? API_GEMINI : r->fmt;
+}
+
 static void h_models(struct conn *c, const struct route *r)
 {
 	struct buf *b = &c->srv->scratch;
@@ -411,9 +431,9 @@ static void h_models(struct conn *c, const struct route *r)
 
 	memset(&x, 0, sizeof(x));
 	x.b = b;
-	x.f = r->fmt;
-	x.claude = r->fmt == API_OPENAI && header_is(c, "user-agent",
-						     "claude-cli");
+	x.f = list_format(c, r);
+	x.claude = x.f == API_OPENAI && header_is(c, "user-agent",
+						  "claude-cli");
 	buf_reset(b);
 	if (x.f == API_GEMINI)
 		buf_puts(b, "{\"models\":[");
@@ -447,20 +467,21 @@ static void h_model_one(struct conn *c, const struct route *r)
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
 	struct model_info m;
+	enum api_fmt f = list_format(c, r);
 	char msg[320];
 
-	if (r->fmt == API_GEMINI && idlen > 7 && !memcmp(id, "models/", 7)) {
+	if (f == API_GEMINI && idlen > 7 && !memcmp(id, "models/", 7)) {
 		id += 7;
 		idlen -= 7;
 	}
 	if (!models_find(&c->srv->cfg, id, idlen, &m) || !m.id) {
 		snprintf(msg, sizeof(msg), "model '%.*s' not found",
 			 (int)(idlen > 256 ? 256 : idlen), id);
-		api_error(c, r->fmt, 404, msg);
+		api_error(c, f, 404, msg);
 		return;
 	}
 	buf_reset(b);
-	if (r->fmt == API_GEMINI)
+	if (f == API_GEMINI)
 		put_gemini_model(b, &m);
 	else
 		put_openai_model(b, &m);
@@ -1035,10 +1056,14 @@ static enum api_fmt error_format(struct conn *c, const struct route *r)
 {
 	const struct http_request *req = &c->req;
 	enum api_fmt f = api_format_for_path(req->target, path_len(req));
-	/* /v1/models with a claude-cli UA is the Claude API. */
+	/* /v1/models with a claude-cli UA is the Claude API; with a Gemini
+	 * client's headers, the Gemini API. */
 	if (r && r->fmt == API_OPENAI && f == API_OPENAI &&
 	    header_is(c, "user-agent", "claude-cli"))
 		f = API_CLAUDE;
+	else if (r && f == API_OPENAI &&
+		 (r->get == h_models || r->get == h_model_one))
+		f = list_format(c, r);
 	return f;
 }
 

@@ -605,3 +605,20 @@ def test_sdk_openai_responses_stream_via_openai_compat():
         eq((u.get("input_tokens"), u.get("output_tokens")),
            (ANSWER["input_tokens"], ANSWER["output_tokens"]), what + ": usage")
         srv.assert_alive()
+
+
+def test_sdk_genai_models_list_and_get_on_v1():
+    # @google/genai 3.x reads the model list at /v1/models (not /v1beta):
+    # a Gemini client there gets the Gemini shape, an OpenAI client the
+    # OpenAI one.
+    what = "genai models on /v1"
+    with _up(mocks_llm.MockGemini) as up:
+        srv = _start(gemini_up=up)
+        j = _node("genai_models.mjs", _root(srv), GEMINI_MODEL)
+        check("error" not in j, "%s: %r" % (what, j))
+        check("models/" + GEMINI_MODEL in j["list"], "%s: list %r" % (what, j["list"]))
+        eq(j["get"]["name"], "models/" + GEMINI_MODEL, what + ": get name")
+        check(isinstance(j["get"]["inputTokenLimit"], int), "%s: get %r" % (what, j["get"]))
+        r = srv.request("GET", "/v1/models", headers={"Authorization": "Bearer client-key"})
+        eq(r.json().get("object"), "list", "an OpenAI client on /v1/models")
+        eq(len(up.requests), 0, "upstream requests")
