@@ -31,12 +31,14 @@ static void usage(FILE *f)
 		"  --help          this text\n"
 		"  --version       print the version\n"
 		"\n"
-		"Logins (credentials are written to auth-dir):\n"
+		"Logins (not available yet in this version: they answer with an\n"
+		"error; auth files from CLIProxyAPI can be copied into auth-dir):\n"
 		"  --login         Google account for Gemini CLI (--project_id ID)\n"
 		"  --codex-login   ChatGPT account for Codex\n"
 		"  --claude-login  Anthropic account for Claude Code\n"
 		"  --qwen-login    Qwen Chat account for Qwen Code\n"
 		"  --no-browser    print the login URL instead of opening a browser\n"
+		"                  (with a login flag)\n"
 		"\n"
 		"Signals: SIGHUP re-reads the config, SIGTERM/SIGINT stop gracefully.\n");
 }
@@ -133,6 +135,13 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+	if (!o.login && (o.no_browser || o.project_id)) {
+		/* a login flag forgotten must not start an open server */
+		fprintf(stderr, "cli-proxy-api: %s goes with a login flag "
+			"(--login, --codex-login, --claude-login, --qwen-login)\n",
+			o.no_browser ? "--no-browser" : "--project_id");
+		return 2;
+	}
 	if (o.login) {
 		fprintf(stderr, "cli-proxy-api: --%s is not available yet in "
 			"this version: account logins are still being built. "

@@ -27,6 +27,19 @@ def test_login_flags_are_not_available():
         status, out, err, _ = run_cli([flag])
         check(status != 0, "%s exited 0" % flag)
         check("not available" in out + err, "%s: no 'not available' message: %r" % (flag, (out + err)[:300]))
+    status, out, err, _ = run_cli(["--help"])
+    logins = out[out.find("--login") - 200:out.find("--qwen-login")]
+    check("not available yet" in logins, "--help does not say the logins are not available: %r"
+          % out[-600:])
+
+
+def test_login_options_without_a_login_flag_are_an_error():
+    # --no-browser or --project_id alone used to start an open server
+    for args in (["--no-browser"], ["--project_id", "p-1"], ["--project_id=p-1"],
+                 ["-no-browser"]):
+        status, out, err, _ = run_cli(args, timeout=5)
+        eq(status, 2, "exit status of %r" % args)
+        check("login" in err, "%r: the error does not name the login flags: %r" % (args, err))
 
 
 def test_unknown_flag_exits_2():
