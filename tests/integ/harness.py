@@ -33,6 +33,15 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skipped(Exception):
+    """Raised by skip(): the test could not run here; run.py counts it as
+    skipped, never as passed."""
+
+
+def skip(why):
+    raise Skipped(why)
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

@@ -5,8 +5,9 @@ run.py - integration tests for cli-proxy-api against the real binary.
     python3 tests/integ/run.py [--bin PATH] [-k SUBSTRING]
 
 Runs every function named test_* in tests/integ/test_*.py (in file order),
-prints `ok NAME` or `FAIL NAME: reason` per test and ends with one line
-`N passed, N failed`.  Exit status 0 only when nothing failed.
+prints `ok NAME`, `skip NAME: why` (harness.skip) or `FAIL NAME: reason`
+per test and ends with one line `N passed, N failed, N skipped`.  A skipped
+test is never counted as passed.  Exit status 0 only when nothing failed.
 The binary defaults to build/cli-proxy-api under the repo root, or $CPA_BIN.
 """
 
@@ -64,16 +65,18 @@ def main():
         return 1
 
     signal.signal(signal.SIGALRM, _alarm)
-    passed = failed = 0
+    passed = failed = skipped = 0
     t0 = time.monotonic()
     for name, fn in collect():
         if args.pattern and args.pattern not in name:
             continue
         harness.begin_test()
-        err = None
+        err = skip_why = None
         signal.alarm(TEST_TIMEOUT)
         try:
             fn()
+        except harness.Skipped as e:
+            skip_why = str(e)
         except harness.TestFailure as e:
             err = str(e)
         except TestTimeout as e:
@@ -93,7 +96,10 @@ def main():
             problems, tails = ["timed out while stopping servers"], []
         if problems:
             err = "; ".join(([err] if err else []) + problems)
-        if err is None:
+        if err is None and skip_why is not None:
+            skipped += 1
+            print("skip %s: %s" % (name, skip_why), flush=True)
+        elif err is None:
             passed += 1
             print("ok %s" % name, flush=True)
         else:
@@ -104,7 +110,7 @@ def main():
                 for ln in tail.splitlines():
                     print("    | " + ln)
     sys.stderr.write("(%.1fs)\n" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 0 if failed == 0 else 1
 
 

@@ -55,10 +55,10 @@ _installed = []
 
 
 def _skip(name):
-    """True (after saying why) when the clients cannot run here at all."""
+    """Skips the test (harness.skip: counted as skipped, never passed) when
+    the clients cannot run here at all; False otherwise."""
     if shutil.which("node") is None:
-        print("skip clients.%s: node not found on PATH" % name)
-        return True
+        harness.skip("node not found on PATH")
     return False
 
 

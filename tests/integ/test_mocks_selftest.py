@@ -11,6 +11,7 @@ import struct
 import subprocess
 import time
 
+import harness
 from harness import check, eq, TestFailure
 import mocks
 import testca
@@ -431,8 +432,7 @@ def _sdk(mode, base_url, model="sdk-model", key="sdk-key"):
 def test_sdk_openai_node_against_mock():
     ok, why = _node_ready()
     if not ok:
-        print("skip mocks_selftest.sdk_openai_node_against_mock: %s" % why)
-        return
+        harness.skip(why)
     with mocks.MockOpenAI() as up:
         rc, out = _sdk("nonstream", up.base_url)
         eq((rc, out), (0, {"content": "echo: from sdk", "model": "sdk-model",
