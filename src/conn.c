@@ -17,6 +17,15 @@
  * Closing after an error: shutdown(SHUT_WR) then drain what the client
  * still sends for a while (LINGER), so the client reads our 4xx instead of
  * getting a reset with the answer unread.
+ *
+ * Who asks is settled when the head is parsed (api_head), before any body
+ * byte is read or memory set aside for it; a 401/403 closes.  At the
+ * connection cap, a keep-alive connection waiting for its next request or
+ * one only lingering (conn_is_idle) gives its slot to a new client.
+ *
+ * A write can close the connection under its caller (the client is gone):
+ * callers that go on after flush_out() check its result or c->state.
+ * Deferred close (DESIGN.md section 3) will remove that duty.
  */
 #define _GNU_SOURCE
 #include "conn.h"

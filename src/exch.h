@@ -19,6 +19,11 @@
  * connection), so it lives exactly as long as the request: the connection
  * ends it with exch_abort() when the client goes away, which closes the
  * upstream connection at once.
+ *
+ * Memory: every growable buffer of an exchange is charged to the server's
+ * body budget (max-body-total) while it is held, and each has a cap
+ * (sizes.h); running out of either ends the exchange at once with an
+ * error in the client's format, rather than reading on.
  */
 #ifndef EXCH_H
 #define EXCH_H
