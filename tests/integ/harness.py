@@ -86,6 +86,21 @@ def end_test():
     return problems, tails
 
 
+_sanitized = []
+
+
+def sanitized():
+    """Is the binary under test built with AddressSanitizer?  Its memory
+    figures (shadow memory, quarantine) then say nothing about ours."""
+    if not _sanitized:
+        try:
+            with open(BINARY, "rb") as f:
+                _sanitized.append(b"__asan_" in f.read())
+        except OSError:
+            _sanitized.append(False)
+    return _sanitized[0]
+
+
 def new_tmpdir():
     d = tempfile.mkdtemp(prefix="cpa-integ-")
     _tmpdirs.append(d)

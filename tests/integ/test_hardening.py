@@ -461,7 +461,8 @@ def test_endless_translated_answers_fail_promptly_within_the_budget():
             eq(j.get("type"), "error", "a Claude error")
             check(dt < 8, "the answer took %.1fs" % dt)
         peak = _vm(srv.proc.pid, "VmHWM")
-        check(peak is not None and peak < 80 * 1024, "peak RSS %s kB" % peak)
+        check(harness.sanitized() or (peak is not None and peak < 80 * 1024),
+              "peak RSS %s kB" % peak)
         print("    (peak RSS %d kB)" % peak)
         _alive_models(srv, "after the endless answers")
     with RawUpstream(endless_line) as up:
