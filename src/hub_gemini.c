@@ -1902,8 +1902,12 @@ static void gemini_final_chunk(struct hub_enc *e, struct buf *out)
 	e->seq = 1;
 }
 
+/* Stream: usage that came after the final chunk, as a chunk of its own
+ * (none when no count is known: the chunk would be empty). */
 static void gemini_usage_chunk(struct hub_enc *e, struct buf *out)
 {
+	if (!gemini_usage_known(&e->usage))
+		return;
 	buf_puts(out, "data: ");
 	gemini_put_head(e, out);
 	gemini_put_usage(out, &e->usage, NULL);

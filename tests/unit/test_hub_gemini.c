@@ -1101,6 +1101,32 @@ TEST(gemini_encode_event_stream_cli_late_usage_and_sig_flush)
 	hub_enc_free(&e);
 }
 
+/* Usage with no count after the final chunk (a fuzzer found it): no
+ * chunk at all, where one with an empty object used to go out as
+ * '{,"modelVersion"...', which is not JSON. */
+TEST(gemini_encode_event_stream_late_usage_without_counts)
+{
+	struct hub_enc e;
+	struct buf out;
+	size_t before;
+
+	gt_enc_init(&e, 1, 0);
+	buf_init(&out, 1 << 16);
+	gt_start(&e, "msg_1", "claude-x", &out);
+	gt_put(&e, gt_ev(HUB_EV_TEXT, "a"), &out);
+	gt_finish(&e, HUB_FIN_STOP, &out);
+	gt_usage(&e, -1, -1, -1, -1, &out); /* the final chunk goes out */
+	before = out.len;
+	REQUIRE(before > 0);
+	gt_usage(&e, -1, -1, -1, -1, &out);
+	gt_put(&e, gt_ev(HUB_EV_DONE, NULL), &out);
+	CHECK_EQ_INT(out.len, before);
+	buf_putc(&out, '\0');
+	CHECK(!strstr(out.p, "{,"));
+	buf_free(&out);
+	hub_enc_free(&e);
+}
+
 /* No START, no FINISH: a generated id, the client's model name, and a
  * STOP finish at DONE; FINISH without usage waits for DONE. */
 TEST(gemini_encode_event_stream_defaults)
