@@ -451,15 +451,26 @@ static void schema_object(struct buf *b, const struct json *j, int obj,
 		buf_put(b, json_ptr(j, k), json_len(j, k));
 		buf_puts(b, "\":");
 		if (json_str_eq(j, k, "type") && j->tok[v].type == JSMN_ARRAY) {
-			int e = v + 1, m, pick = -1;
-			for (m = 0; m < j->tok[v].size; m++, e++)
-				if (pick < 0 && !json_str_eq(j, e, "null"))
+			/* one type: the first string that is not "null", else
+			 * "null" if listed, else "object" */
+			int e = v + 1, m, pick = -1, null = -1;
+			for (m = 0; m < j->tok[v].size; m++, e = json_skip(j, e)) {
+				if (j->tok[e].type != JSMN_STRING)
+					continue;
+				if (json_str_eq(j, e, "null"))
+					null = e;
+				else if (pick < 0)
 					pick = e;
+			}
 			if (pick < 0)
-				pick = v + 1;
-			buf_putc(b, '"');
-			buf_put(b, json_ptr(j, pick), json_len(j, pick));
-			buf_putc(b, '"');
+				pick = null;
+			if (pick < 0) {
+				buf_puts(b, "\"object\"");
+			} else {
+				buf_putc(b, '"');
+				buf_put(b, json_ptr(j, pick), json_len(j, pick));
+				buf_putc(b, '"');
+			}
 		} else if (json_str_eq(j, k, "enum") &&
 			   j->tok[v].type == JSMN_ARRAY) {
 			int e = v + 1, m;

@@ -1046,6 +1046,10 @@ static int claude_encode_request(const struct hub_view *v,
 	long budget = thinking_budget(v);
 	long max = v->max_tokens > 0 ? v->max_tokens : CL_DEFAULT_MAX_TOKENS;
 
+	/* room for the answer after the thinking, without overflowing a
+	 * 32-bit long (budgets reach HUB_TOKENS_MAX) */
+	if (budget > HUB_TOKENS_MAX - CL_BUDGET_HEADROOM)
+		budget = HUB_TOKENS_MAX - CL_BUDGET_HEADROOM;
 	if (budget > 0 && budget >= max)
 		max = budget + CL_BUDGET_HEADROOM;
 	buf_puts(out, "{\"model\":");

@@ -707,6 +707,34 @@ TEST(claude_req_system_messages_inside_the_conversation)
  * encode_request
  * ====================================================================== */
 
+/* The largest budget a client may ask for leaves room for the answer
+ * without overflowing (a fuzzer found budget + headroom past LONG_MAX). */
+TEST(claude_enc_req_largest_budget)
+{
+	static const char body[] =
+		"{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+		"\"generationConfig\":{\"thinkingConfig\":{\"thinkingBudget\":"
+		"2147483647}}}";
+	struct json j;
+	struct hub_view v;
+	struct buf b;
+	struct json o;
+	char err[128];
+
+	REQUIRE(json_parse(&j, body, strlen(body)) == 0);
+	hub_view_init(&v, &j);
+	REQUIRE(hub_gemini.decode_request(&j, &v, err, sizeof(err)) == 0);
+	CHECK_EQ_INT(v.thinking_budget, 2147483647L);
+	if (enc_with(&hub_claude, &v, &b, &o) == 0) {
+		CHECK_J(&o, "max_tokens", "2147483647");
+		CHECK_J(&o, "thinking.budget_tokens", "2147479551");
+		json_free(&o);
+		buf_free(&b);
+	}
+	hub_view_free(&v);
+	json_free(&j);
+}
+
 TEST(claude_enc_req_minimal_exact)
 {
 	struct req r;

@@ -717,6 +717,50 @@ TEST(gemini_encode_request_sanitises_schemas)
 	json_free(&j);
 }
 
+/* Type arrays collapse to one string type, whatever they hold: objects
+ * and empty arrays once went out raw or read past the array (found by the
+ * hub_request fuzzer). */
+TEST(gemini_encode_request_schema_type_arrays)
+{
+	static const char *const cases[][2] = {
+		{"[\"null\",\"integer\"]", "\"type\":\"integer\""},
+		{"[{\"x\":1},\"string\"]", "\"type\":\"string\""},
+		{"[{\"x\":[1,2]}]", "\"type\":\"object\""},
+		{"[]", "\"type\":\"object\""},
+		{"[\"null\"]", "\"type\":\"null\""},
+	};
+	size_t i;
+
+	for (i = 0; i < T_ARRAY_LEN(cases); i++) {
+		char body[256];
+		struct json j;
+		struct hub_view v;
+		struct hub_tool *t;
+		struct buf out;
+		char err[128];
+
+		snprintf(body, sizeof(body), "{\"type\":\"object\",\"properties\""
+			 ":{\"a\":{\"type\":%s}}}", cases[i][0]);
+		REQUIRE(json_parse(&j, body, strlen(body)) == 0);
+		hub_view_init(&v, &j);
+		hub_add_msg(&v, HUB_USER);
+		gt_part(&v, HUB_P_TEXT)->text = gt_s("x");
+		v.msgs[0].n = 1;
+		t = hub_add_tool(&v);
+		t->name = gt_s("f");
+		t->schema_tok = 0;
+		t->schema = hub_tok_raw(&j, 0);
+		if (CHECK(gt_encode(&v, 0, &out, err, sizeof(err)) == 0)) {
+			if (!CHECK(json_validate(out.p, out.len) == 0))
+				FAILF("case %s", cases[i][0]);
+			CHECK_HAS(&out, cases[i][1]);
+			buf_free(&out);
+		}
+		hub_view_free(&v);
+		json_free(&j);
+	}
+}
+
 /* Gemini client -> Gemini upstream keeps text, args, images, signatures,
  * thought parts, built-in tools and safety settings. */
 TEST(gemini_round_trip_request)
