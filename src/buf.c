@@ -72,7 +72,10 @@ size_t buf_reserve(struct buf *b, size_t want)
 
 void buf_put(struct buf *b, const void *p, size_t n)
 {
-	if (b->overflow)
+	/* n == 0 returns before touching p or b->p: both may be NULL
+	 * (an empty span; a buffer not allocated yet), and memcpy and
+	 * pointer arithmetic on NULL are undefined even for 0 bytes. */
+	if (b->overflow || n == 0)
 		return;
 	if (buf_reserve(b, n) < n) {
 		b->overflow = 1;

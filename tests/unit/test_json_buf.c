@@ -100,6 +100,25 @@ TEST(buf_overflow_is_sticky_and_writes_nothing_more)
 	buf_free(&b);
 }
 
+/* An empty span (NULL, 0) into a buffer not allocated yet: no memcpy from
+ * NULL, no NULL + 0 (clang's UBSan reports both; SSE "data" with an empty
+ * value and Gemini's done event write such spans). */
+TEST(buf_put_of_nothing_touches_nothing)
+{
+	struct buf b;
+	buf_init(&b, 64);
+	buf_put(&b, NULL, 0);
+	CHECK(b.p == NULL);
+	CHECK_EQ_INT(b.len, 0);
+	CHECK(!b.overflow);
+	buf_puts(&b, "");
+	CHECK(b.p == NULL);
+	buf_puts(&b, "ab");
+	buf_put(&b, NULL, 0);
+	CHECK_SPAN(b.p, b.len, "ab");
+	buf_free(&b);
+}
+
 TEST(buf_consume_then_reserve_reclaims_space)
 {
 	struct buf b;
