@@ -515,6 +515,16 @@ static int proxy_send_wbuf(struct hc *h)
 	return h->want_out ? 0 : 1;
 }
 
+/* The response head waiting in rbuf, parsed.  Before the first read rbuf.p
+ * is NULL, and NULL + 0 is undefined: nothing yet is simply partial. */
+static int parse_head(const struct hc *h, struct http_response *res)
+{
+	if (buf_pending(&h->rbuf) == 0)
+		return HTTP_PARTIAL;
+	return http_parse_response(h->rbuf.p + h->rbuf.off,
+				   buf_pending(&h->rbuf), res);
+}
+
 /* Read into rbuf until it holds at least want bytes. 1 yes, 0 wait, -1. */
 static int proxy_fill(struct hc *h, size_t want)
 {
@@ -676,8 +686,7 @@ static int proxy_http(struct hc *h)
 		h->pstep = 2;
 	}
 	for (;;) {
-		n = http_parse_response(h->rbuf.p + h->rbuf.off,
-					buf_pending(&h->rbuf), &res);
+		n = parse_head(h, &res);
 		if (n > 0)
 			break;
 		if (n != HTTP_PARTIAL)
@@ -1064,8 +1073,7 @@ static int head_step(struct hc *h)
 	int n, rc, te;
 
 	for (;;) {
-		n = http_parse_response(h->rbuf.p + h->rbuf.off,
-					buf_pending(&h->rbuf), &res);
+		n = parse_head(h, &res);
 		if (n > 0 && res.status >= 100 && res.status < 200 &&
 		    res.status != 101) {
 			buf_consume(&h->rbuf, (size_t)n); /* 100 Continue */
