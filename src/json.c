@@ -212,6 +212,42 @@ int json_validate(const char *js, size_t len)
 	return v.i == len ? 0 : -1;
 }
 
+/*
+ * A valid document that is one number or literal is one token, made here:
+ * jsmn in strict mode wants a delimiter after a primitive, so it refuses
+ * "1" (and takes "1 "), while json_validate accepts both, as RFC 8259
+ * does.  Returns 0 when the document is not a lone primitive; else 1 with
+ * j->tok set (NULL when out of memory).
+ */
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int top_primitive(struct json *j)
+{
+	size_t s = 0, e = j->len;
+	char c;
+
+	while (s < e && is_blank(j->js[s]))
+		s++;
+	c = j->js[s]; /* valid, so not all blank */
+	if (c == '{' || c == '[' || c == '"')
+		return 0;
+	while (e > s && is_blank(j->js[e - 1]))
+		e--;
+	j->tok = malloc(sizeof(*j->tok));
+	if (!j->tok)
+		return 1;
+	memset(j->tok, 0, sizeof(*j->tok));
+	j->tok->type = JSMN_PRIMITIVE;
+	j->tok->start = (int)s;
+	j->tok->end = (int)e;
+	j->tok->size = 0;
+	j->ntok = 1;
+	return 1;
+}
+
 int json_parse(struct json *j, const char *js, size_t len)
 {
 	jsmn_parser p;
@@ -223,6 +259,8 @@ int json_parse(struct json *j, const char *js, size_t len)
 	j->len = len;
 	if (json_validate(js, len) < 0)
 		return -1;
+	if (top_primitive(j) != 0)
+		return j->tok ? 0 : -2;
 	/* One tokenising pass in the common case: guess the token count
 	 * from the size (real requests have one token per 8+ bytes), and
 	 * only if jsmn runs out, count exactly and parse again. */

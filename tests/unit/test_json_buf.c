@@ -72,6 +72,37 @@ TEST(json_accepts_trailing_whitespace_and_escapes)
 	json_free(&j);
 }
 
+/* json_parse takes what json_validate takes: a lone number or literal is
+ * one primitive token, with or without blanks after it (jsmn's strict
+ * mode alone refused "1" and took "1 "). */
+TEST(json_parse_takes_a_top_level_primitive_as_validate_does)
+{
+	static const char *const doc[] = {
+		"1", "1 ", "true", " -2.5e3 \r\n", "null", "\t0",
+	};
+	static const char *const tok[] = {
+		"1", "1", "true", "-2.5e3", "null", "0",
+	};
+	size_t i;
+	for (i = 0; i < T_ARRAY_LEN(doc); i++) {
+		struct json j;
+		size_t n = strlen(doc[i]);
+		void *g = t_guarded_copy(doc[i], n);
+		CHECK_EQ_INT(json_validate(g, n), 0);
+		if (!CHECK_EQ_INT(json_parse(&j, g, n), 0)) {
+			t_guarded_free(g);
+			continue;
+		}
+		CHECK_EQ_INT(j.ntok, 1);
+		CHECK_EQ_INT(j.tok[0].type, JSMN_PRIMITIVE);
+		CHECK_SPAN(json_ptr(&j, 0), json_len(&j, 0), tok[i]);
+		CHECK_EQ_INT(json_skip(&j, 0), 1);
+		CHECK_EQ_INT(json_get(&j, 0, "a"), -1);
+		json_free(&j);
+		t_guarded_free(g);
+	}
+}
+
 TEST(buf_json_str_escapes_controls_and_quotes)
 {
 	struct buf b;
