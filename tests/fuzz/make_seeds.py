@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Write seed inputs for the fuzz targets, one directory per target.
+
+    python3 tests/fuzz/make_seeds.py OUTDIR
+
+Seeds come from the translation fixtures (tests/fixtures/cases), from the
+string literals of the unit tests, from config.ini.example, and from a few
+packets and texts built here.  Each seed starts with the option bytes its
+target reads (see the comment at the top of each target).  The committed
+corpus is these seeds minimized with libFuzzer's -merge=1 (merge.sh), plus
+every input that ever crashed a target.
+"""
+import os
+import re
+import struct
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+FMT = {"openai": 0, "responses": 1, "claude": 2, "gemini": 3,
+       "completions": 4}
+MAX_SEED = 16 * 1024  # larger fixtures are left out (the "big" cases)
+
+seeds = {}
+
+
+def add(target, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if len(data) <= MAX_SEED:
+        seeds.setdefault(target, []).append(data)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# ---- C string literals of the unit tests --------------------------------
+
+LIT = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+ADJ = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"\s*)+')
+ESC = {"n": 10, "r": 13, "t": 9, "0": 0, "\\": 92, '"': 34, "'": 39,
+       "a": 7, "b": 8, "f": 12, "v": 11, "?": 63}
+
+
+def c_unescape(s):
+    out = bytearray()
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c != "\\":
+            out += c.encode("utf-8")
+            i += 1
+            continue
+        n = s[i + 1]
+        if n == "x":
+            m = re.match(r"[0-9a-fA-F]+", s[i + 2:])
+            out.append(int(m.group(0), 16) & 0xFF)
+            i += 2 + len(m.group(0))
+        elif n in "01234567":
+            m = re.match(r"[0-7]{1,3}", s[i + 1:])
+            out.append(int(m.group(0), 8) & 0xFF)
+            i += 1 + len(m.group(0))
+        else:
+            out.append(ESC.get(n, ord(n)))
+            i += 2
+    return bytes(out)
+
+
+def literals(path):
+    """Adjacent literals joined, as the C compiler does."""
+    text = read(path).decode("utf-8", "surrogateescape")
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    for m in ADJ.finditer(text):
+        yield b"".join(c_unescape(x) for x in LIT.findall(m.group(0)))
+
+
+def unit(name):
+    return literals(os.path.join(ROOT, "tests", "unit", name))
+
+
+def http_seeds():
+    req = re.compile(rb"^\r?\n?[A-Z]+ /")
+    for lit in unit("test_http.c"):
+        if req.match(lit):
+            add("http_request", b"\x00" + lit)
+        if re.match(rb"^[0-9a-fA-F]+[ \t;\r\n]", lit):
+            for opt in (b"\x00\x01\x00", b"\x03\x07\x01"):
+                add("http_chunked", opt + lit)
+    for lit in unit("test_http_response.c"):
+        if lit.startswith(b"HTTP/"):
+            add("http_response", b"\x00" + lit)
+    add("http_request", b"\x00GET /v1/models HTTP/1.1\r\nHost: a\r\n"
+        b"Authorization: Bearer k\r\n\r\n")
+    add("http_request", b"\x05\r\nPOST /v1/chat/completions HTTP/1.1\n"
+        b"Content-Length: 2\nTransfer-Encoding: chunked\n\n{}")
+    add("http_response", b"\x00HTTP/1.1 200 OK\r\nContent-Type: "
+        b"text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    add("http_response", b"\x00HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 429"
+        b"\r\nRetry-After: 1\r\n\r\n")
+    add("http_chunked", b"\x00\x00\x00" + b"5\r\nhello\r\n0\r\n\r\nGET")
+    add("http_chunked", b"\x02\x09\x01" + b"a;x=y\r\n0123456789\r\n"
+        b"0\r\nTrailer: t\r\n\r\n")
+
+
+def sse_seeds():
+    for lit in unit("test_sse.c"):
+        if b"data" in lit or b"event" in lit:
+            add("sse", b"\x00\x01" + lit)
+            add("sse", b"\x04\x02" + lit)
+
+
+def json_seeds():
+    for lit in unit("test_json_buf.c"):
+        if lit[:1] in (b"{", b"[", b'"', b" ") or lit[:1].isdigit():
+            add("json", lit)
+    for v in (b"1", b"-0.5e+3 ", b"true", b"null", b'"\\ud83d\\ude00"',
+              b"[[[[]]]]", b'{"model":"m","stream":true,"model":1}'):
+        add("json", v)
+
+
+def cfg_seeds():
+    add("cfg", read(os.path.join(ROOT, "config.ini.example")))
+    for lit in unit("test_cfg.c"):
+        if b"=" in lit and (b"\n" in lit or b"[" in lit):
+            add("cfg", lit)
+    add("cfg", b"[remote-management]\nsecret-key = 0123456789abcdef\n"
+        b"allow-remote = maybe\n")
+
+
+def url_seeds():
+    for u in (b"http://a", b"https://user:p%40ss@host.example:8443/v1/",
+              b"socks5://u:p@10.0.0.1:1080", b"socks5h://[::1]:9050",
+              b"http://[fe80::1%25eth0]/x?y#z", b"HTTPS://H/?q",
+              b"http://a:65536", b"http://:80", b"ftp://x"):
+        add("url", b"\x00" + u)
+    add("url", b"\x05" + b"http://short")
+    for lit in unit("test_cfg.c"):
+        m = re.search(rb"(https?|socks5h?)://[^\s\"]+", lit)
+        if m:
+            add("url", b"\x00" + m.group(0))
+
+
+def dns_name(name):
+    out = b""
+    for label in name.split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def dns_answer(qid, qtype, records, rcode=0, flags=0x8180):
+    hdr = struct.pack(">HHHHHH", qid, flags | rcode, 1, len(records), 0, 0)
+    q = dns_name("example.com") + struct.pack(">HH", qtype, 1)
+    rr = b""
+    for owner, rtype, ttl, rdata in records:
+        rr += owner + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
+    return hdr + q + rr
+
+
+def dns_seeds():
+    ptr = b"\xc0\x0c"
+    a = dns_answer(0x1234, 1, [(ptr, 1, 300, bytes([93, 184, 216, 34])),
+                               (ptr, 1, 60, bytes([1, 2, 3, 4]))])
+    aaaa = dns_answer(0xBEEF, 28, [(ptr, 28, 120, bytes(range(16)))])
+    cname = dns_answer(7, 1, [(ptr, 5, 30, dns_name("www.example.net")),
+                              (b"\xc0\x29", 1, 10, bytes([10, 0, 0, 1]))])
+    nx = dns_answer(9, 1, [], rcode=3)
+    loop = dns_answer(11, 1, [(b"\xc0\x1d", 1, 5, bytes(4))])
+    add("dns", b"\x00\x00" + a)
+    add("dns", b"\x00\x03" + a)
+    add("dns", b"\x01\x00" + aaaa)
+    add("dns", b"\x00\x00" + cname)
+    add("dns", b"\x00\x00" + nx)
+    add("dns", b"\x00\x10" + a)
+    add("dns", b"\x00\x00" + loop)
+    add("dns", b"\x00\x08" + a[:40])
+    add("dns", b"\x02\x00example.com")
+    add("dns", b"\x02\x01a.b.c.")
+    add("dns", b"\x03nameserver 10.0.0.53\nnameserver ::1\n"
+        b"options timeout:2 attempts:3 rotate\n# x\n; y\n")
+    add("dns", b"\x04127.0.0.1 localhost\n::1 localhost ip6-localhost\n"
+        b"10.1.2.3 api.example  # comment\n\x00api.example")
+
+
+# ---- fixtures ----------------------------------------------------------------
+
+def fixture_seeds():
+    base = os.path.join(ROOT, "tests", "fixtures", "cases")
+    for i, case in enumerate(sorted(os.listdir(base))):
+        d = os.path.join(base, case)
+        meta = {}
+        for line in read(os.path.join(d, "meta")).decode().splitlines():
+            if "=" in line and not line.startswith("#"):
+                k, v = line.split("=", 1)
+                meta[k] = v.strip()
+        cf, uf = FMT[meta["client"]], FMT[meta["upstream"]]
+        stream = int(meta.get("stream", "0"))
+        body = read(os.path.join(d, "client.json"))
+        model = i % 8
+        add("hub_request", bytes([cf, stream | (model << 3) |
+                                  (2 if i % 5 == 0 else 0)]) + body)
+        add("json", body)
+        for name in ("upstream.sse", "upstream.json"):
+            p = os.path.join(d, name)
+            if not os.path.exists(p):
+                continue
+            up = read(p)
+            s = 1 if name == "upstream.sse" else 0
+            add("hub_stream", bytes([uf, cf, s | ((i % 8) << 2) |
+                                     (2 if i % 7 == 0 else 0), i]) + up)
+            if s:
+                add("sse", bytes([0, i]) + up)
+            else:
+                add("json", up)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    http_seeds()
+    sse_seeds()
+    json_seeds()
+    cfg_seeds()
+    url_seeds()
+    dns_seeds()
+    fixture_seeds()
+    add("hub_request", b"\x04\x00" + b'{"model":"m","prompt":["a","b"],'
+        b'"stop":"x","max_tokens":5}')
+    for target, items in sorted(seeds.items()):
+        d = os.path.join(out, target)
+        os.makedirs(d, exist_ok=True)
+        for n, data in enumerate(items):
+            with open(os.path.join(d, "seed-%03d" % n), "wb") as f:
+                f.write(data)
+        print("%-14s %3d seeds" % (target, len(items)))
+
+
+if __name__ == "__main__":
+    main()

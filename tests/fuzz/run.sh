@@ -1,0 +1,31 @@
+#!/bin/sh
+# Run libFuzzer targets one after another (make fuzz).
+#   tests/fuzz/run.sh BINDIR SECONDS TARGET...
+# Each target starts from its committed corpus tests/fuzz/corpus/<target>/
+# (read, never written) and writes what it finds new to
+# BINDIR/../new/<target>/ and crashing inputs to BINDIR/../crash/<target>/.
+# Extra libFuzzer flags come from FUZZ_FLAGS.  Exits 1 if any target found
+# a crash, after running all of them.
+set -u
+bindir=$1
+secs=$2
+shift 2
+here=$(dirname "$0")
+out=$(dirname "$bindir")
+failed=
+for t in "$@"; do
+	mkdir -p "$out/new/$t" "$out/crash/$t" "$here/corpus/$t"
+	echo "== fuzz $t for ${secs}s"
+	# shellcheck disable=SC2086
+	if ! "$bindir/$t" -max_total_time="$secs" -print_final_stats=1 \
+		-artifact_prefix="$out/crash/$t/" ${FUZZ_FLAGS:-} \
+		"$out/new/$t" "$here/corpus/$t" >"$out/$t.log" 2>&1; then
+		failed="$failed $t"
+		tail -n 40 "$out/$t.log"
+	fi
+	grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' "$out/$t.log" | tail -n 2
+done
+if [ -n "$failed" ]; then
+	echo "fuzz: crashes in:$failed (inputs in $out/crash/, logs in $out/)"
+	exit 1
+fi
