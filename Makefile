@@ -5,6 +5,8 @@
 #   make test       unit + integration tests, then both under ASan+UBSan
 #   make static     build/static/cli-proxy-api: fully static musl binary
 #   make check-san  the whole suite under ASan+UBSan
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk:
+#                   also fuzz-replay, check-csan, run by make test)
 #   make bench      bench/run.sh (see bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
@@ -184,8 +186,9 @@ check-san: check-san-build test-deps
 # Sequential on purpose: one suite's output at a time.
 test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/fixture-runner \
-		check-san-build
-	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san test-fetch
+		check-san-build fuzz-replay-build check-csan-build
+	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san \
+		fuzz-replay check-csan test-fetch
 
 bench:
 	bash bench/run.sh
@@ -198,3 +201,5 @@ install: $(B)/cli-proxy-api
 
 clean:
 	rm -rf $(B)
+
+include tests/fuzz/fuzz.mk
