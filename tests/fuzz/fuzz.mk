@@ -62,6 +62,7 @@ fuzz-build:
 		$(addprefix $(B)/libfuzzer/fuzz/,$(FUZZ_TARGETS))
 
 fuzz: fuzz-build
+	$(Q)$(PYTHON) $(FZ)/make_seeds.py $(B)/libfuzzer/seeds >/dev/null
 	$(Q)sh $(FZ)/run.sh $(B)/libfuzzer/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-replay-build: $(addprefix $(B)/san/fuzz/,$(FUZZ_TARGETS))

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Write seed inputs for the fuzz targets, one directory per target.
+"""Write seed inputs for the fuzz targets, one directory per target, and
+libFuzzer dictionaries (OUTDIR/<target>.dict) of the words the code looks
+for: JSON keys and values the codecs compare, config keys and sections.
 
     python3 tests/fuzz/make_seeds.py OUTDIR
 
@@ -214,6 +216,46 @@ def fixture_seeds():
                 add("json", up)
 
 
+# ---- dictionaries -----------------------------------------------------------
+
+def src(name):
+    return read(os.path.join(ROOT, "src", name)).decode("utf-8", "replace")
+
+
+def dict_line(word):
+    out = ""
+    for b in word.encode():
+        out += chr(b) if 32 <= b < 127 and chr(b) not in '"\\' \
+            else "\\x%02x" % b
+    return '"%s"' % out
+
+
+def dicts(out):
+    hub = ""
+    for f in sorted(os.listdir(os.path.join(ROOT, "src"))):
+        if f.startswith("hub") and f.endswith(".c"):
+            hub += src(f)
+    keys = set(re.findall(r'json_get\([^;]*?"([^"\\]+)"\)', hub))
+    words = set(re.findall(r'(?:hub_span_eq|json_str_eq|http_span_eq)'
+                           r'\([^;]*?"([^"\\]+)"\)', hub))
+    js = sorted({'"%s":' % k for k in keys} | {'"%s"' % w for w in words})
+    js += ["true", "false", "null", "\\u0000", "\\ud83d\\ude00", "[]",
+           "{}"]
+    sse = ["data: ", "event: ", "\n\n", "\r\n", "[DONE]", ": ping"]
+    cfgsrc = src("cfg.c")
+    cfgw = set(re.findall(r'\{"([a-z-]*)", "([a-z0-9-]+)", V_', cfgsrc))
+    cfg = sorted({k for _, k in cfgw} | {"[%s]" % s for s, _ in cfgw if s})
+    cfg += ["[claude-api-key]", "[codex-api-key]", "[openai-compatibility]",
+            "[endpoints]", "api-key", "base-url", "header", "proxy-url",
+            "models", "name", " = ", " ;", "true", "off", "10s", "1m"]
+    want = {"hub_request": js, "hub_stream": js + sse, "json": js,
+            "sse": sse, "cfg": cfg}
+    for target, ws in want.items():
+        with open(os.path.join(out, target + ".dict"), "w") as f:
+            for w in ws:
+                f.write(dict_line(w) + "\n")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -225,6 +267,8 @@ def main():
     url_seeds()
     dns_seeds()
     fixture_seeds()
+    os.makedirs(out, exist_ok=True)
+    dicts(out)
     add("hub_request", b"\x04\x00" + b'{"model":"m","prompt":["a","b"],'
         b'"stop":"x","max_tokens":5}')
     for target, items in sorted(seeds.items()):

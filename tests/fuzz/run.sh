@@ -4,7 +4,8 @@
 # Each target starts from its committed corpus tests/fuzz/corpus/<target>/
 # (read, never written) and writes what it finds new to
 # BINDIR/../new/<target>/ and crashing inputs to BINDIR/../crash/<target>/.
-# Extra libFuzzer flags come from FUZZ_FLAGS.  Exits 1 if any target found
+# A dictionary BINDIR/../seeds/<target>.dict (make_seeds.py) is used when
+# there is one.  Extra libFuzzer flags come from FUZZ_FLAGS.  Exits 1 if any target found
 # a crash, after running all of them.
 set -u
 bindir=$1
@@ -16,9 +17,11 @@ failed=
 for t in "$@"; do
 	mkdir -p "$out/new/$t" "$out/crash/$t" "$here/corpus/$t"
 	echo "== fuzz $t for ${secs}s"
+	dict=
+	[ -f "$out/seeds/$t.dict" ] && dict=-dict=$out/seeds/$t.dict
 	# shellcheck disable=SC2086
 	if ! "$bindir/$t" -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix="$out/crash/$t/" ${FUZZ_FLAGS:-} \
+		-artifact_prefix="$out/crash/$t/" $dict ${FUZZ_FLAGS:-} \
 		"$out/new/$t" "$here/corpus/$t" >"$out/$t.log" 2>&1; then
 		failed="$failed $t"
 		tail -n 40 "$out/$t.log"
