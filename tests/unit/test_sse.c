@@ -85,6 +85,15 @@ TEST(sse_multiline_data_joined_with_lf)
 	expect("data: a\ndata:b\ndata\n\n", "[|a\nb\n]");
 }
 
+/* An empty first data value appends nothing to a data buffer not yet
+ * allocated (it was memcpy from NULL + 0 under clang's UBSan). */
+TEST(sse_empty_data_value_is_an_empty_event)
+{
+	expect("data:\n\n", "[|]");
+	expect("data\n\ndata: \n\n", "[|][|]");
+	expect("event: e\ndata:", "[e|]");
+}
+
 TEST(sse_utf8_passes_through_any_split)
 {
 	expect("data: \xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80\n\n",
