@@ -6,9 +6,9 @@
  *   [0] client format (enum hub_fmt, modulo the count)
  *   [1] bit 0 stream, bit 1 Gemini CLI envelope, bit 2 a project id,
  *       bits 3-5 the upstream model name (fz_models)
- * As api.c does, only a JSON object reaches the codec; its decode_request
- * fills a view, and each codec's encode_request writes an upstream body
- * from it.  A refused request (-1, with a message) is fine; a body that
+ * As api.c does, only a JSON object reaches the codec (its tokens in an
+ * array of exactly their number); its decode_request fills a view, and
+ * each codec's encode_request writes an upstream body from it.  A refused request (-1, with a message) is fine; a body that
  * json_validate refuses is a finding.
  */
 #include "hub_codec.h"
@@ -31,6 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (j.tok[0].type != JSMN_OBJECT)
 		goto out;
+	/* json_parse's token array has room to spare: make it exact, so a
+	 * walk past the last token is an ASan report, not a quiet read of
+	 * uninitialised tokens. */
+	{
+		jsmntok_t *t = realloc(j.tok, (size_t)j.ntok * sizeof(*t));
+		FZ_CHECK(t != NULL);
+		j.tok = t;
+	}
 	hub_view_init(&v, &j);
 	v.client_fmt = (int)cf;
 	err[0] = '\0';
