@@ -9,8 +9,9 @@
 #   make fuzz-replay   every committed corpus file through its target,
 #                      built by $(CC) with ASan+UBSan and the replay driver
 #                      (tests/fuzz/replay.c: no libFuzzer needed)
-#   make check-csan    unit tests, fixtures and the corpus replay built by
-#                      clang with -fsanitize=address,undefined
+#   make check-csan    unit tests, fixtures, the corpus replay and the
+#                      integration suite built by clang with
+#                      -fsanitize=address,undefined
 
 FZ := tests/fuzz
 FUZZ_TARGETS ?= http_request http_response http_chunked sse json \
@@ -74,7 +75,7 @@ fuzz-replay: fuzz-replay-build
 check-csan-build:
 	@sh $(FZ)/clang-ensure.sh $(CSAN_CC) address,undefined
 	$(Q)$(MAKE) --no-print-directory $(B)/csan/unit-tests \
-		$(B)/csan/fixture-runner \
+		$(B)/csan/fixture-runner $(B)/csan/cli-proxy-api \
 		$(addprefix $(B)/csan/fuzz/,$(FUZZ_TARGETS))
 
 check-csan: check-csan-build test-deps
@@ -85,6 +86,8 @@ check-csan: check-csan-build test-deps
 		tests/fixtures/run.py $(B)/csan/fixture-runner
 	@echo "== fuzz corpus replay under clang ASan+UBSan"
 	$(Q)sh $(FZ)/replay.sh $(B)/csan/fuzz $(FUZZ_TARGETS)
+	@echo "== integration tests under clang ASan+UBSan"
+	$(Q)$(PYTHON) tests/integ/run.py --bin $(B)/csan/cli-proxy-api
 
 # Seeds from fixtures and unit tests, plus make fuzz's finds, minimized
 # into tests/fuzz/corpus/ (review and commit the result).
