@@ -20,9 +20,9 @@
  * [DONE]); a non-stream answer and every rendered error is valid JSON.
  */
 #include "hub_codec.h"
+#include "sizes.h" /* SSE_EVENT_MAX, as src/exch.c */
 #include "sse.h"
 
-#define SSE_EVENT_MAX (16 * 1024 * 1024) /* as src/exch.c */
 #define OUT_MAX (64L * 1024 * 1024)
 
 struct run {
