@@ -239,6 +239,13 @@ int http_parse_response(const char *buf, size_t len, struct http_response *res)
 	}
 	if (res->status < 100 || (n > 12 && l[12] != ' '))
 		return HTTP_INVALID;
+	/* reason-phrase = *( HTAB / SP / VCHAR / obs-text ): a bare CR (or
+	 * any other control) is refused, as in header values */
+	for (i = 13; i < n; i++) {
+		unsigned char c = (unsigned char)l[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return HTTP_INVALID;
+	}
 	res->reason = n > 13 ? l + 13 : l + n;
 	res->reason_len = n > 13 ? n - 13 : 0;
 	return parse_headers(buf, len, pos, res->headers, &res->num_headers);

@@ -230,6 +230,17 @@ TEST(resp_empty_reason_without_space)
 	CHECK_VALUE(0, "x");
 }
 
+/* A control byte in the reason phrase (a bare CR among them) is refused,
+ * as in header values; a tab is allowed. */
+TEST(resp_control_in_reason_is_invalid)
+{
+	CHECK(PARSE_INVALID("HTTP/1.1 200 O\rK\r\n\r\n"));
+	CHECK(PARSE_INVALID("HTTP/1.1 200 O\x01K\r\n\r\n"));
+	CHECK(PARSE_INVALID("HTTP/1.1 200 OK\x7f\r\n\r\n"));
+	REQUIRE(PARSE_FULL("HTTP/1.1 200 O\tK\r\n\r\n"));
+	CHECK_REASON("O\tK");
+}
+
 TEST(resp_empty_reason_with_space)
 {
 	static const char in[] = "HTTP/1.1 204 \r\n\r\n";
