@@ -29,11 +29,14 @@
 
 enum { M_GET = 1, M_POST = 2 };
 
+#define RT(path) path, sizeof(path) - 1
+
 struct route;
 typedef void (*route_fn)(struct conn *c, const struct route *r);
 
 struct route {
 	const char *path;
+	size_t len;      /* of path, folded at compile time (RT) */
 	int prefix;      /* path is a prefix (the rest is a parameter) */
 	unsigned methods;
 	enum api_fmt fmt;
@@ -463,7 +466,7 @@ static void h_models(struct conn *c, const struct route *r)
 static void h_model_one(struct conn *c, const struct route *r)
 {
 	struct buf *b = &c->srv->scratch;
-	size_t plen = path_len(&c->req), pre = strlen(r->path);
+	size_t plen = path_len(&c->req), pre = r->len;
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
 	struct model_info m;
@@ -947,7 +950,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
  * method follows the last colon: model names may hold colons. */
 static void h_gemini_action(struct conn *c, const struct route *r)
 {
-	size_t plen = path_len(&c->req), pre = strlen(r->path);
+	size_t plen = path_len(&c->req), pre = r->len;
 	const char *a = c->req.target + pre;
 	size_t alen = plen - pre;
 	const char *colon = memrchr(a, ':', alen);
@@ -1014,7 +1017,7 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
 static void h_v1_models_post(struct conn *c, const struct route *r)
 {
-	static const struct route gem = {"/v1/models/", 1, M_POST, API_GEMINI,
+	static const struct route gem = {RT("/v1/models/"), 1, M_POST, API_GEMINI,
 					 1, NULL, NULL};
 	(void)r;
 	h_gemini_action(c, &gem);
@@ -1023,19 +1026,19 @@ static void h_v1_models_post(struct conn *c, const struct route *r)
 /* ---- the table ------------------------------------------------------------- */
 
 static const struct route routes[] = {
-	{"/", 0, M_GET, API_OPENAI, 0, h_root, NULL},
-	{"/v1/models", 0, M_GET, API_OPENAI, 1, h_models, NULL},
-	{"/v1/models/", 1, M_GET | M_POST, API_OPENAI, 1, h_model_one,
+	{RT("/"), 0, M_GET, API_OPENAI, 0, h_root, NULL},
+	{RT("/v1/models"), 0, M_GET, API_OPENAI, 1, h_models, NULL},
+	{RT("/v1/models/"), 1, M_GET | M_POST, API_OPENAI, 1, h_model_one,
 	 h_v1_models_post},
-	{"/v1/chat/completions", 0, M_POST, API_OPENAI, 1, NULL,
+	{RT("/v1/chat/completions"), 0, M_POST, API_OPENAI, 1, NULL,
 	 h_infer_json_model},
-	{"/v1/completions", 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
-	{"/v1/responses", 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
-	{"/v1/messages", 0, M_POST, API_CLAUDE, 1, NULL, h_infer_json_model},
-	{"/v1/messages/count_tokens", 0, M_POST, API_CLAUDE, 1, NULL,
+	{RT("/v1/completions"), 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
+	{RT("/v1/responses"), 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
+	{RT("/v1/messages"), 0, M_POST, API_CLAUDE, 1, NULL, h_infer_json_model},
+	{RT("/v1/messages/count_tokens"), 0, M_POST, API_CLAUDE, 1, NULL,
 	 h_count_tokens},
-	{"/v1beta/models", 0, M_GET, API_GEMINI, 1, h_models, NULL},
-	{"/v1beta/models/", 1, M_GET | M_POST, API_GEMINI, 1, h_model_one,
+	{RT("/v1beta/models"), 0, M_GET, API_GEMINI, 1, h_models, NULL},
+	{RT("/v1beta/models/"), 1, M_GET | M_POST, API_GEMINI, 1, h_model_one,
 	 h_gemini_action},
 };
 
@@ -1043,7 +1046,7 @@ static const struct route *match(const char *p, size_t n)
 {
 	size_t i;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		size_t rl = strlen(routes[i].path);
+		size_t rl = routes[i].len;
 		if (routes[i].prefix ? (n > rl && !memcmp(p, routes[i].path, rl))
 				     : (n == rl && !memcmp(p, routes[i].path, rl)))
 			return &routes[i];
@@ -1072,8 +1075,9 @@ int api_head(struct conn *c)
 	const struct http_request *req = &c->req;
 	const struct route *r;
 
-	if (http_span_eq(req->method, req->method_len, "OPTIONS"))
-		return 0;
+	if (c->srv->cfg.api_keys.n == 0 ||
+	    http_span_eq(req->method, req->method_len, "OPTIONS"))
+		return 0; /* an open server: nobody to refuse */
 	r = match(req->target, path_len(req));
 	if (!r || !r->auth)
 		return 0;
