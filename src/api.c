@@ -137,7 +137,7 @@ void api_render_error(struct buf *b, enum api_fmt f, int status,
 static void respond_error(struct conn *c, enum api_fmt f, int status,
 			  const char *msg, const char *extra)
 {
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	buf_reset(b);
 	api_render_error(b, f, status, msg);
 	conn_respond(c, status, "application/json", extra, b->p, b->len);
@@ -266,7 +266,7 @@ static int peer_is_loopback(const struct conn *c)
 /* 1 = allowed; otherwise answered with 401 and returns 0. */
 static int authenticate(struct conn *c, enum api_fmt f)
 {
-	const struct cfg *cfg = &c->srv->cfg;
+	const struct cfg *cfg = &srv_of(c)->cfg;
 	const struct http_request *r = &c->req;
 	static const char *const hdrs[] = {"x-goog-api-key", "x-api-key"};
 	const struct http_header *h;
@@ -310,7 +310,7 @@ static int authenticate(struct conn *c, enum api_fmt f)
 
 static void h_root(struct conn *c, const struct route *r)
 {
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	(void)r;
 	buf_reset(b);
 	buf_puts(b, "{\"message\":\"CLI Proxy API Server\",\"version\":\""
@@ -429,7 +429,7 @@ static enum api_fmt list_format(struct conn *c, const struct route *r)
 
 static void h_models(struct conn *c, const struct route *r)
 {
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	struct list_ctx x;
 
 	memset(&x, 0, sizeof(x));
@@ -444,7 +444,7 @@ static void h_models(struct conn *c, const struct route *r)
 		buf_puts(b, "{\"data\":[");
 	else
 		buf_puts(b, "{\"object\":\"list\",\"data\":[");
-	models_each(&c->srv->cfg, list_cb, &x);
+	models_each(&srv_of(c)->cfg, list_cb, &x);
 	buf_putc(b, ']');
 	if (x.claude) {
 		buf_puts(b, ",\"has_more\":false,\"first_id\":");
@@ -465,7 +465,7 @@ static void h_models(struct conn *c, const struct route *r)
 /* GET /v1/models/<id> (OpenAI) and GET /v1beta/models/<id> (Gemini). */
 static void h_model_one(struct conn *c, const struct route *r)
 {
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	size_t plen = path_len(&c->req), pre = r->len;
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
@@ -477,7 +477,7 @@ static void h_model_one(struct conn *c, const struct route *r)
 		id += 7;
 		idlen -= 7;
 	}
-	if (!models_find(&c->srv->cfg, id, idlen, &m) || !m.id) {
+	if (!models_find(&srv_of(c)->cfg, id, idlen, &m) || !m.id) {
 		snprintf(msg, sizeof(msg), "model '%.*s' not found",
 			 (int)(idlen > 256 ? 256 : idlen), id);
 		api_error(c, f, 404, msg);
@@ -564,7 +564,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	char msg[400], model[512], err[256];
 	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
 
-	if (!models_find(&c->srv->cfg, q->model, q->mlen, &m)) {
+	if (!models_find(&srv_of(c)->cfg, q->model, q->mlen, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)", shown,
 			 q->model);
@@ -646,7 +646,7 @@ static long estimate_tokens(const struct json *j)
 static void respond_estimate(struct conn *c, const char *key,
 			     const struct json *j)
 {
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	buf_reset(b);
 	buf_printf(b, "{\"%s\":", key);
 	buf_putu(b, (unsigned long)estimate_tokens(j));
@@ -673,7 +673,7 @@ static int count_model_served(struct conn *c, enum api_fmt f,
 	char msg[400];
 	if (!model_name_ok(c, f, model, k))
 		return 0;
-	if (!models_find(&c->srv->cfg, model, k, &m)) {
+	if (!models_find(&srv_of(c)->cfg, model, k, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)",
 			 (int)(k > 200 ? 200 : k), model);
@@ -691,7 +691,7 @@ static int drop_generation_keys(struct conn *c, const struct json *j)
 	static const char *const drop[] = {
 		"max_tokens", "stream", "temperature", "top_p", "top_k",
 		"stop_sequences", "metadata", "service_tier", NULL};
-	struct buf *b = &c->srv->scratch;
+	struct buf *b = &srv_of(c)->scratch;
 	int i, k, n = j->tok[0].size, first = 1, dropped = 0;
 	size_t m;
 
@@ -738,7 +738,7 @@ static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
 	struct exch_req r;
 	char name[512], err[256];
 
-	if (!models_find(&c->srv->cfg, model, mlen, &m) ||
+	if (!models_find(&srv_of(c)->cfg, model, mlen, &m) ||
 	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
 		return 0;
 	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
@@ -844,7 +844,7 @@ static int try_passthrough(struct conn *c, int completions)
 	n = json_unescape(c->body + off[0] + 1, len[0] - 2, model,
 			  sizeof(model));
 	if (n <= 0 || models_name_check(model, (size_t)n) ||
-	    !models_find(&c->srv->cfg, model, (size_t)n, &m) ||
+	    !models_find(&srv_of(c)->cfg, model, (size_t)n, &m) ||
 	    m.provider != PROV_COMPAT)
 		return 0;
 	{
@@ -1070,12 +1070,24 @@ static enum api_fmt error_format(struct conn *c, const struct route *r)
 	return f;
 }
 
+void api_conn_error(struct conn *c, int status, const char *msg)
+{
+	api_error(c, api_format_for_path(c->path, strlen(c->path)), status,
+		  msg);
+}
+
+int api_attach(struct srv *s)
+{
+	srv_handle(s, api_head, api_handle, api_conn_error);
+	return exch_pool_init(s->pool_size);
+}
+
 int api_head(struct conn *c)
 {
 	const struct http_request *req = &c->req;
 	const struct route *r;
 
-	if (c->srv->cfg.api_keys.n == 0 ||
+	if (srv_of(c)->cfg.api_keys.n == 0 ||
 	    http_span_eq(req->method, req->method_len, "OPTIONS"))
 		return 0; /* an open server: nobody to refuse */
 	r = match(req->target, path_len(req));

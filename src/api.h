@@ -11,6 +11,7 @@
 
 struct conn;
 struct cfg;
+struct srv;
 
 /* The wire format a route speaks; errors are rendered in it. */
 enum api_fmt {
@@ -37,6 +38,14 @@ int api_head(struct conn *c);
 /* Route and answer the request whose head and body c holds (api_head
  * passed). */
 void api_handle(struct conn *c);
+
+/* The connection layer's own errors (408, 413, ...), in the format the
+ * request path implies. */
+void api_conn_error(struct conn *c, int status, const char *msg);
+
+/* Answer the requests of s's connections; set up the exchange pool.
+ * 0 ok, -1 out of memory. */
+int api_attach(struct srv *s);
 
 /* Constant-time check of a presented key against the configured list. */
 int api_key_allowed(const struct cfg *cfg, const char *key, size_t len);

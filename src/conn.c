@@ -18,14 +18,16 @@
  * still sends for a while (LINGER), so the client reads our 4xx instead of
  * getting a reset with the answer unread.
  *
- * Who asks is settled when the head is parsed (api_head), before any body
+ * Who asks is settled when the head is parsed (env->head), before any body
  * byte is read or memory set aside for it; a 401/403 closes.  At the
  * connection cap, a keep-alive connection waiting for its next request or
  * one only lingering (conn_is_idle) gives its slot to a new client.
  *
- * A write can close the connection under its caller (the client is gone):
- * callers that go on after flush_out() check its result or c->state.
- * Deferred close (DESIGN.md section 3) will remove that duty.
+ * A failed write only marks the connection CLOSING (conn.h): the slot is
+ * reclaimed by reap() after the current callback, which also aborts the
+ * answerer, so no caller checks whether a write closed the connection.
+ * reap() also reads the next pipelined request once an answerer finished,
+ * so a new request never starts inside the callback that ended the last.
  */
 #define _GNU_SOURCE
 #include "conn.h"
@@ -38,68 +40,100 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "cfg.h"
 #include "log.h"
 #include "rlog.h"
-#include "srv.h"
 
 static void on_io(struct loop *l, struct loop_watch *w, int revents);
 static void on_timer(struct loop *l, struct loop_timer *t);
 static void process(struct conn *c);
 static int flush_out(struct conn *c);
 
-static const struct cfg *cfg_of(struct conn *c)
+static const struct cfg *cfg_of(const struct conn *c)
 {
-	return &c->srv->cfg;
+	return c->env->cfg;
 }
 
 static void release_body(struct conn *c)
 {
 	if (c->body) {
-		c->srv->body_used -= (long)c->body_cap;
+		c->env->body_used -= (long)c->body_cap;
 		free(c->body);
 	}
 	c->body = NULL;
 	c->body_len = c->body_cap = 0;
 }
 
-void conn_start(struct srv *s, struct conn *c, int fd, const char *peer)
+static void reap(struct loop *l, struct loop_defer *d);
+
+void conn_start(struct conn_env *e, struct conn *c, int fd, const char *peer)
 {
 	unsigned gen = c->gen + 1;
 
 	memset(c, 0, sizeof(*c));
 	c->gen = gen;
-	c->srv = s;
+	c->env = e;
+	c->reap.cb = reap;
 	c->w.fd = fd;
 	c->w.slot = -1;
 	c->w.cb = on_io;
 	c->t.slot = -1;
 	c->t.cb = on_timer;
 	c->state = CONN_HEAD;
-	c->idle_at = loop_now(&s->loop);
+	c->idle_at = loop_now(e->loop);
 	buf_init(&c->in, CONN_HEAD_MAX + CONN_READ_CHUNK);
 	buf_init(&c->out, CONN_OUT_MAX);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
-	if (loop_add(&s->loop, &c->w, POLLIN) < 0) {
+	if (loop_add(e->loop, &c->w, POLLIN) < 0) {
 		close(fd);
 		c->state = CONN_FREE;
-		srv_conn_released(s);
+		e->released(e);
 		return;
 	}
 	/* A new connection must deliver its first head in header-timeout. */
-	loop_timer_set(&s->loop, &c->t, cfg_of(c)->header_timeout_ms);
+	loop_timer_set(e->loop, &c->t, cfg_of(c)->header_timeout_ms);
+}
+
+static int gone(const struct conn *c)
+{
+	return c->state == CONN_FREE || c->state == CONN_CLOSING;
+}
+
+void conn_dispatch_set(struct conn *c, const struct conn_dispatch *d,
+		       void *owner)
+{
+	c->dsp = d;
+	c->dsp_owner = owner;
 }
 
 void conn_close(struct conn *c)
 {
-	struct srv *s = c->srv;
+	if (gone(c))
+		return;
+	c->state = CONN_CLOSING;
+	c->streaming = 0;
+	c->next_pending = 0;
+	/* no more events: only the reclaim is left */
+	loop_mute(c->env->loop, &c->w);
+	loop_timer_cancel(c->env->loop, &c->t);
+	loop_defer(c->env->loop, &c->reap);
+}
+
+void conn_close_now(struct conn *c)
+{
+	struct conn_env *e = c->env;
+	const struct conn_dispatch *d = c->dsp;
 
 	if (c->state == CONN_FREE)
 		return;
-	exch_abort(&c->x);
+	loop_defer_cancel(e->loop, &c->reap);
+	c->state = CONN_CLOSING;
+	c->dsp = NULL;
+	if (d)
+		d->abort(c->dsp_owner);
 	rlog_close(&c->rlog);
-	loop_del(&s->loop, &c->w);
-	loop_timer_cancel(&s->loop, &c->t);
+	loop_del(e->loop, &c->w);
+	loop_timer_cancel(e->loop, &c->t);
 	close(c->w.fd);
 	release_body(c);
 	buf_free(&c->in);
@@ -107,7 +141,7 @@ void conn_close(struct conn *c)
 	c->state = CONN_FREE;
 	c->streaming = 0;
 	c->gen++;
-	srv_conn_released(s);
+	e->released(e);
 }
 
 void conn_shutdown(struct conn *c)
@@ -139,7 +173,7 @@ int conn_is_idle(const struct conn *c)
 
 static void access_log(struct conn *c, int status, size_t bytes)
 {
-	int64_t ms = loop_now(&c->srv->loop) - c->t_start;
+	int64_t ms = loop_now(c->env->loop) - c->t_start;
 	if (!cfg_of(c)->access_log)
 		return;
 	log_info("%s \"%s %s\" %d %zu %lldms", c->peer,
@@ -195,7 +229,7 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 
 	/* A refused client is not kept: its connection would hold a slot
 	 * for idle-timeout, and its unread body would be read as a request. */
-	if (c->srv->stopping || status == 401 || status == 403)
+	if (c->env->stopping || status == 401 || status == 403)
 		c->keep_alive = 0;
 	put_status_line(o, status);
 	buf_puts(o, "Server: cli-proxy-api\r\n");
@@ -243,11 +277,10 @@ void conn_respond(struct conn *c, int status, const char *ctype,
 /* Error raised by the connection layer itself: answer, then close. */
 static void fail(struct conn *c, int status, const char *msg)
 {
-	enum api_fmt f = api_format_for_path(c->path, strlen(c->path));
 	c->keep_alive = 0;
 	if (!c->t_start)
-		c->t_start = loop_now(&c->srv->loop);
-	api_error(c, f, status, msg);
+		c->t_start = loop_now(c->env->loop);
+	c->env->error(c, status, msg);
 }
 
 /* ---- request head -------------------------------------------------------- */
@@ -275,7 +308,7 @@ static void note_request_line(struct conn *c)
  * doubling steps for a chunked one.  0 ok, else the status to answer. */
 static int grow_body(struct conn *c, size_t want, int exact)
 {
-	struct srv *s = c->srv;
+	struct conn_env *s = c->env;
 	/* exact (a Content-Length body) keeps 256 bytes of slack, so the
 	 * model rewrite of a pass-through body never reallocates */
 	size_t ncap = exact ? want + 256 : c->body_cap ? c->body_cap : 16384;
@@ -330,11 +363,11 @@ static int start_request(struct conn *c)
 					      "keep-alive"))
 			c->keep_alive = 1;
 	}
-	if (c->srv->stopping)
+	if (c->env->stopping)
 		c->keep_alive = 0;
 	/* Who asks, before anything is read or set aside for a body: a
 	 * client without a key holds neither a slot nor memory. */
-	if (api_head(c) < 0)
+	if (c->env->head(c) < 0)
 		return -1;
 
 	switch (http_transfer_codings(r->headers, r->num_headers)) {
@@ -411,7 +444,7 @@ static int read_head(struct conn *c)
 		return 0;
 	}
 	if (!c->t_start)
-		c->t_start = loop_now(&c->srv->loop);
+		c->t_start = loop_now(c->env->loop);
 	if (n == HTTP_TOO_MANY_HEADERS) {
 		fail(c, 431, "too many header lines");
 		return -1;
@@ -499,12 +532,13 @@ static void request_done(struct conn *c)
 	c->t_start = 0;
 	c->method[0] = c->path[0] = '\0';
 	c->state = CONN_HEAD;
-	c->idle_at = loop_now(&c->srv->loop);
+	c->idle_at = loop_now(c->env->loop);
 	c->answered++;
-	srv_conn_idle(c->srv);
+	c->env->idle(c->env);
 }
 
-/* Request fully received: route it; an exchange may keep it a while. */
+/* Request fully received: the handler answers it now, or fills the
+ * dispatch slot and answers later. */
 static void dispatch(struct conn *c)
 {
 	/* Reads since the head was parsed may have moved c->in (compaction,
@@ -517,24 +551,25 @@ static void dispatch(struct conn *c)
 				    c->req.method_len, c->req.target,
 				    c->req.target_len, c->req.headers,
 				    c->req.num_headers, c->body, c->body_len);
-	api_handle(c);
-	if (c->x.active) {
-		c->state = CONN_EXCH;
+	c->env->request(c);
+	if (c->dsp && c->state == CONN_BODY) {
+		c->state = CONN_BUSY;
 		return;
 	}
-	request_done(c);
+	if (!gone(c))
+		request_done(c);
 }
 
 void conn_request_finished(struct conn *c)
 {
-	if (c->state != CONN_EXCH)
-		return;
+	c->dsp = NULL;
+	c->dsp_owner = NULL;
+	if (c->state != CONN_BUSY)
+		return; /* answered inside the handler (dispatch goes on), or
+			   closing */
 	request_done(c);
-	if (c->close_after && buf_pending(&c->out) == 0) {
-		flush_out(c); /* starts the lingering close */
-		return;
-	}
-	process(c);
+	c->next_pending = 1;
+	loop_defer(c->env->loop, &c->reap);
 }
 
 void conn_body_release(struct conn *c)
@@ -560,9 +595,9 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 	struct buf *o = &c->out;
 	size_t before = buf_pending(o);
 
-	if (c->state == CONN_FREE)
+	if (gone(c))
 		return;
-	if (c->srv->stopping)
+	if (c->env->stopping)
 		c->keep_alive = 0;
 	c->stream_length = content_length;
 	c->stream_chunked = content_length < 0 && c->req.minor_version >= 1;
@@ -594,14 +629,14 @@ void conn_stream_begin(struct conn *c, int status, const char *ctype,
 
 void conn_flush(struct conn *c)
 {
-	if (c->state != CONN_FREE)
+	if (!gone(c))
 		flush_out(c);
 }
 
 void conn_stream_write(struct conn *c, const char *p, size_t n)
 {
 	struct buf *o = &c->out;
-	if (n == 0 || !c->streaming || c->state == CONN_FREE)
+	if (n == 0 || !c->streaming || gone(c))
 		return;
 	if (c->stream_length >= 0 &&
 	    c->stream_bytes + n > (uint64_t)c->stream_length)
@@ -612,8 +647,7 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 		 * answer, a huge tool call): send what is queued, then let the
 		 * buffer hold this piece; backpressure keeps it from growing
 		 * further while the client reads. */
-		flush_out(c);
-		if (c->state == CONN_FREE)
+		if (flush_out(c) < 0)
 			return;
 		if (buf_pending(o) + n + 32 > o->max)
 			o->max = buf_pending(o) + n + 32;
@@ -641,7 +675,7 @@ void conn_stream_write(struct conn *c, const char *p, size_t n)
 
 void conn_stream_end(struct conn *c)
 {
-	if (!c->streaming || c->state == CONN_FREE)
+	if (!c->streaming || gone(c))
 		return;
 	if (c->stream_chunked)
 		buf_puts(&c->out, "0\r\n\r\n");
@@ -658,15 +692,16 @@ void conn_stream_end(struct conn *c)
 
 void conn_stream_abort(struct conn *c)
 {
-	if (c->state == CONN_FREE)
+	if (gone(c))
 		return;
 	access_log(c, c->streaming ? c->stream_status : 502, c->stream_bytes);
 	c->streaming = 0;
 	c->keep_alive = 0;
 	c->close_after = 1;
-	c->x.active = 0;
+	c->dsp = NULL;
+	c->dsp_owner = NULL;
 	/* No terminating chunk: the client sees a truncated answer. */
-	if (c->state == CONN_EXCH)
+	if (c->state == CONN_BUSY)
 		request_done(c);
 	flush_out(c);
 }
@@ -674,11 +709,11 @@ void conn_stream_abort(struct conn *c)
 static void set_state_timer(struct conn *c)
 {
 	const struct cfg *cfg = cfg_of(c);
-	struct loop *l = &c->srv->loop;
+	struct loop *l = c->env->loop;
 
 	if (buf_pending(&c->out) > 0) {
 		loop_timer_set(l, &c->t, cfg->write_timeout_ms);
-	} else if (c->state == CONN_EXCH) {
+	} else if (c->state == CONN_BUSY) {
 		loop_timer_cancel(l, &c->t); /* upstream timeouts govern */
 	} else if (c->state == CONN_BODY) {
 		loop_timer_set(l, &c->t, cfg->body_timeout_ms);
@@ -693,8 +728,7 @@ static void set_state_timer(struct conn *c)
 static void process(struct conn *c)
 {
 	for (;;) {
-		/* Only HEAD and BODY make progress here; a connection an
-		 * exchange closed under us (FREE) must not be touched. */
+		/* Only HEAD and BODY make progress here. */
 		if (c->close_after ||
 		    (c->state != CONN_HEAD && c->state != CONN_BODY))
 			break;
@@ -725,17 +759,17 @@ static void process(struct conn *c)
 			if (rc < 0)
 				break;
 			if (rc == 0) {
-				loop_timer_set(&c->srv->loop, &c->t,
+				loop_timer_set(c->env->loop, &c->t,
 					       cfg_of(c)->body_timeout_ms);
 				break;
 			}
 			dispatch(c);
 			if (buf_pending(&c->in) > 0)
-				loop_timer_set(&c->srv->loop, &c->t,
+				loop_timer_set(c->env->loop, &c->t,
 					       cfg_of(c)->header_timeout_ms);
 		}
 	}
-	if (c->state == CONN_FREE || flush_out(c) < 0)
+	if (gone(c) || flush_out(c) < 0)
 		return;
 	if (c->state != CONN_LINGER)
 		set_state_timer(c);
@@ -747,12 +781,12 @@ static void start_linger(struct conn *c)
 {
 	shutdown(c->w.fd, SHUT_WR);
 	c->state = CONN_LINGER;
-	c->idle_at = loop_now(&c->srv->loop);
-	srv_conn_idle(c->srv);
+	c->idle_at = loop_now(c->env->loop);
+	c->env->idle(c->env);
 	c->linger_bytes = 0;
 	buf_reset(&c->in);
-	loop_mod(&c->srv->loop, &c->w, POLLIN);
-	loop_timer_set(&c->srv->loop, &c->t, CONN_LINGER_MS);
+	loop_mod(c->env->loop, &c->w, POLLIN);
+	loop_timer_set(c->env->loop, &c->t, CONN_LINGER_MS);
 }
 
 /* Write what we can.  0 ok (maybe more pending), -1 connection closed. */
@@ -770,29 +804,23 @@ static int flush_out(struct conn *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			loop_mod(&c->srv->loop, &c->w, POLLIN | POLLOUT);
-			if (c->state == CONN_EXCH &&
+			loop_mod(c->env->loop, &c->w, POLLIN | POLLOUT);
+			if (c->state == CONN_BUSY &&
 			    !loop_timer_armed(&c->t))
-				loop_timer_set(&c->srv->loop, &c->t,
+				loop_timer_set(c->env->loop, &c->t,
 					       cfg_of(c)->write_timeout_ms);
 			return 0;
 		}
 		conn_close(c);
 		return -1;
 	}
-	if (c->close_after && c->state != CONN_LINGER && c->state != CONN_EXCH) {
+	if (c->close_after && c->state != CONN_LINGER && c->state != CONN_BUSY) {
 		start_linger(c);
 		return 0;
 	}
-	loop_mod(&c->srv->loop, &c->w, POLLIN);
-	if (c->state == CONN_EXCH) {
-		loop_timer_cancel(&c->srv->loop, &c->t);
-		/* Resuming relays more upstream bytes, and a write on the way
-		 * may find the client gone and close the connection. */
-		exch_resume(&c->x);
-		if (c->state == CONN_FREE)
-			return -1;
-	}
+	loop_mod(c->env->loop, &c->w, POLLIN);
+	if (c->state == CONN_BUSY)
+		loop_timer_cancel(c->env->loop, &c->t);
 	return 0;
 }
 
@@ -815,7 +843,7 @@ static void on_read(struct conn *c)
 	if (room == 0) {
 		/* Input full while we wait for the client to read output:
 		 * stop reading until output drains (backpressure). */
-		loop_mod(&c->srv->loop, &c->w, POLLOUT);
+		loop_mod(c->env->loop, &c->w, POLLOUT);
 		return;
 	}
 	n = recv(c->w.fd, c->in.p + c->in.len, room, 0);
@@ -832,7 +860,7 @@ static void on_read(struct conn *c)
 	}
 	c->in.len += (size_t)n;
 	if (was_empty && c->state == CONN_HEAD)
-		loop_timer_set(&c->srv->loop, &c->t,
+		loop_timer_set(c->env->loop, &c->t,
 			       cfg_of(c)->header_timeout_ms);
 	process(c);
 }
@@ -842,6 +870,8 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 	struct conn *c = container_of(w, struct conn, w);
 	(void)l;
 
+	if (gone(c))
+		return;
 	if (revents & (POLLERR | POLLNVAL)) {
 		conn_close(c);
 		return;
@@ -849,11 +879,15 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 	if (revents & POLLOUT) {
 		if (flush_out(c) < 0)
 			return;
-		if (buf_pending(&c->out) == 0 && c->state != CONN_LINGER) {
+		if (c->state == CONN_BUSY && c->dsp && !conn_out_full(c))
+			c->dsp->drained(c->dsp_owner); /* may finish it */
+		if (gone(c))
+			return;
+		if (buf_pending(&c->out) == 0 && c->state != CONN_LINGER &&
+		    c->state != CONN_BUSY)
 			process(c); /* pipelined requests waiting on output */
-			if (c->state == CONN_FREE)
-				return;
-		}
+		if (gone(c))
+			return;
 	}
 	if (revents & (POLLIN | POLLHUP))
 		on_read(c);
@@ -893,4 +927,25 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 					   : "timed out reading the request "
 					     "head");
 	flush_out(c);
+}
+
+/* After the callback that closed the connection or finished its answer:
+ * reclaim it, or read the next pipelined request. */
+static void reap(struct loop *l, struct loop_defer *d)
+{
+	struct conn *c = container_of(d, struct conn, reap);
+	(void)l;
+
+	if (c->state == CONN_CLOSING) {
+		conn_close_now(c);
+		return;
+	}
+	if (!c->next_pending)
+		return;
+	c->next_pending = 0;
+	if (c->close_after && buf_pending(&c->out) == 0) {
+		flush_out(c); /* starts the lingering close */
+		return;
+	}
+	process(c);
 }

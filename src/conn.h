@@ -4,14 +4,33 @@
  * State machine (quark style: each step falls through to the next when it
  * completes):
  *
- *   HEAD --head parsed--> BODY --body complete--> (api handles) --> WRITE
- *    ^                                                                |
- *    +---- keep-alive: next (maybe pipelined) request <---------------+
+ *   HEAD --head parsed--> BODY --body complete--> (handler) --> WRITE
+ *    ^                                     |                      |
+ *    |                          BUSY (someone answers later)      |
+ *    +---- keep-alive: next (maybe pipelined) request <-----------+
  *                                     close: shutdown(WR) --> LINGER --> closed
  *
  * One timer per connection; what it means depends on the state: idle or
  * header timeout in HEAD, body timeout in BODY, write timeout while output
  * is pending, linger time in LINGER.
+ *
+ * WHO ANSWERS.  conn knows nothing of the API or of exchanges.  The
+ * server fills a struct conn_env (its loop, config, body budget and the
+ * request handler); the handler either answers at once (conn_respond) or
+ * fills the connection's dispatch slot and answers later with the
+ * conn_stream_* calls, then conn_request_finished().  The slot's abort
+ * callback is how the connection tells its answerer the client is gone;
+ * drained, that the output fell below the high-water mark.  Both are
+ * called only from the connection's own event handlers, never from
+ * inside a call the answerer made.
+ *
+ * CLOSING IS DEFERRED.  conn_close() marks the connection CLOSING; the
+ * loop reclaims it after the current callback (loop_defer): the answerer
+ * is aborted, the socket closed, the slot freed.  Until then every call
+ * on the connection is valid and writes are dropped, so callers never
+ * check whether a write closed it under them.  Likewise the next
+ * pipelined request is read after the callback that finished the
+ * previous one, never inside it.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -19,25 +38,57 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "exch.h"
 #include "http.h"
 #include "loop.h"
 
-struct srv;
+struct cfg;
+struct conn;
+struct rlog;
+
+/* What a connection needs from the server that owns it. */
+struct conn_env {
+	struct loop *loop;
+	const struct cfg *cfg;       /* the running config (reloads change
+					its contents, not its address) */
+	long body_used;              /* bytes charged to max-body-total:
+					request bodies and exchange buffers */
+	int stopping;                /* graceful shutdown: no keep-alive */
+	/* The request handler.  head: a head was parsed; authenticate
+	 * before any body is read: 0 go on, -1 answered.  request: the body
+	 * is complete; answer now or fill the dispatch slot. */
+	int (*head)(struct conn *c);
+	void (*request)(struct conn *c);
+	/* Render an error the connection itself raises (413, 408, 400...)
+	 * in the format the request path implies, and respond with it. */
+	void (*error)(struct conn *c, int status, const char *msg);
+	/* Bookkeeping: a slot was freed; a connection became idle. */
+	void (*released)(struct conn_env *e);
+	void (*idle)(struct conn_env *e);
+};
+
+/* The answerer of a request that is answered later (see above). */
+struct conn_dispatch {
+	void (*drained)(void *owner); /* output fell below the high-water
+					 mark (after conn_out_full) */
+	void (*abort)(void *owner);   /* the connection is going away: stop,
+					 free, and do not touch it again */
+};
 
 enum conn_state {
 	CONN_FREE,
 	CONN_HEAD,
 	CONN_BODY,
-	CONN_EXCH,      /* answered by an upstream exchange, in progress */
+	CONN_BUSY,      /* answered later by the dispatch slot's owner */
 	CONN_WRITE,
 	CONN_LINGER,
+	CONN_CLOSING,   /* closed; reclaimed after the current callback */
 };
 
 struct conn {
 	struct loop_watch w;
 	struct loop_timer t;
-	struct srv *srv;
+	struct loop_defer reap;   /* deferred close, then next request */
+	struct conn_env *env;
 	unsigned gen;             /* bumped every time the slot is reused */
 	enum conn_state state;
 
@@ -67,8 +118,13 @@ struct conn {
 	char path[256];           /* without the query string */
 	size_t linger_bytes;
 
+	/* the answerer (CONN_BUSY) */
+	const struct conn_dispatch *dsp;
+	void *dsp_owner;
+	int next_pending;         /* reap runs process() for the next
+				     pipelined request */
+
 	/* streamed answer */
-	struct exch x;
 	int streaming;            /* head sent, body in chunks */
 	int stream_chunked;       /* chunked framing (else length or close) */
 	int64_t stream_length;    /* Content-Length sent, or -1 */
@@ -79,10 +135,20 @@ struct conn {
 };
 
 /* Take ownership of an accepted, non-blocking socket. */
-void conn_start(struct srv *s, struct conn *c, int fd, const char *peer);
+void conn_start(struct conn_env *e, struct conn *c, int fd,
+		const char *peer);
 
-/* Close now (idempotent); the slot goes back to the pool. */
+/* Close (idempotent): the connection is CLOSING at once and reclaimed
+ * after the current callback. */
 void conn_close(struct conn *c);
+
+/* Close and reclaim now.  Only from outside the connection's callbacks
+ * and its answerer's (the server evicting an idle connection, exit). */
+void conn_close_now(struct conn *c);
+
+/* The answerer of the current request (see the top of this file). */
+void conn_dispatch_set(struct conn *c, const struct conn_dispatch *d,
+		       void *owner);
 
 /* During graceful shutdown: close if idle, else close after the answer. */
 void conn_shutdown(struct conn *c);
@@ -117,8 +183,8 @@ void conn_stream_abort(struct conn *c);
 /* Is the unsent output above the high-water mark? */
 int conn_out_full(const struct conn *c);
 
-/* The exchange answering the current request is over: drop the request
- * and go on with the next (pipelined) one. */
+/* The answerer is done: the dispatch slot is cleared, the request
+ * dropped, and the next (pipelined) one is read after this callback. */
 void conn_request_finished(struct conn *c);
 
 /* Free the request body early (a translated exchange keeps its own). */

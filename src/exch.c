@@ -45,10 +45,39 @@
 
 
 static const struct hc_ops exch_ops;
+static const struct conn_dispatch exch_dispatch;
 
-static struct conn *conn_of(struct exch *x)
+/* ---- the pool ------------------------------------------------------------ */
+
+/* Exchanges are not part of a connection (a GET /v1/models needs none):
+ * they come from this pool, one slot per possible connection, allocated
+ * zeroed once (untouched slots cost no memory). */
+static struct {
+	struct exch *v;
+	int n;
+} pool;
+
+int exch_pool_init(int n)
 {
-	return container_of(x, struct conn, x);
+	pool.v = calloc((size_t)n, sizeof(*pool.v));
+	pool.n = pool.v ? n : 0;
+	return pool.v ? 0 : -1;
+}
+
+void exch_pool_free(void)
+{
+	free(pool.v);
+	pool.v = NULL;
+	pool.n = 0;
+}
+
+static struct exch *take(void)
+{
+	int i;
+	for (i = 0; i < pool.n; i++)
+		if (!pool.v[i].active)
+			return &pool.v[i];
+	return NULL;
 }
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -91,7 +120,7 @@ static const struct cfg_compat *find_provider(struct srv *s, const char *name,
 /* Keys available to this exchange's provider (for the 429 rule). */
 static size_t provider_keys(struct exch *x)
 {
-	struct srv *s = conn_of(x)->srv;
+	struct srv *s = srv_of(x->c);
 	size_t idx;
 	const struct cfg_compat *p;
 	switch (x->prov) {
@@ -122,24 +151,27 @@ static long held(const struct exch *x)
  * (max-body-total), as request bodies are.  0 ok, -1 over budget. */
 static int charge(struct exch *x)
 {
-	struct srv *s = conn_of(x)->srv;
+	struct srv *s = srv_of(x->c);
 	long now = held(x);
-	s->body_used += now - x->charged;
+	s->env.body_used += now - x->charged;
 	x->charged = now;
-	return now > 0 && s->body_used > s->cfg.max_body_total ? -1 : 0;
+	return now > 0 && s->env.body_used > s->cfg.max_body_total ? -1 : 0;
 }
 
 /* The exchange is over: the upstream connection (if any) is closed, every
  * buffer freed and uncharged. */
 static void release(struct exch *x)
 {
-	loop_timer_cancel(&conn_of(x)->srv->loop, &x->ka);
+	loop_timer_cancel(&srv_of(x->c)->loop, &x->ka);
+	loop_defer_cancel(&srv_of(x->c)->loop, &x->retry);
+	if (x->c->dsp_owner == x)
+		conn_dispatch_set(x->c, NULL, NULL);
 	if (x->hc) {
 		hc_abort(x->hc);
 		x->hc = NULL;
 	}
 	if (x->charged) {
-		conn_of(x)->srv->body_used -= x->charged;
+		srv_of(x->c)->env.body_used -= x->charged;
 		x->charged = 0;
 	}
 	x->active = 0;
@@ -161,11 +193,9 @@ static void release(struct exch *x)
 
 static void finish(struct exch *x)
 {
-	struct conn *c = conn_of(x);
-	int starting = x->starting;
+	struct conn *c = x->c;
 	release(x);
-	if (!starting) /* else the dispatcher finishes the request */
-		conn_request_finished(c);
+	conn_request_finished(c);
 }
 
 /* The error format of a pass-through exchange's client. */
@@ -181,13 +211,13 @@ static void fail_after_start(struct exch *x, const char *msg);
  * when a heartbeat already sent the head). */
 static void fail_before_start(struct exch *x, int status, const char *msg)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	if (x->started) {
 		fail_after_start(x, msg);
 		return;
 	}
 	if (x->hub) {
-		struct buf *b = &c->srv->scratch;
+		struct buf *b = &srv_of(c)->scratch;
 		buf_reset(b);
 		hub_codec_for(x->cfmt)->render_error(b, status, msg);
 		conn_respond(c, status, "application/json", NULL, b->p, b->len);
@@ -204,7 +234,7 @@ static void flush_obuf(struct exch *x);
  * answer well-formed, carrying the error. */
 static void fail_after_start(struct exch *x, const char *msg)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 
 	if (x->hub && x->stream) {
 		struct hub_event ev;
@@ -217,11 +247,7 @@ static void fail_after_start(struct exch *x, const char *msg)
 		memset(&ev, 0, sizeof(ev));
 		ev.type = HUB_EV_DONE;
 		emit_client(x, &ev);
-		if (!x->active)
-			return;
 		flush_obuf(x);
-		if (!x->active)
-			return;
 		if (x->gemini_array)
 			conn_stream_write(c, x->nchunks ? "]" : "[]",
 					  x->nchunks ? 1 : 2);
@@ -234,7 +260,7 @@ static void fail_after_start(struct exch *x, const char *msg)
 		 * error event as the client's API sends one, and for OpenAI
 		 * the end marker; a JSON-array stream gets the error as its
 		 * last element. */
-		struct buf *b = &c->srv->scratch;
+		struct buf *b = &srv_of(c)->scratch;
 		enum api_fmt f = raw_api_fmt(x);
 		buf_reset(b);
 		if (x->raw_sse)
@@ -249,8 +275,6 @@ static void fail_after_start(struct exch *x, const char *msg)
 			buf_puts(b, f == API_OPENAI ? "\n\ndata: [DONE]\n\n"
 						    : "\n\n");
 		conn_stream_write(c, b->p, b->len);
-		if (!x->active)
-			return;
 		conn_stream_end(c);
 		finish(x);
 		return;
@@ -263,17 +287,32 @@ static void fail_after_start(struct exch *x, const char *msg)
 
 static int attempts_left(struct exch *x)
 {
-	return x->attempts <= conn_of(x)->srv->cfg.request_retry;
+	return x->attempts <= srv_of(x->c)->cfg.request_retry;
 }
 
 static void start_attempt(struct exch *x, int counted);
+
+static void on_retry(struct loop *l, struct loop_defer *d)
+{
+	struct exch *x = container_of(d, struct exch, retry);
+	(void)l;
+	start_attempt(x, x->retry_counted);
+}
+
+/* Another attempt, after the current callback: the failed attempt's
+ * callbacks are still on the stack. */
+static void next_attempt(struct exch *x, int counted)
+{
+	x->retry_counted = counted;
+	loop_defer(&srv_of(x->c)->loop, &x->retry);
+}
 
 static void retry_or_fail(struct exch *x, int status, const char *msg)
 {
 	if (attempts_left(x)) {
 		log_debug("%s: upstream attempt failed (%s), retrying",
 			  x->provider, msg);
-		start_attempt(x, 1);
+		next_attempt(x, 1);
 		return;
 	}
 	fail_before_start(x, status, msg);
@@ -291,7 +330,7 @@ static const char *client_ctype(struct exch *x)
 /* Send what the encoder produced (head first, on the first bytes). */
 static void flush_obuf(struct exch *x)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	const char *p = x->obuf.p;
 	size_t n = x->obuf.len;
 
@@ -306,7 +345,7 @@ static void flush_obuf(struct exch *x)
 		/* The encoder writes "data: <json>\n\n" chunks; a client that
 		 * did not ask for SSE gets them as one JSON array. */
 		size_t i = 0;
-		while (i < n && x->active) {
+		while (i < n) {
 			const char *s = p + i, *e;
 			if (n - i < 6 || memcmp(s, "data: ", 6) != 0)
 				break;
@@ -331,8 +370,6 @@ static void emit_client(void *user, const struct hub_event *ev)
 	struct exch *x = user;
 	const struct hub_codec *cc = hub_codec_for(x->cfmt);
 
-	if (!x->active)
-		return;
 	if (ev->type == HUB_EV_ERROR && !x->started && x->obuf.len == 0 &&
 	    !x->early_status) {
 		/* Nothing sent yet: keep it for a real HTTP error. */
@@ -355,8 +392,6 @@ static void on_upstream_event(void *user, const struct hub_event *ev)
 static void on_sse(void *user, const struct hub_sse *ev)
 {
 	struct exch *x = user;
-	if (!x->active)
-		return;
 	hub_codec_for(x->ufmt)->decode_event(&x->dec, ev, on_upstream_event, x);
 }
 
@@ -428,7 +463,7 @@ static void key_refused(struct exch *x, int status)
 	log_warn("upstream %s", x->last_err);
 	if ((size_t)x->skipped + 1 < nkeys) {
 		x->skipped++;
-		start_attempt(x, 0);
+		next_attempt(x, 0);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "upstream provider '%s' refused the "
@@ -440,7 +475,7 @@ static void key_refused(struct exch *x, int status)
 
 static void start_raw_answer(struct exch *x, const struct http_response *res)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	const struct http_header *ct, *cl;
 	char ctype[128];
 	int64_t len = -1;
@@ -472,11 +507,11 @@ static void start_raw_answer(struct exch *x, const struct http_response *res)
 static void on_head(void *owner, const struct http_response *res)
 {
 	struct exch *x = owner;
-	struct srv *s = conn_of(x)->srv;
+	struct srv *s = srv_of(x->c);
 
 	x->last_status = res->status;
-	if (conn_of(x)->rlog) {
-		struct rlog *rl = conn_of(x)->rlog;
+	if (x->c->rlog) {
+		struct rlog *rl = x->c->rlog;
 		char line[48];
 		snprintf(line, sizeof(line), "HTTP/1.%d %d ",
 			 res->minor_version, res->status);
@@ -496,7 +531,7 @@ static void on_head(void *owner, const struct http_response *res)
 			 "exceeded (429)", x->provider);
 		hc_abort(x->hc);
 		x->hc = NULL;
-		start_attempt(x, 0); /* a quota switch is not a retry */
+		next_attempt(x, 0); /* a quota switch is not a retry */
 		return;
 	}
 	if (retryable_status(res->status) && attempts_left(x)) {
@@ -504,7 +539,7 @@ static void on_head(void *owner, const struct http_response *res)
 			 x->provider, res->status);
 		hc_abort(x->hc);
 		x->hc = NULL;
-		start_attempt(x, 1);
+		next_attempt(x, 1);
 		return;
 	}
 	x->upstream_ok = res->status >= 200 && res->status < 300;
@@ -526,7 +561,7 @@ static void on_head(void *owner, const struct http_response *res)
  */
 static void relay_events(struct exch *x, const char *p, size_t n)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	const char *end = p + n, *s = p, *keep = p;
 	int kept = 0, dropped = 0; /* lines of the current event */
 
@@ -534,7 +569,7 @@ static void relay_events(struct exch *x, const char *p, size_t n)
 		conn_stream_write(c, p, n);
 		return;
 	}
-	while (s < end && x->active) {
+	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *next = nl ? nl + 1 : end;
 		size_t len = (size_t)(next - s);
@@ -554,14 +589,14 @@ static void relay_events(struct exch *x, const char *p, size_t n)
 		}
 		s = next;
 	}
-	if (x->active && end > keep)
+	if (end > keep)
 		conn_stream_write(c, keep, (size_t)(end - keep));
 }
 
 /* Pass-through: forward [p, p+n), holding back a partial SSE event. */
 static void forward(struct exch *x, const char *p, size_t n)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	const char *src = p;
 	size_t len = n, cut, i;
 
@@ -575,8 +610,6 @@ static void forward(struct exch *x, const char *p, size_t n)
 			x->tail.overflow = 0;
 			conn_stream_write(c, x->tail.p + x->tail.off,
 					  buf_pending(&x->tail));
-			if (!x->active)
-				return;
 			buf_reset(&x->tail);
 			conn_stream_write(c, p, n);
 			return;
@@ -597,14 +630,13 @@ static void forward(struct exch *x, const char *p, size_t n)
 	if (src == p) {
 		if (cut)
 			relay_events(x, p, cut);
-		if (cut < n && x->active) /* the write may have lost the client */
+		if (cut < n)
 			buf_put(&x->tail, p + cut, n - cut);
 		return;
 	}
 	if (cut) {
 		relay_events(x, src, cut);
-		if (x->active)
-			buf_consume(&x->tail, cut);
+		buf_consume(&x->tail, cut);
 	}
 }
 
@@ -613,9 +645,9 @@ static void forward(struct exch *x, const char *p, size_t n)
 static void on_raw_sse(void *user, const struct hub_sse *ev)
 {
 	struct exch *x = user;
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 
-	if (!x->active || ev->data.n == 0)
+	if (ev->data.n == 0)
 		return;
 	if (x->nchunks++ == 0)
 		conn_stream_write(c, "[", 1);
@@ -643,11 +675,11 @@ static void fail_over_budget(struct exch *x)
 static int on_body(void *owner, const char *p, size_t n)
 {
 	struct exch *x = owner;
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 
 	rlog_stream(c->rlog, RLOG_UPSTREAM, p, n);
 	if (!x->hub && x->raw_sse && x->upstream_ok) {
-		if (sse_push(&x->sse, p, n, on_raw_sse, x) < 0 && x->active) {
+		if (sse_push(&x->sse, p, n, on_raw_sse, x) < 0) {
 			fail_after_start(x, "upstream event larger than the "
 					 "proxy holds");
 			return 0;
@@ -655,13 +687,12 @@ static int on_body(void *owner, const char *p, size_t n)
 	} else if (!x->hub) {
 		forward(x, p, n);
 	} else if (x->upstream_ok && x->stream) {
-		if (sse_push(&x->sse, p, n, on_sse, x) < 0 && x->active) {
+		if (sse_push(&x->sse, p, n, on_sse, x) < 0) {
 			fail_now(x, 502, "upstream event larger than the proxy "
 				 "holds");
 			return 0;
 		}
-		if (x->active)
-			flush_obuf(x);
+		flush_obuf(x);
 	} else {
 		buf_put(&x->ubody, p, n); /* whole answer or error body */
 		if (x->ubody.overflow && !x->upstream_ok) {
@@ -675,15 +706,11 @@ static int on_body(void *owner, const char *p, size_t n)
 			fail_over_budget(x);
 		return 0;
 	}
-	if (!x->active)
-		return 0;
 	if (charge(x) < 0) {
 		fail_over_budget(x);
 		return 0;
 	}
 	conn_flush(c);
-	if (!x->active)
-		return 0;
 	x->paused = conn_out_full(c);
 	return x->paused;
 }
@@ -692,8 +719,8 @@ static int on_body(void *owner, const char *p, size_t n)
  * {"input_tokens":N}, Gemini {"totalTokens":N}. */
 static void count_done(struct exch *x)
 {
-	struct conn *c = conn_of(x);
-	struct buf *b = &c->srv->scratch;
+	struct conn *c = x->c;
+	struct buf *b = &srv_of(c)->scratch;
 	struct json j;
 	long n = -1;
 	int t;
@@ -722,7 +749,7 @@ static void count_done(struct exch *x)
 /* Translated: the upstream answer is complete. */
 static void hub_done(struct exch *x)
 {
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 	const struct hub_codec *uc = hub_codec_for(x->ufmt);
 
 	if (!x->upstream_ok) {
@@ -738,27 +765,20 @@ static void hub_done(struct exch *x)
 	}
 	if (x->stream) {
 		sse_end(&x->sse, on_sse, x);
-		if (x->active)
-			uc->decode_event(&x->dec, NULL, on_upstream_event, x);
+		uc->decode_event(&x->dec, NULL, on_upstream_event, x);
 	} else if (uc->decode_body(&x->dec, x->ubody.p, x->ubody.len,
 				   on_upstream_event, x) < 0) {
 		fail_before_start(x, 502, "upstream answer is not valid for "
 				  "its API");
 		return;
 	}
-	if (!x->active)
-		return;
 	if (x->early_status) {
 		fail_before_start(x, map_status(x->early_status), x->early_msg);
 		return;
 	}
 	emit_done(x);
-	if (!x->active)
-		return;
 	if (x->stream) {
 		flush_obuf(x);
-		if (!x->active)
-			return;
 		if (x->gemini_array && x->started)
 			conn_stream_write(c, x->nchunks ? "]" : "[]",
 					  x->nchunks ? 1 : 2);
@@ -783,8 +803,6 @@ static void hub_done(struct exch *x)
 		x->started = 1;
 		conn_stream_write(c, x->obuf.p, x->obuf.len);
 	}
-	if (!x->active)
-		return;
 	conn_stream_end(c);
 	finish(x);
 }
@@ -792,7 +810,7 @@ static void hub_done(struct exch *x)
 static void on_done(void *owner)
 {
 	struct exch *x = owner;
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 
 	x->hc = NULL;
 	if (x->hub) {
@@ -801,14 +819,11 @@ static void on_done(void *owner)
 	}
 	if (x->raw_sse && x->upstream_ok) {
 		sse_end(&x->sse, on_raw_sse, x);
-		if (x->active)
-			conn_stream_write(c, x->nchunks ? "]" : "[]",
+		conn_stream_write(c, x->nchunks ? "]" : "[]",
 					  x->nchunks ? 1 : 2);
 	} else if (buf_pending(&x->tail) > 0) {
 		relay_events(x, x->tail.p + x->tail.off, buf_pending(&x->tail));
 	}
-	if (!x->active)
-		return; /* the client went away during the write */
 	conn_stream_end(c);
 	finish(x);
 }
@@ -821,9 +836,9 @@ static void on_error(void *owner, int err, const char *msg)
 	snprintf(x->last_err, sizeof(x->last_err), "upstream %s: %s",
 		 x->provider, msg);
 	log_warn("%s", x->last_err);
-	if (conn_of(x)->rlog) {
-		rlog_section(conn_of(x)->rlog, "UPSTREAM ERROR", x->last_err);
-		rlog_body(conn_of(x)->rlog, "\n", 1);
+	if (x->c->rlog) {
+		rlog_section(x->c->rlog, "UPSTREAM ERROR", x->last_err);
+		rlog_body(x->c->rlog, "\n", 1);
 	}
 	if (x->started) {
 		fail_after_start(x, x->last_err);
@@ -965,7 +980,7 @@ static void our_header(struct sb *hd, const struct cfg_strlist *extra,
  * error message.  No formatted printing: this runs for every request. */
 static const char *prepare(struct exch *x, struct hc_target *t)
 {
-	struct srv *s = conn_of(x)->srv;
+	struct srv *s = srv_of(x->c);
 	const struct cfg *cfg = &s->cfg;
 	const char *key = NULL, *base, *bad_base, *bpath;
 	struct sb path = {x->path, 0, sizeof(x->path), 0};
@@ -1096,8 +1111,8 @@ static void reset_decoding(struct exch *x)
 
 static void start_attempt(struct exch *x, int counted)
 {
-	struct conn *c = conn_of(x);
-	const struct cfg *cfg = &c->srv->cfg;
+	struct conn *c = x->c;
+	const struct cfg *cfg = &srv_of(c)->cfg;
 	struct hc_target t;
 	struct hc_timeouts to;
 	struct hc_request r;
@@ -1159,10 +1174,8 @@ static void start_attempt(struct exch *x, int counted)
 static void on_keepalive(struct loop *l, struct loop_timer *t)
 {
 	struct exch *x = container_of(t, struct exch, ka);
-	struct conn *c = conn_of(x);
+	struct conn *c = x->c;
 
-	if (!x->active)
-		return;
 	if (!x->started && x->hub && !x->count && !x->early_status) {
 		conn_stream_begin(c, 200, client_ctype(x),
 				  "Cache-Control: no-cache\r\n", -1);
@@ -1176,23 +1189,19 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 			conn_stream_write(c, "\n", 1);
 		else
 			conn_stream_write(c, ": keep-alive\n\n", 14);
-		if (!x->active)
-			return;
 		conn_flush(c);
-		if (!x->active)
-			return;
 	}
 	x->ka_bytes = c->stream_bytes;
-	loop_timer_set(l, &x->ka, (int64_t)c->srv->cfg.stream_keepalive_s * 1000);
+	loop_timer_set(l, &x->ka, (int64_t)srv_of(c)->cfg.stream_keepalive_s * 1000);
 }
 
 static void arm_keepalive(struct exch *x)
 {
-	struct conn *c = conn_of(x);
-	int s = c->srv->cfg.stream_keepalive_s;
+	struct conn *c = x->c;
+	int s = srv_of(c)->cfg.stream_keepalive_s;
 	if (x->active && x->stream && !x->count && s > 0) {
 		x->ka_bytes = (uint64_t)-1;
-		loop_timer_set(&c->srv->loop, &x->ka, (int64_t)s * 1000);
+		loop_timer_set(&srv_of(c)->loop, &x->ka, (int64_t)s * 1000);
 	}
 }
 
@@ -1282,22 +1291,47 @@ static int count_claude_body(const struct hub_view *v,
 	return 0;
 }
 
-static void init_common(struct exch *x, struct conn *c)
+/* An error in the format of a client of format cfmt. */
+static void client_error(struct conn *c, int cfmt, int status,
+			 const char *msg, const char *extra)
 {
+	struct buf *b = &srv_of(c)->scratch;
+	buf_reset(b);
+	hub_codec_for(cfmt)->render_error(b, status, msg);
+	conn_respond(c, status, "application/json", extra, b->p, b->len);
+}
+
+/* A pool slot for the request on c, answering it from now on; NULL when
+ * every slot is busy (answered with a 503). */
+static struct exch *begin(struct conn *c, int cfmt)
+{
+	struct exch *x = take();
+
+	if (!x) {
+		client_error(c, cfmt, 503, "server is busy: too many requests "
+			     "in flight, retry shortly", "Retry-After: 1\r\n");
+		return NULL;
+	}
 	/* Only the scalars and buffers: the strings are written before
 	 * they are read, and the hub state is set up on the hub path. */
 	memset(x, 0, offsetof(struct exch, provider));
+	x->active = 1;
+	x->c = c;
+	x->cfmt = cfmt;
+	conn_dispatch_set(c, &exch_dispatch, x);
 	x->provider[0] = x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
 	x->last_err[0] = x->early_msg[0] = '\0';
 	memset(&x->enc.o, 0, sizeof(x->enc.o));
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;
-	x->cfg_gen = c->srv->cfg_gen;
+	x->retry.cb = on_retry;
+	x->cfg_gen = srv_of(c)->cfg_gen;
 	x->t0 = (long long)time(NULL);
 	buf_init(&x->tail, RELAY_TAIL_MAX);
 	buf_init(&x->upbody, XLATE_REQUEST_MAX);
 	buf_init(&x->ubody, XLATE_ANSWER_MAX);
 	buf_init(&x->obuf, 2 * XLATE_ANSWER_MAX);
+	return x;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -1311,10 +1345,10 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 int exch_start_raw(struct conn *c, const struct exch_raw *r)
 {
-	struct exch *x = &c->x;
+	struct exch *x = begin(c, r->cfmt);
 
-	init_common(x, c);
-	x->cfmt = r->cfmt;
+	if (!x)
+		return -1;
 	x->stream = r->stream;
 	x->gemini_array = r->gemini_array;
 	x->path_kind = r->cfmt == HUB_COMPLETIONS;
@@ -1340,24 +1374,21 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 		x->raw_sse = 1;
 	}
 	rlog_relay(c->rlog);
-	x->active = 1;
-	x->starting = 1;
 	start_attempt(x, 1);
-	x->starting = 0;
 	arm_keepalive(x);
 	return x->active ? 0 : -1;
 }
 
 int exch_start_hub(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = &c->x;
+	struct exch *x = begin(c, r->cfmt);
 	struct hub_req_opts ro;
 	struct hub_enc_opts eo;
 	char err[256];
 
-	init_common(x, c);
+	if (!x)
+		return -1;
 	x->hub = 1;
-	x->cfmt = r->cfmt;
 	x->prov = r->prov;
 	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI
 		  : r->prov == EXP_CLAUDE ? HUB_CLAUDE : HUB_OPENAI;
@@ -1380,7 +1411,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 						   err, sizeof(err)) < 0 ||
 	    x->upbody.overflow) {
 		const struct hub_codec *cc = hub_codec_for(x->cfmt);
-		struct buf *b = &c->srv->scratch;
+		struct buf *b = &srv_of(c)->scratch;
 		buf_reset(b);
 		cc->render_error(b, 400, err[0] ? err
 				 : "request cannot be translated");
@@ -1401,7 +1432,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	conn_body_release(c);
 	if (charge(x) < 0) {
 		const struct hub_codec *cc = hub_codec_for(x->cfmt);
-		struct buf *b = &c->srv->scratch;
+		struct buf *b = &srv_of(c)->scratch;
 		buf_reset(b);
 		cc->render_error(b, 503, "server is busy: too much request data "
 				 "in flight, retry shortly");
@@ -1419,24 +1450,21 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	eo.req = NULL; /* the view does not outlive the request's start */
 	x->enc.o = eo; /* reset_decoding (each attempt) initialises from it */
 
-	x->active = 1;
-	x->starting = 1;
 	start_attempt(x, 1);
-	x->starting = 0;
 	arm_keepalive(x);
 	return x->active ? 0 : -1;
 }
 
 int exch_start_count(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = &c->x;
+	struct exch *x = begin(c, r->cfmt);
 	struct hub_req_opts ro;
 	char err[256];
 
-	init_common(x, c);
+	if (!x)
+		return -1;
 	x->hub = 1;
 	x->count = 1;
-	x->cfmt = r->cfmt;
 	x->prov = r->prov;
 	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI : HUB_CLAUDE;
 	snprintf(x->model, sizeof(x->model), "%s", r->model);
@@ -1462,14 +1490,11 @@ int exch_start_count(struct conn *c, const struct exch_req *r)
 		goto bad;
 	memset(&x->enc.o, 0, sizeof(x->enc.o));
 	x->enc.o.model = x->model;
-	x->active = 1;
-	x->starting = 1;
 	start_attempt(x, 1);
-	x->starting = 0;
 	return x->active ? 0 : -1;
 bad:
 	{
-		struct buf *b = &c->srv->scratch;
+		struct buf *b = &srv_of(c)->scratch;
 		buf_reset(b);
 		hub_codec_for(x->cfmt)->render_error(b, 400, err[0] ? err
 				 : "request cannot be translated");
@@ -1479,16 +1504,21 @@ bad:
 	}
 }
 
-void exch_abort(struct exch *x)
+/* The client went away: close the upstream, forget everything. */
+static void on_client_gone(void *owner)
 {
-	if (x->active)
-		release(x);
+	release(owner);
 }
 
-void exch_resume(struct exch *x)
+/* The client's output drained below the high-water mark. */
+static void on_drained(void *owner)
 {
-	if (x->active && x->paused && x->hc) {
+	struct exch *x = owner;
+	if (x->paused && x->hc) {
 		x->paused = 0;
 		hc_resume(x->hc);
 	}
 }
+
+static const struct conn_dispatch exch_dispatch = {on_drained,
+						   on_client_gone};

@@ -15,10 +15,12 @@
  *     encoded in the upstream's format; the upstream answer is decoded
  *     into hub events and encoded in the client's format.
  *
- * An exchange is embedded in its client connection (at most one runs per
- * connection), so it lives exactly as long as the request: the connection
- * ends it with exch_abort() when the client goes away, which closes the
- * upstream connection at once.
+ * An exchange comes from a pool (exch_pool_init) and answers its
+ * request through the connection's dispatch slot (conn.h): the
+ * connection aborts it when the client goes away, which closes the
+ * upstream connection at once, and tells it when output drained.  A
+ * retry starts after the callback that saw the failure (loop_defer),
+ * never inside it.
  *
  * Memory: every growable buffer of an exchange is charged to the server's
  * body budget (max-body-total) while it is held, and each has a cap
@@ -44,8 +46,8 @@ enum exch_prov { EXP_COMPAT, EXP_GEMINI, EXP_CLAUDE };
 
 struct exch {
 	/* --- zeroed at the start of every exchange (up to "provider") --- */
-	int active;
-	int starting;         /* inside exch_start_*: answer synchronously */
+	int active;           /* the pool slot is in use */
+	struct conn *c;       /* the client connection answered */
 	struct hc *hc;
 	int hub;              /* translated (else pass-through) */
 	int count;            /* a token count (count_tokens / countTokens) */
@@ -66,7 +68,9 @@ struct exch {
 	int paused;           /* upstream reading paused for the client */
 	int last_status;      /* last upstream status, for the final error */
 	struct loop_timer ka; /* stream heartbeat ([streaming]); slot -1 set
-				 by init_common, cancelled by release */
+				 by begin, cancelled by release */
+	struct loop_defer retry; /* the next attempt, after this callback */
+	int retry_counted;    /* ... counts against request-retry */
 	uint64_t ka_bytes;    /* client bytes at the last heartbeat tick */
 	long long t0;
 	long charged;         /* upbody bytes counted in the body budget */
@@ -137,10 +141,8 @@ int exch_start_hub(struct conn *c, const struct exch_req *r);
  * answer is given in the client's shape.  0 started, -1 answered. */
 int exch_start_count(struct conn *c, const struct exch_req *r);
 
-/* The client went away: close the upstream, forget everything. */
-void exch_abort(struct exch *x);
-
-/* The client's output drained below the high-water mark. */
-void exch_resume(struct exch *x);
+/* n exchanges at most at a time (one per connection).  0, -1 no memory. */
+int exch_pool_init(int n);
+void exch_pool_free(void);
 
 #endif

@@ -10,6 +10,9 @@
  * Timers sit in a min-heap keyed by deadline; each timer knows its heap
  * slot, so re-arming and cancelling are O(log n).  Due timers run after the
  * fd callbacks; a timer callback may re-arm itself or others.
+ *
+ * Deferred work is a doubly linked FIFO of caller-owned nodes (nothing is
+ * allocated); it is drained after every watch and timer callback.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "loop.h"
@@ -97,6 +100,45 @@ void loop_del(struct loop *l, struct loop_watch *w)
 	l->watch[w->slot] = NULL;
 	w->slot = -1;
 	l->dirty = 1;
+}
+
+void loop_defer(struct loop *l, struct loop_defer *d)
+{
+	if (d->queued)
+		return;
+	d->queued = 1;
+	d->next = NULL;
+	d->prev = l->dtail;
+	if (l->dtail)
+		l->dtail->next = d;
+	else
+		l->dhead = d;
+	l->dtail = d;
+}
+
+void loop_defer_cancel(struct loop *l, struct loop_defer *d)
+{
+	if (!d->queued)
+		return;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		l->dhead = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	else
+		l->dtail = d->prev;
+	d->next = d->prev = NULL;
+	d->queued = 0;
+}
+
+void loop_run_deferred(struct loop *l)
+{
+	struct loop_defer *d;
+	while ((d = l->dhead) != NULL) {
+		loop_defer_cancel(l, d);
+		d->cb(l, d);
+	}
 }
 
 static void compact(struct loop *l)
@@ -207,12 +249,14 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 			continue;
 		l->pfd[i].revents = 0;
 		w->cb(l, w, re);
+		loop_run_deferred(l);
 	}
 
 	while (l->nheap > 0 && l->heap[0]->at <= l->now) {
 		struct loop_timer *t = l->heap[0];
 		loop_timer_cancel(l, t);
 		t->cb(l, t);
+		loop_run_deferred(l);
 	}
 	return 0;
 }

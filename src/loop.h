@@ -5,6 +5,11 @@
  * recovered in the callback with container_of.  The loop never allocates
  * after loop_init.  Time is a cached monotonic clock in milliseconds,
  * refreshed once per iteration (loop_now).
+ *
+ * Deferred work (struct loop_defer) runs after the callback that queued
+ * it has returned, before the next callback: a connection closed inside
+ * a write is reclaimed there, and a retry starts there, so no callback
+ * ever runs on an object freed under it (Redis freeClientAsync).
  */
 #ifndef LOOP_H
 #define LOOP_H
@@ -35,6 +40,15 @@ struct loop_timer {
 	loop_timer_cb cb;
 };
 
+struct loop_defer;
+typedef void (*loop_defer_cb)(struct loop *l, struct loop_defer *d);
+
+struct loop_defer {
+	struct loop_defer *next, *prev;
+	int queued;
+	loop_defer_cb cb;
+};
+
 struct loop {
 	struct pollfd *pfd;
 	struct loop_watch **watch;
@@ -43,6 +57,7 @@ struct loop {
 	struct loop_timer **heap;
 	int nheap, heap_cap;
 	int64_t now;
+	struct loop_defer *dhead, *dtail; /* deferred work, in order */
 };
 
 /* Room for max_fds watches and max_timers timers.  0 / -1 with errno. */
@@ -69,6 +84,14 @@ static inline int loop_timer_armed(const struct loop_timer *t)
 {
 	return t->slot >= 0;
 }
+
+/* Run d->cb once the current callback has returned (queued once: a
+ * second call before it ran does nothing). */
+void loop_defer(struct loop *l, struct loop_defer *d);
+void loop_defer_cancel(struct loop *l, struct loop_defer *d);
+/* Run what is queued now (loop_run_once does it after each callback;
+ * for code that runs outside the loop, e.g. at exit). */
+void loop_run_deferred(struct loop *l);
 
 int64_t loop_now(struct loop *l);
 /* Current monotonic time, read from the clock (not cached). */

@@ -16,6 +16,8 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "api.h"
+#include "exch.h"
 #include "srv.h"
 #include "version.h"
 
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct cfg cfg;
 	struct srv s;
-	char err[512];
+	char err[512] = "";
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -166,12 +168,14 @@ int main(int argc, char **argv)
 		log_info("no config file: running on built-in defaults");
 	}
 
-	if (srv_init(&s, &cfg, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (srv_init(&s, &cfg, err, sizeof(err)) < 0 || api_attach(&s) < 0) {
+		log_error("%s", err[0] ? err : "out of memory");
 		srv_free(&s);
+		exch_pool_free();
 		return 1;
 	}
 	rc = srv_run(&s);
 	srv_free(&s);
+	exch_pool_free();
 	return rc;
 }

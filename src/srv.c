@@ -98,16 +98,21 @@ static void set_listening(struct srv *s, int on)
 	s->paused = !on;
 }
 
-void srv_conn_released(struct srv *s)
+/* A slot was freed; a connection became idle or lingering
+ * (conn_is_idle): a paused listener may accept again and give that slot
+ * to a new client. */
+static void conn_released(struct conn_env *e)
 {
+	struct srv *s = container_of(e, struct srv, env);
 	s->nconns--;
-	if (s->paused && !s->stopping && !loop_timer_armed(&s->accept_retry))
+	if (s->paused && !s->env.stopping && !loop_timer_armed(&s->accept_retry))
 		set_listening(s, 1);
 }
 
-void srv_conn_idle(struct srv *s)
+static void conn_idle(struct conn_env *e)
 {
-	if (s->paused && !s->stopping && !loop_timer_armed(&s->accept_retry))
+	struct srv *s = container_of(e, struct srv, env);
+	if (s->paused && !s->env.stopping && !loop_timer_armed(&s->accept_retry))
 		set_listening(s, 1);
 }
 
@@ -161,7 +166,7 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 	struct srv *s = container_of(l, struct srv, loop);
 	(void)revents;
 
-	while (!s->stopping) {
+	while (!s->env.stopping) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		char peer[64];
@@ -192,13 +197,13 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 		if (evict) {
 			log_debug("%s: closing an idle connection to make "
 				  "room (at max-connections)", evict->peer);
-			conn_close(evict);
+			conn_close_now(evict);
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		format_peer(&ss, peer, sizeof(peer));
 		c = free_slot(s);
 		s->nconns++;
-		conn_start(s, c, fd, peer);
+		conn_start(&s->env, c, fd, peer);
 	}
 }
 
@@ -206,7 +211,7 @@ static void on_accept_retry(struct loop *l, struct loop_timer *t)
 {
 	struct srv *s = container_of(t, struct srv, accept_retry);
 	(void)l;
-	if (!s->stopping)
+	if (!s->env.stopping)
 		set_listening(s, 1);
 }
 
@@ -261,12 +266,12 @@ static void begin_shutdown(struct srv *s, int sig)
 {
 	int i;
 
-	if (s->stopping) {
+	if (s->env.stopping) {
 		log_warn("second signal: stopping now");
 		s->done = 1;
 		return;
 	}
-	s->stopping = 1;
+	s->env.stopping = 1;
 	log_info("%s: no longer accepting; finishing %d connection(s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", s->nconns);
 	for (i = 0; i < s->nlisten; i++) {
@@ -315,6 +320,10 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	s->grace.cb = on_grace;
 	buf_init(&s->scratch, CONN_OUT_MAX);
 	log_set_debug(s->cfg.debug);
+	s->env.loop = &s->loop;
+	s->env.cfg = &s->cfg;
+	s->env.released = conn_released;
+	s->env.idle = conn_idle;
 
 	s->pool_size = s->cfg.max_connections;
 	s->conns = calloc((size_t)s->pool_size, sizeof(*s->conns));
@@ -367,6 +376,15 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+void srv_handle(struct srv *s, int (*head)(struct conn *c),
+		void (*request)(struct conn *c),
+		void (*error)(struct conn *c, int status, const char *msg))
+{
+	s->env.head = head;
+	s->env.request = request;
+	s->env.error = error;
+}
+
 /* Debug summary of what a config serves: counts only, never values. */
 static void log_config(const struct cfg *c)
 {
@@ -388,7 +406,7 @@ int srv_run(struct srv *s)
 		 s->cfg.api_keys.n ? "" : "; no api-keys: open to every "
 					  "client that can reach this port");
 	while (!s->done) {
-		if (s->stopping && s->nconns == 0)
+		if (s->env.stopping && s->nconns == 0)
 			break;
 		if (loop_run_once(&s->loop, -1) < 0) {
 			log_error("poll: %s", strerror(errno));
@@ -403,7 +421,7 @@ void srv_free(struct srv *s)
 {
 	int i;
 	for (i = 0; s->conns && i < s->pool_size; i++)
-		conn_close(&s->conns[i]);
+		conn_close_now(&s->conns[i]);
 	for (i = 0; i < s->nlisten; i++)
 		close(s->listen[i].fd);
 	if (s->sigpipe[0] >= 0)

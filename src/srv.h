@@ -4,8 +4,12 @@
  *
  * One struct srv exists per process.  The connection pool is an array
  * sized once from max-connections; slots are reused, and every reuse bumps
- * the slot's generation so a stale reference (a later upstream exchange
- * holding "conn #7, gen 3") can tell its peer is gone.
+ * the slot's generation.  The connections see the server only through
+ * its struct conn_env (loop, config, body budget, request handler), so
+ * conn does not depend on srv; whoever answers requests (api, set up by
+ * main) is injected with srv_handle(), so srv depends on neither api nor
+ * exch.  Module dependencies run one way: main -> api -> exch -> srv ->
+ * conn.
  */
 #ifndef SRV_H
 #define SRV_H
@@ -27,15 +31,16 @@ struct srv {
 	int paused;              /* listeners paused at the connection cap */
 	struct loop_timer accept_retry; /* after EMFILE/ENFILE */
 
+	struct conn_env env;     /* what connections see of the server;
+				    env.body_used is the max-body-total
+				    budget in use, env.stopping is set
+				    once SIGTERM/SIGINT was seen */
 	struct conn *conns;      /* pool of pool_size slots */
 	int pool_size;
 	int nconns;              /* slots in use */
 
-	long body_used;          /* bytes of request bodies held right now */
-
 	int sigpipe[2];          /* self-pipe: signal handler -> loop */
 	struct loop_watch sigw;
-	int stopping;            /* SIGTERM/SIGINT seen */
 	struct loop_timer grace;
 	int exit_code;
 	int done;
@@ -49,10 +54,15 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen);
 int srv_run(struct srv *s);
 void srv_free(struct srv *s);
 
-/* Connection bookkeeping used by conn.c: a slot was freed; a connection
- * became idle or lingering (conn_is_idle), so a paused listener may accept
- * again and give that slot to a new client. */
-void srv_conn_released(struct srv *s);
-void srv_conn_idle(struct srv *s);
+/* Who answers requests (see struct conn_env for the three calls). */
+void srv_handle(struct srv *s, int (*head)(struct conn *c),
+		void (*request)(struct conn *c),
+		void (*error)(struct conn *c, int status, const char *msg));
+
+/* The server a connection belongs to. */
+static inline struct srv *srv_of(const struct conn *c)
+{
+	return container_of(c->env, struct srv, env);
+}
 
 #endif
