@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apierr.h"
 #include "cfg.h"
 #include "conn.h"
 #include "exch.h"
@@ -39,126 +40,38 @@ struct route {
 	size_t len;      /* of path, folded at compile time (RT) */
 	int prefix;      /* path is a prefix (the rest is a parameter) */
 	unsigned methods;
-	enum api_fmt fmt;
+	enum hub_fmt fmt;
 	int auth;
 	route_fn get, post;
 };
 
-/* ---- errors -------------------------------------------------------------- */
+/* ---- errors (rendered by apierr) ---------------------------------------- */
 
-static const char *openai_type(int status)
-{
-	switch (status) {
-	case 401: return "authentication_error";
-	case 403: return "permission_error";
-	case 404: return "not_found_error";
-	case 429: return "rate_limit_error";
-	default: return status >= 500 ? "server_error"
-				      : "invalid_request_error";
-	}
-}
-
-static const char *openai_code(int status)
-{
-	switch (status) {
-	case 401: return "invalid_api_key";
-	case 404: return "not_found";
-	case 405: return "method_not_allowed";
-	case 408: return "request_timeout";
-	case 413: return "request_too_large";
-	case 429: return "rate_limit_exceeded";
-	case 431: return "request_header_too_large";
-	case 501: return "not_implemented";
-	case 503: return "service_unavailable";
-	default: return status >= 500 ? "server_error" : "invalid_request";
-	}
-}
-
-static const char *claude_type(int status)
-{
-	switch (status) {
-	case 401: return "authentication_error";
-	case 403: return "permission_error";
-	case 404: return "not_found_error";
-	case 413: return "request_too_large";
-	case 429: return "rate_limit_error";
-	case 503: case 529: return "overloaded_error";
-	default: return status >= 500 ? "api_error" : "invalid_request_error";
-	}
-}
-
-static const char *google_status(int status)
-{
-	switch (status) {
-	case 400: case 413: case 431: return "INVALID_ARGUMENT";
-	case 401: return "UNAUTHENTICATED";
-	case 403: return "PERMISSION_DENIED";
-	case 404: return "NOT_FOUND";
-	case 405: case 501: return "UNIMPLEMENTED";
-	case 408: case 504: return "DEADLINE_EXCEEDED";
-	case 429: return "RESOURCE_EXHAUSTED";
-	case 502: case 503: return "UNAVAILABLE";
-	default: return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
-	}
-}
-
-void api_render_error(struct buf *b, enum api_fmt f, int status,
-		      const char *msg)
-{
-	switch (f) {
-	case API_CLAUDE:
-		buf_puts(b, "{\"type\":\"error\",\"error\":{\"type\":\"");
-		buf_puts(b, claude_type(status));
-		buf_puts(b, "\",\"message\":");
-		buf_json_cstr(b, msg);
-		buf_puts(b, "}}");
-		break;
-	case API_GEMINI:
-		buf_puts(b, "{\"error\":{\"code\":");
-		buf_putu(b, (unsigned)status);
-		buf_puts(b, ",\"message\":");
-		buf_json_cstr(b, msg);
-		buf_puts(b, ",\"status\":\"");
-		buf_puts(b, google_status(status));
-		buf_puts(b, "\"}}");
-		break;
-	case API_OPENAI:
-		buf_puts(b, "{\"error\":{\"message\":");
-		buf_json_cstr(b, msg);
-		buf_puts(b, ",\"type\":\"");
-		buf_puts(b, openai_type(status));
-		buf_puts(b, "\",\"param\":null,\"code\":\"");
-		buf_puts(b, openai_code(status));
-		buf_puts(b, "\"}}");
-		break;
-	}
-}
-
-static void respond_error(struct conn *c, enum api_fmt f, int status,
+static void respond_error(struct conn *c, enum hub_fmt f, int status,
 			  const char *msg, const char *extra)
 {
 	struct buf *b = &srv_of(c)->scratch;
 	buf_reset(b);
-	api_render_error(b, f, status, msg);
+	apierr_render(b, (int)f, status, msg);
 	conn_respond(c, status, "application/json", extra, b->p, b->len);
 }
 
-void api_error(struct conn *c, enum api_fmt f, int status, const char *msg)
+void api_error(struct conn *c, enum hub_fmt f, int status, const char *msg)
 {
 	respond_error(c, f, status, msg, NULL);
 }
 
-enum api_fmt api_format_for_path(const char *path, size_t len)
+enum hub_fmt api_format_for_path(const char *path, size_t len)
 {
 	if (len >= 7 && !memcmp(path, "/v1beta", 7))
-		return API_GEMINI;
+		return HUB_GEMINI;
 	if (len >= 12 && !memcmp(path, "/v1/messages", 12))
-		return API_CLAUDE;
+		return HUB_CLAUDE;
 	/* /v1/models/<model>:generateContent is the Gemini API too. */
 	if (len > 11 && !memcmp(path, "/v1/models/", 11) &&
 	    memchr(path + 11, ':', len - 11))
-		return API_GEMINI;
-	return API_OPENAI;
+		return HUB_GEMINI;
+	return HUB_OPENAI;
 }
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -166,7 +79,7 @@ enum api_fmt api_format_for_path(const char *path, size_t len)
 static void respond_json(struct conn *c, int status, struct buf *b)
 {
 	if (b->overflow) {
-		api_error(c, API_OPENAI, 500, "response too large");
+		api_error(c, HUB_OPENAI, 500, "response too large");
 		return;
 	}
 	conn_respond(c, status, "application/json", NULL, b->p, b->len);
@@ -264,7 +177,7 @@ static int peer_is_loopback(const struct conn *c)
 }
 
 /* 1 = allowed; otherwise answered with 401 and returns 0. */
-static int authenticate(struct conn *c, enum api_fmt f)
+static int authenticate(struct conn *c, enum hub_fmt f)
 {
 	const struct cfg *cfg = &srv_of(c)->cfg;
 	const struct http_request *r = &c->req;
@@ -301,7 +214,7 @@ static int authenticate(struct conn *c, enum api_fmt f)
 	if (ok)
 		return 1;
 	respond_error(c, f, 401, seen ? "Invalid API key" : "Missing API key",
-		      f == API_GEMINI ? NULL
+		      f == HUB_GEMINI ? NULL
 				      : "WWW-Authenticate: Bearer\r\n");
 	return 0;
 }
@@ -330,7 +243,7 @@ static void h_root(struct conn *c, const struct route *r)
 struct list_ctx {
 	struct buf *b;
 	int n;
-	enum api_fmt f;
+	enum hub_fmt f;
 	int claude;
 	const char *first, *last;
 };
@@ -398,7 +311,7 @@ static int list_cb(const struct model_info *m, void *u)
 	if (!x->first)
 		x->first = m->id;
 	x->last = m->id;
-	if (x->f == API_GEMINI)
+	if (x->f == HUB_GEMINI)
 		put_gemini_model(x->b, m);
 	else if (x->claude)
 		put_claude_model(x->b, m);
@@ -422,9 +335,9 @@ static int gemini_client(struct conn *c)
 
 /* The API a model-list route answers in: a Gemini client on /v1/models
  * gets the Gemini shape. */
-static enum api_fmt list_format(struct conn *c, const struct route *r)
+static enum hub_fmt list_format(struct conn *c, const struct route *r)
 {
-	return r->fmt == API_OPENAI && gemini_client(c) ? API_GEMINI : r->fmt;
+	return r->fmt == HUB_OPENAI && gemini_client(c) ? HUB_GEMINI : r->fmt;
 }
 
 static void h_models(struct conn *c, const struct route *r)
@@ -435,10 +348,10 @@ static void h_models(struct conn *c, const struct route *r)
 	memset(&x, 0, sizeof(x));
 	x.b = b;
 	x.f = list_format(c, r);
-	x.claude = x.f == API_OPENAI && header_is(c, "user-agent",
+	x.claude = x.f == HUB_OPENAI && header_is(c, "user-agent",
 						  "claude-cli");
 	buf_reset(b);
-	if (x.f == API_GEMINI)
+	if (x.f == HUB_GEMINI)
 		buf_puts(b, "{\"models\":[");
 	else if (x.claude)
 		buf_puts(b, "{\"data\":[");
@@ -470,10 +383,10 @@ static void h_model_one(struct conn *c, const struct route *r)
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
 	struct model_info m;
-	enum api_fmt f = list_format(c, r);
+	enum hub_fmt f = list_format(c, r);
 	char msg[320];
 
-	if (f == API_GEMINI && idlen > 7 && !memcmp(id, "models/", 7)) {
+	if (f == HUB_GEMINI && idlen > 7 && !memcmp(id, "models/", 7)) {
 		id += 7;
 		idlen -= 7;
 	}
@@ -484,7 +397,7 @@ static void h_model_one(struct conn *c, const struct route *r)
 		return;
 	}
 	buf_reset(b);
-	if (f == API_GEMINI)
+	if (f == HUB_GEMINI)
 		put_gemini_model(b, &m);
 	else
 		put_openai_model(b, &m);
@@ -501,7 +414,7 @@ static void h_model_one(struct conn *c, const struct route *r)
  */
 
 struct infer_req {
-	enum api_fmt f;        /* error format */
+	enum hub_fmt f;        /* error format */
 	enum hub_fmt cfmt;     /* client codec */
 	const char *model;     /* decoded model name */
 	size_t mlen;
@@ -512,7 +425,7 @@ struct infer_req {
 	int completions;       /* legacy /v1/completions */
 };
 
-static int parse_body(struct conn *c, enum api_fmt f, struct json *j)
+static int parse_body(struct conn *c, enum hub_fmt f, struct json *j)
 {
 	int rc;
 	if (c->body_len == 0) {
@@ -656,7 +569,7 @@ static void respond_estimate(struct conn *c, const char *key,
 
 /* The model name of a request, checked at the door (models_name_check):
  * 1 ok, 0 answered with a 400. */
-static int model_name_ok(struct conn *c, enum api_fmt f, const char *model,
+static int model_name_ok(struct conn *c, enum hub_fmt f, const char *model,
 			 size_t n)
 {
 	const char *why = models_name_check(model, n);
@@ -666,7 +579,7 @@ static int model_name_ok(struct conn *c, enum api_fmt f, const char *model,
 }
 
 /* count_tokens answers only for models we serve (404 otherwise). */
-static int count_model_served(struct conn *c, enum api_fmt f,
+static int count_model_served(struct conn *c, enum hub_fmt f,
 			      const char *model, size_t k)
 {
 	struct model_info m;
@@ -730,7 +643,7 @@ static int drop_generation_keys(struct conn *c, const struct json *j)
  * endpoint (Claude and Gemini keys).  Returns 1 when the exchange took
  * the request (or answered an error), 0 to fall back to the estimate.
  */
-static int count_upstream(struct conn *c, enum api_fmt f, enum hub_fmt cfmt,
+static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 			  struct json *j, const char *model, size_t mlen)
 {
 	struct model_info m;
@@ -928,7 +841,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
 		    (h2 = hexv(s[i + 2])) >= 0) {
 			ch = (char)(h1 * 16 + h2);
 			if (ch == '/' || ch == '\\') {
-				api_error(c, API_GEMINI, 400, "\"model\" has "
+				api_error(c, HUB_GEMINI, 400, "\"model\" has "
 					  "an encoded '/' or '\\'");
 				return -1;
 			}
@@ -941,7 +854,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
 		out[o++] = ch;
 	}
 	out[o < cap ? o : 0] = '\0';
-	if (!model_name_ok(c, API_GEMINI, out, o))
+	if (!model_name_ok(c, HUB_GEMINI, out, o))
 		return -1;
 	return (int)o;
 }
@@ -962,7 +875,7 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 	int ml;
 
 	if (!colon || colon == a) {
-		api_error(c, API_GEMINI, 404, "expected models/{model}:{method}");
+		api_error(c, HUB_GEMINI, 404, "expected models/{model}:{method}");
 		return;
 	}
 	meth = colon + 1;
@@ -974,21 +887,21 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 		snprintf(msg, sizeof(msg), "unknown method '%.*s' (expected "
 			 "generateContent, streamGenerateContent or "
 			 "countTokens)", (int)(mlen > 64 ? 64 : mlen), meth);
-		api_error(c, API_GEMINI, 404, msg);
+		api_error(c, HUB_GEMINI, 404, msg);
 		return;
 	}
 	ml = path_model(c, a, (size_t)(colon - a), model, sizeof(model));
 	if (ml < 0)
 		return;
-	if (parse_body(c, API_GEMINI, &j) < 0)
+	if (parse_body(c, HUB_GEMINI, &j) < 0)
 		return;
 	if (http_span_eq(meth, mlen, "countTokens")) {
-		if (!count_model_served(c, API_GEMINI, model, (size_t)ml)) {
+		if (!count_model_served(c, HUB_GEMINI, model, (size_t)ml)) {
 			json_free(&j);
 			return;
 		}
 		if (json_get(&j, 0, "contents") >= 0 &&
-		    count_upstream(c, API_GEMINI, HUB_GEMINI, &j, model,
+		    count_upstream(c, HUB_GEMINI, HUB_GEMINI, &j, model,
 				   (size_t)ml)) {
 			json_free(&j);
 			return;
@@ -998,7 +911,7 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 		return;
 	}
 	memset(&q, 0, sizeof(q));
-	q.f = API_GEMINI;
+	q.f = HUB_GEMINI;
 	q.cfmt = HUB_GEMINI;
 	q.model = model;
 	q.mlen = (size_t)ml;
@@ -1017,7 +930,7 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
 static void h_v1_models_post(struct conn *c, const struct route *r)
 {
-	static const struct route gem = {RT("/v1/models/"), 1, M_POST, API_GEMINI,
+	static const struct route gem = {RT("/v1/models/"), 1, M_POST, HUB_GEMINI,
 					 1, NULL, NULL};
 	(void)r;
 	h_gemini_action(c, &gem);
@@ -1026,19 +939,19 @@ static void h_v1_models_post(struct conn *c, const struct route *r)
 /* ---- the table ------------------------------------------------------------- */
 
 static const struct route routes[] = {
-	{RT("/"), 0, M_GET, API_OPENAI, 0, h_root, NULL},
-	{RT("/v1/models"), 0, M_GET, API_OPENAI, 1, h_models, NULL},
-	{RT("/v1/models/"), 1, M_GET | M_POST, API_OPENAI, 1, h_model_one,
+	{RT("/"), 0, M_GET, HUB_OPENAI, 0, h_root, NULL},
+	{RT("/v1/models"), 0, M_GET, HUB_OPENAI, 1, h_models, NULL},
+	{RT("/v1/models/"), 1, M_GET | M_POST, HUB_OPENAI, 1, h_model_one,
 	 h_v1_models_post},
-	{RT("/v1/chat/completions"), 0, M_POST, API_OPENAI, 1, NULL,
+	{RT("/v1/chat/completions"), 0, M_POST, HUB_OPENAI, 1, NULL,
 	 h_infer_json_model},
-	{RT("/v1/completions"), 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
-	{RT("/v1/responses"), 0, M_POST, API_OPENAI, 1, NULL, h_infer_json_model},
-	{RT("/v1/messages"), 0, M_POST, API_CLAUDE, 1, NULL, h_infer_json_model},
-	{RT("/v1/messages/count_tokens"), 0, M_POST, API_CLAUDE, 1, NULL,
+	{RT("/v1/completions"), 0, M_POST, HUB_OPENAI, 1, NULL, h_infer_json_model},
+	{RT("/v1/responses"), 0, M_POST, HUB_OPENAI, 1, NULL, h_infer_json_model},
+	{RT("/v1/messages"), 0, M_POST, HUB_CLAUDE, 1, NULL, h_infer_json_model},
+	{RT("/v1/messages/count_tokens"), 0, M_POST, HUB_CLAUDE, 1, NULL,
 	 h_count_tokens},
-	{RT("/v1beta/models"), 0, M_GET, API_GEMINI, 1, h_models, NULL},
-	{RT("/v1beta/models/"), 1, M_GET | M_POST, API_GEMINI, 1, h_model_one,
+	{RT("/v1beta/models"), 0, M_GET, HUB_GEMINI, 1, h_models, NULL},
+	{RT("/v1beta/models/"), 1, M_GET | M_POST, HUB_GEMINI, 1, h_model_one,
 	 h_gemini_action},
 };
 
@@ -1055,16 +968,16 @@ static const struct route *match(const char *p, size_t n)
 }
 
 /* The error format of a request on route r (NULL: none matched). */
-static enum api_fmt error_format(struct conn *c, const struct route *r)
+static enum hub_fmt error_format(struct conn *c, const struct route *r)
 {
 	const struct http_request *req = &c->req;
-	enum api_fmt f = api_format_for_path(req->target, path_len(req));
+	enum hub_fmt f = api_format_for_path(req->target, path_len(req));
 	/* /v1/models with a claude-cli UA is the Claude API; with a Gemini
 	 * client's headers, the Gemini API. */
-	if (r && r->fmt == API_OPENAI && f == API_OPENAI &&
+	if (r && r->fmt == HUB_OPENAI && f == HUB_OPENAI &&
 	    header_is(c, "user-agent", "claude-cli"))
-		f = API_CLAUDE;
-	else if (r && f == API_OPENAI &&
+		f = HUB_CLAUDE;
+	else if (r && f == HUB_OPENAI &&
 		 (r->get == h_models || r->get == h_model_one))
 		f = list_format(c, r);
 	return f;
@@ -1100,7 +1013,7 @@ void api_handle(struct conn *c)
 {
 	const struct http_request *req = &c->req;
 	size_t plen = path_len(req);
-	enum api_fmt f = api_format_for_path(req->target, plen);
+	enum hub_fmt f = api_format_for_path(req->target, plen);
 	const struct route *r;
 	unsigned m = 0;
 

@@ -1,6 +1,8 @@
 /*
- * api.h - the inbound API surface: route table, client authentication,
- * model lists, and errors rendered in the caller's API format.
+ * api.h - the inbound API surface: route table (path + method -> handler
+ * and client format), client authentication at the head, model lists, and
+ * the request handler srv calls (api_attach).  Errors are rendered by
+ * apierr in the caller's format (enum hub_fmt).
  */
 #ifndef API_H
 #define API_H
@@ -8,27 +10,18 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "hub.h"
 
 struct conn;
 struct cfg;
 struct srv;
 
-/* The wire format a route speaks; errors are rendered in it. */
-enum api_fmt {
-	API_OPENAI, /* {"error":{"message","type","code"}} */
-	API_CLAUDE, /* {"type":"error","error":{"type","message"}} */
-	API_GEMINI, /* {"error":{"code","message","status"}} */
-};
-
-/* Format implied by a request path (for errors before routing). */
-enum api_fmt api_format_for_path(const char *path, size_t len);
-
-/* Render an error body for status in format f into b. */
-void api_render_error(struct buf *b, enum api_fmt f, int status,
-		      const char *msg);
+/* Client format (enum hub_fmt) implied by a request path, for errors
+ * before routing: Gemini, Claude or OpenAI. */
+enum hub_fmt api_format_for_path(const char *path, size_t len);
 
 /* Respond to c with an error (uses the server's scratch buffer). */
-void api_error(struct conn *c, enum api_fmt f, int status, const char *msg);
+void api_error(struct conn *c, enum hub_fmt f, int status, const char *msg);
 
 /* A request head has been parsed: authenticate the client now, before
  * any body is read or memory is set aside for it.  0 go on; -1 answered

@@ -586,7 +586,9 @@ int conn_body_reserve(struct conn *c, size_t n)
 
 int conn_out_full(const struct conn *c)
 {
-	return buf_pending(&c->out) >= CONN_OUT_HIGH;
+	/* a closing connection takes nothing more: its answerer stops
+	 * reading upstream until the reclaim aborts it */
+	return gone(c) || buf_pending(&c->out) >= CONN_OUT_HIGH;
 }
 
 void conn_stream_begin(struct conn *c, int status, const char *ctype,

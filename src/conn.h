@@ -180,7 +180,8 @@ void conn_stream_write(struct conn *c, const char *p, size_t n);
 void conn_stream_end(struct conn *c);
 void conn_stream_abort(struct conn *c);
 
-/* Is the unsent output above the high-water mark? */
+/* Is the unsent output above the high-water mark (or the connection
+ * closing, so nothing more can be written)? */
 int conn_out_full(const struct conn *c);
 
 /* The answerer is done: the dispatch slot is cleared, the request

@@ -34,7 +34,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "api.h"
+#include "apierr.h"
 #include "cfg.h"
 #include "conn.h"
 #include "hc.h"
@@ -137,13 +137,11 @@ static size_t provider_keys(struct exch *x)
 /* Bytes the exchange's growable buffers hold right now. */
 static long held(const struct exch *x)
 {
-	size_t n = x->tail.cap + x->upbody.cap + x->ubody.cap + x->obuf.cap;
-	if (x->raw_sse || x->dec_ready)
-		n += x->sse.line.cap + x->sse.data.cap;
-	if (x->dec_ready)
-		n += x->dec.scratch.cap +
-		     (size_t)x->dec.ntok_cap * sizeof(*x->dec.tok) +
-		     x->enc.acc.cap + x->enc.acc2.cap + x->enc.tools_acc.cap;
+	size_t n = x->tail.cap + x->upbody.cap + x->ubody.cap;
+	if (x->raw_sse)
+		n += x->rsse.line.cap + x->rsse.data.cap;
+	if (x->xl_ready)
+		n += xlate_held(&x->xl);
 	return (long)n;
 }
 
@@ -178,16 +176,13 @@ static void release(struct exch *x)
 	buf_free(&x->tail);
 	buf_free(&x->upbody);
 	buf_free(&x->ubody);
-	buf_free(&x->obuf);
 	if (x->raw_sse) {
-		sse_free(&x->sse);
+		sse_free(&x->rsse);
 		x->raw_sse = 0;
 	}
-	if (x->dec_ready) {
-		sse_free(&x->sse);
-		hub_sdec_free(&x->dec);
-		hub_enc_free(&x->enc);
-		x->dec_ready = 0;
+	if (x->xl_ready) {
+		xlate_free(&x->xl);
+		x->xl_ready = 0;
 	}
 }
 
@@ -198,11 +193,14 @@ static void finish(struct exch *x)
 	conn_request_finished(c);
 }
 
-/* The error format of a pass-through exchange's client. */
-static enum api_fmt raw_api_fmt(const struct exch *x)
+/* An error in the format of a client of format cfmt. */
+static void client_error(struct conn *c, int cfmt, int status,
+			 const char *msg, const char *extra)
 {
-	return x->cfmt == HUB_CLAUDE ? API_CLAUDE
-	       : x->cfmt == HUB_GEMINI ? API_GEMINI : API_OPENAI;
+	struct buf *b = &srv_of(c)->scratch;
+	buf_reset(b);
+	apierr_render(b, cfmt, status, msg);
+	conn_respond(c, status, "application/json", extra, b->p, b->len);
 }
 
 static void fail_after_start(struct exch *x, const char *msg);
@@ -216,18 +214,10 @@ static void fail_before_start(struct exch *x, int status, const char *msg)
 		fail_after_start(x, msg);
 		return;
 	}
-	if (x->hub) {
-		struct buf *b = &srv_of(c)->scratch;
-		buf_reset(b);
-		hub_codec_for(x->cfmt)->render_error(b, status, msg);
-		conn_respond(c, status, "application/json", NULL, b->p, b->len);
-	} else {
-		api_error(c, raw_api_fmt(x), status, msg);
-	}
+	client_error(c, x->cfmt, status, msg, NULL);
 	finish(x);
 }
 
-static void emit_client(void *user, const struct hub_event *ev);
 static void flush_obuf(struct exch *x);
 
 /* The upstream broke after the client got something: end the client's
@@ -237,16 +227,8 @@ static void fail_after_start(struct exch *x, const char *msg)
 	struct conn *c = x->c;
 
 	if (x->hub && x->stream) {
-		struct hub_event ev;
-		memset(&ev, 0, sizeof(ev));
-		ev.type = HUB_EV_ERROR;
-		ev.status = 502;
-		ev.text.p = msg;
-		ev.text.n = strlen(msg);
-		emit_client(x, &ev);
-		memset(&ev, 0, sizeof(ev));
-		ev.type = HUB_EV_DONE;
-		emit_client(x, &ev);
+		xlate_error(&x->xl, 502, msg);
+		xlate_done(&x->xl);
 		flush_obuf(x);
 		if (x->gemini_array)
 			conn_stream_write(c, x->nchunks ? "]" : "[]",
@@ -261,18 +243,18 @@ static void fail_after_start(struct exch *x, const char *msg)
 		 * the end marker; a JSON-array stream gets the error as its
 		 * last element. */
 		struct buf *b = &srv_of(c)->scratch;
-		enum api_fmt f = raw_api_fmt(x);
+		int f = x->cfmt;
 		buf_reset(b);
 		if (x->raw_sse)
 			buf_puts(b, x->nchunks ? ",\r\n" : "[");
 		else
-			buf_puts(b, f == API_CLAUDE ? "event: error\ndata: "
+			buf_puts(b, f == HUB_CLAUDE ? "event: error\ndata: "
 						    : "data: ");
-		api_render_error(b, f, 502, msg);
+		apierr_render(b, f, 502, msg);
 		if (x->raw_sse)
 			buf_putc(b, ']');
 		else
-			buf_puts(b, f == API_OPENAI ? "\n\ndata: [DONE]\n\n"
+			buf_puts(b, f != HUB_CLAUDE && f != HUB_GEMINI ? "\n\ndata: [DONE]\n\n"
 						    : "\n\n");
 		conn_stream_write(c, b->p, b->len);
 		conn_stream_end(c);
@@ -307,17 +289,6 @@ static void next_attempt(struct exch *x, int counted)
 	loop_defer(&srv_of(x->c)->loop, &x->retry);
 }
 
-static void retry_or_fail(struct exch *x, int status, const char *msg)
-{
-	if (attempts_left(x)) {
-		log_debug("%s: upstream attempt failed (%s), retrying",
-			  x->provider, msg);
-		next_attempt(x, 1);
-		return;
-	}
-	fail_before_start(x, status, msg);
-}
-
 /* ---- translated output --------------------------------------------------------- */
 
 static const char *client_ctype(struct exch *x)
@@ -331,8 +302,8 @@ static const char *client_ctype(struct exch *x)
 static void flush_obuf(struct exch *x)
 {
 	struct conn *c = x->c;
-	const char *p = x->obuf.p;
-	size_t n = x->obuf.len;
+	const char *p = x->xl.out.p;
+	size_t n = x->xl.out.len;
 
 	if (n == 0 || !x->stream)
 		return;
@@ -340,6 +311,7 @@ static void flush_obuf(struct exch *x)
 		conn_stream_begin(c, 200, client_ctype(x),
 				  "Cache-Control: no-cache\r\n", -1);
 		x->started = 1;
+		x->xl.sent = 1;
 	}
 	if (x->gemini_array) {
 		/* The encoder writes "data: <json>\n\n" chunks; a client that
@@ -362,45 +334,7 @@ static void flush_obuf(struct exch *x)
 	} else {
 		conn_stream_write(c, p, n);
 	}
-	buf_reset(&x->obuf);
-}
-
-static void emit_client(void *user, const struct hub_event *ev)
-{
-	struct exch *x = user;
-	const struct hub_codec *cc = hub_codec_for(x->cfmt);
-
-	if (ev->type == HUB_EV_ERROR && !x->started && x->obuf.len == 0 &&
-	    !x->early_status) {
-		/* Nothing sent yet: keep it for a real HTTP error. */
-		x->early_status = ev->status ? ev->status : 502;
-		snprintf(x->early_msg, sizeof(x->early_msg), "%.*s",
-			 (int)(ev->text.n > 250 ? 250 : ev->text.n),
-			 ev->text.p ? ev->text.p : "");
-		return;
-	}
-	if (x->early_status)
-		return; /* answered as an HTTP error at the end */
-	cc->encode_event(&x->enc, ev, &x->obuf);
-}
-
-static void on_upstream_event(void *user, const struct hub_event *ev)
-{
-	emit_client(user, ev);
-}
-
-static void on_sse(void *user, const struct hub_sse *ev)
-{
-	struct exch *x = user;
-	hub_codec_for(x->ufmt)->decode_event(&x->dec, ev, on_upstream_event, x);
-}
-
-static void emit_done(struct exch *x)
-{
-	struct hub_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = HUB_EV_DONE;
-	emit_client(x, &ev);
+	buf_reset(&x->xl.out);
 }
 
 /* Upstream error body (non-2xx) -> a message for the client. */
@@ -435,42 +369,71 @@ static int map_status(int st)
 
 /* ---- upstream callbacks ----------------------------------------------------- */
 
-static int retryable_status(int st)
-{
-	return st == 408 || st == 500 || st == 502 || st == 503 || st == 504 ||
-	       st == 529;
-}
-
 /*
- * The upstream refused the proxy's credentials (401, 403).  That is the
- * operator's key, not the client's: passed on as it was, a 401 made
- * clients conclude their own key was wrong (Claude Code asked to log in
- * again).  The next key is tried, as for a quota answer and without
- * using up a retry; when none is left the client gets a 503 (every key
- * refused) or a 502 (a provider without keys), naming the provider and
- * never a key.  The upstream's message is not passed on: some quote the
- * key they refused.
+ * An attempt failed (apierr.h classifies, the rule table decides).
+ * Returns 1 when handled (another attempt is on its way, or the client
+ * was answered), 0 when the upstream's own answer is to be relayed.
+ *
+ * A refused credential (401, 403) is the operator's key, not the
+ * client's: passed on as it was, a 401 made clients conclude their own
+ * key was wrong (Claude Code asked to log in again).  So the next key is
+ * tried, and when none is left the client gets a 503 (every key refused)
+ * or a 502 (a provider without keys), naming the provider and never a
+ * key; the upstream's message is not passed on: some quote the key.
  */
-static void key_refused(struct exch *x, int status)
+static int upstream_failed(struct exch *x, enum upfail f, int status,
+			   const char *why)
 {
-	size_t nkeys = provider_keys(x);
+	const struct uprule *r = apierr_rule(f);
+	size_t nkeys;
 	char msg[400];
 
-	hc_abort(x->hc);
-	x->hc = NULL;
-	snprintf(x->last_err, sizeof(x->last_err), "%s refused the proxy's "
-		 "credentials (%d)", x->provider, status);
-	log_warn("upstream %s", x->last_err);
-	if ((size_t)x->skipped + 1 < nkeys) {
-		x->skipped++;
-		next_attempt(x, 0);
-		return;
+	if (why != x->last_err)
+		snprintf(x->last_err, sizeof(x->last_err), "%s", why);
+	if (r->act == UA_NEXT) {
+		if (f == UF_QUOTA && !srv_of(x->c)->cfg.qe_switch_project)
+			return 0;
+		nkeys = provider_keys(x);
+		if ((size_t)x->skipped + 1 < nkeys) {
+			x->skipped++;
+			hc_abort(x->hc);
+			x->hc = NULL;
+			next_attempt(x, 0);
+			return 1;
+		}
+		if (f != UF_AUTH)
+			return 0;
+		snprintf(msg, sizeof(msg), "upstream provider '%s' refused "
+			 "the proxy's credentials (%d)%s; the proxy's "
+			 "configuration needs a valid key for it", x->provider,
+			 status, nkeys > 1 ? " for every configured key" : "");
+		hc_abort(x->hc);
+		x->hc = NULL;
+		fail_before_start(x, nkeys > 0 ? r->status : 502, msg);
+		return 1;
 	}
-	snprintf(msg, sizeof(msg), "upstream provider '%s' refused the "
-		 "proxy's credentials (%d)%s; the proxy's configuration needs "
-		 "a valid key for it", x->provider, status,
-		 nkeys > 1 ? " for every configured key" : "");
-	fail_before_start(x, nkeys > 0 ? 503 : 502, msg);
+	if (r->act == UA_RETRY && attempts_left(x)) {
+		log_debug("%s: upstream attempt failed (%s), retrying",
+			  x->provider, why);
+		hc_abort(x->hc);
+		x->hc = NULL;
+		next_attempt(x, r->counted);
+		return 1;
+	}
+	if (!r->status)
+		return 0;
+	fail_before_start(x, r->status, why);
+	return 1;
+}
+
+static enum upfail upfail_of_hc(int err)
+{
+	switch (err) {
+	case HC_EDNS: return UF_DNS;
+	case HC_ETLS: return UF_TLS;
+	case HC_ETIMEOUT: return UF_TIMEOUT;
+	default: return UF_CONNECT;
+	}
 }
 
 static void start_raw_answer(struct exch *x, const struct http_response *res)
@@ -507,7 +470,6 @@ static void start_raw_answer(struct exch *x, const struct http_response *res)
 static void on_head(void *owner, const struct http_response *res)
 {
 	struct exch *x = owner;
-	struct srv *s = srv_of(x->c);
 
 	x->last_status = res->status;
 	if (x->c->rlog) {
@@ -520,27 +482,19 @@ static void on_head(void *owner, const struct http_response *res)
 		rlog_body(rl, "\n", 1);
 		rlog_headers(rl, res->headers, res->num_headers);
 	}
-	if (res->status == 401 || res->status == 403) {
-		key_refused(x, res->status);
-		return;
-	}
-	if (res->status == 429 && s->cfg.qe_switch_project &&
-	    (size_t)x->skipped + 1 < provider_keys(x)) {
-		x->skipped++;
-		snprintf(x->last_err, sizeof(x->last_err), "%s: quota "
-			 "exceeded (429)", x->provider);
-		hc_abort(x->hc);
-		x->hc = NULL;
-		next_attempt(x, 0); /* a quota switch is not a retry */
-		return;
-	}
-	if (retryable_status(res->status) && attempts_left(x)) {
-		snprintf(x->last_err, sizeof(x->last_err), "%s answered %d",
-			 x->provider, res->status);
-		hc_abort(x->hc);
-		x->hc = NULL;
-		next_attempt(x, 1);
-		return;
+	if (res->status >= 400) {
+		char why[sizeof(x->provider) + 64];
+		enum upfail f = upfail_of_status(res->status);
+		if (f == UF_AUTH)
+			snprintf(why, sizeof(why), "%s refused the proxy's "
+				 "credentials (%d)", x->provider, res->status);
+		else
+			snprintf(why, sizeof(why), "%s answered %d",
+				 x->provider, res->status);
+		if (f == UF_AUTH)
+			log_warn("upstream %s", why);
+		if (upstream_failed(x, f, res->status, why))
+			return;
 	}
 	x->upstream_ok = res->status >= 200 && res->status < 300;
 	if (!x->hub) {
@@ -679,7 +633,7 @@ static int on_body(void *owner, const char *p, size_t n)
 
 	rlog_stream(c->rlog, RLOG_UPSTREAM, p, n);
 	if (!x->hub && x->raw_sse && x->upstream_ok) {
-		if (sse_push(&x->sse, p, n, on_raw_sse, x) < 0) {
+		if (sse_push(&x->rsse, p, n, on_raw_sse, x) < 0) {
 			fail_after_start(x, "upstream event larger than the "
 					 "proxy holds");
 			return 0;
@@ -687,7 +641,7 @@ static int on_body(void *owner, const char *p, size_t n)
 	} else if (!x->hub) {
 		forward(x, p, n);
 	} else if (x->upstream_ok && x->stream) {
-		if (sse_push(&x->sse, p, n, on_sse, x) < 0) {
+		if (xlate_stream(&x->xl, p, n) < 0) {
 			fail_now(x, 502, "upstream event larger than the proxy "
 				 "holds");
 			return 0;
@@ -750,7 +704,6 @@ static void count_done(struct exch *x)
 static void hub_done(struct exch *x)
 {
 	struct conn *c = x->c;
-	const struct hub_codec *uc = hub_codec_for(x->ufmt);
 
 	if (!x->upstream_ok) {
 		char msg[300];
@@ -764,19 +717,18 @@ static void hub_done(struct exch *x)
 		return;
 	}
 	if (x->stream) {
-		sse_end(&x->sse, on_sse, x);
-		uc->decode_event(&x->dec, NULL, on_upstream_event, x);
-	} else if (uc->decode_body(&x->dec, x->ubody.p, x->ubody.len,
-				   on_upstream_event, x) < 0) {
+		xlate_stream_end(&x->xl);
+	} else if (xlate_body(&x->xl, x->ubody.p, x->ubody.len) < 0) {
 		fail_before_start(x, 502, "upstream answer is not valid for "
 				  "its API");
 		return;
 	}
-	if (x->early_status) {
-		fail_before_start(x, map_status(x->early_status), x->early_msg);
+	if (x->xl.early_status) {
+		fail_before_start(x, map_status(x->xl.early_status),
+				  x->xl.early_msg);
 		return;
 	}
-	emit_done(x);
+	xlate_done(&x->xl);
 	if (x->stream) {
 		flush_obuf(x);
 		if (x->gemini_array && x->started)
@@ -789,7 +741,7 @@ static void hub_done(struct exch *x)
 	} else {
 		/* decoded: the encoder holds what the client gets */
 		buf_free(&x->ubody);
-		if (x->obuf.overflow) {
+		if (x->xl.out.overflow) {
 			fail_before_start(x, 502, "upstream answer larger than "
 					  "the proxy holds");
 			return;
@@ -799,9 +751,9 @@ static void hub_done(struct exch *x)
 			return;
 		}
 		conn_stream_begin(c, 200, "application/json", NULL,
-				  (int64_t)x->obuf.len);
+				  (int64_t)x->xl.out.len);
 		x->started = 1;
-		conn_stream_write(c, x->obuf.p, x->obuf.len);
+		conn_stream_write(c, x->xl.out.p, x->xl.out.len);
 	}
 	conn_stream_end(c);
 	finish(x);
@@ -818,7 +770,7 @@ static void on_done(void *owner)
 		return;
 	}
 	if (x->raw_sse && x->upstream_ok) {
-		sse_end(&x->sse, on_raw_sse, x);
+		sse_end(&x->rsse, on_raw_sse, x);
 		conn_stream_write(c, x->nchunks ? "]" : "[]",
 					  x->nchunks ? 1 : 2);
 	} else if (buf_pending(&x->tail) > 0) {
@@ -844,12 +796,7 @@ static void on_error(void *owner, int err, const char *msg)
 		fail_after_start(x, x->last_err);
 		return;
 	}
-	if (err == HC_EDNS || err == HC_ETLS) {
-		/* Same host for every key: another attempt cannot help. */
-		fail_before_start(x, 502, x->last_err);
-		return;
-	}
-	retry_or_fail(x, err == HC_ETIMEOUT ? 504 : 502, x->last_err);
+	upstream_failed(x, upfail_of_hc(err), 0, x->last_err);
 }
 
 static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
@@ -1086,27 +1033,20 @@ static const char *prepare(struct exch *x, struct hc_target *t)
 	return NULL;
 }
 
+/* A translated attempt starts with a fresh pipeline (an earlier one
+ * may have decoded part of an answer). */
 static void reset_decoding(struct exch *x)
 {
-	if (!x->hub)
+	if (!x->hub || x->count)
 		return;
-	if (x->dec_ready) {
-		sse_free(&x->sse);
-		hub_sdec_free(&x->dec);
+	if (x->xl_ready) {
+		xlate_restart(&x->xl);
+	} else {
+		xlate_init(&x->xl, (enum hub_fmt)x->cfmt, (enum hub_fmt)x->ufmt,
+			   &x->eo, 2 * XLATE_ANSWER_MAX);
+		x->xl_ready = 1;
 	}
-	/* (re)initialise decoder, encoder and SSE parser for this attempt */
-	{
-		struct hub_enc_opts eo = x->enc.o;
-		if (x->dec_ready)
-			hub_enc_free(&x->enc);
-		hub_enc_init(&x->enc, (enum hub_fmt)x->cfmt, &eo);
-	}
-	sse_init(&x->sse, SSE_EVENT_MAX);
-	hub_sdec_init(&x->dec, (enum hub_fmt)x->ufmt, x->enc.o.seed);
-	x->dec_ready = 1;
-	buf_reset(&x->obuf);
 	buf_reset(&x->ubody);
-	x->early_status = 0;
 }
 
 static void start_attempt(struct exch *x, int counted)
@@ -1176,10 +1116,11 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 	struct exch *x = container_of(t, struct exch, ka);
 	struct conn *c = x->c;
 
-	if (!x->started && x->hub && !x->count && !x->early_status) {
+	if (!x->started && x->hub && !x->count && !x->xl.early_status) {
 		conn_stream_begin(c, 200, client_ctype(x),
 				  "Cache-Control: no-cache\r\n", -1);
 		x->started = 1;
+		x->xl.sent = 1;
 		x->ka_bytes = c->stream_bytes; /* and a heartbeat now */
 	}
 	if (x->started && c->stream_bytes == x->ka_bytes) {
@@ -1291,16 +1232,6 @@ static int count_claude_body(const struct hub_view *v,
 	return 0;
 }
 
-/* An error in the format of a client of format cfmt. */
-static void client_error(struct conn *c, int cfmt, int status,
-			 const char *msg, const char *extra)
-{
-	struct buf *b = &srv_of(c)->scratch;
-	buf_reset(b);
-	hub_codec_for(cfmt)->render_error(b, status, msg);
-	conn_respond(c, status, "application/json", extra, b->p, b->len);
-}
-
 /* A pool slot for the request on c, answering it from now on; NULL when
  * every slot is busy (answered with a 503). */
 static struct exch *begin(struct conn *c, int cfmt)
@@ -1320,8 +1251,8 @@ static struct exch *begin(struct conn *c, int cfmt)
 	x->cfmt = cfmt;
 	conn_dispatch_set(c, &exch_dispatch, x);
 	x->provider[0] = x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
-	x->last_err[0] = x->early_msg[0] = '\0';
-	memset(&x->enc.o, 0, sizeof(x->enc.o));
+	x->last_err[0] = '\0';
+	memset(&x->eo, 0, sizeof(x->eo));
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;
 	x->retry.cb = on_retry;
@@ -1330,7 +1261,6 @@ static struct exch *begin(struct conn *c, int cfmt)
 	buf_init(&x->tail, RELAY_TAIL_MAX);
 	buf_init(&x->upbody, XLATE_REQUEST_MAX);
 	buf_init(&x->ubody, XLATE_ANSWER_MAX);
-	buf_init(&x->obuf, 2 * XLATE_ANSWER_MAX);
 	return x;
 }
 
@@ -1364,13 +1294,13 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 	    !(strlen(r->upmodel) == r->model_len &&
 	      !memcmp(c->body + r->model_off, r->upmodel, r->model_len)) &&
 	    rewrite_model(c, r->model_off, r->model_len, r->upmodel) < 0) {
-		api_error(c, raw_api_fmt(x), 503, "server is busy: no memory "
-			  "to rewrite the request");
+		client_error(c, x->cfmt, 503, "server is busy: no memory to "
+			     "rewrite the request", NULL);
 		release(x);
 		return -1;
 	}
 	if (x->stream && x->gemini_array) {
-		sse_init(&x->sse, SSE_EVENT_MAX);
+		sse_init(&x->rsse, SSE_EVENT_MAX);
 		x->raw_sse = 1;
 	}
 	rlog_relay(c->rlog);
@@ -1410,12 +1340,8 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	if (hub_codec_for(x->ufmt)->encode_request(r->view, &ro, &x->upbody,
 						   err, sizeof(err)) < 0 ||
 	    x->upbody.overflow) {
-		const struct hub_codec *cc = hub_codec_for(x->cfmt);
-		struct buf *b = &srv_of(c)->scratch;
-		buf_reset(b);
-		cc->render_error(b, 400, err[0] ? err
-				 : "request cannot be translated");
-		conn_respond(c, 400, "application/json", NULL, b->p, b->len);
+		client_error(c, x->cfmt, 400, err[0] ? err : "request cannot be "
+			     "translated", NULL);
 		release(x);
 		return -1;
 	}
@@ -1431,13 +1357,9 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	}
 	conn_body_release(c);
 	if (charge(x) < 0) {
-		const struct hub_codec *cc = hub_codec_for(x->cfmt);
-		struct buf *b = &srv_of(c)->scratch;
-		buf_reset(b);
-		cc->render_error(b, 503, "server is busy: too much request data "
-				 "in flight, retry shortly");
-		conn_respond(c, 503, "application/json", "Retry-After: 1\r\n",
-			     b->p, b->len);
+		client_error(c, x->cfmt, 503, "server is busy: too much request "
+			     "data in flight, retry shortly",
+			     "Retry-After: 1\r\n");
 		release(x);
 		return -1;
 	}
@@ -1448,7 +1370,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	eo.seed = (uint32_t)(x->t0 ^ (long long)c->gen);
 	eo.gemini_cli = x->gemini_cli;
 	eo.req = NULL; /* the view does not outlive the request's start */
-	x->enc.o = eo; /* reset_decoding (each attempt) initialises from it */
+	x->eo = eo; /* reset_decoding (each attempt) initialises from it */
 
 	start_attempt(x, 1);
 	arm_keepalive(x);
@@ -1488,20 +1410,13 @@ int exch_start_count(struct conn *c, const struct exch_req *r)
 	}
 	if (x->upbody.overflow)
 		goto bad;
-	memset(&x->enc.o, 0, sizeof(x->enc.o));
-	x->enc.o.model = x->model;
 	start_attempt(x, 1);
 	return x->active ? 0 : -1;
 bad:
-	{
-		struct buf *b = &srv_of(c)->scratch;
-		buf_reset(b);
-		hub_codec_for(x->cfmt)->render_error(b, 400, err[0] ? err
-				 : "request cannot be translated");
-		conn_respond(c, 400, "application/json", NULL, b->p, b->len);
-		release(x);
-		return -1;
-	}
+	client_error(c, x->cfmt, 400, err[0] ? err : "request cannot be "
+		     "translated", NULL);
+	release(x);
+	return -1;
 }
 
 /* The client went away: close the upstream, forget everything. */

@@ -37,6 +37,7 @@
 #include "hub.h"
 #include "loop.h"
 #include "sse.h"
+#include "xlate.h"
 
 struct conn;
 struct hc;
@@ -74,13 +75,11 @@ struct exch {
 	uint64_t ka_bytes;    /* client bytes at the last heartbeat tick */
 	long long t0;
 	long charged;         /* upbody bytes counted in the body budget */
-	int dec_ready;        /* dec/enc/sse initialised */
-	int early_status;     /* ERROR before any client byte: its status */
+	int xl_ready;         /* xl initialised */
 	int nchunks;          /* Gemini array framing: chunks written */
 	struct buf tail;      /* pass-through: bytes after the last event */
 	struct buf upbody;    /* translated: upstream request (for retries) */
 	struct buf ubody;     /* translated: non-stream or error body */
-	struct buf obuf;      /* translated: client bytes from the encoder */
 
 	/* --- strings: set before use (first byte cleared at start) --- */
 	char provider[128];   /* compat provider name, looked up on retry */
@@ -88,16 +87,15 @@ struct exch {
 	char upmodel[256];    /* the upstream's model name */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	char last_err[256];
-	char early_msg[256];
 	char headers[1024];   /* per-attempt upstream header lines */
 	size_t extra_hdr_off; /* where the configured ones start in headers */
 	char path[1400];
 
-	/* --- translated: initialised when dec_ready is set; sse also for
-	 *     a pass-through array stream (raw_sse) --- */
-	struct sse sse;
-	struct hub_sdec dec;
-	struct hub_enc enc;
+	/* --- translated: set up by exch_start_hub --- */
+	struct hub_enc_opts eo;  /* client encoder options */
+	struct xlate xl;         /* the pipeline, when xl_ready */
+	/* --- pass-through JSON-array stream (raw_sse) --- */
+	struct sse rsse;
 };
 
 /* A pass-through request (see the top of this file). */
