@@ -7,10 +7,11 @@
  * calls whose arguments are streamed in 20-60 byte fragments (whole, in one
  * event, for Gemini, as Gemini sends them), then finish and usage, framed
  * exactly as the real APIs frame them.  Then, for each client format
- * (OpenAI, Responses, Claude, Gemini), it runs the exchange's streaming
- * path on it: sse_push in 16 KB pieces -> upstream decode_event -> client
- * encode_event into one reused buffer, reset after every push (as
- * src/exch.c does after writing it to the socket), and times it with
+ * (OpenAI, Responses, Claude, Gemini), it runs the shipped pipeline
+ * (src/xlate.c, the one src/exch.c drives) on it: xlate_stream in 16 KB
+ * pieces -> upstream decode_event -> client encode_event into the
+ * pipeline's output buffer, reset after every push (as src/exch.c does
+ * after writing it to the socket), and times it with
  * CLOCK_PROCESS_CPUTIME_ID, best of REPS (run in rounds over all pairs).
  *
  * Before timing, one untimed pass per pair counts the decoded events and
@@ -26,8 +27,7 @@
  *
  * Build (bench/hub.sh does it):
  *   cc -std=c99 -O2 -D_DEFAULT_SOURCE -DJSMN_STRICT -Isrc
- *      -Ibuild/third_party/jsmn bench/hub_bench.c src/hub.c src/hub_table.c
- *      src/hub_openai.c src/hub_claude.c src/hub_gemini.c src/hub_responses.c
+ *      -Ibuild/third_party/jsmn bench/hub_bench.c src/hub*.c src/xlate.c
  *      src/sse.c src/json.c src/buf.c -o build/bench/hub_bench
  */
 #include <errno.h>
@@ -39,10 +39,9 @@
 
 #include "buf.h"
 #include "hub.h"
-#include "sse.h"
+#include "xlate.h"
 
 #define PIECE (16 * 1024)               /* bytes per sse_push */
-#define SSE_MAX (16 * 1024 * 1024)      /* as SSE_EVENT_MAX in exch.c */
 #define OBUF_MAX (64L * 1024 * 1024)    /* as UBODY_MAX in exch.c */
 #define BIG (512L * 1024 * 1024)
 #define NTOOLS_DEFAULT 8
@@ -394,12 +393,10 @@ struct counts {
 	char err[200];
 };
 
+/* The shipped pipeline (src/xlate.c), with a tap that counts events on
+ * the checking pass. */
 struct pipe {
-	const struct hub_codec *uc, *cc;
-	struct hub_sdec dec;
-	struct hub_enc enc;
-	struct buf obuf;
-	struct sse sse;
+	struct xlate t;
 	struct counts *cnt;  /* NULL when timing */
 	long out_bytes;
 	FILE *dump;          /* client output, when dumping */
@@ -407,36 +404,27 @@ struct pipe {
 
 static void on_event(void *user, const struct hub_event *ev)
 {
-	struct pipe *x = user;
-	if (x->cnt) {
-		struct counts *c = x->cnt;
-		c->ev[ev->type]++;
-		if (ev->type == HUB_EV_TEXT)
-			c->text_bytes += (long)ev->text.n;
-		else if (ev->type == HUB_EV_TOOL_ARGS)
-			c->args_bytes += (long)ev->text.n;
-		else if (ev->type == HUB_EV_FINISH)
-			c->finish = ev->finish;
-		else if (ev->type == HUB_EV_ERROR && !c->err[0])
-			snprintf(c->err, sizeof(c->err), "%d %.*s", ev->status,
-				 (int)(ev->text.n > 150 ? 150 : ev->text.n),
-				 ev->text.p ? ev->text.p : "");
-	}
-	x->cc->encode_event(&x->enc, ev, &x->obuf);
-}
-
-static void on_sse(void *user, const struct hub_sse *ev)
-{
-	struct pipe *x = user;
-	x->uc->decode_event(&x->dec, ev, on_event, x);
+	struct counts *c = user;
+	c->ev[ev->type]++;
+	if (ev->type == HUB_EV_TEXT)
+		c->text_bytes += (long)ev->text.n;
+	else if (ev->type == HUB_EV_TOOL_ARGS)
+		c->args_bytes += (long)ev->text.n;
+	else if (ev->type == HUB_EV_FINISH)
+		c->finish = ev->finish;
+	else if (ev->type == HUB_EV_ERROR && !c->err[0])
+		snprintf(c->err, sizeof(c->err), "%d %.*s", ev->status,
+			 (int)(ev->text.n > 150 ? 150 : ev->text.n),
+			 ev->text.p ? ev->text.p : "");
 }
 
 static void flush(struct pipe *x)
 {
-	x->out_bytes += (long)x->obuf.len;
-	if (x->dump && x->obuf.len)
-		fwrite(x->obuf.p, 1, x->obuf.len, x->dump);
-	buf_reset(&x->obuf);
+	struct buf *o = &x->t.out;
+	x->out_bytes += (long)o->len;
+	if (x->dump && o->len)
+		fwrite(o->p, 1, o->len, x->dump);
+	buf_reset(o);
 }
 
 /* One pass of stream s through (u -> c).  Returns CPU seconds; sets
@@ -446,14 +434,11 @@ static double run(enum hub_fmt u, enum hub_fmt c, const struct buf *s,
 {
 	struct pipe x;
 	struct hub_enc_opts eo;
-	struct hub_event done;
 	struct timespec t0, t1;
 	size_t off;
 	int bad = 0;
 
 	memset(&x, 0, sizeof(x));
-	x.uc = hub_codec_for(u);
-	x.cc = hub_codec_for(c);
 	x.cnt = cnt;
 	x.dump = dump;
 	memset(&eo, 0, sizeof(eo));
@@ -462,34 +447,30 @@ static double run(enum hub_fmt u, enum hub_fmt c, const struct buf *s,
 		   : c == HUB_CLAUDE ? "claude-sonnet-4-5" : "gpt-4.1";
 	eo.created = 1764000000;
 	eo.seed = 12345;
-	sse_init(&x.sse, SSE_MAX);
-	hub_sdec_init(&x.dec, u, eo.seed);
-	hub_enc_init(&x.enc, c, &eo);
-	buf_init(&x.obuf, OBUF_MAX);
-	memset(&done, 0, sizeof(done));
-	done.type = HUB_EV_DONE;
+	xlate_init(&x.t, c, u, &eo, OBUF_MAX);
+	if (cnt) {
+		x.t.tap = on_event;
+		x.t.tap_user = cnt;
+	}
+	x.t.sent = 1; /* an error is an event of the stream here */
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
 	for (off = 0; off < s->len; off += PIECE) {
 		size_t n = s->len - off < PIECE ? s->len - off : PIECE;
-		if (sse_push(&x.sse, s->p + off, n, on_sse, &x) < 0)
+		if (xlate_stream(&x.t, s->p + off, n) < 0)
 			bad = 1;
-		if (x.obuf.overflow)
+		if (x.t.out.overflow)
 			bad = 1;
 		flush(&x);
 	}
-	sse_end(&x.sse, on_sse, &x);
-	x.uc->decode_event(&x.dec, NULL, on_event, &x);
-	on_event(&x, &done);
-	if (x.obuf.overflow)
+	xlate_stream_end(&x.t);
+	xlate_done(&x.t);
+	if (x.t.out.overflow)
 		bad = 1;
 	flush(&x);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 
-	sse_free(&x.sse);
-	hub_sdec_free(&x.dec);
-	hub_enc_free(&x.enc);
-	buf_free(&x.obuf);
+	xlate_free(&x.t);
 	*out_bytes = x.out_bytes;
 	if (bad)
 		return -1;
