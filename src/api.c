@@ -494,8 +494,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		char b[512];
 		memset(&x, 0, sizeof(x));
 		x.cfmt = q->cfmt;
-		x.prov = m.provider == PROV_COMPAT ? EXP_COMPAT
-			 : m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_GEMINI;
+		x.prov = m.provider;
 		x.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
 		snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
 		x.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
@@ -527,8 +526,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
 	memset(&r, 0, sizeof(r));
 	r.cfmt = q->cfmt;
-	r.prov = m.provider == PROV_GEMINI ? EXP_GEMINI
-		 : m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_COMPAT;
+	r.prov = m.provider;
 	r.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
 	r.model = model;
 	r.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
@@ -667,7 +665,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 		}
 		memset(&x, 0, sizeof(x));
 		x.cfmt = cfmt;
-		x.prov = m.provider == PROV_CLAUDE ? EXP_CLAUDE : EXP_GEMINI;
+		x.prov = m.provider;
 		x.upmodel = name;
 		x.count = 1;
 		x.anthropic_beta = beta_of(c, b, sizeof(b));
@@ -684,7 +682,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	}
 	memset(&r, 0, sizeof(r));
 	r.cfmt = cfmt;
-	r.prov = m.provider == PROV_GEMINI ? EXP_GEMINI : EXP_CLAUDE;
+	r.prov = m.provider;
 	r.model = name;
 	r.upmodel = name;
 	r.view = &v;
@@ -764,7 +762,7 @@ static int try_passthrough(struct conn *c, int completions)
 		struct exch_raw x;
 		memset(&x, 0, sizeof(x));
 		x.cfmt = completions ? HUB_COMPLETIONS : HUB_OPENAI;
-		x.prov = EXP_COMPAT;
+		x.prov = PROV_COMPAT;
 		x.compat = m.entry;
 		x.upmodel = m.upstream;
 		x.model_off = off[0] + 1;

@@ -41,7 +41,7 @@
 #include "log.h"
 #include "rlog.h"
 #include "srv.h"
-#include "url.h"
+#include "prov.h"
 
 
 static const struct hc_ops exch_ops;
@@ -124,8 +124,8 @@ static size_t provider_keys(struct exch *x)
 	size_t idx;
 	const struct cfg_compat *p;
 	switch (x->prov) {
-	case EXP_GEMINI: return s->cfg.gl_api_keys.n;
-	case EXP_CLAUDE: return s->cfg.n_claude_keys;
+	case PROV_GEMINI: return s->cfg.gl_api_keys.n;
+	case PROV_CLAUDE: return s->cfg.n_claude_keys;
 	default:
 		p = find_provider(s, x->provider, &idx);
 		return p ? p->api_keys.n : 0;
@@ -173,6 +173,7 @@ static void release(struct exch *x)
 		x->charged = 0;
 	}
 	x->active = 0;
+	prov_call_free(&x->call);
 	buf_free(&x->tail);
 	buf_free(&x->upbody);
 	buf_free(&x->ubody);
@@ -191,6 +192,15 @@ static void finish(struct exch *x)
 	struct conn *c = x->c;
 	release(x);
 	conn_request_finished(c);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* An error in the format of a client of format cfmt. */
@@ -803,234 +813,52 @@ static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
 
 /* ---- attempts ----------------------------------------------------------------- */
 
-/* A fixed-size string being built: appends past the end set 'over'. */
-struct sb {
-	char *p;
-	size_t len, cap;
-	int over;
-};
-
-static void sb_put(struct sb *b, const char *s, size_t n)
-{
-	if (b->over || n >= b->cap - b->len) {
-		b->over = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static inline __attribute__((always_inline)) void sb_add(struct sb *b,
-							  const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-/*
- * Parsed upstream targets, remembered by the addresses of the base-URL
- * and proxy-url strings and the config generation: within one generation
- * the config's strings neither change nor move, so a request does not
- * parse its provider's URL (or proxy-url) again.  A few entries cover the
- * usual one or two providers; a miss just parses.
- */
-#define MEMO_N 4
-static struct memo {
-	const char *src, *proxy;
-	unsigned gen;
-	int valid;
-	struct hc_target t;       /* proxy fields included */
-	size_t path_len;
-	char path[sizeof(((struct url *)0)->path)];
-} memo[MEMO_N];
-
-enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
-
-static int fill_target(const char *proxy, const char *base, struct memo *m)
-{
-	struct url ub, *u = &ub;
-
-	memset(&m->t, 0, sizeof(m->t));
-	if (url_parse(base, u) < 0 ||
-	    (u->scheme != URL_HTTP && u->scheme != URL_HTTPS))
-		return TG_BAD_BASE;
-	m->t.tls = u->scheme == URL_HTTPS;
-	m->t.port = u->port;
-	memcpy(m->t.host, u->host, sizeof(m->t.host));
-	m->path_len = strlen(u->path);
-	memcpy(m->path, u->path, m->path_len + 1);
-	if (proxy) {
-		if (url_parse(proxy, u) < 0)
-			return TG_BAD_PROXY;
-		m->t.proxy = (int)u->scheme + 1;
-		m->t.proxy_port = u->port;
-		memcpy(m->t.proxy_host, u->host, sizeof(m->t.proxy_host));
-		memcpy(m->t.proxy_user, u->user, sizeof(m->t.proxy_user));
-		memcpy(m->t.proxy_pass, u->pass, sizeof(m->t.proxy_pass));
-	}
-	return TG_OK;
-}
-
-/* Target for base through proxy (NULL: direct) into t; the base URL's
- * path into path/plen.  TG_OK or what was wrong. */
-static int target_for(struct srv *s, const char *base, const char *proxy,
-		      struct hc_target *t, const char **path, size_t *plen)
-{
-	struct memo *m = &memo[(((uintptr_t)base ^ (uintptr_t)proxy) >> 4) %
-			       MEMO_N];
-	if (!m->valid || m->src != base || m->proxy != proxy ||
-	    m->gen != s->cfg_gen) {
-		int rc = fill_target(proxy, base, m);
-		m->valid = rc == TG_OK;
-		m->src = base;
-		m->proxy = proxy;
-		m->gen = s->cfg_gen;
-		if (rc != TG_OK)
-			return rc;
-	}
-	*t = m->t;
-	*path = m->path;
-	*plen = m->path_len;
-	return TG_OK;
-}
-
-static const char *accept_for(const struct exch *x)
-{
-	return x->stream ? "text/event-stream" : "application/json";
-}
-
-/* Does the entry's configured header list set this header? */
-static int overridden(const struct cfg_strlist *extra, const char *name)
-{
-	size_t i, n = strlen(name);
-	for (i = 0; extra && i < extra->n; i++)
-		if (!strncasecmp(extra->v[i], name, n) && extra->v[i][n] == ':')
-			return 1;
-	return 0;
-}
-
-/* One header line of ours (value v1 v2), unless the entry sets it. */
-static void our_header(struct sb *hd, const struct cfg_strlist *extra,
-		       const char *name, const char *v1, const char *v2)
-{
-	if (overridden(extra, name))
-		return;
-	sb_add(hd, name);
-	sb_add(hd, ": ");
-	sb_add(hd, v1);
-	if (v2)
-		sb_add(hd, v2);
-	sb_add(hd, "\r\n");
-}
-
-/* Fill target, path and headers for this attempt.  NULL ok, else an
- * error message.  No formatted printing: this runs for every request. */
-static const char *prepare(struct exch *x, struct hc_target *t)
+/* The key for this attempt (round-robin per provider) and what comes
+ * with it.  0 ok, else the status to answer, with *msg. */
+static int pick_key(struct exch *x, struct prov_key *k, const char **msg)
 {
 	struct srv *s = srv_of(x->c);
 	const struct cfg *cfg = &s->cfg;
-	const char *key = NULL, *base, *bad_base, *bpath;
-	struct sb path = {x->path, 0, sizeof(x->path), 0};
-	struct sb hd = {x->headers, 0, sizeof(x->headers), 0};
-	const struct cfg_compat *p = NULL;
-	const struct cfg_key_entry *k = NULL;
-	const struct cfg_strlist *extra;
-	size_t idx = 0, plen, i;
-	int rc;
+	const struct cfg_key_entry *e;
+	const struct cfg_compat *p;
+	size_t idx = 0;
 
+	memset(k, 0, sizeof(*k));
 	switch (x->prov) {
-	case EXP_GEMINI:
-		if (cfg->gl_api_keys.n == 0)
-			return "no generative-language-api-key configured";
-		base = cfg->endpoints[EP_GENERATIVE_LANGUAGE];
-		bad_base = "[endpoints] generative-language is not a URL";
-		break;
-	case EXP_CLAUDE:
-		if (cfg->n_claude_keys == 0)
-			return "no claude-api-key configured";
-		k = &cfg->claude_keys[next_index(s, cfg->n_compat + 1,
+	case PROV_GEMINI:
+		if (cfg->gl_api_keys.n == 0) {
+			*msg = "no generative-language-api-key configured";
+			return 500;
+		}
+		k->key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
+						       cfg->gl_api_keys.n)];
+		return 0;
+	case PROV_CLAUDE:
+		if (cfg->n_claude_keys == 0) {
+			*msg = "no claude-api-key configured";
+			return 500;
+		}
+		e = &cfg->claude_keys[next_index(s, cfg->n_compat + 1,
 						 cfg->n_claude_keys)];
-		base = k->base_url ? k->base_url : cfg->endpoints[EP_CLAUDE];
-		bad_base = "claude base-url is not a valid URL";
-		break;
+		k->key = e->api_key;
+		k->base_url = e->base_url;
+		k->proxy_url = e->proxy_url;
+		k->headers = &e->headers;
+		return 0;
 	default:
-		if (!(p = find_provider(s, x->provider, &idx)))
-			return "provider was removed from the config during "
+		if (!(p = find_provider(s, x->provider, &idx))) {
+			*msg = "provider was removed from the config during "
 			       "the request";
-		base = p->base_url;
-		bad_base = "provider base-url is not a valid http(s) URL";
-		break;
-	}
-	rc = target_for(s, base,
-			k && k->proxy_url   ? k->proxy_url
-			: p && p->proxy_url ? p->proxy_url
-					    : cfg->proxy_url,
-			t, &bpath, &plen);
-	if (rc == TG_BAD_PROXY)
-		return "proxy-url is not a valid URL";
-	if (rc != TG_OK)
-		return bad_base;
-	sb_put(&path, bpath, plen);
-	extra = k ? &k->headers : p ? &p->headers : NULL;
-	our_header(&hd, extra, "Content-Type", "application/json", NULL);
-
-	switch (x->prov) {
-	case EXP_GEMINI:
-		key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
-						    cfg->gl_api_keys.n)];
-		sb_add(&path, "/v1beta/models/");
-		{
-			/* one segment, whatever the name holds */
-			char seg[3 * sizeof(x->upmodel)];
-			int sn = url_encode_segment(x->upmodel,
-						    strlen(x->upmodel), seg,
-						    sizeof(seg));
-			if (sn < 0)
-				return "model name too long for a path";
-			sb_put(&path, seg, (size_t)sn);
+			return 503;
 		}
-		/* Streams are read as SSE; a client that asked for a JSON
-		 * array gets the events framed as one (see flush_obuf and
-		 * on_raw_sse). */
-		sb_add(&path, x->count ? ":countTokens"
-			      : x->stream ? ":streamGenerateContent?alt=sse"
-					  : ":generateContent");
-		our_header(&hd, extra, "Accept", accept_for(x), NULL);
-		our_header(&hd, extra, "x-goog-api-key", key, NULL);
-		memcpy(x->provider, "gemini", sizeof("gemini"));
-		break;
-	case EXP_CLAUDE:
-		sb_add(&path, x->count ? "/v1/messages/count_tokens"
-				       : "/v1/messages");
-		our_header(&hd, extra, "Accept", accept_for(x), NULL);
-		our_header(&hd, extra, "anthropic-version", "2023-06-01", NULL);
-		if (x->beta[0])
-			our_header(&hd, extra, "anthropic-beta", x->beta, NULL);
-		our_header(&hd, extra, "x-api-key", k->api_key, NULL);
-		memcpy(x->provider, "claude", sizeof("claude"));
-		break;
-	default:
-		sb_add(&path, x->path_kind ? "/completions"
-					   : "/chat/completions");
-		our_header(&hd, extra, "User-Agent", "cli-proxy-api-", p->name);
-		our_header(&hd, extra, "Accept", accept_for(x), NULL);
-		if (p->api_keys.n > 0) {
-			key = p->api_keys.v[next_index(s, idx, p->api_keys.n)];
-			our_header(&hd, extra, "Authorization", "Bearer ", key);
-		}
-		break;
+		k->base_url = p->base_url;
+		k->proxy_url = p->proxy_url;
+		k->headers = &p->headers;
+		if (p->api_keys.n > 0)
+			k->key = p->api_keys.v[next_index(s, idx,
+							  p->api_keys.n)];
+		return 0;
 	}
-	/* the entry's own headers last; request-log hides their values */
-	x->extra_hdr_off = hd.len;
-	for (i = 0; extra && i < extra->n; i++) {
-		sb_add(&hd, extra->v[i]);
-		sb_add(&hd, "\r\n");
-	}
-	if (path.over)
-		return "upstream path too long";
-	if (hd.over)
-		return "upstream request headers too long (API key?)";
-	return NULL;
 }
 
 /* A translated attempt starts with a fresh pipeline (an earlier one
@@ -1053,15 +881,29 @@ static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = x->c;
 	const struct cfg *cfg = &srv_of(c)->cfg;
-	struct hc_target t;
 	struct hc_timeouts to;
 	struct hc_request r;
-	const char *err;
+	struct prov_key k;
+	struct prov_req pr;
+	const char *err = NULL;
+	int st;
 
-	if ((err = prepare(x, &t)) != NULL) {
-		fail_before_start(x, x->prov == EXP_COMPAT &&
-					     strstr(err, "removed") ? 503 : 500,
-				  err);
+	if ((st = pick_key(x, &k, &err)) != 0) {
+		fail_before_start(x, st, err);
+		return;
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.d = prov_desc((enum prov_kind)x->prov);
+	pr.k = &k;
+	pr.upmodel = x->upmodel;
+	pr.stream = x->stream;
+	pr.count = x->count;
+	pr.completions = x->path_kind;
+	pr.beta = x->beta[0] ? x->beta : NULL;
+	pr.ua_name = x->prov == PROV_COMPAT ? x->provider : NULL;
+	if ((err = prov_prepare(cfg, srv_of(c)->cfg_gen, &pr, &x->call)) !=
+	    NULL) {
+		fail_before_start(x, 500, err);
 		return;
 	}
 	x->attempts += counted;
@@ -1070,8 +912,8 @@ static void start_attempt(struct exch *x, int counted)
 	to.read_ms = cfg->upstream_read_timeout_ms;
 	to.pool_idle_ms = cfg->upstream_keepalive_timeout_ms;
 	r.method = "POST";
-	r.path = x->path;
-	r.headers = x->headers;
+	r.path = x->call.path.p;
+	r.headers = x->call.headers.p;
 	if (x->hub) {
 		r.body = x->upbody.p;
 		r.body_len = x->upbody.len;
@@ -1085,15 +927,18 @@ static void start_attempt(struct exch *x, int counted)
 	if (c->rlog) {
 		char line[1800];
 		snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
-			 t.tls ? "https" : "http", t.host, t.port, x->path);
+			 x->call.t.tls ? "https" : "http", x->call.t.host,
+			 x->call.t.port, x->call.path.p);
 		rlog_section(c->rlog, "UPSTREAM REQUEST", line);
-		rlog_head_lines(c->rlog, x->headers, x->extra_hdr_off);
-		rlog_head_names(c->rlog, x->headers + x->extra_hdr_off,
-				strlen(x->headers + x->extra_hdr_off));
+		rlog_head_lines(c->rlog, x->call.headers.p,
+				x->call.extra_hdr_off);
+		rlog_head_names(c->rlog,
+				x->call.headers.p + x->call.extra_hdr_off,
+				x->call.headers.len - x->call.extra_hdr_off);
 		rlog_section(c->rlog, "UPSTREAM REQUEST BODY", NULL);
 		rlog_body(c->rlog, r.body, r.body_len);
 	}
-	x->hc = hc_request(&t, &r, &exch_ops, x, &to);
+	x->hc = hc_request(&x->call.t, &r, &exch_ops, x, &to);
 	if (!x->hc)
 		fail_before_start(x, 503, "too many upstream connections in "
 				  "use; retry shortly");
@@ -1234,7 +1079,8 @@ static int count_claude_body(const struct hub_view *v,
 
 /* A pool slot for the request on c, answering it from now on; NULL when
  * every slot is busy (answered with a 503). */
-static struct exch *begin(struct conn *c, int cfmt)
+static struct exch *begin(struct conn *c, int cfmt, enum prov_kind prov,
+			  const struct cfg_compat *compat)
 {
 	struct exch *x = take();
 
@@ -1249,8 +1095,12 @@ static struct exch *begin(struct conn *c, int cfmt)
 	x->active = 1;
 	x->c = c;
 	x->cfmt = cfmt;
+	x->prov = prov;
+	x->ufmt = prov_desc(prov)->wire;
 	conn_dispatch_set(c, &exch_dispatch, x);
-	x->provider[0] = x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
+	copy_str(x->provider, sizeof(x->provider),
+		 compat ? compat->name : prov_desc(prov)->name);
+	x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
 	x->last_err[0] = '\0';
 	memset(&x->eo, 0, sizeof(x->eo));
 	x->ka.slot = -1;
@@ -1258,35 +1108,23 @@ static struct exch *begin(struct conn *c, int cfmt)
 	x->retry.cb = on_retry;
 	x->cfg_gen = srv_of(c)->cfg_gen;
 	x->t0 = (long long)time(NULL);
+	prov_call_init(&x->call);
 	buf_init(&x->tail, RELAY_TAIL_MAX);
 	buf_init(&x->upbody, XLATE_REQUEST_MAX);
 	buf_init(&x->ubody, XLATE_ANSWER_MAX);
 	return x;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 int exch_start_raw(struct conn *c, const struct exch_raw *r)
 {
-	struct exch *x = begin(c, r->cfmt);
+	struct exch *x = begin(c, r->cfmt, r->prov, r->compat);
 
 	if (!x)
 		return -1;
 	x->stream = r->stream;
 	x->gemini_array = r->gemini_array;
 	x->path_kind = r->cfmt == HUB_COMPLETIONS;
-	x->prov = r->prov;
 	x->count = r->count;
-	copy_str(x->provider, sizeof(x->provider),
-		 r->prov == EXP_COMPAT ? r->compat->name
-		 : r->prov == EXP_CLAUDE ? "claude" : "gemini");
 	copy_str(x->upmodel, sizeof(x->upmodel), r->upmodel);
 	if (r->anthropic_beta)
 		copy_str(x->beta, sizeof(x->beta), r->anthropic_beta);
@@ -1311,7 +1149,7 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 
 int exch_start_hub(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = begin(c, r->cfmt);
+	struct exch *x = begin(c, r->cfmt, (enum prov_kind)r->prov, r->compat);
 	struct hub_req_opts ro;
 	struct hub_enc_opts eo;
 	char err[256];
@@ -1319,17 +1157,11 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	if (!x)
 		return -1;
 	x->hub = 1;
-	x->prov = r->prov;
-	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI
-		  : r->prov == EXP_CLAUDE ? HUB_CLAUDE : HUB_OPENAI;
 	x->stream = r->stream;
 	x->gemini_array = r->gemini_array;
 	x->gemini_cli = r->gemini_cli;
 	snprintf(x->model, sizeof(x->model), "%s", r->model);
 	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
-	if (r->compat)
-		snprintf(x->provider, sizeof(x->provider), "%s",
-			 r->compat->name);
 	if (r->anthropic_beta && r->cfmt == HUB_CLAUDE)
 		snprintf(x->beta, sizeof(x->beta), "%s", r->anthropic_beta);
 
@@ -1379,7 +1211,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 
 int exch_start_count(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = begin(c, r->cfmt);
+	struct exch *x = begin(c, r->cfmt, (enum prov_kind)r->prov, r->compat);
 	struct hub_req_opts ro;
 	char err[256];
 
@@ -1387,8 +1219,6 @@ int exch_start_count(struct conn *c, const struct exch_req *r)
 		return -1;
 	x->hub = 1;
 	x->count = 1;
-	x->prov = r->prov;
-	x->ufmt = r->prov == EXP_GEMINI ? HUB_GEMINI : HUB_CLAUDE;
 	snprintf(x->model, sizeof(x->model), "%s", r->model);
 	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
 	memset(&ro, 0, sizeof(ro));

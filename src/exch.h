@@ -36,14 +36,13 @@
 #include "buf.h"
 #include "hub.h"
 #include "loop.h"
+#include "prov.h"
 #include "sse.h"
 #include "xlate.h"
 
 struct conn;
 struct hc;
 struct cfg_compat;
-
-enum exch_prov { EXP_COMPAT, EXP_GEMINI, EXP_CLAUDE };
 
 struct exch {
 	/* --- zeroed at the start of every exchange (up to "provider") --- */
@@ -59,7 +58,7 @@ struct exch {
 	int raw_sse;          /* pass-through re-framing SSE as a JSON array
 				 (sse is initialised) */
 	int path_kind;        /* OpenAI pass-through: 0 chat, 1 completions */
-	int prov;             /* enum exch_prov */
+	int prov;             /* enum prov_kind */
 	unsigned cfg_gen;
 	int attempts;         /* counted attempts made */
 	int skipped;          /* keys skipped for quota or refusal (429, 401,
@@ -80,6 +79,7 @@ struct exch {
 	struct buf tail;      /* pass-through: bytes after the last event */
 	struct buf upbody;    /* translated: upstream request (for retries) */
 	struct buf ubody;     /* translated: non-stream or error body */
+	struct prov_call call;/* this attempt's target, path, headers */
 
 	/* --- strings: set before use (first byte cleared at start) --- */
 	char provider[128];   /* compat provider name, looked up on retry */
@@ -87,9 +87,6 @@ struct exch {
 	char upmodel[256];    /* the upstream's model name */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	char last_err[256];
-	char headers[1024];   /* per-attempt upstream header lines */
-	size_t extra_hdr_off; /* where the configured ones start in headers */
-	char path[1400];
 
 	/* --- translated: set up by exch_start_hub --- */
 	struct hub_enc_opts eo;  /* client encoder options */
@@ -101,8 +98,8 @@ struct exch {
 /* A pass-through request (see the top of this file). */
 struct exch_raw {
 	int cfmt;                        /* enum hub_fmt of the client */
-	int prov;                        /* enum exch_prov */
-	const struct cfg_compat *compat; /* EXP_COMPAT */
+	int prov;                        /* enum prov_kind */
+	const struct cfg_compat *compat; /* PROV_COMPAT */
 	const char *upmodel;             /* the upstream's model name */
 	size_t model_off, model_len;     /* the body's model string, inside
 					    its quotes (Gemini: none) */
@@ -121,8 +118,8 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r);
 /* What a translated exchange needs to know about the request. */
 struct exch_req {
 	int cfmt;                     /* enum hub_fmt of the client */
-	int prov;                     /* enum exch_prov */
-	const struct cfg_compat *compat; /* EXP_COMPAT */
+	int prov;                     /* enum prov_kind */
+	const struct cfg_compat *compat; /* PROV_COMPAT */
 	const char *model;            /* client's model name */
 	const char *upmodel;          /* upstream model name */
 	int stream;

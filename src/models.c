@@ -44,15 +44,9 @@ static const struct fixed codex_models[] = {
 	{NULL, NULL, 0},
 };
 
-const char *models_provider_name(enum provider p)
+const char *models_provider_name(enum prov_kind p)
 {
-	switch (p) {
-	case PROV_GEMINI: return "google";
-	case PROV_CLAUDE: return "anthropic";
-	case PROV_CODEX: return "openai";
-	case PROV_COMPAT: return "openai-compatibility";
-	}
-	return "?";
+	return prov_desc(p)->owned_by;
 }
 
 /* The walk; seen() makes ids unique across providers. */
@@ -86,7 +80,7 @@ static int seen_before(const struct cfg *c, size_t compat_i, size_t model_i,
 	return 0;
 }
 
-static void walk_fixed(struct walk *w, const struct fixed *t, enum provider p)
+static void walk_fixed(struct walk *w, const struct fixed *t, enum prov_kind p)
 {
 	struct model_info m;
 	for (; t->id && !w->stop; t++) {

@@ -11,21 +11,17 @@
 
 #include <stddef.h>
 
+#include "prov.h"
+
 struct cfg;
 
-enum provider {
-	PROV_GEMINI,  /* generative-language-api-key (AI Studio) */
-	PROV_CLAUDE,  /* [claude-api-key] */
-	PROV_CODEX,   /* [codex-api-key] */
-	PROV_COMPAT,  /* [openai-compatibility] */
-};
 
 struct model_info {
 	const char *id;
 	const char *display_name;
 	const char *owned_by;
 	long created;           /* unix time of the model's release */
-	enum provider provider;
+	enum prov_kind provider;
 	const void *entry;      /* PROV_COMPAT: the struct cfg_compat */
 	const char *upstream;   /* PROV_COMPAT: upstream model name */
 };
@@ -38,7 +34,7 @@ void models_each(const struct cfg *c,
 int models_find(const struct cfg *c, const char *id, size_t len,
 		struct model_info *out);
 
-const char *models_provider_name(enum provider p);
+const char *models_provider_name(enum prov_kind p);
 
 /*
  * Is s[0..n) a model name a client may ask for?  NULL when it is, else a

@@ -56,6 +56,15 @@
 
 /* Longest model name a client may ask for (bytes, after JSON or percent
  * decoding); longer -> 400.  Exchanges keep names in MODEL_NAME_MAX + 1. */
+/* An upstream request's path and header lines (OAuth bearer tokens are
+ * JWTs, often over 1 KB; configured headers add to them). */
+#ifndef UPSTREAM_PATH_MAX
+#define UPSTREAM_PATH_MAX 4096
+#endif
+#ifndef UPSTREAM_HEADERS_MAX
+#define UPSTREAM_HEADERS_MAX (32 * 1024)
+#endif
+
 #ifndef MODEL_NAME_MAX
 #define MODEL_NAME_MAX 255
 #endif

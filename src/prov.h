@@ -1,0 +1,89 @@
+/*
+ * prov.h - the provider descriptor table: one entry per upstream kind,
+ * saying how to call it.
+ *
+ * A descriptor holds the upstream's wire format, where its base URL comes
+ * from ([endpoints] or the key entry's own base-url), the path for a
+ * generation, a stream and a token count, the header that carries the
+ * credential, and its fixed headers (the official client's fingerprint).
+ * prov_prepare() turns one attempt (kind, credential, model, stream) into
+ * an upstream target, a path and header lines.  Adding a provider is one
+ * descriptor (and, for OAuth kinds, its account store), not edits across
+ * files.  Which key an attempt uses is the route's choice (route.h).
+ */
+#ifndef PROV_H
+#define PROV_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "hc.h"
+#include "hub.h"
+
+struct cfg;
+struct cfg_compat;
+struct cfg_strlist;
+
+enum prov_kind {
+	PROV_GEMINI,  /* generative-language-api-key (AI Studio) */
+	PROV_CLAUDE,  /* [claude-api-key] */
+	PROV_CODEX,   /* [codex-api-key] */
+	PROV_COMPAT,  /* [openai-compatibility] */
+	PROV__COUNT
+};
+
+struct prov_desc {
+	enum prov_kind kind;
+	const char *name;        /* for messages ("gemini"; a compat
+				    provider is named by its entry) */
+	const char *owned_by;    /* model lists */
+	enum hub_fmt wire;       /* upstream wire format */
+	int endpoint;            /* enum cfg_endpoint of the default base
+				    URL; -1: the entry's own base-url */
+	const char *auth_name;   /* header carrying the credential */
+	const char *auth_prefix; /* before the credential ("Bearer ") */
+	const char *fixed;       /* fixed header lines (CRLF each), or "" */
+	/* path after the base URL's own path */
+	int (*path)(struct buf *b, const char *upmodel, int stream,
+		    int count, int completions);
+};
+
+const struct prov_desc *prov_desc(enum prov_kind k);
+
+/* The credential an attempt uses and what comes with it. */
+struct prov_key {
+	const char *key;                  /* NULL: none (keyless compat) */
+	const char *base_url;             /* NULL: the descriptor's endpoint */
+	const char *proxy_url;            /* NULL: the top-level proxy-url */
+	const struct cfg_strlist *headers;/* the entry's own, or NULL */
+};
+
+/* One upstream call, as prov_prepare builds it. */
+struct prov_call {
+	struct hc_target t;
+	struct buf path;         /* NUL-terminated */
+	struct buf headers;      /* header lines, NUL-terminated */
+	size_t extra_hdr_off;    /* where the entry's own headers start
+				    (request-log hides their values) */
+};
+
+void prov_call_init(struct prov_call *pc);
+void prov_call_free(struct prov_call *pc);
+
+/* What an attempt asks. */
+struct prov_req {
+	const struct prov_desc *d;
+	const struct prov_key *k;
+	const char *upmodel;     /* upstream model name */
+	int stream, count, completions;
+	const char *beta;        /* a Claude client's anthropic-beta, or
+				    NULL */
+	const char *ua_name;     /* compat: provider name for User-Agent */
+};
+
+/* Fill pc for r.  NULL ok, else a message for a 500 (a config that
+ * cannot be called). */
+const char *prov_prepare(const struct cfg *cfg, unsigned gen,
+			 const struct prov_req *r, struct prov_call *pc);
+
+#endif
