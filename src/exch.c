@@ -1,30 +1,23 @@
 /*
- * exch.c - proxied exchanges (see exch.h).
+ * exch.c - the exchange core (see exch.h and exch_int.h): the pool, the
+ * attempt loop, the budget, the upstream callbacks, heartbeats.  What
+ * the answer means for the client is the kind's (exch_relay.c,
+ * exch_xlate.c).
  *
- * Attempt loop (as nginx's upstream_next): an attempt picks the provider's
- * next key (round-robin cursor per provider) and sends the request.  While
- * nothing has been sent to the client, a failure may start another
- * attempt: connection-level failures and statuses 403/408/500/502/503/504
- * count against request-retry; 429 moves to the next key without counting
- * when quota-exceeded.switch-project is on, once per key.
+ * Attempt loop (as nginx's upstream_next): an attempt picks the
+ * provider's next key (round-robin cursor per provider), prov.c builds
+ * the call, hc sends it.  While nothing has been sent to the client, a
+ * failure may start another attempt, after the callback that saw it;
+ * apierr.h classifies failures and its rule table decides (connection
+ * failures and 408/500/502/503/504/529 count against request-retry, a
+ * refused key or a quota answer moves to the next key without counting).
  *
- * Pass-through streams are cut at SSE event boundaries: bytes after the
- * last complete event wait in x->tail, so if the upstream breaks mid-event
- * the client still gets whole events followed by one error event and the
- * stream's terminator.
- *
- * Translated exchanges run upstream bytes through sse.c, the upstream
- * codec's decoder and the client codec's encoder (hub.h).  The client's
- * response head is sent only with the first bytes the encoder produces, so
- * an error the upstream reports before any content still becomes a proper
- * HTTP status in the client's format.  A non-stream answer is collected,
- * decoded as a whole and sent with its Content-Length.
- *
- * Nothing is allocated per chunk: the SSE, event and output buffers grow
- * once to the largest event seen.
+ * Nothing is allocated per chunk: the buffers grow once to the largest
+ * event seen, and everything an exchange holds is charged to the
+ * server's body budget (max-body-total).
  */
 #define _GNU_SOURCE
-#include "exch.h"
+#include "exch_int.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,8 +34,6 @@
 #include "log.h"
 #include "rlog.h"
 #include "srv.h"
-#include "prov.h"
-
 
 static const struct hc_ops exch_ops;
 static const struct conn_dispatch exch_dispatch;
@@ -147,7 +138,7 @@ static long held(const struct exch *x)
 
 /* Charge what the exchange holds to the server's body budget
  * (max-body-total), as request bodies are.  0 ok, -1 over budget. */
-static int charge(struct exch *x)
+int exch_charge(struct exch *x)
 {
 	struct srv *s = srv_of(x->c);
 	long now = held(x);
@@ -158,7 +149,7 @@ static int charge(struct exch *x)
 
 /* The exchange is over: the upstream connection (if any) is closed, every
  * buffer freed and uncharged. */
-static void release(struct exch *x)
+void exch_release(struct exch *x)
 {
 	loop_timer_cancel(&srv_of(x->c)->loop, &x->ka);
 	loop_defer_cancel(&srv_of(x->c)->loop, &x->retry);
@@ -187,14 +178,14 @@ static void release(struct exch *x)
 	}
 }
 
-static void finish(struct exch *x)
+void exch_finish(struct exch *x)
 {
 	struct conn *c = x->c;
-	release(x);
+	exch_release(x);
 	conn_request_finished(c);
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
+void exch_copy_str(char *dst, size_t cap, const char *src)
 {
 	size_t n = strlen(src);
 	if (n >= cap)
@@ -204,8 +195,8 @@ static void copy_str(char *dst, size_t cap, const char *src)
 }
 
 /* An error in the format of a client of format cfmt. */
-static void client_error(struct conn *c, int cfmt, int status,
-			 const char *msg, const char *extra)
+void exch_client_error(struct conn *c, int cfmt, int status,
+		       const char *msg, const char *extra)
 {
 	struct buf *b = &srv_of(c)->scratch;
 	buf_reset(b);
@@ -213,68 +204,44 @@ static void client_error(struct conn *c, int cfmt, int status,
 	conn_respond(c, status, "application/json", extra, b->p, b->len);
 }
 
-static void fail_after_start(struct exch *x, const char *msg);
-
-/* Answer with an error in the client's format and end (in the stream,
- * when a heartbeat already sent the head). */
-static void fail_before_start(struct exch *x, int status, const char *msg)
+/* Answer with an error in the client's format and end; after the head
+ * (a heartbeat may have sent it) the kind ends the answer carrying it. */
+void exch_fail(struct exch *x, int status, const char *msg)
 {
-	struct conn *c = x->c;
 	if (x->started) {
-		fail_after_start(x, msg);
+		x->k->late(x, msg);
 		return;
 	}
-	client_error(c, x->cfmt, status, msg, NULL);
-	finish(x);
+	exch_client_error(x->c, x->cfmt, status, msg, NULL);
+	exch_finish(x);
 }
 
-static void flush_obuf(struct exch *x);
-
-/* The upstream broke after the client got something: end the client's
- * answer well-formed, carrying the error. */
-static void fail_after_start(struct exch *x, const char *msg)
+/* The upstream sent more than the budget allows: end now, in the
+ * client's format, rather than read on. */
+void exch_over_budget(struct exch *x)
 {
-	struct conn *c = x->c;
+	exch_fail(x, 503, "server is busy: too much data in flight, retry "
+		  "shortly");
+}
 
-	if (x->hub && x->stream) {
-		xlate_error(&x->xl, 502, msg);
-		xlate_done(&x->xl);
-		flush_obuf(x);
-		if (x->gemini_array)
-			conn_stream_write(c, x->nchunks ? "]" : "[]",
-					  x->nchunks ? 1 : 2);
-		conn_stream_end(c);
-		finish(x);
+/* The head of a streamed answer, once. */
+void exch_stream_head(struct exch *x)
+{
+	if (x->started)
 		return;
-	}
-	if (!x->hub && x->stream && x->upstream_ok) {
-		/* After the last whole event (a partial one is dropped): an
-		 * error event as the client's API sends one, and for OpenAI
-		 * the end marker; a JSON-array stream gets the error as its
-		 * last element. */
-		struct buf *b = &srv_of(c)->scratch;
-		int f = x->cfmt;
-		buf_reset(b);
-		if (x->raw_sse)
-			buf_puts(b, x->nchunks ? ",\r\n" : "[");
-		else
-			buf_puts(b, f == HUB_CLAUDE ? "event: error\ndata: "
-						    : "data: ");
-		apierr_render(b, f, 502, msg);
-		if (x->raw_sse)
-			buf_putc(b, ']');
-		else
-			buf_puts(b, f != HUB_CLAUDE && f != HUB_GEMINI ? "\n\ndata: [DONE]\n\n"
-						    : "\n\n");
-		conn_stream_write(c, b->p, b->len);
-		conn_stream_end(c);
-		finish(x);
-		return;
-	}
-	/* A JSON body cannot carry a late error: cut the response so the
-	 * client sees it is incomplete rather than a valid-looking one. */
-	release(x);
-	conn_stream_abort(c);
+	conn_stream_begin(x->c, 200, (x->frame.flags & FRAME_ARRAY)
+					     ? "application/json"
+					     : "text/event-stream",
+			  "Cache-Control: no-cache\r\n", -1);
+	x->started = 1;
+	if (x->xl_ready)
+		x->xl.sent = 1;
+}
+
+void exch_write(void *user, const char *p, size_t n)
+{
+	struct exch *x = user;
+	conn_stream_write(x->c, p, n);
 }
 
 static int attempts_left(struct exch *x)
@@ -297,84 +264,6 @@ static void next_attempt(struct exch *x, int counted)
 {
 	x->retry_counted = counted;
 	loop_defer(&srv_of(x->c)->loop, &x->retry);
-}
-
-/* ---- translated output --------------------------------------------------------- */
-
-static const char *client_ctype(struct exch *x)
-{
-	if (!x->stream || x->gemini_array)
-		return "application/json";
-	return "text/event-stream";
-}
-
-/* Send what the encoder produced (head first, on the first bytes). */
-static void flush_obuf(struct exch *x)
-{
-	struct conn *c = x->c;
-	const char *p = x->xl.out.p;
-	size_t n = x->xl.out.len;
-
-	if (n == 0 || !x->stream)
-		return;
-	if (!x->started) {
-		conn_stream_begin(c, 200, client_ctype(x),
-				  "Cache-Control: no-cache\r\n", -1);
-		x->started = 1;
-		x->xl.sent = 1;
-	}
-	if (x->gemini_array) {
-		/* The encoder writes "data: <json>\n\n" chunks; a client that
-		 * did not ask for SSE gets them as one JSON array. */
-		size_t i = 0;
-		while (i < n) {
-			const char *s = p + i, *e;
-			if (n - i < 6 || memcmp(s, "data: ", 6) != 0)
-				break;
-			e = memmem(s + 6, n - i - 6, "\n\n", 2);
-			if (!e)
-				e = p + n;
-			if (x->nchunks++ == 0)
-				conn_stream_write(c, "[", 1);
-			else
-				conn_stream_write(c, ",\r\n", 3);
-			conn_stream_write(c, s + 6, (size_t)(e - s - 6));
-			i = (size_t)(e - p) + 2;
-		}
-	} else {
-		conn_stream_write(c, p, n);
-	}
-	buf_reset(&x->xl.out);
-}
-
-/* Upstream error body (non-2xx) -> a message for the client. */
-static void error_message(const char *body, size_t n, char *out, size_t cap)
-{
-	struct json j;
-	int e, m;
-
-	snprintf(out, cap, "upstream error");
-	if (n == 0 || json_parse(&j, body, n) < 0)  {
-		if (n > 0)
-			snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
-		return;
-	}
-	e = json_get(&j, 0, "error");
-	m = e >= 0 ? json_get(&j, e, "message") : json_get(&j, 0, "message");
-	if (m < 0 && e >= 0 && j.tok[e].type == JSMN_STRING)
-		m = e;
-	if (m >= 0 && j.tok[m].type == JSMN_STRING) {
-		struct hub_span s = hub_tok_span(&j, m);
-		if (hub_unescape(s, out, cap) < 0)
-			snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
-				 s.p);
-	}
-	json_free(&j);
-}
-
-static int map_status(int st)
-{
-	return st == 529 ? 503 : st; /* Anthropic "overloaded" */
 }
 
 /* ---- upstream callbacks ----------------------------------------------------- */
@@ -419,7 +308,7 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 			 status, nkeys > 1 ? " for every configured key" : "");
 		hc_abort(x->hc);
 		x->hc = NULL;
-		fail_before_start(x, nkeys > 0 ? r->status : 502, msg);
+		exch_fail(x, nkeys > 0 ? r->status : 502, msg);
 		return 1;
 	}
 	if (r->act == UA_RETRY && attempts_left(x)) {
@@ -432,7 +321,7 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 	}
 	if (!r->status)
 		return 0;
-	fail_before_start(x, r->status, why);
+	exch_fail(x, r->status, why);
 	return 1;
 }
 
@@ -446,36 +335,6 @@ static enum upfail upfail_of_hc(int err)
 	}
 }
 
-static void start_raw_answer(struct exch *x, const struct http_response *res)
-{
-	struct conn *c = x->c;
-	const struct http_header *ct, *cl;
-	char ctype[128];
-	int64_t len = -1;
-
-	ct = http_find_response_header(res, "content-type", NULL);
-	cl = http_find_response_header(res, "content-length", NULL);
-	{
-		size_t n = ct ? ct->value_len : 16;
-		if (n > 100)
-			n = 100;
-		memcpy(ctype, ct ? ct->value : "application/json", n);
-		ctype[n] = '\0';
-	}
-	if (x->raw_sse && x->upstream_ok)
-		memcpy(ctype, "application/json", sizeof("application/json"));
-	/* A sized non-stream answer keeps its size: no chunking. */
-	if (cl && !http_find_response_header(res, "transfer-encoding", NULL) &&
-	    !(x->stream && x->upstream_ok))
-		len = http_parse_length(cl->value, cl->value_len);
-	conn_stream_begin(c, res->status, ctype,
-			  x->stream && x->upstream_ok
-				  ? "Cache-Control: no-cache\r\n" : NULL,
-			  len);
-	x->started = 1;
-	if (x->stream)
-		conn_flush(c); /* headers now; tokens may take a while */
-}
 
 static void on_head(void *owner, const struct http_response *res)
 {
@@ -507,133 +366,7 @@ static void on_head(void *owner, const struct http_response *res)
 			return;
 	}
 	x->upstream_ok = res->status >= 200 && res->status < 300;
-	if (!x->hub) {
-		start_raw_answer(x, res);
-		return;
-	}
-	buf_reset(&x->ubody);
-	x->ubody.max = x->upstream_ok ? (size_t)XLATE_ANSWER_MAX : ERRBODY_MAX;
-}
-
-/*
- * Whole SSE events of a pass-through stream to the client.  A Gemini
- * client gets only its "data:" lines and blank lines: its reader (Gemini
- * CLI, @google/genai) matches "data: " at the start of its buffer, and a
- * comment (": ping") or any other field line there is never consumed, so
- * the stream would end as "Incomplete JSON".  An event left with no line
- * loses its blank line too.  Everything else is relayed byte for byte.
- */
-static void relay_events(struct exch *x, const char *p, size_t n)
-{
-	struct conn *c = x->c;
-	const char *end = p + n, *s = p, *keep = p;
-	int kept = 0, dropped = 0; /* lines of the current event */
-
-	if (x->cfmt != HUB_GEMINI) {
-		conn_stream_write(c, p, n);
-		return;
-	}
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *next = nl ? nl + 1 : end;
-		size_t len = (size_t)(next - s);
-		int blank = *s == '\n' || *s == '\r';
-		int wanted = blank ? kept || !dropped
-				   : len >= 5 && !memcmp(s, "data:", 5);
-		if (blank)
-			kept = dropped = 0;
-		else if (wanted)
-			kept = 1;
-		else
-			dropped = 1;
-		if (!wanted) {
-			if (s > keep)
-				conn_stream_write(c, keep, (size_t)(s - keep));
-			keep = next;
-		}
-		s = next;
-	}
-	if (end > keep)
-		conn_stream_write(c, keep, (size_t)(end - keep));
-}
-
-/* Pass-through: forward [p, p+n), holding back a partial SSE event. */
-static void forward(struct exch *x, const char *p, size_t n)
-{
-	struct conn *c = x->c;
-	const char *src = p;
-	size_t len = n, cut, i;
-
-	if (!(x->stream && x->upstream_ok)) {
-		conn_stream_write(c, p, n);
-		return;
-	}
-	if (buf_pending(&x->tail) > 0) {
-		buf_put(&x->tail, p, n);
-		if (x->tail.overflow) { /* event larger than we hold: send */
-			x->tail.overflow = 0;
-			conn_stream_write(c, x->tail.p + x->tail.off,
-					  buf_pending(&x->tail));
-			buf_reset(&x->tail);
-			conn_stream_write(c, p, n);
-			return;
-		}
-		src = x->tail.p + x->tail.off;
-		len = buf_pending(&x->tail);
-	}
-	/* Last event boundary: "\n\n" or "\n\r\n". */
-	cut = 0;
-	for (i = len; i >= 2; i--) {
-		if (src[i - 1] == '\n' &&
-		    (src[i - 2] == '\n' ||
-		     (i >= 3 && src[i - 2] == '\r' && src[i - 3] == '\n'))) {
-			cut = i;
-			break;
-		}
-	}
-	if (src == p) {
-		if (cut)
-			relay_events(x, p, cut);
-		if (cut < n)
-			buf_put(&x->tail, p + cut, n - cut);
-		return;
-	}
-	if (cut) {
-		relay_events(x, src, cut);
-		buf_consume(&x->tail, cut);
-	}
-}
-
-/* Pass-through to a Gemini client that asked for a JSON-array stream:
- * each upstream event's data, untouched, is one element of the array. */
-static void on_raw_sse(void *user, const struct hub_sse *ev)
-{
-	struct exch *x = user;
-	struct conn *c = x->c;
-
-	if (ev->data.n == 0)
-		return;
-	if (x->nchunks++ == 0)
-		conn_stream_write(c, "[", 1);
-	else
-		conn_stream_write(c, ",\r\n", 3);
-	conn_stream_write(c, ev->data.p, ev->data.n);
-}
-
-/* The upstream sent more than the proxy holds, or the budget ran out:
- * end now, in the client's format, rather than read on. */
-static void fail_now(struct exch *x, int status, const char *msg)
-{
-	if (x->started)
-		fail_after_start(x, msg);
-	else
-		fail_before_start(x, status, msg);
-}
-
-static void fail_over_budget(struct exch *x)
-{
-	fail_now(x, 503, "server is busy: too much data in flight, retry "
-		 "shortly");
+	x->k->head(x, res);
 }
 
 static int on_body(void *owner, const char *p, size_t n)
@@ -642,36 +375,10 @@ static int on_body(void *owner, const char *p, size_t n)
 	struct conn *c = x->c;
 
 	rlog_stream(c->rlog, RLOG_UPSTREAM, p, n);
-	if (!x->hub && x->raw_sse && x->upstream_ok) {
-		if (sse_push(&x->rsse, p, n, on_raw_sse, x) < 0) {
-			fail_after_start(x, "upstream event larger than the "
-					 "proxy holds");
-			return 0;
-		}
-	} else if (!x->hub) {
-		forward(x, p, n);
-	} else if (x->upstream_ok && x->stream) {
-		if (xlate_stream(&x->xl, p, n) < 0) {
-			fail_now(x, 502, "upstream event larger than the proxy "
-				 "holds");
-			return 0;
-		}
-		flush_obuf(x);
-	} else {
-		buf_put(&x->ubody, p, n); /* whole answer or error body */
-		if (x->ubody.overflow && !x->upstream_ok) {
-			x->ubody.overflow = 0; /* keep the start of an error */
-		} else if (x->ubody.overflow) {
-			fail_now(x, 502, "upstream answer larger than the proxy "
-				 "holds");
-			return 0;
-		}
-		if (charge(x) < 0)
-			fail_over_budget(x);
+	if (x->k->body(x, p, n) < 0)
 		return 0;
-	}
-	if (charge(x) < 0) {
-		fail_over_budget(x);
+	if (exch_charge(x) < 0) {
+		exch_over_budget(x);
 		return 0;
 	}
 	conn_flush(c);
@@ -679,115 +386,12 @@ static int on_body(void *owner, const char *p, size_t n)
 	return x->paused;
 }
 
-/* A token count from the upstream, in the client's shape: Claude
- * {"input_tokens":N}, Gemini {"totalTokens":N}. */
-static void count_done(struct exch *x)
-{
-	struct conn *c = x->c;
-	struct buf *b = &srv_of(c)->scratch;
-	struct json j;
-	long n = -1;
-	int t;
-
-	if (json_parse(&j, x->ubody.p, x->ubody.len) == 0) {
-		t = json_get(&j, 0, x->ufmt == HUB_GEMINI ? "totalTokens"
-							  : "input_tokens");
-		if (t >= 0 && j.tok[t].type == JSMN_PRIMITIVE)
-			n = strtol(json_ptr(&j, t), NULL, 10);
-		json_free(&j);
-	}
-	if (n < 0) {
-		fail_before_start(x, 502, "upstream token count is not "
-				  "valid for its API");
-		return;
-	}
-	buf_reset(b);
-	buf_puts(b, x->cfmt == HUB_GEMINI ? "{\"totalTokens\":"
-					  : "{\"input_tokens\":");
-	buf_putu(b, (unsigned long)n);
-	buf_putc(b, '}');
-	conn_respond(c, 200, "application/json", NULL, b->p, b->len);
-	finish(x);
-}
-
-/* Translated: the upstream answer is complete. */
-static void hub_done(struct exch *x)
-{
-	struct conn *c = x->c;
-
-	if (!x->upstream_ok) {
-		char msg[300];
-		int st = map_status(x->last_status);
-		error_message(x->ubody.p, x->ubody.len, msg, sizeof(msg));
-		fail_before_start(x, st, msg);
-		return;
-	}
-	if (x->count) {
-		count_done(x);
-		return;
-	}
-	if (x->stream) {
-		xlate_stream_end(&x->xl);
-	} else if (xlate_body(&x->xl, x->ubody.p, x->ubody.len) < 0) {
-		fail_before_start(x, 502, "upstream answer is not valid for "
-				  "its API");
-		return;
-	}
-	if (x->xl.early_status) {
-		fail_before_start(x, map_status(x->xl.early_status),
-				  x->xl.early_msg);
-		return;
-	}
-	xlate_done(&x->xl);
-	if (x->stream) {
-		flush_obuf(x);
-		if (x->gemini_array && x->started)
-			conn_stream_write(c, x->nchunks ? "]" : "[]",
-					  x->nchunks ? 1 : 2);
-		if (!x->started) { /* nothing at all: an empty stream */
-			conn_stream_begin(c, 200, client_ctype(x), NULL, -1);
-			x->started = 1;
-		}
-	} else {
-		/* decoded: the encoder holds what the client gets */
-		buf_free(&x->ubody);
-		if (x->xl.out.overflow) {
-			fail_before_start(x, 502, "upstream answer larger than "
-					  "the proxy holds");
-			return;
-		}
-		if (charge(x) < 0) {
-			fail_over_budget(x);
-			return;
-		}
-		conn_stream_begin(c, 200, "application/json", NULL,
-				  (int64_t)x->xl.out.len);
-		x->started = 1;
-		conn_stream_write(c, x->xl.out.p, x->xl.out.len);
-	}
-	conn_stream_end(c);
-	finish(x);
-}
-
 static void on_done(void *owner)
 {
 	struct exch *x = owner;
-	struct conn *c = x->c;
 
 	x->hc = NULL;
-	if (x->hub) {
-		hub_done(x);
-		return;
-	}
-	if (x->raw_sse && x->upstream_ok) {
-		sse_end(&x->rsse, on_raw_sse, x);
-		conn_stream_write(c, x->nchunks ? "]" : "[]",
-					  x->nchunks ? 1 : 2);
-	} else if (buf_pending(&x->tail) > 0) {
-		relay_events(x, x->tail.p + x->tail.off, buf_pending(&x->tail));
-	}
-	conn_stream_end(c);
-	finish(x);
+	x->k->done(x);
 }
 
 static void on_error(void *owner, int err, const char *msg)
@@ -803,7 +407,7 @@ static void on_error(void *owner, int err, const char *msg)
 		rlog_body(x->c->rlog, "\n", 1);
 	}
 	if (x->started) {
-		fail_after_start(x, x->last_err);
+		x->k->late(x, x->last_err);
 		return;
 	}
 	upstream_failed(x, upfail_of_hc(err), 0, x->last_err);
@@ -861,22 +465,6 @@ static int pick_key(struct exch *x, struct prov_key *k, const char **msg)
 	}
 }
 
-/* A translated attempt starts with a fresh pipeline (an earlier one
- * may have decoded part of an answer). */
-static void reset_decoding(struct exch *x)
-{
-	if (!x->hub || x->count)
-		return;
-	if (x->xl_ready) {
-		xlate_restart(&x->xl);
-	} else {
-		xlate_init(&x->xl, (enum hub_fmt)x->cfmt, (enum hub_fmt)x->ufmt,
-			   &x->eo, 2 * XLATE_ANSWER_MAX);
-		x->xl_ready = 1;
-	}
-	buf_reset(&x->ubody);
-}
-
 static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = x->c;
@@ -889,7 +477,7 @@ static void start_attempt(struct exch *x, int counted)
 	int st;
 
 	if ((st = pick_key(x, &k, &err)) != 0) {
-		fail_before_start(x, st, err);
+		exch_fail(x, st, err);
 		return;
 	}
 	memset(&pr, 0, sizeof(pr));
@@ -903,7 +491,7 @@ static void start_attempt(struct exch *x, int counted)
 	pr.ua_name = x->prov == PROV_COMPAT ? x->provider : NULL;
 	if ((err = prov_prepare(cfg, srv_of(c)->cfg_gen, &pr, &x->call)) !=
 	    NULL) {
-		fail_before_start(x, 500, err);
+		exch_fail(x, 500, err);
 		return;
 	}
 	x->attempts += counted;
@@ -914,15 +502,15 @@ static void start_attempt(struct exch *x, int counted)
 	r.method = "POST";
 	r.path = x->call.path.p;
 	r.headers = x->call.headers.p;
-	if (x->hub) {
+	if (x->upbody.len) { /* translated */
 		r.body = x->upbody.p;
 		r.body_len = x->upbody.len;
-		/* An earlier attempt may have decoded part of an answer. */
-		reset_decoding(x);
 	} else {
 		r.body = c->body;
 		r.body_len = c->body_len;
 	}
+	if (x->k->attempt)
+		x->k->attempt(x);
 	x->upstream_ok = 0;
 	if (c->rlog) {
 		char line[1800];
@@ -940,7 +528,7 @@ static void start_attempt(struct exch *x, int counted)
 	}
 	x->hc = hc_request(&x->call.t, &r, &exch_ops, x, &to);
 	if (!x->hc)
-		fail_before_start(x, 503, "too many upstream connections in "
+		exch_fail(x, 503, "too many upstream connections in "
 				  "use; retry shortly");
 }
 
@@ -961,30 +549,25 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 	struct exch *x = container_of(t, struct exch, ka);
 	struct conn *c = x->c;
 
-	if (!x->started && x->hub && !x->count && !x->xl.early_status) {
-		conn_stream_begin(c, 200, client_ctype(x),
-				  "Cache-Control: no-cache\r\n", -1);
-		x->started = 1;
-		x->xl.sent = 1;
+	if (!x->started && x->k->early_head && !x->xl.early_status) {
+		exch_stream_head(x);
 		x->ka_bytes = c->stream_bytes; /* and a heartbeat now */
 	}
 	if (x->started && c->stream_bytes == x->ka_bytes) {
-		/* Gemini readers take whitespace between events, never a
-		 * comment (see relay_events); SSE ignores a blank line. */
-		if (x->gemini_array || x->cfmt == HUB_GEMINI)
-			conn_stream_write(c, "\n", 1);
-		else
-			conn_stream_write(c, ": keep-alive\n\n", 14);
+		frame_heartbeat(&x->frame);
 		conn_flush(c);
 	}
 	x->ka_bytes = c->stream_bytes;
 	loop_timer_set(l, &x->ka, (int64_t)srv_of(c)->cfg.stream_keepalive_s * 1000);
 }
 
-static void arm_keepalive(struct exch *x)
+/* The first attempt, and the heartbeat of a stream. */
+void exch_go(struct exch *x)
 {
 	struct conn *c = x->c;
 	int s = srv_of(c)->cfg.stream_keepalive_s;
+
+	start_attempt(x, 1);
 	if (x->active && x->stream && !x->count && s > 0) {
 		x->ka_bytes = (uint64_t)-1;
 		loop_timer_set(&srv_of(c)->loop, &x->ka, (int64_t)s * 1000);
@@ -993,112 +576,31 @@ static void arm_keepalive(struct exch *x)
 
 /* ---- starting ---------------------------------------------------------------- */
 
-/* Replace the model value in the body (in place, growing if needed). */
-static int rewrite_model(struct conn *c, size_t off, size_t len,
-			 const char *model)
-{
-	char stack[512];
-	struct buf esc;
-	size_t nl, ml = strlen(model);
-	int rc = -1;
-
-	/* Escape into a stack buffer (model names are short); a model name
-	 * without characters to escape is copied as it is. */
-	buf_init(&esc, 4096);
-	if (ml < sizeof(stack) && !memchr(model, '"', ml) &&
-	    !memchr(model, '\\', ml)) {
-		size_t i;
-		for (i = 0; i < ml && (unsigned char)model[i] >= 0x20; i++)
-			;
-		if (i == ml) {
-			memcpy(stack, model, ml);
-			esc.p = stack;
-			esc.len = ml;
-		}
-	}
-	if (!esc.p) {
-		buf_json_esc(&esc, model, ml);
-		if (esc.overflow)
-			goto out;
-	}
-	nl = esc.len;
-	if (conn_body_reserve(c, c->body_len - len + nl) < 0)
-		goto out;
-	memmove(c->body + off + nl, c->body + off + len,
-		c->body_len - off - len);
-	memcpy(c->body + off, esc.p, nl);
-	c->body_len = c->body_len - len + nl;
-	rc = 0;
-out:
-	if (esc.p != stack)
-		buf_free(&esc);
-	return rc;
-}
-
-/* Claude's count_tokens takes the messages request without max_tokens,
- * stream and sampling keys: encode, then copy only the keys it knows. */
-static int count_claude_body(const struct hub_view *v,
-			     const struct hub_req_opts *ro, struct buf *out,
-			     char *err, size_t errlen)
-{
-	static const char *const keep[] = {"model", "messages", "system",
-					   "tools", "tool_choice", "thinking",
-					   NULL};
-	struct buf tmp;
-	struct json j;
-	int k, i, n, first = 1;
-	size_t m;
-
-	buf_init(&tmp, XLATE_REQUEST_MAX);
-	if (hub_claude.encode_request(v, ro, &tmp, err, errlen) < 0 ||
-	    tmp.overflow || json_parse(&j, tmp.p, tmp.len) < 0) {
-		buf_free(&tmp);
-		return -1;
-	}
-	buf_putc(out, '{');
-	n = j.tok[0].size;
-	for (i = 0, k = 1; i < n; i++) {
-		int vt = k + 1, next = json_skip(&j, vt);
-		for (m = 0; keep[m]; m++)
-			if (json_str_eq(&j, k, keep[m])) {
-				struct hub_span s = hub_tok_raw(&j, vt);
-				if (!first)
-					buf_putc(out, ',');
-				first = 0;
-				hub_put_str(out, hub_tok_span(&j, k));
-				buf_putc(out, ':');
-				buf_put(out, s.p, s.n);
-			}
-		k = next;
-	}
-	buf_putc(out, '}');
-	json_free(&j);
-	buf_free(&tmp);
-	return 0;
-}
-
 /* A pool slot for the request on c, answering it from now on; NULL when
  * every slot is busy (answered with a 503). */
-static struct exch *begin(struct conn *c, int cfmt, enum prov_kind prov,
-			  const struct cfg_compat *compat)
+struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
+			const struct cfg_compat *compat,
+			const struct exch_kind *k)
 {
 	struct exch *x = take();
 
 	if (!x) {
-		client_error(c, cfmt, 503, "server is busy: too many requests "
-			     "in flight, retry shortly", "Retry-After: 1\r\n");
+		exch_client_error(c, cfmt, 503, "server is busy: too many "
+				  "requests in flight, retry shortly",
+				  "Retry-After: 1\r\n");
 		return NULL;
 	}
 	/* Only the scalars and buffers: the strings are written before
 	 * they are read, and the hub state is set up on the hub path. */
 	memset(x, 0, offsetof(struct exch, provider));
 	x->active = 1;
+	x->k = k;
 	x->c = c;
 	x->cfmt = cfmt;
 	x->prov = prov;
 	x->ufmt = prov_desc(prov)->wire;
 	conn_dispatch_set(c, &exch_dispatch, x);
-	copy_str(x->provider, sizeof(x->provider),
+	exch_copy_str(x->provider, sizeof(x->provider),
 		 compat ? compat->name : prov_desc(prov)->name);
 	x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
 	x->last_err[0] = '\0';
@@ -1115,144 +617,11 @@ static struct exch *begin(struct conn *c, int cfmt, enum prov_kind prov,
 	return x;
 }
 
-int exch_start_raw(struct conn *c, const struct exch_raw *r)
-{
-	struct exch *x = begin(c, r->cfmt, r->prov, r->compat);
-
-	if (!x)
-		return -1;
-	x->stream = r->stream;
-	x->gemini_array = r->gemini_array;
-	x->path_kind = r->cfmt == HUB_COMPLETIONS;
-	x->count = r->count;
-	copy_str(x->upmodel, sizeof(x->upmodel), r->upmodel);
-	if (r->anthropic_beta)
-		copy_str(x->beta, sizeof(x->beta), r->anthropic_beta);
-	if (r->model_len > 0 &&
-	    !(strlen(r->upmodel) == r->model_len &&
-	      !memcmp(c->body + r->model_off, r->upmodel, r->model_len)) &&
-	    rewrite_model(c, r->model_off, r->model_len, r->upmodel) < 0) {
-		client_error(c, x->cfmt, 503, "server is busy: no memory to "
-			     "rewrite the request", NULL);
-		release(x);
-		return -1;
-	}
-	if (x->stream && x->gemini_array) {
-		sse_init(&x->rsse, SSE_EVENT_MAX);
-		x->raw_sse = 1;
-	}
-	rlog_relay(c->rlog);
-	start_attempt(x, 1);
-	arm_keepalive(x);
-	return x->active ? 0 : -1;
-}
-
-int exch_start_hub(struct conn *c, const struct exch_req *r)
-{
-	struct exch *x = begin(c, r->cfmt, (enum prov_kind)r->prov, r->compat);
-	struct hub_req_opts ro;
-	struct hub_enc_opts eo;
-	char err[256];
-
-	if (!x)
-		return -1;
-	x->hub = 1;
-	x->stream = r->stream;
-	x->gemini_array = r->gemini_array;
-	x->gemini_cli = r->gemini_cli;
-	snprintf(x->model, sizeof(x->model), "%s", r->model);
-	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
-	if (r->anthropic_beta && r->cfmt == HUB_CLAUDE)
-		snprintf(x->beta, sizeof(x->beta), "%s", r->anthropic_beta);
-
-	memset(&ro, 0, sizeof(ro));
-	ro.model = x->upmodel;
-	ro.stream = x->stream;
-	err[0] = '\0';
-	if (hub_codec_for(x->ufmt)->encode_request(r->view, &ro, &x->upbody,
-						   err, sizeof(err)) < 0 ||
-	    x->upbody.overflow) {
-		client_error(c, x->cfmt, 400, err[0] ? err : "request cannot be "
-			     "translated", NULL);
-		release(x);
-		return -1;
-	}
-	/* The translated body is held for retries: trim it to size, let the
-	 * client's body go (nothing refers to it any more), and count it
-	 * against the same budget as client bodies. */
-	if (x->upbody.cap > x->upbody.len + 4096) {
-		char *np = realloc(x->upbody.p, x->upbody.len + 1);
-		if (np) {
-			x->upbody.p = np;
-			x->upbody.cap = x->upbody.len + 1;
-		}
-	}
-	conn_body_release(c);
-	if (charge(x) < 0) {
-		client_error(c, x->cfmt, 503, "server is busy: too much request "
-			     "data in flight, retry shortly",
-			     "Retry-After: 1\r\n");
-		release(x);
-		return -1;
-	}
-	memset(&eo, 0, sizeof(eo));
-	eo.stream = x->stream;
-	eo.model = x->model;
-	eo.created = x->t0;
-	eo.seed = (uint32_t)(x->t0 ^ (long long)c->gen);
-	eo.gemini_cli = x->gemini_cli;
-	eo.req = NULL; /* the view does not outlive the request's start */
-	x->eo = eo; /* reset_decoding (each attempt) initialises from it */
-
-	start_attempt(x, 1);
-	arm_keepalive(x);
-	return x->active ? 0 : -1;
-}
-
-int exch_start_count(struct conn *c, const struct exch_req *r)
-{
-	struct exch *x = begin(c, r->cfmt, (enum prov_kind)r->prov, r->compat);
-	struct hub_req_opts ro;
-	char err[256];
-
-	if (!x)
-		return -1;
-	x->hub = 1;
-	x->count = 1;
-	snprintf(x->model, sizeof(x->model), "%s", r->model);
-	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
-	memset(&ro, 0, sizeof(ro));
-	ro.model = x->upmodel;
-	err[0] = '\0';
-	if (x->ufmt == HUB_GEMINI) {
-		/* countTokens takes a whole request under this key */
-		buf_puts(&x->upbody, "{\"generateContentRequest\":");
-		if (hub_gemini.encode_request(r->view, &ro, &x->upbody, err,
-					      sizeof(err)) < 0)
-			goto bad;
-		x->upbody.len--; /* reopen the request object */
-		buf_puts(&x->upbody, ",\"model\":\"models/");
-		buf_json_esc(&x->upbody, x->upmodel, strlen(x->upmodel));
-		buf_puts(&x->upbody, "\"}}");
-	} else if (count_claude_body(r->view, &ro, &x->upbody, err,
-				     sizeof(err)) < 0) {
-		goto bad;
-	}
-	if (x->upbody.overflow)
-		goto bad;
-	start_attempt(x, 1);
-	return x->active ? 0 : -1;
-bad:
-	client_error(c, x->cfmt, 400, err[0] ? err : "request cannot be "
-		     "translated", NULL);
-	release(x);
-	return -1;
-}
 
 /* The client went away: close the upstream, forget everything. */
 static void on_client_gone(void *owner)
 {
-	release(owner);
+	exch_release(owner);
 }
 
 /* The client's output drained below the high-water mark. */

@@ -36,6 +36,7 @@
 #include "buf.h"
 #include "hub.h"
 #include "loop.h"
+#include "frame.h"
 #include "prov.h"
 #include "sse.h"
 #include "xlate.h"
@@ -43,20 +44,20 @@
 struct conn;
 struct hc;
 struct cfg_compat;
+struct exch_kind;
 
 struct exch {
 	/* --- zeroed at the start of every exchange (up to "provider") --- */
 	int active;           /* the pool slot is in use */
+	const struct exch_kind *k; /* what the answer means (exch_int.h) */
 	struct conn *c;       /* the client connection answered */
 	struct hc *hc;
-	int hub;              /* translated (else pass-through) */
 	int count;            /* a token count (count_tokens / countTokens) */
 	int cfmt, ufmt;       /* enum hub_fmt: client, upstream */
 	int stream;           /* client asked for a stream */
-	int gemini_array;     /* Gemini client without alt=sse: JSON array */
 	int gemini_cli;       /* Gemini client speaks the Code Assist envelope */
-	int raw_sse;          /* pass-through re-framing SSE as a JSON array
-				 (sse is initialised) */
+	int raw_sse;          /* rsse is initialised */
+	struct frame frame;   /* the client's framing */
 	int path_kind;        /* OpenAI pass-through: 0 chat, 1 completions */
 	int prov;             /* enum prov_kind */
 	unsigned cfg_gen;
@@ -75,7 +76,6 @@ struct exch {
 	long long t0;
 	long charged;         /* upbody bytes counted in the body budget */
 	int xl_ready;         /* xl initialised */
-	int nchunks;          /* Gemini array framing: chunks written */
 	struct buf tail;      /* pass-through: bytes after the last event */
 	struct buf upbody;    /* translated: upstream request (for retries) */
 	struct buf ubody;     /* translated: non-stream or error body */
