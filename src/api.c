@@ -24,6 +24,7 @@
 #include "hub.h"
 #include "json.h"
 #include "models.h"
+#include "route.h"
 #include "sizes.h"
 #include "srv.h"
 #include "version.h"
@@ -32,17 +33,17 @@ enum { M_GET = 1, M_POST = 2 };
 
 #define RT(path) path, sizeof(path) - 1
 
-struct route;
-typedef void (*route_fn)(struct conn *c, const struct route *r);
+struct endpoint;
+typedef void (*endpoint_fn)(struct conn *c, const struct endpoint *r);
 
-struct route {
+struct endpoint {
 	const char *path;
 	size_t len;      /* of path, folded at compile time (RT) */
 	int prefix;      /* path is a prefix (the rest is a parameter) */
 	unsigned methods;
 	enum hub_fmt fmt;
 	int auth;
-	route_fn get, post;
+	endpoint_fn get, post;
 };
 
 /* ---- errors (rendered by apierr) ---------------------------------------- */
@@ -179,7 +180,7 @@ static int peer_is_loopback(const struct conn *c)
 /* 1 = allowed; otherwise answered with 401 and returns 0. */
 static int authenticate(struct conn *c, enum hub_fmt f)
 {
-	const struct cfg *cfg = &srv_of(c)->cfg;
+	const struct cfg *cfg = srv_of(c)->cfg;
 	const struct http_request *r = &c->req;
 	static const char *const hdrs[] = {"x-goog-api-key", "x-api-key"};
 	const struct http_header *h;
@@ -221,7 +222,7 @@ static int authenticate(struct conn *c, enum hub_fmt f)
 
 /* ---- GET / ----------------------------------------------------------------- */
 
-static void h_root(struct conn *c, const struct route *r)
+static void h_root(struct conn *c, const struct endpoint *r)
 {
 	struct buf *b = &srv_of(c)->scratch;
 	(void)r;
@@ -335,12 +336,12 @@ static int gemini_client(struct conn *c)
 
 /* The API a model-list route answers in: a Gemini client on /v1/models
  * gets the Gemini shape. */
-static enum hub_fmt list_format(struct conn *c, const struct route *r)
+static enum hub_fmt list_format(struct conn *c, const struct endpoint *r)
 {
 	return r->fmt == HUB_OPENAI && gemini_client(c) ? HUB_GEMINI : r->fmt;
 }
 
-static void h_models(struct conn *c, const struct route *r)
+static void h_models(struct conn *c, const struct endpoint *r)
 {
 	struct buf *b = &srv_of(c)->scratch;
 	struct list_ctx x;
@@ -357,7 +358,7 @@ static void h_models(struct conn *c, const struct route *r)
 		buf_puts(b, "{\"data\":[");
 	else
 		buf_puts(b, "{\"object\":\"list\",\"data\":[");
-	models_each(&srv_of(c)->cfg, list_cb, &x);
+	route_each(srv_of(c)->route, list_cb, &x);
 	buf_putc(b, ']');
 	if (x.claude) {
 		buf_puts(b, ",\"has_more\":false,\"first_id\":");
@@ -376,7 +377,7 @@ static void h_models(struct conn *c, const struct route *r)
 }
 
 /* GET /v1/models/<id> (OpenAI) and GET /v1beta/models/<id> (Gemini). */
-static void h_model_one(struct conn *c, const struct route *r)
+static void h_model_one(struct conn *c, const struct endpoint *r)
 {
 	struct buf *b = &srv_of(c)->scratch;
 	size_t plen = path_len(&c->req), pre = r->len;
@@ -390,7 +391,7 @@ static void h_model_one(struct conn *c, const struct route *r)
 		id += 7;
 		idlen -= 7;
 	}
-	if (!models_find(&srv_of(c)->cfg, id, idlen, &m) || !m.id) {
+	if (!route_find(srv_of(c)->route, id, idlen, &m) || !m.id) {
 		snprintf(msg, sizeof(msg), "model '%.*s' not found",
 			 (int)(idlen > 256 ? 256 : idlen), id);
 		api_error(c, f, 404, msg);
@@ -477,7 +478,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	char msg[400], model[512], err[256];
 	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
 
-	if (!models_find(&srv_of(c)->cfg, q->model, q->mlen, &m)) {
+	if (!route_find(srv_of(c)->route, q->model, q->mlen, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)", shown,
 			 q->model);
@@ -584,7 +585,7 @@ static int count_model_served(struct conn *c, enum hub_fmt f,
 	char msg[400];
 	if (!model_name_ok(c, f, model, k))
 		return 0;
-	if (!models_find(&srv_of(c)->cfg, model, k, &m)) {
+	if (!route_find(srv_of(c)->route, model, k, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)",
 			 (int)(k > 200 ? 200 : k), model);
@@ -649,7 +650,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	struct exch_req r;
 	char name[512], err[256];
 
-	if (!models_find(&srv_of(c)->cfg, model, mlen, &m) ||
+	if (!route_find(srv_of(c)->route, model, mlen, &m) ||
 	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
 		return 0;
 	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
@@ -691,7 +692,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	return 1;
 }
 
-static void h_count_tokens(struct conn *c, const struct route *r)
+static void h_count_tokens(struct conn *c, const struct endpoint *r)
 {
 	struct json j;
 	char model[512];
@@ -755,7 +756,7 @@ static int try_passthrough(struct conn *c, int completions)
 	n = json_unescape(c->body + off[0] + 1, len[0] - 2, model,
 			  sizeof(model));
 	if (n <= 0 || models_name_check(model, (size_t)n) ||
-	    !models_find(&srv_of(c)->cfg, model, (size_t)n, &m) ||
+	    !route_find(srv_of(c)->route, model, (size_t)n, &m) ||
 	    m.provider != PROV_COMPAT)
 		return 0;
 	{
@@ -773,7 +774,7 @@ static int try_passthrough(struct conn *c, int completions)
 	return 1;
 }
 
-static void h_infer_json_model(struct conn *c, const struct route *r)
+static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 {
 	struct json j;
 	struct infer_req q;
@@ -859,7 +860,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
 
 /* POST .../models/<model>:<method> (Gemini generateContent & co).  The
  * method follows the last colon: model names may hold colons. */
-static void h_gemini_action(struct conn *c, const struct route *r)
+static void h_gemini_action(struct conn *c, const struct endpoint *r)
 {
 	size_t plen = path_len(&c->req), pre = r->len;
 	const char *a = c->req.target + pre;
@@ -926,9 +927,9 @@ static void h_gemini_action(struct conn *c, const struct route *r)
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
-static void h_v1_models_post(struct conn *c, const struct route *r)
+static void h_v1_models_post(struct conn *c, const struct endpoint *r)
 {
-	static const struct route gem = {RT("/v1/models/"), 1, M_POST, HUB_GEMINI,
+	static const struct endpoint gem = {RT("/v1/models/"), 1, M_POST, HUB_GEMINI,
 					 1, NULL, NULL};
 	(void)r;
 	h_gemini_action(c, &gem);
@@ -936,7 +937,7 @@ static void h_v1_models_post(struct conn *c, const struct route *r)
 
 /* ---- the table ------------------------------------------------------------- */
 
-static const struct route routes[] = {
+static const struct endpoint endpoints[] = {
 	{RT("/"), 0, M_GET, HUB_OPENAI, 0, h_root, NULL},
 	{RT("/v1/models"), 0, M_GET, HUB_OPENAI, 1, h_models, NULL},
 	{RT("/v1/models/"), 1, M_GET | M_POST, HUB_OPENAI, 1, h_model_one,
@@ -953,20 +954,20 @@ static const struct route routes[] = {
 	 h_gemini_action},
 };
 
-static const struct route *match(const char *p, size_t n)
+static const struct endpoint *match(const char *p, size_t n)
 {
 	size_t i;
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		size_t rl = routes[i].len;
-		if (routes[i].prefix ? (n > rl && !memcmp(p, routes[i].path, rl))
-				     : (n == rl && !memcmp(p, routes[i].path, rl)))
-			return &routes[i];
+	for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+		size_t rl = endpoints[i].len;
+		if (endpoints[i].prefix ? (n > rl && !memcmp(p, endpoints[i].path, rl))
+				     : (n == rl && !memcmp(p, endpoints[i].path, rl)))
+			return &endpoints[i];
 	}
 	return NULL;
 }
 
 /* The error format of a request on route r (NULL: none matched). */
-static enum hub_fmt error_format(struct conn *c, const struct route *r)
+static enum hub_fmt error_format(struct conn *c, const struct endpoint *r)
 {
 	const struct http_request *req = &c->req;
 	enum hub_fmt f = api_format_for_path(req->target, path_len(req));
@@ -996,9 +997,9 @@ int api_attach(struct srv *s)
 int api_head(struct conn *c)
 {
 	const struct http_request *req = &c->req;
-	const struct route *r;
+	const struct endpoint *r;
 
-	if (srv_of(c)->cfg.api_keys.n == 0 ||
+	if (srv_of(c)->cfg->api_keys.n == 0 ||
 	    http_span_eq(req->method, req->method_len, "OPTIONS"))
 		return 0; /* an open server: nobody to refuse */
 	r = match(req->target, path_len(req));
@@ -1012,7 +1013,7 @@ void api_handle(struct conn *c)
 	const struct http_request *req = &c->req;
 	size_t plen = path_len(req);
 	enum hub_fmt f = api_format_for_path(req->target, plen);
-	const struct route *r;
+	const struct endpoint *r;
 	unsigned m = 0;
 
 	if (http_span_eq(req->method, req->method_len, "OPTIONS")) {

@@ -33,6 +33,7 @@
 #include "hc.h"
 #include "log.h"
 #include "rlog.h"
+#include "route.h"
 #include "srv.h"
 
 static const struct hc_ops exch_ops;
@@ -71,58 +72,6 @@ static struct exch *take(void)
 	return NULL;
 }
 
-/* ---- keys ------------------------------------------------------------------ */
-
-/* Round-robin cursors: one per compat provider, then Gemini, then Claude.
- * Reset when the config changes. */
-static struct {
-	unsigned gen;
-	size_t n;
-	unsigned *cur;
-} RR;
-
-static unsigned next_index(struct srv *s, size_t slot, size_t n)
-{
-	if (RR.gen != s->cfg_gen || RR.n != s->cfg.n_compat + 2) {
-		free(RR.cur);
-		RR.n = s->cfg.n_compat + 2;
-		RR.cur = calloc(RR.n, sizeof(*RR.cur));
-		RR.gen = s->cfg_gen;
-		if (!RR.cur) {
-			RR.n = 0;
-			return 0;
-		}
-	}
-	return n ? RR.cur[slot]++ % (unsigned)n : 0;
-}
-
-static const struct cfg_compat *find_provider(struct srv *s, const char *name,
-					      size_t *idx)
-{
-	size_t i;
-	for (i = 0; i < s->cfg.n_compat; i++)
-		if (!strcmp(s->cfg.compat[i].name, name)) {
-			*idx = i;
-			return &s->cfg.compat[i];
-		}
-	return NULL;
-}
-
-/* Keys available to this exchange's provider (for the 429 rule). */
-static size_t provider_keys(struct exch *x)
-{
-	struct srv *s = srv_of(x->c);
-	size_t idx;
-	const struct cfg_compat *p;
-	switch (x->prov) {
-	case PROV_GEMINI: return s->cfg.gl_api_keys.n;
-	case PROV_CLAUDE: return s->cfg.n_claude_keys;
-	default:
-		p = find_provider(s, x->provider, &idx);
-		return p ? p->api_keys.n : 0;
-	}
-}
-
 /* ---- ending ---------------------------------------------------------------- */
 
 /* Bytes the exchange's growable buffers hold right now. */
@@ -144,7 +93,7 @@ int exch_charge(struct exch *x)
 	long now = held(x);
 	s->env.body_used += now - x->charged;
 	x->charged = now;
-	return now > 0 && s->env.body_used > s->cfg.max_body_total ? -1 : 0;
+	return now > 0 && s->env.body_used > s->cfg->max_body_total ? -1 : 0;
 }
 
 /* The exchange is over: the upstream connection (if any) is closed, every
@@ -176,6 +125,8 @@ void exch_release(struct exch *x)
 		xlate_free(&x->xl);
 		x->xl_ready = 0;
 	}
+	route_unref(x->route);
+	x->route = NULL;
 }
 
 void exch_finish(struct exch *x)
@@ -246,7 +197,7 @@ void exch_write(void *user, const char *p, size_t n)
 
 static int attempts_left(struct exch *x)
 {
-	return x->attempts <= srv_of(x->c)->cfg.request_retry;
+	return x->attempts <= x->route->cfg.request_retry;
 }
 
 static void start_attempt(struct exch *x, int counted);
@@ -290,9 +241,10 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 	if (why != x->last_err)
 		snprintf(x->last_err, sizeof(x->last_err), "%s", why);
 	if (r->act == UA_NEXT) {
-		if (f == UF_QUOTA && !srv_of(x->c)->cfg.qe_switch_project)
+		if (f == UF_QUOTA && !x->route->cfg.qe_switch_project)
 			return 0;
-		nkeys = provider_keys(x);
+		nkeys = route_nkeys(x->route, (enum prov_kind)x->prov,
+				    x->compat);
 		if ((size_t)x->skipped + 1 < nkeys) {
 			x->skipped++;
 			hc_abort(x->hc);
@@ -417,58 +369,10 @@ static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
 
 /* ---- attempts ----------------------------------------------------------------- */
 
-/* The key for this attempt (round-robin per provider) and what comes
- * with it.  0 ok, else the status to answer, with *msg. */
-static int pick_key(struct exch *x, struct prov_key *k, const char **msg)
-{
-	struct srv *s = srv_of(x->c);
-	const struct cfg *cfg = &s->cfg;
-	const struct cfg_key_entry *e;
-	const struct cfg_compat *p;
-	size_t idx = 0;
-
-	memset(k, 0, sizeof(*k));
-	switch (x->prov) {
-	case PROV_GEMINI:
-		if (cfg->gl_api_keys.n == 0) {
-			*msg = "no generative-language-api-key configured";
-			return 500;
-		}
-		k->key = cfg->gl_api_keys.v[next_index(s, cfg->n_compat,
-						       cfg->gl_api_keys.n)];
-		return 0;
-	case PROV_CLAUDE:
-		if (cfg->n_claude_keys == 0) {
-			*msg = "no claude-api-key configured";
-			return 500;
-		}
-		e = &cfg->claude_keys[next_index(s, cfg->n_compat + 1,
-						 cfg->n_claude_keys)];
-		k->key = e->api_key;
-		k->base_url = e->base_url;
-		k->proxy_url = e->proxy_url;
-		k->headers = &e->headers;
-		return 0;
-	default:
-		if (!(p = find_provider(s, x->provider, &idx))) {
-			*msg = "provider was removed from the config during "
-			       "the request";
-			return 503;
-		}
-		k->base_url = p->base_url;
-		k->proxy_url = p->proxy_url;
-		k->headers = &p->headers;
-		if (p->api_keys.n > 0)
-			k->key = p->api_keys.v[next_index(s, idx,
-							  p->api_keys.n)];
-		return 0;
-	}
-}
-
 static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = x->c;
-	const struct cfg *cfg = &srv_of(c)->cfg;
+	const struct cfg *cfg = &x->route->cfg;
 	struct hc_timeouts to;
 	struct hc_request r;
 	struct prov_key k;
@@ -476,7 +380,8 @@ static void start_attempt(struct exch *x, int counted)
 	const char *err = NULL;
 	int st;
 
-	if ((st = pick_key(x, &k, &err)) != 0) {
+	if ((st = route_key(x->route, (enum prov_kind)x->prov, x->compat, &k,
+			    &err)) != 0) {
 		exch_fail(x, st, err);
 		return;
 	}
@@ -489,7 +394,7 @@ static void start_attempt(struct exch *x, int counted)
 	pr.completions = x->path_kind;
 	pr.beta = x->beta[0] ? x->beta : NULL;
 	pr.ua_name = x->prov == PROV_COMPAT ? x->provider : NULL;
-	if ((err = prov_prepare(cfg, srv_of(c)->cfg_gen, &pr, &x->call)) !=
+	if ((err = prov_prepare(cfg, x->route->gen, &pr, &x->call)) !=
 	    NULL) {
 		exch_fail(x, 500, err);
 		return;
@@ -558,14 +463,14 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 		conn_flush(c);
 	}
 	x->ka_bytes = c->stream_bytes;
-	loop_timer_set(l, &x->ka, (int64_t)srv_of(c)->cfg.stream_keepalive_s * 1000);
+	loop_timer_set(l, &x->ka, (int64_t)x->route->cfg.stream_keepalive_s * 1000);
 }
 
 /* The first attempt, and the heartbeat of a stream. */
 void exch_go(struct exch *x)
 {
 	struct conn *c = x->c;
-	int s = srv_of(c)->cfg.stream_keepalive_s;
+	int s = x->route->cfg.stream_keepalive_s;
 
 	start_attempt(x, 1);
 	if (x->active && x->stream && !x->count && s > 0) {
@@ -608,7 +513,8 @@ struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;
 	x->retry.cb = on_retry;
-	x->cfg_gen = srv_of(c)->cfg_gen;
+	x->route = route_ref(srv_of(c)->route);
+	x->compat = compat;
 	x->t0 = (long long)time(NULL);
 	prov_call_init(&x->call);
 	buf_init(&x->tail, RELAY_TAIL_MAX);

@@ -44,6 +44,7 @@
 struct conn;
 struct hc;
 struct cfg_compat;
+struct route;
 struct exch_kind;
 
 struct exch {
@@ -60,7 +61,8 @@ struct exch {
 	struct frame frame;   /* the client's framing */
 	int path_kind;        /* OpenAI pass-through: 0 chat, 1 completions */
 	int prov;             /* enum prov_kind */
-	unsigned cfg_gen;
+	struct route *route;  /* the config snapshot it started with */
+	const struct cfg_compat *compat; /* PROV_COMPAT: the provider */
 	int attempts;         /* counted attempts made */
 	int skipped;          /* keys skipped for quota or refusal (429, 401,
 				 403): not counted as retries */
@@ -82,7 +84,7 @@ struct exch {
 	struct prov_call call;/* this attempt's target, path, headers */
 
 	/* --- strings: set before use (first byte cleared at start) --- */
-	char provider[128];   /* compat provider name, looked up on retry */
+	char provider[128];   /* provider name, for messages */
 	char model[256];      /* the client's model name, reported back */
 	char upmodel[256];    /* the upstream's model name */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */

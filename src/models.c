@@ -125,47 +125,6 @@ void models_each(const struct cfg *c,
 	}
 }
 
-struct find {
-	const char *id;
-	size_t len;
-	struct model_info *out;
-	int found;
-};
-
-static int find_cb(const struct model_info *m, void *u)
-{
-	struct find *f = u;
-	if (strlen(m->id) == f->len && !memcmp(m->id, f->id, f->len)) {
-		*f->out = *m;
-		f->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
-int models_find(const struct cfg *c, const char *id, size_t len,
-		struct model_info *out)
-{
-	struct find f = {id, len, out, 0};
-	models_each(c, find_cb, &f);
-	if (f.found)
-		return 1;
-	/* As the reference: other gemini-* / claude-* names go to the key
-	 * family of that vendor when one is configured. */
-	memset(out, 0, sizeof(*out));
-	if (len > 7 && !memcmp(id, "gemini-", 7) && c->gl_api_keys.n) {
-		out->provider = PROV_GEMINI;
-		out->owned_by = models_provider_name(PROV_GEMINI);
-		return 1;
-	}
-	if (len > 7 && !memcmp(id, "claude-", 7) && c->n_claude_keys) {
-		out->provider = PROV_CLAUDE;
-		out->owned_by = models_provider_name(PROV_CLAUDE);
-		return 1;
-	}
-	return 0;
-}
-
 /* Bytes a model name may hold besides ASCII letters and digits. */
 static int name_punct(unsigned char c)
 {

@@ -1,10 +1,11 @@
 /*
  * models.h - which models the configured providers serve.
  *
- * The list is derived from the running config on every call (no registry
- * to keep in sync on reload): each API key family contributes its static
- * model list, each openai-compatibility provider its aliases.  Ids are
- * unique in the walk: the first provider to claim an id lists it.
+ * The list is derived from a config: each API key family contributes its
+ * static model list, each openai-compatibility provider its aliases.  Ids
+ * are unique in the walk: the first provider to claim an id lists it.
+ * route.c walks it once per config generation and answers lookups from
+ * its own table.
  */
 #ifndef MODELS_H
 #define MODELS_H
@@ -29,10 +30,6 @@ struct model_info {
 /* Call cb for each model served; stop early when cb returns non-zero. */
 void models_each(const struct cfg *c,
 		 int (*cb)(const struct model_info *m, void *u), void *u);
-
-/* Find a served model by id; fills *out.  1 found, 0 not. */
-int models_find(const struct cfg *c, const char *id, size_t len,
-		struct model_info *out);
 
 const char *models_provider_name(enum prov_kind p);
 

@@ -29,6 +29,7 @@
 #include "dns.h"
 #include "hc.h"
 #include "log.h"
+#include "route.h"
 #include "tls.h"
 
 static struct srv *the_srv; /* for the signal handler's pipe */
@@ -173,7 +174,7 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 		struct conn *c, *evict = NULL;
 		int fd, one = 1;
 
-		if (s->nconns >= s->cfg.max_connections ||
+		if (s->nconns >= s->cfg->max_connections ||
 		    s->nconns >= s->pool_size) {
 			if (!(evict = oldest_idle(s))) {
 				set_listening(s, 0);
@@ -222,35 +223,45 @@ static void reload(struct srv *s)
 	struct cfg nc;
 	char err[512];
 
-	if (!s->cfg.path) {
+	if (!s->cfg->path) {
 		log_warn("SIGHUP: running on built-in defaults, no config file "
 			 "to re-read");
 		return;
 	}
-	if (cfg_load(&nc, s->cfg.path, err, sizeof(err)) < 0) {
+	if (cfg_load(&nc, s->cfg->path, err, sizeof(err)) < 0) {
 		log_error("SIGHUP: config not reloaded, keeping the running "
 			  "one: %s", err);
 		return;
 	}
-	if (nc.port != s->cfg.port ||
-	    !!nc.host != !!s->cfg.host ||
-	    (nc.host && strcmp(nc.host, s->cfg.host)))
+	if (nc.port != s->cfg->port ||
+	    !!nc.host != !!s->cfg->host ||
+	    (nc.host && strcmp(nc.host, s->cfg->host)))
 		log_warn("SIGHUP: port/host changes take effect after a "
 			 "restart");
 	if (nc.max_connections > s->pool_size)
 		log_warn("SIGHUP: max-connections above %d takes effect after "
 			 "a restart", s->pool_size);
-	if (!!nc.ca_file != !!s->cfg.ca_file ||
-	    (nc.ca_file && strcmp(nc.ca_file, s->cfg.ca_file)))
+	if (!!nc.ca_file != !!s->cfg->ca_file ||
+	    (nc.ca_file && strcmp(nc.ca_file, s->cfg->ca_file)))
 		log_warn("SIGHUP: ca-file changes take effect after a restart");
-	cfg_free(&s->cfg);
-	s->cfg = nc;
-	s->cfg_gen++;
-	log_set_debug(s->cfg.debug);
+	{
+		struct route *r = route_build(&nc, s->route->gen + 1);
+		if (!r) {
+			log_error("SIGHUP: out of memory; keeping the running "
+				  "config");
+			return;
+		}
+		/* exchanges under way keep the snapshot they started with */
+		route_unref(s->route);
+		s->route = r;
+		s->cfg = &r->cfg;
+		s->env.cfg = s->cfg;
+	}
+	log_set_debug(s->cfg->debug);
 	dns_reload();
 	hc_pool_close_idle();
-	log_info("config reloaded from %s", s->cfg.path);
-	log_config(&s->cfg);
+	log_info("config reloaded from %s", s->cfg->path);
+	log_config(s->cfg);
 }
 
 static void on_grace(struct loop *l, struct loop_timer *t)
@@ -282,7 +293,7 @@ static void begin_shutdown(struct srv *s, int sig)
 	for (i = 0; i < s->pool_size; i++)
 		if (s->conns[i].state != CONN_FREE)
 			conn_shutdown(&s->conns[i]);
-	loop_timer_set(&s->loop, &s->grace, s->cfg.shutdown_timeout_ms);
+	loop_timer_set(&s->loop, &s->grace, s->cfg->shutdown_timeout_ms);
 }
 
 static void on_sigpipe(struct loop *l, struct loop_watch *w, int revents)
@@ -311,21 +322,25 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	const char *host;
 
 	memset(s, 0, sizeof(*s));
-	s->cfg = *cfg;
-	memset(cfg, 0, sizeof(*cfg));
+	s->route = route_build(cfg, 1);
+	if (!s->route) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->cfg = &s->route->cfg;
 	s->sigpipe[0] = s->sigpipe[1] = -1;
 	s->accept_retry.slot = -1;
 	s->accept_retry.cb = on_accept_retry;
 	s->grace.slot = -1;
 	s->grace.cb = on_grace;
 	buf_init(&s->scratch, CONN_OUT_MAX);
-	log_set_debug(s->cfg.debug);
+	log_set_debug(s->cfg->debug);
 	s->env.loop = &s->loop;
-	s->env.cfg = &s->cfg;
+	s->env.cfg = s->cfg;
 	s->env.released = conn_released;
 	s->env.idle = conn_idle;
 
-	s->pool_size = s->cfg.max_connections;
+	s->pool_size = s->cfg->max_connections;
 	s->conns = calloc((size_t)s->pool_size, sizeof(*s->conns));
 	nup = s->pool_size + UPSTREAM_EXTRA_CONNS;
 	/* Watches and timers: clients, upstreams, DNS queries, listeners,
@@ -339,14 +354,14 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 			 s->pool_size);
 		return -1;
 	}
-	if (tls_init(s->cfg.ca_file, err, errlen) < 0)
+	if (tls_init(s->cfg->ca_file, err, errlen) < 0)
 		return -1;
 	dns_reload();
 
-	host = s->cfg.host && *s->cfg.host ? s->cfg.host : NULL;
-	if (listen_on(s, host ? AF_UNSPEC : AF_INET6, host, s->cfg.port, err,
+	host = s->cfg->host && *s->cfg->host ? s->cfg->host : NULL;
+	if (listen_on(s, host ? AF_UNSPEC : AF_INET6, host, s->cfg->port, err,
 		      errlen) < 0) {
-		if (host || listen_on(s, AF_INET, NULL, s->cfg.port, err,
+		if (host || listen_on(s, AF_INET, NULL, s->cfg->port, err,
 				      errlen) < 0)
 			return -1;
 	}
@@ -399,11 +414,11 @@ static void log_config(const struct cfg *c)
 
 int srv_run(struct srv *s)
 {
-	log_config(&s->cfg);
+	log_config(s->cfg);
 	log_info("cli-proxy-api listening on %s:%d (%d connections max%s)",
-		 s->cfg.host && *s->cfg.host ? s->cfg.host : "*", s->cfg.port,
-		 s->cfg.max_connections,
-		 s->cfg.api_keys.n ? "" : "; no api-keys: open to every "
+		 s->cfg->host && *s->cfg->host ? s->cfg->host : "*", s->cfg->port,
+		 s->cfg->max_connections,
+		 s->cfg->api_keys.n ? "" : "; no api-keys: open to every "
 					  "client that can reach this port");
 	while (!s->done) {
 		if (s->env.stopping && s->nconns == 0)
@@ -435,5 +450,7 @@ void srv_free(struct srv *s)
 	free(s->conns);
 	loop_free(&s->loop);
 	buf_free(&s->scratch);
-	cfg_free(&s->cfg);
+	route_unref(s->route);
+	s->route = NULL;
+	s->cfg = NULL;
 }

@@ -24,8 +24,10 @@
 
 struct srv {
 	struct loop loop;
-	struct cfg cfg;          /* the running config */
-	unsigned cfg_gen;        /* bumped on every reload */
+	struct route *route;     /* the running config and its routing:
+				    replaced (not changed) on reload; an
+				    exchange keeps the one it started with */
+	const struct cfg *cfg;   /* route->cfg */
 	struct loop_watch listen[SRV_MAX_LISTENERS];
 	int nlisten;
 	int paused;              /* listeners paused at the connection cap */
