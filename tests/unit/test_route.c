@@ -1,0 +1,376 @@
+/*
+ * test_route.c - routing snapshots (route.c), provider calls (prov.c),
+ * client framing (frame.c) and error shapes (apierr.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apierr.h"
+#include "cfg.h"
+#include "frame.h"
+#include "hub.h"
+#include "json.h"
+#include "prov.h"
+#include "route.h"
+#include "t.h"
+
+static const char *const CONF =
+	"generative-language-api-key = g1\n"
+	"generative-language-api-key = g2\n"
+	"[claude-api-key]\n"
+	"api-key = c1\n"
+	"[claude-api-key]\n"
+	"api-key = c2\n"
+	"base-url = http://127.0.0.1:9/relay\n"
+	"header = X-Team: blue\n"
+	"[openai-compatibility]\n"
+	"name = first\n"
+	"base-url = http://127.0.0.1:9/v1\n"
+	"api-keys = k1\n"
+	"api-keys = k2\n"
+	"api-keys = k3\n"
+	"model = up/one = alias-one\n"
+	"model = gemini-2.5-pro\n"
+	"[openai-compatibility]\n"
+	"name = second\n"
+	"base-url = http://127.0.0.1:9/v2\n"
+	"model = up/two = alias-two\n"
+	"model = only-second\n";
+
+static struct route *build(const char *text, unsigned gen)
+{
+	struct cfg c;
+	char err[256];
+	if (cfg_load_string(&c, text, "t.ini", err, sizeof(err)) < 0) {
+		FAILF("config: %s", err);
+		return NULL;
+	}
+	return route_build(&c, gen);
+}
+
+TEST(route_finds_each_model_and_a_fixed_list_claims_first)
+{
+	struct route *r = build(CONF, 1);
+	struct model_info m;
+	REQUIRE(r);
+	REQUIRE(route_find(r, "alias-one", 9, &m));
+	CHECK_EQ_INT(m.provider, PROV_COMPAT);
+	CHECK_EQ_STR(m.upstream, "up/one");
+	CHECK_EQ_STR(((const struct cfg_compat *)m.entry)->name, "first");
+	REQUIRE(route_find(r, "only-second", 11, &m));
+	CHECK_EQ_STR(((const struct cfg_compat *)m.entry)->name, "second");
+	/* a fixed Gemini model is listed before a compat alias of it */
+	REQUIRE(route_find(r, "gemini-2.5-pro", 14, &m));
+	CHECK_EQ_INT(m.provider, PROV_GEMINI);
+	/* other vendor names go to the vendor's key family */
+	REQUIRE(route_find(r, "claude-not-listed-9", 19, &m));
+	CHECK_EQ_INT(m.provider, PROV_CLAUDE);
+	CHECK(m.id == NULL);
+	CHECK(!route_find(r, "nobody-serves-this", 18, &m));
+	/* a prefix of an id is not the id */
+	CHECK(!route_find(r, "alias-on", 8, &m));
+	route_unref(r);
+}
+
+static int count_cb(const struct model_info *m, void *u)
+{
+	(void)m;
+	++*(int *)u;
+	return 0;
+}
+
+TEST(route_lists_every_id_once)
+{
+	struct route *r = build(CONF, 1);
+	size_t i, j;
+	int n = 0;
+	REQUIRE(r);
+	route_each(r, count_cb, &n);
+	CHECK_EQ_INT(n, (long long)r->nmodels);
+	for (i = 0; i < r->nmodels; i++)
+		for (j = i + 1; j < r->nmodels; j++)
+			if (!strcmp(r->models[i].id, r->models[j].id))
+				FAILF("listed twice: %s", r->models[i].id);
+	route_unref(r);
+}
+
+TEST(route_rotates_keys_per_provider)
+{
+	struct route *r = build(CONF, 1);
+	struct model_info m;
+	struct prov_key k;
+	const char *msg = NULL;
+	const struct cfg_compat *first;
+	REQUIRE(r);
+	REQUIRE(route_find(r, "alias-one", 9, &m));
+	first = m.entry;
+	CHECK_EQ_INT(route_nkeys(r, PROV_COMPAT, first), 3);
+	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "k1");
+	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "g1");
+	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "k2");
+	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "k3");
+	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "k1");
+	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "g2");
+	/* a Claude entry brings its own base URL and headers */
+	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "c1");
+	CHECK(k.base_url == NULL);
+	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	CHECK_EQ_STR(k.key, "c2");
+	CHECK_EQ_STR(k.base_url, "http://127.0.0.1:9/relay");
+	REQUIRE(k.headers && k.headers->n == 1);
+	/* nothing configured: an error, not a key */
+	CHECK_EQ_INT(route_key(r, PROV_CODEX, NULL, &k, &msg), 500);
+	CHECK(msg && strstr(msg, "codex"));
+	route_unref(r);
+}
+
+TEST(route_snapshot_outlives_the_server_reference)
+{
+	struct route *r = build(CONF, 1), *held;
+	struct model_info m;
+	REQUIRE(r);
+	held = route_ref(r);   /* an exchange */
+	route_unref(r);        /* the server moved on (reload) */
+	REQUIRE(route_find(held, "only-second", 11, &m));
+	CHECK_EQ_STR(((const struct cfg_compat *)m.entry)->base_url,
+		     "http://127.0.0.1:9/v2");
+	route_unref(held);
+}
+
+TEST(route_many_models_hash_without_loss)
+{
+	char *text = malloc(200000);
+	size_t n = 0;
+	int i;
+	struct route *r;
+	struct model_info m;
+	REQUIRE(text);
+	n += (size_t)sprintf(text + n, "[openai-compatibility]\nname = big\n"
+				       "base-url = http://127.0.0.1:9/v1\n");
+	for (i = 0; i < 2000; i++)
+		n += (size_t)sprintf(text + n, "model = m%d\n", i);
+	r = build(text, 1);
+	free(text);
+	REQUIRE(r);
+	CHECK_EQ_INT(r->nmodels, 2000);
+	for (i = 0; i < 2000; i++) {
+		char id[16];
+		int k = snprintf(id, sizeof(id), "m%d", i);
+		if (!route_find(r, id, (size_t)k, &m) || strcmp(m.id, id))
+			FAILF("lost %s", id);
+	}
+	route_unref(r);
+}
+
+/* ---- prov ------------------------------------------------------------------ */
+
+TEST(prov_builds_each_kind_of_call)
+{
+	struct route *r = build(CONF, 7);
+	struct prov_call pc;
+	struct prov_key k;
+	struct prov_req q;
+	const char *msg;
+	REQUIRE(r);
+	prov_call_init(&pc);
+	memset(&q, 0, sizeof(q));
+	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
+	q.d = prov_desc(PROV_GEMINI);
+	q.k = &k;
+	q.upmodel = "gemini-2.5-pro";
+	q.stream = 1;
+	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1beta/models/gemini-2.5-pro:"
+				"streamGenerateContent?alt=sse");
+	CHECK(strstr(pc.headers.p, "x-goog-api-key: g1\r\n") != NULL);
+	CHECK(strstr(pc.headers.p, "Accept: text/event-stream\r\n") != NULL);
+	CHECK(pc.t.tls);
+	/* a name that is not one path segment is encoded as one */
+	q.upmodel = "a/b c";
+	q.stream = 0;
+	q.count = 1;
+	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1beta/models/a%2Fb%20c:countTokens");
+
+	/* Claude: the entry's base URL keeps its path; its own header last,
+	 * its fixed version header unless the entry sets one */
+	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	memset(&q, 0, sizeof(q));
+	q.d = prov_desc(PROV_CLAUDE);
+	q.k = &k;
+	q.upmodel = "claude-x";
+	q.beta = "tools-1";
+	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/relay/v1/messages");
+	CHECK(!pc.t.tls);
+	CHECK_EQ_INT(pc.t.port, 9);
+	CHECK(strstr(pc.headers.p, "anthropic-version: 2023-06-01\r\n"));
+	CHECK(strstr(pc.headers.p, "anthropic-beta: tools-1\r\n"));
+	CHECK(strstr(pc.headers.p, "x-api-key: c2\r\n"));
+	CHECK_EQ_STR(pc.headers.p + pc.extra_hdr_off, "X-Team: blue\r\n");
+	prov_call_free(&pc);
+	route_unref(r);
+}
+
+TEST(prov_headers_grow_for_long_credentials)
+{
+	char *text = malloc(8192), key[4001];
+	struct route *r;
+	struct prov_call pc;
+	struct prov_key k;
+	struct prov_req q;
+	const char *msg;
+	REQUIRE(text);
+	memset(key, 'j', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	snprintf(text, 8192, "[openai-compatibility]\nname = p\n"
+			     "base-url = http://127.0.0.1:9/v1\napi-keys = %s\n"
+			     "model = m\n", key);
+	r = build(text, 1);
+	free(text);
+	REQUIRE(r);
+	prov_call_init(&pc);
+	memset(&q, 0, sizeof(q));
+	REQUIRE(route_key(r, PROV_COMPAT, &r->cfg.compat[0], &k, &msg) == 0);
+	q.d = prov_desc(PROV_COMPAT);
+	q.k = &k;
+	q.upmodel = "m";
+	q.ua_name = "p";
+	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK(strstr(pc.headers.p, key) != NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1/chat/completions");
+	CHECK(strstr(pc.headers.p, "User-Agent: cli-proxy-api-p\r\n"));
+	prov_call_free(&pc);
+	route_unref(r);
+}
+
+/* ---- frame ------------------------------------------------------------------ */
+
+static void to_buf(void *u, const char *p, size_t n)
+{
+	buf_put(u, p, n);
+}
+
+TEST(frame_gemini_relay_keeps_only_data_lines)
+{
+	struct buf b;
+	struct frame f;
+	buf_init(&b, 4096);
+	frame_init(&f, FRAME_RELAY | FRAME_GEMINI, to_buf, &b);
+	frame_events(&f, ": ping\n\nevent: x\ndata: {\"a\":1}\n\nid: 3\n\n", 39);
+	CHECK_SPAN(b.p, b.len, "data: {\"a\":1}\n\n");
+	buf_reset(&b);
+	frame_heartbeat(&f);
+	CHECK_SPAN(b.p, b.len, "\n");
+	/* an encoder's output (not a relay) goes as it is */
+	buf_reset(&b);
+	frame_init(&f, FRAME_GEMINI, to_buf, &b);
+	frame_events(&f, "data: 1\n\n", 9);
+	CHECK_SPAN(b.p, b.len, "data: 1\n\n");
+	buf_free(&b);
+}
+
+TEST(frame_array_reframes_events_and_closes)
+{
+	struct buf b;
+	struct frame f;
+	buf_init(&b, 4096);
+	frame_init(&f, FRAME_ARRAY | FRAME_GEMINI, to_buf, &b);
+	frame_end(&f);
+	CHECK_SPAN(b.p, b.len, "[]");
+	buf_reset(&b);
+	frame_init(&f, FRAME_ARRAY | FRAME_GEMINI, to_buf, &b);
+	frame_events(&f, "data: {\"a\":1}\n\ndata: {\"b\":2}\n\n", 30);
+	frame_element(&f, "{\"c\":3}", 7);
+	frame_end(&f);
+	CHECK_SPAN(b.p, b.len, "[{\"a\":1},\r\n{\"b\":2},\r\n{\"c\":3}]");
+	buf_free(&b);
+}
+
+TEST(frame_late_errors_end_each_kind_of_stream)
+{
+	struct buf b, scratch;
+	struct frame f;
+	buf_init(&b, 4096);
+	buf_init(&scratch, 4096);
+	frame_init(&f, FRAME_RELAY, to_buf, &b);
+	frame_late_error(&f, HUB_OPENAI, "gone", &scratch);
+	CHECK(b.len > 20 && !memcmp(b.p, "data: {\"error\":", 15));
+	CHECK(strstr(b.p, "\n\ndata: [DONE]\n\n") != NULL);
+	buf_reset(&b);
+	frame_init(&f, FRAME_RELAY, to_buf, &b);
+	frame_late_error(&f, HUB_CLAUDE, "gone", &scratch);
+	CHECK(!strncmp(b.p, "event: error\ndata: {\"type\":\"error\"",
+		       strlen("event: error\ndata: {\"type\":\"error\"")));
+	buf_reset(&b);
+	frame_init(&f, FRAME_ARRAY | FRAME_GEMINI | FRAME_RELAY, to_buf, &b);
+	frame_element(&f, "{}", 2);
+	frame_late_error(&f, HUB_GEMINI, "gone", &scratch);
+	CHECK_SPAN(b.p, b.len, "[{},\r\n{\"error\":{\"code\":502,\"message\":"
+			       "\"gone\",\"status\":\"UNAVAILABLE\"}}]");
+	buf_free(&b);
+	buf_free(&scratch);
+}
+
+/* ---- apierr ------------------------------------------------------------------ */
+
+TEST(apierr_every_format_renders_valid_json_with_its_shape)
+{
+	static const int st[] = {400, 401, 403, 404, 405, 408, 413, 429, 500,
+				 501, 502, 503, 504, 529};
+	int f;
+	size_t i;
+	for (f = 0; f < HUB__COUNT; f++)
+		for (i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+			struct buf b;
+			struct json j;
+			int e, code;
+			buf_init(&b, 4096);
+			apierr_render(&b, f, st[i], "a \"quoted\"\nmessage");
+			if (json_parse(&j, b.p, b.len) < 0) {
+				FAILF("fmt %d status %d: not JSON: %.*s", f,
+				      st[i], (int)b.len, b.p);
+				buf_free(&b);
+				continue;
+			}
+			e = json_get(&j, 0, "error");
+			CHECK(e >= 0 && j.tok[e].type == JSMN_OBJECT);
+			CHECK(json_get(&j, e, "message") >= 0);
+			code = json_get(&j, e, "code");
+			if (f == HUB_GEMINI)
+				CHECK(code >= 0 &&
+				      j.tok[code].type == JSMN_PRIMITIVE);
+			else if (f == HUB_CLAUDE)
+				CHECK(json_get(&j, e, "type") >= 0);
+			else /* OpenAI shapes: code is a string everywhere */
+				CHECK(code >= 0 &&
+				      j.tok[code].type == JSMN_STRING);
+			json_free(&j);
+			buf_free(&b);
+		}
+}
+
+TEST(apierr_rules_decide_once)
+{
+	CHECK_EQ_INT(upfail_of_status(401), UF_AUTH);
+	CHECK_EQ_INT(upfail_of_status(403), UF_AUTH);
+	CHECK_EQ_INT(upfail_of_status(429), UF_QUOTA);
+	CHECK_EQ_INT(upfail_of_status(529), UF_SERVER);
+	CHECK_EQ_INT(upfail_of_status(400), UF_CLIENT);
+	CHECK_EQ_INT(apierr_rule(UF_AUTH)->act, UA_NEXT);
+	CHECK_EQ_INT(apierr_rule(UF_AUTH)->counted, 0);
+	CHECK_EQ_INT(apierr_rule(UF_SERVER)->act, UA_RETRY);
+	CHECK_EQ_INT(apierr_rule(UF_SERVER)->counted, 1);
+	CHECK_EQ_INT(apierr_rule(UF_TLS)->act, UA_GIVE_UP);
+	CHECK_EQ_INT(apierr_rule(UF_TIMEOUT)->status, 504);
+	CHECK_EQ_INT(apierr_rule(UF_CLIENT)->status, 0); /* relayed */
+}
