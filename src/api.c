@@ -577,6 +577,30 @@ static int model_name_ok(struct conn *c, enum hub_fmt f, const char *model,
 	return why == NULL;
 }
 
+/* The body's "model" string, unescaped into out: its length, or -1
+ * answered with a 400.  *tok gets its token. */
+static int body_model(struct conn *c, enum hub_fmt f, const struct json *j,
+		      int *tok, char *out, size_t cap)
+{
+	int mi = json_get(j, 0, "model"), n;
+	*tok = mi;
+	if (mi < 0 || j->tok[mi].type != JSMN_STRING || json_len(j, mi) == 0) {
+		api_error(c, f, 400, "request has no \"model\" string");
+		return -1;
+	}
+	n = json_unescape(json_ptr(j, mi), json_len(j, mi), out, cap);
+	if (n < 0 && json_len(j, mi) >= cap) { /* not cut: refused */
+		api_error(c, f, 400, models_name_check(json_ptr(j, mi),
+						       json_len(j, mi)));
+		return -1;
+	}
+	if (n <= 0) {
+		api_error(c, f, 400, "\"model\" is not a valid model name");
+		return -1;
+	}
+	return n;
+}
+
 /* count_tokens answers only for models we serve (404 otherwise). */
 static int count_model_served(struct conn *c, enum hub_fmt f,
 			      const char *model, size_t k)
@@ -695,25 +719,13 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 static void h_count_tokens(struct conn *c, const struct endpoint *r)
 {
 	struct json j;
-	char model[512];
+	char model[MODEL_NAME_MAX + 1];
 	int mi, k;
 
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
-	mi = json_get(&j, 0, "model");
-	if (mi < 0 || j.tok[mi].type != JSMN_STRING || json_len(&j, mi) == 0) {
-		json_free(&j);
-		api_error(c, r->fmt, 400, "request has no \"model\" string");
-		return;
-	}
-	k = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
-			  sizeof(model));
-	if (k <= 0) {
-		json_free(&j);
-		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
-		return;
-	}
-	if (!count_model_served(c, r->fmt, model, (size_t)k)) {
+	if ((k = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
+	    !count_model_served(c, r->fmt, model, (size_t)k)) {
 		json_free(&j);
 		return;
 	}
@@ -746,7 +758,7 @@ static int try_passthrough(struct conn *c, int completions)
 	static const char *const keys[] = {"model", "stream", NULL};
 	size_t off[2], len[2];
 	struct model_info m;
-	char model[512];
+	char model[MODEL_NAME_MAX + 1];
 	int n;
 
 	if (c->body_len == 0 ||
@@ -778,7 +790,7 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 {
 	struct json j;
 	struct infer_req q;
-	char model[512];
+	char model[MODEL_NAME_MAX + 1];
 	int mi, n;
 	size_t pl = path_len(&c->req);
 
@@ -789,20 +801,8 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 		return;
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
-	mi = json_get(&j, 0, "model");
-	if (mi < 0 || j.tok[mi].type != JSMN_STRING || json_len(&j, mi) == 0) {
-		json_free(&j);
-		api_error(c, r->fmt, 400, "request has no \"model\" string");
-		return;
-	}
-	n = json_unescape(json_ptr(&j, mi), json_len(&j, mi), model,
-			  sizeof(model));
-	if (n <= 0) {
-		json_free(&j);
-		api_error(c, r->fmt, 400, "\"model\" is not a valid model name");
-		return;
-	}
-	if (!model_name_ok(c, r->fmt, model, (size_t)n)) {
+	if ((n = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
+	    !model_name_ok(c, r->fmt, model, (size_t)n)) {
 		json_free(&j);
 		return;
 	}

@@ -412,6 +412,8 @@ static int add_model(struct parse *p, struct cfg_compat *e, const char *v,
 	if (has_blank(v, nl) || (alias && has_blank(alias, strlen(alias))))
 		return fail(p, line, "model names cannot contain spaces or "
 			    "control characters ('upstream-name = alias')");
+	if (nl > MODEL_NAME_MAX || (alias && strlen(alias) > MODEL_NAME_MAX))
+		return fail(p, line, "model names are at most 255 bytes");
 	nm = realloc(e->models, (e->n_models + 1) * sizeof(*nm));
 	if (!nm)
 		return fail(p, line, "out of memory");

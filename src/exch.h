@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "frame.h"
 #include "prov.h"
+#include "sizes.h"
 #include "sse.h"
 #include "xlate.h"
 
@@ -85,8 +86,9 @@ struct exch {
 
 	/* --- strings: set before use (first byte cleared at start) --- */
 	char provider[128];   /* provider name, for messages */
-	char model[256];      /* the client's model name, reported back */
-	char upmodel[256];    /* the upstream's model name */
+	char model[MODEL_NAME_MAX + 1];   /* the client's model name */
+	char upmodel[MODEL_NAME_MAX + 1]; /* the upstream's (names are
+					     checked to fit, never cut) */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	char last_err[256];
 

@@ -284,6 +284,30 @@ const struct http_header *http_find_response_header_n(
 	return find_in(res->headers, res->num_headers, name, name_len, from);
 }
 
+/* The next non-empty item of a comma-separated header value from *i,
+ * without its surrounding whitespace; NULL at the end. */
+static const char *list_item(const char *v, size_t len, size_t *i,
+			     size_t *n)
+{
+	while (*i < len) {
+		size_t s, e;
+		while (*i < len && (v[*i] == ' ' || v[*i] == '\t' ||
+				    v[*i] == ','))
+			(*i)++;
+		s = *i;
+		while (*i < len && v[*i] != ',')
+			(*i)++;
+		e = *i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e > s) {
+			*n = e - s;
+			return v + s;
+		}
+	}
+	return NULL;
+}
+
 int http_transfer_codings(const struct http_header *hs, size_t nh)
 {
 	size_t from = 0, n = 0;
@@ -294,21 +318,11 @@ int http_transfer_codings(const struct http_header *hs, size_t nh)
 		const char *v = h->value;
 		size_t len = h->value_len, i = 0;
 		seen = 1;
-		while (i < len) {
-			size_t s, e;
-			while (i < len && (v[i] == ' ' || v[i] == '\t' ||
-					   v[i] == ','))
-				i++;
-			s = i;
-			while (i < len && v[i] != ',')
-				i++;
-			e = i;
-			while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-				e--;
-			if (e == s)
-				continue;
+		const char *t;
+		size_t tn;
+		while ((t = list_item(v, len, &i, &tn)) != NULL) {
 			n++;
-			last_chunked = http_span_eq(v + s, e - s, "chunked");
+			last_chunked = http_span_eq(t, tn, "chunked");
 			chunked += last_chunked;
 		}
 		if (len == 0)
@@ -323,20 +337,11 @@ int http_transfer_codings(const struct http_header *hs, size_t nh)
 
 int http_value_has_token(const char *v, size_t len, const char *token)
 {
-	size_t i = 0;
-	while (i < len) {
-		size_t s, e;
-		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		s = i;
-		while (i < len && v[i] != ',')
-			i++;
-		e = i;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e > s && http_span_eq(v + s, e - s, token))
+	size_t i = 0, tn;
+	const char *t;
+	while ((t = list_item(v, len, &i, &tn)) != NULL)
+		if (http_span_eq(t, tn, token))
 			return 1;
-	}
 	return 0;
 }
 

@@ -12,71 +12,48 @@
 #include "sizes.h"
 #include "url.h"
 
-/* ---- paths ----------------------------------------------------------------- */
-
-static int gemini_path(struct buf *b, const char *upmodel, int stream,
-		       int count, int completions)
-{
-	/* one segment, whatever the name holds */
-	char seg[3 * MODEL_NAME_MAX + 1];
-	int n = url_encode_segment(upmodel, strlen(upmodel), seg, sizeof(seg));
-	(void)completions;
-	if (n < 0)
-		return -1;
-	buf_puts(b, "/v1beta/models/");
-	buf_put(b, seg, (size_t)n);
-	/* Streams are read as SSE; a client that asked for a JSON array
-	 * gets the events framed as one by the exchange. */
-	buf_puts(b, count ? ":countTokens"
-		      : stream ? ":streamGenerateContent?alt=sse"
-			       : ":generateContent");
-	return 0;
-}
-
-static int claude_path(struct buf *b, const char *upmodel, int stream,
-		       int count, int completions)
-{
-	(void)upmodel;
-	(void)stream;
-	(void)completions;
-	buf_puts(b, count ? "/v1/messages/count_tokens" : "/v1/messages");
-	return 0;
-}
-
-static int openai_path(struct buf *b, const char *upmodel, int stream,
-		       int count, int completions)
-{
-	(void)upmodel;
-	(void)stream;
-	(void)count;
-	buf_puts(b, completions ? "/completions" : "/chat/completions");
-	return 0;
-}
-
-static int codex_path(struct buf *b, const char *upmodel, int stream,
-		      int count, int completions)
-{
-	(void)upmodel;
-	(void)stream;
-	(void)count;
-	(void)completions;
-	buf_puts(b, "/responses");
-	return 0;
-}
-
 static const struct prov_desc descs[PROV__COUNT] = {
 	[PROV_GEMINI] = {PROV_GEMINI, "gemini", "google", HUB_GEMINI,
 			 EP_GENERATIVE_LANGUAGE, "x-goog-api-key", "", "",
-			 gemini_path},
+			 "/v1beta/models/", 1, ":generateContent",
+			 ":streamGenerateContent?alt=sse", ":countTokens", NULL},
 	[PROV_CLAUDE] = {PROV_CLAUDE, "claude", "anthropic", HUB_CLAUDE,
 			 EP_CLAUDE, "x-api-key", "",
-			 "anthropic-version: 2023-06-01\r\n", claude_path},
+			 "anthropic-version: 2023-06-01\r\n", "/v1/messages", 0,
+			 "", "", "/count_tokens", NULL},
 	[PROV_CODEX] = {PROV_CODEX, "codex", "openai", HUB_RESPONSES,
-			EP_CODEX, "Authorization", "Bearer ", "", codex_path},
+			EP_CODEX, "Authorization", "Bearer ", "", "/responses",
+			0, "", "", NULL, NULL},
 	[PROV_COMPAT] = {PROV_COMPAT, "openai-compatibility",
 			 "openai-compatibility", HUB_OPENAI, -1,
-			 "Authorization", "Bearer ", "", openai_path},
+			 "Authorization", "Bearer ", "", "", 0,
+			 "/chat/completions", "/chat/completions", NULL,
+			 "/completions"},
 };
+
+/* The path after the base URL's own: the model as one segment where the
+ * upstream takes it in the path (Gemini), whatever the name holds.
+ * 0, or -1 when the name does not fit or the kind has no such call. */
+static int put_path(struct buf *b, const struct prov_desc *d,
+		    const struct prov_req *r)
+{
+	const char *tail = r->count ? d->count
+			   : r->completions && d->completions ? d->completions
+			   : r->stream ? d->stream : d->gen;
+	buf_puts(b, d->path);
+	if (d->model_segment) {
+		char seg[3 * MODEL_NAME_MAX + 1];
+		int n = url_encode_segment(r->upmodel, strlen(r->upmodel), seg,
+					   sizeof(seg));
+		if (n < 0)
+			return -1;
+		buf_put(b, seg, (size_t)n);
+	}
+	if (!tail)
+		return -1;
+	buf_puts(b, tail);
+	return 0;
+}
 
 const struct prov_desc *prov_desc(enum prov_kind k)
 {
@@ -232,9 +209,10 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	buf_reset(&pc->path);
 	buf_reset(&pc->headers);
 	buf_put(&pc->path, m->path, m->path_len);
-	if (d->path(&pc->path, r->upmodel, r->stream, r->count,
-		    r->completions) < 0)
-		return "model name too long for a path";
+	if (put_path(&pc->path, d, r) < 0)
+		return r->count && !d->count ? "this provider cannot count "
+					       "tokens"
+					     : "model name too long for a path";
 	buf_putc(&pc->path, '\0');
 	pc->path.len--;
 

@@ -43,9 +43,12 @@ struct prov_desc {
 	const char *auth_name;   /* header carrying the credential */
 	const char *auth_prefix; /* before the credential ("Bearer ") */
 	const char *fixed;       /* fixed header lines (CRLF each), or "" */
-	/* path after the base URL's own path */
-	int (*path)(struct buf *b, const char *upmodel, int stream,
-		    int count, int completions);
+	/* Paths after the base URL's own path: path, then the model as
+	 * one segment when model_segment, then the call's tail (NULL: the
+	 * kind has no such call; completions NULL: as gen). */
+	const char *path;
+	int model_segment;
+	const char *gen, *stream, *count, *completions;
 };
 
 const struct prov_desc *prov_desc(enum prov_kind k);
