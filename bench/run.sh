@@ -18,6 +18,11 @@
 #      serving a static file of the same size as the proxy's answer: a well
 #      known, fast baseline on the same machine, so the ratio proxy/nginx
 #      means something across machines where absolute numbers do not.
+#   5. Start-up time: from exec to the first TCP connect that succeeds and to
+#      the first answer to GET /v1/models, median of BENCH_STARTUP_RUNS
+#      starts of the proxy (idle config, so the system CA bundle is loaded
+#      as always) and, interleaved with them, of the nginx of part 4 (same
+#      config, master + one worker) as the baseline.
 # Server and nginx run pinned on CPU 0, wrk on CPU 1 (when there are 2+ CPUs),
 # so the client does not steal the server's CPU (BENCH_PIN changes that).
 #
@@ -30,6 +35,7 @@
 #   BENCH_REPO=DIR       repository root (default: the parent of bench/)
 #   BENCH_PIN=split      split: server CPU 0, wrk CPU 1; same: all on CPU 0;
 #                        none: no taskset
+#   BENCH_STARTUP_RUNS=50  starts of each server timed in part 5
 #
 # Results: printed at the end and written to build/bench/results.md; raw wrk
 # output and logs are kept next to it in build/bench/.
@@ -38,6 +44,7 @@ set -Eeuo pipefail
 
 REPO=$(cd "${BENCH_REPO:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)
 DURATION=${BENCH_DURATION:-10s}
+STARTUP_RUNS=${BENCH_STARTUP_RUNS:-50}
 OUT_DIR=$REPO/build/bench
 RESULTS=$OUT_DIR/results.md
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cpa-bench.XXXXXX")
@@ -300,6 +307,119 @@ bench_nginx() {
 	stop_pid "$NGINX_PID"; NGINX_PID=
 }
 
+# --------------------------------------------------------------- start-up
+
+# Times STARTUP_RUNS starts of the proxy and of nginx, interleaved (one
+# warm-up start of each first, not counted), with a Python client: clock
+# read, the server spawned with subprocess.Popen (it returns once the exec
+# succeeded; the server inherits CPU 0, then the client moves to CPU 1),
+# then connect() to its port retried at once on ECONNREFUSED until it
+# succeeds, then GET /v1/models and read up to the end of the status line;
+# the server is stopped (SIGTERM) before the next start.  Raw times go to
+# build/bench/startup.txt.  Sets SU[<proxy|nginx>,<connect|answer>,
+# <median|min|p90>] (ms) and SU[<proxy|nginx>,status] (status lines seen).
+declare -A SU=()
+measure_startup() {
+	log "start-up: $STARTUP_RUNS starts each of the proxy and nginx"
+	local cfg=$TMP/startup.ini port d=$TMP/nginx cpus_srv='' cpus_cli=''
+	free_port port
+	write_idle_config "$cfg" "$port"
+	if [ ${#PIN_SERVER[@]} -gt 0 ]; then
+		cpus_srv=${PIN_SERVER[2]} cpus_cli=${PIN_CLIENT[2]}
+	fi
+	# the nginx of bench_nginx: its config, file and port, stopped by now
+	python3 - "$STARTUP_RUNS" "$cpus_srv" "$cpus_cli" "$OUT_DIR/startup.txt" \
+		proxy "$port" "$BIN" --config "$cfg" -- \
+		nginx "$NGINX_PORT" nginx -p "$d/" -c "$d/nginx.conf" -e "$d/logs/error.log" -- \
+		<<-'EOF' >"$TMP/startup.out" || die "start-up measurement failed (see $OUT_DIR/startup.txt)"
+	import os, socket, statistics, subprocess, sys, time
+	runs, cpu_srv, cpu_cli, raw = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+	servers, args = [], sys.argv[5:]
+	while args:
+	    end = args.index("--")
+	    servers.append((args[0], int(args[1]), args[2:end]))
+	    args = args[end + 1:]
+
+	def start(name, port, argv, log):
+	    if cpu_srv:
+	        os.sched_setaffinity(0, {int(cpu_srv)})
+	    t0 = time.perf_counter_ns()
+	    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+	                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+	    if cpu_cli:
+	        os.sched_setaffinity(0, {int(cpu_cli)})
+	    try:
+	        while True:
+	            s = socket.socket()
+	            try:
+	                s.connect(("127.0.0.1", port))
+	                break
+	            except ConnectionRefusedError:
+	                s.close()
+	            if p.poll() is not None:
+	                sys.exit(f"{name} exited before it accepted")
+	            if time.perf_counter_ns() - t0 > 10e9:
+	                sys.exit(f"{name}: port {port} did not accept within 10 s")
+	        t_conn = time.perf_counter_ns()
+	        s.sendall(b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                  b"Connection: close\r\n\r\n")
+	        head = b""
+	        while b"\r\n" not in head:
+	            b = s.recv(4096)
+	            if not b:
+	                sys.exit(f"{name} closed without an answer")
+	            head += b
+	        t_ans = time.perf_counter_ns()
+	        s.close()
+	    finally:
+	        p.terminate()
+	        try:
+	            p.wait(5)
+	        except subprocess.TimeoutExpired:
+	            p.kill()
+	            p.wait()
+	    status = head.split(b"\r\n")[0].decode("latin-1")
+	    log.write(f"{name} {(t_conn - t0) / 1e6:.3f} {(t_ans - t0) / 1e6:.3f} {status}\n")
+	    return (t_conn - t0) / 1e6, (t_ans - t0) / 1e6, status
+
+	got = {name: ([], [], set()) for name, _, _ in servers}
+	with open(raw, "w") as log:
+	    log.write("# server, ms exec -> connect, ms exec -> status line, status line\n")
+	    for name, port, argv in servers:  # warm-up: page cache, first exec
+	        start(name, port, argv, log)
+	    for _ in range(runs):
+	        for name, port, argv in servers:
+	            c, a, st = start(name, port, argv, log)
+	            got[name][0].append(c)
+	            got[name][1].append(a)
+	            got[name][2].add(st)
+	for name, (c, a, st) in got.items():
+	    for what, v in (("connect", c), ("answer", a)):
+	        v = sorted(v)
+	        print(f"{name} {what} {statistics.median(v):.2f} {v[0]:.2f} "
+	              f"{v[int(0.9 * (len(v) - 1))]:.2f}")
+	    print(f"{name} status {' | '.join(sorted(st))}")
+	EOF
+	local name what med min p90
+	while read -r name what med min p90; do
+		if [ "$what" = status ]; then
+			SU[$name,status]="$med${min:+ $min}${p90:+ $p90}"
+			continue
+		fi
+		SU[$name,$what,median]=$med SU[$name,$what,min]=$min SU[$name,$what,p90]=$p90
+	done <"$TMP/startup.out"
+	case ${SU[proxy,status]} in
+	*' 200 '*) ;;
+	*) note "start-up: the proxy answered '${SU[proxy,status]}' to GET /v1/models (timed all the same)" ;;
+	esac
+}
+
+startup_row() { # label connect|answer
+	local px=${SU[proxy,$2,median]} ng=${SU[nginx,$2,median]} target=''
+	[ "$2" = answer ] && target="<= 5 ms (issue 9): $(check "$px" "<=" 5)"
+	echo "| $1 | $px (min ${SU[proxy,$2,min]}, p90 ${SU[proxy,$2,p90]}) | $ng (min ${SU[nginx,$2,min]}, p90 ${SU[nginx,$2,p90]}) | $(ratio "$px" "$ng") | $target |"
+}
+
 # ---------------------------------------------------------------- results
 
 wrk_row() { # label figure conns: one table row, proxy vs nginx
@@ -338,6 +458,8 @@ write_results() {
 		wrk_row "req/s, 64 conns (-t2 -c64)" rps 64
 		wrk_row "p50 ms, 64 conns" p50 64
 		wrk_row "p99 ms, 64 conns" p99 64
+		startup_row "start-up ms, exec -> port accepts (median of $STARTUP_RUNS)" connect
+		startup_row "start-up ms, exec -> first answer (median of $STARTUP_RUNS)" answer
 		echo
 		echo "Machine: $CPU_MODEL; $CORES CPUs; kernel $KERNEL; $PINNING."
 		echo "Tools: $NGINX_VERSION (1 worker), $WRK_VERSION, each run $DURATION."
@@ -350,8 +472,8 @@ write_results() {
 main() {
 	mkdir -p "$OUT_DIR"
 	rm -f "$OUT_DIR"/wrk-*.txt "$OUT_DIR"/server-*.log "$RESULTS"
-	ensure_tools wrk:wrk nginx:nginx-light musl-gcc:musl-tools \
-		-- wrk nginx strip readelf taskset timeout
+	ensure_tools wrk:wrk nginx:nginx-light musl-gcc:musl-tools python3:python3 \
+		-- wrk nginx strip readelf taskset timeout python3
 	setup_pinning "server/nginx on CPU 0, wrk on CPU 1" \
 		"server/nginx and wrk all on CPU 0" "server and wrk"
 	machine_info wrk
@@ -361,6 +483,7 @@ main() {
 	measure_idle_rss
 	bench_proxy
 	bench_nginx
+	measure_startup
 	write_results
 	echo
 	cat "$RESULTS"
