@@ -426,6 +426,56 @@ struct infer_req {
 	int completions;       /* legacy /v1/completions */
 };
 
+static long tok_bytes(const struct json *j)
+{
+	return (long)((size_t)j->ntok * sizeof(*j->tok));
+}
+
+/* The parsed body is freed: its tokens no longer count. */
+static void body_free(struct conn *c, struct json *j)
+{
+	conn_charge(c, -tok_bytes(j));
+	json_free(j);
+}
+
+static long view_bytes(const struct hub_view *v)
+{
+	return (long)(v->cap_parts * sizeof(*v->parts) +
+		      v->cap_msgs * sizeof(*v->msgs) +
+		      v->cap_tools * sizeof(*v->tools));
+}
+
+/* Client body j -> the request view v, charged to max-body-total.
+ * 0 ok (free with view_free), -1 answered (400 or 503). */
+static int decode_view(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
+		       const struct json *j, struct hub_view *v)
+{
+	char err[256];
+
+	hub_view_init(v, j);
+	v->client_fmt = cfmt;
+	err[0] = '\0';
+	if (hub_codec_for(cfmt)->decode_request(j, v, err, sizeof(err)) < 0) {
+		hub_view_free(v);
+		api_error(c, f, 400, err[0] ? err : "malformed request");
+		return -1;
+	}
+	if (conn_charge(c, view_bytes(v)) < 0) {
+		conn_charge(c, -view_bytes(v));
+		hub_view_free(v);
+		api_error(c, f, 503, "server is busy: too much request data in "
+			  "flight, retry shortly");
+		return -1;
+	}
+	return 0;
+}
+
+static void view_free(struct conn *c, struct hub_view *v)
+{
+	conn_charge(c, -view_bytes(v));
+	hub_view_free(v);
+}
+
 static int parse_body(struct conn *c, enum hub_fmt f, struct json *j)
 {
 	int rc;
@@ -442,6 +492,13 @@ static int parse_body(struct conn *c, enum hub_fmt f, struct json *j)
 	if (rc < 0 || j->tok[0].type != JSMN_OBJECT) {
 		json_free(j);
 		api_error(c, f, 400, "request body is not a valid JSON object");
+		return -1;
+	}
+	/* the tokens count against max-body-total like the body itself */
+	if (conn_charge(c, tok_bytes(j)) < 0) {
+		body_free(c, j);
+		api_error(c, f, 503, "server is busy: too much request data in "
+			  "flight, retry shortly");
 		return -1;
 	}
 	return 0;
@@ -475,7 +532,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	struct model_info m;
 	struct hub_view v;
 	struct exch_req r;
-	char msg[400], model[512], err[256];
+	char msg[400], model[MODEL_NAME_MAX + 1];
 	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
 
 	if (!route_find(srv_of(c)->route, q->model, q->mlen, &m)) {
@@ -515,15 +572,8 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		api_error(c, q->f, 503, msg);
 		return;
 	}
-	hub_view_init(&v, q->j);
-	v.client_fmt = q->cfmt;
-	err[0] = '\0';
-	if (hub_codec_for(q->cfmt)->decode_request(q->j, &v, err,
-						   sizeof(err)) < 0) {
-		hub_view_free(&v);
-		api_error(c, q->f, 400, err[0] ? err : "malformed request");
+	if (decode_view(c, q->f, q->cfmt, q->j, &v) < 0)
 		return;
-	}
 	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
 	memset(&r, 0, sizeof(r));
 	r.cfmt = q->cfmt;
@@ -539,7 +589,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		r.anthropic_beta = beta_of(c, b, sizeof(b));
 		exch_start_hub(c, &r);
 	}
-	hub_view_free(&v);
+	view_free(c, &v);
 }
 
 /* A documented estimate: about 4 bytes of text per token, plus a few
@@ -672,7 +722,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	struct model_info m;
 	struct hub_view v;
 	struct exch_req r;
-	char name[512], err[256];
+	char name[MODEL_NAME_MAX + 1];
 
 	if (!route_find(srv_of(c)->route, model, mlen, &m) ||
 	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
@@ -697,14 +747,8 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 		exch_start_raw(c, &x);
 		return 1;
 	}
-	hub_view_init(&v, j);
-	v.client_fmt = cfmt;
-	err[0] = '\0';
-	if (hub_codec_for(cfmt)->decode_request(j, &v, err, sizeof(err)) < 0) {
-		hub_view_free(&v);
-		api_error(c, f, 400, err[0] ? err : "malformed request");
+	if (decode_view(c, f, cfmt, j, &v) < 0)
 		return 1;
-	}
 	memset(&r, 0, sizeof(r));
 	r.cfmt = cfmt;
 	r.prov = m.provider;
@@ -712,7 +756,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	r.upmodel = name;
 	r.view = &v;
 	exch_start_count(c, &r);
-	hub_view_free(&v);
+	view_free(c, &v);
 	return 1;
 }
 
@@ -726,25 +770,25 @@ static void h_count_tokens(struct conn *c, const struct endpoint *r)
 		return;
 	if ((k = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
 	    !count_model_served(c, r->fmt, model, (size_t)k)) {
-		json_free(&j);
+		body_free(c, &j);
 		return;
 	}
 	{
 		mi = json_get(&j, 0, "messages");
 		if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
-			json_free(&j);
+			body_free(c, &j);
 			api_error(c, r->fmt, 400, "request has no \"messages\" "
 				  "array");
 			return;
 		}
 		if (count_upstream(c, r->fmt, HUB_CLAUDE, &j, model,
 				   (size_t)k)) {
-			json_free(&j);
+			body_free(c, &j);
 			return;
 		}
 	}
 	respond_estimate(c, "input_tokens", &j);
-	json_free(&j);
+	body_free(c, &j);
 }
 
 /*
@@ -803,7 +847,7 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 		return;
 	if ((n = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
 	    !model_name_ok(c, r->fmt, model, (size_t)n)) {
-		json_free(&j);
+		body_free(c, &j);
 		return;
 	}
 	memset(&q, 0, sizeof(q));
@@ -823,7 +867,7 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 		q.cfmt = q.completions ? HUB_COMPLETIONS : HUB_OPENAI;
 	}
 	start_inference(c, &q);
-	json_free(&j);
+	body_free(c, &j);
 }
 
 /* The model segment of a Gemini path, percent-decoded into out (cap
@@ -896,17 +940,17 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 		return;
 	if (http_span_eq(meth, mlen, "countTokens")) {
 		if (!count_model_served(c, HUB_GEMINI, model, (size_t)ml)) {
-			json_free(&j);
+			body_free(c, &j);
 			return;
 		}
 		if (json_get(&j, 0, "contents") >= 0 &&
 		    count_upstream(c, HUB_GEMINI, HUB_GEMINI, &j, model,
 				   (size_t)ml)) {
-			json_free(&j);
+			body_free(c, &j);
 			return;
 		}
 		respond_estimate(c, "totalTokens", &j);
-		json_free(&j);
+		body_free(c, &j);
 		return;
 	}
 	memset(&q, 0, sizeof(q));
@@ -923,7 +967,7 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse"));
 	start_inference(c, &q);
-	json_free(&j);
+	body_free(c, &j);
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */

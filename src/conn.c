@@ -62,6 +62,19 @@ static void release_body(struct conn *c)
 	}
 	c->body = NULL;
 	c->body_len = c->body_cap = 0;
+	/* whatever the handler charged and did not give back */
+	c->env->body_used -= c->charged;
+	c->charged = 0;
+}
+
+int conn_charge(struct conn *c, long delta)
+{
+	if (delta < -c->charged)
+		delta = -c->charged;
+	c->charged += delta;
+	c->env->body_used += delta;
+	return delta > 0 && c->env->body_used > cfg_of(c)->max_body_total
+		       ? -1 : 0;
 }
 
 static void reap(struct loop *l, struct loop_defer *d);

@@ -104,6 +104,9 @@ struct conn {
 	int close_after;          /* close once out is flushed */
 
 	/* request body */
+	long charged;             /* other request memory (parsed tokens,
+				     the request view) charged by the
+				     handler to max-body-total */
 	char *body;
 	size_t body_len, body_cap;
 	int64_t body_left;        /* Content-Length bytes still to read */
@@ -190,6 +193,13 @@ void conn_request_finished(struct conn *c);
 
 /* Free the request body early (a translated exchange keeps its own). */
 void conn_body_release(struct conn *c);
+
+/* Charge delta bytes of memory the handler holds for this request (the
+ * parsed body's tokens, the request view) to max-body-total, or give
+ * them back (delta < 0).  -1 when the budget is now exceeded (the charge
+ * stands; give it back when the memory is freed).  Whatever is not given
+ * back is when the body is released. */
+int conn_charge(struct conn *c, long delta);
 
 /* Grow the request body buffer to hold n bytes (within the budget). */
 int conn_body_reserve(struct conn *c, size_t n);

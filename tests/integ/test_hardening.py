@@ -509,3 +509,53 @@ def test_max_tokens_means_the_same_in_every_client_format():
                 r = _raw_post(srv, path.encode(), body)
                 eq(r.status, 400, "%s max tokens %s" % (path, n))
                 check("max" in _error_of(r, fmt), "%s: the error names the field" % path)
+
+
+# ------------------------------------------------ issue 9: one budget
+
+def test_parsed_tokens_and_the_view_count_against_max_body_total():
+    """A 60 KB body of tiny JSON values parses into ~20,000 tokens (over
+    300 KB): with max-body-total at 200 KB the body fits, its tokens do not.
+    A translated request gets a 503 in its format at once and nothing
+    reaches the upstream; the same body passed through (an OpenAI client on
+    an OpenAI-compatible provider is only scanned, never tokenised) is
+    served, and so is a small request after."""
+    hits = []
+
+    def handler(c, head, body):
+        hits.append(1)
+        ans = json.dumps({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+                          "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                                       "finish_reason": "stop"}]}).encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(ans) + ans)
+
+    with RawUpstream(handler) as up:
+        srv = _start(up.base_url, retry=0, max_body_size="100k", max_body_total="200k")
+        many = ",".join(["1"] * 20000)
+        body = {"model": ALIAS, "max_tokens": 5,
+                "messages": [{"role": "user", "content": "hi"}], "metadata": {"x": []}}
+        raw = json.dumps(body).replace('"x": []', '"x": [%s]' % many).encode()
+        check(len(raw) < 100 * 1024, "test body too large: %d" % len(raw))
+        for path, fmt in (("/v1/messages", "claude"), ("/v1/responses", "openai")):
+            c = srv.connect()
+            c.send(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                   b"application/json\r\nContent-Length: %d\r\n\r\n" % len(raw) + raw)
+            r = c.read_response()
+            c.close()
+            eq(r.status, 503, "%s: tokens over the budget" % path)
+            j = r.json()
+            if fmt == "claude":
+                eq(j.get("type"), "error", "a Claude error")
+            else:
+                check(isinstance(j["error"].get("code"), str), "OpenAI code is a string: %r" % j)
+        eq(len(hits), 0, "nothing reached the upstream")
+        c = srv.connect()
+        c.send(b"POST " + CHAT.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               b"application/json\r\nContent-Length: %d\r\n\r\n" % len(raw) + raw)
+        r = c.read_response()
+        c.close()
+        eq(r.status, 200, "the same body passed through")
+        r = srv.request("POST", "/v1/messages", body={
+            "model": ALIAS, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+        eq(r.status, 200, "a small request after")
