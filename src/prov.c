@@ -83,7 +83,6 @@ void prov_call_free(struct prov_call *pc)
  * parse its provider's URL (or proxy-url) again.  A few entries cover the
  * usual one or two providers; a miss just parses.
  */
-#define MEMO_N 4
 static struct memo {
 	const char *src, *proxy;
 	unsigned gen;
@@ -91,7 +90,7 @@ static struct memo {
 	struct hc_target t;       /* proxy fields included */
 	size_t path_len;
 	char path[sizeof(((struct url *)0)->path)];
-} memo[MEMO_N];
+} memo[PROV_TARGET_MEMO];
 
 enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
 
@@ -124,7 +123,7 @@ static const struct memo *target_for(unsigned gen, const char *base,
 				     const char *proxy, int *rc)
 {
 	struct memo *m = &memo[(((uintptr_t)base ^ (uintptr_t)proxy) >> 4) %
-			       MEMO_N];
+			       PROV_TARGET_MEMO];
 	*rc = TG_OK;
 	if (!m->valid || m->src != base || m->proxy != proxy ||
 	    m->gen != gen) {

@@ -58,6 +58,11 @@
  * decoding); longer -> 400.  Exchanges keep names in MODEL_NAME_MAX + 1. */
 /* An upstream request's path and header lines (OAuth bearer tokens are
  * JWTs, often over 1 KB; configured headers add to them). */
+/* Parsed upstream targets remembered per config generation (prov.c). */
+#ifndef PROV_TARGET_MEMO
+#define PROV_TARGET_MEMO 4
+#endif
+
 #ifndef UPSTREAM_PATH_MAX
 #define UPSTREAM_PATH_MAX 4096
 #endif
@@ -103,23 +108,55 @@
 #endif
 
 /* Defaults of run-time limits (config keys of the same name). */
+#ifndef DEF_PORT
 #define DEF_PORT 8317
+#endif
+#ifndef DEF_MAX_BODY_SIZE
 #define DEF_MAX_BODY_SIZE (8L * 1024 * 1024)     /* max-body-size */
+#endif
+#ifndef DEF_MAX_BODY_TOTAL
 #define DEF_MAX_BODY_TOTAL (64L * 1024 * 1024)   /* max-body-total */
+#endif
+#ifndef DEF_MAX_CONNECTIONS
 #define DEF_MAX_CONNECTIONS 256                  /* max-connections */
+#endif
+#ifndef DEF_HEADER_TIMEOUT_MS
 #define DEF_HEADER_TIMEOUT_MS 10000              /* header-timeout */
+#endif
+#ifndef DEF_BODY_TIMEOUT_MS
 #define DEF_BODY_TIMEOUT_MS 30000                /* body-timeout */
+#endif
+#ifndef DEF_IDLE_TIMEOUT_MS
 #define DEF_IDLE_TIMEOUT_MS 60000                /* idle-timeout */
+#endif
+#ifndef DEF_WRITE_TIMEOUT_MS
 #define DEF_WRITE_TIMEOUT_MS 60000               /* write-timeout */
+#endif
+#ifndef DEF_SHUTDOWN_TIMEOUT_MS
 #define DEF_SHUTDOWN_TIMEOUT_MS 10000            /* shutdown-timeout */
+#endif
+#ifndef DEF_REQUEST_RETRY
 #define DEF_REQUEST_RETRY 3
+#endif
+#ifndef DEF_UP_CONNECT_TIMEOUT_MS
 #define DEF_UP_CONNECT_TIMEOUT_MS 10000          /* upstream-connect-timeout */
+#endif
+#ifndef DEF_UP_FIRST_BYTE_TIMEOUT_MS
 #define DEF_UP_FIRST_BYTE_TIMEOUT_MS 300000      /* upstream-first-byte-timeout */
+#endif
+#ifndef DEF_UP_READ_TIMEOUT_MS
 #define DEF_UP_READ_TIMEOUT_MS 120000            /* upstream-read-timeout */
+#endif
+#ifndef DEF_UP_KEEPALIVE_TIMEOUT_MS
 #define DEF_UP_KEEPALIVE_TIMEOUT_MS 60000        /* upstream-keepalive-timeout */
+#endif
+#ifndef UPSTREAM_EXTRA_CONNS
 #define UPSTREAM_EXTRA_CONNS 16                  /* idle pool beyond clients */
+#endif
 
 /* Hard caps on config values. */
+#ifndef MAX_CONNECTIONS_CAP
 #define MAX_CONNECTIONS_CAP 65536
+#endif
 
 #endif
