@@ -41,7 +41,8 @@ struct endpoint {
 	size_t len;      /* of path, folded at compile time (RT) */
 	int prefix;      /* path is a prefix (the rest is a parameter) */
 	unsigned methods;
-	enum hub_fmt fmt;
+	enum hub_fmt fmt;   /* errors are rendered in this format */
+	enum hub_fmt cfmt;  /* the request body's wire format (inference) */
 	int auth;
 	endpoint_fn get, post;
 };
@@ -836,12 +837,9 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 	struct infer_req q;
 	char model[MODEL_NAME_MAX + 1];
 	int mi, n;
-	size_t pl = path_len(&c->req);
 
-	if ((http_span_eq(c->req.target, pl, "/v1/chat/completions") ||
-	     http_span_eq(c->req.target, pl, "/v1/completions")) &&
-	    try_passthrough(c, http_span_eq(c->req.target, pl,
-					    "/v1/completions")))
+	if ((r->cfmt == HUB_OPENAI || r->cfmt == HUB_COMPLETIONS) &&
+	    try_passthrough(c, r->cfmt == HUB_COMPLETIONS))
 		return;
 	if (parse_body(c, r->fmt, &j) < 0)
 		return;
@@ -857,15 +855,8 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 	q.j = &j;
 	q.model_tok = mi;
 	q.stream = -1;
-	if (http_span_eq(c->req.target, pl, "/v1/messages")) {
-		q.cfmt = HUB_CLAUDE;
-	} else if (http_span_eq(c->req.target, pl, "/v1/responses")) {
-		q.cfmt = HUB_RESPONSES;
-	} else {
-		q.completions = http_span_eq(c->req.target, pl,
-					     "/v1/completions");
-		q.cfmt = q.completions ? HUB_COMPLETIONS : HUB_OPENAI;
-	}
+	q.cfmt = r->cfmt;
+	q.completions = r->cfmt == HUB_COMPLETIONS;
 	start_inference(c, &q);
 	body_free(c, &j);
 }
@@ -973,8 +964,9 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
 static void h_v1_models_post(struct conn *c, const struct endpoint *r)
 {
-	static const struct endpoint gem = {RT("/v1/models/"), 1, M_POST, HUB_GEMINI,
-					 1, NULL, NULL};
+	static const struct endpoint gem = {RT("/v1/models/"), 1, M_POST,
+					    HUB_GEMINI, HUB_GEMINI, 1, NULL,
+					    NULL};
 	(void)r;
 	h_gemini_action(c, &gem);
 }
@@ -982,20 +974,25 @@ static void h_v1_models_post(struct conn *c, const struct endpoint *r)
 /* ---- the table ------------------------------------------------------------- */
 
 static const struct endpoint endpoints[] = {
-	{RT("/"), 0, M_GET, HUB_OPENAI, 0, h_root, NULL},
-	{RT("/v1/models"), 0, M_GET, HUB_OPENAI, 1, h_models, NULL},
-	{RT("/v1/models/"), 1, M_GET | M_POST, HUB_OPENAI, 1, h_model_one,
-	 h_v1_models_post},
-	{RT("/v1/chat/completions"), 0, M_POST, HUB_OPENAI, 1, NULL,
+	{RT("/"), 0, M_GET, HUB_OPENAI, HUB_OPENAI, 0, h_root, NULL},
+	{RT("/v1/models"), 0, M_GET, HUB_OPENAI, HUB_OPENAI, 1, h_models,
+	 NULL},
+	{RT("/v1/models/"), 1, M_GET | M_POST, HUB_OPENAI, HUB_GEMINI, 1,
+	 h_model_one, h_v1_models_post},
+	{RT("/v1/chat/completions"), 0, M_POST, HUB_OPENAI, HUB_OPENAI, 1,
+	 NULL, h_infer_json_model},
+	{RT("/v1/completions"), 0, M_POST, HUB_OPENAI, HUB_COMPLETIONS, 1,
+	 NULL, h_infer_json_model},
+	{RT("/v1/responses"), 0, M_POST, HUB_OPENAI, HUB_RESPONSES, 1, NULL,
 	 h_infer_json_model},
-	{RT("/v1/completions"), 0, M_POST, HUB_OPENAI, 1, NULL, h_infer_json_model},
-	{RT("/v1/responses"), 0, M_POST, HUB_OPENAI, 1, NULL, h_infer_json_model},
-	{RT("/v1/messages"), 0, M_POST, HUB_CLAUDE, 1, NULL, h_infer_json_model},
-	{RT("/v1/messages/count_tokens"), 0, M_POST, HUB_CLAUDE, 1, NULL,
-	 h_count_tokens},
-	{RT("/v1beta/models"), 0, M_GET, HUB_GEMINI, 1, h_models, NULL},
-	{RT("/v1beta/models/"), 1, M_GET | M_POST, HUB_GEMINI, 1, h_model_one,
-	 h_gemini_action},
+	{RT("/v1/messages"), 0, M_POST, HUB_CLAUDE, HUB_CLAUDE, 1, NULL,
+	 h_infer_json_model},
+	{RT("/v1/messages/count_tokens"), 0, M_POST, HUB_CLAUDE, HUB_CLAUDE,
+	 1, NULL, h_count_tokens},
+	{RT("/v1beta/models"), 0, M_GET, HUB_GEMINI, HUB_GEMINI, 1, h_models,
+	 NULL},
+	{RT("/v1beta/models/"), 1, M_GET | M_POST, HUB_GEMINI, HUB_GEMINI, 1,
+	 h_model_one, h_gemini_action},
 };
 
 static const struct endpoint *match(const char *p, size_t n)
