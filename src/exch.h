@@ -3,17 +3,19 @@
  * retried on another key while nothing has reached the client yet, and
  * the answer streamed back with backpressure.
  *
- * Two kinds:
- *   - pass-through: a client on an upstream of its own format (OpenAI
- *     chat/completions on an OpenAI-compatible provider, Claude messages
- *     on a Claude key, Gemini on a Gemini key); the body is forwarded with
- *     only the model name rewritten where the upstream calls it otherwise,
- *     the answer relayed as is (cut at SSE event boundaries), so whatever
- *     the client and the upstream know and we do not (prompt-cache marks,
- *     new content blocks, beta fields) survives;
- *   - translated: any other pair.  The client's request view (hub.h) is
- *     encoded in the upstream's format; the upstream answer is decoded
- *     into hub events and encoded in the client's format.
+ * Started in one of two ways:
+ *   - exch_start_raw, pass-through: a client on an upstream of its own
+ *     format (OpenAI chat/completions on an OpenAI-compatible provider,
+ *     Claude messages on a Claude key, Gemini on a Gemini key); the body
+ *     is forwarded with only the model name rewritten, the answer relayed
+ *     as it is (exch_relay.c);
+ *   - exch_start_hub / exch_start_count, translated: any other pair.  The
+ *     client's request view (hub.h) is encoded in the upstream's format;
+ *     the answer runs through xlate.h into the client's format
+ *     (exch_xlate.c).
+ * Inside, an exchange is a core (exch.c: attempts, failure rules, budget,
+ * backpressure, heartbeats) and a kind (exch_int.h) saying what the
+ * answer means for the client.
  *
  * An exchange comes from a pool (exch_pool_init) and answers its
  * request through the connection's dispatch slot (conn.h): the
