@@ -1,10 +1,14 @@
 /*
- * api.c - inbound routes, client authentication and error rendering.
+ * api.c - the request handler srv calls (api_attach): endpoints, client
+ * authentication at the head, model lists, and the start of exchanges.
  *
  * A request is matched against a small table of (path, exact or prefix,
- * allowed methods, API format, needs auth, handler).  The format decides
- * how every error of that route is rendered, so a Claude client always
- * gets a Claude error object, a Gemini client a Google one, and so on.
+ * allowed methods, error format, body format, needs auth, handler).  The
+ * error format decides how every error of that endpoint is rendered (by
+ * apierr), so a Claude client always gets a Claude error object, a Gemini
+ * client a Google one, and so on.  Which upstream serves a model is the
+ * route snapshot's answer (route.h); the parsed body's tokens and the
+ * request view are charged to max-body-total (conn_charge).
  *
  * Response bodies are built in the server's scratch buffer and handed to
  * conn_respond, which copies them behind the head in the connection's

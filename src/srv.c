@@ -9,6 +9,9 @@
  * At the connection cap the listeners are paused (their poll events set to
  * 0): further clients wait in the kernel's backlog while the connections we
  * have keep being served; the first close resumes accepting.
+ *
+ * A reload builds a new route snapshot (route.h) and makes it current;
+ * exchanges under way keep the one they started with.
  */
 #define _GNU_SOURCE
 #include "srv.h"
