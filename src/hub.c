@@ -119,6 +119,20 @@ enum hub_effort hub_effort_for_budget(long b)
 	return HUB_EFFORT_HIGH;
 }
 
+void hub_usage_merge(struct hub_usage *u, const struct hub_usage *n)
+{
+	if (n->input >= 0)
+		u->input = n->input;
+	if (n->output >= 0)
+		u->output = n->output;
+	if (n->cached >= 0)
+		u->cached = n->cached;
+	if (n->cache_write >= 0)
+		u->cache_write = n->cache_write;
+	if (n->thoughts >= 0)
+		u->thoughts = n->thoughts;
+}
+
 void hub_event_init(struct hub_event *ev, enum hub_ev_type t)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -247,6 +261,48 @@ void hub_put_str_as_json(struct buf *b, struct hub_span s)
 	b->len += (size_t)n; /* unescaping never grows the text */
 }
 
+void hub_put_args_object(struct buf *b, struct hub_span args, int is_str)
+{
+	size_t start = b->len, i;
+
+	if (is_str)
+		hub_put_str_as_json(b, args);
+	else
+		buf_put(b, args.p, args.n);
+	for (i = start; i < b->len && (b->p[i] == ' ' || b->p[i] == '\t' ||
+				       b->p[i] == '\n' || b->p[i] == '\r');
+	     i++)
+		;
+	if (!b->overflow && (i >= b->len || b->p[i] != '{')) {
+		b->len = start;
+		buf_puts(b, "{}");
+	}
+}
+
+int hub_data_url(struct hub_span url, struct hub_span *mime,
+		 struct hub_span *data)
+{
+	static const char tag[] = ";base64,";
+	size_t i, semi = 0, tl = sizeof(tag) - 1;
+
+	if (!url.p || url.n < 5 || (url.p[0] | 0x20) != 'd' ||
+	    (url.p[1] | 0x20) != 'a' || (url.p[2] | 0x20) != 't' ||
+	    (url.p[3] | 0x20) != 'a' || url.p[4] != ':')
+		return 0;
+	for (i = 5; i + tl <= url.n; i++) {
+		if (url.p[i] == ';' && !semi)
+			semi = i;
+		if (memcmp(url.p + i, tag, tl) == 0) {
+			mime->p = url.p + 5;
+			mime->n = semi - 5;
+			data->p = url.p + i + tl;
+			data->n = url.n - i - tl;
+			return 1;
+		}
+	}
+	return -1;
+}
+
 int hub_unescape(struct hub_span s, char *out, size_t cap)
 {
 	int n;
@@ -262,105 +318,6 @@ int hub_unescape(struct hub_span s, char *out, size_t cap)
 		return -1;
 	out[n] = '\0';
 	return n;
-}
-
-int hub_span_eq(struct hub_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-	return s.p && s.n == n && memcmp(s.p, lit, n) == 0;
-}
-
-int hub_tok_int(const struct json *j, int i, long min, long max, long *out)
-{
-	const char *p, *e;
-	char dig[19];               /* significant digits, at most 10^18 */
-	size_t nd = 0;
-	long exp = 0, zeros = 0;    /* zeros: pending, not yet in dig */
-	long long v = 0;
-	int neg = 0, point = 0;
-
-	if (i < 0 || i >= j->ntok)
-		return HUB_INT_ABSENT;
-	if (j->tok[i].type != JSMN_PRIMITIVE)
-		return HUB_INT_BAD;
-	p = json_ptr(j, i);
-	e = p + json_len(j, i);
-	if (p < e && *p == 'n')
-		return HUB_INT_ABSENT;
-	if (p < e && *p == '-') {
-		neg = 1;
-		p++;
-	}
-	if (p >= e || *p < '0' || *p > '9')
-		return HUB_INT_BAD;
-	/* value = dig * 10^exp: digits after the point lower exp by one */
-	for (; p < e && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
-		if (*p == '.') {
-			if (point++)
-				return HUB_INT_BAD;
-			continue;
-		}
-		exp -= point;
-		if (*p == '0') {
-			zeros += nd > 0; /* leading zeros are nothing */
-			continue;
-		}
-		if (nd + (size_t)zeros + 1 > sizeof(dig))
-			return HUB_INT_BAD; /* more than a long long holds */
-		for (; zeros > 0; zeros--)
-			dig[nd++] = '0';
-		dig[nd++] = *p;
-	}
-	exp += zeros; /* trailing zeros: 1000.0 = 1e3 */
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		long x = 0;
-		int eneg = 0;
-		if (++p < e && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
-		if (p >= e)
-			return HUB_INT_BAD;
-		for (; p < e && *p >= '0' && *p <= '9'; p++)
-			if (x < 100000)
-				x = x * 10 + (*p - '0');
-		exp += eneg ? -x : x;
-	}
-	if (p != e)
-		return HUB_INT_BAD;
-	if (nd > 0) {
-		size_t d;
-		if (exp < 0 || (long)nd + exp > 18)
-			return HUB_INT_BAD; /* a fraction, or too large */
-		for (d = 0; d < nd; d++)
-			v = v * 10 + (dig[d] - '0');
-		for (; exp > 0; exp--)
-			v *= 10;
-		if (neg)
-			v = -v;
-	}
-	if (v < min || v > max)
-		return HUB_INT_BAD;
-	*out = (long)v;
-	return HUB_INT_OK;
-}
-
-struct hub_span hub_tok_span(const struct json *j, int i)
-{
-	struct hub_span s = {NULL, 0};
-	if (i < 0 || i >= j->ntok)
-		return s;
-	s.p = json_ptr(j, i);
-	s.n = json_len(j, i);
-	return s;
-}
-
-struct hub_span hub_tok_raw(const struct json *j, int i)
-{
-	struct hub_span s = hub_tok_span(j, i);
-	if (s.p && j->tok[i].type == JSMN_STRING) {
-		s.p--;
-		s.n += 2;
-	}
-	return s;
 }
 
 void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,

@@ -225,6 +225,8 @@ typedef void (*hub_emit_fn)(void *user, const struct hub_event *ev);
 
 /* An empty event of type t (usage counts unknown). */
 void hub_event_init(struct hub_event *ev, enum hub_ev_type t);
+/* Take the counts n knows (>= 0) into u: the last values win. */
+void hub_usage_merge(struct hub_usage *u, const struct hub_usage *n);
 
 /* ---- SSE input ------------------------------------------------------------- */
 
@@ -351,6 +353,18 @@ void hub_put_json_as_str(struct buf *b, struct hub_span s);
 void hub_escape(struct buf *b, const char *p, size_t n);
 /* Decode str span into a C string buffer (UTF-8); -1 if it doesn't fit. */
 int hub_unescape(struct hub_span s, char *out, size_t cap);
+/* Write args as a JSON object: a str span whose text is JSON (is_str)
+ * or a raw value; anything that is not an object becomes {} (Claude
+ * input, Gemini args). */
+void hub_put_args_object(struct buf *b, struct hub_span args, int is_str);
+/* A "data:<mime>[;params];base64,<data>" URL (str span): 1 and its mime
+ * (without parameters) and data; 0 when url is no data URL at all; -1
+ * for a data URL that is not base64. */
+int hub_data_url(struct hub_span url, struct hub_span *mime,
+		 struct hub_span *data);
+
+/* The token readers other modules use (hub_tok.c; the codecs' whole
+ * token layer is in hub_tok.h). */
 /* Compare a str span with a plain C string. */
 int hub_span_eq(struct hub_span s, const char *lit);
 /* Span of token i of j (string: content without quotes; else raw). */

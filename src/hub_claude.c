@@ -44,7 +44,7 @@
  *                 sequence), tools_acc the open tool call's arguments; on
  *                 ERROR acc holds the message and seq the status.
  */
-#include "hub.h"
+#include "hub_tok.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -64,118 +64,32 @@ enum {
 #define CL_DYNAMIC_BUDGET 8192L
 #define CL_BUDGET_HEADROOM 4096L
 
-static struct hub_span span_of(const char *p, size_t n)
-{
-	struct hub_span s;
-	s.p = p;
-	s.n = n;
-	return s;
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int tok_is(const struct json *j, int i, jsmntype_t t)
-{
-	return i >= 0 && i < j->ntok && j->tok[i].type == t;
-}
-
-/* String value of key in obj, or an unset span. */
-static struct hub_span get_str(const struct json *j, int obj, const char *key)
-{
-	int t = json_get(j, obj, key);
-	if (!tok_is(j, t, JSMN_STRING))
-		return span_of(NULL, 0);
-	return hub_tok_span(j, t);
-}
-
-static int is_true(const struct json *j, int i)
-{
-	return tok_is(j, i, JSMN_PRIMITIVE) && json_len(j, i) == 4 &&
-	       memcmp(json_ptr(j, i), "true", 4) == 0;
-}
-
-static int is_number(const struct json *j, int i)
-{
-	char c;
-	if (!tok_is(j, i, JSMN_PRIMITIVE))
-		return 0;
-	c = *json_ptr(j, i);
-	return c == '-' || (c >= '0' && c <= '9');
-}
-
-/* Integer value of a number token (hub_tok_int); fallback when i is
- * absent or not an integer. */
-static long tok_long(const struct json *j, int i, long fallback)
-{
-	long v;
-	return hub_tok_int(j, i, LONG_MIN, LONG_MAX, &v) == HUB_INT_OK
-		       ? v : fallback;
-}
-
-
-static int span_same(struct hub_span a, struct hub_span b)
-{
-	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
-}
-
 /* First non-blank byte of a span, or 0. */
 static char span_lead(struct hub_span s)
 {
-	size_t i;
-	for (i = 0; s.p && i < s.n; i++)
-		if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' &&
-		    s.p[i] != '\r')
-			return s.p[i];
-	return 0;
+	s = hub_span_trim(s);
+	return s.n ? s.p[0] : 0;
 }
 
 /* ====================================================================
  * decode_request: Claude client body -> view
  * ==================================================================== */
 
-struct cl_req {
-	const struct json *j;
-	struct hub_view *v;
-	char *err;
-	size_t errlen;
-};
-
 /* A token count of the request: 0 ok (*out set when present), -1 with
  * the message for a 400. */
-static int req_tokens(struct cl_req *r, int t, const char *what, long *out)
+static int req_tokens(struct hub_rq *r, int t, const char *what, long *out)
 {
 	if (hub_tok_int(r->j, t, 0, HUB_TOKENS_MAX, out) != HUB_INT_BAD)
 		return 0;
-	return fail(r->err, r->errlen, "%s must be a whole number from 0 to "
-		    "2147483647", what);
+	return hub_rq_fail(r,
+			   "%s must be a whole number from 0 to "
+			   "2147483647",
+			   what);
 }
 
-static struct hub_part *new_part(struct cl_req *r, enum hub_part_type t)
+static int add_text(struct hub_rq *r, struct hub_span text, int cache)
 {
-	struct hub_part *p = hub_add_part(r->v);
-	if (!p) {
-		fail(r->err, r->errlen, "out of memory");
-		return NULL;
-	}
-	p->type = t;
-	return p;
-}
-
-static int add_text(struct cl_req *r, struct hub_span text, int cache)
-{
-	struct hub_part *p = new_part(r, HUB_P_TEXT);
+	struct hub_part *p = hub_rq_part(r, HUB_P_TEXT);
 	if (!p)
 		return -1;
 	p->text = text;
@@ -183,61 +97,58 @@ static int add_text(struct cl_req *r, struct hub_span text, int cache)
 	return 0;
 }
 
-static int dec_system(struct cl_req *r, int sys)
+static int dec_system(struct hub_rq *r, int sys)
 {
 	const struct json *j = r->j;
 	int i, k;
 
 	r->v->sys_first = r->v->nparts;
-	if (tok_is(j, sys, JSMN_STRING)) {
+	if (hub_tok_is(j, sys, JSMN_STRING)) {
 		if (add_text(r, hub_tok_span(j, sys), 0) < 0)
 			return -1;
-	} else if (tok_is(j, sys, JSMN_ARRAY)) {
+	} else if (hub_tok_is(j, sys, JSMN_ARRAY)) {
 		for (k = 0, i = sys + 1; k < j->tok[sys].size;
 		     k++, i = json_skip(j, i)) {
-			struct hub_span t = get_str(j, i, "text");
-			if (!tok_is(j, i, JSMN_OBJECT) || !t.p)
-				return fail(r->err, r->errlen,
-					    "system[%d]: expected a text block",
-					    k);
+			struct hub_span t = hub_tok_str(j, i, "text");
+			if (!hub_tok_is(j, i, JSMN_OBJECT) || !t.p)
+				return hub_rq_fail(
+					r, "system[%d]: expected a text block",
+					k);
 			if (add_text(r, t, json_get(j, i, "cache_control") >= 0) <
 			    0)
 				return -1;
 		}
-	} else if (sys >= 0 && !(tok_is(j, sys, JSMN_PRIMITIVE) &&
-				 *json_ptr(j, sys) == 'n')) {
-		return fail(r->err, r->errlen,
-			    "system: expected a string or an array");
+	} else if (!hub_tok_null(j, sys)) {
+		return hub_rq_fail(r, "system: expected a string or an array");
 	}
 	r->v->sys_n = r->v->nparts - r->v->sys_first;
 	return 0;
 }
 
-static int dec_image(struct cl_req *r, int blk, const char *where)
+static int dec_image(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int src = json_get(j, blk, "source");
 	struct hub_part *p;
 
-	if (!tok_is(j, src, JSMN_OBJECT))
-		return fail(r->err, r->errlen, "%s: image without source",
-			    where);
-	p = new_part(r, HUB_P_IMAGE);
+	if (!hub_tok_is(j, src, JSMN_OBJECT))
+		return hub_rq_fail(r, "%s: image without source", where);
+	p = hub_rq_part(r, HUB_P_IMAGE);
 	if (!p)
 		return -1;
 	p->cache = json_get(j, blk, "cache_control") >= 0;
 	if (json_str_eq(j, json_get(j, src, "type"), "url")) {
-		p->url = get_str(j, src, "url");
+		p->url = hub_tok_str(j, src, "url");
 		if (!p->url.p)
-			return fail(r->err, r->errlen,
-				    "%s: image source without url", where);
+			return hub_rq_fail(r, "%s: image source without url",
+					   where);
 		return 0;
 	}
-	p->mime = get_str(j, src, "media_type");
-	p->data = get_str(j, src, "data");
+	p->mime = hub_tok_str(j, src, "media_type");
+	p->data = hub_tok_str(j, src, "data");
 	if (!p->data.p || !p->mime.p)
-		return fail(r->err, r->errlen,
-			    "%s: image source needs media_type and data", where);
+		return hub_rq_fail(
+			r, "%s: image source needs media_type and data", where);
 	return 0;
 }
 
@@ -248,107 +159,105 @@ static struct hub_span tool_name_for(const struct hub_view *v,
 	size_t i = v->nparts;
 	while (i-- > 0)
 		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    span_same(v->parts[i].id, id))
+		    hub_span_same(v->parts[i].id, id))
 			return v->parts[i].name;
-	return span_of(NULL, 0);
+	return hub_span_of(NULL, 0);
 }
 
-static int dec_tool_use(struct cl_req *r, int blk, const char *where)
+static int dec_tool_use(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int in = json_get(j, blk, "input");
-	struct hub_part *p = new_part(r, HUB_P_TOOL_CALL);
+	struct hub_part *p = hub_rq_part(r, HUB_P_TOOL_CALL);
 
 	if (!p)
 		return -1;
-	p->id = get_str(j, blk, "id");
-	p->name = get_str(j, blk, "name");
-	if (!p->id.p || !p->name.p || !tok_is(j, in, JSMN_OBJECT))
-		return fail(r->err, r->errlen,
-			    "%s: tool_use needs id, name and an input object",
-			    where);
+	p->id = hub_tok_str(j, blk, "id");
+	p->name = hub_tok_str(j, blk, "name");
+	if (!p->id.p || !p->name.p || !hub_tok_is(j, in, JSMN_OBJECT))
+		return hub_rq_fail(
+			r, "%s: tool_use needs id, name and an input object",
+			where);
 	p->args = hub_tok_raw(j, in);
 	p->args_is_str = 0;
 	p->cache = json_get(j, blk, "cache_control") >= 0;
 	return 0;
 }
 
-static int dec_tool_result(struct cl_req *r, int blk, const char *where)
+static int dec_tool_result(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int c = json_get(j, blk, "content");
-	struct hub_part *p = new_part(r, HUB_P_TOOL_RESULT);
+	struct hub_part *p = hub_rq_part(r, HUB_P_TOOL_RESULT);
 
 	if (!p)
 		return -1;
-	p->id = get_str(j, blk, "tool_use_id");
+	p->id = hub_tok_str(j, blk, "tool_use_id");
 	if (!p->id.p)
-		return fail(r->err, r->errlen,
-			    "%s: tool_result needs tool_use_id", where);
+		return hub_rq_fail(r, "%s: tool_result needs tool_use_id",
+				   where);
 	p->name = tool_name_for(r->v, p->id);
-	p->result_error = is_true(j, json_get(j, blk, "is_error"));
+	p->result_error = hub_tok_true(j, json_get(j, blk, "is_error"));
 	p->cache = json_get(j, blk, "cache_control") >= 0;
-	if (tok_is(j, c, JSMN_STRING)) {
+	if (hub_tok_is(j, c, JSMN_STRING)) {
 		p->result = hub_tok_span(j, c);
 		p->result_is_str = 1;
-	} else if (tok_is(j, c, JSMN_ARRAY) || tok_is(j, c, JSMN_OBJECT)) {
+	} else if (hub_tok_is(j, c, JSMN_ARRAY) ||
+		   hub_tok_is(j, c, JSMN_OBJECT)) {
 		p->result = hub_tok_raw(j, c);
 		p->result_is_str = 0;
-	} else if (c >= 0 && !tok_is(j, c, JSMN_PRIMITIVE)) {
-		return fail(r->err, r->errlen, "%s: bad tool_result content",
-			    where);
+	} else if (c >= 0 && !hub_tok_is(j, c, JSMN_PRIMITIVE)) {
+		return hub_rq_fail(r, "%s: bad tool_result content", where);
 	}
 	return 0;
 }
 
-static int dec_thinking(struct cl_req *r, int blk, int redacted,
+static int dec_thinking(struct hub_rq *r, int blk, int redacted,
 			const char *where)
 {
 	const struct json *j = r->j;
-	struct hub_part *p = new_part(r, HUB_P_THINKING);
+	struct hub_part *p = hub_rq_part(r, HUB_P_THINKING);
 
 	if (!p)
 		return -1;
 	p->redacted = redacted;
 	if (redacted) {
-		p->signature = get_str(j, blk, "data");
+		p->signature = hub_tok_str(j, blk, "data");
 		if (!p->signature.p)
-			return fail(r->err, r->errlen,
-				    "%s: redacted_thinking needs data", where);
+			return hub_rq_fail(
+				r, "%s: redacted_thinking needs data", where);
 		return 0;
 	}
-	p->text = get_str(j, blk, "thinking");
-	p->signature = get_str(j, blk, "signature");
+	p->text = hub_tok_str(j, blk, "thinking");
+	p->signature = hub_tok_str(j, blk, "signature");
 	if (!p->text.p)
-		return fail(r->err, r->errlen, "%s: thinking needs thinking",
-			    where);
+		return hub_rq_fail(r, "%s: thinking needs thinking", where);
 	return 0;
 }
 
 /* A PDF or plain-text document: carried as an image part (mime + data). */
-static int dec_document(struct cl_req *r, int blk, const char *where)
+static int dec_document(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int src = json_get(j, blk, "source");
 
 	if (json_str_eq(j, json_get(j, src, "type"), "text"))
-		return add_text(r, get_str(j, src, "data"), 0);
+		return add_text(r, hub_tok_str(j, src, "data"), 0);
 	return dec_image(r, blk, where);
 }
 
-static int dec_block(struct cl_req *r, int blk, const char *where)
+static int dec_block(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int t = json_get(j, blk, "type");
 
-	if (!tok_is(j, blk, JSMN_OBJECT) || !tok_is(j, t, JSMN_STRING))
-		return fail(r->err, r->errlen, "%s: expected a content block",
-			    where);
+	if (!hub_tok_is(j, blk, JSMN_OBJECT) || !hub_tok_is(j, t, JSMN_STRING))
+		return hub_rq_fail(r, "%s: expected a content block", where);
 	if (json_str_eq(j, t, "text")) {
-		struct hub_span s = get_str(j, blk, "text");
+		struct hub_span s = hub_tok_str(j, blk, "text");
 		if (!s.p)
-			return fail(r->err, r->errlen,
-				    "%s: text block needs text", where);
+			return hub_rq_fail(r, "%s: text block needs text",
+					   where);
 		return add_text(r, s, json_get(j, blk, "cache_control") >= 0);
 	}
 	if (json_str_eq(j, t, "image"))
@@ -366,7 +275,7 @@ static int dec_block(struct cl_req *r, int blk, const char *where)
 	return 0; /* server tool blocks etc.: nothing other formats can use */
 }
 
-static int dec_message(struct cl_req *r, int m, int idx)
+static int dec_message(struct hub_rq *r, int m, int idx)
 {
 	const struct json *j = r->j;
 	int role = json_get(j, m, "role");
@@ -375,22 +284,23 @@ static int dec_message(struct cl_req *r, int m, int idx)
 	char where[48];
 	int k, i;
 
-	if (!tok_is(j, m, JSMN_OBJECT))
-		return fail(r->err, r->errlen, "messages[%d]: expected an object",
-			    idx);
+	if (!hub_tok_is(j, m, JSMN_OBJECT))
+		return hub_rq_fail(r, "messages[%d]: expected an object", idx);
 	if (!json_str_eq(j, role, "user") && !json_str_eq(j, role, "assistant") &&
 	    !json_str_eq(j, role, "system"))
-		return fail(r->err, r->errlen, "messages[%d]: role must be user, "
-			    "assistant or system", idx);
+		return hub_rq_fail(r,
+				   "messages[%d]: role must be user, "
+				   "assistant or system",
+				   idx);
 	if (!hub_add_msg(r->v, json_str_eq(j, role, "user") ? HUB_USER
 			 : json_str_eq(j, role, "system") ? HUB_SYSTEM
 							  : HUB_ASSISTANT))
-		return fail(r->err, r->errlen, "out of memory");
+		return hub_rq_fail(r, "out of memory");
 	mi = r->v->nmsgs - 1;
-	if (tok_is(j, c, JSMN_STRING)) {
+	if (hub_tok_is(j, c, JSMN_STRING)) {
 		if (add_text(r, hub_tok_span(j, c), 0) < 0)
 			return -1;
-	} else if (tok_is(j, c, JSMN_ARRAY)) {
+	} else if (hub_tok_is(j, c, JSMN_ARRAY)) {
 		for (k = 0, i = c + 1; k < j->tok[c].size;
 		     k++, i = json_skip(j, i)) {
 			snprintf(where, sizeof(where), "messages[%d].content[%d]",
@@ -399,53 +309,54 @@ static int dec_message(struct cl_req *r, int m, int idx)
 				return -1;
 		}
 	} else {
-		return fail(r->err, r->errlen,
-			    "messages[%d]: content must be a string or an array",
-			    idx);
+		return hub_rq_fail(
+			r, "messages[%d]: content must be a string or an array",
+			idx);
 	}
 	r->v->msgs[mi].n = r->v->nparts - r->v->msgs[mi].first;
 	if (r->v->msgs[mi].role == HUB_SYSTEM) {
 		size_t p;
 		for (p = r->v->msgs[mi].first; p < r->v->nparts; p++)
 			if (r->v->parts[p].type != HUB_P_TEXT)
-				return fail(r->err, r->errlen, "messages[%d]: a "
-					    "system message holds text only",
-					    idx);
+				return hub_rq_fail(
+					r,
+					"messages[%d]: a "
+					"system message holds text only",
+					idx);
 	}
 	return 0;
 }
 
-static int dec_tools(struct cl_req *r, int tools)
+static int dec_tools(struct hub_rq *r, int tools)
 {
 	const struct json *j = r->j;
 	int k, i;
 
 	if (tools < 0)
 		return 0;
-	if (!tok_is(j, tools, JSMN_ARRAY))
-		return fail(r->err, r->errlen, "tools: expected an array");
+	if (!hub_tok_is(j, tools, JSMN_ARRAY))
+		return hub_rq_fail(r, "tools: expected an array");
 	for (k = 0, i = tools + 1; k < j->tok[tools].size;
 	     k++, i = json_skip(j, i)) {
 		int ty = json_get(j, i, "type"), s;
 		struct hub_tool *t;
 
-		if (!tok_is(j, i, JSMN_OBJECT))
-			return fail(r->err, r->errlen,
-				    "tools[%d]: expected an object", k);
+		if (!hub_tok_is(j, i, JSMN_OBJECT))
+			return hub_rq_fail(r, "tools[%d]: expected an object",
+					   k);
 		/* Server tools (web_search_..., bash_...) have no meaning
 		 * for other upstreams. */
 		if (ty >= 0 && !json_str_eq(j, ty, "custom"))
 			continue;
 		t = hub_add_tool(r->v);
 		if (!t)
-			return fail(r->err, r->errlen, "out of memory");
-		t->name = get_str(j, i, "name");
+			return hub_rq_fail(r, "out of memory");
+		t->name = hub_tok_str(j, i, "name");
 		if (!t->name.p)
-			return fail(r->err, r->errlen, "tools[%d]: name required",
-				    k);
-		t->description = get_str(j, i, "description");
+			return hub_rq_fail(r, "tools[%d]: name required", k);
+		t->description = hub_tok_str(j, i, "description");
 		s = json_get(j, i, "input_schema");
-		if (tok_is(j, s, JSMN_OBJECT)) {
+		if (hub_tok_is(j, s, JSMN_OBJECT)) {
 			t->schema = hub_tok_raw(j, s);
 			t->schema_tok = s;
 		}
@@ -453,7 +364,7 @@ static int dec_tools(struct cl_req *r, int tools)
 	return 0;
 }
 
-static int dec_tool_choice(struct cl_req *r, int tc)
+static int dec_tool_choice(struct hub_rq *r, int tc)
 {
 	const struct json *j = r->j;
 	int ty = json_get(j, tc, "type");
@@ -461,8 +372,8 @@ static int dec_tool_choice(struct cl_req *r, int tc)
 
 	if (tc < 0)
 		return 0;
-	if (!tok_is(j, tc, JSMN_OBJECT))
-		return fail(r->err, r->errlen, "tool_choice: expected an object");
+	if (!hub_tok_is(j, tc, JSMN_OBJECT))
+		return hub_rq_fail(r, "tool_choice: expected an object");
 	if (json_str_eq(j, ty, "auto")) {
 		v->tool_choice = HUB_TC_AUTO;
 	} else if (json_str_eq(j, ty, "any")) {
@@ -471,20 +382,20 @@ static int dec_tool_choice(struct cl_req *r, int tc)
 		v->tool_choice = HUB_TC_NONE;
 	} else if (json_str_eq(j, ty, "tool")) {
 		v->tool_choice = HUB_TC_TOOL;
-		v->tool_choice_name = get_str(j, tc, "name");
+		v->tool_choice_name = hub_tok_str(j, tc, "name");
 		if (!v->tool_choice_name.p)
-			return fail(r->err, r->errlen,
-				    "tool_choice: type tool needs a name");
+			return hub_rq_fail(
+				r, "tool_choice: type tool needs a name");
 	} else {
-		return fail(r->err, r->errlen, "tool_choice: unknown type");
+		return hub_rq_fail(r, "tool_choice: unknown type");
 	}
 	ty = json_get(j, tc, "disable_parallel_tool_use");
 	if (ty >= 0)
-		v->parallel_tool_calls = !is_true(j, ty);
+		v->parallel_tool_calls = !hub_tok_true(j, ty);
 	return 0;
 }
 
-static int dec_thinking_cfg(struct cl_req *r, int th, int oc)
+static int dec_thinking_cfg(struct hub_rq *r, int th, int oc)
 {
 	const struct json *j = r->j;
 	struct hub_view *v = r->v;
@@ -515,7 +426,7 @@ static int dec_thinking_cfg(struct cl_req *r, int th, int oc)
 	return 0;
 }
 
-static int dec_sampling(struct cl_req *r)
+static int dec_sampling(struct hub_rq *r)
 {
 	const struct json *j = r->j;
 	struct hub_view *v = r->v;
@@ -524,19 +435,18 @@ static int dec_sampling(struct cl_req *r)
 	if (req_tokens(r, json_get(j, 0, "max_tokens"), "max_tokens",
 		       &v->max_tokens) < 0)
 		return -1;
-	if (is_number(j, t = json_get(j, 0, "temperature")))
+	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_raw(j, t);
-	if (is_number(j, t = json_get(j, 0, "top_p")))
+	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
 		v->top_p = hub_tok_raw(j, t);
-	if (is_number(j, t = json_get(j, 0, "top_k")))
+	if (hub_tok_number(j, t = json_get(j, 0, "top_k")))
 		v->top_k = hub_tok_raw(j, t);
 	t = json_get(j, 0, "stop_sequences");
-	if (t >= 0 && !tok_is(j, t, JSMN_ARRAY))
-		return fail(r->err, r->errlen,
-			    "stop_sequences: expected an array");
+	if (t >= 0 && !hub_tok_is(j, t, JSMN_ARRAY))
+		return hub_rq_fail(r, "stop_sequences: expected an array");
 	for (k = 0, i = t + 1; t >= 0 && k < j->tok[t].size;
 	     k++, i = json_skip(j, i))
-		if (tok_is(j, i, JSMN_STRING) && v->nstop < 8)
+		if (hub_tok_is(j, i, JSMN_STRING) && v->nstop < 8)
 			v->stop[v->nstop++] = hub_tok_span(j, i);
 	return 0;
 }
@@ -544,25 +454,22 @@ static int dec_sampling(struct cl_req *r)
 static int claude_decode_request(const struct json *j, struct hub_view *v,
 				 char *err, size_t errlen)
 {
-	struct cl_req r;
+	struct hub_rq r = {j, v, err, errlen};
 	int msgs, k, i, t;
 
-	r.j = j;
-	r.v = v;
-	r.err = err;
-	r.errlen = errlen;
-	if (!tok_is(j, 0, JSMN_OBJECT))
-		return fail(err, errlen, "request body must be a JSON object");
+	if (!hub_tok_is(j, 0, JSMN_OBJECT))
+		return hub_fail(err, errlen,
+				"request body must be a JSON object");
 	t = json_get(j, 0, "model");
-	if (t >= 0 && !tok_is(j, t, JSMN_STRING))
-		return fail(err, errlen, "model: expected a string");
+	if (t >= 0 && !hub_tok_is(j, t, JSMN_STRING))
+		return hub_fail(err, errlen, "model: expected a string");
 	v->model = hub_tok_span(j, t);
-	v->stream = is_true(j, json_get(j, 0, "stream"));
+	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	if (dec_system(&r, json_get(j, 0, "system")) < 0)
 		return -1;
 	msgs = json_get(j, 0, "messages");
-	if (!tok_is(j, msgs, JSMN_ARRAY))
-		return fail(err, errlen, "messages: expected an array");
+	if (!hub_tok_is(j, msgs, JSMN_ARRAY))
+		return hub_fail(err, errlen, "messages: expected an array");
 	for (k = 0, i = msgs + 1; k < j->tok[msgs].size;
 	     k++, i = json_skip(j, i))
 		if (dec_message(&r, i, k) < 0)
@@ -663,12 +570,13 @@ static size_t result_call(const struct hub_view *v, size_t res)
 
 	for (i = 0; i < res; i++)
 		if (v->parts[i].type == HUB_P_TOOL_RESULT &&
-		    !v->parts[i].id.p && span_same(v->parts[i].name, r->name))
+		    !v->parts[i].id.p &&
+		    hub_span_same(v->parts[i].name, r->name))
 			nth++;
 	for (i = 0; i < v->nparts; i++) {
 		const struct hub_part *p = &v->parts[i];
 		if (p->type != HUB_P_TOOL_CALL || p->id.p ||
-		    !span_same(p->name, r->name))
+		    !hub_span_same(p->name, r->name))
 			continue;
 		last = i;
 		if (seen++ == nth)
@@ -689,40 +597,10 @@ static void put_tool_id(struct buf *b, const struct hub_view *v, size_t k)
 	buf_putc(b, '"');
 }
 
-/* str span whose text is JSON -> a JSON object ({} when it is not one). */
-static void put_args_object(struct buf *b, struct hub_span s)
-{
-	size_t start = b->len;
-	hub_put_str_as_json(b, s);
-	if (!b->overflow &&
-	    span_lead(span_of(b->p + start, b->len - start)) != '{') {
-		b->len = start;
-		buf_puts(b, "{}");
-	}
-}
-
 static void put_cache(struct buf *b, const struct hub_part *p)
 {
 	if (p->cache)
 		buf_puts(b, ",\"cache_control\":{\"type\":\"ephemeral\"}");
-}
-
-/* "data:<mime>;base64,<data>" -> its two spans; -1 if u is not one. */
-static int split_data_url(struct hub_span u, struct hub_span *mime,
-			  struct hub_span *data)
-{
-	static const char tag[] = ";base64,";
-	size_t i, tl = sizeof(tag) - 1;
-
-	if (!u.p || u.n < 5 || memcmp(u.p, "data:", 5) != 0)
-		return -1;
-	for (i = 5; i + tl <= u.n; i++)
-		if (memcmp(u.p + i, tag, tl) == 0) {
-			*mime = span_of(u.p + 5, i - 5);
-			*data = span_of(u.p + i + tl, u.n - i - tl);
-			return 0;
-		}
-	return -1;
 }
 
 static void put_image(struct buf *b, const struct hub_part *p)
@@ -730,7 +608,7 @@ static void put_image(struct buf *b, const struct hub_part *p)
 	static const char pdf[] = "application/pdf";
 	struct hub_span mime, data;
 	int is_pdf = hub_span_eq(p->mime, pdf) ||
-		     (split_data_url(p->url, &mime, &data) == 0 &&
+		     (hub_data_url(p->url, &mime, &data) > 0 &&
 		      hub_span_eq(mime, pdf));
 
 	buf_puts(b, is_pdf ? "{\"type\":\"document\"" : "{\"type\":\"image\"");
@@ -742,7 +620,7 @@ static void put_image(struct buf *b, const struct hub_part *p)
 			buf_puts(b, "\"image/png\"");
 		buf_puts(b, ",\"data\":");
 		hub_put_str(b, p->data);
-	} else if (split_data_url(p->url, &mime, &data) == 0) {
+	} else if (hub_data_url(p->url, &mime, &data) > 0) {
 		buf_puts(b, ",\"source\":{\"type\":\"base64\",\"media_type\":");
 		hub_put_str(b, mime);
 		buf_puts(b, ",\"data\":");
@@ -809,12 +687,7 @@ static void put_block(struct buf *b, const struct hub_view *v, size_t k)
 		buf_puts(b, ",\"name\":");
 		hub_put_str(b, p->name);
 		buf_puts(b, ",\"input\":");
-		if (p->args_is_str)
-			put_args_object(b, p->args);
-		else if (span_lead(p->args) == '{')
-			buf_put(b, p->args.p, p->args.n);
-		else
-			buf_puts(b, "{}");
+		hub_put_args_object(b, p->args, p->args_is_str);
 		put_cache(b, p);
 		buf_putc(b, '}');
 		break;
@@ -1075,7 +948,7 @@ static int claude_encode_request(const struct hub_view *v,
 	}
 	buf_puts(out, o->stream ? ",\"stream\":true}" : ",\"stream\":false}");
 	if (out->overflow)
-		return fail(err, errlen, "request too large");
+		return hub_fail(err, errlen, "request too large");
 	return 0;
 }
 
@@ -1127,14 +1000,15 @@ static void emit_error(struct cl_emit *x, int status, struct hub_span msg)
 static void emit_usage(struct cl_emit *x, const struct json *j, int u)
 {
 	struct hub_usage *us = &x->d->usage;
-	long in = tok_long(j, json_get(j, u, "input_tokens"), -1);
-	long rd = tok_long(j, json_get(j, u, "cache_read_input_tokens"), -1);
-	long wr = tok_long(j, json_get(j, u, "cache_creation_input_tokens"),
-			   -1);
-	long out = tok_long(j, json_get(j, u, "output_tokens"), -1);
+	long in = hub_tok_long(j, json_get(j, u, "input_tokens"), -1);
+	long rd =
+		hub_tok_long(j, json_get(j, u, "cache_read_input_tokens"), -1);
+	long wr = hub_tok_long(j, json_get(j, u, "cache_creation_input_tokens"),
+			       -1);
+	long out = hub_tok_long(j, json_get(j, u, "output_tokens"), -1);
 	struct hub_event ev;
 
-	if (!tok_is(j, u, JSMN_OBJECT))
+	if (!hub_tok_is(j, u, JSMN_OBJECT))
 		return;
 	if (rd >= 0)
 		us->cached = rd;
@@ -1167,14 +1041,14 @@ static void emit_finish(struct cl_emit *x, const struct json *j, int obj)
 	int sr = json_get(j, obj, "stop_reason");
 	struct hub_event ev;
 
-	if (!tok_is(j, sr, JSMN_STRING))
+	if (!hub_tok_is(j, sr, JSMN_STRING))
 		return;
 	hub_event_init(&ev, HUB_EV_FINISH);
 	ev.finish = map_stop_reason(j, sr);
 	if (ev.finish == HUB_FIN_STOP && x->d->ntools > 0 &&
 	    !json_str_eq(j, sr, "stop_sequence"))
 		ev.finish = HUB_FIN_TOOL;
-	ev.stop_sequence = get_str(j, obj, "stop_sequence");
+	ev.stop_sequence = hub_tok_str(j, obj, "stop_sequence");
 	x->d->finish = ev.finish;
 	x->d->finished = 1;
 	x->fn(x->user, &ev);
@@ -1201,9 +1075,9 @@ static int error_status(const struct json *j, int t)
 /* An error object {type, message}. */
 static void emit_error_obj(struct cl_emit *x, const struct json *j, int e)
 {
-	struct hub_span msg = get_str(j, e, "message");
+	struct hub_span msg = hub_tok_str(j, e, "message");
 	if (!msg.p)
-		msg = span_of("upstream error", 14);
+		msg = hub_span_of("upstream error", 14);
 	emit_error(x, error_status(j, json_get(j, e, "type")), msg);
 }
 
@@ -1213,14 +1087,15 @@ static struct hub_span scratch_str(struct hub_sdec *d, struct hub_span raw)
 	buf_reset(&d->scratch);
 	hub_escape(&d->scratch, raw.p, raw.n);
 	if (d->scratch.overflow)
-		return span_of("{}", 2);
-	return span_of(d->scratch.p, d->scratch.len);
+		return hub_span_of("{}", 2);
+	return hub_span_of(d->scratch.p, d->scratch.len);
 }
 
 static void block_start(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
-	int idx = (int)(tok_long(j, json_get(j, root, "index"), 0) % CL_SLOTS);
+	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
+			CL_SLOTS);
 	int cb = json_get(j, root, "content_block");
 	int ty = json_get(j, cb, "type");
 	int in = json_get(j, cb, "input");
@@ -1231,25 +1106,27 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 	d->block_type[idx] = CL_BLK_OTHER;
 	if (json_str_eq(j, ty, "text")) {
 		d->block_type[idx] = CL_BLK_TEXT;
-		if (get_str(j, cb, "text").n > 0)
-			emit_simple(x, HUB_EV_TEXT, get_str(j, cb, "text"), 0);
+		if (hub_tok_str(j, cb, "text").n > 0)
+			emit_simple(x, HUB_EV_TEXT, hub_tok_str(j, cb, "text"),
+				    0);
 	} else if (json_str_eq(j, ty, "thinking")) {
 		d->block_type[idx] = CL_BLK_THINKING;
-		if (get_str(j, cb, "thinking").n > 0)
+		if (hub_tok_str(j, cb, "thinking").n > 0)
 			emit_simple(x, HUB_EV_THINKING,
-				    get_str(j, cb, "thinking"), 0);
+				    hub_tok_str(j, cb, "thinking"), 0);
 	} else if (json_str_eq(j, ty, "redacted_thinking")) {
-		emit_simple(x, HUB_EV_THINKING_SIG, get_str(j, cb, "data"), 0);
+		emit_simple(x, HUB_EV_THINKING_SIG, hub_tok_str(j, cb, "data"),
+			    0);
 	} else if (json_str_eq(j, ty, "tool_use")) {
 		d->block_type[idx] = CL_BLK_TOOL;
 		d->tool_index[idx] = d->ntools++;
 		hub_event_init(&ev, HUB_EV_TOOL_START);
 		ev.index = d->tool_index[idx];
-		ev.id = get_str(j, cb, "id");
-		ev.name = get_str(j, cb, "name");
+		ev.id = hub_tok_str(j, cb, "id");
+		ev.name = hub_tok_str(j, cb, "name");
 		x->fn(x->user, &ev);
 		/* Input normally streams as deltas; {} here says nothing. */
-		if (tok_is(j, in, JSMN_OBJECT) && j->tok[in].size > 0)
+		if (hub_tok_is(j, in, JSMN_OBJECT) && j->tok[in].size > 0)
 			emit_simple(x, HUB_EV_TOOL_ARGS,
 				    scratch_str(d, hub_tok_raw(j, in)),
 				    ev.index);
@@ -1259,7 +1136,8 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 static void block_delta(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
-	int idx = (int)(tok_long(j, json_get(j, root, "index"), 0) % CL_SLOTS);
+	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
+			CL_SLOTS);
 	int dl = json_get(j, root, "delta");
 	int ty = json_get(j, dl, "type");
 	struct hub_span s;
@@ -1267,20 +1145,20 @@ static void block_delta(struct cl_emit *x, const struct json *j, int root)
 	if (idx < 0)
 		idx = 0;
 	if (json_str_eq(j, ty, "text_delta")) {
-		s = get_str(j, dl, "text");
+		s = hub_tok_str(j, dl, "text");
 		if (s.n)
 			emit_simple(x, HUB_EV_TEXT, s, 0);
 	} else if (json_str_eq(j, ty, "thinking_delta")) {
-		s = get_str(j, dl, "thinking");
+		s = hub_tok_str(j, dl, "thinking");
 		if (s.n)
 			emit_simple(x, HUB_EV_THINKING, s, 0);
 	} else if (json_str_eq(j, ty, "signature_delta")) {
-		s = get_str(j, dl, "signature");
+		s = hub_tok_str(j, dl, "signature");
 		if (s.n)
 			emit_simple(x, HUB_EV_THINKING_SIG, s, 0);
 	} else if (json_str_eq(j, ty, "input_json_delta") &&
 		   d->block_type[idx] == CL_BLK_TOOL) {
-		s = get_str(j, dl, "partial_json");
+		s = hub_tok_str(j, dl, "partial_json");
 		if (s.n)
 			emit_simple(x, HUB_EV_TOOL_ARGS, s, d->tool_index[idx]);
 	}
@@ -1289,12 +1167,13 @@ static void block_delta(struct cl_emit *x, const struct json *j, int root)
 static void block_stop(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
-	int idx = (int)(tok_long(j, json_get(j, root, "index"), 0) % CL_SLOTS);
+	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
+			CL_SLOTS);
 
 	if (idx < 0)
 		idx = 0;
 	if (d->block_type[idx] == CL_BLK_TOOL)
-		emit_simple(x, HUB_EV_TOOL_END, span_of(NULL, 0),
+		emit_simple(x, HUB_EV_TOOL_END, hub_span_of(NULL, 0),
 			    d->tool_index[idx]);
 	d->block_type[idx] = CL_BLK_NONE;
 }
@@ -1317,20 +1196,21 @@ static void dispatch_event(struct cl_emit *x, const struct json *j,
 	if (event_is(j, ty, sse, "error")) {
 		emit_error_obj(x, j, json_get(j, 0, "error"));
 	} else if (event_is(j, ty, sse, "message_start")) {
-		emit_start(x, get_str(j, msg, "id"), get_str(j, msg, "model"));
+		emit_start(x, hub_tok_str(j, msg, "id"),
+			   hub_tok_str(j, msg, "model"));
 		emit_usage(x, j, json_get(j, msg, "usage"));
 	} else if (event_is(j, ty, sse, "message_stop")) {
 		x->d->done = 1;
 	} else if (event_is(j, ty, sse, "content_block_start")) {
-		emit_start(x, span_of(NULL, 0), span_of(NULL, 0));
+		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		block_start(x, j, 0);
 	} else if (event_is(j, ty, sse, "content_block_delta")) {
-		emit_start(x, span_of(NULL, 0), span_of(NULL, 0));
+		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		block_delta(x, j, 0);
 	} else if (event_is(j, ty, sse, "content_block_stop")) {
 		block_stop(x, j, 0);
 	} else if (event_is(j, ty, sse, "message_delta")) {
-		emit_start(x, span_of(NULL, 0), span_of(NULL, 0));
+		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		emit_usage(x, j, json_get(j, 0, "usage"));
 		emit_finish(x, j, json_get(j, 0, "delta"));
 	}
@@ -1353,8 +1233,9 @@ static void claude_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 	    hub_span_eq(ev->event, "ping"))
 		return;
 	if (hub_sdec_parse(d, ev->data.p, ev->data.n, &j) < 0 ||
-	    !tok_is(&j, 0, JSMN_OBJECT)) {
-		emit_error(&x, 502, span_of("malformed upstream event", 24));
+	    !hub_tok_is(&j, 0, JSMN_OBJECT)) {
+		emit_error(&x, 502,
+			   hub_span_of("malformed upstream event", 24));
 		return;
 	}
 	dispatch_event(&x, &j, ev);
@@ -1369,28 +1250,29 @@ static void body_block(struct cl_emit *x, const struct json *j, int b)
 	struct hub_span s;
 
 	if (json_str_eq(j, ty, "text")) {
-		s = get_str(j, b, "text");
+		s = hub_tok_str(j, b, "text");
 		if (s.n)
 			emit_simple(x, HUB_EV_TEXT, s, 0);
 	} else if (json_str_eq(j, ty, "thinking")) {
-		s = get_str(j, b, "thinking");
+		s = hub_tok_str(j, b, "thinking");
 		if (s.n)
 			emit_simple(x, HUB_EV_THINKING, s, 0);
-		s = get_str(j, b, "signature");
+		s = hub_tok_str(j, b, "signature");
 		if (s.n)
 			emit_simple(x, HUB_EV_THINKING_SIG, s, 0);
 	} else if (json_str_eq(j, ty, "redacted_thinking")) {
-		emit_simple(x, HUB_EV_THINKING_SIG, get_str(j, b, "data"), 0);
+		emit_simple(x, HUB_EV_THINKING_SIG, hub_tok_str(j, b, "data"),
+			    0);
 	} else if (json_str_eq(j, ty, "tool_use")) {
 		hub_event_init(&ev, HUB_EV_TOOL_START);
 		ev.index = d->ntools++;
-		ev.id = get_str(j, b, "id");
-		ev.name = get_str(j, b, "name");
+		ev.id = hub_tok_str(j, b, "id");
+		ev.name = hub_tok_str(j, b, "name");
 		x->fn(x->user, &ev);
-		s = tok_is(j, in, JSMN_OBJECT) ? hub_tok_raw(j, in)
-					       : span_of("{}", 2);
+		s = hub_tok_is(j, in, JSMN_OBJECT) ? hub_tok_raw(j, in)
+						   : hub_span_of("{}", 2);
 		emit_simple(x, HUB_EV_TOOL_ARGS, scratch_str(d, s), ev.index);
-		emit_simple(x, HUB_EV_TOOL_END, span_of(NULL, 0), ev.index);
+		emit_simple(x, HUB_EV_TOOL_END, hub_span_of(NULL, 0), ev.index);
 	}
 }
 
@@ -1404,7 +1286,8 @@ static int claude_decode_body(struct hub_sdec *d, const char *body,
 	x.d = d;
 	x.fn = emit;
 	x.user = user;
-	if (hub_sdec_parse(d, body, len, &j) < 0 || !tok_is(&j, 0, JSMN_OBJECT))
+	if (hub_sdec_parse(d, body, len, &j) < 0 ||
+	    !hub_tok_is(&j, 0, JSMN_OBJECT))
 		return -1;
 	if (json_str_eq(&j, json_get(&j, 0, "type"), "error")) {
 		emit_error_obj(&x, &j, json_get(&j, 0, "error"));
@@ -1412,9 +1295,9 @@ static int claude_decode_body(struct hub_sdec *d, const char *body,
 	}
 	c = json_get(&j, 0, "content");
 	if (!json_str_eq(&j, json_get(&j, 0, "type"), "message") ||
-	    !tok_is(&j, c, JSMN_ARRAY))
+	    !hub_tok_is(&j, c, JSMN_ARRAY))
 		return -1;
-	emit_start(&x, get_str(&j, 0, "id"), get_str(&j, 0, "model"));
+	emit_start(&x, hub_tok_str(&j, 0, "id"), hub_tok_str(&j, 0, "model"));
 	for (k = 0, i = c + 1; k < j.tok[c].size; k++, i = json_skip(&j, i))
 		body_block(&x, &j, i);
 	emit_usage(&x, &j, json_get(&j, 0, "usage"));
@@ -1521,13 +1404,6 @@ static void enc_head(struct hub_enc *e, struct buf *out)
 	sse_close(out);
 }
 
-/* Append what src holds (it may never have been allocated). */
-static void put_buf(struct buf *dst, const struct buf *src)
-{
-	if (src->len > 0)
-		buf_put(dst, src->p, src->len);
-}
-
 static void acc_close(struct hub_enc *e)
 {
 	switch (e->block_open) {
@@ -1537,13 +1413,14 @@ static void acc_close(struct hub_enc *e)
 	case CL_BLK_THINKING:
 	case CL_BLK_SIGNED:
 		buf_puts(&e->acc, "\",\"signature\":\"");
-		put_buf(&e->acc, &e->acc2);
+		buf_put(&e->acc, e->acc2.p, e->acc2.len);
 		buf_puts(&e->acc, "\"}");
 		buf_reset(&e->acc2);
 		break;
 	case CL_BLK_TOOL:
-		put_args_object(&e->acc,
-				span_of(e->tools_acc.p, e->tools_acc.len));
+		hub_put_args_object(
+			&e->acc, hub_span_of(e->tools_acc.p, e->tools_acc.len),
+			1);
 		buf_putc(&e->acc, '}');
 		buf_reset(&e->tools_acc);
 		break;
@@ -1686,20 +1563,6 @@ static void enc_tool_args(struct hub_enc *e, struct buf *out,
 		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
 }
 
-static void enc_usage(struct hub_enc *e, const struct hub_usage *u)
-{
-	if (u->input >= 0)
-		e->usage.input = u->input;
-	if (u->output >= 0)
-		e->usage.output = u->output;
-	if (u->cached >= 0)
-		e->usage.cached = u->cached;
-	if (u->cache_write >= 0)
-		e->usage.cache_write = u->cache_write;
-	if (u->thoughts >= 0)
-		e->usage.thoughts = u->thoughts;
-}
-
 static void enc_finish(struct hub_enc *e, struct buf *out,
 		       const struct hub_event *ev)
 {
@@ -1717,7 +1580,7 @@ static void enc_finish(struct hub_enc *e, struct buf *out,
 static void enc_error(struct hub_enc *e, struct buf *out,
 		      const struct hub_event *ev)
 {
-	struct hub_span msg = ev->text.p ? ev->text : span_of("error", 5);
+	struct hub_span msg = ev->text.p ? ev->text : hub_span_of("error", 5);
 
 	if (!e->o.stream) {
 		/* the answer is replaced by an error body at DONE */
@@ -1753,7 +1616,7 @@ static void put_stop(struct hub_enc *e, struct buf *out)
 		r = "stop_sequence";
 	buf_printf(out, "\"stop_reason\":\"%s\",\"stop_sequence\":", r);
 	if (seq->len > 0 && r[0] == 's')
-		hub_put_str(out, span_of(seq->p, seq->len));
+		hub_put_str(out, hub_span_of(seq->p, seq->len));
 	else
 		buf_puts(out, "null");
 }
@@ -1779,7 +1642,7 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 		buf_puts(out, "{\"type\":\"error\",\"error\":{\"type\":");
 		buf_json_cstr(out, error_type((int)e->seq));
 		buf_puts(out, ",\"message\":");
-		hub_put_str(out, span_of(e->acc.p, e->acc.len));
+		hub_put_str(out, hub_span_of(e->acc.p, e->acc.len));
 		buf_puts(out, "}}");
 		return;
 	}
@@ -1789,7 +1652,7 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 	buf_puts(out, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"content\":[");
-	put_buf(out, &e->acc);
+	buf_put(out, e->acc.p, e->acc.len);
 	buf_puts(out, "],");
 	put_stop(e, out);
 	buf_puts(out, ",\"usage\":");
@@ -1818,7 +1681,7 @@ static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		return;
 	}
 	if (ev->type == HUB_EV_USAGE) {
-		enc_usage(e, &ev->usage);
+		hub_usage_merge(&e->usage, &ev->usage);
 		return;
 	}
 	if (ev->type == HUB_EV_START) {

@@ -20,69 +20,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub.h"
+#include "hub_tok.h"
 
 static int compl_decode_request(const struct json *j, struct hub_view *v,
 				char *err, size_t errlen)
 {
-	int t, p, i, e;
+	int t, p, i, e, n;
 	struct hub_msg *m;
 
-	if ((t = json_get(j, 0, "model")) >= 0 && j->tok[t].type == JSMN_STRING)
-		v->model = hub_tok_span(j, t);
-	t = json_get(j, 0, "stream");
-	v->stream = t >= 0 && json_ptr(j, t)[0] == 't';
+	v->model = hub_tok_str(j, 0, "model");
+	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	p = json_get(j, 0, "prompt");
-	if (p < 0 || (j->tok[p].type != JSMN_STRING &&
-		      j->tok[p].type != JSMN_ARRAY)) {
-		snprintf(err, errlen, "prompt must be a string or an array of "
-			 "strings");
-		return -1;
-	}
+	if (!hub_tok_is(j, p, JSMN_STRING) && !hub_tok_is(j, p, JSMN_ARRAY))
+		return hub_fail(err, errlen,
+				"prompt must be a string or an "
+				"array of strings");
 	if (!(m = hub_add_msg(v, HUB_USER)))
-		goto oom;
-	for (i = 0, e = p; i < (j->tok[p].type == JSMN_ARRAY ? j->tok[p].size
-							      : 1); i++) {
+		return hub_fail(err, errlen, "out of memory");
+	n = j->tok[p].type == JSMN_ARRAY ? j->tok[p].size : 1;
+	for (i = 0, e = j->tok[p].type == JSMN_ARRAY ? p + 1 : p; i < n;
+	     i++, e = json_skip(j, e)) {
 		struct hub_part *q;
-		if (j->tok[p].type == JSMN_ARRAY)
-			e = i == 0 ? p + 1 : json_skip(j, e);
-		if (j->tok[e].type != JSMN_STRING) {
-			snprintf(err, errlen, "prompt must be a string or an "
-				 "array of strings");
-			return -1;
-		}
+		if (!hub_tok_is(j, e, JSMN_STRING))
+			return hub_fail(err, errlen,
+					"prompt must be a string "
+					"or an array of strings");
 		if (!(q = hub_add_part(v)))
-			goto oom;
+			return hub_fail(err, errlen, "out of memory");
 		q->type = HUB_P_TEXT;
 		q->text = hub_tok_span(j, e);
 		m->n++;
 	}
 	if (hub_tok_int(j, json_get(j, 0, "max_tokens"), 0, HUB_TOKENS_MAX,
-			&v->max_tokens) == HUB_INT_BAD) {
-		snprintf(err, errlen, "max_tokens must be a whole number from 0 "
-			 "to 2147483647");
-		return -1;
-	}
-	if ((t = json_get(j, 0, "temperature")) >= 0 &&
-	    j->tok[t].type == JSMN_PRIMITIVE)
+			&v->max_tokens) == HUB_INT_BAD)
+		return hub_fail(err, errlen,
+				"max_tokens must be a whole number "
+				"from 0 to 2147483647");
+	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_span(j, t);
-	if ((t = json_get(j, 0, "top_p")) >= 0 &&
-	    j->tok[t].type == JSMN_PRIMITIVE)
+	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
 		v->top_p = hub_tok_span(j, t);
-	if ((t = json_get(j, 0, "stop")) >= 0) {
-		if (j->tok[t].type == JSMN_STRING) {
-			v->stop[v->nstop++] = hub_tok_span(j, t);
-		} else if (j->tok[t].type == JSMN_ARRAY) {
-			for (i = 0, e = t + 1; i < j->tok[t].size && v->nstop < 8;
-			     i++, e = json_skip(j, e))
-				if (j->tok[e].type == JSMN_STRING)
-					v->stop[v->nstop++] = hub_tok_span(j, e);
-		}
-	}
+	t = json_get(j, 0, "stop");
+	if (hub_tok_is(j, t, JSMN_STRING))
+		v->stop[v->nstop++] = hub_tok_span(j, t);
+	for (i = 0, e = t + 1;
+	     hub_tok_is(j, t, JSMN_ARRAY) && i < j->tok[t].size && v->nstop < 8;
+	     i++, e = json_skip(j, e))
+		if (hub_tok_is(j, e, JSMN_STRING))
+			v->stop[v->nstop++] = hub_tok_span(j, e);
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 static int compl_encode_request(const struct hub_view *v,
@@ -181,12 +167,7 @@ static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		buf_puts(out, "\",\"index\":0,\"logprobs\":null,"
 			      "\"finish_reason\":null}]}\n\n");
 		break;
-	case HUB_EV_USAGE:
-		if (ev->usage.input >= 0)
-			e->usage.input = ev->usage.input;
-		if (ev->usage.output >= 0)
-			e->usage.output = ev->usage.output;
-		break;
+	case HUB_EV_USAGE: hub_usage_merge(&e->usage, &ev->usage); break;
 	case HUB_EV_FINISH:
 		e->finish = ev->finish;
 		e->have_finish = 1;

@@ -60,7 +60,7 @@
  *   tools_acc         non-stream: the parts array being built (all kinds,
  *                     in order), or the error body after an ERROR
  */
-#include "hub.h"
+#include "hub_tok.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -80,11 +80,6 @@ static const char gemini_empty_obj[] = "{}";
 
 /* ---- small JSON helpers ------------------------------------------------ */
 
-static int gemini_is(const struct json *j, int t, jsmntype_t type)
-{
-	return t >= 0 && t < j->ntok && j->tok[t].type == type;
-}
-
 /* Value of key (camelCase) or of its snake_case spelling; protobuf JSON
  * accepts both and clients use both. */
 static int gemini_get(const struct json *j, int obj, const char *camel,
@@ -96,27 +91,6 @@ static int gemini_get(const struct json *j, int obj, const char *camel,
 	return t;
 }
 
-static int gemini_true(const struct json *j, int t)
-{
-	return gemini_is(j, t, JSMN_PRIMITIVE) && json_ptr(j, t)[0] == 't';
-}
-
-static struct hub_span gemini_str(const struct json *j, int t)
-{
-	struct hub_span s = {NULL, 0};
-	if (gemini_is(j, t, JSMN_STRING))
-		s = hub_tok_span(j, t);
-	return s;
-}
-
-/* An integer token as a long (hub_tok_int); -1 when t is absent or not
- * an integer. */
-static int gemini_long(const struct json *j, int t, long *out)
-{
-	return hub_tok_int(j, t, LONG_MIN, LONG_MAX, out) == HUB_INT_OK ? 0
-									: -1;
-}
-
 static int gemini_ieq(struct hub_span s, const char *lit)
 {
 	size_t n = strlen(lit), i;
@@ -126,11 +100,6 @@ static int gemini_ieq(struct hub_span s, const char *lit)
 		if (tolower((unsigned char)s.p[i]) != lit[i])
 			return 0;
 	return 1;
-}
-
-static int gemini_same(struct hub_span a, struct hub_span b)
-{
-	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
 }
 
 /* Does str span s start with lit, reading JSON's "\/" as "/"? */
@@ -145,17 +114,6 @@ static int gemini_prefix(struct hub_span s, const char *lit)
 		i++;
 	}
 	return 1;
-}
-
-/* Write `,"key":` or `"key":` and clear *first. */
-static void gemini_key(struct buf *b, int *first, const char *key)
-{
-	if (!*first)
-		buf_putc(b, ',');
-	*first = 0;
-	buf_putc(b, '"');
-	buf_puts(b, key);
-	buf_puts(b, "\":");
 }
 
 /* ---- generated tool-call ids (see the top comment) -------------------- */
@@ -178,115 +136,101 @@ static struct hub_span gemini_gen_call_id(int n, struct hub_span fallback)
 
 /* ==== decode_request: Gemini client body -> view ======================= */
 
+/* A request being decoded, and how many call ids it generated. */
 struct gemini_dec {
-	const struct json *j;
-	struct hub_view *v;
-	char *err;
-	size_t errlen;
-	int ngen; /* ids generated so far */
+	struct hub_rq r;
+	int ngen;
 };
-
-static int gemini_fail(struct gemini_dec *c, const char *msg)
-{
-	snprintf(c->err, c->errlen, "%s", msg);
-	return -1;
-}
-
-static struct hub_part *gemini_new_part(struct gemini_dec *c,
-					enum hub_part_type type)
-{
-	struct hub_part *p = hub_add_part(c->v);
-	if (p)
-		p->type = type;
-	return p;
-}
 
 static int gemini_dec_system(struct gemini_dec *c, int root)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int si = gemini_get(j, root, "systemInstruction", "system_instruction");
 	int parts, e, i;
 	struct hub_part *p;
 
-	c->v->sys_first = c->v->nparts;
+	c->r.v->sys_first = c->r.v->nparts;
 	if (si < 0)
 		return 0;
-	if (gemini_is(j, si, JSMN_STRING)) {
-		if (!(p = gemini_new_part(c, HUB_P_TEXT)))
-			return gemini_fail(c, "out of memory");
+	if (hub_tok_is(j, si, JSMN_STRING)) {
+		if (!(p = hub_rq_part(&c->r, HUB_P_TEXT)))
+			return -1;
 		p->text = hub_tok_span(j, si);
 	} else {
-		if (!gemini_is(j, si, JSMN_OBJECT))
-			return gemini_fail(c, "systemInstruction must be an "
-					      "object");
+		if (!hub_tok_is(j, si, JSMN_OBJECT))
+			return hub_rq_fail(&c->r,
+					   "systemInstruction must be an "
+					   "object");
 		parts = json_get(j, si, "parts");
-		if (parts >= 0 && !gemini_is(j, parts, JSMN_ARRAY))
-			return gemini_fail(c, "systemInstruction.parts must "
-					      "be an array");
+		if (parts >= 0 && !hub_tok_is(j, parts, JSMN_ARRAY))
+			return hub_rq_fail(&c->r,
+					   "systemInstruction.parts must "
+					   "be an array");
 		for (i = 0, e = parts + 1; parts >= 0 && i < j->tok[parts].size;
 		     i++, e = json_skip(j, e)) {
 			int t = json_get(j, e, "text");
-			if (!gemini_is(j, t, JSMN_STRING))
+			if (!hub_tok_is(j, t, JSMN_STRING))
 				continue; /* only text is a system prompt */
-			if (!(p = gemini_new_part(c, HUB_P_TEXT)))
-				return gemini_fail(c, "out of memory");
+			if (!(p = hub_rq_part(&c->r, HUB_P_TEXT)))
+				return -1;
 			p->text = hub_tok_span(j, t);
 		}
 	}
-	c->v->sys_n = c->v->nparts - c->v->sys_first;
+	c->r.v->sys_n = c->r.v->nparts - c->r.v->sys_first;
 	return 0;
 }
 
 static int gemini_dec_inline(struct gemini_dec *c, int t)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	struct hub_part *p;
 	int data = json_get(j, t, "data");
 
-	if (!gemini_is(j, t, JSMN_OBJECT) || !gemini_is(j, data, JSMN_STRING))
-		return gemini_fail(c, "inlineData needs a data string");
-	if (!(p = gemini_new_part(c, HUB_P_IMAGE)))
-		return gemini_fail(c, "out of memory");
-	p->mime = gemini_str(j, gemini_get(j, t, "mimeType", "mime_type"));
+	if (!hub_tok_is(j, t, JSMN_OBJECT) || !hub_tok_is(j, data, JSMN_STRING))
+		return hub_rq_fail(&c->r, "inlineData needs a data string");
+	if (!(p = hub_rq_part(&c->r, HUB_P_IMAGE)))
+		return -1;
+	p->mime = hub_tok_string(j, gemini_get(j, t, "mimeType", "mime_type"));
 	p->data = hub_tok_span(j, data);
 	return 0;
 }
 
 static int gemini_dec_file(struct gemini_dec *c, int t)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	struct hub_part *p;
 	int uri = gemini_get(j, t, "fileUri", "file_uri");
 
-	if (!gemini_is(j, t, JSMN_OBJECT) || !gemini_is(j, uri, JSMN_STRING))
-		return gemini_fail(c, "fileData needs a fileUri string");
-	if (!(p = gemini_new_part(c, HUB_P_IMAGE)))
-		return gemini_fail(c, "out of memory");
-	p->mime = gemini_str(j, gemini_get(j, t, "mimeType", "mime_type"));
+	if (!hub_tok_is(j, t, JSMN_OBJECT) || !hub_tok_is(j, uri, JSMN_STRING))
+		return hub_rq_fail(&c->r, "fileData needs a fileUri string");
+	if (!(p = hub_rq_part(&c->r, HUB_P_IMAGE)))
+		return -1;
+	p->mime = hub_tok_string(j, gemini_get(j, t, "mimeType", "mime_type"));
 	p->url = hub_tok_span(j, uri);
 	return 0;
 }
 
 static int gemini_dec_call(struct gemini_dec *c, int fc, int sig)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	struct hub_part *p;
 	int name = json_get(j, fc, "name"), args = json_get(j, fc, "args");
-	struct hub_span id = gemini_str(j, json_get(j, fc, "id"));
+	struct hub_span id = hub_tok_string(j, json_get(j, fc, "id"));
 
-	if (!gemini_is(j, fc, JSMN_OBJECT) || !gemini_is(j, name, JSMN_STRING))
-		return gemini_fail(c, "functionCall needs a name");
-	if (!(p = gemini_new_part(c, HUB_P_TOOL_CALL)))
-		return gemini_fail(c, "out of memory");
+	if (!hub_tok_is(j, fc, JSMN_OBJECT) ||
+	    !hub_tok_is(j, name, JSMN_STRING))
+		return hub_rq_fail(&c->r, "functionCall needs a name");
+	if (!(p = hub_rq_part(&c->r, HUB_P_TOOL_CALL)))
+		return -1;
 	p->name = hub_tok_span(j, name);
-	if (gemini_is(j, args, JSMN_OBJECT)) {
+	if (hub_tok_is(j, args, JSMN_OBJECT)) {
 		p->args = hub_tok_raw(j, args);
 	} else {
 		p->args.p = gemini_empty_obj;
 		p->args.n = 2;
 	}
 	p->id = id.n ? id : gemini_gen_call_id(c->ngen++, p->name);
-	p->signature = gemini_str(j, sig);
+	p->signature = hub_tok_string(j, sig);
 	return 0;
 }
 
@@ -296,7 +240,7 @@ static int gemini_answered(const struct hub_view *v, size_t i)
 	size_t k;
 	for (k = i + 1; k < v->nparts; k++)
 		if (v->parts[k].type == HUB_P_TOOL_RESULT &&
-		    gemini_same(v->parts[k].id, v->parts[i].id))
+		    hub_span_same(v->parts[k].id, v->parts[i].id))
 			return 1;
 	return 0;
 }
@@ -306,7 +250,7 @@ static int gemini_answered(const struct hub_view *v, size_t i)
 static struct hub_span gemini_match_call(struct gemini_dec *c,
 					 struct hub_span name)
 {
-	const struct hub_view *v = c->v;
+	const struct hub_view *v = c->r.v;
 	size_t m = v->nmsgs, i;
 
 	while (m-- > 0) {
@@ -316,7 +260,7 @@ static struct hub_span gemini_match_call(struct gemini_dec *c,
 		for (i = g->first; i < g->first + g->n; i++) {
 			const struct hub_part *p = &v->parts[i];
 			if (p->type == HUB_P_TOOL_CALL &&
-			    gemini_same(p->name, name) &&
+			    hub_span_same(p->name, name) &&
 			    !gemini_answered(v, i))
 				return p->id;
 		}
@@ -326,17 +270,18 @@ static struct hub_span gemini_match_call(struct gemini_dec *c,
 
 static int gemini_dec_result(struct gemini_dec *c, int fr)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	struct hub_part *p;
 	int name = json_get(j, fr, "name"), resp = json_get(j, fr, "response");
-	struct hub_span id = gemini_str(j, json_get(j, fr, "id"));
+	struct hub_span id = hub_tok_string(j, json_get(j, fr, "id"));
 
-	if (!gemini_is(j, fr, JSMN_OBJECT) || !gemini_is(j, name, JSMN_STRING))
-		return gemini_fail(c, "functionResponse needs a name");
+	if (!hub_tok_is(j, fr, JSMN_OBJECT) ||
+	    !hub_tok_is(j, name, JSMN_STRING))
+		return hub_rq_fail(&c->r, "functionResponse needs a name");
 	if (!id.n)
 		id = gemini_match_call(c, hub_tok_span(j, name));
-	if (!(p = gemini_new_part(c, HUB_P_TOOL_RESULT)))
-		return gemini_fail(c, "out of memory");
+	if (!(p = hub_rq_part(&c->r, HUB_P_TOOL_RESULT)))
+		return -1;
 	p->name = hub_tok_span(j, name);
 	p->id = id;
 	if (resp >= 0) {
@@ -350,22 +295,22 @@ static int gemini_dec_result(struct gemini_dec *c, int fr)
 
 static int gemini_dec_part(struct gemini_dec *c, int pt)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int sig, t, thought;
 	struct hub_part *p;
 
-	if (!gemini_is(j, pt, JSMN_OBJECT))
-		return gemini_fail(c, "each part must be an object");
+	if (!hub_tok_is(j, pt, JSMN_OBJECT))
+		return hub_rq_fail(&c->r, "each part must be an object");
 	sig = gemini_get(j, pt, "thoughtSignature", "thought_signature");
-	thought = gemini_true(j, json_get(j, pt, "thought"));
+	thought = hub_tok_true(j, json_get(j, pt, "thought"));
 	if ((t = json_get(j, pt, "text")) >= 0) {
-		if (!gemini_is(j, t, JSMN_STRING))
-			return gemini_fail(c, "part.text must be a string");
-		p = gemini_new_part(c, thought ? HUB_P_THINKING : HUB_P_TEXT);
+		if (!hub_tok_is(j, t, JSMN_STRING))
+			return hub_rq_fail(&c->r, "part.text must be a string");
+		p = hub_rq_part(&c->r, thought ? HUB_P_THINKING : HUB_P_TEXT);
 		if (!p)
-			return gemini_fail(c, "out of memory");
+			return -1;
 		p->text = hub_tok_span(j, t);
-		p->signature = gemini_str(j, sig);
+		p->signature = hub_tok_string(j, sig);
 		return 0;
 	}
 	if ((t = gemini_get(j, pt, "inlineData", "inline_data")) >= 0)
@@ -377,10 +322,10 @@ static int gemini_dec_part(struct gemini_dec *c, int pt)
 	t = gemini_get(j, pt, "functionResponse", "function_response");
 	if (t >= 0)
 		return gemini_dec_result(c, t);
-	if (gemini_is(j, sig, JSMN_STRING)) {
+	if (hub_tok_is(j, sig, JSMN_STRING)) {
 		/* A bare signature part: keep it as signed empty thinking. */
-		if (!(p = gemini_new_part(c, HUB_P_THINKING)))
-			return gemini_fail(c, "out of memory");
+		if (!(p = hub_rq_part(&c->r, HUB_P_THINKING)))
+			return -1;
 		p->text.p = json_ptr(j, sig);
 		p->signature = hub_tok_span(j, sig);
 	}
@@ -389,40 +334,40 @@ static int gemini_dec_part(struct gemini_dec *c, int pt)
 
 static int gemini_dec_content(struct gemini_dec *c, int ct)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int parts, e, i, role;
 	size_t mi;
 
-	if (!gemini_is(j, ct, JSMN_OBJECT))
-		return gemini_fail(c, "each contents[] entry must be an "
-				      "object");
+	if (!hub_tok_is(j, ct, JSMN_OBJECT))
+		return hub_rq_fail(&c->r, "each contents[] entry must be an "
+					  "object");
 	role = json_get(j, ct, "role");
 	parts = json_get(j, ct, "parts");
-	if (!gemini_is(j, parts, JSMN_ARRAY))
-		return gemini_fail(c, "contents[].parts must be an array");
-	if (!hub_add_msg(c->v, json_str_eq(j, role, "model") ? HUB_ASSISTANT
-							     : HUB_USER))
-		return gemini_fail(c, "out of memory");
-	mi = c->v->nmsgs - 1;
+	if (!hub_tok_is(j, parts, JSMN_ARRAY))
+		return hub_rq_fail(&c->r, "contents[].parts must be an array");
+	if (!hub_add_msg(c->r.v, json_str_eq(j, role, "model") ? HUB_ASSISTANT
+							       : HUB_USER))
+		return hub_rq_fail(&c->r, "out of memory");
+	mi = c->r.v->nmsgs - 1;
 	for (i = 0, e = parts + 1; i < j->tok[parts].size;
 	     i++, e = json_skip(j, e)) {
 		if (gemini_dec_part(c, e) < 0)
 			return -1;
 		/* kept current: gemini_match_call reads this message too */
-		c->v->msgs[mi].n = c->v->nparts - c->v->msgs[mi].first;
+		c->r.v->msgs[mi].n = c->r.v->nparts - c->r.v->msgs[mi].first;
 	}
 	return 0;
 }
 
 static int gemini_dec_contents(struct gemini_dec *c, int root)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int cs = json_get(j, root, "contents"), e, i;
 
 	if (cs < 0)
-		return gemini_fail(c, "contents is required");
-	if (!gemini_is(j, cs, JSMN_ARRAY))
-		return gemini_fail(c, "contents must be an array");
+		return hub_rq_fail(&c->r, "contents is required");
+	if (!hub_tok_is(j, cs, JSMN_ARRAY))
+		return hub_rq_fail(&c->r, "contents must be an array");
 	for (i = 0, e = cs + 1; i < j->tok[cs].size; i++, e = json_skip(j, e))
 		if (gemini_dec_content(c, e) < 0)
 			return -1;
@@ -431,27 +376,30 @@ static int gemini_dec_contents(struct gemini_dec *c, int root)
 
 static int gemini_dec_decls(struct gemini_dec *c, int fds)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int e, i;
 
-	if (!gemini_is(j, fds, JSMN_ARRAY))
-		return gemini_fail(c, "functionDeclarations must be an array");
+	if (!hub_tok_is(j, fds, JSMN_ARRAY))
+		return hub_rq_fail(&c->r,
+				   "functionDeclarations must be an array");
 	for (i = 0, e = fds + 1; i < j->tok[fds].size;
 	     i++, e = json_skip(j, e)) {
 		int name = json_get(j, e, "name"), sch;
 		struct hub_tool *t;
-		if (!gemini_is(j, name, JSMN_STRING))
-			return gemini_fail(c, "functionDeclarations[] needs "
-					      "a name");
-		if (!(t = hub_add_tool(c->v)))
-			return gemini_fail(c, "out of memory");
+		if (!hub_tok_is(j, name, JSMN_STRING))
+			return hub_rq_fail(&c->r,
+					   "functionDeclarations[] needs "
+					   "a name");
+		if (!(t = hub_add_tool(c->r.v)))
+			return hub_rq_fail(&c->r, "out of memory");
 		t->name = hub_tok_span(j, name);
-		t->description = gemini_str(j, json_get(j, e, "description"));
+		t->description =
+			hub_tok_string(j, json_get(j, e, "description"));
 		sch = json_get(j, e, "parameters");
-		if (!gemini_is(j, sch, JSMN_OBJECT))
+		if (!hub_tok_is(j, sch, JSMN_OBJECT))
 			sch = gemini_get(j, e, "parametersJsonSchema",
 					 "parameters_json_schema");
-		if (gemini_is(j, sch, JSMN_OBJECT)) {
+		if (hub_tok_is(j, sch, JSMN_OBJECT)) {
 			t->schema = hub_tok_raw(j, sch);
 			t->schema_tok = sch;
 		}
@@ -461,19 +409,19 @@ static int gemini_dec_decls(struct gemini_dec *c, int fds)
 
 static int gemini_dec_tools(struct gemini_dec *c, int root)
 {
-	const struct json *j = c->j;
+	const struct json *j = c->r.j;
 	int tools = json_get(j, root, "tools"), e, i;
 
 	if (tools < 0)
 		return 0;
-	if (!gemini_is(j, tools, JSMN_ARRAY))
-		return gemini_fail(c, "tools must be an array");
+	if (!hub_tok_is(j, tools, JSMN_ARRAY))
+		return hub_rq_fail(&c->r, "tools must be an array");
 	for (i = 0, e = tools + 1; i < j->tok[tools].size;
 	     i++, e = json_skip(j, e)) {
 		int fds;
-		if (!gemini_is(j, e, JSMN_OBJECT))
-			return gemini_fail(c, "each tools[] entry must be "
-					      "an object");
+		if (!hub_tok_is(j, e, JSMN_OBJECT))
+			return hub_rq_fail(&c->r, "each tools[] entry must be "
+						  "an object");
 		fds = gemini_get(j, e, "functionDeclarations",
 				 "function_declarations");
 		if (fds >= 0 && gemini_dec_decls(c, fds) < 0)
@@ -485,14 +433,14 @@ static int gemini_dec_tools(struct gemini_dec *c, int root)
 
 static void gemini_dec_tool_config(struct gemini_dec *c, int root)
 {
-	const struct json *j = c->j;
-	struct hub_view *v = c->v;
+	const struct json *j = c->r.j;
+	struct hub_view *v = c->r.v;
 	int tc = gemini_get(j, root, "toolConfig", "tool_config");
 	int fcc = gemini_get(j, tc, "functionCallingConfig",
 			     "function_calling_config");
 	int names = gemini_get(j, fcc, "allowedFunctionNames",
 			       "allowed_function_names");
-	struct hub_span mode = gemini_str(j, json_get(j, fcc, "mode"));
+	struct hub_span mode = hub_tok_string(j, json_get(j, fcc, "mode"));
 
 	if (gemini_ieq(mode, "auto") || gemini_ieq(mode, "validated"))
 		v->tool_choice = HUB_TC_AUTO;
@@ -501,8 +449,8 @@ static void gemini_dec_tool_config(struct gemini_dec *c, int root)
 	else if (gemini_ieq(mode, "any"))
 		v->tool_choice = HUB_TC_ANY;
 	/* Exactly one allowed name forces that tool; several stay "any". */
-	if (v->tool_choice == HUB_TC_ANY && gemini_is(j, names, JSMN_ARRAY) &&
-	    j->tok[names].size == 1 && gemini_is(j, names + 1, JSMN_STRING)) {
+	if (v->tool_choice == HUB_TC_ANY && hub_tok_is(j, names, JSMN_ARRAY) &&
+	    j->tok[names].size == 1 && hub_tok_is(j, names + 1, JSMN_STRING)) {
 		v->tool_choice = HUB_TC_TOOL;
 		v->tool_choice_name = hub_tok_span(j, names + 1);
 	}
@@ -510,13 +458,13 @@ static void gemini_dec_tool_config(struct gemini_dec *c, int root)
 
 static int gemini_dec_thinking(struct gemini_dec *c, int tc)
 {
-	const struct json *j = c->j;
-	struct hub_view *v = c->v;
+	const struct json *j = c->r.j;
+	struct hub_view *v = c->r.v;
 	int t;
 	long n;
 	struct hub_span lvl;
 
-	if (!gemini_is(j, tc, JSMN_OBJECT))
+	if (!hub_tok_is(j, tc, JSMN_OBJECT))
 		return 0;
 	t = gemini_get(j, tc, "thinkingBudget", "thinking_budget");
 	switch (hub_tok_int(j, t, -1, HUB_TOKENS_MAX, &n)) {
@@ -525,14 +473,15 @@ static int gemini_dec_thinking(struct gemini_dec *c, int tc)
 		v->thinking = n != 0;
 		break;
 	case HUB_INT_BAD:
-		return gemini_fail(c, "thinkingBudget must be a whole number "
+		return hub_rq_fail(&c->r,
+				   "thinkingBudget must be a whole number "
 				   "from -1 to 2147483647");
 	}
 	t = gemini_get(j, tc, "includeThoughts", "include_thoughts");
-	if (gemini_is(j, t, JSMN_PRIMITIVE))
-		v->include_thoughts = gemini_true(j, t);
+	if (hub_tok_bool(j, t))
+		v->include_thoughts = hub_tok_true(j, t);
 	t = gemini_get(j, tc, "thinkingLevel", "thinking_level");
-	lvl = gemini_str(j, t);
+	lvl = hub_tok_string(j, t);
 	if (lvl.p) {
 		v->effort = gemini_ieq(lvl, "minimal")	? HUB_EFFORT_MINIMAL
 			    : gemini_ieq(lvl, "low")	? HUB_EFFORT_LOW
@@ -546,39 +495,40 @@ static int gemini_dec_thinking(struct gemini_dec *c, int tc)
 
 static int gemini_dec_gen_config(struct gemini_dec *c, int root)
 {
-	const struct json *j = c->j;
-	struct hub_view *v = c->v;
+	const struct json *j = c->r.j;
+	struct hub_view *v = c->r.v;
 	int gc = gemini_get(j, root, "generationConfig", "generation_config");
 	int t, e, i;
 
-	if (!gemini_is(j, gc, JSMN_OBJECT))
+	if (!hub_tok_is(j, gc, JSMN_OBJECT))
 		return 0;
 	t = gemini_get(j, gc, "maxOutputTokens", "max_output_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) ==
 	    HUB_INT_BAD)
-		return gemini_fail(c, "maxOutputTokens must be a whole number "
+		return hub_rq_fail(&c->r,
+				   "maxOutputTokens must be a whole number "
 				   "from 0 to 2147483647");
-	if (gemini_is(j, t = json_get(j, gc, "temperature"), JSMN_PRIMITIVE))
+	if (hub_tok_number(j, t = json_get(j, gc, "temperature")))
 		v->temperature = hub_tok_raw(j, t);
 	t = gemini_get(j, gc, "topP", "top_p");
-	if (gemini_is(j, t, JSMN_PRIMITIVE))
+	if (hub_tok_number(j, t))
 		v->top_p = hub_tok_raw(j, t);
 	t = gemini_get(j, gc, "topK", "top_k");
-	if (gemini_is(j, t, JSMN_PRIMITIVE))
+	if (hub_tok_number(j, t))
 		v->top_k = hub_tok_raw(j, t);
 	t = gemini_get(j, gc, "stopSequences", "stop_sequences");
 	for (i = 0, e = t + 1;
-	     gemini_is(j, t, JSMN_ARRAY) && i < j->tok[t].size;
+	     hub_tok_is(j, t, JSMN_ARRAY) && i < j->tok[t].size;
 	     i++, e = json_skip(j, e))
-		if (gemini_is(j, e, JSMN_STRING) && v->nstop < 8)
+		if (hub_tok_is(j, e, JSMN_STRING) && v->nstop < 8)
 			v->stop[v->nstop++] = hub_tok_span(j, e);
 	if (gemini_dec_thinking(
 		    c, gemini_get(j, gc, "thinkingConfig", "thinking_config")) < 0)
 		return -1;
 	/* JSON mode maps to OpenAI's json_object (a schema has no view form
 	 * the other formats could use without copying). */
-	if (gemini_ieq(gemini_str(j, gemini_get(j, gc, "responseMimeType",
-						"response_mime_type")),
+	if (gemini_ieq(hub_tok_string(j, gemini_get(j, gc, "responseMimeType",
+						    "response_mime_type")),
 		       "application/json")) {
 		v->response_format.p = GEMINI_JSON_OBJECT;
 		v->response_format.n = sizeof(GEMINI_JSON_OBJECT) - 1;
@@ -592,17 +542,17 @@ static int gemini_decode_request(const struct json *j, struct hub_view *v,
 	struct gemini_dec c;
 	int root = 0, req;
 
-	c.j = j;
-	c.v = v;
-	c.err = err;
-	c.errlen = errlen;
+	c.r.j = j;
+	c.r.v = v;
+	c.r.err = err;
+	c.r.errlen = errlen;
 	c.ngen = 0;
-	if (!gemini_is(j, 0, JSMN_OBJECT))
-		return gemini_fail(&c, "request body must be a JSON object");
+	if (!hub_tok_is(j, 0, JSMN_OBJECT))
+		return hub_rq_fail(&c.r, "request body must be a JSON object");
 	req = json_get(j, 0, "request");
-	if (gemini_is(j, req, JSMN_OBJECT)) {
+	if (hub_tok_is(j, req, JSMN_OBJECT)) {
 		/* Code Assist envelope: the model is in the body here. */
-		v->model = gemini_str(j, json_get(j, 0, "model"));
+		v->model = hub_tok_string(j, json_get(j, 0, "model"));
 		root = req;
 	}
 	if (gemini_dec_system(&c, root) < 0 ||
@@ -631,10 +581,11 @@ struct gemini_enc_req {
 static int gemini_client_root(const struct json *j)
 {
 	int req;
-	if (!j || !gemini_is(j, 0, JSMN_OBJECT))
+	if (!j || !hub_tok_is(j, 0, JSMN_OBJECT))
 		return -1;
 	req = json_get(j, 0, "request");
-	if (gemini_is(j, req, JSMN_OBJECT) && json_get(j, req, "contents") >= 0)
+	if (hub_tok_is(j, req, JSMN_OBJECT) &&
+	    json_get(j, req, "contents") >= 0)
 		return req;
 	return json_get(j, 0, "contents") >= 0 ? 0 : -1;
 }
@@ -688,22 +639,6 @@ static struct hub_span gemini_call_sig(const struct hub_view *v,
 	return p->signature;
 }
 
-static void gemini_put_args(struct buf *b, const struct hub_part *p)
-{
-	size_t start = b->len;
-	if (p->args_is_str)
-		hub_put_str_as_json(b, p->args);
-	else if (p->args.p)
-		buf_put(b, p->args.p, p->args.n);
-	/* Gemini args are a Struct: anything but an object becomes {}. */
-	while (start < b->len && isspace((unsigned char)b->p[start]))
-		start++;
-	if (!b->overflow && (start >= b->len || b->p[start] != '{')) {
-		b->len = start;
-		buf_puts(b, "{}");
-	}
-}
-
 static void gemini_put_call(struct gemini_enc_req *c, const struct hub_msg *m,
 			    size_t i)
 {
@@ -715,7 +650,7 @@ static void gemini_put_call(struct gemini_enc_req *c, const struct hub_msg *m,
 	buf_puts(b, "{\"functionCall\":{\"name\":");
 	hub_put_str(b, p->name);
 	buf_puts(b, ",\"args\":");
-	gemini_put_args(b, p);
+	hub_put_args_object(b, p->args, p->args_is_str);
 	buf_puts(b, "},\"thoughtSignature\":");
 	if (sig.n)
 		hub_put_str(b, sig);
@@ -736,7 +671,7 @@ static struct hub_span gemini_result_name(const struct hub_view *v, size_t i)
 		return r->name;
 	for (k = i; k-- > 0;)
 		if (v->parts[k].type == HUB_P_TOOL_CALL &&
-		    gemini_same(v->parts[k].id, r->id))
+		    hub_span_same(v->parts[k].id, r->id))
 			return v->parts[k].name;
 	for (k = s.n; k > 0; k--)
 		if (s.p[k - 1] == '-') {
@@ -799,24 +734,17 @@ static int gemini_put_image(struct gemini_enc_req *c, const struct hub_msg *m,
 			    const struct hub_part *p)
 {
 	struct buf *b = c->out;
-	struct hub_span u = p->url;
-	size_t k;
+	struct hub_span u = p->url, mime, data;
 
 	if (p->data.p) {
 		gemini_part_open(c, gemini_role(m));
 		gemini_put_inline(b, p->mime, p->data);
 		return 0;
 	}
-	if (gemini_prefix(u, "data:")) {
-		for (k = 5; k + 8 <= u.n; k++)
-			if (memcmp(u.p + k, ";base64,", 8) == 0) {
-				struct hub_span mime = {u.p + 5, k - 5};
-				struct hub_span data = {u.p + k + 8,
-							u.n - k - 8};
-				gemini_part_open(c, gemini_role(m));
-				gemini_put_inline(b, mime, data);
-				return 0;
-			}
+	if (hub_data_url(u, &mime, &data) > 0) {
+		gemini_part_open(c, gemini_role(m));
+		gemini_put_inline(b, mime, data);
+		return 0;
 	}
 	if (!gemini_prefix(u, "gs://") &&
 	    !gemini_prefix(u, "https://generativelanguage.googleapis.com/")) {
@@ -956,29 +884,6 @@ static void gemini_put_system(struct gemini_enc_req *c)
 		buf_puts(c->out, "]}");
 }
 
-/* Token of the client JSON that starts at p, or -1 (tokens are ordered
- * by start offset). */
-static int gemini_tok_at(const struct json *j, const char *p)
-{
-	int lo = 0, hi, mid;
-	long off;
-
-	if (!j || !p || p < j->js || p >= j->js + j->len)
-		return -1;
-	off = (long)(p - j->js);
-	hi = j->ntok - 1;
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if (j->tok[mid].start < off)
-			lo = mid + 1;
-		else if (j->tok[mid].start > off)
-			hi = mid - 1;
-		else
-			return mid;
-	}
-	return -1;
-}
-
 /* A Gemini client's generationConfig keys the view has no place for
  * (responseMimeType, responseJsonSchema, seed, candidateCount...) are
  * copied as they are; the ones written from the view are skipped. */
@@ -995,7 +900,7 @@ static void gemini_put_gen_passthrough(struct gemini_enc_req *c, int *first)
 	int k, i, m;
 
 	for (i = 0, k = gc + 1;
-	     gemini_is(j, gc, JSMN_OBJECT) && i < j->tok[gc].size;
+	     hub_tok_is(j, gc, JSMN_OBJECT) && i < j->tok[gc].size;
 	     i++, k = json_skip(j, k + 1)) {
 		struct hub_span r = hub_tok_raw(j, k + 1);
 		for (m = 0; mapped[m] && !json_str_eq(j, k, mapped[m]); m++)
@@ -1021,22 +926,22 @@ static void gemini_put_response_format(struct gemini_enc_req *c, int *first)
 	if (!rf.p)
 		return;
 	if (hub_span_eq(rf, GEMINI_JSON_OBJECT)) {
-		gemini_key(c->out, first, "responseMimeType");
+		hub_put_key(c->out, first, "responseMimeType");
 		buf_puts(c->out, "\"application/json\"");
 		return;
 	}
-	t = gemini_tok_at(j, rf.p);
-	if (t < 0 || !gemini_is(j, t, JSMN_OBJECT))
+	t = hub_tok_at(j, rf.p);
+	if (t < 0 || !hub_tok_is(j, t, JSMN_OBJECT))
 		return;
 	if (!json_str_eq(j, json_get(j, t, "type"), "json_object") &&
 	    !json_str_eq(j, json_get(j, t, "type"), "json_schema"))
 		return;
-	gemini_key(c->out, first, "responseMimeType");
+	hub_put_key(c->out, first, "responseMimeType");
 	buf_puts(c->out, "\"application/json\"");
 	sch = json_get(j, json_get(j, t, "json_schema"), "schema");
-	if (gemini_is(j, sch, JSMN_OBJECT)) {
+	if (hub_tok_is(j, sch, JSMN_OBJECT)) {
 		struct hub_span s = hub_tok_raw(j, sch);
-		gemini_key(c->out, first, "responseJsonSchema");
+		hub_put_key(c->out, first, "responseJsonSchema");
 		buf_put(c->out, s.p, s.n);
 	}
 }
@@ -1063,7 +968,7 @@ static void gemini_put_thinking_config(struct gemini_enc_req *c, int *first)
 		max = GEMINI_MAX_BUDGET_PRO;
 	if (budget > max)
 		budget = max;
-	gemini_key(b, first, "thinkingConfig");
+	hub_put_key(b, first, "thinkingConfig");
 	buf_putc(b, '{');
 	if (budget != HUB_BUDGET_UNSET)
 		buf_printf(b, "\"thinkingBudget\":%ld%s", budget,
@@ -1083,26 +988,26 @@ static void gemini_put_gen_config(struct gemini_enc_req *c)
 
 	buf_puts(b, ",\"generationConfig\":{");
 	if (v->max_tokens >= 0) {
-		gemini_key(b, &first, "maxOutputTokens");
+		hub_put_key(b, &first, "maxOutputTokens");
 		buf_printf(b, "%ld",
 			   v->max_tokens > GEMINI_MAX_OUTPUT ? GEMINI_MAX_OUTPUT
 							     : v->max_tokens);
 	}
 	if (v->temperature.p) {
-		gemini_key(b, &first, "temperature");
+		hub_put_key(b, &first, "temperature");
 		buf_put(b, v->temperature.p, v->temperature.n);
 	}
 	if (v->top_p.p) {
-		gemini_key(b, &first, "topP");
+		hub_put_key(b, &first, "topP");
 		buf_put(b, v->top_p.p, v->top_p.n);
 	}
 	if (v->top_k.p) {
-		gemini_key(b, &first, "topK");
+		hub_put_key(b, &first, "topK");
 		buf_put(b, v->top_k.p, v->top_k.n);
 	}
 	for (i = 0; i < v->nstop && i < GEMINI_MAX_STOP; i++) {
 		if (!i)
-			gemini_key(b, &first, "stopSequences");
+			hub_put_key(b, &first, "stopSequences");
 		buf_putc(b, i ? ',' : '[');
 		hub_put_str(b, v->stop[i]);
 	}
@@ -1134,7 +1039,7 @@ static void gemini_put_safety(struct gemini_enc_req *c)
 	if (c->client_root >= 0) {
 		int s = gemini_get(j, c->client_root, "safetySettings",
 				   "safety_settings");
-		if (gemini_is(j, s, JSMN_ARRAY)) {
+		if (hub_tok_is(j, s, JSMN_ARRAY)) {
 			struct hub_span r = hub_tok_raw(j, s);
 			buf_puts(b, ",\"safetySettings\":");
 			buf_put(b, r.p, r.n);
@@ -1164,7 +1069,7 @@ static void gemini_put_decl(struct gemini_enc_req *c, const struct hub_tool *t)
 		hub_put_str(b, t->description);
 	}
 	/* Gemini rejects OBJECT parameters with no properties: omit them. */
-	if (gemini_is(j, props, JSMN_OBJECT) && j->tok[props].size > 0) {
+	if (hub_tok_is(j, props, JSMN_OBJECT) && j->tok[props].size > 0) {
 		buf_puts(b, ",\"parameters\":");
 		hub_gemini_schema(b, j, t->schema_tok);
 	}
@@ -1181,7 +1086,7 @@ static void gemini_put_builtin_tools(struct gemini_enc_req *c, int *n)
 		return;
 	tools = json_get(j, c->client_root, "tools");
 	for (i = 0, e = tools + 1;
-	     gemini_is(j, tools, JSMN_ARRAY) && i < j->tok[tools].size;
+	     hub_tok_is(j, tools, JSMN_ARRAY) && i < j->tok[tools].size;
 	     i++, e = json_skip(j, e)) {
 		struct hub_span r = hub_tok_raw(j, e);
 		if (gemini_get(j, e, "functionDeclarations",
@@ -1291,8 +1196,7 @@ static void gemini_emit_span(struct gemini_sink *k, enum hub_ev_type type,
 			     struct hub_span s)
 {
 	struct hub_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
+	hub_event_init(&ev, type);
 	ev.text = s;
 	gemini_emit(k, &ev);
 }
@@ -1301,8 +1205,7 @@ static void gemini_emit_error(struct gemini_sink *k, int status,
 			      struct hub_span msg)
 {
 	struct hub_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = HUB_EV_ERROR;
+	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.status = status;
 	ev.text = msg;
 	gemini_emit(k, &ev);
@@ -1324,15 +1227,15 @@ static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
 {
 	struct hub_sdec *d = k->d;
 	struct hub_event ev;
-	struct hub_span name = gemini_str(j, json_get(j, fc, "name"));
-	struct hub_span id = gemini_str(j, json_get(j, fc, "id"));
+	struct hub_span name = hub_tok_string(j, json_get(j, fc, "name"));
+	struct hub_span id = hub_tok_string(j, json_get(j, fc, "id"));
 	int args = json_get(j, fc, "args");
 	size_t o0 = d->scratch.len, o1, o2;
 	char suffix[40];
 
 	if (!name.n)
 		return;
-	if (gemini_is(j, sig, JSMN_STRING))
+	if (hub_tok_is(j, sig, JSMN_STRING))
 		gemini_emit_span(k, HUB_EV_THINKING_SIG, hub_tok_span(j, sig));
 	if (!id.n) {
 		hub_gen_id(suffix, sizeof(suffix), "", d->seed, d->ntools);
@@ -1358,9 +1261,8 @@ static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
 		id.p = d->scratch.p + o0;
 		id.n = o1 - o0;
 	}
-	memset(&ev, 0, sizeof(ev));
+	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = d->ntools++;
-	ev.type = HUB_EV_TOOL_START;
 	ev.id = id;
 	ev.name = name;
 	gemini_emit(k, &ev);
@@ -1379,18 +1281,18 @@ static void gemini_emit_part(struct gemini_sink *k, const struct json *j,
 {
 	int sig = gemini_get(j, pt, "thoughtSignature", "thought_signature");
 	int fc = gemini_get(j, pt, "functionCall", "function_call");
-	struct hub_span text = gemini_str(j, json_get(j, pt, "text"));
+	struct hub_span text = hub_tok_string(j, json_get(j, pt, "text"));
 
-	if (!gemini_is(j, pt, JSMN_OBJECT))
+	if (!hub_tok_is(j, pt, JSMN_OBJECT))
 		return;
 	if (fc >= 0) {
 		gemini_emit_call(k, j, fc, sig);
 		return;
 	}
-	if (!gemini_true(j, json_get(j, pt, "thought"))) {
+	if (!hub_tok_true(j, json_get(j, pt, "thought"))) {
 		/* Gemini puts the signature of the thoughts before it on the
 		 * first answer part: it closes the thinking, so it goes first. */
-		if (gemini_is(j, sig, JSMN_STRING))
+		if (hub_tok_is(j, sig, JSMN_STRING))
 			gemini_emit_span(k, HUB_EV_THINKING_SIG,
 					 hub_tok_span(j, sig));
 		if (text.n && !k->d->done)
@@ -1399,7 +1301,7 @@ static void gemini_emit_part(struct gemini_sink *k, const struct json *j,
 	}
 	if (text.n)
 		gemini_emit_span(k, HUB_EV_THINKING, text);
-	if (gemini_is(j, sig, JSMN_STRING) && !k->d->done)
+	if (hub_tok_is(j, sig, JSMN_STRING) && !k->d->done)
 		gemini_emit_span(k, HUB_EV_THINKING_SIG, hub_tok_span(j, sig));
 }
 
@@ -1422,12 +1324,13 @@ static enum hub_finish gemini_finish_reason(const struct hub_sdec *d,
 
 static void gemini_read_usage(struct hub_sdec *d, const struct json *j, int um)
 {
-	long in = -1, cand = -1, th = -1, ca = -1;
+	long in = hub_tok_long(j, json_get(j, um, "promptTokenCount"), -1);
+	long cand =
+		hub_tok_long(j, json_get(j, um, "candidatesTokenCount"), -1);
+	long th = hub_tok_long(j, json_get(j, um, "thoughtsTokenCount"), -1);
+	long ca =
+		hub_tok_long(j, json_get(j, um, "cachedContentTokenCount"), -1);
 
-	gemini_long(j, json_get(j, um, "promptTokenCount"), &in);
-	gemini_long(j, json_get(j, um, "candidatesTokenCount"), &cand);
-	gemini_long(j, json_get(j, um, "thoughtsTokenCount"), &th);
-	gemini_long(j, json_get(j, um, "cachedContentTokenCount"), &ca);
 	/* input counts cached tokens (as Gemini and OpenAI do); output
 	 * counts thoughts (as OpenAI and Claude do). */
 	if (in >= 0)
@@ -1447,10 +1350,9 @@ static void gemini_emit_start(struct gemini_sink *k, const struct json *j,
 	if (k->d->started)
 		return;
 	k->d->started = 1;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = HUB_EV_START;
-	ev.id = gemini_str(j, json_get(j, r, "responseId"));
-	ev.model = gemini_str(j, json_get(j, r, "modelVersion"));
+	hub_event_init(&ev, HUB_EV_START);
+	ev.id = hub_tok_string(j, json_get(j, r, "responseId"));
+	ev.model = hub_tok_string(j, json_get(j, r, "modelVersion"));
 	gemini_emit(k, &ev);
 }
 
@@ -1463,14 +1365,13 @@ static void gemini_emit_response(struct gemini_sink *k, const struct json *j,
 	struct hub_span fin = {NULL, 0};
 	struct hub_event ev;
 
-	if (gemini_is(j, env, JSMN_OBJECT))
+	if (hub_tok_is(j, env, JSMN_OBJECT))
 		r = env;
 	err = json_get(j, r, "error");
-	if (gemini_is(j, err, JSMN_OBJECT)) {
-		long code = 502;
+	if (hub_tok_is(j, err, JSMN_OBJECT)) {
+		long code = hub_tok_long(j, json_get(j, err, "code"), 502);
 		struct hub_span msg =
-			gemini_str(j, json_get(j, err, "message"));
-		gemini_long(j, json_get(j, err, "code"), &code);
+			hub_tok_string(j, json_get(j, err, "message"));
 		if (code < 400 || code >= 600)
 			code = 502;
 		gemini_emit_error(k, (int)code, msg);
@@ -1478,31 +1379,31 @@ static void gemini_emit_response(struct gemini_sink *k, const struct json *j,
 	}
 	gemini_emit_start(k, j, r);
 	cand = json_get(j, r, "candidates");
-	if (gemini_is(j, cand, JSMN_ARRAY) && j->tok[cand].size)
+	if (hub_tok_is(j, cand, JSMN_ARRAY) && j->tok[cand].size)
 		cand++; /* the first candidate */
 	else
 		cand = -1;
 	parts = json_get(j, json_get(j, cand, "content"), "parts");
-	for (i = 0, e = parts + 1; gemini_is(j, parts, JSMN_ARRAY) &&
+	for (i = 0, e = parts + 1; hub_tok_is(j, parts, JSMN_ARRAY) &&
 				   i < j->tok[parts].size && !d->done;
 	     i++, e = json_skip(j, e))
 		gemini_emit_part(k, j, e);
 	if (d->done)
 		return;
-	fin = gemini_str(j, json_get(j, cand, "finishReason"));
+	fin = hub_tok_string(j, json_get(j, cand, "finishReason"));
 	pf = json_get(j, r, "promptFeedback");
-	if (!fin.n && gemini_str(j, json_get(j, pf, "blockReason")).n) {
+	if (!fin.n && hub_tok_string(j, json_get(j, pf, "blockReason")).n) {
 		fin.p = "SAFETY"; /* the prompt itself was blocked */
 		fin.n = 6;
 	}
 	um = json_get(j, r, "usageMetadata");
-	if (gemini_is(j, um, JSMN_OBJECT))
+	if (hub_tok_is(j, um, JSMN_OBJECT))
 		gemini_read_usage(d, j, um);
-	memset(&ev, 0, sizeof(ev));
+	hub_event_init(&ev, HUB_EV_USAGE);
 	ev.usage = d->usage;
 	/* usage is emitted with the finish, alone, or after the finish */
 	if ((fin.n && !d->finished) ||
-	    (gemini_is(j, um, JSMN_OBJECT) && (cand < 0 || d->finished))) {
+	    (hub_tok_is(j, um, JSMN_OBJECT) && (cand < 0 || d->finished))) {
 		ev.type = HUB_EV_USAGE;
 		if (d->usage.input >= 0 || d->usage.output >= 0)
 			gemini_emit(k, &ev);
@@ -1521,11 +1422,11 @@ static void gemini_emit_value(struct gemini_sink *k, const struct json *j,
 			      int t)
 {
 	int e, i;
-	if (gemini_is(j, t, JSMN_ARRAY)) {
+	if (hub_tok_is(j, t, JSMN_ARRAY)) {
 		for (i = 0, e = t + 1; i < j->tok[t].size && !k->d->done;
 		     i++, e = json_skip(j, e))
 			gemini_emit_value(k, j, e);
-	} else if (gemini_is(j, t, JSMN_OBJECT)) {
+	} else if (hub_tok_is(j, t, JSMN_OBJECT)) {
 		buf_reset(&k->d->scratch);
 		gemini_emit_response(k, j, t);
 	}
@@ -1536,31 +1437,22 @@ static void gemini_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 {
 	struct gemini_sink k = {d, emit, user};
 	struct json j;
-	const char *p;
-	size_t n;
+	struct hub_span data;
 
 	if (!sse) { /* end of stream: usage that waited for a finish */
 		if (!d->done && !d->finished &&
 		    (d->usage.input >= 0 || d->usage.output >= 0)) {
 			struct hub_event ev;
-			memset(&ev, 0, sizeof(ev));
-			ev.type = HUB_EV_USAGE;
+			hub_event_init(&ev, HUB_EV_USAGE);
 			ev.usage = d->usage;
 			gemini_emit(&k, &ev);
 		}
 		return;
 	}
-	p = sse->data.p;
-	n = sse->data.n;
-	if (d->done || !p)
-		return;
-	while (n && isspace((unsigned char)*p))
-		p++, n--;
-	while (n && isspace((unsigned char)p[n - 1]))
-		n--;
-	if (!n || (n == 6 && memcmp(p, "[DONE]", 6) == 0))
+	data = hub_span_trim(sse->data);
+	if (d->done || !data.n || hub_span_eq(data, "[DONE]"))
 		return; /* keepalive, or the reference's end marker */
-	if (hub_sdec_parse(d, p, n, &j) < 0) {
+	if (hub_sdec_parse(d, data.p, data.n, &j) < 0) {
 		gemini_emit_malformed(&k);
 		return;
 	}
@@ -1575,7 +1467,7 @@ static int gemini_is_answer(const struct json *j, int t)
 		"error", "modelVersion", "responseId", NULL,
 	};
 	int i;
-	if (!gemini_is(j, t, JSMN_OBJECT))
+	if (!hub_tok_is(j, t, JSMN_OBJECT))
 		return 0;
 	for (i = 0; keys[i]; i++)
 		if (json_get(j, t, keys[i]) >= 0)
@@ -1593,7 +1485,7 @@ static int gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 
 	if (hub_sdec_parse(d, body, len, &j) < 0)
 		return -1;
-	if (gemini_is(&j, 0, JSMN_ARRAY)) {
+	if (hub_tok_is(&j, 0, JSMN_ARRAY)) {
 		for (i = 0, e = 1; i < j.tok[0].size; i++, e = json_skip(&j, e))
 			if (!gemini_is_answer(&j, e))
 				return -1;
@@ -1604,10 +1496,9 @@ static int gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 	if (d->done || d->finished)
 		return 0;
 	/* a body always ends its answer */
-	memset(&ev, 0, sizeof(ev));
+	hub_event_init(&ev, HUB_EV_START);
 	if (!d->started) {
 		d->started = 1;
-		ev.type = HUB_EV_START;
 		emit(user, &ev);
 	}
 	ev.usage = d->usage;
@@ -1658,14 +1549,14 @@ static void gemini_put_usage(struct buf *b, const struct hub_usage *u,
 		buf_puts(b, sep);
 	buf_puts(b, "\"usageMetadata\":{");
 	if (u->input >= 0) {
-		gemini_key(b, &first, "promptTokenCount");
+		hub_put_key(b, &first, "promptTokenCount");
 		buf_printf(b, "%ld", u->input);
 	}
 	if (cand >= 0) {
-		gemini_key(b, &first, "candidatesTokenCount");
+		hub_put_key(b, &first, "candidatesTokenCount");
 		buf_printf(b, "%ld", cand);
 	}
-	gemini_key(b, &first, "totalTokenCount");
+	hub_put_key(b, &first, "totalTokenCount");
 	buf_printf(b, "%ld", tot);
 	if (u->thoughts > 0)
 		buf_printf(b, ",\"thoughtsTokenCount\":%ld", u->thoughts);
@@ -1867,20 +1758,6 @@ static void gemini_sig(struct hub_enc *e, const struct hub_event *ev,
 	e->reasoning_started = 1;
 }
 
-static void gemini_merge_usage(struct hub_usage *u, const struct hub_usage *n)
-{
-	if (n->input >= 0)
-		u->input = n->input;
-	if (n->output >= 0)
-		u->output = n->output;
-	if (n->cached >= 0)
-		u->cached = n->cached;
-	if (n->cache_write >= 0)
-		u->cache_write = n->cache_write;
-	if (n->thoughts >= 0)
-		u->thoughts = n->thoughts;
-}
-
 static enum hub_finish gemini_enc_finish(const struct hub_enc *e)
 {
 	if (e->have_finish)
@@ -2035,7 +1912,7 @@ static void gemini_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		gemini_tool_end(e, out);
 		break;
 	case HUB_EV_USAGE:
-		gemini_merge_usage(&e->usage, &ev->usage);
+		hub_usage_merge(&e->usage, &ev->usage);
 		if (e->o.stream && e->seq)
 			gemini_usage_chunk(e, out);
 		else if (e->o.stream && e->have_finish)

@@ -45,7 +45,7 @@
  * arguments start in tools_acc (a call without any gets "{}"); seq = the
  * HTTP status of an ERROR (0 none; its message is kept in acc).
  */
-#include "hub.h"
+#include "hub_tok.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -53,154 +53,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPENAI_SPAN(lit) ((struct hub_span){(lit), sizeof(lit) - 1})
 #define OPENAI_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ======================================================================
  * Small token helpers
  * ====================================================================== */
 
-static int openai_is_type(const struct json *j, int i, jsmntype_t t)
-{
-	return i >= 0 && i < j->ntok && j->tok[i].type == t;
-}
-
-static int openai_is_null(const struct json *j, int i)
-{
-	return i < 0 || (openai_is_type(j, i, JSMN_PRIMITIVE) &&
-			 json_ptr(j, i)[0] == 'n');
-}
-
-static int openai_is_number(const struct json *j, int i)
-{
-	char c;
-	if (!openai_is_type(j, i, JSMN_PRIMITIVE))
-		return 0;
-	c = json_ptr(j, i)[0];
-	return c == '-' || (c >= '0' && c <= '9');
-}
-
-static int openai_is_true(const struct json *j, int i)
-{
-	return openai_is_type(j, i, JSMN_PRIMITIVE) && json_ptr(j, i)[0] == 't';
-}
-
-/* Integer token -> long (hub_tok_int); 0 ok, -1 absent or not one. */
-static int openai_tok_long(const struct json *j, int i, long *out)
-{
-	return hub_tok_int(j, i, LONG_MIN, LONG_MAX, out) == HUB_INT_OK ? 0
-									: -1;
-}
-
-/* Number at obj.key, or -1 when absent / not a number. */
-static long openai_get_long(const struct json *j, int obj, const char *key)
-{
-	long v;
-	if (openai_tok_long(j, json_get(j, obj, key), &v) < 0)
-		return -1;
-	return v;
-}
-
-/* Non-empty string at obj.key as a str span (unset otherwise). */
-static struct hub_span openai_get_str(const struct json *j, int obj,
-				      const char *key)
-{
-	struct hub_span s = {NULL, 0};
-	int i = json_get(j, obj, key);
-	if (openai_is_type(j, i, JSMN_STRING) && json_len(j, i) > 0)
-		s = hub_tok_span(j, i);
-	return s;
-}
-
-static int openai_span_has_prefix(struct hub_span s, const char *lit)
-{
-	size_t n = strlen(lit);
-	return s.p && s.n >= n && memcmp(s.p, lit, n) == 0;
-}
-
-static int openai_span_same(struct hub_span a, struct hub_span b)
-{
-	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
-}
-
-/* buf_put that accepts an unset span (memcpy must not see NULL). */
-static void openai_put(struct buf *b, const char *p, size_t n)
-{
-	if (n)
-		buf_put(b, p, n);
-}
-
 /* ======================================================================
  * decode_request: client body -> view
  * ====================================================================== */
 
-struct openai_rq {
-	const struct json *j;
-	struct hub_view *v;
-	char *err;
-	size_t errlen;
-};
-
-static int openai_fail(struct openai_rq *rq, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int openai_fail(struct openai_rq *rq, const char *fmt, ...)
-{
-	va_list ap;
-	if (rq->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(rq->err, rq->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static struct hub_part *openai_rq_part(struct openai_rq *rq,
-				       enum hub_part_type t)
-{
-	struct hub_part *p = hub_add_part(rq->v);
-	if (p)
-		p->type = t;
-	return p;
-}
-
-static int openai_rq_text(struct openai_rq *rq, int tok)
+static int openai_rq_text(struct hub_rq *rq, int tok)
 {
 	struct hub_part *p;
 	if (json_len(rq->j, tok) == 0)
 		return 0; /* empty text is dropped (Claude rejects it) */
-	if (!(p = openai_rq_part(rq, HUB_P_TEXT)))
-		return openai_fail(rq, "out of memory");
+	if (!(p = hub_rq_part(rq, HUB_P_TEXT)))
+		return -1;
 	p->text = hub_tok_span(rq->j, tok);
 	return 0;
 }
 
 /* "data:<mime>;base64,<data>" or a remote URL -> IMAGE part. */
-static int openai_rq_image_url(struct openai_rq *rq, struct hub_span url,
-			       int mi)
+static int openai_rq_image_url(struct hub_rq *rq, struct hub_span url, int mi)
 {
-	struct hub_part *p = openai_rq_part(rq, HUB_P_IMAGE);
-	const char *b64;
-	size_t i;
+	struct hub_part *p = hub_rq_part(rq, HUB_P_IMAGE);
+	int rc;
 
 	if (!p)
-		return openai_fail(rq, "out of memory");
-	if (!openai_span_has_prefix(url, "data:")) {
+		return -1;
+	rc = hub_data_url(url, &p->mime, &p->data);
+	if (rc < 0)
+		return hub_rq_fail(rq,
+				   "messages[%d]: only base64 data URLs "
+				   "are supported",
+				   mi);
+	if (rc == 0)
 		p->url = url;
-		return 0;
-	}
-	for (i = 5, b64 = NULL; i + 8 <= url.n; i++)
-		if (memcmp(url.p + i, ";base64,", 8) == 0) {
-			b64 = url.p + i;
-			break;
-		}
-	if (!b64)
-		return openai_fail(rq, "messages[%d]: only base64 data URLs "
-				       "are supported", mi);
-	p->mime.p = url.p + 5;
-	p->mime.n = (size_t)(b64 - p->mime.p);
-	p->data.p = b64 + 8;
-	p->data.n = url.n - (size_t)(p->data.p - url.p);
 	return 0;
 }
 
@@ -224,23 +113,26 @@ static const char *openai_mime_for_name(struct hub_span name)
 }
 
 /* {"type":"file","file":{"file_data","filename"}} -> IMAGE (inline data). */
-static int openai_rq_file(struct openai_rq *rq, int part, int mi)
+static int openai_rq_file(struct hub_rq *rq, int part, int mi)
 {
 	const struct json *j = rq->j;
 	int f = json_get(j, part, "file");
-	struct hub_span data = openai_get_str(j, f, "file_data");
+	struct hub_span data = hub_tok_text(j, f, "file_data");
+	struct hub_span dm, dd;
 	struct hub_part *p;
 	const char *mime;
 
 	if (!data.p)
-		return openai_fail(rq, "messages[%d]: file parts need "
-				       "file.file_data (file_id is not "
-				       "supported)", mi);
-	if (openai_span_has_prefix(data, "data:"))
+		return hub_rq_fail(rq,
+				   "messages[%d]: file parts need "
+				   "file.file_data (file_id is not "
+				   "supported)",
+				   mi);
+	if (hub_data_url(data, &dm, &dd) != 0)
 		return openai_rq_image_url(rq, data, mi);
-	if (!(p = openai_rq_part(rq, HUB_P_IMAGE)))
-		return openai_fail(rq, "out of memory");
-	mime = openai_mime_for_name(openai_get_str(j, f, "filename"));
+	if (!(p = hub_rq_part(rq, HUB_P_IMAGE)))
+		return -1;
+	mime = openai_mime_for_name(hub_tok_text(j, f, "filename"));
 	p->mime.p = mime;
 	p->mime.n = strlen(mime);
 	p->data = data;
@@ -248,57 +140,66 @@ static int openai_rq_file(struct openai_rq *rq, int part, int mi)
 }
 
 /* One element of a content array. */
-static int openai_rq_content_part(struct openai_rq *rq, int part, int mi,
+static int openai_rq_content_part(struct hub_rq *rq, int part, int mi,
 				  int text_only)
 {
 	const struct json *j = rq->j;
 	int type = json_get(j, part, "type"), t, u;
 
-	if (!openai_is_type(j, part, JSMN_OBJECT) ||
-	    !openai_is_type(j, type, JSMN_STRING))
-		return openai_fail(rq, "messages[%d]: content parts must be "
-				       "objects with a type", mi);
+	if (!hub_tok_is(j, part, JSMN_OBJECT) ||
+	    !hub_tok_is(j, type, JSMN_STRING))
+		return hub_rq_fail(rq,
+				   "messages[%d]: content parts must be "
+				   "objects with a type",
+				   mi);
 	if (json_str_eq(j, type, "text") || json_str_eq(j, type, "refusal")) {
 		t = json_get(j, part, json_str_eq(j, type, "text") ? "text"
 								 : "refusal");
-		if (!openai_is_type(j, t, JSMN_STRING))
-			return openai_fail(rq, "messages[%d]: text part "
-					       "without a text string", mi);
+		if (!hub_tok_is(j, t, JSMN_STRING))
+			return hub_rq_fail(rq,
+					   "messages[%d]: text part "
+					   "without a text string",
+					   mi);
 		return openai_rq_text(rq, t);
 	}
 	if (text_only)
 		return 0; /* system / assistant: only text is kept */
 	if (json_str_eq(j, type, "image_url")) {
 		u = json_get(j, part, "image_url");
-		if (openai_is_type(j, u, JSMN_OBJECT))
+		if (hub_tok_is(j, u, JSMN_OBJECT))
 			u = json_get(j, u, "url");
-		if (!openai_is_type(j, u, JSMN_STRING) || !json_len(j, u))
-			return openai_fail(rq, "messages[%d]: image_url part "
-					       "without a url", mi);
+		if (!hub_tok_is(j, u, JSMN_STRING) || !json_len(j, u))
+			return hub_rq_fail(rq,
+					   "messages[%d]: image_url part "
+					   "without a url",
+					   mi);
 		return openai_rq_image_url(rq, hub_tok_span(j, u), mi);
 	}
 	if (json_str_eq(j, type, "file"))
 		return openai_rq_file(rq, part, mi);
 	if (json_str_eq(j, type, "input_audio"))
-		return openai_fail(rq, "messages[%d]: input_audio parts are "
-				       "not supported", mi);
+		return hub_rq_fail(rq,
+				   "messages[%d]: input_audio parts are "
+				   "not supported",
+				   mi);
 	return 0; /* unknown part types are ignored */
 }
 
 /* content: string, array of parts, or null. */
-static int openai_rq_content(struct openai_rq *rq, int c, int mi,
-			     int text_only)
+static int openai_rq_content(struct hub_rq *rq, int c, int mi, int text_only)
 {
 	const struct json *j = rq->j;
 	int k, e;
 
-	if (openai_is_null(rq->j, c))
+	if (hub_tok_null(rq->j, c))
 		return 0;
-	if (openai_is_type(j, c, JSMN_STRING))
+	if (hub_tok_is(j, c, JSMN_STRING))
 		return openai_rq_text(rq, c);
-	if (!openai_is_type(j, c, JSMN_ARRAY))
-		return openai_fail(rq, "messages[%d]: content must be a "
-				       "string or an array", mi);
+	if (!hub_tok_is(j, c, JSMN_ARRAY))
+		return hub_rq_fail(rq,
+				   "messages[%d]: content must be a "
+				   "string or an array",
+				   mi);
 	for (k = 0, e = c + 1; k < j->tok[c].size; k++, e = json_skip(j, e))
 		if (openai_rq_content_part(rq, e, mi, text_only) < 0)
 			return -1;
@@ -306,55 +207,59 @@ static int openai_rq_content(struct openai_rq *rq, int c, int mi,
 }
 
 /* One assistant tool_calls[] element -> TOOL_CALL. */
-static int openai_rq_tool_call(struct openai_rq *rq, int tc, int mi)
+static int openai_rq_tool_call(struct hub_rq *rq, int tc, int mi)
 {
 	const struct json *j = rq->j;
 	int f = json_get(j, tc, "function"), a;
-	struct hub_span id = openai_get_str(j, tc, "id");
-	struct hub_span name = openai_get_str(j, f, "name");
+	struct hub_span id = hub_tok_text(j, tc, "id");
+	struct hub_span name = hub_tok_text(j, f, "name");
 	struct hub_part *p;
 
 	if (!id.p || !name.p)
-		return openai_fail(rq, "messages[%d]: tool_calls need an id "
-				       "and function.name", mi);
-	if (!(p = openai_rq_part(rq, HUB_P_TOOL_CALL)))
-		return openai_fail(rq, "out of memory");
+		return hub_rq_fail(rq,
+				   "messages[%d]: tool_calls need an id "
+				   "and function.name",
+				   mi);
+	if (!(p = hub_rq_part(rq, HUB_P_TOOL_CALL)))
+		return -1;
 	p->id = id;
 	p->name = name;
 	a = json_get(j, f, "arguments");
-	if (openai_is_type(j, a, JSMN_STRING) && json_len(j, a)) {
+	if (hub_tok_is(j, a, JSMN_STRING) && json_len(j, a)) {
 		p->args = hub_tok_span(j, a);
 		p->args_is_str = 1;
-	} else if (openai_is_type(j, a, JSMN_OBJECT)) {
+	} else if (hub_tok_is(j, a, JSMN_OBJECT)) {
 		p->args = hub_tok_raw(j, a); /* lenient: an object */
 	} else {
-		p->args = OPENAI_SPAN("{}");
+		p->args = HUB_LIT("{}");
 		p->args_is_str = 1;
 	}
 	return 0;
 }
 
-static int openai_rq_assistant(struct openai_rq *rq, int m, int mi)
+static int openai_rq_assistant(struct hub_rq *rq, int m, int mi)
 {
 	const struct json *j = rq->j;
 	int r = json_get(j, m, "reasoning_content"), tcs, k, e;
 	struct hub_part *p;
 
-	if (!openai_is_type(j, r, JSMN_STRING))
+	if (!hub_tok_is(j, r, JSMN_STRING))
 		r = json_get(j, m, "reasoning");
-	if (openai_is_type(j, r, JSMN_STRING) && json_len(j, r)) {
-		if (!(p = openai_rq_part(rq, HUB_P_THINKING)))
-			return openai_fail(rq, "out of memory");
+	if (hub_tok_is(j, r, JSMN_STRING) && json_len(j, r)) {
+		if (!(p = hub_rq_part(rq, HUB_P_THINKING)))
+			return -1;
 		p->text = hub_tok_span(j, r);
 	}
 	if (openai_rq_content(rq, json_get(j, m, "content"), mi, 1) < 0)
 		return -1;
 	tcs = json_get(j, m, "tool_calls");
-	if (openai_is_null(j, tcs))
+	if (hub_tok_null(j, tcs))
 		return 0;
-	if (!openai_is_type(j, tcs, JSMN_ARRAY))
-		return openai_fail(rq, "messages[%d]: tool_calls must be an "
-				       "array", mi);
+	if (!hub_tok_is(j, tcs, JSMN_ARRAY))
+		return hub_rq_fail(rq,
+				   "messages[%d]: tool_calls must be an "
+				   "array",
+				   mi);
 	for (k = 0, e = tcs + 1; k < j->tok[tcs].size;
 	     k++, e = json_skip(j, e))
 		if (openai_rq_tool_call(rq, e, mi) < 0)
@@ -363,41 +268,45 @@ static int openai_rq_assistant(struct openai_rq *rq, int m, int mi)
 }
 
 /* role:"tool" -> TOOL_RESULT, named after the matching earlier call. */
-static int openai_rq_tool_result(struct openai_rq *rq, int m, int mi)
+static int openai_rq_tool_result(struct hub_rq *rq, int m, int mi)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
-	struct hub_span id = openai_get_str(j, m, "tool_call_id");
+	struct hub_span id = hub_tok_text(j, m, "tool_call_id");
 	int c = json_get(j, m, "content");
 	struct hub_part *p;
 	size_t i;
 
 	if (!id.p)
-		return openai_fail(rq, "messages[%d]: tool messages need a "
-				       "tool_call_id", mi);
-	if (!(p = openai_rq_part(rq, HUB_P_TOOL_RESULT)))
-		return openai_fail(rq, "out of memory");
+		return hub_rq_fail(rq,
+				   "messages[%d]: tool messages need a "
+				   "tool_call_id",
+				   mi);
+	if (!(p = hub_rq_part(rq, HUB_P_TOOL_RESULT)))
+		return -1;
 	p->id = id;
 	for (i = 0; i + 1 < v->nparts; i++)
 		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    openai_span_same(v->parts[i].id, id))
+		    hub_span_same(v->parts[i].id, id))
 			p->name = v->parts[i].name;
 	p->result_is_str = 1;
-	if (openai_is_type(j, c, JSMN_STRING)) {
+	if (hub_tok_is(j, c, JSMN_STRING)) {
 		p->result = hub_tok_span(j, c);
-	} else if (openai_is_type(j, c, JSMN_ARRAY) && j->tok[c].size == 1 &&
+	} else if (hub_tok_is(j, c, JSMN_ARRAY) && j->tok[c].size == 1 &&
 		   json_str_eq(j, json_get(j, c + 1, "type"), "text") &&
-		   openai_is_type(j, json_get(j, c + 1, "text"), JSMN_STRING)) {
+		   hub_tok_is(j, json_get(j, c + 1, "text"), JSMN_STRING)) {
 		p->result = hub_tok_span(j, json_get(j, c + 1, "text"));
-	} else if (openai_is_type(j, c, JSMN_ARRAY)) {
+	} else if (hub_tok_is(j, c, JSMN_ARRAY)) {
 		/* text parts have the Claude block shape: pass them raw */
 		p->result = hub_tok_raw(j, c);
 		p->result_is_str = 0;
-	} else if (openai_is_null(j, c)) {
-		p->result = OPENAI_SPAN("");
+	} else if (hub_tok_null(j, c)) {
+		p->result = HUB_LIT("");
 	} else {
-		return openai_fail(rq, "messages[%d]: tool content must be a "
-				       "string or an array", mi);
+		return hub_rq_fail(rq,
+				   "messages[%d]: tool content must be a "
+				   "string or an array",
+				   mi);
 	}
 	return 0;
 }
@@ -410,8 +319,7 @@ static int openai_role_is_system(const struct json *j, int role)
 
 /* One non-leading message.  *tool_msg: index of the open tool-result
  * message (consecutive tool messages merge into it), or -1. */
-static int openai_rq_message(struct openai_rq *rq, int m, int mi,
-			     long *tool_msg)
+static int openai_rq_message(struct hub_rq *rq, int m, int mi, long *tool_msg)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
@@ -424,11 +332,11 @@ static int openai_rq_message(struct openai_rq *rq, int m, int mi,
 		return 0; /* legacy functions API: ignored */
 	if (!is_tool && !is_asst && !json_str_eq(j, role, "user") &&
 	    !openai_role_is_system(j, role))
-		return openai_fail(rq, "messages[%d]: unsupported role", mi);
+		return hub_rq_fail(rq, "messages[%d]: unsupported role", mi);
 	if (is_tool && *tool_msg >= 0)
 		return openai_rq_tool_result(rq, m, mi);
 	if (!hub_add_msg(v, is_asst ? HUB_ASSISTANT : HUB_USER))
-		return openai_fail(rq, "out of memory");
+		return hub_rq_fail(rq, "out of memory");
 	k = v->nmsgs - 1;
 	*tool_msg = is_tool ? (long)k : -1;
 	if (is_tool)
@@ -443,7 +351,7 @@ static int openai_rq_message(struct openai_rq *rq, int m, int mi,
 	return 0;
 }
 
-static int openai_rq_messages(struct openai_rq *rq)
+static int openai_rq_messages(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
@@ -451,16 +359,18 @@ static int openai_rq_messages(struct openai_rq *rq)
 	long tool_msg = -1;
 	size_t i;
 
-	if (!openai_is_type(j, ms, JSMN_ARRAY))
-		return openai_fail(rq, "messages must be an array");
+	if (!hub_tok_is(j, ms, JSMN_ARRAY))
+		return hub_rq_fail(rq, "messages must be an array");
 	v->sys_first = v->nparts;
 	for (k = 0, m = ms + 1; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
-		if (!openai_is_type(j, m, JSMN_OBJECT))
-			return openai_fail(rq, "messages[%d] must be an "
-					       "object", k);
+		if (!hub_tok_is(j, m, JSMN_OBJECT))
+			return hub_rq_fail(rq,
+					   "messages[%d] must be an "
+					   "object",
+					   k);
 		role = json_get(j, m, "role");
-		if (!openai_is_type(j, role, JSMN_STRING))
-			return openai_fail(rq, "messages[%d]: missing role", k);
+		if (!hub_tok_is(j, role, JSMN_STRING))
+			return hub_rq_fail(rq, "messages[%d]: missing role", k);
 		if (!openai_role_is_system(j, role))
 			break;
 		if (openai_rq_content(rq, json_get(j, m, "content"), k, 1) < 0)
@@ -468,9 +378,11 @@ static int openai_rq_messages(struct openai_rq *rq)
 	}
 	v->sys_n = v->nparts - v->sys_first;
 	for (; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
-		if (!openai_is_type(j, m, JSMN_OBJECT))
-			return openai_fail(rq, "messages[%d] must be an "
-					       "object", k);
+		if (!hub_tok_is(j, m, JSMN_OBJECT))
+			return hub_rq_fail(rq,
+					   "messages[%d] must be an "
+					   "object",
+					   k);
 		if (openai_rq_message(rq, m, k, &tool_msg) < 0)
 			return -1;
 		/* the current message ends at the last part appended */
@@ -483,29 +395,31 @@ static int openai_rq_messages(struct openai_rq *rq)
 	return 0;
 }
 
-static int openai_rq_tools(struct openai_rq *rq)
+static int openai_rq_tools(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	int ts = json_get(j, 0, "tools"), k, e, f, s;
 	struct hub_tool *t;
 
-	if (openai_is_null(j, ts))
+	if (hub_tok_null(j, ts))
 		return 0;
-	if (!openai_is_type(j, ts, JSMN_ARRAY))
-		return openai_fail(rq, "tools must be an array");
+	if (!hub_tok_is(j, ts, JSMN_ARRAY))
+		return hub_rq_fail(rq, "tools must be an array");
 	for (k = 0, e = ts + 1; k < j->tok[ts].size; k++, e = json_skip(j, e)) {
 		if (!json_str_eq(j, json_get(j, e, "type"), "function"))
 			continue; /* built-in tools have no equivalent */
 		f = json_get(j, e, "function");
-		if (!openai_get_str(j, f, "name").p)
-			return openai_fail(rq, "tools[%d]: function.name is "
-					       "required", k);
+		if (!hub_tok_text(j, f, "name").p)
+			return hub_rq_fail(rq,
+					   "tools[%d]: function.name is "
+					   "required",
+					   k);
 		if (!(t = hub_add_tool(rq->v)))
-			return openai_fail(rq, "out of memory");
-		t->name = openai_get_str(j, f, "name");
-		t->description = openai_get_str(j, f, "description");
+			return hub_rq_fail(rq, "out of memory");
+		t->name = hub_tok_text(j, f, "name");
+		t->description = hub_tok_text(j, f, "description");
 		s = json_get(j, f, "parameters");
-		if (openai_is_type(j, s, JSMN_OBJECT)) {
+		if (hub_tok_is(j, s, JSMN_OBJECT)) {
 			t->schema = hub_tok_raw(j, s);
 			t->schema_tok = s;
 		}
@@ -513,13 +427,13 @@ static int openai_rq_tools(struct openai_rq *rq)
 	return 0;
 }
 
-static int openai_rq_tool_choice(struct openai_rq *rq)
+static int openai_rq_tool_choice(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
 	int tc = json_get(j, 0, "tool_choice"), f;
 
-	if (openai_is_null(j, tc))
+	if (hub_tok_null(j, tc))
 		return 0;
 	if (json_str_eq(j, tc, "auto"))
 		v->tool_choice = HUB_TC_AUTO;
@@ -527,34 +441,34 @@ static int openai_rq_tool_choice(struct openai_rq *rq)
 		v->tool_choice = HUB_TC_NONE;
 	else if (json_str_eq(j, tc, "required"))
 		v->tool_choice = HUB_TC_ANY;
-	else if (openai_is_type(j, tc, JSMN_OBJECT)) {
+	else if (hub_tok_is(j, tc, JSMN_OBJECT)) {
 		f = json_get(j, tc, "function");
-		v->tool_choice_name = openai_get_str(j, f, "name");
+		v->tool_choice_name = hub_tok_text(j, f, "name");
 		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
 						       : HUB_TC_AUTO;
 	} else {
-		return openai_fail(rq, "invalid tool_choice");
+		return hub_rq_fail(rq, "invalid tool_choice");
 	}
 	return 0;
 }
 
-static int openai_rq_stop(struct openai_rq *rq)
+static int openai_rq_stop(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
 	int s = json_get(j, 0, "stop"), k, e;
 
-	if (openai_is_null(j, s))
+	if (hub_tok_null(j, s))
 		return 0;
-	if (openai_is_type(j, s, JSMN_STRING)) {
+	if (hub_tok_is(j, s, JSMN_STRING)) {
 		v->stop[v->nstop++] = hub_tok_span(j, s);
 		return 0;
 	}
-	if (!openai_is_type(j, s, JSMN_ARRAY))
-		return openai_fail(rq, "stop must be a string or an array");
+	if (!hub_tok_is(j, s, JSMN_ARRAY))
+		return hub_rq_fail(rq, "stop must be a string or an array");
 	for (k = 0, e = s + 1; k < j->tok[s].size; k++, e = json_skip(j, e)) {
-		if (!openai_is_type(j, e, JSMN_STRING))
-			return openai_fail(rq, "stop must hold strings");
+		if (!hub_tok_is(j, e, JSMN_STRING))
+			return hub_rq_fail(rq, "stop must hold strings");
 		if (v->nstop < (int)(sizeof(v->stop) / sizeof(v->stop[0])))
 			v->stop[v->nstop++] = hub_tok_span(j, e);
 	}
@@ -582,34 +496,35 @@ static int openai_effort_of(const struct json *j, int t, enum hub_effort *e)
 }
 
 /* reasoning_effort, and OpenRouter's "reasoning" object. */
-static int openai_rq_reasoning(struct openai_rq *rq)
+static int openai_rq_reasoning(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
 	int r = json_get(j, 0, "reasoning_effort"), o;
 	long budget;
 
-	if (!openai_is_null(j, r) && openai_effort_of(j, r, &v->effort) < 0)
-		return openai_fail(rq, "unsupported reasoning_effort");
+	if (!hub_tok_null(j, r) && openai_effort_of(j, r, &v->effort) < 0)
+		return hub_rq_fail(rq, "unsupported reasoning_effort");
 	o = json_get(j, 0, "reasoning");
-	if (openai_is_type(j, o, JSMN_OBJECT)) {
+	if (hub_tok_is(j, o, JSMN_OBJECT)) {
 		r = json_get(j, o, "effort");
-		if (!openai_is_null(j, r) &&
+		if (!hub_tok_null(j, r) &&
 		    openai_effort_of(j, r, &v->effort) < 0)
-			return openai_fail(rq, "unsupported reasoning.effort");
+			return hub_rq_fail(rq, "unsupported reasoning.effort");
 		switch (hub_tok_int(j, json_get(j, o, "max_tokens"), 0,
 				    HUB_TOKENS_MAX, &budget)) {
 		case HUB_INT_OK:
 			v->thinking_budget = budget;
 			break;
 		case HUB_INT_BAD:
-			return openai_fail(rq, "reasoning.max_tokens must be a "
+			return hub_rq_fail(rq,
+					   "reasoning.max_tokens must be a "
 					   "whole number from 0 to 2147483647");
 		}
-		if (openai_is_true(j, json_get(j, o, "exclude")))
+		if (hub_tok_true(j, json_get(j, o, "exclude")))
 			v->include_thoughts = 0;
 		if (json_get(j, o, "enabled") >= 0 &&
-		    !openai_is_true(j, json_get(j, o, "enabled")))
+		    !hub_tok_true(j, json_get(j, o, "enabled")))
 			v->effort = HUB_EFFORT_NONE;
 		if (v->effort == HUB_EFFORT_UNSET &&
 		    v->thinking_budget == HUB_BUDGET_UNSET)
@@ -627,56 +542,58 @@ static int openai_rq_reasoning(struct openai_rq *rq)
 }
 
 /* A sampling parameter: a number (raw span), or null/absent. */
-static int openai_rq_number(struct openai_rq *rq, const char *key,
+static int openai_rq_number(struct hub_rq *rq, const char *key,
 			    struct hub_span *out)
 {
 	int t = json_get(rq->j, 0, key);
-	if (openai_is_null(rq->j, t))
+	if (hub_tok_null(rq->j, t))
 		return 0;
-	if (!openai_is_number(rq->j, t))
-		return openai_fail(rq, "%s must be a number", key);
+	if (!hub_tok_number(rq->j, t))
+		return hub_rq_fail(rq, "%s must be a number", key);
 	*out = hub_tok_raw(rq->j, t);
 	return 0;
 }
 
-static int openai_rq_params(struct openai_rq *rq)
+static int openai_rq_params(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
 	struct hub_view *v = rq->v;
 	int t;
 
 	t = json_get(j, 0, "model");
-	if (!openai_is_null(j, t) && !openai_is_type(j, t, JSMN_STRING))
-		return openai_fail(rq, "model must be a string");
-	v->model = openai_get_str(j, 0, "model");
-	v->stream = openai_is_true(j, json_get(j, 0, "stream"));
+	if (!hub_tok_null(j, t) && !hub_tok_is(j, t, JSMN_STRING))
+		return hub_rq_fail(rq, "model must be a string");
+	v->model = hub_tok_text(j, 0, "model");
+	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	t = json_get(j, 0, "max_completion_tokens");
-	if (openai_is_null(j, t))
+	if (hub_tok_null(j, t))
 		t = json_get(j, 0, "max_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
-		return openai_fail(rq, "max_tokens must be a whole number from 0 "
+		return hub_rq_fail(rq,
+				   "max_tokens must be a whole number from 0 "
 				   "to 2147483647");
 	if (openai_rq_number(rq, "temperature", &v->temperature) < 0 ||
 	    openai_rq_number(rq, "top_p", &v->top_p) < 0 ||
 	    openai_rq_number(rq, "top_k", &v->top_k) < 0)
 		return -1;
 	t = json_get(j, 0, "parallel_tool_calls");
-	if (openai_is_type(j, t, JSMN_PRIMITIVE) && !openai_is_null(j, t))
-		v->parallel_tool_calls = openai_is_true(j, t);
+	if (hub_tok_bool(j, t))
+		v->parallel_tool_calls = hub_tok_true(j, t);
 	t = json_get(j, 0, "response_format");
-	if (openai_is_type(j, t, JSMN_OBJECT))
+	if (hub_tok_is(j, t, JSMN_OBJECT))
 		v->response_format = hub_tok_raw(j, t);
-	v->user = openai_get_str(j, 0, "user");
+	v->user = hub_tok_text(j, 0, "user");
 	return 0;
 }
 
 static int openai_decode_request(const struct json *j, struct hub_view *v,
 				 char *err, size_t errlen)
 {
-	struct openai_rq rq = {j, v, err, errlen};
+	struct hub_rq rq = {j, v, err, errlen};
 
-	if (!openai_is_type(j, 0, JSMN_OBJECT))
-		return openai_fail(&rq, "request body must be a JSON object");
+	if (!hub_tok_is(j, 0, JSMN_OBJECT))
+		return hub_fail(err, errlen,
+				"request body must be a JSON object");
 	if (openai_rq_params(&rq) < 0 || openai_rq_stop(&rq) < 0 ||
 	    openai_rq_reasoning(&rq) < 0 || openai_rq_tools(&rq) < 0 ||
 	    openai_rq_tool_choice(&rq) < 0 || openai_rq_messages(&rq) < 0)
@@ -695,29 +612,6 @@ static void openai_sep(struct buf *out, int *n)
 		buf_putc(out, ',');
 }
 
-/* Token of the client JSON whose raw text starts at p, or -1 (tokens are
- * in document order, so their starts increase). */
-static int openai_find_tok(const struct json *j, const char *p)
-{
-	int lo = 0, hi, mid;
-	long off;
-
-	if (!j || !j->js || !j->tok || p < j->js || p >= j->js + j->len)
-		return -1;
-	off = (long)(p - j->js);
-	hi = j->ntok - 1;
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if (j->tok[mid].start == off)
-			return mid;
-		if (j->tok[mid].start < off)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
 /* Text blocks of a raw block array joined with "\n" as one JSON string;
  * 0 when the array holds no text block (nothing written). */
 static int openai_put_block_texts(struct buf *out, const struct json *j,
@@ -728,7 +622,7 @@ static int openai_put_block_texts(struct buf *out, const struct json *j,
 	for (k = 0, e = arr + 1; k < j->tok[arr].size; k++, e = json_skip(j, e)) {
 		t = json_get(j, e, "text");
 		if (!json_str_eq(j, json_get(j, e, "type"), "text") ||
-		    !openai_is_type(j, t, JSMN_STRING))
+		    !hub_tok_is(j, t, JSMN_STRING))
 			continue;
 		buf_puts(out, n++ ? "\\n" : "\"");
 		buf_put(out, json_ptr(j, t), json_len(j, t));
@@ -752,8 +646,8 @@ static void openai_put_result_content(const struct hub_view *v,
 		buf_put(out, p->result.p, p->result.n);
 		return;
 	}
-	t = openai_find_tok(v->json, p->result.p);
-	if (openai_is_type(v->json, t, JSMN_ARRAY) &&
+	t = hub_tok_at(v->json, p->result.p);
+	if (hub_tok_is(v->json, t, JSMN_ARRAY) &&
 	    openai_put_block_texts(out, v->json, t))
 		return;
 	hub_put_json_as_str(out, p->result);
@@ -783,7 +677,7 @@ static int openai_put_joined_text(const struct hub_view *v, size_t first,
 			continue;
 		if (k++)
 			buf_puts(out, "\\n");
-		openai_put(out, v->parts[i].text.p, v->parts[i].text.n);
+		buf_put(out, v->parts[i].text.p, v->parts[i].text.n);
 	}
 	buf_putc(out, '"');
 	return k;
@@ -793,15 +687,15 @@ static void openai_put_image(const struct hub_part *p, struct buf *out)
 {
 	buf_puts(out, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"");
 	if (p->url.p && !p->data.p) {
-		openai_put(out, p->url.p, p->url.n);
+		buf_put(out, p->url.p, p->url.n);
 	} else {
 		buf_puts(out, "data:");
 		if (p->mime.p)
-			openai_put(out, p->mime.p, p->mime.n);
+			buf_put(out, p->mime.p, p->mime.n);
 		else
 			buf_puts(out, "image/png");
 		buf_puts(out, ";base64,");
-		openai_put(out, p->data.p, p->data.n);
+		buf_put(out, p->data.p, p->data.n);
 	}
 	buf_puts(out, "\"}}");
 }
@@ -1100,8 +994,8 @@ static void openai_dec_start(struct openai_dec *x, int obj)
 		return;
 	x->d->started = 1;
 	hub_event_init(&ev, HUB_EV_START);
-	ev.id = openai_get_str(x->j, obj, "id");
-	ev.model = openai_get_str(x->j, obj, "model");
+	ev.id = hub_tok_text(x->j, obj, "id");
+	ev.model = hub_tok_text(x->j, obj, "model");
 	x->emit(x->user, &ev);
 }
 
@@ -1145,7 +1039,7 @@ static void openai_dec_tool_start(struct openai_dec *x, long up_index,
 	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = d->ntools++;
 	ev.id = id;
-	ev.name = name.p ? name : OPENAI_SPAN("");
+	ev.name = name.p ? name : HUB_LIT("");
 	d->open_tool = (int)up_index + 1;
 	OPENAI_DEC_TOOL_OPEN(d) = 1;
 	x->emit(x->user, &ev);
@@ -1159,10 +1053,10 @@ static void openai_dec_args(struct openai_dec *x, int a)
 	struct hub_span raw;
 	size_t start = s->len;
 
-	if (openai_is_type(x->j, a, JSMN_STRING) && json_len(x->j, a)) {
+	if (hub_tok_is(x->j, a, JSMN_STRING) && json_len(x->j, a)) {
 		openai_emit_text(x, HUB_EV_TOOL_ARGS, x->d->ntools - 1,
 				 hub_tok_span(x->j, a));
-	} else if (openai_is_type(x->j, a, JSMN_OBJECT)) {
+	} else if (hub_tok_is(x->j, a, JSMN_OBJECT)) {
 		raw = hub_tok_raw(x->j, a);
 		hub_escape(s, raw.p, raw.n);
 		if (!s->overflow)
@@ -1181,8 +1075,9 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 {
 	const struct json *j = x->j;
 	struct hub_sdec *d = x->d;
-	long idx = openai_get_long(j, el, "index"), last = d->open_tool - 1;
-	struct hub_span id = openai_get_str(j, el, "id");
+	long idx = hub_tok_long(j, json_get(j, el, "index"), -1);
+	long last = d->open_tool - 1;
+	struct hub_span id = hub_tok_text(j, el, "id");
 	int f = json_get(j, el, "function"), fresh;
 
 	if (idx < 0)
@@ -1194,7 +1089,7 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 	if (!fresh && (idx != last || !OPENAI_DEC_TOOL_OPEN(d)))
 		return;
 	if (fresh)
-		openai_dec_tool_start(x, idx, id, openai_get_str(j, f, "name"));
+		openai_dec_tool_start(x, idx, id, hub_tok_text(j, f, "name"));
 	openai_dec_args(x, json_get(j, f, "arguments"));
 }
 
@@ -1203,35 +1098,35 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 static void openai_dec_content(struct openai_dec *x, int obj)
 {
 	const struct json *j = x->j;
-	struct hub_span r = openai_get_str(j, obj, "reasoning_content");
+	struct hub_span r = hub_tok_text(j, obj, "reasoning_content");
 	struct hub_span s;
 	int rd = json_get(j, obj, "reasoning_details"), c, k, e;
 
 	if (!r.p)
-		r = openai_get_str(j, obj, "reasoning");
+		r = hub_tok_text(j, obj, "reasoning");
 	if (r.p) {
 		openai_dec_tool_end(x);
 		openai_emit_text(x, HUB_EV_THINKING, 0, r);
 	}
-	for (k = 0, e = rd + 1; openai_is_type(j, rd, JSMN_ARRAY) &&
-				k < j->tok[rd].size;
+	for (k = 0, e = rd + 1;
+	     hub_tok_is(j, rd, JSMN_ARRAY) && k < j->tok[rd].size;
 	     k++, e = json_skip(j, e)) {
-		if (!r.p && (s = openai_get_str(j, e, "text")).p)
+		if (!r.p && (s = hub_tok_text(j, e, "text")).p)
 			openai_emit_text(x, HUB_EV_THINKING, 0, s);
-		if ((s = openai_get_str(j, e, "signature")).p)
+		if ((s = hub_tok_text(j, e, "signature")).p)
 			openai_emit_text(x, HUB_EV_THINKING_SIG, 0, s);
 	}
 	c = json_get(j, obj, "content");
-	if (openai_is_type(j, c, JSMN_STRING) && json_len(j, c)) {
+	if (hub_tok_is(j, c, JSMN_STRING) && json_len(j, c)) {
 		openai_dec_tool_end(x);
 		openai_emit_text(x, HUB_EV_TEXT, 0, hub_tok_span(j, c));
 	}
-	for (k = 0, e = c + 1; openai_is_type(j, c, JSMN_ARRAY) &&
-			       k < j->tok[c].size;
+	for (k = 0, e = c + 1;
+	     hub_tok_is(j, c, JSMN_ARRAY) && k < j->tok[c].size;
 	     k++, e = json_skip(j, e))
-		if ((s = openai_get_str(j, e, "text")).p)
+		if ((s = hub_tok_text(j, e, "text")).p)
 			openai_emit_text(x, HUB_EV_TEXT, 0, s);
-	if ((s = openai_get_str(j, obj, "refusal")).p)
+	if ((s = hub_tok_text(j, obj, "refusal")).p)
 		openai_emit_text(x, HUB_EV_TEXT, 0, s);
 }
 
@@ -1241,16 +1136,22 @@ static void openai_dec_usage(struct openai_dec *x, int u)
 	struct hub_event ev;
 
 	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage.input = openai_get_long(j, u, "prompt_tokens");
-	ev.usage.output = openai_get_long(j, u, "completion_tokens");
-	ev.usage.cached = openai_get_long(
-		j, json_get(j, u, "prompt_tokens_details"), "cached_tokens");
+	ev.usage.input = hub_tok_long(j, json_get(j, u, "prompt_tokens"), -1);
+	ev.usage.output =
+		hub_tok_long(j, json_get(j, u, "completion_tokens"), -1);
+	ev.usage.cached = hub_tok_long(
+		j,
+		json_get(j, json_get(j, u, "prompt_tokens_details"),
+			 "cached_tokens"),
+		-1);
 	if (ev.usage.cached < 0) /* DeepSeek */
-		ev.usage.cached = openai_get_long(j, u,
-						  "prompt_cache_hit_tokens");
-	ev.usage.thoughts = openai_get_long(
-		j, json_get(j, u, "completion_tokens_details"),
-		"reasoning_tokens");
+		ev.usage.cached = hub_tok_long(
+			j, json_get(j, u, "prompt_cache_hit_tokens"), -1);
+	ev.usage.thoughts = hub_tok_long(
+		j,
+		json_get(j, json_get(j, u, "completion_tokens_details"),
+			 "reasoning_tokens"),
+		-1);
 	x->d->usage = ev.usage;
 	x->emit(x->user, &ev);
 }
@@ -1282,15 +1183,6 @@ static void openai_dec_flush_finish(struct openai_dec *x)
 	x->emit(x->user, &ev);
 }
 
-static int openai_span_has(struct hub_span s, const char *lit)
-{
-	size_t n = strlen(lit), i;
-	for (i = 0; s.p && i + n <= s.n; i++)
-		if (memcmp(s.p + i, lit, n) == 0)
-			return 1;
-	return 0;
-}
-
 /* HTTP-like status of an upstream error object. */
 static int openai_error_status(const struct json *j, int e)
 {
@@ -1304,18 +1196,18 @@ static int openai_error_status(const struct json *j, int e)
 		{"invalid_request", 400}, {"context_length", 400},
 		{"overloaded", 503},     {"server_error", 500},
 	};
-	long code = openai_get_long(j, e, "code");
-	struct hub_span type = openai_get_str(j, e, "type");
-	struct hub_span scode = openai_get_str(j, e, "code");
+	long code = hub_tok_long(j, json_get(j, e, "code"), -1);
+	struct hub_span type = hub_tok_text(j, e, "type");
+	struct hub_span scode = hub_tok_text(j, e, "code");
 	size_t i;
 
 	if (code < 400 || code > 599)
-		code = openai_get_long(j, e, "status");
+		code = hub_tok_long(j, json_get(j, e, "status"), -1);
 	if (code >= 400 && code <= 599)
 		return (int)code;
 	for (i = 0; i < OPENAI_LEN(tab); i++)
-		if (openai_span_has(type, tab[i].word) ||
-		    openai_span_has(scode, tab[i].word))
+		if (hub_span_has(type, tab[i].word) ||
+		    hub_span_has(scode, tab[i].word))
 			return tab[i].status;
 	return 502;
 }
@@ -1327,15 +1219,15 @@ static void openai_dec_error(struct openai_dec *x, int e)
 	struct hub_event ev;
 
 	hub_event_init(&ev, HUB_EV_ERROR);
-	if (openai_is_type(j, e, JSMN_STRING)) {
+	if (hub_tok_is(j, e, JSMN_STRING)) {
 		ev.status = 502;
 		ev.text = hub_tok_span(j, e);
 	} else {
 		ev.status = openai_error_status(j, e);
-		ev.text = openai_get_str(j, e, "message");
+		ev.text = hub_tok_text(j, e, "message");
 	}
 	if (!ev.text.p)
-		ev.text = OPENAI_SPAN("upstream error");
+		ev.text = HUB_LIT("upstream error");
 	OPENAI_DEC_BROKEN(x->d) = 1;
 	x->emit(x->user, &ev);
 }
@@ -1345,10 +1237,10 @@ static int openai_choice0(const struct json *j, int obj)
 {
 	int cs = json_get(j, obj, "choices"), k, e;
 
-	if (!openai_is_type(j, cs, JSMN_ARRAY) || j->tok[cs].size == 0)
+	if (!hub_tok_is(j, cs, JSMN_ARRAY) || j->tok[cs].size == 0)
 		return -1;
 	for (k = 0, e = cs + 1; k < j->tok[cs].size; k++, e = json_skip(j, e))
-		if (openai_get_long(j, e, "index") == 0)
+		if (hub_tok_long(j, json_get(j, e, "index"), -1) == 0)
 			return e;
 	return cs + 1;
 }
@@ -1362,39 +1254,26 @@ static void openai_dec_chunk(struct openai_dec *x)
 
 	openai_dec_start(x, 0);
 	delta = json_get(j, ch, "delta");
-	if (openai_is_type(j, delta, JSMN_OBJECT)) {
+	if (hub_tok_is(j, delta, JSMN_OBJECT)) {
 		openai_dec_content(x, delta);
 		tcs = json_get(j, delta, "tool_calls");
-		for (k = 0, e = tcs + 1; openai_is_type(j, tcs, JSMN_ARRAY) &&
-					 k < j->tok[tcs].size;
+		for (k = 0, e = tcs + 1;
+		     hub_tok_is(j, tcs, JSMN_ARRAY) && k < j->tok[tcs].size;
 		     k++, e = json_skip(j, e))
 			openai_dec_tool_delta(x, e);
 	}
 	fr = json_get(j, ch, "finish_reason");
-	if (openai_is_type(j, fr, JSMN_STRING) && !d->finished) {
+	if (hub_tok_is(j, fr, JSMN_STRING) && !d->finished) {
 		openai_dec_tool_end(x);
 		d->finish = openai_finish_of(j, fr, d->ntools);
 		d->finished = 1;
 	}
 	u = json_get(j, 0, "usage");
-	if (openai_is_type(j, u, JSMN_OBJECT))
+	if (hub_tok_is(j, u, JSMN_OBJECT))
 		openai_dec_usage(x, u);
 	/* FINISH waits for the usage chunk that follows it */
 	if (d->usage.input >= 0 || d->usage.output >= 0)
 		openai_dec_flush_finish(x);
-}
-
-static struct hub_span openai_trim(struct hub_span s)
-{
-	while (s.n && (s.p[0] == ' ' || s.p[0] == '\n' || s.p[0] == '\r' ||
-		       s.p[0] == '\t')) {
-		s.p++;
-		s.n--;
-	}
-	while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\n' ||
-		       s.p[s.n - 1] == '\r' || s.p[s.n - 1] == '\t'))
-		s.n--;
-	return s;
 }
 
 static void openai_dec_malformed(struct openai_dec *x)
@@ -1402,7 +1281,7 @@ static void openai_dec_malformed(struct openai_dec *x)
 	struct hub_event ev;
 	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.status = 502;
-	ev.text = OPENAI_SPAN("malformed upstream event");
+	ev.text = HUB_LIT("malformed upstream event");
 	OPENAI_DEC_BROKEN(x->d) = 1;
 	x->emit(x->user, &ev);
 }
@@ -1423,7 +1302,7 @@ static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 		}
 		return;
 	}
-	data = openai_trim(sse->data);
+	data = hub_span_trim(sse->data);
 	if (d->done || OPENAI_DEC_BROKEN(d) || !data.p || !data.n)
 		return;
 	if (hub_span_eq(data, "[DONE]")) {
@@ -1439,7 +1318,7 @@ static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 		return;
 	}
 	e = json_get(&j, 0, "error");
-	if (e >= 0 && !openai_is_null(&j, e))
+	if (e >= 0 && !hub_tok_null(&j, e))
 		openai_dec_error(&x, e);
 	else if (hub_span_eq(sse->event, "error"))
 		openai_dec_error(&x, 0);
@@ -1453,12 +1332,12 @@ static void openai_dec_body_tools(struct openai_dec *x, int tcs)
 	const struct json *j = x->j;
 	int k, e, f;
 
-	for (k = 0, e = tcs + 1; openai_is_type(j, tcs, JSMN_ARRAY) &&
-				 k < j->tok[tcs].size;
+	for (k = 0, e = tcs + 1;
+	     hub_tok_is(j, tcs, JSMN_ARRAY) && k < j->tok[tcs].size;
 	     k++, e = json_skip(j, e)) {
 		f = json_get(j, e, "function");
-		openai_dec_tool_start(x, k, openai_get_str(j, e, "id"),
-				      openai_get_str(j, f, "name"));
+		openai_dec_tool_start(x, k, hub_tok_text(j, e, "id"),
+				      hub_tok_text(j, f, "name"));
 		openai_dec_args(x, json_get(j, f, "arguments"));
 		openai_dec_tool_end(x);
 	}
@@ -1476,13 +1355,13 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 	    j.tok[0].type != JSMN_OBJECT)
 		return -1;
 	e = json_get(&j, 0, "error");
-	if (e >= 0 && !openai_is_null(&j, e)) {
+	if (e >= 0 && !hub_tok_null(&j, e)) {
 		openai_dec_error(&x, e);
 		return 0;
 	}
 	ch = openai_choice0(&j, 0);
 	msg = json_get(&j, ch, "message");
-	if (!openai_is_type(&j, msg, JSMN_OBJECT))
+	if (!hub_tok_is(&j, msg, JSMN_OBJECT))
 		return -1;
 	openai_dec_start(&x, 0);
 	openai_dec_content(&x, msg);
@@ -1491,7 +1370,7 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 				     d->ntools);
 	d->finished = 1;
 	u = json_get(&j, 0, "usage");
-	if (openai_is_type(&j, u, JSMN_OBJECT))
+	if (hub_tok_is(&j, u, JSMN_OBJECT))
 		openai_dec_usage(&x, u);
 	openai_dec_flush_finish(&x);
 	return 0;
@@ -1631,7 +1510,7 @@ static void openai_stream_args(struct hub_enc *e, int index,
 static void openai_stream_tool_close(struct hub_enc *e, struct buf *out)
 {
 	if (e->block_open >= 0 && !e->block_index)
-		openai_stream_args(e, e->block_open, OPENAI_SPAN("{}"), out);
+		openai_stream_args(e, e->block_open, HUB_LIT("{}"), out);
 	e->block_open = -1;
 }
 
@@ -1702,7 +1581,7 @@ static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 
 	if (ev->type == HUB_EV_TOOL_ARGS) {
 		if (e->block_open == ev->index)
-			openai_put(t, ev->text.p, ev->text.n);
+			buf_put(t, ev->text.p, ev->text.n);
 		return;
 	}
 	if (e->block_open >= 0) { /* TOOL_END, or a START closing the last */
@@ -1728,7 +1607,7 @@ static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 static void openai_body_error(struct hub_enc *e, struct buf *out)
 {
 	buf_puts(out, "{\"error\":{\"message\":\"");
-	openai_put(out, e->acc.p, e->acc.len);
+	buf_put(out, e->acc.p, e->acc.len);
 	buf_putc(out, '"');
 	openai_put_error_tail(out, (int)OPENAI_ENC_ERR(e));
 }
@@ -1760,19 +1639,19 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 		      "\"assistant\",\"content\":");
 	if (e->acc.len || !e->tools) {
 		buf_putc(out, '"');
-		openai_put(out, e->acc.p, e->acc.len);
+		buf_put(out, e->acc.p, e->acc.len);
 		buf_putc(out, '"');
 	} else {
 		buf_puts(out, "null");
 	}
 	if (e->acc2.len) {
 		buf_puts(out, ",\"reasoning_content\":\"");
-		openai_put(out, e->acc2.p, e->acc2.len);
+		buf_put(out, e->acc2.p, e->acc2.len);
 		buf_putc(out, '"');
 	}
 	if (e->tools) {
 		buf_puts(out, ",\"tool_calls\":[");
-		openai_put(out, e->tools_acc.p, e->tools_acc.len);
+		buf_put(out, e->tools_acc.p, e->tools_acc.len);
 		buf_putc(out, ']');
 	}
 	buf_printf(out, "},\"finish_reason\":\"%s\"}],\"usage\":",
@@ -1791,27 +1670,13 @@ static void openai_enc_error(struct hub_enc *e, const struct hub_event *ev,
 	OPENAI_ENC_ERR(e) = status;
 	if (!e->o.stream) {
 		buf_reset(&e->acc);
-		openai_put(&e->acc, ev->text.p, ev->text.n);
+		buf_put(&e->acc, ev->text.p, ev->text.n);
 		return;
 	}
 	buf_puts(out, "data: {\"error\":{\"message\":");
 	hub_put_str(out, ev->text);
 	openai_put_error_tail(out, status);
 	buf_puts(out, "\n\n");
-}
-
-static void openai_enc_usage(struct hub_enc *e, const struct hub_usage *u)
-{
-	if (u->input >= 0)
-		e->usage.input = u->input;
-	if (u->output >= 0)
-		e->usage.output = u->output;
-	if (u->cached >= 0)
-		e->usage.cached = u->cached;
-	if (u->cache_write >= 0)
-		e->usage.cache_write = u->cache_write;
-	if (u->thoughts >= 0)
-		e->usage.thoughts = u->thoughts;
 }
 
 static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
@@ -1829,14 +1694,14 @@ static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		if (s)
 			openai_stream_delta(e, "content", ev->text, out);
 		else
-			openai_put(&e->acc, ev->text.p, ev->text.n);
+			buf_put(&e->acc, ev->text.p, ev->text.n);
 		break;
 	case HUB_EV_THINKING:
 		if (s)
 			openai_stream_delta(e, "reasoning_content", ev->text,
 					    out);
 		else
-			openai_put(&e->acc2, ev->text.p, ev->text.n);
+			buf_put(&e->acc2, ev->text.p, ev->text.n);
 		break;
 	case HUB_EV_THINKING_SIG: /* OpenAI has no place for it */
 		break;
@@ -1848,9 +1713,7 @@ static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		else
 			openai_acc_tool(e, ev);
 		break;
-	case HUB_EV_USAGE:
-		openai_enc_usage(e, &ev->usage);
-		break;
+	case HUB_EV_USAGE: hub_usage_merge(&e->usage, &ev->usage); break;
 	case HUB_EV_FINISH:
 		if (e->have_finish)
 			break;

@@ -43,7 +43,7 @@
  * Every event carries sequence_number = e->seq++; ids of reasoning and
  * message items derive from (seed, output_index) so they need no storage.
  */
-#include "hub.h"
+#include "hub_tok.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -55,82 +55,6 @@
 
 int hub_responses_restore_name(const struct hub_view *req,
 			       struct hub_span name, struct buf *out);
-
-/* ---- token helpers ---------------------------------------------------- */
-
-static int fail(char *err, size_t errlen, const char *msg)
-{
-	if (errlen)
-		snprintf(err, errlen, "%s", msg);
-	return -1;
-}
-
-static int is_type(const struct json *j, int t, jsmntype_t ty)
-{
-	return j && t >= 0 && t < j->ntok && j->tok[t].type == ty;
-}
-
-static int prim_eq(const struct json *j, int t, const char *lit)
-{
-	size_t n = strlen(lit);
-	return is_type(j, t, JSMN_PRIMITIVE) && json_len(j, t) == n &&
-	       memcmp(json_ptr(j, t), lit, n) == 0;
-}
-
-static int is_number(const struct json *j, int t)
-{
-	char c;
-	if (!is_type(j, t, JSMN_PRIMITIVE))
-		return 0;
-	c = *json_ptr(j, t);
-	return c == '-' || (c >= '0' && c <= '9');
-}
-
-/* Integer value of token t (hub_tok_int), or dflt when it is absent or
- * not an integer. */
-static long num_of(const struct json *j, int t, long dflt)
-{
-	long v;
-	return hub_tok_int(j, t, LONG_MIN, LONG_MAX, &v) == HUB_INT_OK ? v
-									 : dflt;
-}
-
-/* String member key of obj as a str span (unset if absent or no string). */
-static struct hub_span str_at(const struct json *j, int obj, const char *key)
-{
-	struct hub_span s = {NULL, 0};
-	int t = json_get(j, obj, key);
-	if (is_type(j, t, JSMN_STRING))
-		s = hub_tok_span(j, t);
-	return s;
-}
-
-static int span_same(struct hub_span a, struct hub_span b)
-{
-	return a.p && b.p && a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
-}
-
-static int span_has(struct hub_span s, const char *needle)
-{
-	size_t n = strlen(needle), i;
-	for (i = 0; s.p && i + n <= s.n; i++)
-		if (memcmp(s.p + i, needle, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* Token index of the value starting at p in j (spans of the view point
- * into its body), or -1. */
-static int tok_at(const struct json *j, const char *p)
-{
-	int i;
-	if (!j || !p || p < j->js || p >= j->js + j->len)
-		return -1;
-	for (i = 0; i < j->ntok; i++)
-		if (j->js + j->tok[i].start == p)
-			return i;
-	return -1;
-}
 
 /* ---- tool name shortening (protocol.md 4.6) ---------------------------- */
 
@@ -230,7 +154,7 @@ static int names_build(const struct hub_view *v, struct resp_names *m)
 		struct hub_span p = name_plain(v->tools[i].name, tmp,
 					       sizeof(tmp));
 		for (k = 0; k < i; k++)
-			if (span_same(v->tools[k].name, v->tools[i].name))
+			if (hub_span_same(v->tools[k].name, v->tools[i].name))
 				break;
 		if (k < i) { /* the same tool twice keeps one name */
 			memcpy(m->s[i], m->s[k], sizeof(m->s[i]));
@@ -252,7 +176,7 @@ static void put_name(struct buf *b, const struct hub_view *v,
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		if (span_same(v->tools[i].name, name)) {
+		if (hub_span_same(v->tools[i].name, name)) {
 			buf_json_cstr(b, m->s[i]);
 			return;
 		}
@@ -282,7 +206,7 @@ int hub_responses_restore_name(const struct hub_view *req,
 	if (!req || !req->ntools || !name.p)
 		return 0;
 	for (i = 0; i < req->ntools; i++)
-		if (span_same(req->tools[i].name, name))
+		if (hub_span_same(req->tools[i].name, name))
 			return 0;
 	if (hub_unescape(name, plain, sizeof(plain)) < 0 ||
 	    names_build(req, &m) < 0)
@@ -324,51 +248,29 @@ static struct hub_part *sys_part(struct hub_view *v)
 	return p;
 }
 
-#define OOM "out of memory"
-
-/* "data:<mime>;base64,<data>" -> mime + data. */
-static int parse_data_url(struct hub_span u, struct hub_part *p)
-{
-	static const char b64[] = ";base64,";
-	size_t i, semi = 0;
-
-	for (i = 5; i < u.n && !semi; i++)
-		if (u.p[i] == ';')
-			semi = i;
-	for (i = 5; i + sizeof(b64) - 1 <= u.n; i++)
-		if (memcmp(u.p + i, b64, sizeof(b64) - 1) == 0)
-			break;
-	if (!semi || i + sizeof(b64) - 1 > u.n)
-		return -1;
-	p->mime.p = u.p + 5;
-	p->mime.n = semi - 5;
-	p->data.p = u.p + i + sizeof(b64) - 1;
-	p->data.n = u.n - (i + sizeof(b64) - 1);
-	return 0;
-}
-
 static int req_image(const struct json *j, int c, struct hub_view *v,
 		     enum hub_role role, char *err, size_t errlen)
 {
-	struct hub_span url = str_at(j, c, "image_url");
+	struct hub_span url = hub_tok_str(j, c, "image_url");
 	struct hub_part *p;
 	int o = json_get(j, c, "image_url");
 
-	if (!url.p && is_type(j, o, JSMN_OBJECT))
-		url = str_at(j, o, "url");
+	if (!url.p && hub_tok_is(j, o, JSMN_OBJECT))
+		url = hub_tok_str(j, o, "url");
 	if (!url.p)
-		return fail(err, errlen, json_get(j, c, "file_id") >= 0 ?
-			    "input_image with file_id is not supported" :
-			    "input_image part without image_url");
+		return hub_fail(
+			err, errlen,
+			json_get(j, c, "file_id") >= 0
+				? "input_image with file_id is not supported"
+				: "input_image part without image_url");
 	if (!(p = msg_part(v, role)))
-		return fail(err, errlen, OOM);
+		return hub_fail(err, errlen, "out of memory");
 	p->type = HUB_P_IMAGE;
-	if (url.n >= 5 && memcmp(url.p, "data:", 5) == 0) {
-		if (parse_data_url(url, p) < 0)
-			return fail(err, errlen,
-				    "input_image data URL must be base64");
-	} else {
-		p->url = url;
+	switch (hub_data_url(url, &p->mime, &p->data)) {
+	case -1:
+		return hub_fail(err, errlen,
+				"input_image data URL must be base64");
+	case 0: p->url = url; break;
 	}
 	return 0;
 }
@@ -381,25 +283,28 @@ static int req_content(const struct json *j, int c, struct hub_view *v,
 	struct hub_span t;
 	struct hub_part *p;
 
-	if (!is_type(j, c, JSMN_OBJECT))
-		return fail(err, errlen, "message content parts must be objects");
+	if (!hub_tok_is(j, c, JSMN_OBJECT))
+		return hub_fail(err, errlen,
+				"message content parts must be objects");
 	if (json_str_eq(j, ty, "input_image"))
 		return sys ? 0 : req_image(j, c, v, role, err, errlen);
 	if (json_str_eq(j, ty, "input_file"))
-		return fail(err, errlen, "input_file parts are not supported");
+		return hub_fail(err, errlen,
+				"input_file parts are not supported");
 	if (json_str_eq(j, ty, "refusal"))
-		t = str_at(j, c, "refusal");
+		t = hub_tok_str(j, c, "refusal");
 	else if (json_str_eq(j, ty, "input_text") ||
 		 json_str_eq(j, ty, "output_text") || json_str_eq(j, ty, "text"))
-		t = str_at(j, c, "text");
+		t = hub_tok_str(j, c, "text");
 	else
 		return 0; /* input_audio etc.: nothing we can carry */
 	if (!t.p)
-		return fail(err, errlen, "text content part without a text string");
+		return hub_fail(err, errlen,
+				"text content part without a text string");
 	if (t.n == 0)
 		return 0;
 	if (!(p = sys ? sys_part(v) : msg_part(v, role)))
-		return fail(err, errlen, OOM);
+		return hub_fail(err, errlen, "out of memory");
 	p->type = HUB_P_TEXT;
 	p->text = t;
 	return 0;
@@ -419,23 +324,25 @@ static int req_message(const struct json *j, int it, struct hub_view *v,
 	else if (json_str_eq(j, rt, "system") || json_str_eq(j, rt, "developer"))
 		sys = 1;
 	else if (!json_str_eq(j, rt, "user"))
-		return fail(err, errlen, "input message role must be user, "
-			    "assistant, system or developer");
+		return hub_fail(err, errlen,
+				"input message role must be user, "
+				"assistant, system or developer");
 	if (sys != sys_pass)
 		return 0;
-	if (is_type(j, ct, JSMN_STRING)) {
+	if (hub_tok_is(j, ct, JSMN_STRING)) {
 		struct hub_part *p;
 		if (json_len(j, ct) == 0)
 			return 0;
 		if (!(p = sys ? sys_part(v) : msg_part(v, role)))
-			return fail(err, errlen, OOM);
+			return hub_fail(err, errlen, "out of memory");
 		p->type = HUB_P_TEXT;
 		p->text = hub_tok_span(j, ct);
 		return 0;
 	}
-	if (!is_type(j, ct, JSMN_ARRAY))
-		return fail(err, errlen, "input message content must be a string "
-			    "or an array");
+	if (!hub_tok_is(j, ct, JSMN_ARRAY))
+		return hub_fail(err, errlen,
+				"input message content must be a string "
+				"or an array");
 	for (k = 0, c = ct + 1; k < j->tok[ct].size; k++, c = json_skip(j, c))
 		if (req_content(j, c, v, role, sys, err, errlen) < 0)
 			return -1;
@@ -445,18 +352,19 @@ static int req_message(const struct json *j, int it, struct hub_view *v,
 static int req_call(const struct json *j, int it, struct hub_view *v,
 		    char *err, size_t errlen)
 {
-	struct hub_span id = str_at(j, it, "call_id"), nm = str_at(j, it, "name");
+	struct hub_span id = hub_tok_str(j, it, "call_id"),
+			nm = hub_tok_str(j, it, "name");
 	struct hub_part *p;
 
 	if (!id.p || !nm.p)
-		return fail(err, errlen,
-			    "function_call item needs call_id and name");
+		return hub_fail(err, errlen,
+				"function_call item needs call_id and name");
 	if (!(p = msg_part(v, HUB_ASSISTANT)))
-		return fail(err, errlen, OOM);
+		return hub_fail(err, errlen, "out of memory");
 	p->type = HUB_P_TOOL_CALL;
 	p->id = id;
 	p->name = nm;
-	p->args = str_at(j, it, "arguments");
+	p->args = hub_tok_str(j, it, "arguments");
 	p->args_is_str = 1;
 	return 0;
 }
@@ -464,26 +372,27 @@ static int req_call(const struct json *j, int it, struct hub_view *v,
 static int req_output(const struct json *j, int it, struct hub_view *v,
 		      char *err, size_t errlen)
 {
-	struct hub_span id = str_at(j, it, "call_id"), nm = {NULL, 0};
+	struct hub_span id = hub_tok_str(j, it, "call_id"), nm = {NULL, 0};
 	int o = json_get(j, it, "output");
 	struct hub_part *p;
 	size_t i;
 
 	if (!id.p || o < 0)
-		return fail(err, errlen,
-			    "function_call_output item needs call_id and output");
+		return hub_fail(
+			err, errlen,
+			"function_call_output item needs call_id and output");
 	for (i = v->nparts; i-- > 0;)
 		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    span_same(v->parts[i].id, id)) {
+		    hub_span_same(v->parts[i].id, id)) {
 			nm = v->parts[i].name;
 			break;
 		}
 	if (!(p = msg_part(v, HUB_USER)))
-		return fail(err, errlen, OOM);
+		return hub_fail(err, errlen, "out of memory");
 	p->type = HUB_P_TOOL_RESULT;
 	p->id = id;
 	p->name = nm;
-	p->result_is_str = is_type(j, o, JSMN_STRING);
+	p->result_is_str = hub_tok_is(j, o, JSMN_STRING);
 	p->result = p->result_is_str ? hub_tok_span(j, o) : hub_tok_raw(j, o);
 	return 0;
 }
@@ -492,26 +401,27 @@ static int req_reasoning(const struct json *j, int it, struct hub_view *v,
 			 char *err, size_t errlen)
 {
 	int sum = json_get(j, it, "summary"), k, e, added = 0;
-	struct hub_span sig = str_at(j, it, "encrypted_content"), t;
+	struct hub_span sig = hub_tok_str(j, it, "encrypted_content"), t;
 	struct hub_part *p;
 
-	if (sum >= 0 && !is_type(j, sum, JSMN_ARRAY))
-		return fail(err, errlen, "reasoning item summary must be an array");
+	if (sum >= 0 && !hub_tok_is(j, sum, JSMN_ARRAY))
+		return hub_fail(err, errlen,
+				"reasoning item summary must be an array");
 	for (k = 0, e = sum + 1; sum >= 0 && k < j->tok[sum].size;
 	     k++, e = json_skip(j, e)) {
-		t = str_at(j, e, "text");
+		t = hub_tok_str(j, e, "text");
 		if (!t.p)
-			return fail(err, errlen,
-				    "reasoning summary entry without text");
+			return hub_fail(err, errlen,
+					"reasoning summary entry without text");
 		if (!(p = msg_part(v, HUB_ASSISTANT)))
-			return fail(err, errlen, OOM);
+			return hub_fail(err, errlen, "out of memory");
 		p->type = HUB_P_THINKING;
 		p->text = t;
 		added = 1;
 	}
 	if (!added && sig.p) { /* signature only: empty thinking text */
 		if (!(p = msg_part(v, HUB_ASSISTANT)))
-			return fail(err, errlen, OOM);
+			return hub_fail(err, errlen, "out of memory");
 		p->type = HUB_P_THINKING;
 		p->text.p = sig.p;
 		added = 1;
@@ -526,8 +436,8 @@ static int req_item(const struct json *j, int it, struct hub_view *v,
 {
 	int ty = json_get(j, it, "type");
 
-	if (!is_type(j, it, JSMN_OBJECT))
-		return fail(err, errlen, "input items must be objects");
+	if (!hub_tok_is(j, it, JSMN_OBJECT))
+		return hub_fail(err, errlen, "input items must be objects");
 	if (ty < 0 || json_str_eq(j, ty, "message"))
 		return req_message(j, it, v, 0, err, errlen);
 	if (json_str_eq(j, ty, "function_call"))
@@ -543,31 +453,32 @@ static int req_item(const struct json *j, int it, struct hub_view *v,
 static int req_input(const struct json *j, struct hub_view *v, char *err,
 		     size_t errlen)
 {
-	struct hub_span ins = str_at(j, 0, "instructions");
+	struct hub_span ins = hub_tok_str(j, 0, "instructions");
 	int in = json_get(j, 0, "input"), k, it;
 	struct hub_part *p;
 
 	v->sys_first = v->nparts;
 	if (ins.n) {
 		if (!(p = sys_part(v)))
-			return fail(err, errlen, OOM);
+			return hub_fail(err, errlen, "out of memory");
 		p->type = HUB_P_TEXT;
 		p->text = ins;
 	}
-	if (is_type(j, in, JSMN_STRING)) {
+	if (hub_tok_is(j, in, JSMN_STRING)) {
 		if (!(p = msg_part(v, HUB_USER)))
-			return fail(err, errlen, OOM);
+			return hub_fail(err, errlen, "out of memory");
 		p->type = HUB_P_TEXT;
 		p->text = hub_tok_span(j, in);
 		return 0;
 	}
 	if (in < 0)
-		return fail(err, errlen, "input is required");
-	if (!is_type(j, in, JSMN_ARRAY))
-		return fail(err, errlen, "input must be a string or an array");
+		return hub_fail(err, errlen, "input is required");
+	if (!hub_tok_is(j, in, JSMN_ARRAY))
+		return hub_fail(err, errlen,
+				"input must be a string or an array");
 	for (k = 0, it = in + 1; k < j->tok[in].size; k++, it = json_skip(j, it)) {
 		int ty = json_get(j, it, "type");
-		if (is_type(j, it, JSMN_OBJECT) &&
+		if (hub_tok_is(j, it, JSMN_OBJECT) &&
 		    (ty < 0 || json_str_eq(j, ty, "message")) &&
 		    req_message(j, it, v, 1, err, errlen) < 0)
 			return -1;
@@ -583,28 +494,30 @@ static int req_tools(const struct json *j, struct hub_view *v, char *err,
 {
 	int ts = json_get(j, 0, "tools"), k, t;
 
-	if (ts < 0 || prim_eq(j, ts, "null"))
+	if (hub_tok_null(j, ts))
 		return 0;
-	if (!is_type(j, ts, JSMN_ARRAY))
-		return fail(err, errlen, "tools must be an array");
+	if (!hub_tok_is(j, ts, JSMN_ARRAY))
+		return hub_fail(err, errlen, "tools must be an array");
 	for (k = 0, t = ts + 1; k < j->tok[ts].size; k++, t = json_skip(j, t)) {
 		int ty = json_get(j, t, "type"), fn = t, sc;
 		struct hub_tool *tool;
 
-		if (!is_type(j, t, JSMN_OBJECT))
-			return fail(err, errlen, "tools entries must be objects");
+		if (!hub_tok_is(j, t, JSMN_OBJECT))
+			return hub_fail(err, errlen,
+					"tools entries must be objects");
 		if (!json_str_eq(j, ty, "function"))
 			continue; /* web_search, file_search, custom, ... */
-		if (is_type(j, json_get(j, t, "function"), JSMN_OBJECT))
+		if (hub_tok_is(j, json_get(j, t, "function"), JSMN_OBJECT))
 			fn = json_get(j, t, "function"); /* chat-style */
-		if (!str_at(j, fn, "name").p)
-			return fail(err, errlen, "function tool without a name");
+		if (!hub_tok_str(j, fn, "name").p)
+			return hub_fail(err, errlen,
+					"function tool without a name");
 		if (!(tool = hub_add_tool(v)))
-			return fail(err, errlen, OOM);
-		tool->name = str_at(j, fn, "name");
-		tool->description = str_at(j, fn, "description");
+			return hub_fail(err, errlen, "out of memory");
+		tool->name = hub_tok_str(j, fn, "name");
+		tool->description = hub_tok_str(j, fn, "description");
 		sc = json_get(j, fn, "parameters");
-		if (is_type(j, sc, JSMN_OBJECT)) {
+		if (hub_tok_is(j, sc, JSMN_OBJECT)) {
 			tool->schema = hub_tok_raw(j, sc);
 			tool->schema_tok = sc;
 		}
@@ -622,14 +535,14 @@ static void req_tool_choice(const struct json *j, struct hub_view *v)
 		v->tool_choice = HUB_TC_NONE;
 	else if (json_str_eq(j, tc, "required"))
 		v->tool_choice = HUB_TC_ANY;
-	else if (is_type(j, tc, JSMN_OBJECT) &&
+	else if (hub_tok_is(j, tc, JSMN_OBJECT) &&
 		 json_str_eq(j, json_get(j, tc, "type"), "function")) {
 		fn = json_get(j, tc, "function");
-		v->tool_choice_name = str_at(j, is_type(j, fn, JSMN_OBJECT) ?
-					     fn : tc, "name");
+		v->tool_choice_name = hub_tok_str(
+			j, hub_tok_is(j, fn, JSMN_OBJECT) ? fn : tc, "name");
 		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
 						       : HUB_TC_AUTO;
-	} else if (is_type(j, tc, JSMN_OBJECT)) {
+	} else if (hub_tok_is(j, tc, JSMN_OBJECT)) {
 		v->tool_choice = HUB_TC_AUTO; /* allowed_tools, hosted tools */
 	}
 }
@@ -647,7 +560,7 @@ static void req_reasoning_opts(const struct json *j, struct hub_view *v)
 	int r = json_get(j, 0, "reasoning"), ef, su;
 	size_t i;
 
-	if (!is_type(j, r, JSMN_OBJECT))
+	if (!hub_tok_is(j, r, JSMN_OBJECT))
 		return;
 	ef = json_get(j, r, "effort");
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -656,9 +569,9 @@ static void req_reasoning_opts(const struct json *j, struct hub_view *v)
 			v->thinking = map[i].e != HUB_EFFORT_NONE;
 		}
 	su = json_get(j, r, "summary");
-	if (is_type(j, su, JSMN_STRING))
+	if (hub_tok_is(j, su, JSMN_STRING))
 		v->include_thoughts = !json_str_eq(j, su, "none");
-	else if (prim_eq(j, su, "null"))
+	else if (su >= 0 && hub_tok_null(j, su))
 		v->include_thoughts = 0;
 }
 
@@ -667,26 +580,27 @@ static int req_scalars(const struct json *j, struct hub_view *v, char *err,
 {
 	int t = json_get(j, 0, "model"), tx;
 
-	if (t >= 0 && !is_type(j, t, JSMN_STRING))
-		return fail(err, errlen, "model must be a string");
-	v->model = str_at(j, 0, "model");
-	v->stream = prim_eq(j, json_get(j, 0, "stream"), "true");
+	if (t >= 0 && !hub_tok_is(j, t, JSMN_STRING))
+		return hub_fail(err, errlen, "model must be a string");
+	v->model = hub_tok_str(j, 0, "model");
+	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	t = json_get(j, 0, "max_output_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
-		return fail(err, errlen, "max_output_tokens must be a whole "
-			    "number from 0 to 2147483647");
-	if (is_number(j, t = json_get(j, 0, "temperature")))
+		return hub_fail(err, errlen,
+				"max_output_tokens must be a whole "
+				"number from 0 to 2147483647");
+	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_raw(j, t);
-	if (is_number(j, t = json_get(j, 0, "top_p")))
+	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
 		v->top_p = hub_tok_raw(j, t);
 	t = json_get(j, 0, "parallel_tool_calls");
-	if (prim_eq(j, t, "true") || prim_eq(j, t, "false"))
-		v->parallel_tool_calls = prim_eq(j, t, "true");
-	v->user = str_at(j, 0, "user");
+	if (hub_tok_bool(j, t))
+		v->parallel_tool_calls = hub_tok_true(j, t);
+	v->user = hub_tok_str(j, 0, "user");
 	tx = json_get(j, 0, "text");
 	t = json_get(j, tx, "format");
 	/* Responses' flat {type, name, schema, strict}; see encode side. */
-	if (is_type(j, t, JSMN_OBJECT) &&
+	if (hub_tok_is(j, t, JSMN_OBJECT) &&
 	    !json_str_eq(j, json_get(j, t, "type"), "text"))
 		v->response_format = hub_tok_raw(j, t);
 	req_reasoning_opts(j, v);
@@ -697,7 +611,8 @@ static int responses_decode_request(const struct json *j, struct hub_view *v,
 				    char *err, size_t errlen)
 {
 	if (j->ntok < 1 || j->tok[0].type != JSMN_OBJECT)
-		return fail(err, errlen, "request body must be a JSON object");
+		return hub_fail(err, errlen,
+				"request body must be a JSON object");
 	if (req_scalars(j, v, err, errlen) < 0 ||
 	    req_input(j, v, err, errlen) < 0 ||
 	    req_tools(j, v, err, errlen) < 0)
@@ -809,23 +724,24 @@ static void rw_call(struct resp_rw *w, size_t mi, size_t pi)
 static void rw_result_raw(struct resp_rw *w, struct hub_span r)
 {
 	const struct json *j = w->v->json;
-	int t = tok_at(j, r.p), k, e, ok = 1;
+	int t = hub_tok_at(j, r.p), k, e, ok = 1;
 
 	if (r.n && r.p[0] == '"') {
 		buf_put(w->b, r.p, r.n);
 		return;
 	}
-	for (k = 0, e = t + 1; is_type(j, t, JSMN_ARRAY) && k < j->tok[t].size;
+	for (k = 0, e = t + 1;
+	     hub_tok_is(j, t, JSMN_ARRAY) && k < j->tok[t].size;
 	     k++, e = json_skip(j, e))
-		if (!str_at(j, e, "text").p)
+		if (!hub_tok_str(j, e, "text").p)
 			ok = 0;
-	if (!is_type(j, t, JSMN_ARRAY) || !ok) {
+	if (!hub_tok_is(j, t, JSMN_ARRAY) || !ok) {
 		hub_put_json_as_str(w->b, r);
 		return;
 	}
 	buf_putc(w->b, '"');
 	for (k = 0, e = t + 1; k < j->tok[t].size; k++, e = json_skip(j, e)) {
-		struct hub_span s = str_at(j, e, "text");
+		struct hub_span s = hub_tok_str(j, e, "text");
 		if (k)
 			buf_puts(w->b, "\\n");
 		buf_put(w->b, s.p, s.n);
@@ -976,16 +892,16 @@ static void rw_text_format(struct resp_rw *w)
 {
 	const struct json *j = w->v->json;
 	struct hub_span rf = w->v->response_format;
-	int t = tok_at(j, rf.p), js = json_get(j, t, "json_schema");
+	int t = hub_tok_at(j, rf.p), js = json_get(j, t, "json_schema");
 
 	if (!rf.p)
 		return;
 	buf_puts(w->b, ",\"text\":{\"format\":");
-	if (is_type(j, js, JSMN_OBJECT) && j->tok[js].size > 0) {
+	if (hub_tok_is(j, js, JSMN_OBJECT) && j->tok[js].size > 0) {
 		struct hub_span in = hub_tok_raw(j, js);
 		buf_puts(w->b, "{\"type\":\"json_schema\",");
 		buf_put(w->b, in.p + 1, in.n - 1); /* members and the '}' */
-	} else if (is_type(j, js, JSMN_OBJECT)) {
+	} else if (hub_tok_is(j, js, JSMN_OBJECT)) {
 		buf_puts(w->b, "{\"type\":\"json_schema\"}");
 	} else {
 		buf_put(w->b, rf.p, rf.n);
@@ -1005,7 +921,7 @@ static int responses_encode_request(const struct hub_view *v,
 	w.b = out;
 	w.open = -1;
 	if (names_build(v, &w.names) < 0)
-		return fail(err, errlen, OOM);
+		return hub_fail(err, errlen, "out of memory");
 	buf_puts(out, "{\"model\":");
 	if (o->model)
 		buf_json_cstr(out, o->model);
@@ -1088,7 +1004,7 @@ static int dc_seen(struct resp_dc *c, long oi)
 
 static void dc_mark(struct resp_dc *c, int obj)
 {
-	long oi = num_of(c->j, json_get(c->j, obj, "output_index"), -1);
+	long oi = hub_tok_long(c->j, json_get(c->j, obj, "output_index"), -1);
 	if (oi >= 0 && oi < 64)
 		c->d->block_type[oi] = 1;
 }
@@ -1111,16 +1027,16 @@ static void dc_tool_start(struct resp_dc *c, int item)
 	dc_tool_end(c);
 	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = c->d->ntools++;
-	ev.id = str_at(c->j, item, "call_id");
+	ev.id = hub_tok_str(c->j, item, "call_id");
 	if (!ev.id.p)
-		ev.id = str_at(c->j, item, "id");
+		ev.id = hub_tok_str(c->j, item, "id");
 	if (!ev.id.p) {
 		hub_gen_id(c->d->id, sizeof(c->d->id), "call_", c->d->seed,
 			   ev.index);
 		ev.id.p = c->d->id;
 		ev.id.n = strlen(c->d->id);
 	}
-	ev.name = str_at(c->j, item, "name");
+	ev.name = hub_tok_str(c->j, item, "name");
 	c->d->open_tool = ev.index + 1;
 	dc_emit(c, &ev);
 }
@@ -1130,12 +1046,13 @@ static void dc_message_item(struct resp_dc *c, int item)
 	const struct json *j = c->j;
 	int ct = json_get(j, item, "content"), k, e;
 
-	for (k = 0, e = ct + 1; is_type(j, ct, JSMN_ARRAY) && k < j->tok[ct].size;
+	for (k = 0, e = ct + 1;
+	     hub_tok_is(j, ct, JSMN_ARRAY) && k < j->tok[ct].size;
 	     k++, e = json_skip(j, e)) {
 		if (json_str_eq(j, json_get(j, e, "type"), "refusal"))
-			dc_text(c, HUB_EV_TEXT, str_at(j, e, "refusal"));
+			dc_text(c, HUB_EV_TEXT, hub_tok_str(j, e, "refusal"));
 		else
-			dc_text(c, HUB_EV_TEXT, str_at(j, e, "text"));
+			dc_text(c, HUB_EV_TEXT, hub_tok_str(j, e, "text"));
 	}
 }
 
@@ -1145,13 +1062,15 @@ static void dc_reasoning_item(struct resp_dc *c, int item, int seen)
 	const struct json *j = c->j;
 	int sum = json_get(j, item, "summary"), k, e;
 
-	for (k = 0, e = sum + 1; !seen && is_type(j, sum, JSMN_ARRAY) &&
-				 k < j->tok[sum].size; k++, e = json_skip(j, e)) {
+	for (k = 0, e = sum + 1;
+	     !seen && hub_tok_is(j, sum, JSMN_ARRAY) && k < j->tok[sum].size;
+	     k++, e = json_skip(j, e)) {
 		if (k)
 			dc_text(c, HUB_EV_THINKING, sep);
-		dc_text(c, HUB_EV_THINKING, str_at(j, e, "text"));
+		dc_text(c, HUB_EV_THINKING, hub_tok_str(j, e, "text"));
 	}
-	dc_text(c, HUB_EV_THINKING_SIG, str_at(j, item, "encrypted_content"));
+	dc_text(c, HUB_EV_THINKING_SIG,
+		hub_tok_str(j, item, "encrypted_content"));
 }
 
 /* A finished output item: its content unless deltas carried it already. */
@@ -1165,7 +1084,7 @@ static void dc_item_done(struct resp_dc *c, int item, int seen)
 			dc_tool_start(c, item);
 		if (!seen)
 			dc_text(c, HUB_EV_TOOL_ARGS,
-				str_at(j, item, "arguments"));
+				hub_tok_str(j, item, "arguments"));
 		dc_tool_end(c);
 	} else if (json_str_eq(j, ty, "reasoning")) {
 		dc_reasoning_item(c, item, seen);
@@ -1176,10 +1095,11 @@ static void dc_item_done(struct resp_dc *c, int item, int seen)
 
 static int dc_status_for(struct hub_span code)
 {
-	if (span_has(code, "rate_limit") || span_has(code, "quota") ||
-	    span_has(code, "usage_limit"))
+	if (hub_span_has(code, "rate_limit") || hub_span_has(code, "quota") ||
+	    hub_span_has(code, "usage_limit"))
 		return 429;
-	if (span_has(code, "context_length") || span_has(code, "invalid"))
+	if (hub_span_has(code, "context_length") ||
+	    hub_span_has(code, "invalid"))
 		return 400;
 	return 502;
 }
@@ -1191,10 +1111,10 @@ static void dc_error(struct resp_dc *c, int obj)
 	struct hub_event ev;
 
 	hub_event_init(&ev, HUB_EV_ERROR);
-	ev.text = str_at(c->j, obj, "message");
+	ev.text = hub_tok_str(c->j, obj, "message");
 	if (!ev.text.p)
 		ev.text = dflt;
-	ev.status = dc_status_for(str_at(c->j, obj, "code"));
+	ev.status = dc_status_for(hub_tok_str(c->j, obj, "code"));
 	c->d->done = 1;
 	dc_emit(c, &ev);
 }
@@ -1205,15 +1125,21 @@ static void dc_usage(struct resp_dc *c, int r)
 	int u = json_get(j, r, "usage");
 	struct hub_event ev;
 
-	if (!is_type(j, u, JSMN_OBJECT))
+	if (!hub_tok_is(j, u, JSMN_OBJECT))
 		return;
 	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage.input = num_of(j, json_get(j, u, "input_tokens"), -1);
-	ev.usage.output = num_of(j, json_get(j, u, "output_tokens"), -1);
-	ev.usage.cached = num_of(j, json_get(j, json_get(j, u,
-			"input_tokens_details"), "cached_tokens"), -1);
-	ev.usage.thoughts = num_of(j, json_get(j, json_get(j, u,
-			"output_tokens_details"), "reasoning_tokens"), -1);
+	ev.usage.input = hub_tok_long(j, json_get(j, u, "input_tokens"), -1);
+	ev.usage.output = hub_tok_long(j, json_get(j, u, "output_tokens"), -1);
+	ev.usage.cached =
+		hub_tok_long(j,
+			     json_get(j, json_get(j, u, "input_tokens_details"),
+				      "cached_tokens"),
+			     -1);
+	ev.usage.thoughts = hub_tok_long(
+		j,
+		json_get(j, json_get(j, u, "output_tokens_details"),
+			 "reasoning_tokens"),
+		-1);
 	c->d->usage = ev.usage;
 	dc_emit(c, &ev);
 }
@@ -1222,8 +1148,8 @@ static void dc_usage(struct resp_dc *c, int r)
 static void dc_finish(struct resp_dc *c, int r)
 {
 	const struct json *j = c->j;
-	struct hub_span why = str_at(j, json_get(j, r, "incomplete_details"),
-				     "reason");
+	struct hub_span why =
+		hub_tok_str(j, json_get(j, r, "incomplete_details"), "reason");
 	struct hub_event ev;
 
 	dc_tool_end(c);
@@ -1246,8 +1172,8 @@ static void dc_start(struct resp_dc *c, int r)
 	if (c->d->started)
 		return;
 	hub_event_init(&ev, HUB_EV_START);
-	ev.id = str_at(c->j, r, "id");
-	ev.model = str_at(c->j, r, "model");
+	ev.id = hub_tok_str(c->j, r, "id");
+	ev.model = hub_tok_str(c->j, r, "model");
 	dc_emit(c, &ev);
 }
 
@@ -1256,35 +1182,37 @@ static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
 	static const struct hub_span sep = {"\\n\\n", 4};
 	const struct json *j = c->j;
 	int r = json_get(j, 0, "response"), item = json_get(j, 0, "item");
-	long oi = num_of(j, json_get(j, 0, "output_index"), -1);
+	long oi = hub_tok_long(j, json_get(j, 0, "output_index"), -1);
 
 	if (hub_span_eq(ty, "response.created")) {
 		dc_start(c, r);
 	} else if (hub_span_eq(ty, "response.output_text.delta") ||
 		   hub_span_eq(ty, "response.refusal.delta")) {
 		dc_mark(c, 0);
-		dc_text(c, HUB_EV_TEXT, str_at(j, 0, "delta"));
+		dc_text(c, HUB_EV_TEXT, hub_tok_str(j, 0, "delta"));
 	} else if (hub_span_eq(ty, "response.reasoning_summary_text.delta") ||
 		   hub_span_eq(ty, "response.reasoning_text.delta")) {
 		dc_mark(c, 0);
-		dc_text(c, HUB_EV_THINKING, str_at(j, 0, "delta"));
+		dc_text(c, HUB_EV_THINKING, hub_tok_str(j, 0, "delta"));
 	} else if (hub_span_eq(ty, "response.reasoning_summary_part.added")) {
-		if (num_of(j, json_get(j, 0, "summary_index"), 0) > 0)
+		if (hub_tok_long(j, json_get(j, 0, "summary_index"), 0) > 0)
 			dc_text(c, HUB_EV_THINKING, sep);
 	} else if (hub_span_eq(ty, "response.output_item.added")) {
 		if (json_str_eq(j, json_get(j, item, "type"), "function_call")) {
 			dc_tool_start(c, item);
-			if (str_at(j, item, "arguments").n)
+			if (hub_tok_str(j, item, "arguments").n)
 				dc_mark(c, 0);
-			dc_text(c, HUB_EV_TOOL_ARGS, str_at(j, item, "arguments"));
+			dc_text(c, HUB_EV_TOOL_ARGS,
+				hub_tok_str(j, item, "arguments"));
 		}
 	} else if (hub_span_eq(ty, "response.function_call_arguments.delta")) {
 		if (c->d->open_tool) {
 			dc_mark(c, 0);
-			dc_text(c, HUB_EV_TOOL_ARGS, str_at(j, 0, "delta"));
+			dc_text(c, HUB_EV_TOOL_ARGS,
+				hub_tok_str(j, 0, "delta"));
 		}
 	} else if (hub_span_eq(ty, "response.output_item.done")) {
-		if (is_type(j, item, JSMN_OBJECT))
+		if (hub_tok_is(j, item, JSMN_OBJECT))
 			dc_item_done(c, item, dc_seen(c, oi));
 	} else if (hub_span_eq(ty, "response.completed") ||
 		   hub_span_eq(ty, "response.incomplete")) {
@@ -1293,7 +1221,7 @@ static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
 		dc_error(c, json_get(j, r, "error"));
 	} else if (hub_span_eq(ty, "error")) {
 		int e = json_get(j, 0, "error");
-		dc_error(c, is_type(j, e, JSMN_OBJECT) ? e : 0);
+		dc_error(c, hub_tok_is(j, e, JSMN_OBJECT) ? e : 0);
 	}
 }
 
@@ -1323,7 +1251,7 @@ static void responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 		return;
 	}
 	c.j = &j;
-	ty = str_at(&j, 0, "type");
+	ty = hub_tok_str(&j, 0, "type");
 	dc_dispatch(&c, ty.p ? ty : ev->event);
 }
 
@@ -1338,10 +1266,10 @@ static int responses_decode_body(struct hub_sdec *d, const char *body,
 		return -1;
 	c.j = &j;
 	if (json_get(&j, 0, "output") < 0 &&
-	    is_type(&j, json_get(&j, 0, "response"), JSMN_OBJECT))
+	    hub_tok_is(&j, json_get(&j, 0, "response"), JSMN_OBJECT))
 		r = json_get(&j, 0, "response"); /* a response.* event's data */
 	out = json_get(&j, r, "output");
-	if (!is_type(&j, out, JSMN_ARRAY))
+	if (!hub_tok_is(&j, out, JSMN_ARRAY))
 		return -1;
 	dc_start(&c, r);
 	if (json_str_eq(&j, json_get(&j, r, "status"), "failed")) {
@@ -1349,7 +1277,7 @@ static int responses_decode_body(struct hub_sdec *d, const char *body,
 		return 0;
 	}
 	for (k = 0, it = out + 1; k < j.tok[out].size; k++, it = json_skip(&j, it))
-		if (is_type(&j, it, JSMN_OBJECT))
+		if (hub_tok_is(&j, it, JSMN_OBJECT))
 			dc_item_done(&c, it, 0);
 	dc_finish(&c, r);
 	return 0;
@@ -1399,17 +1327,10 @@ static void put_item_ref(const struct hub_enc *e, struct buf *b)
 	buf_printf(b, ",\"output_index\":%d", e->block_index);
 }
 
-/* Accumulated bytes (acc->p is NULL until something was written). */
-static void put_buf(struct buf *b, const struct buf *acc)
-{
-	if (acc->len)
-		buf_put(b, acc->p, acc->len);
-}
-
 static void put_acc(struct buf *b, const struct buf *acc)
 {
 	buf_putc(b, '"');
-	put_buf(b, acc);
+	buf_put(b, acc->p, acc->len);
 	buf_putc(b, '"');
 }
 
@@ -1609,7 +1530,7 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 	buf_json_cstr(b, e->model);
 	buf_puts(b, ",\"output\":[");
 	if (fin)
-		put_buf(b, &e->acc2);
+		buf_put(b, e->acc2.p, e->acc2.len);
 	buf_putc(b, ']');
 	echo(e, b, "parallel_tool_calls", "true");
 	echo(e, b, "previous_response_id", "null");
@@ -1804,7 +1725,7 @@ static void on_done(struct hub_enc *e, struct buf *out)
 	head(e, out);
 	if (e->have_finish && e->finish == HUB_FIN_ERROR) {
 		if (!streaming(e))
-			put_buf(out, &e->acc2);
+			buf_put(out, e->acc2.p, e->acc2.len);
 		return;
 	}
 	item_close(e, out);
@@ -1825,8 +1746,6 @@ static void on_done(struct hub_enc *e, struct buf *out)
 static void responses_encode_event(struct hub_enc *e,
 				   const struct hub_event *ev, struct buf *out)
 {
-	const struct hub_usage *u = &ev->usage;
-
 	switch (ev->type) {
 	case HUB_EV_START: on_start(e, ev, out); break;
 	case HUB_EV_TEXT: on_text(e, ev, out); break;
@@ -1838,13 +1757,7 @@ static void responses_encode_event(struct hub_enc *e,
 		if (e->block_open >= 0)
 			item_close(e, out);
 		break;
-	case HUB_EV_USAGE:
-		if (u->input >= 0) e->usage.input = u->input;
-		if (u->output >= 0) e->usage.output = u->output;
-		if (u->cached >= 0) e->usage.cached = u->cached;
-		if (u->cache_write >= 0) e->usage.cache_write = u->cache_write;
-		if (u->thoughts >= 0) e->usage.thoughts = u->thoughts;
-		break;
+	case HUB_EV_USAGE: hub_usage_merge(&e->usage, &ev->usage); break;
 	case HUB_EV_FINISH:
 		if (!(e->have_finish && e->finish == HUB_FIN_ERROR)) {
 			e->finish = ev->finish;
