@@ -199,26 +199,104 @@ int hub_sdec_parse(struct hub_sdec *d, const char *js, size_t len,
 	return n;
 }
 
+/* The buffers of the encoder of e's format (all of its union member's). */
+static size_t enc_bufs(struct hub_enc *e, struct buf **b)
+{
+	switch (e->fmt) {
+	case HUB_OPENAI:
+		b[0] = &e->u.openai.text;
+		b[1] = &e->u.openai.reasoning;
+		b[2] = &e->u.openai.calls_json;
+		b[3] = &e->u.openai.err;
+		return 4;
+	case HUB_CLAUDE:
+		b[0] = &e->u.claude.stop;
+		b[1] = &e->u.claude.blocks;
+		b[2] = &e->u.claude.sig;
+		b[3] = &e->u.claude.args;
+		b[4] = &e->u.claude.err;
+		return 5;
+	case HUB_GEMINI:
+		b[0] = &e->u.gemini.args;
+		b[1] = &e->u.gemini.held;
+		b[2] = &e->u.gemini.parts;
+		b[3] = &e->u.gemini.err;
+		return 4;
+	case HUB_RESPONSES:
+		b[0] = &e->u.responses.text;
+		b[1] = &e->u.responses.meta;
+		b[2] = &e->u.responses.items;
+		b[3] = &e->u.responses.err;
+		return 4;
+	case HUB_COMPLETIONS:
+		b[0] = &e->u.completions.text;
+		b[1] = &e->u.completions.err;
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+#define ENC_BUFS_MAX 5
+
+/* Everything but the options and the request copy, as new. */
+static void enc_start(struct hub_enc *e)
+{
+	struct buf *b[ENC_BUFS_MAX];
+	size_t i, n;
+
+	memset(&e->u, 0, sizeof(e->u));
+	e->id[0] = '\0';
+	snprintf(e->model, sizeof(e->model), "%s",
+		 e->o.model ? e->o.model : "");
+	e->usage.input = e->usage.output = e->usage.cached = -1;
+	e->usage.cache_write = e->usage.thoughts = -1;
+	e->finish = HUB_FIN_STOP;
+	e->have_finish = 0;
+	n = enc_bufs(e, b);
+	for (i = 0; i < n; i++)
+		buf_init(b[i], HUB_ENC_BUF_MAX);
+}
+
+static void enc_free_bufs(struct hub_enc *e)
+{
+	struct buf *b[ENC_BUFS_MAX];
+	size_t i, n = enc_bufs(e, b);
+
+	for (i = 0; i < n; i++)
+		buf_free(b[i]);
+}
+
 void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
 		  const struct hub_enc_opts *o)
 {
 	memset(e, 0, sizeof(*e));
 	e->fmt = f;
 	e->o = *o;
-	e->block_open = -1;
-	e->usage.input = e->usage.output = e->usage.cached = -1;
-	e->usage.cache_write = e->usage.thoughts = -1;
-	snprintf(e->model, sizeof(e->model), "%s", o->model ? o->model : "");
-	buf_init(&e->acc, 64 * 1024 * 1024);
-	buf_init(&e->acc2, 64 * 1024 * 1024);
-	buf_init(&e->tools_acc, 64 * 1024 * 1024);
+	buf_init(&e->req, HUB_ENC_BUF_MAX);
+	enc_start(e);
+}
+
+void hub_enc_reset(struct hub_enc *e)
+{
+	enc_free_bufs(e);
+	enc_start(e);
 }
 
 void hub_enc_free(struct hub_enc *e)
 {
-	buf_free(&e->acc);
-	buf_free(&e->acc2);
-	buf_free(&e->tools_acc);
+	enc_free_bufs(e);
+	buf_free(&e->req);
+}
+
+size_t hub_enc_held(const struct hub_enc *e)
+{
+	struct buf *b[ENC_BUFS_MAX];
+	size_t i, n = enc_bufs((struct hub_enc *)e, b), held = e->req.cap;
+
+	for (i = 0; i < n; i++)
+		held += b[i]->cap;
+	return held;
 }
 
 /* ---- strings ------------------------------------------------------------------ */

@@ -256,46 +256,166 @@ struct hub_enc_opts {
 				       parameters; tool names) */
 };
 
-/* Stream decoder state: large enough for every format's needs. */
-struct hub_sdec {
-	enum hub_fmt fmt;
-	int started, done, finished;
-	int block_type[64];       /* Claude: content block types by index */
-	int tool_index[64];       /* Claude block -> tool index */
-	int ntools;               /* tool calls seen */
-	int open_tool;            /* OpenAI: tool call index seen so far */
-	uint32_t seed;            /* generated tool ids */
-	long seq;
-	struct hub_usage usage;
-	enum hub_finish finish;
-	struct buf scratch;       /* escaped copies of raw values */
-	jsmntok_t *tok;           /* token array for event JSON */
-	int ntok_cap;
-	char id[96];              /* response id / generated ids */
+/* Tool-call and block slots a decoder tracks by upstream index (mod). */
+#define HUB_SLOTS 64
+
+/* Each decoder's own state (the union of struct hub_sdec). */
+struct hub_openai_sdec {
+	int open_tool;          /* upstream index + 1 of the last started
+				   call (0 none) */
+	int tool_open;          /* that call is still open (no TOOL_END) */
+	int finished;           /* 1: FINISH held for the usage chunk that
+				   follows it; 2: emitted */
+	enum hub_finish finish; /* the held reason */
+	char id[96];            /* the last call's id (a new id at the same
+				   index starts a new call) */
 };
 
-/* Client encoder state. */
+struct hub_claude_sdec {
+	unsigned char block_type[HUB_SLOTS]; /* by block index (mod) */
+	int tool_index[HUB_SLOTS];           /* tool block -> hub index */
+};
+
+struct hub_gemini_sdec {
+	int finished;           /* FINISH emitted */
+};
+
+struct hub_responses_sdec {
+	unsigned char seen[HUB_SLOTS]; /* deltas came for output_index */
+	int open_tool;          /* hub index + 1 of the open call */
+};
+
+/*
+ * Stream decoder state: what every decoder keeps, then the state of the
+ * decoder of the upstream format (one member of the union, chosen by
+ * fmt; all zero at hub_sdec_init).
+ */
+struct hub_sdec {
+	enum hub_fmt fmt;
+	uint32_t seed;            /* generated tool ids */
+	int started;              /* START emitted */
+	int done;                 /* the answer ended or failed: the rest of
+				     the upstream's bytes are ignored */
+	int ntools;               /* tool calls started: hub indexes
+				     0 .. ntools-1 */
+	struct hub_usage usage;   /* counts read so far */
+	struct buf scratch;       /* escaped copies of raw values, generated
+				     ids: valid until the next event */
+	jsmntok_t *tok;           /* token array for event JSON */
+	int ntok_cap;
+	union {
+		struct hub_openai_sdec openai;
+		struct hub_claude_sdec claude;
+		struct hub_gemini_sdec gemini;
+		struct hub_responses_sdec responses;
+	} u;
+};
+
+/* Each encoder's own state (the union of struct hub_enc). */
+struct hub_openai_enc {
+	int started;            /* id set; stream: the role chunk is out */
+	int err_status;         /* an ERROR came: its status (message in
+				   err) */
+	int calls;              /* tool calls started */
+	int open_call;          /* index + 1 of the open call (0 none) */
+	int call_args;          /* stream: the open call got arguments */
+	size_t args_at;         /* non-stream: where the open call's
+				   arguments start in calls_json */
+	struct buf text;        /* non-stream: content */
+	struct buf reasoning;   /* non-stream: reasoning_content */
+	struct buf calls_json;  /* non-stream: the tool_calls elements */
+	struct buf err;         /* the ERROR's message */
+};
+
+struct hub_claude_enc {
+	int phase;              /* 0 nothing written, 1 message open, 2 an
+				   ERROR came, 3 DONE handled */
+	int block_open;         /* type of the open block (0 none) */
+	int block_index;        /* index of the open (or last) block */
+	int nblocks;            /* blocks opened */
+	int tools;              /* tool_use blocks opened */
+	int err_status;         /* non-stream: the ERROR's status */
+	struct buf stop;        /* FINISH's stop sequence */
+	struct buf blocks;      /* non-stream: the content blocks, the open
+				   one written straight into it */
+	struct buf sig;         /* non-stream: the open thinking block's
+				   signature */
+	struct buf args;        /* non-stream: the open tool call's
+				   arguments */
+	struct buf err;         /* non-stream: the ERROR's message */
+};
+
+struct hub_gemini_enc {
+	int started;            /* id and model set */
+	int text_kind;          /* the current text part: 0 none, 1 text,
+				   2 thought (stream: the last one written;
+				   non-stream: the one open in parts) */
+	int call_open;          /* TOOL_START seen, TOOL_END not yet */
+	int sig;                /* 1: held is a signature for the next
+				   answer part or call; 2: it goes on the
+				   open non-stream text part */
+	int calls;              /* tool calls finished */
+	int final_sent;         /* stream: the finish chunk is out */
+	int err_status;         /* an ERROR came: its status */
+	struct buf args;        /* the open call's arguments */
+	struct buf held;        /* "thoughtSignature":"..." waiting, or the
+				   open call's head */
+	struct buf parts;       /* non-stream: the parts array */
+	struct buf err;         /* non-stream: the error body */
+};
+
+struct hub_responses_enc {
+	int started;            /* the response's head is out */
+	long seq;               /* the next sequence_number */
+	int reasoning;          /* a reasoning item is open: 1, 2 once its
+				   summary part was added */
+	int text_open;          /* a message item is open */
+	int call_open;          /* hub index + 1 of the open call */
+	int out_index;          /* output_index of the open item */
+	int tools;              /* function_call items closed */
+	struct buf text;        /* the open item's text or arguments */
+	struct buf meta;        /* the open reasoning item's signature, or
+				   the open call's call_id \0 name \0 */
+	struct buf items;       /* finished items, comma-separated */
+	struct buf err;         /* non-stream: the error body */
+};
+
+struct hub_completions_enc {
+	int started;            /* id and model set */
+	int err_status;         /* an ERROR came: its status */
+	struct buf text;        /* non-stream: the text */
+	struct buf err;         /* non-stream: the error body */
+};
+
+/*
+ * Client encoder state: the options and what every encoder keeps, then
+ * the state of the client format's encoder (one member of the union,
+ * chosen by fmt).  Every buffer is grown on first use and capped at
+ * HUB_ENC_BUF_MAX; an overflow makes the answer an error, never a
+ * truncated one.  req holds what the encoder copied from the request at
+ * hub_enc_init (the view may be gone afterwards); hub_enc_reset keeps it.
+ */
 struct hub_enc {
 	enum hub_fmt fmt;
-	struct hub_enc_opts o;
-	int started;              /* head of the answer emitted */
-	int block_open;           /* Claude: open block type, -1 none */
-	int block_index;          /* Claude: index of the open block */
-	int text_started;         /* Responses: message item open */
-	int reasoning_started;
-	int tools;                /* tool calls emitted */
-	int tool_block[64];       /* tool index -> Claude block index */
-	long seq;                 /* Responses sequence_number */
-	enum hub_finish finish;
+	struct hub_enc_opts o;    /* o.req is NULL after hub_enc_init */
+	char id[96];              /* the answer's id: START's, else made */
+	char model[128];          /* the model reported: START's, else
+				     o.model */
+	struct hub_usage usage;   /* counts of the USAGE events, merged */
+	enum hub_finish finish;   /* FINISH's reason, when have_finish */
 	int have_finish;
-	struct hub_usage usage;
-	char id[96];
-	char model[128];
-	struct buf acc;           /* non-stream: accumulated answer parts,
-				     Gemini: the current tool's arguments */
-	struct buf acc2;          /* second accumulator (e.g. thinking) */
-	struct buf tools_acc;     /* non-stream: finished tool calls */
+	struct buf req;           /* copied from the request (per format) */
+	union {
+		struct hub_openai_enc openai;
+		struct hub_claude_enc claude;
+		struct hub_gemini_enc gemini;
+		struct hub_responses_enc responses;
+		struct hub_completions_enc completions;
+	} u;
 };
+
+/* Largest of each encoder buffer (an answer held whole). */
+#define HUB_ENC_BUF_MAX (64L * 1024 * 1024)
 
 struct hub_codec {
 	enum hub_fmt fmt;
@@ -335,9 +455,15 @@ void hub_sdec_free(struct hub_sdec *d);
 int hub_sdec_parse(struct hub_sdec *d, const char *js, size_t len,
 		   struct json *out);
 
+/* Set up a client encoder; what it needs of o->req is copied. */
 void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
 		  const struct hub_enc_opts *o);
+/* Start over for a new upstream attempt: the options and what was copied
+ * from the request stay, everything else is as after hub_enc_init. */
+void hub_enc_reset(struct hub_enc *e);
 void hub_enc_free(struct hub_enc *e);
+/* Bytes the encoder's buffers hold (charged to the request budget). */
+size_t hub_enc_held(const struct hub_enc *e);
 
 /* ---- shared helpers (hub.c) ---------------------------------------------- */
 

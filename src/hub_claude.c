@@ -30,19 +30,9 @@
  *
  * Client encoder.  Blocks are written sequentially: a text or thinking
  * delta opens a block of its type if the open one is different (closing
- * that one first).  Fields of struct hub_enc used here:
- *   id, model    from START (id empty until START or the head)
- *   started      0 nothing written, 1 message head written, 2 an ERROR
- *                came (only DONE is still handled), 3 DONE was handled
- *   block_open   type of the open block (CL_BLK_*), -1 none
- *   block_index  index of the open (or last) block; seq counts blocks
- *   tools        tool_use blocks opened
- *   stream mode:  acc holds the stop sequence of FINISH
- *   non-stream:   acc holds the content blocks written so far (the open
- *                 text/thinking block is written straight into it), acc2
- *                 the open thinking block's signature (later the stop
- *                 sequence), tools_acc the open tool call's arguments; on
- *                 ERROR acc holds the message and seq the status.
+ * that one first); a non-stream answer is built the same way in
+ * u.claude.blocks.  State: struct hub_claude_enc (hub.h); after an ERROR
+ * only DONE is still handled.
  */
 #include "hub_tok.h"
 
@@ -52,13 +42,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Block types (hub_sdec.block_type, hub_enc.block_open). */
+/* Block types (hub_claude_sdec.block_type, hub_claude_enc.block_open). */
 enum {
 	CL_BLK_NONE, CL_BLK_TEXT, CL_BLK_THINKING, CL_BLK_TOOL, CL_BLK_OTHER,
 	CL_BLK_SIGNED /* encoder: a thinking block whose signature came */
 };
 
-#define CL_SLOTS 64
 #define CL_DEFAULT_MAX_TOKENS 32000L
 #define CL_MIN_BUDGET 1024L
 #define CL_DYNAMIC_BUDGET 8192L
@@ -1049,8 +1038,6 @@ static void emit_finish(struct cl_emit *x, const struct json *j, int obj)
 	    !json_str_eq(j, sr, "stop_sequence"))
 		ev.finish = HUB_FIN_TOOL;
 	ev.stop_sequence = hub_tok_str(j, obj, "stop_sequence");
-	x->d->finish = ev.finish;
-	x->d->finished = 1;
 	x->fn(x->user, &ev);
 }
 
@@ -1095,7 +1082,7 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
 	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			CL_SLOTS);
+			HUB_SLOTS);
 	int cb = json_get(j, root, "content_block");
 	int ty = json_get(j, cb, "type");
 	int in = json_get(j, cb, "input");
@@ -1103,14 +1090,14 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 
 	if (idx < 0)
 		idx = 0;
-	d->block_type[idx] = CL_BLK_OTHER;
+	d->u.claude.block_type[idx] = CL_BLK_OTHER;
 	if (json_str_eq(j, ty, "text")) {
-		d->block_type[idx] = CL_BLK_TEXT;
+		d->u.claude.block_type[idx] = CL_BLK_TEXT;
 		if (hub_tok_str(j, cb, "text").n > 0)
 			emit_simple(x, HUB_EV_TEXT, hub_tok_str(j, cb, "text"),
 				    0);
 	} else if (json_str_eq(j, ty, "thinking")) {
-		d->block_type[idx] = CL_BLK_THINKING;
+		d->u.claude.block_type[idx] = CL_BLK_THINKING;
 		if (hub_tok_str(j, cb, "thinking").n > 0)
 			emit_simple(x, HUB_EV_THINKING,
 				    hub_tok_str(j, cb, "thinking"), 0);
@@ -1118,10 +1105,10 @@ static void block_start(struct cl_emit *x, const struct json *j, int root)
 		emit_simple(x, HUB_EV_THINKING_SIG, hub_tok_str(j, cb, "data"),
 			    0);
 	} else if (json_str_eq(j, ty, "tool_use")) {
-		d->block_type[idx] = CL_BLK_TOOL;
-		d->tool_index[idx] = d->ntools++;
+		d->u.claude.block_type[idx] = CL_BLK_TOOL;
+		d->u.claude.tool_index[idx] = d->ntools++;
 		hub_event_init(&ev, HUB_EV_TOOL_START);
-		ev.index = d->tool_index[idx];
+		ev.index = d->u.claude.tool_index[idx];
 		ev.id = hub_tok_str(j, cb, "id");
 		ev.name = hub_tok_str(j, cb, "name");
 		x->fn(x->user, &ev);
@@ -1137,7 +1124,7 @@ static void block_delta(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
 	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			CL_SLOTS);
+			HUB_SLOTS);
 	int dl = json_get(j, root, "delta");
 	int ty = json_get(j, dl, "type");
 	struct hub_span s;
@@ -1157,10 +1144,11 @@ static void block_delta(struct cl_emit *x, const struct json *j, int root)
 		if (s.n)
 			emit_simple(x, HUB_EV_THINKING_SIG, s, 0);
 	} else if (json_str_eq(j, ty, "input_json_delta") &&
-		   d->block_type[idx] == CL_BLK_TOOL) {
+		   d->u.claude.block_type[idx] == CL_BLK_TOOL) {
 		s = hub_tok_str(j, dl, "partial_json");
 		if (s.n)
-			emit_simple(x, HUB_EV_TOOL_ARGS, s, d->tool_index[idx]);
+			emit_simple(x, HUB_EV_TOOL_ARGS, s,
+				    d->u.claude.tool_index[idx]);
 	}
 }
 
@@ -1168,14 +1156,14 @@ static void block_stop(struct cl_emit *x, const struct json *j, int root)
 {
 	struct hub_sdec *d = x->d;
 	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			CL_SLOTS);
+			HUB_SLOTS);
 
 	if (idx < 0)
 		idx = 0;
-	if (d->block_type[idx] == CL_BLK_TOOL)
+	if (d->u.claude.block_type[idx] == CL_BLK_TOOL)
 		emit_simple(x, HUB_EV_TOOL_END, hub_span_of(NULL, 0),
-			    d->tool_index[idx]);
-	d->block_type[idx] = CL_BLK_NONE;
+			    d->u.claude.tool_index[idx]);
+	d->u.claude.block_type[idx] = CL_BLK_NONE;
 }
 
 /* Event type: the data's "type", else the SSE event name. */
@@ -1383,9 +1371,9 @@ static void enc_head(struct hub_enc *e, struct buf *out)
 {
 	long in;
 
-	if (e->started)
+	if (e->u.claude.phase)
 		return;
-	e->started = 1;
+	e->u.claude.phase = 1;
 	if (!e->id[0])
 		enc_take_start(e, NULL);
 	if (!e->o.stream)
@@ -1404,42 +1392,43 @@ static void enc_head(struct hub_enc *e, struct buf *out)
 	sse_close(out);
 }
 
-static void acc_close(struct hub_enc *e)
+static void acc_close(struct hub_claude_enc *c)
 {
-	switch (e->block_open) {
+	switch (c->block_open) {
 	case CL_BLK_TEXT:
-		buf_puts(&e->acc, "\"}");
+		buf_puts(&c->blocks, "\"}");
 		break;
 	case CL_BLK_THINKING:
 	case CL_BLK_SIGNED:
-		buf_puts(&e->acc, "\",\"signature\":\"");
-		buf_put(&e->acc, e->acc2.p, e->acc2.len);
-		buf_puts(&e->acc, "\"}");
-		buf_reset(&e->acc2);
+		buf_puts(&c->blocks, "\",\"signature\":\"");
+		buf_put(&c->blocks, c->sig.p, c->sig.len);
+		buf_puts(&c->blocks, "\"}");
+		buf_reset(&c->sig);
 		break;
 	case CL_BLK_TOOL:
-		hub_put_args_object(
-			&e->acc, hub_span_of(e->tools_acc.p, e->tools_acc.len),
-			1);
-		buf_putc(&e->acc, '}');
-		buf_reset(&e->tools_acc);
+		hub_put_args_object(&c->blocks,
+				    hub_span_of(c->args.p, c->args.len), 1);
+		buf_putc(&c->blocks, '}');
+		buf_reset(&c->args);
 		break;
 	}
 }
 
 static void blk_close(struct hub_enc *e, struct buf *out)
 {
-	if (e->block_open < 0)
+	struct hub_claude_enc *c = &e->u.claude;
+
+	if (c->block_open == CL_BLK_NONE)
 		return;
 	if (e->o.stream) {
 		sse_open(out, "content_block_stop");
 		buf_printf(out, "{\"type\":\"content_block_stop\",\"index\":%d}",
-			   e->block_index);
+			   c->block_index);
 		sse_close(out);
 	} else {
-		acc_close(e);
+		acc_close(c);
 	}
-	e->block_open = -1;
+	c->block_open = CL_BLK_NONE;
 }
 
 /* The id of a tool call (generated when the upstream gave none). */
@@ -1479,28 +1468,28 @@ static void put_block_head(struct hub_enc *e, struct buf *b, int t,
 static void blk_open(struct hub_enc *e, struct buf *out, int t,
 		     const struct hub_event *ev)
 {
+	struct hub_claude_enc *c = &e->u.claude;
+
 	blk_close(e, out);
-	e->block_index = (int)e->seq++;
-	e->block_open = t;
-	if (t == CL_BLK_TOOL) {
-		e->tool_block[ev->index % CL_SLOTS] = e->block_index;
-		e->tools++;
-	}
+	c->block_index = c->nblocks++;
+	c->block_open = t;
+	if (t == CL_BLK_TOOL)
+		c->tools++;
 	if (!e->o.stream) {
-		if (e->acc.len)
-			buf_putc(&e->acc, ',');
+		if (c->blocks.len)
+			buf_putc(&c->blocks, ',');
 		if (t == CL_BLK_THINKING)
-			buf_reset(&e->acc2);
+			buf_reset(&c->sig);
 		if (t == CL_BLK_TOOL)
-			buf_reset(&e->tools_acc);
-		put_block_head(e, &e->acc, t, ev);
+			buf_reset(&c->args);
+		put_block_head(e, &c->blocks, t, ev);
 		return;
 	}
 	sse_open(out, "content_block_start");
 	buf_printf(out,
 		   "{\"type\":\"content_block_start\",\"index\":%d,"
 		   "\"content_block\":",
-		   e->block_index);
+		   c->block_index);
 	put_block_head(e, out, t, ev);
 	buf_putc(out, '}');
 	sse_close(out);
@@ -1514,7 +1503,7 @@ static void put_delta(struct hub_enc *e, struct buf *out, const char *kind,
 	buf_printf(out,
 		   "{\"type\":\"content_block_delta\",\"index\":%d,\"delta\":"
 		   "{\"type\":\"%s\",\"%s\":",
-		   e->block_index, kind, key);
+		   e->u.claude.block_index, kind, key);
 	hub_put_str(out, s);
 	buf_puts(out, "}}");
 	sse_close(out);
@@ -1525,10 +1514,10 @@ static void enc_text(struct hub_enc *e, struct buf *out,
 {
 	if (!ev->text.p || ev->text.n == 0)
 		return;
-	if (e->block_open != t)
+	if (e->u.claude.block_open != t)
 		blk_open(e, out, t, ev);
 	if (!e->o.stream)
-		buf_put(&e->acc, ev->text.p, ev->text.n);
+		buf_put(&e->u.claude.blocks, ev->text.p, ev->text.n);
 	else if (t == CL_BLK_TEXT)
 		put_delta(e, out, "text_delta", "text", ev->text);
 	else
@@ -1540,54 +1529,56 @@ static void enc_text(struct hub_enc *e, struct buf *out,
 static void enc_signature(struct hub_enc *e, struct buf *out,
 			  const struct hub_event *ev)
 {
+	struct hub_claude_enc *c = &e->u.claude;
+
 	if (!ev->text.p || ev->text.n == 0)
 		return;
-	if (e->block_open != CL_BLK_THINKING &&
-	    e->block_open != CL_BLK_SIGNED)
+	if (c->block_open != CL_BLK_THINKING && c->block_open != CL_BLK_SIGNED)
 		blk_open(e, out, CL_BLK_THINKING, ev);
 	if (e->o.stream)
 		put_delta(e, out, "signature_delta", "signature", ev->text);
 	else
-		buf_put(&e->acc2, ev->text.p, ev->text.n);
-	e->block_open = CL_BLK_SIGNED;
+		buf_put(&c->sig, ev->text.p, ev->text.n);
+	c->block_open = CL_BLK_SIGNED;
 }
 
 static void enc_tool_args(struct hub_enc *e, struct buf *out,
 			  const struct hub_event *ev)
 {
-	if (e->block_open != CL_BLK_TOOL || !ev->text.p || ev->text.n == 0)
+	if (e->u.claude.block_open != CL_BLK_TOOL || !ev->text.p ||
+	    ev->text.n == 0)
 		return;
 	if (e->o.stream)
 		put_delta(e, out, "input_json_delta", "partial_json", ev->text);
 	else
-		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
+		buf_put(&e->u.claude.args, ev->text.p, ev->text.n);
 }
 
 static void enc_finish(struct hub_enc *e, struct buf *out,
 		       const struct hub_event *ev)
 {
-	struct buf *keep = e->o.stream ? &e->acc : &e->acc2;
+	struct buf *stop = &e->u.claude.stop;
 
 	if (!e->o.stream)
-		blk_close(e, out); /* frees acc2 for the stop sequence */
+		blk_close(e, out);
 	e->finish = ev->finish;
 	e->have_finish = 1;
-	buf_reset(keep);
-	if (ev->stop_sequence.p)
-		buf_put(keep, ev->stop_sequence.p, ev->stop_sequence.n);
+	buf_reset(stop);
+	buf_put(stop, ev->stop_sequence.p, ev->stop_sequence.n);
 }
 
 static void enc_error(struct hub_enc *e, struct buf *out,
 		      const struct hub_event *ev)
 {
-	struct hub_span msg = ev->text.p ? ev->text : hub_span_of("error", 5);
+	struct hub_claude_enc *c = &e->u.claude;
+	struct hub_span msg = ev->text.p ? ev->text : HUB_LIT("error");
 
+	c->phase = 2;
 	if (!e->o.stream) {
 		/* the answer is replaced by an error body at DONE */
-		buf_reset(&e->acc);
-		buf_put(&e->acc, msg.p, msg.n);
-		e->seq = ev->status;
-		e->started = 2;
+		buf_reset(&c->err);
+		buf_put(&c->err, msg.p, msg.n);
+		c->err_status = ev->status;
 		return;
 	}
 	sse_open(out, "error");
@@ -1597,12 +1588,11 @@ static void enc_error(struct hub_enc *e, struct buf *out,
 	hub_put_str(out, msg);
 	buf_puts(out, "}}");
 	sse_close(out);
-	e->started = 2;
 }
 
 static void put_stop(struct hub_enc *e, struct buf *out)
 {
-	const struct buf *seq = e->o.stream ? &e->acc : &e->acc2;
+	const struct buf *seq = &e->u.claude.stop;
 	enum hub_finish f = e->have_finish ? e->finish : HUB_FIN_STOP;
 	const char *r = "end_turn";
 
@@ -1610,7 +1600,7 @@ static void put_stop(struct hub_enc *e, struct buf *out)
 		r = "max_tokens";
 	else if (f == HUB_FIN_FILTER)
 		r = "refusal";
-	else if (f == HUB_FIN_TOOL || e->tools > 0)
+	else if (f == HUB_FIN_TOOL || e->u.claude.tools > 0)
 		r = "tool_use";
 	else if (seq->len > 0)
 		r = "stop_sequence";
@@ -1638,11 +1628,13 @@ static void enc_done_stream(struct hub_enc *e, struct buf *out)
 
 static void enc_done_body(struct hub_enc *e, struct buf *out)
 {
-	if (e->started == 2) { /* an ERROR came */
+	struct hub_claude_enc *c = &e->u.claude;
+
+	if (c->phase == 2) { /* an ERROR came */
 		buf_puts(out, "{\"type\":\"error\",\"error\":{\"type\":");
-		buf_json_cstr(out, error_type((int)e->seq));
+		buf_json_cstr(out, error_type(c->err_status));
 		buf_puts(out, ",\"message\":");
-		hub_put_str(out, hub_span_of(e->acc.p, e->acc.len));
+		hub_put_str(out, hub_span_of(c->err.p, c->err.len));
 		buf_puts(out, "}}");
 		return;
 	}
@@ -1652,7 +1644,7 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 	buf_puts(out, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"content\":[");
-	buf_put(out, e->acc.p, e->acc.len);
+	buf_put(out, c->blocks.p, c->blocks.len);
 	buf_puts(out, "],");
 	put_stop(e, out);
 	buf_puts(out, ",\"usage\":");
@@ -1663,17 +1655,18 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 				struct buf *out)
 {
-	if (e->started == 3 ||
-	    (e->started == 2 && ev->type != HUB_EV_DONE))
+	struct hub_claude_enc *c = &e->u.claude;
+
+	if (c->phase == 3 || (c->phase == 2 && ev->type != HUB_EV_DONE))
 		return; /* after an error only DONE; after DONE nothing */
 	if (ev->type == HUB_EV_DONE) {
-		int errored = e->started == 2;
+		int errored = c->phase == 2;
 		enc_head(e, out);
 		if (!e->o.stream)
 			enc_done_body(e, out); /* answer or error body */
 		else if (!errored)
 			enc_done_stream(e, out);
-		e->started = 3;
+		c->phase = 3;
 		return;
 	}
 	if (ev->type == HUB_EV_ERROR) {
@@ -1685,7 +1678,7 @@ static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		return;
 	}
 	if (ev->type == HUB_EV_START) {
-		if (!e->id[0] && !e->started)
+		if (!e->id[0] && !c->phase)
 			enc_take_start(e, ev);
 		return;
 	}
@@ -1697,7 +1690,7 @@ static void claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 	case HUB_EV_TOOL_START: blk_open(e, out, CL_BLK_TOOL, ev); break;
 	case HUB_EV_TOOL_ARGS: enc_tool_args(e, out, ev); break;
 	case HUB_EV_TOOL_END:
-		if (e->block_open == CL_BLK_TOOL)
+		if (c->block_open == CL_BLK_TOOL)
 			blk_close(e, out);
 		break;
 	case HUB_EV_FINISH: enc_finish(e, out, ev); break;

@@ -13,8 +13,7 @@
  *   whole:   one such object with all the text and "usage".
  *
  * Thinking and tool calls have no place in this API and are dropped.
- * Encoder state: e->acc holds the text of a non-stream answer, e->seq the
- * status of an ERROR (0 none).
+ * Encoder state: struct hub_completions_enc (hub.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +138,7 @@ static void compl_render_error(struct buf *out, int status, const char *msg)
 static void compl_start(struct hub_enc *e, const struct hub_event *ev)
 {
 	char tmp[sizeof(e->model)];
-	e->started = 1;
+	e->u.completions.started = 1;
 	if (ev && ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
 		memcpy(e->model, tmp, sizeof(tmp));
 	if (!(ev && ev->id.n && hub_unescape(ev->id, e->id, sizeof(e->id)) > 0))
@@ -149,16 +148,18 @@ static void compl_start(struct hub_enc *e, const struct hub_event *ev)
 static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 			       struct buf *out)
 {
-	if (!e->started)
+	struct hub_completions_enc *c = &e->u.completions;
+
+	if (!c->started)
 		compl_start(e, ev->type == HUB_EV_START ? ev : NULL);
-	if (e->seq && ev->type != HUB_EV_DONE)
+	if (c->err_status && ev->type != HUB_EV_DONE)
 		return; /* after an error only the close remains */
 	switch (ev->type) {
 	case HUB_EV_TEXT:
 		if (!ev->text.n)
 			break;
 		if (!e->o.stream) {
-			buf_put(&e->acc, ev->text.p, ev->text.n);
+			buf_put(&c->text, ev->text.p, ev->text.n);
 			break;
 		}
 		buf_puts(out, "data: ");
@@ -174,27 +175,27 @@ static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		break;
 	case HUB_EV_ERROR: {
 		char msg[300];
-		e->seq = ev->status ? ev->status : 502;
+		c->err_status = ev->status ? ev->status : 502;
 		if (hub_unescape(ev->text, msg, sizeof(msg)) < 0)
 			snprintf(msg, sizeof(msg), "upstream error");
 		if (e->o.stream) {
 			buf_puts(out, "data: ");
-			compl_render_error(out, (int)e->seq, msg);
+			compl_render_error(out, c->err_status, msg);
 			buf_puts(out, "\n\n");
 		} else {
-			buf_reset(&e->acc2);
-			compl_render_error(&e->acc2, (int)e->seq, msg);
+			buf_reset(&c->err);
+			compl_render_error(&c->err, c->err_status, msg);
 		}
 		break;
 	}
 	case HUB_EV_DONE:
 		if (!e->o.stream) {
-			if (e->seq) {
-				buf_put(out, e->acc2.p, e->acc2.len);
+			if (c->err_status) {
+				buf_put(out, c->err.p, c->err.len);
 				break;
 			}
 			put_head(e, out);
-			buf_put(out, e->acc.p, e->acc.len);
+			buf_put(out, c->text.p, c->text.len);
 			buf_printf(out, "\",\"index\":0,\"logprobs\":null,"
 				   "\"finish_reason\":\"%s\"}]",
 				   finish_name(e->finish));
@@ -202,7 +203,7 @@ static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 			buf_putc(out, '}');
 			break;
 		}
-		if (!e->seq) {
+		if (!c->err_status) {
 			buf_puts(out, "data: ");
 			put_head(e, out);
 			buf_printf(out, "\",\"index\":0,\"logprobs\":null,"

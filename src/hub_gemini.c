@@ -40,25 +40,14 @@
  * ignored.
  *
  * CLIENT ENCODING.  Gemini clients need a tool call's arguments whole, so
- * TOOL_ARGS accumulate in e->acc and one functionCall part is written at
- * TOOL_END.  A signature is held in e->acc2 (as the JSON fragment
- * "thoughtSignature":"...") until the next event: a following tool call
- * carries it, anything else flushes it as its own empty-text part.  The
- * stream's last chunk (finishReason + usageMetadata) goes out at FINISH
- * when usage is known, else at the next USAGE or at DONE; a USAGE after
- * it gets a usage-only chunk.  The generic hub_enc fields are used so:
- *   block_open        kind of the current text part: -1 none, 0 text,
- *                     1 thought (stream: of the last one written;
- *                     non-stream: the part still open in tools_acc)
- *   text_started      a tool call is open (TOOL_START seen, no TOOL_END)
- *   reasoning_started 1: e->acc2 holds a pending signature (it goes on
- *                     the next answer part or tool call); 2: it is
- *                     attached to the open non-stream answer part
- *   tools             tool calls finished
- *   seq               stream: the finish chunk has been written
- *   block_index       status of an ERROR seen (0 none)
- *   tools_acc         non-stream: the parts array being built (all kinds,
- *                     in order), or the error body after an ERROR
+ * TOOL_ARGS accumulate and one functionCall part is written at TOOL_END.
+ * A signature is held (as the JSON fragment "thoughtSignature":"...")
+ * until the next event: a following tool call carries it, anything else
+ * flushes it as its own empty-text part.  The stream's last chunk
+ * (finishReason + usageMetadata) goes out at FINISH when usage is known,
+ * else at the next USAGE or at DONE; a USAGE after it gets a usage-only
+ * chunk.  A non-stream answer builds its parts array (all kinds, in
+ * order) in u.gemini.parts.  State: struct hub_gemini_enc (hub.h).
  */
 #include "hub_tok.h"
 
@@ -1402,17 +1391,17 @@ static void gemini_emit_response(struct gemini_sink *k, const struct json *j,
 	hub_event_init(&ev, HUB_EV_USAGE);
 	ev.usage = d->usage;
 	/* usage is emitted with the finish, alone, or after the finish */
-	if ((fin.n && !d->finished) ||
-	    (hub_tok_is(j, um, JSMN_OBJECT) && (cand < 0 || d->finished))) {
+	if ((fin.n && !d->u.gemini.finished) ||
+	    (hub_tok_is(j, um, JSMN_OBJECT) && (cand < 0 ||
+						d->u.gemini.finished))) {
 		ev.type = HUB_EV_USAGE;
 		if (d->usage.input >= 0 || d->usage.output >= 0)
 			gemini_emit(k, &ev);
 	}
-	if (fin.n && !d->finished) {
-		d->finished = 1;
-		d->finish = gemini_finish_reason(d, fin);
+	if (fin.n && !d->u.gemini.finished) {
+		d->u.gemini.finished = 1;
 		ev.type = HUB_EV_FINISH;
-		ev.finish = d->finish;
+		ev.finish = gemini_finish_reason(d, fin);
 		gemini_emit(k, &ev);
 	}
 }
@@ -1440,7 +1429,7 @@ static void gemini_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 	struct hub_span data;
 
 	if (!sse) { /* end of stream: usage that waited for a finish */
-		if (!d->done && !d->finished &&
+		if (!d->done && !d->u.gemini.finished &&
 		    (d->usage.input >= 0 || d->usage.output >= 0)) {
 			struct hub_event ev;
 			hub_event_init(&ev, HUB_EV_USAGE);
@@ -1493,7 +1482,7 @@ static int gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 		return -1;
 	}
 	gemini_emit_value(&k, &j, 0);
-	if (d->done || d->finished)
+	if (d->done || d->u.gemini.finished)
 		return 0;
 	/* a body always ends its answer */
 	hub_event_init(&ev, HUB_EV_START);
@@ -1505,9 +1494,9 @@ static int gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 	ev.type = HUB_EV_USAGE;
 	if (d->usage.input >= 0 || d->usage.output >= 0)
 		emit(user, &ev);
-	d->finished = 1;
+	d->u.gemini.finished = 1;
 	ev.type = HUB_EV_FINISH;
-	ev.finish = d->finish = d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
+	ev.finish = d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
 	emit(user, &ev);
 	return 0;
 }
@@ -1581,9 +1570,11 @@ static void gemini_put_head(struct hub_enc *e, struct buf *b)
 }
 
 /* Begin one part: in a stream, a chunk of its own; otherwise the next
- * element of the parts array in tools_acc.  Returns where to write. */
+ * element of the parts array.  Returns where to write. */
 static struct buf *gemini_part_begin(struct hub_enc *e, struct buf *out)
 {
+	struct buf *parts = &e->u.gemini.parts;
+
 	if (e->o.stream) {
 		buf_puts(out, "data: ");
 		gemini_put_head(e, out);
@@ -1591,9 +1582,9 @@ static struct buf *gemini_part_begin(struct hub_enc *e, struct buf *out)
 			      "{\"role\":\"model\",\"parts\":[");
 		return out;
 	}
-	if (e->tools_acc.len)
-		buf_putc(&e->tools_acc, ',');
-	return &e->tools_acc;
+	if (parts->len)
+		buf_putc(parts, ',');
+	return parts;
 }
 
 static void gemini_part_end(struct hub_enc *e, struct buf *out)
@@ -1605,87 +1596,90 @@ static void gemini_part_end(struct hub_enc *e, struct buf *out)
 	buf_puts(out, "\n\n");
 }
 
-/* Non-stream: close the text part open in tools_acc, with a signature
- * when one is given. */
+/* Non-stream: close the text part open in parts, with a signature when
+ * one is given. */
 static void gemini_close_text(struct hub_enc *e, struct hub_span sig)
 {
-	struct buf *b = &e->tools_acc;
-	if (e->o.stream || e->block_open < 0)
+	struct hub_gemini_enc *g = &e->u.gemini;
+	struct buf *b = &g->parts;
+
+	if (e->o.stream || !g->text_kind)
 		return;
 	buf_putc(b, '"');
-	if (e->block_open == 1)
+	if (g->text_kind == 2)
 		buf_puts(b, ",\"thought\":true");
 	if (sig.p) {
 		buf_puts(b, ",\"thoughtSignature\":");
 		hub_put_str(b, sig);
-	} else if (e->reasoning_started == 2) {
+	} else if (g->sig == 2) {
 		/* the signature of the thoughts before this answer part */
 		buf_putc(b, ',');
-		buf_put(b, e->acc2.p, e->acc2.len);
-		buf_reset(&e->acc2);
-		e->reasoning_started = 0;
+		buf_put(b, g->held.p, g->held.len);
+		buf_reset(&g->held);
+		g->sig = 0;
 	}
 	buf_putc(b, '}');
-	e->block_open = -1;
+	g->text_kind = 0;
 }
 
 /* A held signature no tool call took: its own empty-text part. */
 static void gemini_flush_sig(struct hub_enc *e, struct buf *out)
 {
+	struct hub_gemini_enc *g = &e->u.gemini;
 	struct buf *b;
-	if (e->reasoning_started != 1)
+
+	if (g->sig != 1)
 		return;
 	b = gemini_part_begin(e, out);
-	buf_puts(b, e->block_open == 1 ? "{\"text\":\"\",\"thought\":true,"
-				       : "{\"text\":\"\",");
-	buf_put(b, e->acc2.p, e->acc2.len);
+	buf_puts(b, g->text_kind == 2 ? "{\"text\":\"\",\"thought\":true,"
+				      : "{\"text\":\"\",");
+	buf_put(b, g->held.p, g->held.len);
 	buf_putc(b, '}');
 	gemini_part_end(e, out);
-	buf_reset(&e->acc2);
-	e->reasoning_started = 0;
+	buf_reset(&g->held);
+	g->sig = 0;
 }
 
 static void gemini_tool_end(struct hub_enc *e, struct buf *out)
 {
-	struct hub_span args = {e->acc.p, e->acc.len};
+	struct hub_gemini_enc *g = &e->u.gemini;
 	struct buf *b;
 
-	if (!e->text_started)
+	if (!g->call_open)
 		return;
 	b = gemini_part_begin(e, out);
 	buf_putc(b, '{');
-	buf_put(b, e->acc2.p, e->acc2.len);
-	hub_put_str_as_json(b, args);
+	buf_put(b, g->held.p, g->held.len);
+	hub_put_str_as_json(b, hub_span_of(g->args.p, g->args.len));
 	buf_puts(b, "}}");
 	gemini_part_end(e, out);
-	buf_reset(&e->acc);
-	buf_reset(&e->acc2);
-	e->text_started = 0;
-	e->tools++;
+	buf_reset(&g->args);
+	buf_reset(&g->held);
+	g->call_open = 0;
+	g->calls++;
 }
 
 /* Close whatever is open before a different kind of output. */
 static void gemini_flush(struct hub_enc *e, struct buf *out)
 {
-	struct hub_span none = {NULL, 0};
 	gemini_tool_end(e, out);
-	gemini_close_text(e, none);
+	gemini_close_text(e, hub_span_of(NULL, 0));
 	gemini_flush_sig(e, out);
 }
 
 static void gemini_tool_start(struct hub_enc *e, const struct hub_event *ev,
 			      struct buf *out)
 {
-	struct hub_span none = {NULL, 0};
-	struct buf *h = &e->acc2;
+	struct hub_gemini_enc *g = &e->u.gemini;
+	struct buf *h = &g->held;
 
 	gemini_tool_end(e, out);
-	gemini_close_text(e, none);
-	if (e->reasoning_started)
+	gemini_close_text(e, hub_span_of(NULL, 0));
+	if (g->sig)
 		buf_putc(h, ','); /* the held signature goes on this call */
 	else
 		buf_reset(h);
-	e->reasoning_started = 0;
+	g->sig = 0;
 	buf_puts(h, "\"functionCall\":{\"name\":");
 	hub_put_str(h, ev->name);
 	if (ev->id.n) {
@@ -1693,76 +1687,76 @@ static void gemini_tool_start(struct hub_enc *e, const struct hub_event *ev,
 		hub_put_str(h, ev->id);
 	}
 	buf_puts(h, ",\"args\":");
-	buf_reset(&e->acc);
-	e->text_started = 1;
+	buf_reset(&g->args);
+	g->call_open = 1;
 }
 
 static void gemini_text(struct hub_enc *e, const struct hub_event *ev,
 			struct buf *out)
 {
-	int kind = ev->type == HUB_EV_THINKING;
-	struct hub_span none = {NULL, 0};
+	struct hub_gemini_enc *g = &e->u.gemini;
+	int kind = ev->type == HUB_EV_THINKING ? 2 : 1;
 	struct buf *b;
 
 	if (!ev->text.n)
 		return;
 	gemini_tool_end(e, out);
-	if (kind)
+	if (kind == 2)
 		gemini_flush_sig(e, out); /* a signature goes on answer parts */
 	if (e->o.stream) {
 		b = gemini_part_begin(e, out);
 		buf_puts(b, "{\"text\":");
 		hub_put_str(b, ev->text);
-		if (kind)
+		if (kind == 2)
 			buf_puts(b, ",\"thought\":true");
-		if (!kind && e->reasoning_started) {
+		if (kind == 1 && g->sig) {
 			/* the pending signature rides on the first answer
 			 * part, where Gemini itself puts it */
 			buf_putc(b, ',');
-			buf_put(b, e->acc2.p, e->acc2.len);
-			buf_reset(&e->acc2);
-			e->reasoning_started = 0;
+			buf_put(b, g->held.p, g->held.len);
+			buf_reset(&g->held);
+			g->sig = 0;
 		}
 		buf_putc(b, '}');
 		gemini_part_end(e, out);
 	} else {
-		if (e->block_open != kind) {
-			gemini_close_text(e, none);
+		if (g->text_kind != kind) {
+			gemini_close_text(e, hub_span_of(NULL, 0));
 			b = gemini_part_begin(e, out);
 			buf_puts(b, "{\"text\":\"");
-			if (!kind && e->reasoning_started == 1)
-				e->reasoning_started = 2; /* written at close */
+			if (kind == 1 && g->sig == 1)
+				g->sig = 2; /* written at close */
 		}
-		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
+		buf_put(&g->parts, ev->text.p, ev->text.n);
 	}
-	e->block_open = kind;
+	g->text_kind = kind;
 }
 
 static void gemini_sig(struct hub_enc *e, const struct hub_event *ev,
 		       struct buf *out)
 {
+	struct hub_gemini_enc *g = &e->u.gemini;
+
 	gemini_tool_end(e, out);
-	if (!e->o.stream && e->block_open == 1) {
+	if (!e->o.stream && g->text_kind == 2) {
 		/* a thought part carrying its own signature */
 		gemini_close_text(e, ev->text);
 		return;
 	}
-	if (!e->o.stream && e->block_open == 0) {
-		struct hub_span none = {NULL, 0};
-		gemini_close_text(e, none); /* the signature starts a part */
-	}
+	if (!e->o.stream && g->text_kind == 1) /* the signature starts a part */
+		gemini_close_text(e, hub_span_of(NULL, 0));
 	gemini_flush_sig(e, out);
-	buf_reset(&e->acc2);
-	buf_puts(&e->acc2, "\"thoughtSignature\":");
-	hub_put_str(&e->acc2, ev->text);
-	e->reasoning_started = 1;
+	buf_reset(&g->held);
+	buf_puts(&g->held, "\"thoughtSignature\":");
+	hub_put_str(&g->held, ev->text);
+	g->sig = 1;
 }
 
 static enum hub_finish gemini_enc_finish(const struct hub_enc *e)
 {
 	if (e->have_finish)
 		return e->finish;
-	return e->tools ? HUB_FIN_TOOL : HUB_FIN_STOP;
+	return e->u.gemini.calls ? HUB_FIN_TOOL : HUB_FIN_STOP;
 }
 
 /* Stream: the chunk with finishReason and the usage known so far. */
@@ -1776,7 +1770,7 @@ static void gemini_final_chunk(struct hub_enc *e, struct buf *out)
 	gemini_put_usage(out, &e->usage, ",");
 	gemini_put_tail(e, out);
 	buf_puts(out, "\n\n");
-	e->seq = 1;
+	e->u.gemini.final_sent = 1;
 }
 
 /* Stream: usage that came after the final chunk, as a chunk of its own
@@ -1834,37 +1828,41 @@ static void gemini_put_error(struct buf *b, int status, struct hub_span msg,
 static void gemini_error(struct hub_enc *e, const struct hub_event *ev,
 			 struct buf *out)
 {
+	struct hub_gemini_enc *g = &e->u.gemini;
 	int status = ev->status > 0 ? ev->status : 502;
-	if (e->block_index)
+
+	if (g->err_status)
 		return; /* one error per answer */
-	e->block_index = status;
+	g->err_status = status;
 	if (e->o.stream) {
 		buf_puts(out, "data: ");
 		gemini_put_error(out, status, ev->text, NULL);
 		buf_puts(out, "\n\n");
 		return;
 	}
-	buf_reset(&e->tools_acc);
-	gemini_put_error(&e->tools_acc, status, ev->text, NULL);
+	buf_reset(&g->err);
+	gemini_put_error(&g->err, status, ev->text, NULL);
 }
 
 static void gemini_done(struct hub_enc *e, struct buf *out)
 {
-	if (e->block_index) {
+	struct hub_gemini_enc *g = &e->u.gemini;
+
+	if (g->err_status) {
 		if (!e->o.stream)
-			buf_put(out, e->tools_acc.p, e->tools_acc.len);
+			buf_put(out, g->err.p, g->err.len);
 		return;
 	}
 	gemini_flush(e, out);
 	if (e->o.stream) {
-		if (!e->seq)
+		if (!g->final_sent)
 			gemini_final_chunk(e, out);
 		return;
 	}
 	gemini_put_head(e, out);
 	buf_puts(out, "\"candidates\":[{\"content\":{\"role\":\"model\","
 		      "\"parts\":[");
-	buf_put(out, e->tools_acc.p, e->tools_acc.len);
+	buf_put(out, g->parts.p, g->parts.len);
 	buf_puts(out, "]},\"finishReason\":\"");
 	buf_puts(out, gemini_finish_name(gemini_enc_finish(e)));
 	buf_puts(out, "\",\"index\":0}]");
@@ -1876,7 +1874,7 @@ static void gemini_start(struct hub_enc *e, const struct hub_event *ev)
 {
 	char tmp[sizeof(e->model)];
 
-	e->started = 1;
+	e->u.gemini.started = 1;
 	if (ev && ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
 		memcpy(e->model, tmp, sizeof(tmp));
 	if (ev && ev->id.n && hub_unescape(ev->id, e->id, sizeof(e->id)) > 0)
@@ -1887,9 +1885,11 @@ static void gemini_start(struct hub_enc *e, const struct hub_event *ev)
 static void gemini_encode_event(struct hub_enc *e, const struct hub_event *ev,
 				struct buf *out)
 {
-	if (!e->started)
+	struct hub_gemini_enc *g = &e->u.gemini;
+
+	if (!g->started)
 		gemini_start(e, ev->type == HUB_EV_START ? ev : NULL);
-	if (e->block_index && ev->type != HUB_EV_DONE)
+	if (g->err_status && ev->type != HUB_EV_DONE)
 		return; /* after an error only the close remains */
 	switch (ev->type) {
 	case HUB_EV_START:
@@ -1905,15 +1905,15 @@ static void gemini_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		gemini_tool_start(e, ev, out);
 		break;
 	case HUB_EV_TOOL_ARGS:
-		if (e->text_started)
-			buf_put(&e->acc, ev->text.p, ev->text.n);
+		if (g->call_open)
+			buf_put(&g->args, ev->text.p, ev->text.n);
 		break;
 	case HUB_EV_TOOL_END:
 		gemini_tool_end(e, out);
 		break;
 	case HUB_EV_USAGE:
 		hub_usage_merge(&e->usage, &ev->usage);
-		if (e->o.stream && e->seq)
+		if (e->o.stream && g->final_sent)
 			gemini_usage_chunk(e, out);
 		else if (e->o.stream && e->have_finish)
 			gemini_final_chunk(e, out);
@@ -1923,7 +1923,8 @@ static void gemini_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		e->have_finish = 1;
 		gemini_flush(e, out);
 		/* without usage yet, the finish waits for it (or DONE) */
-		if (e->o.stream && !e->seq && gemini_usage_known(&e->usage))
+		if (e->o.stream && !g->final_sent &&
+		    gemini_usage_known(&e->usage))
 			gemini_final_chunk(e, out);
 		break;
 	case HUB_EV_ERROR:

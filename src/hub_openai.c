@@ -21,15 +21,9 @@
  * separate role:"tool" messages, then the rest.  THINKING is dropped
  * (OpenAI-compatible upstreams do not take reasoning back).
  *
- * STREAM DECODER (upstream SSE -> events).  Field use in struct hub_sdec:
- *   started      START emitted
- *   done         "data: [DONE]" seen; later events are ignored
- *   seq          nonzero after a fatal error event: ignore the rest
- *   ntools       tool calls started (hub indexes 0..ntools-1)
- *   open_tool    upstream index + 1 of the last started call (0 none)
- *   block_type[0]  1 while that call is open (TOOL_END not yet sent)
- *   id           the last call's id (to spot a new call reusing an index)
- *   finished     1 finish_reason seen and FINISH held, 2 FINISH emitted
+ * STREAM DECODER (upstream SSE -> events).  State: struct hub_openai_sdec
+ * (hub.h); d->done is set by "data: [DONE]" and by a fatal error event,
+ * and everything after it is ignored.
  * OpenAI sends finish_reason in one chunk and the usage in a later chunk
  * with empty choices (stream_options.include_usage), so FINISH is held
  * until that usage (or [DONE]) and USAGE always precedes FINISH.
@@ -37,13 +31,10 @@
  * CLIENT ENCODER (events -> client bytes).  Streaming writes one
  * "data: {chat.completion.chunk}\n\n" per event as it arrives, a usage
  * chunk (choices []) at DONE and then "data: [DONE]\n\n".  Non-stream
- * accumulates content (acc), reasoning (acc2) and the tool_calls array
- * elements (tools_acc, arguments appended fragment by fragment, still
- * escaped) and writes one chat.completion at DONE.  Field use in struct
- * hub_enc: block_open = the open tool call (-1 none); block_index = stream:
- * 1 once that call got an argument fragment, non-stream: where its
- * arguments start in tools_acc (a call without any gets "{}"); seq = the
- * HTTP status of an ERROR (0 none; its message is kept in acc).
+ * accumulates content, reasoning and the tool_calls array elements
+ * (arguments appended fragment by fragment, still escaped; a call without
+ * any gets "{}") and writes one chat.completion at DONE.  State: struct
+ * hub_openai_enc (hub.h).
  */
 #include "hub_tok.h"
 
@@ -967,11 +958,9 @@ static int openai_encode_request(const struct hub_view *v,
  * decode_event / decode_body: upstream chunks -> events
  * ====================================================================== */
 
-#define OPENAI_DEC_BROKEN(d) ((d)->seq)
-#define OPENAI_DEC_TOOL_OPEN(d) ((d)->block_type[0])
-
 struct openai_dec {
 	struct hub_sdec *d;
+	struct hub_openai_sdec *s; /* &d->u.openai */
 	const struct json *j;
 	hub_emit_fn emit;
 	void *user;
@@ -1002,46 +991,48 @@ static void openai_dec_start(struct openai_dec *x, int obj)
 static void openai_dec_tool_end(struct openai_dec *x)
 {
 	struct hub_event ev;
-	if (!OPENAI_DEC_TOOL_OPEN(x->d))
+	if (!x->s->tool_open)
 		return;
-	OPENAI_DEC_TOOL_OPEN(x->d) = 0;
+	x->s->tool_open = 0;
 	hub_event_init(&ev, HUB_EV_TOOL_END);
 	ev.index = x->d->ntools - 1;
 	x->emit(x->user, &ev);
 }
 
 /* Is id the id of the last started call?  (Long ids compare by the
- * prefix that fits in d->id.) */
-static int openai_dec_same_id(const struct hub_sdec *d, struct hub_span id)
+ * prefix that fits in s->id.) */
+static int openai_dec_same_id(const struct hub_openai_sdec *s,
+			      struct hub_span id)
 {
-	size_t n = id.n < sizeof(d->id) - 1 ? id.n : sizeof(d->id) - 1;
-	return strlen(d->id) == n && memcmp(d->id, id.p, n) == 0;
+	size_t n = id.n < sizeof(s->id) - 1 ? id.n : sizeof(s->id) - 1;
+	return strlen(s->id) == n && memcmp(s->id, id.p, n) == 0;
 }
 
 static void openai_dec_tool_start(struct openai_dec *x, long up_index,
 				  struct hub_span id, struct hub_span name)
 {
 	struct hub_sdec *d = x->d;
+	struct hub_openai_sdec *s = x->s;
 	struct hub_event ev;
 	size_t n;
 
 	openai_dec_tool_end(x);
 	if (id.p) {
-		n = id.n < sizeof(d->id) - 1 ? id.n : sizeof(d->id) - 1;
-		memcpy(d->id, id.p, n);
-		d->id[n] = '\0';
+		n = id.n < sizeof(s->id) - 1 ? id.n : sizeof(s->id) - 1;
+		memcpy(s->id, id.p, n);
+		s->id[n] = '\0';
 	} else {
-		hub_gen_id(d->id, sizeof(d->id), "call_", d->seed,
+		hub_gen_id(s->id, sizeof(s->id), "call_", d->seed,
 			   (long)d->ntools);
-		id.p = d->id;
-		id.n = strlen(d->id);
+		id.p = s->id;
+		id.n = strlen(s->id);
 	}
 	hub_event_init(&ev, HUB_EV_TOOL_START);
 	ev.index = d->ntools++;
 	ev.id = id;
 	ev.name = name.p ? name : HUB_LIT("");
-	d->open_tool = (int)up_index + 1;
-	OPENAI_DEC_TOOL_OPEN(d) = 1;
+	s->open_tool = (int)up_index + 1;
+	x->s->tool_open = 1;
 	x->emit(x->user, &ev);
 }
 
@@ -1074,9 +1065,8 @@ static void openai_dec_args(struct openai_dec *x, int a)
 static void openai_dec_tool_delta(struct openai_dec *x, int el)
 {
 	const struct json *j = x->j;
-	struct hub_sdec *d = x->d;
 	long idx = hub_tok_long(j, json_get(j, el, "index"), -1);
-	long last = d->open_tool - 1;
+	long last = x->s->open_tool - 1;
 	struct hub_span id = hub_tok_text(j, el, "id");
 	int f = json_get(j, el, "function"), fresh;
 
@@ -1085,8 +1075,8 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 	if (last < 0 || idx > last)
 		fresh = 1;
 	else
-		fresh = id.p && !openai_dec_same_id(d, id);
-	if (!fresh && (idx != last || !OPENAI_DEC_TOOL_OPEN(d)))
+		fresh = id.p && !openai_dec_same_id(x->s, id);
+	if (!fresh && (idx != last || !x->s->tool_open))
 		return;
 	if (fresh)
 		openai_dec_tool_start(x, idx, id, hub_tok_text(j, f, "name"));
@@ -1171,15 +1161,15 @@ static enum hub_finish openai_finish_of(const struct json *j, int t,
 	return HUB_FIN_STOP;
 }
 
-/* Emit the held FINISH (d->finished 1 -> 2). */
+/* Emit the held FINISH (finished 1 -> 2). */
 static void openai_dec_flush_finish(struct openai_dec *x)
 {
 	struct hub_event ev;
-	if (x->d->finished != 1)
+	if (x->s->finished != 1)
 		return;
-	x->d->finished = 2;
+	x->s->finished = 2;
 	hub_event_init(&ev, HUB_EV_FINISH);
-	ev.finish = x->d->finish;
+	ev.finish = x->s->finish;
 	x->emit(x->user, &ev);
 }
 
@@ -1228,7 +1218,7 @@ static void openai_dec_error(struct openai_dec *x, int e)
 	}
 	if (!ev.text.p)
 		ev.text = HUB_LIT("upstream error");
-	OPENAI_DEC_BROKEN(x->d) = 1;
+	x->d->done = 1;
 	x->emit(x->user, &ev);
 }
 
@@ -1263,10 +1253,10 @@ static void openai_dec_chunk(struct openai_dec *x)
 			openai_dec_tool_delta(x, e);
 	}
 	fr = json_get(j, ch, "finish_reason");
-	if (hub_tok_is(j, fr, JSMN_STRING) && !d->finished) {
+	if (hub_tok_is(j, fr, JSMN_STRING) && !x->s->finished) {
 		openai_dec_tool_end(x);
-		d->finish = openai_finish_of(j, fr, d->ntools);
-		d->finished = 1;
+		x->s->finish = openai_finish_of(j, fr, d->ntools);
+		x->s->finished = 1;
 	}
 	u = json_get(j, 0, "usage");
 	if (hub_tok_is(j, u, JSMN_OBJECT))
@@ -1282,7 +1272,7 @@ static void openai_dec_malformed(struct openai_dec *x)
 	hub_event_init(&ev, HUB_EV_ERROR);
 	ev.status = 502;
 	ev.text = HUB_LIT("malformed upstream event");
-	OPENAI_DEC_BROKEN(x->d) = 1;
+	x->d->done = 1;
 	x->emit(x->user, &ev);
 }
 
@@ -1290,12 +1280,12 @@ static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 				hub_emit_fn emit, void *user)
 {
 	struct json j;
-	struct openai_dec x = {d, &j, emit, user};
+	struct openai_dec x = {d, &d->u.openai, &j, emit, user};
 	struct hub_span data;
 	int e;
 
 	if (!sse) { /* end of the upstream stream without [DONE] */
-		if (!d->done && !OPENAI_DEC_BROKEN(d)) {
+		if (!d->done) {
 			d->done = 1;
 			openai_dec_tool_end(&x);
 			openai_dec_flush_finish(&x);
@@ -1303,7 +1293,7 @@ static void openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 		return;
 	}
 	data = hub_span_trim(sse->data);
-	if (d->done || OPENAI_DEC_BROKEN(d) || !data.p || !data.n)
+	if (d->done || !data.n)
 		return;
 	if (hub_span_eq(data, "[DONE]")) {
 		d->done = 1;
@@ -1347,7 +1337,7 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 			      size_t len, hub_emit_fn emit, void *user)
 {
 	struct json j;
-	struct openai_dec x = {d, &j, emit, user};
+	struct openai_dec x = {d, &d->u.openai, &j, emit, user};
 	int e, ch, msg, u;
 
 	buf_reset(&d->scratch);
@@ -1366,9 +1356,9 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 	openai_dec_start(&x, 0);
 	openai_dec_content(&x, msg);
 	openai_dec_body_tools(&x, json_get(&j, msg, "tool_calls"));
-	d->finish = openai_finish_of(&j, json_get(&j, ch, "finish_reason"),
-				     d->ntools);
-	d->finished = 1;
+	x.s->finish = openai_finish_of(&j, json_get(&j, ch, "finish_reason"),
+				       d->ntools);
+	x.s->finished = 1;
 	u = json_get(&j, 0, "usage");
 	if (hub_tok_is(&j, u, JSMN_OBJECT))
 		openai_dec_usage(&x, u);
@@ -1379,8 +1369,6 @@ static int openai_decode_body(struct hub_sdec *d, const char *body,
 /* ======================================================================
  * encode_event: events -> OpenAI client bytes
  * ====================================================================== */
-
-#define OPENAI_ENC_ERR(e) ((e)->seq)
 
 static const char *openai_error_type(int status)
 {
@@ -1405,7 +1393,7 @@ static const char *openai_finish_name(const struct hub_enc *e)
 {
 	enum hub_finish f = e->have_finish ? e->finish : HUB_FIN_STOP;
 
-	if (e->tools && (f == HUB_FIN_STOP || f == HUB_FIN_TOOL))
+	if (e->u.openai.calls && (f == HUB_FIN_STOP || f == HUB_FIN_TOOL))
 		return "tool_calls";
 	if (f == HUB_FIN_LENGTH)
 		return "length";
@@ -1456,9 +1444,9 @@ static void openai_chunk_tail(struct buf *out, const char *finish)
 /* Head of the answer: ids, and in a stream the role chunk. */
 static void openai_enc_begin(struct hub_enc *e, struct buf *out)
 {
-	if (e->started)
+	if (e->u.openai.started)
 		return;
-	e->started = 1;
+	e->u.openai.started = 1;
 	openai_enc_ids(e);
 	if (!e->o.stream)
 		return;
@@ -1473,10 +1461,10 @@ static void openai_enc_start(struct hub_enc *e, const struct hub_event *ev,
 {
 	char tmp[sizeof(e->model)];
 
-	if (!e->started && ev->id.p && ev->id.n &&
+	if (!e->u.openai.started && ev->id.p && ev->id.n &&
 	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
 		memcpy(e->id, tmp, sizeof(e->id));
-	if (!e->started && ev->model.p && ev->model.n &&
+	if (!e->u.openai.started && ev->model.p && ev->model.n &&
 	    hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
 		memcpy(e->model, tmp, sizeof(e->model));
 	openai_enc_begin(e, out);
@@ -1509,9 +1497,11 @@ static void openai_stream_args(struct hub_enc *e, int index,
  * clients can parse them (e.g. a Claude tool with empty input). */
 static void openai_stream_tool_close(struct hub_enc *e, struct buf *out)
 {
-	if (e->block_open >= 0 && !e->block_index)
-		openai_stream_args(e, e->block_open, HUB_LIT("{}"), out);
-	e->block_open = -1;
+	struct hub_openai_enc *o = &e->u.openai;
+
+	if (o->open_call && !o->call_args)
+		openai_stream_args(e, o->open_call - 1, HUB_LIT("{}"), out);
+	o->open_call = 0;
 }
 
 /* Streaming tool events; block_open = open call, block_index = 1 once it
@@ -1519,21 +1509,23 @@ static void openai_stream_tool_close(struct hub_enc *e, struct buf *out)
 static void openai_stream_tool(struct hub_enc *e, const struct hub_event *ev,
 			       struct buf *out)
 {
+	struct hub_openai_enc *o = &e->u.openai;
+
 	openai_enc_begin(e, out);
 	if (ev->type == HUB_EV_TOOL_ARGS) {
 		if (!ev->text.n)
 			return;
-		e->block_index = e->block_open == ev->index ? 1
-							    : e->block_index;
+		if (o->open_call == ev->index + 1)
+			o->call_args = 1;
 		openai_stream_args(e, ev->index, ev->text, out);
 		return;
 	}
 	openai_stream_tool_close(e, out);
 	if (ev->type != HUB_EV_TOOL_START)
 		return;
-	e->tools++;
-	e->block_open = ev->index;
-	e->block_index = 0;
+	o->calls++;
+	o->open_call = ev->index + 1;
+	o->call_args = 0;
 	openai_chunk_head(e, out);
 	buf_printf(out, "\"tool_calls\":[{\"index\":%d,\"id\":", ev->index);
 	hub_put_str(out, ev->id);
@@ -1553,7 +1545,7 @@ static void openai_stream_finish(struct hub_enc *e, struct buf *out)
 
 static void openai_stream_done(struct hub_enc *e, struct buf *out)
 {
-	if (!OPENAI_ENC_ERR(e)) {
+	if (!e->u.openai.err_status) {
 		openai_stream_tool_close(e, out);
 		if (!e->have_finish) {
 			openai_stream_finish(e, out);
@@ -1577,22 +1569,23 @@ static void openai_stream_done(struct hub_enc *e, struct buf *out)
 /* Non-stream: one tool_calls[] element built in tools_acc. */
 static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 {
-	struct buf *t = &e->tools_acc;
+	struct hub_openai_enc *o = &e->u.openai;
+	struct buf *t = &o->calls_json;
 
 	if (ev->type == HUB_EV_TOOL_ARGS) {
-		if (e->block_open == ev->index)
+		if (o->open_call == ev->index + 1)
 			buf_put(t, ev->text.p, ev->text.n);
 		return;
 	}
-	if (e->block_open >= 0) { /* TOOL_END, or a START closing the last */
-		if (t->len == (size_t)e->block_index)
+	if (o->open_call) { /* TOOL_END, or a START closing the last */
+		if (t->len == o->args_at)
 			buf_puts(t, "{}"); /* no arguments at all */
 		buf_puts(t, "\"}}");
-		e->block_open = -1;
+		o->open_call = 0;
 	}
 	if (ev->type != HUB_EV_TOOL_START)
 		return;
-	e->tools++;
+	o->calls++;
 	if (t->len)
 		buf_putc(t, ',');
 	buf_puts(t, "{\"id\":");
@@ -1600,32 +1593,33 @@ static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 	buf_puts(t, ",\"type\":\"function\",\"function\":{\"name\":");
 	hub_put_str(t, ev->name);
 	buf_puts(t, ",\"arguments\":\"");
-	e->block_open = ev->index;
-	e->block_index = (int)t->len;
+	o->open_call = ev->index + 1;
+	o->args_at = t->len;
 }
 
 static void openai_body_error(struct hub_enc *e, struct buf *out)
 {
 	buf_puts(out, "{\"error\":{\"message\":\"");
-	buf_put(out, e->acc.p, e->acc.len);
+	buf_put(out, e->u.openai.err.p, e->u.openai.err.len);
 	buf_putc(out, '"');
-	openai_put_error_tail(out, (int)OPENAI_ENC_ERR(e));
+	openai_put_error_tail(out, e->u.openai.err_status);
 }
 
 /* Non-stream: the whole chat.completion at DONE. */
 static void openai_body_done(struct hub_enc *e, struct buf *out)
 {
+	struct hub_openai_enc *o = &e->u.openai;
 	struct hub_event end;
 
 	hub_event_init(&end, HUB_EV_TOOL_END);
 	openai_acc_tool(e, &end);
-	if (!OPENAI_ENC_ERR(e) && (e->acc.overflow || e->acc2.overflow ||
-				   e->tools_acc.overflow)) {
-		buf_reset(&e->acc);
-		buf_puts(&e->acc, "upstream answer too large");
-		OPENAI_ENC_ERR(e) = 502;
+	if (!o->err_status && (o->text.overflow || o->reasoning.overflow ||
+			       o->calls_json.overflow)) {
+		buf_reset(&o->err);
+		buf_puts(&o->err, "upstream answer too large");
+		o->err_status = 502;
 	}
-	if (OPENAI_ENC_ERR(e)) {
+	if (o->err_status) {
 		openai_body_error(e, out);
 		return;
 	}
@@ -1637,21 +1631,21 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"
 		      "\"assistant\",\"content\":");
-	if (e->acc.len || !e->tools) {
+	if (o->text.len || !o->calls) {
 		buf_putc(out, '"');
-		buf_put(out, e->acc.p, e->acc.len);
+		buf_put(out, o->text.p, o->text.len);
 		buf_putc(out, '"');
 	} else {
 		buf_puts(out, "null");
 	}
-	if (e->acc2.len) {
+	if (o->reasoning.len) {
 		buf_puts(out, ",\"reasoning_content\":\"");
-		buf_put(out, e->acc2.p, e->acc2.len);
+		buf_put(out, o->reasoning.p, o->reasoning.len);
 		buf_putc(out, '"');
 	}
-	if (e->tools) {
+	if (o->calls) {
 		buf_puts(out, ",\"tool_calls\":[");
-		buf_put(out, e->tools_acc.p, e->tools_acc.len);
+		buf_put(out, o->calls_json.p, o->calls_json.len);
 		buf_putc(out, ']');
 	}
 	buf_printf(out, "},\"finish_reason\":\"%s\"}],\"usage\":",
@@ -1663,14 +1657,15 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 static void openai_enc_error(struct hub_enc *e, const struct hub_event *ev,
 			     struct buf *out)
 {
+	struct hub_openai_enc *o = &e->u.openai;
 	int status = ev->status >= 400 && ev->status <= 599 ? ev->status : 502;
 
-	if (OPENAI_ENC_ERR(e))
+	if (o->err_status)
 		return;
-	OPENAI_ENC_ERR(e) = status;
+	o->err_status = status;
 	if (!e->o.stream) {
-		buf_reset(&e->acc);
-		buf_put(&e->acc, ev->text.p, ev->text.n);
+		buf_reset(&o->err);
+		buf_put(&o->err, ev->text.p, ev->text.n);
 		return;
 	}
 	buf_puts(out, "data: {\"error\":{\"message\":");
@@ -1682,9 +1677,10 @@ static void openai_enc_error(struct hub_enc *e, const struct hub_event *ev,
 static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 				struct buf *out)
 {
+	struct hub_openai_enc *o = &e->u.openai;
 	int s = e->o.stream;
 
-	if (OPENAI_ENC_ERR(e) && ev->type != HUB_EV_DONE)
+	if (o->err_status && ev->type != HUB_EV_DONE)
 		return; /* after an error only the close remains */
 	switch (ev->type) {
 	case HUB_EV_START:
@@ -1694,14 +1690,14 @@ static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		if (s)
 			openai_stream_delta(e, "content", ev->text, out);
 		else
-			buf_put(&e->acc, ev->text.p, ev->text.n);
+			buf_put(&o->text, ev->text.p, ev->text.n);
 		break;
 	case HUB_EV_THINKING:
 		if (s)
 			openai_stream_delta(e, "reasoning_content", ev->text,
 					    out);
 		else
-			buf_put(&e->acc2, ev->text.p, ev->text.n);
+			buf_put(&o->reasoning, ev->text.p, ev->text.n);
 		break;
 	case HUB_EV_THINKING_SIG: /* OpenAI has no place for it */
 		break;
@@ -1713,7 +1709,9 @@ static void openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		else
 			openai_acc_tool(e, ev);
 		break;
-	case HUB_EV_USAGE: hub_usage_merge(&e->usage, &ev->usage); break;
+	case HUB_EV_USAGE:
+		hub_usage_merge(&e->usage, &ev->usage);
+		break;
 	case HUB_EV_FINISH:
 		if (e->have_finish)
 			break;

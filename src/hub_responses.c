@@ -25,23 +25,18 @@
  * UPSTREAM EVENTS.  Items arrive one after another, so tool calls never
  * interleave: output_item.added(function_call) opens a call, argument
  * deltas stream into it, output_item.done closes it.  Per output_index the
- * decoder remembers whether any delta came (sdec.block_type[], 64 items);
- * an item.done without deltas (or a whole non-stream body) has its content
- * emitted from the finished item instead.  sdec.open_tool is the open call's
- * index + 1 (0: none).
+ * decoder remembers whether any delta came (u.responses.seen[], 64
+ * items); an item.done without deltas (or a whole non-stream body) has
+ * its content emitted from the finished item instead.  State: struct
+ * hub_responses_sdec (hub.h).
  *
- * CLIENT STREAM.  The encoder keeps exactly one output item open:
- *
- *   reasoning_started 1/2 (2: summary part added) | text_started |
- *   block_open = tool index (-1: none);  block_index = its output_index
- *
- *   acc       text (or arguments) of the open item, escaped
- *   tools_acc reasoning: the signature;  call: call_id \0 name (escaped)
- *   acc2      finished items, comma-separated, for response.completed and
- *             the non-stream body (after a non-stream ERROR: the error body)
- *
- * Every event carries sequence_number = e->seq++; ids of reasoning and
- * message items derive from (seed, output_index) so they need no storage.
+ * CLIENT STREAM.  The encoder keeps exactly one output item open (a
+ * reasoning item, a message item or a function call; struct
+ * hub_responses_enc in hub.h): its text or arguments accumulate, escaped,
+ * and a finished item is appended to the list response.completed and the
+ * non-stream body carry.  Every event carries sequence_number = seq++;
+ * ids of reasoning and message items derive from (seed, output_index) so
+ * they need no storage.
  */
 #include "hub_tok.h"
 
@@ -992,37 +987,38 @@ static void dc_text(struct resp_dc *c, enum hub_ev_type type,
 	hub_event_init(&ev, type);
 	ev.text = s;
 	if (type == HUB_EV_TOOL_ARGS)
-		ev.index = c->d->open_tool - 1;
+		ev.index = c->d->u.responses.open_tool - 1;
 	dc_emit(c, &ev);
 }
 
 /* Did deltas already stream output item oi?  (Unknown ones: yes.) */
 static int dc_seen(struct resp_dc *c, long oi)
 {
-	return oi < 0 || oi >= 64 || c->d->block_type[oi];
+	return oi < 0 || oi >= HUB_SLOTS || c->d->u.responses.seen[oi];
 }
 
 static void dc_mark(struct resp_dc *c, int obj)
 {
 	long oi = hub_tok_long(c->j, json_get(c->j, obj, "output_index"), -1);
-	if (oi >= 0 && oi < 64)
-		c->d->block_type[oi] = 1;
+	if (oi >= 0 && oi < HUB_SLOTS)
+		c->d->u.responses.seen[oi] = 1;
 }
 
 static void dc_tool_end(struct resp_dc *c)
 {
 	struct hub_event ev;
-	if (!c->d->open_tool)
+	if (!c->d->u.responses.open_tool)
 		return;
 	hub_event_init(&ev, HUB_EV_TOOL_END);
-	ev.index = c->d->open_tool - 1;
-	c->d->open_tool = 0;
+	ev.index = c->d->u.responses.open_tool - 1;
+	c->d->u.responses.open_tool = 0;
 	dc_emit(c, &ev);
 }
 
 static void dc_tool_start(struct resp_dc *c, int item)
 {
 	struct hub_event ev;
+	char id[40];
 
 	dc_tool_end(c);
 	hub_event_init(&ev, HUB_EV_TOOL_START);
@@ -1030,14 +1026,12 @@ static void dc_tool_start(struct resp_dc *c, int item)
 	ev.id = hub_tok_str(c->j, item, "call_id");
 	if (!ev.id.p)
 		ev.id = hub_tok_str(c->j, item, "id");
-	if (!ev.id.p) {
-		hub_gen_id(c->d->id, sizeof(c->d->id), "call_", c->d->seed,
-			   ev.index);
-		ev.id.p = c->d->id;
-		ev.id.n = strlen(c->d->id);
+	if (!ev.id.p) { /* made for this event: the span dies with it */
+		hub_gen_id(id, sizeof(id), "call_", c->d->seed, ev.index);
+		ev.id = hub_span_of(id, strlen(id));
 	}
 	ev.name = hub_tok_str(c->j, item, "name");
-	c->d->open_tool = ev.index + 1;
+	c->d->u.responses.open_tool = ev.index + 1;
 	dc_emit(c, &ev);
 }
 
@@ -1080,7 +1074,7 @@ static void dc_item_done(struct resp_dc *c, int item, int seen)
 	int ty = json_get(j, item, "type");
 
 	if (json_str_eq(j, ty, "function_call")) {
-		if (!c->d->open_tool)
+		if (!c->d->u.responses.open_tool)
 			dc_tool_start(c, item);
 		if (!seen)
 			dc_text(c, HUB_EV_TOOL_ARGS,
@@ -1160,8 +1154,6 @@ static void dc_finish(struct resp_dc *c, int r)
 							       : HUB_FIN_LENGTH;
 	else
 		ev.finish = c->d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
-	c->d->finish = ev.finish;
-	c->d->finished = 1;
 	c->d->done = 1;
 	dc_emit(c, &ev);
 }
@@ -1206,7 +1198,7 @@ static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
 				hub_tok_str(j, item, "arguments"));
 		}
 	} else if (hub_span_eq(ty, "response.function_call_arguments.delta")) {
-		if (c->d->open_tool) {
+		if (c->d->u.responses.open_tool) {
 			dc_mark(c, 0);
 			dc_text(c, HUB_EV_TOOL_ARGS,
 				hub_tok_str(j, 0, "delta"));
@@ -1293,7 +1285,7 @@ static int streaming(const struct hub_enc *e)
 static void sse_begin(struct hub_enc *e, struct buf *out, const char *type)
 {
 	buf_printf(out, "event: %s\ndata: {\"type\":\"%s\",\"sequence_number\":%ld",
-		   type, type, e->seq++);
+		   type, type, e->u.responses.seq++);
 }
 
 static void sse_end(struct buf *out)
@@ -1304,16 +1296,17 @@ static void sse_end(struct buf *out)
 /* "id" of the open item, quoted. */
 static void put_item_id(const struct hub_enc *e, struct buf *b)
 {
+	const struct hub_responses_enc *r = &e->u.responses;
 	char id[64];
 
-	if (e->block_open >= 0) {
+	if (r->call_open) {
 		buf_puts(b, "\"fc_");
-		buf_puts(b, e->tools_acc.p ? e->tools_acc.p : "");
+		buf_puts(b, r->meta.p ? r->meta.p : "");
 		buf_putc(b, '"');
 		return;
 	}
-	hub_gen_id(id, sizeof(id), e->reasoning_started ? "rs_" : "msg_",
-		   e->o.seed, 1 + e->block_index);
+	hub_gen_id(id, sizeof(id), r->reasoning ? "rs_" : "msg_",
+		   e->o.seed, 1 + r->out_index);
 	buf_putc(b, '"');
 	buf_puts(b, id);
 	buf_putc(b, '"');
@@ -1324,7 +1317,7 @@ static void put_item_ref(const struct hub_enc *e, struct buf *b)
 {
 	buf_puts(b, ",\"item_id\":");
 	put_item_id(e, b);
-	buf_printf(b, ",\"output_index\":%d", e->block_index);
+	buf_printf(b, ",\"output_index\":%d", e->u.responses.out_index);
 }
 
 static void put_acc(struct buf *b, const struct buf *acc)
@@ -1337,40 +1330,42 @@ static void put_acc(struct buf *b, const struct buf *acc)
 /* The open item as a JSON object; done: in its final form. */
 static void put_item(const struct hub_enc *e, struct buf *b, int done)
 {
+	const struct hub_responses_enc *r = &e->u.responses;
+
 	buf_puts(b, "{\"id\":");
 	put_item_id(e, b);
-	if (e->reasoning_started) {
+	if (r->reasoning) {
 		buf_puts(b, ",\"type\":\"reasoning\",\"summary\":[");
-		if (done && e->reasoning_started == 2) {
+		if (done && r->reasoning == 2) {
 			buf_puts(b, "{\"type\":\"summary_text\",\"text\":");
-			put_acc(b, &e->acc);
+			put_acc(b, &r->text);
 			buf_putc(b, '}');
 		}
 		buf_putc(b, ']');
-		if (done && e->tools_acc.len) {
+		if (done && r->meta.len) {
 			buf_puts(b, ",\"encrypted_content\":");
-			put_acc(b, &e->tools_acc);
+			put_acc(b, &r->meta);
 		}
-	} else if (e->text_started) {
+	} else if (r->text_open) {
 		buf_printf(b, ",\"type\":\"message\",\"status\":\"%s\",\"content\":[",
 			   done ? "completed" : "in_progress");
 		if (done) {
 			buf_puts(b, "{\"type\":\"output_text\",\"annotations\":[],"
 				 "\"logprobs\":[],\"text\":");
-			put_acc(b, &e->acc);
+			put_acc(b, &r->text);
 			buf_putc(b, '}');
 		}
 		buf_puts(b, "],\"role\":\"assistant\"");
 	} else {
-		const char *nm = e->tools_acc.p + strlen(e->tools_acc.p) + 1;
+		const char *nm = r->meta.p + strlen(r->meta.p) + 1;
 		buf_printf(b, ",\"type\":\"function_call\",\"status\":\"%s\","
 			   "\"arguments\":", done ? "completed" : "in_progress");
 		if (done)
-			put_acc(b, &e->acc);
+			put_acc(b, &r->text);
 		else
 			buf_puts(b, "\"\"");
 		buf_printf(b, ",\"call_id\":\"%s\",\"name\":\"%s\"",
-			   e->tools_acc.p, nm);
+			   r->meta.p, nm);
 	}
 	buf_putc(b, '}');
 }
@@ -1379,7 +1374,8 @@ static void ev_item(struct hub_enc *e, struct buf *out, const char *type,
 		    int done)
 {
 	sse_begin(e, out, type);
-	buf_printf(out, ",\"output_index\":%d,\"item\":", e->block_index);
+	buf_printf(out, ",\"output_index\":%d,\"item\":",
+		   e->u.responses.out_index);
 	put_item(e, out, done);
 	sse_end(out);
 }
@@ -1399,7 +1395,7 @@ static void summary_part(struct hub_enc *e, struct buf *out, const char *type)
 {
 	ev_part(e, out, type, "summary_index",
 		",\"part\":{\"type\":\"summary_text\",\"text\":");
-	put_acc(out, &e->acc);
+	put_acc(out, &e->u.responses.text);
 	buf_putc(out, '}');
 	sse_end(out);
 }
@@ -1409,7 +1405,7 @@ static void text_part(struct hub_enc *e, struct buf *out, const char *type)
 	ev_part(e, out, type, "content_index",
 		",\"part\":{\"type\":\"output_text\",\"annotations\":[],"
 		"\"logprobs\":[],\"text\":");
-	put_acc(out, &e->acc);
+	put_acc(out, &e->u.responses.text);
 	buf_putc(out, '}');
 	sse_end(out);
 }
@@ -1417,41 +1413,42 @@ static void text_part(struct hub_enc *e, struct buf *out, const char *type)
 /* Close the open item: its .done events, and keep it for the output. */
 static void item_close(struct hub_enc *e, struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
 	int s = streaming(e);
 
-	if (!e->reasoning_started && !e->text_started && e->block_open < 0)
+	if (!r->reasoning && !r->text_open && !r->call_open)
 		return;
-	if (s && e->reasoning_started == 2) {
+	if (s && r->reasoning == 2) {
 		ev_part(e, out, "response.reasoning_summary_text.done",
 			"summary_index", ",\"text\":");
-		put_acc(out, &e->acc);
+		put_acc(out, &r->text);
 		sse_end(out);
 		summary_part(e, out, "response.reasoning_summary_part.done");
-	} else if (s && e->text_started) {
+	} else if (s && r->text_open) {
 		ev_part(e, out, "response.output_text.done", "content_index",
 			",\"text\":");
-		put_acc(out, &e->acc);
+		put_acc(out, &r->text);
 		buf_puts(out, ",\"logprobs\":[]");
 		sse_end(out);
 		text_part(e, out, "response.content_part.done");
-	} else if (s && e->block_open >= 0) {
+	} else if (s && r->call_open) {
 		ev_part(e, out, "response.function_call_arguments.done", NULL,
 			",\"arguments\":");
-		put_acc(out, &e->acc);
+		put_acc(out, &r->text);
 		sse_end(out);
 	}
 	if (s)
 		ev_item(e, out, "response.output_item.done", 1);
-	if (e->acc2.len)
-		buf_putc(&e->acc2, ',');
-	put_item(e, &e->acc2, 1);
-	if (e->block_open >= 0)
-		e->tools++;
-	e->reasoning_started = e->text_started = 0;
-	e->block_open = -1;
-	e->block_index++;
-	buf_reset(&e->acc);
-	buf_reset(&e->tools_acc);
+	if (r->items.len)
+		buf_putc(&r->items, ',');
+	put_item(e, &r->items, 1);
+	if (r->call_open)
+		r->tools++;
+	r->reasoning = r->text_open = 0;
+	r->call_open = 0;
+	r->out_index++;
+	buf_reset(&r->text);
+	buf_reset(&r->meta);
 }
 
 static void echo(const struct hub_enc *e, struct buf *b, const char *key,
@@ -1505,6 +1502,7 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 			 const char *status, const char *why,
 			 const struct hub_event *err)
 {
+	const struct hub_responses_enc *r = &e->u.responses;
 	int fin = strcmp(status, "in_progress") != 0;
 
 	buf_puts(b, "{\"id\":");
@@ -1530,7 +1528,7 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 	buf_json_cstr(b, e->model);
 	buf_puts(b, ",\"output\":[");
 	if (fin)
-		buf_put(b, e->acc2.p, e->acc2.len);
+		buf_put(b, r->items.p, r->items.len);
 	buf_putc(b, ']');
 	echo(e, b, "parallel_tool_calls", "true");
 	echo(e, b, "previous_response_id", "null");
@@ -1552,9 +1550,11 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 
 static void head(struct hub_enc *e, struct buf *out)
 {
-	if (e->started)
+	struct hub_responses_enc *r = &e->u.responses;
+
+	if (r->started)
 		return;
-	e->started = 1;
+	r->started = 1;
 	if (!e->id[0])
 		hub_gen_id(e->id, sizeof(e->id), "resp_", e->o.seed, 0);
 	if (!streaming(e))
@@ -1572,12 +1572,13 @@ static void head(struct hub_enc *e, struct buf *out)
 static void on_start(struct hub_enc *e, const struct hub_event *ev,
 		     struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
 	char tmp[128];
 
-	if (!e->started && ev->id.p && ev->id.n &&
+	if (!r->started && ev->id.p && ev->id.n &&
 	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
 		memcpy(e->id, tmp, strlen(tmp) + 1);
-	if (!e->started && ev->model.p && ev->model.n &&
+	if (!r->started && ev->model.p && ev->model.n &&
 	    hub_unescape(ev->model, tmp, sizeof(e->model)) > 0)
 		memcpy(e->model, tmp, strlen(tmp) + 1);
 	head(e, out);
@@ -1586,24 +1587,26 @@ static void on_start(struct hub_enc *e, const struct hub_event *ev,
 static void on_thinking(struct hub_enc *e, const struct hub_event *ev,
 			struct buf *out, int sig)
 {
+	struct hub_responses_enc *r = &e->u.responses;
+
 	head(e, out);
 	if (!ev->text.n)
 		return;
 	/* a signed reasoning item is complete: new thinking opens another */
-	if (!e->reasoning_started || (!sig && e->tools_acc.len))
+	if (!r->reasoning || (!sig && r->meta.len))
 		item_close(e, out);
-	if (!e->reasoning_started) {
-		e->reasoning_started = 1;
+	if (!r->reasoning) {
+		r->reasoning = 1;
 		if (streaming(e))
 			ev_item(e, out, "response.output_item.added", 0);
 	}
 	if (sig) {
-		buf_reset(&e->tools_acc);
-		buf_put(&e->tools_acc, ev->text.p, ev->text.n);
+		buf_reset(&r->meta);
+		buf_put(&r->meta, ev->text.p, ev->text.n);
 		return;
 	}
-	if (e->reasoning_started == 1) {
-		e->reasoning_started = 2;
+	if (r->reasoning == 1) {
+		r->reasoning = 2;
 		if (streaming(e))
 			summary_part(e, out, "response.reasoning_summary_part.added");
 	}
@@ -1613,18 +1616,20 @@ static void on_thinking(struct hub_enc *e, const struct hub_event *ev,
 		hub_put_str(out, ev->text);
 		sse_end(out);
 	}
-	buf_put(&e->acc, ev->text.p, ev->text.n);
+	buf_put(&r->text, ev->text.p, ev->text.n);
 }
 
 static void on_text(struct hub_enc *e, const struct hub_event *ev,
 		    struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
+
 	head(e, out);
 	if (!ev->text.n)
 		return;
-	if (!e->text_started) {
+	if (!r->text_open) {
 		item_close(e, out);
-		e->text_started = 1;
+		r->text_open = 1;
 		if (streaming(e)) {
 			ev_item(e, out, "response.output_item.added", 0);
 			text_part(e, out, "response.content_part.added");
@@ -1637,31 +1642,32 @@ static void on_text(struct hub_enc *e, const struct hub_event *ev,
 		buf_puts(out, ",\"logprobs\":[]");
 		sse_end(out);
 	}
-	buf_put(&e->acc, ev->text.p, ev->text.n);
+	buf_put(&r->text, ev->text.p, ev->text.n);
 }
 
 static void on_tool_start(struct hub_enc *e, const struct hub_event *ev,
 			  struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
 	char id[64];
 
 	head(e, out);
 	item_close(e, out);
-	e->block_open = ev->index;
+	r->call_open = ev->index + 1;
 	if (ev->id.p && ev->id.n) {
-		buf_put(&e->tools_acc, ev->id.p, ev->id.n);
+		buf_put(&r->meta, ev->id.p, ev->id.n);
 	} else {
 		hub_gen_id(id, sizeof(id), "call_", e->o.seed, 1000 + ev->index);
-		buf_puts(&e->tools_acc, id);
+		buf_puts(&r->meta, id);
 	}
-	buf_putc(&e->tools_acc, '\0');
-	if (!hub_responses_restore_name(e->o.req, ev->name, &e->tools_acc) &&
+	buf_putc(&r->meta, '\0');
+	if (!hub_responses_restore_name(e->o.req, ev->name, &r->meta) &&
 	    ev->name.p)
-		buf_put(&e->tools_acc, ev->name.p, ev->name.n);
-	buf_putc(&e->tools_acc, '\0');
-	if (e->tools_acc.overflow) { /* keep the two strings terminated */
-		buf_reset(&e->tools_acc);
-		buf_put(&e->tools_acc, "call\0\0", 6);
+		buf_put(&r->meta, ev->name.p, ev->name.n);
+	buf_putc(&r->meta, '\0');
+	if (r->meta.overflow) { /* keep the two strings terminated */
+		buf_reset(&r->meta);
+		buf_put(&r->meta, "call\0\0", 6);
 	}
 	if (streaming(e))
 		ev_item(e, out, "response.output_item.added", 0);
@@ -1670,7 +1676,9 @@ static void on_tool_start(struct hub_enc *e, const struct hub_event *ev,
 static void on_tool_args(struct hub_enc *e, const struct hub_event *ev,
 			 struct buf *out)
 {
-	if (e->block_open < 0 || !ev->text.n)
+	struct hub_responses_enc *r = &e->u.responses;
+
+	if (!r->call_open || !ev->text.n)
 		return;
 	if (streaming(e)) {
 		ev_part(e, out, "response.function_call_arguments.delta", NULL,
@@ -1678,7 +1686,7 @@ static void on_tool_args(struct hub_enc *e, const struct hub_event *ev,
 		hub_put_str(out, ev->text);
 		sse_end(out);
 	}
-	buf_put(&e->acc, ev->text.p, ev->text.n);
+	buf_put(&r->text, ev->text.p, ev->text.n);
 }
 
 static void err_tail(struct buf *b, int status)
@@ -1695,16 +1703,18 @@ static void err_tail(struct buf *b, int status)
 static void on_error(struct hub_enc *e, const struct hub_event *ev,
 		     struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
+
 	head(e, out);
 	if (e->have_finish && e->finish == HUB_FIN_ERROR)
 		return; /* the first error wins */
 	e->finish = HUB_FIN_ERROR;
 	e->have_finish = 1;
 	if (!streaming(e)) {
-		buf_reset(&e->acc2);
-		buf_puts(&e->acc2, "{\"error\":{\"message\":");
-		hub_put_str(&e->acc2, ev->text);
-		err_tail(&e->acc2, ev->status);
+		buf_reset(&r->err);
+		buf_puts(&r->err, "{\"error\":{\"message\":");
+		hub_put_str(&r->err, ev->text);
+		err_tail(&r->err, ev->status);
 		return;
 	}
 	sse_begin(e, out, "error");
@@ -1720,12 +1730,13 @@ static void on_error(struct hub_enc *e, const struct hub_event *ev,
 
 static void on_done(struct hub_enc *e, struct buf *out)
 {
+	struct hub_responses_enc *r = &e->u.responses;
 	const char *why = NULL;
 
 	head(e, out);
 	if (e->have_finish && e->finish == HUB_FIN_ERROR) {
 		if (!streaming(e))
-			buf_put(out, e->acc2.p, e->acc2.len);
+			buf_put(out, r->err.p, r->err.len);
 		return;
 	}
 	item_close(e, out);
@@ -1754,7 +1765,7 @@ static void responses_encode_event(struct hub_enc *e,
 	case HUB_EV_TOOL_START: on_tool_start(e, ev, out); break;
 	case HUB_EV_TOOL_ARGS: on_tool_args(e, ev, out); break;
 	case HUB_EV_TOOL_END:
-		if (e->block_open >= 0)
+		if (e->u.responses.call_open)
 			item_close(e, out);
 		break;
 	case HUB_EV_USAGE: hub_usage_merge(&e->usage, &ev->usage); break;

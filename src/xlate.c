@@ -125,5 +125,5 @@ size_t xlate_held(const struct xlate *t)
 	return t->out.cap + t->sse.line.cap + t->sse.data.cap +
 	       t->dec.scratch.cap +
 	       (size_t)t->dec.ntok_cap * sizeof(*t->dec.tok) +
-	       t->enc.acc.cap + t->enc.acc2.cap + t->enc.tools_acc.cap;
+	       hub_enc_held(&t->enc);
 }
