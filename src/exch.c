@@ -509,7 +509,6 @@ struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
 		 compat ? compat->name : prov_desc(prov)->name);
 	x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
 	x->last_err[0] = '\0';
-	memset(&x->eo, 0, sizeof(x->eo));
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;
 	x->retry.cb = on_retry;

@@ -95,7 +95,6 @@ struct exch {
 	char last_err[256];
 
 	/* --- translated: set up by exch_start_hub --- */
-	struct hub_enc_opts eo;  /* client encoder options */
 	struct xlate xl;         /* the pipeline, when xl_ready */
 	/* --- pass-through JSON-array stream (raw_sse) --- */
 	struct sse rsse;

@@ -57,13 +57,7 @@ static void error_message(const char *body, size_t n, char *out, size_t cap)
  * may have decoded part of an answer). */
 static void xl_attempt(struct exch *x)
 {
-	if (x->xl_ready) {
-		xlate_restart(&x->xl);
-	} else {
-		xlate_init(&x->xl, (enum hub_fmt)x->cfmt, (enum hub_fmt)x->ufmt,
-			   &x->eo, 2 * XLATE_ANSWER_MAX);
-		x->xl_ready = 1;
-	}
+	xlate_restart(&x->xl);
 	buf_reset(&x->ubody);
 }
 
@@ -278,6 +272,18 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		exch_release(x);
 		return -1;
 	}
+	/* The pipeline is made now: the client's encoder copies what it
+	 * echoes of the request, whose view goes with the body below. */
+	memset(&eo, 0, sizeof(eo));
+	eo.stream = x->stream;
+	eo.model = x->model;
+	eo.created = x->t0;
+	eo.seed = (uint32_t)(x->t0 ^ (long long)c->gen);
+	eo.gemini_cli = x->gemini_cli;
+	eo.req = r->view;
+	xlate_init(&x->xl, (enum hub_fmt)x->cfmt, (enum hub_fmt)x->ufmt, &eo,
+		   2 * XLATE_ANSWER_MAX);
+	x->xl_ready = 1;
 	/* The translated body is held for retries: trim it to size, let the
 	 * client's body go (nothing refers to it any more), and count it
 	 * against the same budget as client bodies. */
@@ -296,15 +302,6 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 		exch_release(x);
 		return -1;
 	}
-	memset(&eo, 0, sizeof(eo));
-	eo.stream = x->stream;
-	eo.model = x->model;
-	eo.created = x->t0;
-	eo.seed = (uint32_t)(x->t0 ^ (long long)c->gen);
-	eo.gemini_cli = x->gemini_cli;
-	eo.req = NULL; /* the view does not outlive the request's start */
-	x->eo = eo; /* reset_decoding (each attempt) initialises from it */
-
 	exch_go(x);
 	return x->active ? 0 : -1;
 }

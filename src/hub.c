@@ -273,7 +273,10 @@ void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
 	memset(e, 0, sizeof(*e));
 	e->fmt = f;
 	e->o = *o;
+	e->o.req = NULL; /* the view may not outlive this call */
 	buf_init(&e->req, HUB_ENC_BUF_MAX);
+	if (f == HUB_RESPONSES) /* it echoes the request's parameters */
+		hub_responses_copy_request(&e->req, o->req);
 	enc_start(e);
 }
 
@@ -355,6 +358,28 @@ void hub_put_args_object(struct buf *b, struct hub_span args, int is_str)
 		b->len = start;
 		buf_puts(b, "{}");
 	}
+}
+
+void hub_put_json_compact(struct buf *b, struct hub_span s)
+{
+	size_t i, from = 0;
+	int in_str = 0;
+
+	for (i = 0; i < s.n; i++) {
+		char c = s.p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			buf_put(b, s.p + from, i - from);
+			from = i + 1;
+		}
+	}
+	buf_put(b, s.p + from, s.n - from);
 }
 
 int hub_data_url(struct hub_span url, struct hub_span *mime,

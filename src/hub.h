@@ -252,8 +252,10 @@ struct hub_enc_opts {
 	uint32_t seed;           /* for generated ids (deterministic in
 				    fixtures) */
 	int gemini_cli;          /* Gemini: wrap as {"response": ...} */
-	const struct hub_view *req; /* the client's request (Responses echoes
-				       parameters; tool names) */
+	const struct hub_view *req; /* the client's request: hub_enc_init
+				       copies what the encoder needs
+				       (Responses: the parameters it echoes,
+				       restored tool names); may be NULL */
 };
 
 /* Tool-call and block slots a decoder tracks by upstream index (mod). */
@@ -473,6 +475,9 @@ void hub_put_str(struct buf *b, struct hub_span s);
  * arguments -> Claude input).  Falls back to {} when it is not valid
  * JSON. */
 void hub_put_str_as_json(struct buf *b, struct hub_span s);
+/* Write raw JSON span s without the whitespace between its tokens (one
+ * line, as an SSE data line needs). */
+void hub_put_json_compact(struct buf *b, struct hub_span s);
 /* Write raw JSON span s as a JSON string (escaping it). */
 void hub_put_json_as_str(struct buf *b, struct hub_span s);
 /* Escape raw bytes into b without quotes (for building str spans). */
@@ -513,6 +518,20 @@ struct hub_span hub_tok_raw(const struct json *j, int i);
 /* A generated id: prefix + 24 chars from seed/counter (deterministic). */
 void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,
 		long counter);
+
+/* ---- between the two halves of a codec --------------------------------- */
+
+/* Responses: the request's tools whose names the upstream gets shortened
+ * (over 64 bytes, or taken), as "upstream\0client\0" pairs (the client
+ * name a str span); -1 when out of memory. */
+int hub_responses_name_map(const struct hub_view *v, struct buf *map);
+/* The client's name for an upstream function name, appended to out (1),
+ * or 0 when name is not in map (it is the client's own). */
+int hub_responses_restore(const char *map, size_t n, struct hub_span name,
+			  struct buf *out);
+/* Responses client encoder: copy into req the parameters a response
+ * echoes (v may be NULL: the defaults) and the name map. */
+void hub_responses_copy_request(struct buf *req, const struct hub_view *v);
 
 /* Gemini tool schemas: copy the raw JSON schema at token tok, dropping
  * what Gemini rejects ($schema, additionalProperties, strict, $ref, $defs,

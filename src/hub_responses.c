@@ -20,7 +20,8 @@
  * run of THINKING parts ending in a signed one (unsigned thinking cannot be
  * replayed and is dropped).  Function names longer than 64 bytes are
  * shortened (mcp__ rule, truncation, ~N on collisions) through a table
- * built from the view's tools; hub_responses_restore_name() inverts it.
+ * built from the view's tools; the encoder of a Responses client gets the
+ * names that changed (hub_responses_name_map) and restores them.
  *
  * UPSTREAM EVENTS.  Items arrive one after another, so tool calls never
  * interleave: output_item.added(function_call) opens a call, argument
@@ -47,9 +48,6 @@
 
 #define RESP_NAME_MAX 64   /* upstream limit on function names */
 #define RESP_NAME_BUF 512  /* unescaped tool names we shorten */
-
-int hub_responses_restore_name(const struct hub_view *req,
-			       struct hub_span name, struct buf *out);
 
 /* ---- tool name shortening (protocol.md 4.6) ---------------------------- */
 
@@ -184,35 +182,45 @@ static void put_name(struct buf *b, const struct hub_view *v,
 	buf_json_cstr(b, cand);
 }
 
-/*
- * Map a (possibly shortened) function name from the upstream back to the
- * client's tool name: appends the original str span to out and returns 1,
- * or returns 0 (nothing appended) when name needs no change.  Declared
- * here because hub.h has no slot for it; decoders would need the request.
- */
-int hub_responses_restore_name(const struct hub_view *req,
-			       struct hub_span name, struct buf *out)
+int hub_responses_name_map(const struct hub_view *v, struct buf *map)
 {
 	struct resp_names m;
-	char plain[4 * RESP_NAME_MAX];
+	char tmp[RESP_NAME_BUF];
 	size_t i;
-	int found = 0;
 
-	if (!req || !req->ntools || !name.p)
-		return 0;
-	for (i = 0; i < req->ntools; i++)
-		if (hub_span_same(req->tools[i].name, name))
-			return 0;
-	if (hub_unescape(name, plain, sizeof(plain)) < 0 ||
-	    names_build(req, &m) < 0)
-		return 0;
-	for (i = 0; i < m.n && !found; i++)
-		if (strcmp(m.s[i], plain) == 0) {
-			buf_put(out, req->tools[i].name.p, req->tools[i].name.n);
-			found = 1;
-		}
+	if (names_build(v, &m) < 0)
+		return -1;
+	for (i = 0; i < m.n; i++) {
+		struct hub_span p = name_plain(v->tools[i].name, tmp,
+					       sizeof(tmp));
+		if (p.n == strlen(m.s[i]) && memcmp(p.p, m.s[i], p.n) == 0)
+			continue; /* sent as it is */
+		buf_puts(map, m.s[i]);
+		buf_putc(map, '\0');
+		buf_put(map, v->tools[i].name.p, v->tools[i].name.n);
+		buf_putc(map, '\0');
+	}
 	free(m.s);
-	return found;
+	return 0;
+}
+
+int hub_responses_restore(const char *map, size_t n, struct hub_span name,
+			  struct buf *out)
+{
+	char plain[4 * RESP_NAME_MAX];
+	const char *p = map, *end = map + n, *client;
+
+	if (!n || !name.p || hub_unescape(name, plain, sizeof(plain)) < 0)
+		return 0;
+	while (p < end) {
+		client = p + strlen(p) + 1;
+		if (strcmp(p, plain) == 0) {
+			buf_puts(out, client);
+			return 1;
+		}
+		p = client + strlen(client) + 1;
+	}
+	return 0;
 }
 
 /* ---- decode_request ---------------------------------------------------- */
@@ -1451,19 +1459,83 @@ static void item_close(struct hub_enc *e, struct buf *out)
 	buf_reset(&r->meta);
 }
 
-static void echo(const struct hub_enc *e, struct buf *b, const char *key,
-		 const char *dflt)
-{
-	const struct json *j = e->o.req ? e->o.req->json : NULL;
-	int t = j && j->ntok > 0 ? json_get(j, 0, key) : -1;
+/*
+ * The request parameters a response echoes, in OpenAI's order, with what
+ * it says when the request did not set them.  The response object puts
+ * its own members between them, so the copy is kept as four NUL-ended
+ * segments (a new segment starts at each seg entry), followed by the name
+ * map (hub_responses_name_map).
+ */
+static const struct {
+	const char *key, *dflt;
+	int seg; /* this key starts a new segment */
+} echo_keys[] = {
+	{"instructions", "null", 1},
+	{"max_output_tokens", "null", 0},
+	/* model, output */
+	{"parallel_tool_calls", "true", 1},
+	{"previous_response_id", "null", 0},
+	{"reasoning", "{\"effort\":null,\"summary\":null}", 0},
+	/* store */
+	{"temperature", "1", 1},
+	{"text", "{\"format\":{\"type\":\"text\"}}", 0},
+	{"tool_choice", "\"auto\"", 0},
+	{"tools", "[]", 0},
+	{"top_p", "1", 0},
+	/* truncation, usage */
+	{"user", "null", 1},
+	{"metadata", "{}", 0},
+};
 
-	buf_printf(b, ",\"%s\":", key);
-	if (t >= 0) {
-		struct hub_span s = hub_tok_raw(j, t);
-		buf_put(b, s.p, s.n);
-	} else {
-		buf_puts(b, dflt);
+#define ECHO_SEGS 4
+
+static void copy_echo(struct buf *req, const struct json *j)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(echo_keys) / sizeof(echo_keys[0]); i++) {
+		int t = j && j->ntok > 0 ? json_get(j, 0,
+						    echo_keys[i].key) : -1;
+		if (i && echo_keys[i].seg)
+			buf_putc(req, '\0');
+		buf_printf(req, ",\"%s\":", echo_keys[i].key);
+		if (t >= 0) /* one line: it goes into SSE data lines */
+			hub_put_json_compact(req, hub_tok_raw(j, t));
+		else
+			buf_puts(req, echo_keys[i].dflt);
 	}
+	buf_putc(req, '\0');
+}
+
+void hub_responses_copy_request(struct buf *req, const struct hub_view *v)
+{
+	buf_reset(req);
+	copy_echo(req, v ? v->json : NULL);
+	if (v && hub_responses_name_map(v, req) < 0)
+		buf_reset(req);
+	if (req->overflow || !req->len) { /* the parameters OpenAI assumes */
+		buf_reset(req);
+		copy_echo(req, NULL);
+	}
+}
+
+/* Echo segment k of the request copy; after the last one, the name map
+ * (*rest, *nrest). */
+static const char *echo_seg(const struct hub_enc *e, int k, const char **rest,
+			    size_t *nrest)
+{
+	const char *p = e->req.p, *end = e->req.p + e->req.len, *seg = "";
+	int i;
+
+	for (i = 0; p && p < end && i <= k; i++) {
+		seg = p;
+		p += strlen(p) + 1;
+	}
+	if (rest) {
+		*rest = p;
+		*nrest = p ? (size_t)(end - p) : 0;
+	}
+	return seg;
 }
 
 static long nz(long v)
@@ -1522,29 +1594,22 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 		buf_printf(b, ",\"incomplete_details\":{\"reason\":\"%s\"}", why);
 	else
 		buf_puts(b, ",\"incomplete_details\":null");
-	echo(e, b, "instructions", "null");
-	echo(e, b, "max_output_tokens", "null");
+	buf_puts(b, echo_seg(e, 0, NULL, NULL));
 	buf_puts(b, ",\"model\":");
 	buf_json_cstr(b, e->model);
 	buf_puts(b, ",\"output\":[");
 	if (fin)
 		buf_put(b, r->items.p, r->items.len);
 	buf_putc(b, ']');
-	echo(e, b, "parallel_tool_calls", "true");
-	echo(e, b, "previous_response_id", "null");
-	echo(e, b, "reasoning", "{\"effort\":null,\"summary\":null}");
+	buf_puts(b, echo_seg(e, 1, NULL, NULL));
 	buf_puts(b, ",\"store\":false");
-	echo(e, b, "temperature", "1");
-	echo(e, b, "text", "{\"format\":{\"type\":\"text\"}}");
-	echo(e, b, "tool_choice", "\"auto\"");
-	echo(e, b, "top_p", "1");
+	buf_puts(b, echo_seg(e, 2, NULL, NULL));
 	buf_puts(b, ",\"truncation\":\"disabled\",\"usage\":");
 	if (fin)
 		put_usage(e, b);
 	else
 		buf_puts(b, "null");
-	echo(e, b, "user", "null");
-	echo(e, b, "metadata", "{}");
+	buf_puts(b, echo_seg(e, 3, NULL, NULL));
 	buf_putc(b, '}');
 }
 
@@ -1649,6 +1714,8 @@ static void on_tool_start(struct hub_enc *e, const struct hub_event *ev,
 			  struct buf *out)
 {
 	struct hub_responses_enc *r = &e->u.responses;
+	const char *map;
+	size_t nmap;
 	char id[64];
 
 	head(e, out);
@@ -1661,7 +1728,8 @@ static void on_tool_start(struct hub_enc *e, const struct hub_event *ev,
 		buf_puts(&r->meta, id);
 	}
 	buf_putc(&r->meta, '\0');
-	if (!hub_responses_restore_name(e->o.req, ev->name, &r->meta) &&
+	echo_seg(e, ECHO_SEGS - 1, &map, &nmap); /* the name map after it */
+	if (!hub_responses_restore(map, nmap, ev->name, &r->meta) &&
 	    ev->name.p)
 		buf_put(&r->meta, ev->name.p, ev->name.n);
 	buf_putc(&r->meta, '\0');

@@ -34,9 +34,10 @@ static void on_sse(void *user, const struct hub_sse *ev)
 	t->uc->decode_event(&t->dec, ev, emit, t);
 }
 
+/* Decoder and parser for one run of the answer (the encoder is made
+ * once, at init, and reset for each run). */
 static void start(struct xlate *t)
 {
-	hub_enc_init(&t->enc, t->cfmt, &t->eo);
 	hub_sdec_init(&t->dec, t->ufmt, t->eo.seed);
 	sse_init(&t->sse, SSE_EVENT_MAX);
 	t->sent = 0;
@@ -53,7 +54,9 @@ void xlate_init(struct xlate *t, enum hub_fmt cfmt, enum hub_fmt ufmt,
 	t->cc = hub_codec_for(cfmt);
 	t->uc = hub_codec_for(ufmt);
 	t->eo = *eo;
+	t->eo.req = NULL; /* the encoder copies what it needs now */
 	buf_init(&t->out, out_max);
+	hub_enc_init(&t->enc, cfmt, eo);
 	start(t);
 }
 
@@ -61,19 +64,20 @@ static void stop(struct xlate *t)
 {
 	sse_free(&t->sse);
 	hub_sdec_free(&t->dec);
-	hub_enc_free(&t->enc);
 }
 
 void xlate_restart(struct xlate *t)
 {
 	stop(t);
 	buf_reset(&t->out);
+	hub_enc_reset(&t->enc);
 	start(t);
 }
 
 void xlate_free(struct xlate *t)
 {
 	stop(t);
+	hub_enc_free(&t->enc);
 	buf_free(&t->out);
 }
 

@@ -30,7 +30,7 @@
 struct xlate {
 	const struct hub_codec *cc, *uc; /* client, upstream */
 	enum hub_fmt cfmt, ufmt;
-	struct hub_enc_opts eo;   /* for restarts */
+	struct hub_enc_opts eo;   /* for restarts (req cleared) */
 	struct sse sse;
 	struct hub_sdec dec;
 	struct hub_enc enc;
@@ -43,7 +43,9 @@ struct xlate {
 	void *tap_user;
 };
 
-/* Set up for one answer.  out_max caps t->out. */
+/* Set up for one answer.  eo->req (the client's request view) need live
+ * only during this call: the client's encoder copies what it echoes.
+ * out_max caps t->out. */
 void xlate_init(struct xlate *t, enum hub_fmt cfmt, enum hub_fmt ufmt,
 		const struct hub_enc_opts *eo, size_t out_max);
 /* Start over for another upstream attempt (nothing was sent). */

@@ -1657,6 +1657,40 @@ def test_large_answers_over_1mb_arrive_whole():
     env.srv.assert_alive()
 
 
+def test_responses_client_gets_its_request_parameters_echoed():
+    """The response object of a Responses client echoes the request's
+    parameters (instructions, max_output_tokens, tools, ...) as OpenAI's
+    does, in response.created and response.completed and in a whole body:
+    the encoder copies them before the client's body is released."""
+    env = Env()
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    body = {"model": ALIAS, "instructions": "Be \"brief\"", "input": "hi",
+            "max_output_tokens": 77, "temperature": 0.25, "tools": tools,
+            "tool_choice": "auto", "metadata": {"run": "echo"}}
+    want = {"instructions": 'Be "brief"', "max_output_tokens": 77, "temperature": 0.25,
+            "tools": tools, "tool_choice": "auto", "metadata": {"run": "echo"},
+            "top_p": 1, "user": None}
+
+    def check_echo(resp, what):
+        for k, v in want.items():
+            eq(resp.get(k), v, "%s: %s" % (what, k))
+
+    for up in ("openai", "claude", "gemini"):
+        env.mocks[up].script([("text", "Hello")])
+        b = dict(body, model=MODELS[up])
+        r = env.srv.request("POST", "/v1/responses", body=b, timeout=8.0)
+        eq(r.status, 200, "%s non-stream status" % up)
+        check_echo(r.json(), up + " non-stream")
+        env.mocks[up].script([("text", "Hello")])
+        r = env.srv.request("POST", "/v1/responses", body=dict(b, stream=True), timeout=8.0)
+        eq(r.status, 200, "%s stream status" % up)
+        evs = dict((n, json.loads(d)) for n, d in sse_events(r.body, up, True))
+        check_echo(evs["response.created"]["response"], up + " response.created")
+        check_echo(evs["response.completed"]["response"], up + " response.completed")
+    env.srv.assert_alive()
+
+
 def test_count_tokens_asks_claude_and_gemini_upstreams():
     """count_tokens goes to the upstream's own counter when the provider has
     one: Claude /v1/messages/count_tokens (the client's body less the keys

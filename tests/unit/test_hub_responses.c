@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hub_responses_restore_name(const struct hub_view *req,
-			       struct hub_span name, struct buf *out);
-
 static struct hub_span sp(const char *s)
 {
 	struct hub_span r;
@@ -78,6 +75,22 @@ static int part_text_is(const struct hub_part *p, const char *lit)
 }
 
 #define SPAN_IS(s, lit) CHECK_SPAN((s).p, (s).n, lit)
+
+/* The client's name for an upstream function name, through the name map
+ * the encoder of a Responses client copies (1 restored, 0 unchanged). */
+static int restore_name(const struct hub_view *v, struct hub_span name,
+			struct buf *out)
+{
+	struct buf map;
+	int rc;
+
+	buf_init(&map, 1 << 16);
+	if (!CHECK(hub_responses_name_map(v, &map) == 0))
+		return -1;
+	rc = hub_responses_restore(map.p, map.len, name, out);
+	buf_free(&map);
+	return rc;
+}
 
 /* ======================================================================
  * decode_request
@@ -497,17 +510,17 @@ TEST(responses_enc_req_shortens_long_tool_names_and_restores_them)
 	buf_free(&out);
 
 	buf_init(&nb, 1024);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp("mcp__read_file"), &nb), 1);
+	CHECK_EQ_INT(restore_name(&r.v, sp("mcp__read_file"), &nb), 1);
 	CHECK_SPAN(nb.p, nb.len, LONG_A);
 	buf_reset(&nb);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp("mcp__read_file~1"), &nb), 1);
+	CHECK_EQ_INT(restore_name(&r.v, sp("mcp__read_file~1"), &nb), 1);
 	CHECK_SPAN(nb.p, nb.len, LONG_B);
 	buf_reset(&nb);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp(c64), &nb), 1);
+	CHECK_EQ_INT(restore_name(&r.v, sp(c64), &nb), 1);
 	CHECK_SPAN(nb.p, nb.len, LONG_C);
 	buf_reset(&nb);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp("short"), &nb), 0);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp("unknown"), &nb), 0);
+	CHECK_EQ_INT(restore_name(&r.v, sp("short"), &nb), 0);
+	CHECK_EQ_INT(restore_name(&r.v, sp("unknown"), &nb), 0);
 	CHECK_EQ_INT(nb.len, 0);
 	buf_free(&nb);
 	rq_free(&r);
@@ -528,8 +541,13 @@ TEST(responses_enc_req_collision_with_short_original_name)
 	CHECK(strstr(s, "\"name\":\"mcp__read_file\",") != NULL);
 	CHECK(strstr(s, "\"name\":\"mcp__read_file~1\",") != NULL);
 	buf_init(&nb, 256);
-	CHECK_EQ_INT(hub_responses_restore_name(&r.v, sp("mcp__read_file~1"), &nb), 1);
+	CHECK_EQ_INT(restore_name(&r.v, sp("mcp__read_file~1"), &nb), 1);
 	CHECK_SPAN(nb.p, nb.len, "mcp__read_file");
+	buf_reset(&nb);
+	/* the upstream's mcp__read_file is the long tool, not the client's
+	 * own mcp__read_file (that one went up as ~1) */
+	CHECK_EQ_INT(restore_name(&r.v, sp("mcp__read_file"), &nb), 1);
+	CHECK_SPAN(nb.p, nb.len, LONG_A);
 	buf_free(&nb);
 	buf_free(&out);
 	rq_free(&r);
@@ -920,7 +938,7 @@ TEST(responses_enc_stream_text_exact_bytes)
 	"\"background\":false,\"error\":null,\"incomplete_details\":null,\"instructions\":null," \
 	"\"max_output_tokens\":null,\"model\":\"gpt-5-codex\",\"output\":[" out_ "],\"parallel_tool_calls\":true," \
 	"\"previous_response_id\":null,\"reasoning\":{\"effort\":null,\"summary\":null},\"store\":false," \
-	"\"temperature\":1,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\",\"top_p\":1," \
+	"\"temperature\":1,\"text\":{\"format\":{\"type\":\"text\"}},\"tool_choice\":\"auto\",\"tools\":[],\"top_p\":1," \
 	"\"truncation\":\"disabled\",\"usage\":" usage ",\"user\":null,\"metadata\":{}}"
 		hub_gen_id(id, sizeof(id), "msg_", 42, 1);
 		snprintf(want, sizeof(want),
@@ -1158,6 +1176,70 @@ TEST(responses_enc_stream_echoes_request_and_restores_names)
 	buf_free(&out);
 	hub_enc_free(&e);
 	rq_free(&r);
+}
+
+TEST(responses_enc_copies_the_request_and_reset_keeps_it)
+{
+	static const char body[] = "{\"model\":\"gpt-5\",\"instructions\":\"Be brief\","
+		"\"input\":\"x\",\"top_p\":0.5,\"tool_choice\":\"required\",\"user\":\"u1\","
+		"\"tools\":[{\"type\":\"function\",\"name\":\"" LONG_A "\",\"parameters\":{}}]}";
+	struct rq r;
+	struct hub_enc e;
+	struct buf out, again;
+	struct hub_event evs[4];
+	int k;
+
+	REQUIRE(rq_decode(&r, body) == 0);
+	enc_init(&e, 0, &r.v);
+	rq_free(&r); /* the encoder holds its own copy; the view is gone */
+	memset(&r, 0xa5, sizeof(r));
+	CHECK(hub_enc_held(&e) > 0);
+	evs[0] = mk(HUB_EV_TEXT, 0, NULL, NULL, "hi");
+	evs[1] = mk(HUB_EV_TOOL_START, 0, "c1", "mcp__read_file", NULL);
+	evs[2] = mk(HUB_EV_TOOL_END, 0, NULL, NULL, NULL);
+	evs[3] = mk(HUB_EV_DONE, 0, NULL, NULL, NULL);
+	for (k = 0; k < 2; k++) { /* the first attempt, then a retry */
+		struct buf *b = k ? &again : &out;
+		buf_init(b, 1 << 16);
+		enc_all(&e, evs, 4, b);
+		buf_putc(b, '\0');
+		if (!k)
+			hub_enc_reset(&e);
+	}
+	CHECK(strstr(out.p, "\"instructions\":\"Be brief\",\"max_output_tokens\":null,") != NULL);
+	CHECK(strstr(out.p, "\"tool_choice\":\"required\",\"tools\":[{\"type\":\"function\","
+		      "\"name\":\"" LONG_A "\",\"parameters\":{}}],\"top_p\":0.5,") != NULL);
+	CHECK(strstr(out.p, "\"user\":\"u1\",\"metadata\":{}}") != NULL);
+	CHECK(strstr(out.p, "\"call_id\":\"c1\",\"name\":\"" LONG_A "\"") != NULL);
+	CHECK_EQ_STR(again.p, out.p);
+	buf_free(&out);
+	buf_free(&again);
+	hub_enc_free(&e);
+}
+
+TEST(responses_enc_echo_of_a_pretty_request_stays_on_one_line)
+{
+	static const char body[] = "{\n  \"input\": \"x\",\n  \"tools\": [\n    {\"type\": "
+		"\"function\", \"name\": \"f\",\n     \"description\": \"a  b\\\" c\"}\n  ],\n"
+		"  \"metadata\": {\"k\": \"v w\"}\n}";
+	struct rq r;
+	struct hub_enc e;
+	struct buf out;
+	struct hub_event done = mk(HUB_EV_DONE, 0, NULL, NULL, NULL);
+	char names[512];
+
+	REQUIRE(rq_decode(&r, body) == 0);
+	enc_init(&e, 1, &r.v);
+	rq_free(&r);
+	buf_init(&out, 1 << 16);
+	enc_all(&e, &done, 1, &out);
+	CHECK_EQ_INT(sse_frames(out.p, out.len, names, sizeof(names)), 3);
+	buf_putc(&out, '\0');
+	CHECK(strstr(out.p, "\"tools\":[{\"type\":\"function\",\"name\":\"f\","
+		      "\"description\":\"a  b\\\" c\"}],\"top_p\":1,") != NULL);
+	CHECK(strstr(out.p, "\"metadata\":{\"k\":\"v w\"}}") != NULL);
+	buf_free(&out);
+	hub_enc_free(&e);
 }
 
 TEST(responses_enc_nonstream_body)

@@ -176,6 +176,19 @@ TEST(put_key_and_args_object)
 	buf_free(&b);
 }
 
+TEST(json_compact_drops_whitespace_between_tokens_only)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	hub_put_json_compact(&b, HUB_LIT("{ \"a b\" :\n [ 1 ,\t\"x\\\" y\" ] }"));
+	CHECK_SPAN(b.p, b.len, "{\"a b\":[1,\"x\\\" y\"]}");
+	buf_reset(&b);
+	hub_put_json_compact(&b, HUB_LIT("\r\n"));
+	CHECK_EQ_INT(b.len, 0);
+	buf_free(&b);
+}
+
 TEST(usage_merge_keeps_what_the_new_counts_do_not_know)
 {
 	struct hub_usage u = {10, -1, 2, -1, -1}, n = {-1, 5, -1, 3, 1};
