@@ -5,6 +5,7 @@
  * thinking budget tables and Gemini schema cleaning.
  */
 #include "hub.h"
+#include "sizes.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -26,8 +27,52 @@ void hub_view_init(struct hub_view *v, const struct json *j)
 	v->parallel_tool_calls = -1;
 }
 
+/* A block of a view's string arena. */
+struct hub_arena_blk {
+	struct hub_arena_blk *next;
+	size_t len, cap;
+	char data[];
+};
+
+#define ARENA_BLOCK 1024
+
+struct hub_span hub_view_str(struct hub_view *v, const char *p, size_t n)
+{
+	struct hub_arena_blk *b = v->arena;
+	struct hub_span s = {NULL, 0};
+
+	if (n > HUB_VIEW_ARENA_MAX - v->arena_used)
+		return s;
+	if (!n) {
+		s.p = "";
+		return s;
+	}
+	if (!b || b->cap - b->len < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return s;
+		b->next = v->arena;
+		b->len = 0;
+		b->cap = cap;
+		v->arena = b;
+	}
+	memcpy(b->data + b->len, p, n);
+	s.p = b->data + b->len;
+	s.n = n;
+	b->len += n;
+	v->arena_used += n;
+	return s;
+}
+
 void hub_view_free(struct hub_view *v)
 {
+	while (v->arena) {
+		struct hub_arena_blk *b = v->arena;
+		v->arena = b->next;
+		free(b);
+	}
+	v->arena_used = 0;
 	free(v->parts);
 	free(v->msgs);
 	free(v->tools);

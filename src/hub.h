@@ -22,7 +22,8 @@
  * OpenAI tool "arguments" string vs the Claude tool "input" object).
  *
  * MEMORY.  A view points into the parsed client body (struct json), which
- * must outlive it; its arrays are malloc'd and freed by hub_view_free.
+ * must outlive it; its arrays and the few strings a decoder makes (its
+ * arena) are malloc'd and freed by hub_view_free.
  * Event spans are valid only during the emit callback.  Stream state
  * (decoders and encoders) is fixed-size except where a format must hold a
  * whole item (a Gemini client needs a tool call's complete arguments),
@@ -116,6 +117,8 @@ enum hub_effort {
 	HUB_EFFORT_MEDIUM, HUB_EFFORT_HIGH, HUB_EFFORT_AUTO
 };
 
+struct hub_arena_blk;
+
 struct hub_view {
 	const struct json *json;  /* the client body */
 	int client_fmt;           /* enum hub_fmt the client spoke (-1 if
@@ -156,12 +159,20 @@ struct hub_view {
 	struct hub_span response_format;  /* raw JSON (OpenAI
 					     response_format), may be unset */
 	struct hub_span user;             /* str, may be unset */
+
+	struct hub_arena_blk *arena;      /* strings a decoder made */
+	size_t arena_used;                /* bytes in it (HUB_VIEW_ARENA_MAX) */
 };
 
 #define HUB_BUDGET_UNSET (-2L)
 
 void hub_view_init(struct hub_view *v, const struct json *j);
 void hub_view_free(struct hub_view *v);
+/* A copy of p[0..n) that lives until hub_view_free: strings a decoder
+ * makes (the call ids Gemini does not send) are owned by the view, in
+ * blocks that never move.  Unset when HUB_VIEW_ARENA_MAX bytes are used
+ * up or memory is. */
+struct hub_span hub_view_str(struct hub_view *v, const char *p, size_t n);
 /* Append; return the new element or NULL when out of memory. */
 struct hub_part *hub_add_part(struct hub_view *v);
 struct hub_msg *hub_add_msg(struct hub_view *v, enum hub_role role);

@@ -13,9 +13,8 @@
  * ids, so a functionCall without "id" gets one generated from its
  * position ("gcall_<n>"), and a functionResponse without "id" takes the
  * id of the first unanswered call of the same name in the nearest earlier
- * model turn.  The view owns no string memory, so generated ids live in a
- * process-wide table filled lazily with constant text (the server is
- * single threaded; an entry never changes once written).
+ * model turn.  Generated ids live in the view's string arena
+ * (hub_view_str), freed with the view.
  *
  * Encoding a request merges consecutive parts of the same role into one
  * content (Gemini wants user/model alternation), writes tool results as
@@ -105,24 +104,6 @@ static int gemini_prefix(struct hub_span s, const char *lit)
 	return 1;
 }
 
-/* ---- generated tool-call ids (see the top comment) -------------------- */
-
-#define GEMINI_GEN_IDS 8192
-static char gemini_gen_ids[GEMINI_GEN_IDS][12];
-
-static struct hub_span gemini_gen_call_id(int n, struct hub_span fallback)
-{
-	struct hub_span s;
-	if (n < 0 || n >= GEMINI_GEN_IDS)
-		return fallback;
-	if (!gemini_gen_ids[n][0])
-		snprintf(gemini_gen_ids[n], sizeof(gemini_gen_ids[n]),
-			 "gcall_%d", n);
-	s.p = gemini_gen_ids[n];
-	s.n = strlen(s.p);
-	return s;
-}
-
 /* ==== decode_request: Gemini client body -> view ======================= */
 
 /* A request being decoded, and how many call ids it generated. */
@@ -130,6 +111,18 @@ struct gemini_dec {
 	struct hub_rq r;
 	int ngen;
 };
+
+/* A generated call id, "gcall_<n>", or fallback when the view's arena is
+ * full. */
+static struct hub_span gemini_gen_call_id(struct gemini_dec *c,
+					  struct hub_span fallback)
+{
+	char id[32];
+	int n = snprintf(id, sizeof(id), "gcall_%d", c->ngen++);
+	struct hub_span s = hub_view_str(c->r.v, id, (size_t)n);
+
+	return s.p ? s : fallback;
+}
 
 static int gemini_dec_system(struct gemini_dec *c, int root)
 {
@@ -218,7 +211,7 @@ static int gemini_dec_call(struct gemini_dec *c, int fc, int sig)
 		p->args.p = gemini_empty_obj;
 		p->args.n = 2;
 	}
-	p->id = id.n ? id : gemini_gen_call_id(c->ngen++, p->name);
+	p->id = id.n ? id : gemini_gen_call_id(c, p->name);
 	p->signature = hub_tok_string(j, sig);
 	return 0;
 }
@@ -254,7 +247,7 @@ static struct hub_span gemini_match_call(struct gemini_dec *c,
 				return p->id;
 		}
 	}
-	return gemini_gen_call_id(c->ngen++, name);
+	return gemini_gen_call_id(c, name);
 }
 
 static int gemini_dec_result(struct gemini_dec *c, int fr)

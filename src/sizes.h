@@ -99,6 +99,13 @@
 #define RELAY_TAIL_MAX (256 * 1024)
 #endif
 
+/* Translation hub.
+ *   HUB_VIEW_ARENA_MAX  strings a request decoder makes and the view owns
+ *                       (call ids Gemini does not send: about 9000) */
+#ifndef HUB_VIEW_ARENA_MAX
+#define HUB_VIEW_ARENA_MAX (96 * 1024)
+#endif
+
 /* Config file: largest file and line accepted. */
 #ifndef CFG_FILE_MAX
 #define CFG_FILE_MAX (1024 * 1024)

@@ -6,6 +6,7 @@
  */
 #include "t.h"
 #include "hub_tok.h"
+#include "sizes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -316,4 +317,47 @@ TEST(kept_claude_image_media_type_without_parameters)
 	      NULL);
 	buf_free(&b);
 	hub_view_free(&v);
+}
+
+TEST(view_arena_strings_stay_put_and_are_bounded)
+{
+	struct hub_view v;
+	struct hub_span first, s;
+	char big[4000];
+	size_t used = 0;
+
+	hub_view_init(&v, NULL);
+	first = hub_view_str(&v, "gcall_0", 7);
+	REQUIRE(first.p != NULL);
+	memset(big, 'x', sizeof(big));
+	/* blocks never move: the first copy survives many more */
+	while ((s = hub_view_str(&v, big, sizeof(big))).p)
+		used += s.n;
+	CHECK(used + 7 <= HUB_VIEW_ARENA_MAX);
+	CHECK(used + 7 + sizeof(big) > HUB_VIEW_ARENA_MAX);
+	CHECK_SPAN(first.p, first.n, "gcall_0");
+	s = hub_view_str(&v, "", 0);
+	CHECK(s.p != NULL && s.n == 0);
+	hub_view_free(&v);
+	CHECK(v.arena == NULL && v.arena_used == 0);
+}
+
+TEST(gemini_call_ids_are_made_in_the_view)
+{
+	struct doc d;
+	struct hub_view v;
+
+	REQUIRE(decode(&hub_gemini, &d, &v, "{\"contents\":["
+		       "{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"a\"}},"
+		       "{\"functionCall\":{\"name\":\"b\"}}]},"
+		       "{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"name\":\"b\","
+		       "\"response\":{}}},{\"functionResponse\":{\"name\":\"c\","
+		       "\"response\":{}}}]}]}") == 0);
+	REQUIRE(v.nparts == 4);
+	CHECK_SPAN(v.parts[0].id.p, v.parts[0].id.n, "gcall_0");
+	CHECK_SPAN(v.parts[1].id.p, v.parts[1].id.n, "gcall_1");
+	CHECK(v.parts[2].id.p == v.parts[1].id.p); /* answers call b */
+	CHECK_SPAN(v.parts[3].id.p, v.parts[3].id.n, "gcall_2");
+	CHECK(v.arena_used == 21);
+	undecode(&d, &v);
 }
