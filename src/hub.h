@@ -157,7 +157,9 @@ struct hub_view {
 	int include_thoughts;             /* -1 unset */
 
 	struct hub_span response_format;  /* raw JSON (OpenAI
-					     response_format), may be unset */
+					     response_format), may be unset;
+					     HUB_JSON_MODE when a decoder
+					     only knows "JSON, no schema" */
 	struct hub_span user;             /* str, may be unset */
 
 	struct hub_arena_blk *arena;      /* strings a decoder made */
@@ -165,6 +167,7 @@ struct hub_view {
 };
 
 #define HUB_BUDGET_UNSET (-2L)
+#define HUB_JSON_MODE "{\"type\":\"json_object\"}"
 
 void hub_view_init(struct hub_view *v, const struct json *j);
 void hub_view_free(struct hub_view *v);
@@ -282,6 +285,12 @@ struct hub_openai_sdec {
 	enum hub_finish finish; /* the held reason */
 	char id[96];            /* the last call's id (a new id at the same
 				   index starts a new call) */
+};
+
+/* Claude content block types (decoder block_type, encoder block_open). */
+enum hub_claude_block {
+	HUB_CL_NONE, HUB_CL_TEXT, HUB_CL_THINKING, HUB_CL_TOOL, HUB_CL_OTHER,
+	HUB_CL_SIGNED /* encoder: a thinking block whose signature came */
 };
 
 struct hub_claude_sdec {
@@ -460,6 +469,46 @@ struct hub_codec {
 extern const struct hub_codec hub_openai, hub_responses, hub_claude,
 	hub_gemini, hub_completions;
 const struct hub_codec *hub_codec_for(enum hub_fmt f);
+
+/*
+ * The entry points the codecs are made of (hub_table.c), one naming
+ * convention for every format <fmt>:
+ *
+ *   hub_<fmt>_client.c     hub_<fmt>_decode_request   client body -> view
+ *                          hub_<fmt>_encode_event     events -> client bytes
+ *                          hub_<fmt>_render_error     an error, client shape
+ *   hub_<fmt>_upstream.c   hub_<fmt>_encode_request   view -> upstream body
+ *                          hub_<fmt>_decode_event     upstream SSE -> events
+ *                          hub_<fmt>_decode_body      upstream body -> events
+ *
+ * Each has the signature of the struct hub_codec member of its name.  Code
+ * outside the hub calls them through the codec (hub_codec_for).
+ */
+#define HUB_CODEC_DECLARE(fmt)                                               \
+	int hub_##fmt##_decode_request(const struct json *j,                 \
+				       struct hub_view *v, char *err,        \
+				       size_t errlen);                       \
+	void hub_##fmt##_encode_event(struct hub_enc *e,                     \
+				      const struct hub_event *ev,            \
+				      struct buf *out);                      \
+	void hub_##fmt##_render_error(struct buf *out, int status,           \
+				      const char *msg);                      \
+	int hub_##fmt##_encode_request(const struct hub_view *v,             \
+				       const struct hub_req_opts *o,         \
+				       struct buf *out, char *err,           \
+				       size_t errlen);                       \
+	void hub_##fmt##_decode_event(struct hub_sdec *d,                    \
+				      const struct hub_sse *ev,              \
+				      hub_emit_fn emit, void *user);         \
+	int hub_##fmt##_decode_body(struct hub_sdec *d, const char *body,    \
+				    size_t len, hub_emit_fn emit,            \
+				    void *user)
+
+HUB_CODEC_DECLARE(openai);
+HUB_CODEC_DECLARE(responses);
+HUB_CODEC_DECLARE(claude);
+HUB_CODEC_DECLARE(gemini);
+HUB_CODEC_DECLARE(completions);
 
 void hub_sdec_init(struct hub_sdec *d, enum hub_fmt f, uint32_t seed);
 void hub_sdec_free(struct hub_sdec *d);

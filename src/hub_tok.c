@@ -85,6 +85,18 @@ struct hub_span hub_tok_text(const struct json *j, int obj, const char *key)
 	return s.n ? s : hub_span_of(NULL, 0);
 }
 
+int hub_tok_member(const struct json *j, int obj, const char *key,
+		   const char *alt)
+{
+	int t;
+	if (!hub_tok_is(j, obj, JSMN_OBJECT))
+		return -1;
+	t = json_get(j, obj, key);
+	if (t < 0 && alt)
+		t = json_get(j, obj, alt);
+	return t;
+}
+
 int hub_tok_at(const struct json *j, const char *p)
 {
 	int lo = 0, hi, mid;

@@ -55,6 +55,10 @@ struct hub_span hub_tok_string(const struct json *j, int i);
 struct hub_span hub_tok_str(const struct json *j, int obj, const char *key);
 /* The same, unset also when the string is empty. */
 struct hub_span hub_tok_text(const struct json *j, int obj, const char *key);
+/* The value of member key of object obj, or of member alt when key is
+ * absent (protobuf JSON takes camelCase and snake_case keys alike). */
+int hub_tok_member(const struct json *j, int obj, const char *key,
+		   const char *alt);
 /* Token of j whose text starts at p (the spans of a view point into its
  * body), or -1.  Tokens are in document order, so a binary search. */
 int hub_tok_at(const struct json *j, const char *p);

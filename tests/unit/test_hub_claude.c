@@ -1,6 +1,7 @@
 /*
- * test_hub_claude.c - unit tests of the Claude codec (src/hub_claude.c)
- * against the contract in hub.h.
+ * test_hub_claude.c - unit tests of the Claude codec
+ * (src/hub_claude_client.c, src/hub_claude_upstream.c) against the
+ * contract in hub.h.
  *
  * Decoders are checked through an event log: every hub event is printed
  * as one line ("TEXT Hello", "TOOL_ARGS 0 {\"a\":", ...), so a test reads

@@ -1,6 +1,7 @@
 /*
- * test_hub_gemini.c - unit tests of the Gemini codec (src/hub_gemini.c)
- * against the contract in hub.h.
+ * test_hub_gemini.c - unit tests of the Gemini codec
+ * (src/hub_gemini_client.c, src/hub_gemini_upstream.c) against the
+ * contract in hub.h.
  *
  * Stream decoders are checked through a recorder that turns each event
  * into one line of text ("TEXT(hi)", "TSTART(0,id,name)"...), so an

@@ -1,8 +1,9 @@
 /*
- * test_hub_openai.c - the OpenAI chat completions codec (src/hub_openai.c)
- * against the contract in hub.h: client request -> view, view -> upstream
- * body, upstream SSE chunks / whole bodies -> events, events -> client
- * bytes, and error bodies.
+ * test_hub_openai.c - the OpenAI chat completions codec
+ * (src/hub_openai_client.c, src/hub_openai_upstream.c) against the
+ * contract in hub.h: client request -> view, view -> upstream body,
+ * upstream SSE chunks / whole bodies -> events, events -> client bytes,
+ * and error bodies.
  *
  * Events are recorded as one text line each ("TEXT hello", "TOOL_START 0
  * call_1 get_weather", ...) so a whole sequence is checked with one string

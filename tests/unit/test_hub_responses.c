@@ -1,6 +1,7 @@
 /*
- * test_hub_responses.c - unit tests of src/hub_responses.c (the OpenAI
- * Responses codec) against the contract in hub.h.
+ * test_hub_responses.c - unit tests of the OpenAI Responses codec
+ * (src/hub_responses_client.c, src/hub_responses_upstream.c) against the
+ * contract in hub.h.
  *
  * Requests are decoded from bodies like Codex CLI sends and re-encoded;
  * upstream streams are recorded-style Responses SSE payloads; decoded

@@ -1,11 +1,12 @@
 /*
- * hub_completions.c - the legacy OpenAI completions API (/v1/completions)
- * as a client format of the hub.
+ * hub_completions_client.c - the legacy OpenAI completions API
+ * (/v1/completions) as a client format of the hub: the request decoder
+ * and the event encoder.  Its upstream side (hub_completions_upstream.c)
+ * refuses: no upstream speaks it except OpenAI-compatible providers, which
+ * get the body passed through.
  *
- * Only the client side exists: no upstream speaks it except
- * OpenAI-compatible providers, which get the body passed through.  The
- * request's "prompt" (a string or an array of strings) becomes one user
- * message; the answer's text comes back as "text_completion" objects:
+ * The request's "prompt" (a string or an array of strings) becomes one
+ * user message; the answer's text comes back as "text_completion" objects:
  *
  *   stream:  data: {"id","object":"text_completion","created","model",
  *                   "choices":[{"text","index":0,"logprobs":null,
@@ -13,16 +14,16 @@
  *   whole:   one such object with all the text and "usage".
  *
  * Thinking and tool calls have no place in this API and are dropped.
- * Encoder state: struct hub_completions_enc (hub.h).
+ * Errors are OpenAI's.  State: struct hub_completions_enc (hub.h).
  */
+#include "hub_tok.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hub_tok.h"
-
-static int compl_decode_request(const struct json *j, struct hub_view *v,
-				char *err, size_t errlen)
+int hub_completions_decode_request(const struct json *j, struct hub_view *v,
+				   char *err, size_t errlen)
 {
 	int t, p, i, e, n;
 	struct hub_msg *m;
@@ -70,38 +71,6 @@ static int compl_decode_request(const struct json *j, struct hub_view *v,
 	return 0;
 }
 
-static int compl_encode_request(const struct hub_view *v,
-				const struct hub_req_opts *o, struct buf *out,
-				char *err, size_t errlen)
-{
-	(void)v;
-	(void)o;
-	(void)out;
-	snprintf(err, errlen, "no upstream speaks the legacy completions API "
-		 "through translation");
-	return -1;
-}
-
-static void compl_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
-			       hub_emit_fn emit, void *user)
-{
-	(void)d;
-	(void)ev;
-	(void)emit;
-	(void)user;
-}
-
-static int compl_decode_body(struct hub_sdec *d, const char *body, size_t len,
-			     hub_emit_fn emit, void *user)
-{
-	(void)d;
-	(void)body;
-	(void)len;
-	(void)emit;
-	(void)user;
-	return -1;
-}
-
 static const char *finish_name(enum hub_finish f)
 {
 	switch (f) {
@@ -130,9 +99,9 @@ static void put_usage(struct hub_enc *e, struct buf *out)
 		   ":%ld,\"total_tokens\":%ld}", in, o, in + o);
 }
 
-static void compl_render_error(struct buf *out, int status, const char *msg)
+void hub_completions_render_error(struct buf *out, int status, const char *msg)
 {
-	hub_openai.render_error(out, status, msg);
+	hub_openai_render_error(out, status, msg);
 }
 
 static void compl_start(struct hub_enc *e, const struct hub_event *ev)
@@ -145,8 +114,8 @@ static void compl_start(struct hub_enc *e, const struct hub_event *ev)
 		hub_gen_id(e->id, sizeof(e->id), "cmpl-", e->o.seed, 0);
 }
 
-static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
-			       struct buf *out)
+void hub_completions_encode_event(struct hub_enc *e, const struct hub_event *ev,
+				  struct buf *out)
 {
 	struct hub_completions_enc *c = &e->u.completions;
 
@@ -180,11 +149,11 @@ static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 			snprintf(msg, sizeof(msg), "upstream error");
 		if (e->o.stream) {
 			buf_puts(out, "data: ");
-			compl_render_error(out, c->err_status, msg);
+			hub_completions_render_error(out, c->err_status, msg);
 			buf_puts(out, "\n\n");
 		} else {
 			buf_reset(&c->err);
-			compl_render_error(&c->err, c->err_status, msg);
+			hub_completions_render_error(&c->err, c->err_status, msg);
 		}
 		break;
 	}
@@ -219,13 +188,3 @@ static void compl_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		break; /* thinking and tools have no place here */
 	}
 }
-
-const struct hub_codec hub_completions = {
-	HUB_COMPLETIONS,
-	compl_decode_request,
-	compl_encode_request,
-	compl_decode_event,
-	compl_decode_body,
-	compl_encode_event,
-	compl_render_error,
-};
