@@ -5,9 +5,11 @@
  * thinking budget tables and Gemini schema cleaning.
  */
 #include "hub.h"
+#include "hub_tok.h"
 #include "sizes.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,56 +84,117 @@ void hub_view_free(struct hub_view *v)
 	v->nparts = v->nmsgs = v->ntools = 0;
 }
 
-static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+/* Append a zeroed element of size elem to the array arr (*n used, *cap
+ * allocated, doubling): the array, maybe moved, with *at set to the new
+ * element; NULL when out of memory (arr is then unchanged). */
+static void *append(void *arr, size_t *cap, size_t *n, size_t elem,
+		    void **at)
 {
-	void *na;
-	size_t nc;
-	if (n < *cap)
-		return arr;
-	nc = *cap ? *cap * 2 : 16;
-	na = realloc(arr, nc * elem);
-	if (!na)
-		return NULL;
-	*cap = nc;
+	char *na = arr;
+
+	if (*n >= *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		if (!(na = realloc(arr, nc * elem)))
+			return NULL;
+		*cap = nc;
+	}
+	*at = na + *n * elem;
+	memset(*at, 0, elem);
+	(*n)++;
 	return na;
 }
 
 struct hub_part *hub_add_part(struct hub_view *v)
 {
-	struct hub_part *np = grow(v->parts, &v->cap_parts, v->nparts,
-				   sizeof(*np));
-	if (!np)
-		return NULL;
-	v->parts = np;
-	np = &v->parts[v->nparts++];
-	memset(np, 0, sizeof(*np));
-	return np;
+	void *p = NULL, *a = append(v->parts, &v->cap_parts, &v->nparts,
+				    sizeof(*v->parts), &p);
+	v->parts = a ? a : v->parts;
+	return p;
 }
 
 struct hub_msg *hub_add_msg(struct hub_view *v, enum hub_role role)
 {
-	struct hub_msg *nm = grow(v->msgs, &v->cap_msgs, v->nmsgs, sizeof(*nm));
-	if (!nm)
+	void *m = NULL, *a = append(v->msgs, &v->cap_msgs, &v->nmsgs,
+				    sizeof(*v->msgs), &m);
+	if (!a)
 		return NULL;
-	v->msgs = nm;
-	nm = &v->msgs[v->nmsgs++];
-	nm->role = role;
-	nm->first = v->nparts;
-	nm->n = 0;
-	return nm;
+	v->msgs = a;
+	((struct hub_msg *)m)->role = role;
+	((struct hub_msg *)m)->first = v->nparts;
+	return m;
 }
 
 struct hub_tool *hub_add_tool(struct hub_view *v)
 {
-	struct hub_tool *nt = grow(v->tools, &v->cap_tools, v->ntools,
-				   sizeof(*nt));
-	if (!nt)
+	void *t = NULL, *a = append(v->tools, &v->cap_tools, &v->ntools,
+				    sizeof(*v->tools), &t);
+	if (!a)
 		return NULL;
-	v->tools = nt;
-	nt = &v->tools[v->ntools++];
-	memset(nt, 0, sizeof(*nt));
-	nt->schema_tok = -1;
-	return nt;
+	v->tools = a;
+	((struct hub_tool *)t)->schema_tok = -1;
+	return t;
+}
+
+struct hub_span hub_view_call_name(const struct hub_view *v, size_t before,
+				   struct hub_span id)
+{
+	struct hub_span none = {NULL, 0};
+
+	while (before-- > 0)
+		if (v->parts[before].type == HUB_P_TOOL_CALL &&
+		    hub_span_same(v->parts[before].id, id))
+			return v->parts[before].name;
+	return none;
+}
+
+size_t hub_msg_count(const struct hub_view *v, const struct hub_msg *m,
+		     enum hub_part_type t)
+{
+	size_t i, n = 0;
+	for (i = m->first; i < m->first + m->n; i++)
+		n += v->parts[i].type == t;
+	return n;
+}
+
+int hub_effort_of(const struct json *j, int t, enum hub_effort *e)
+{
+	static const struct hub_word tab[] = {
+		{"none", HUB_EFFORT_NONE},     {"minimal", HUB_EFFORT_MINIMAL},
+		{"low", HUB_EFFORT_LOW},       {"medium", HUB_EFFORT_MEDIUM},
+		{"high", HUB_EFFORT_HIGH},     {"xhigh", HUB_EFFORT_HIGH},
+		{"auto", HUB_EFFORT_AUTO},
+	};
+	int v = hub_word_val(tab, HUB_NELEM(tab), j, t, -1);
+
+	if (v < 0)
+		return -1;
+	*e = (enum hub_effort)v;
+	return 0;
+}
+
+int hub_tool_choice_of(const struct json *j, int tc, struct hub_view *v)
+{
+	static const struct hub_word tab[] = {
+		{"auto", HUB_TC_AUTO}, {"none", HUB_TC_NONE},
+		{"required", HUB_TC_ANY},
+	};
+	int f = json_get(j, tc, "function"), w;
+
+	if ((w = hub_word_val(tab, HUB_NELEM(tab), j, tc, -1)) >= 0) {
+		v->tool_choice = (enum hub_tool_choice)w;
+		return 0;
+	}
+	if (!hub_tok_is(j, tc, JSMN_OBJECT))
+		return -1;
+	/* chat: {"type":"function","function":{"name"}}; Responses:
+	 * {"type":"function","name"}; anything else (allowed_tools, hosted
+	 * tools) leaves the choice to the model */
+	if (hub_tok_is(j, f, JSMN_OBJECT))
+		v->tool_choice_name = hub_tok_text(j, f, "name");
+	else if (json_str_eq(j, json_get(j, tc, "type"), "function"))
+		v->tool_choice_name = hub_tok_text(j, tc, "name");
+	v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL : HUB_TC_AUTO;
+	return 0;
 }
 
 long hub_budget_for_effort(enum hub_effort e)
@@ -244,51 +307,38 @@ int hub_sdec_parse(struct hub_sdec *d, const char *js, size_t len,
 	return n;
 }
 
-/* The buffers of the encoder of e's format (all of its union member's). */
-static size_t enc_bufs(struct hub_enc *e, struct buf **b)
-{
-	switch (e->fmt) {
-	case HUB_OPENAI:
-		b[0] = &e->u.openai.text;
-		b[1] = &e->u.openai.reasoning;
-		b[2] = &e->u.openai.calls_json;
-		b[3] = &e->u.openai.err;
-		return 4;
-	case HUB_CLAUDE:
-		b[0] = &e->u.claude.stop;
-		b[1] = &e->u.claude.blocks;
-		b[2] = &e->u.claude.sig;
-		b[3] = &e->u.claude.args;
-		b[4] = &e->u.claude.err;
-		return 5;
-	case HUB_GEMINI:
-		b[0] = &e->u.gemini.args;
-		b[1] = &e->u.gemini.held;
-		b[2] = &e->u.gemini.parts;
-		b[3] = &e->u.gemini.err;
-		return 4;
-	case HUB_RESPONSES:
-		b[0] = &e->u.responses.text;
-		b[1] = &e->u.responses.meta;
-		b[2] = &e->u.responses.items;
-		b[3] = &e->u.responses.err;
-		return 4;
-	case HUB_COMPLETIONS:
-		b[0] = &e->u.completions.text;
-		b[1] = &e->u.completions.err;
-		return 2;
-	default:
-		return 0;
-	}
-}
-
+/* The buffers of each format's encoder (all of its union member's), as
+ * offsets into struct hub_enc; 0 ends a list. */
 #define ENC_BUFS_MAX 5
+#define EB(m) offsetof(struct hub_enc, u.m)
+
+static const size_t enc_buf_off[HUB__COUNT][ENC_BUFS_MAX + 1] = {
+	[HUB_OPENAI] = {EB(openai.text), EB(openai.reasoning),
+			EB(openai.calls_json), EB(openai.err)},
+	[HUB_CLAUDE] = {EB(claude.stop), EB(claude.blocks), EB(claude.sig),
+			EB(claude.args), EB(claude.err)},
+	[HUB_GEMINI] = {EB(gemini.args), EB(gemini.held), EB(gemini.parts),
+			EB(gemini.err)},
+	[HUB_RESPONSES] = {EB(responses.text), EB(responses.meta),
+			   EB(responses.items), EB(responses.err)},
+	[HUB_COMPLETIONS] = {EB(completions.text), EB(completions.err)},
+};
+
+/* Buffer k of e's encoder, or NULL past the last. */
+static struct buf *enc_buf(const struct hub_enc *e, size_t k)
+{
+	size_t off;
+	if ((unsigned)e->fmt >= HUB__COUNT || k >= ENC_BUFS_MAX)
+		return NULL;
+	off = enc_buf_off[e->fmt][k];
+	return off ? (struct buf *)((char *)e + off) : NULL;
+}
 
 /* Everything but the options and the request copy, as new. */
 static void enc_start(struct hub_enc *e)
 {
-	struct buf *b[ENC_BUFS_MAX];
-	size_t i, n;
+	struct buf *b;
+	size_t k;
 
 	memset(&e->u, 0, sizeof(e->u));
 	e->id[0] = '\0';
@@ -298,18 +348,17 @@ static void enc_start(struct hub_enc *e)
 	e->usage.cache_write = e->usage.thoughts = -1;
 	e->finish = HUB_FIN_STOP;
 	e->have_finish = 0;
-	n = enc_bufs(e, b);
-	for (i = 0; i < n; i++)
-		buf_init(b[i], HUB_ENC_BUF_MAX);
+	for (k = 0; (b = enc_buf(e, k)) != NULL; k++)
+		buf_init(b, HUB_ENC_BUF_MAX);
 }
 
 static void enc_free_bufs(struct hub_enc *e)
 {
-	struct buf *b[ENC_BUFS_MAX];
-	size_t i, n = enc_bufs(e, b);
+	struct buf *b;
+	size_t k;
 
-	for (i = 0; i < n; i++)
-		buf_free(b[i]);
+	for (k = 0; (b = enc_buf(e, k)) != NULL; k++)
+		buf_free(b);
 }
 
 void hub_enc_init(struct hub_enc *e, enum hub_fmt f,
@@ -339,21 +388,53 @@ void hub_enc_free(struct hub_enc *e)
 
 size_t hub_enc_held(const struct hub_enc *e)
 {
-	struct buf *b[ENC_BUFS_MAX];
-	size_t i, n = enc_bufs((struct hub_enc *)e, b), held = e->req.cap;
+	const struct buf *b;
+	size_t k, held = e->req.cap;
 
-	for (i = 0; i < n; i++)
-		held += b[i]->cap;
+	for (k = 0; (b = enc_buf(e, k)) != NULL; k++)
+		held += b->cap;
 	return held;
 }
 
-/* ---- strings ------------------------------------------------------------------ */
+void hub_enc_take_start(struct hub_enc *e, const struct hub_event *ev)
+{
+	char tmp[sizeof(e->model)];
+
+	if (ev->id.n && hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
+		memcpy(e->id, tmp, sizeof(e->id));
+	if (ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
+		memcpy(e->model, tmp, sizeof(e->model));
+}
+
+void hub_enc_make_id(struct hub_enc *e, const char *prefix)
+{
+	if (!e->id[0])
+		hub_gen_id(e->id, sizeof(e->id), prefix, e->o.seed, 0);
+}
+
+int hub_enc_begin(struct hub_enc *e, int *started, const char *prefix)
+{
+	if (*started)
+		return 0;
+	*started = 1;
+	hub_enc_make_id(e, prefix);
+	return 1;
+}
+
+void hub_enc_first(struct hub_enc *e, const struct hub_event *ev,
+		   int *started, const char *prefix)
+{
+	if (!*started && ev->type == HUB_EV_START)
+		hub_enc_take_start(e, ev);
+	hub_enc_begin(e, started, prefix);
+}
+
+/* ---- strings ------------------------------------------------------------- */
 
 void hub_put_str(struct buf *b, struct hub_span s)
 {
 	buf_putc(b, '"');
-	if (s.p)
-		buf_put(b, s.p, s.n);
+	buf_put(b, s.p, s.n); /* nothing when unset (n is 0) */
 	buf_putc(b, '"');
 }
 
@@ -364,10 +445,10 @@ void hub_escape(struct buf *b, const char *p, size_t n)
 
 void hub_put_json_as_str(struct buf *b, struct hub_span s)
 {
-	buf_putc(b, '"');
 	if (s.p)
-		buf_json_esc(b, s.p, s.n);
-	buf_putc(b, '"');
+		buf_json_str(b, s.p, s.n);
+	else
+		buf_puts(b, "\"\"");
 }
 
 void hub_put_str_as_json(struct buf *b, struct hub_span s)

@@ -181,9 +181,23 @@ struct hub_part *hub_add_part(struct hub_view *v);
 struct hub_msg *hub_add_msg(struct hub_view *v, enum hub_role role);
 struct hub_tool *hub_add_tool(struct hub_view *v);
 
+/* The name of the last TOOL_CALL with this id in parts[0 .. before)
+ * (what a tool result answers), or unset. */
+struct hub_span hub_view_call_name(const struct hub_view *v, size_t before,
+				   struct hub_span id);
+/* How many parts of message m are of type t. */
+size_t hub_msg_count(const struct hub_view *v, const struct hub_msg *m,
+		     enum hub_part_type t);
+
 /* Thinking budgets <-> effort, per protocol.md: low 1024, medium 8192,
  * high 24576, minimal 512, none 0, auto -1. */
 long hub_budget_for_effort(enum hub_effort e);
+/* OpenAI's tool_choice (chat completions and Responses) at token tc into
+ * the view: 0, or -1 when it is none of its forms. */
+int hub_tool_choice_of(const struct json *j, int tc, struct hub_view *v);
+/* OpenAI's effort names (none, minimal, low, medium, high, xhigh, auto) at
+ * string token t: 0 and *e set, or -1. */
+int hub_effort_of(const struct json *j, int t, enum hub_effort *e);
 enum hub_effort hub_effort_for_budget(long budget);
 
 /* ---- stream events -------------------------------------------------------- */
@@ -526,6 +540,18 @@ void hub_enc_reset(struct hub_enc *e);
 void hub_enc_free(struct hub_enc *e);
 /* Bytes the encoder's buffers hold (charged to the request budget). */
 size_t hub_enc_held(const struct hub_enc *e);
+/* For encoders: take START's id and model (plain text) when they are
+ * given and fit; an answer that has no id yet gets prefix + a generated
+ * one from hub_enc_make_id. */
+void hub_enc_take_start(struct hub_enc *e, const struct hub_event *ev);
+void hub_enc_make_id(struct hub_enc *e, const char *prefix);
+/* The head of an answer, once: 1 (and *started set, the id made when
+ * there is none) the first time, 0 after. */
+int hub_enc_begin(struct hub_enc *e, int *started, const char *prefix);
+/* At an encoder's first event (*started still 0): START's id and model
+ * when it is START, then hub_enc_begin. */
+void hub_enc_first(struct hub_enc *e, const struct hub_event *ev,
+		   int *started, const char *prefix);
 
 /* ---- shared helpers (hub.c) ---------------------------------------------- */
 
@@ -580,6 +606,19 @@ void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,
 		long counter);
 
 /* ---- between the two halves of a codec --------------------------------- */
+
+/* One entry of a table that names values: an effort level, an HTTP status
+ * (an upstream's error type, a client format's error name); hub_tok.h has
+ * the lookups. */
+struct hub_word {
+	const char *word;
+	int val;
+};
+
+/* Claude's error types and their HTTP statuses, read by its upstream
+ * decoder and written by its client encoder. */
+extern const struct hub_word hub_claude_errors[];
+extern const size_t hub_claude_nerrors;
 
 /* Responses: the request's tools whose names the upstream gets shortened
  * (over 64 bytes, or taken), as "upstream\0client\0" pairs (the client

@@ -33,9 +33,7 @@ static int req_tokens(struct hub_rq *r, int t, const char *what, long *out)
 {
 	if (hub_tok_int(r->j, t, 0, HUB_TOKENS_MAX, out) != HUB_INT_BAD)
 		return 0;
-	return hub_rq_fail(r,
-			   "%s must be a whole number from 0 to "
-			   "2147483647",
+	return hub_rq_fail(r, "%s must be a whole number from 0 to 2147483647",
 			   what);
 }
 
@@ -63,9 +61,8 @@ static int dec_system(struct hub_rq *r, int sys)
 		     k++, i = json_skip(j, i)) {
 			struct hub_span t = hub_tok_str(j, i, "text");
 			if (!hub_tok_is(j, i, JSMN_OBJECT) || !t.p)
-				return hub_rq_fail(
-					r, "system[%d]: expected a text block",
-					k);
+				return hub_rq_fail(r, "system[%d]: expected a "
+						   "text block", k);
 			if (add_text(r, t, json_get(j, i, "cache_control") >= 0) <
 			    0)
 				return -1;
@@ -77,6 +74,20 @@ static int dec_system(struct hub_rq *r, int sys)
 	return 0;
 }
 
+/* A new part for content block blk: its type, the block's cache_control
+ * and, when id_key is given, the id the block has under it. */
+static struct hub_part *block_part(struct hub_rq *r, int blk,
+				   enum hub_part_type t, const char *id_key)
+{
+	struct hub_part *p = hub_rq_part(r, t);
+	if (p) {
+		p->cache = json_get(r->j, blk, "cache_control") >= 0;
+		if (id_key)
+			p->id = hub_tok_str(r->j, blk, id_key);
+	}
+	return p;
+}
+
 static int dec_image(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
@@ -85,10 +96,8 @@ static int dec_image(struct hub_rq *r, int blk, const char *where)
 
 	if (!hub_tok_is(j, src, JSMN_OBJECT))
 		return hub_rq_fail(r, "%s: image without source", where);
-	p = hub_rq_part(r, HUB_P_IMAGE);
-	if (!p)
+	if (!(p = block_part(r, blk, HUB_P_IMAGE, NULL)))
 		return -1;
-	p->cache = json_get(j, blk, "cache_control") >= 0;
 	if (json_str_eq(j, json_get(j, src, "type"), "url")) {
 		p->url = hub_tok_str(j, src, "url");
 		if (!p->url.p)
@@ -99,40 +108,25 @@ static int dec_image(struct hub_rq *r, int blk, const char *where)
 	p->mime = hub_tok_str(j, src, "media_type");
 	p->data = hub_tok_str(j, src, "data");
 	if (!p->data.p || !p->mime.p)
-		return hub_rq_fail(
-			r, "%s: image source needs media_type and data", where);
+		return hub_rq_fail(r, "%s: image source needs media_type and "
+				   "data", where);
 	return 0;
-}
-
-/* Name of the tool_use with this id earlier in the request. */
-static struct hub_span tool_name_for(const struct hub_view *v,
-				     struct hub_span id)
-{
-	size_t i = v->nparts;
-	while (i-- > 0)
-		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    hub_span_same(v->parts[i].id, id))
-			return v->parts[i].name;
-	return hub_span_of(NULL, 0);
 }
 
 static int dec_tool_use(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int in = json_get(j, blk, "input");
-	struct hub_part *p = hub_rq_part(r, HUB_P_TOOL_CALL);
+	struct hub_part *p = block_part(r, blk, HUB_P_TOOL_CALL, "id");
 
 	if (!p)
 		return -1;
-	p->id = hub_tok_str(j, blk, "id");
 	p->name = hub_tok_str(j, blk, "name");
 	if (!p->id.p || !p->name.p || !hub_tok_is(j, in, JSMN_OBJECT))
-		return hub_rq_fail(
-			r, "%s: tool_use needs id, name and an input object",
-			where);
+		return hub_rq_fail(r, "%s: tool_use needs id, name and an "
+				   "input object", where);
 	p->args = hub_tok_raw(j, in);
 	p->args_is_str = 0;
-	p->cache = json_get(j, blk, "cache_control") >= 0;
 	return 0;
 }
 
@@ -140,17 +134,16 @@ static int dec_tool_result(struct hub_rq *r, int blk, const char *where)
 {
 	const struct json *j = r->j;
 	int c = json_get(j, blk, "content");
-	struct hub_part *p = hub_rq_part(r, HUB_P_TOOL_RESULT);
+	struct hub_part *p = block_part(r, blk, HUB_P_TOOL_RESULT,
+					"tool_use_id");
 
 	if (!p)
 		return -1;
-	p->id = hub_tok_str(j, blk, "tool_use_id");
 	if (!p->id.p)
 		return hub_rq_fail(r, "%s: tool_result needs tool_use_id",
 				   where);
-	p->name = tool_name_for(r->v, p->id);
+	p->name = hub_view_call_name(r->v, r->v->nparts, p->id);
 	p->result_error = hub_tok_true(j, json_get(j, blk, "is_error"));
-	p->cache = json_get(j, blk, "cache_control") >= 0;
 	if (hub_tok_is(j, c, JSMN_STRING)) {
 		p->result = hub_tok_span(j, c);
 		p->result_is_str = 1;
@@ -176,8 +169,9 @@ static int dec_thinking(struct hub_rq *r, int blk, int redacted,
 	if (redacted) {
 		p->signature = hub_tok_str(j, blk, "data");
 		if (!p->signature.p)
-			return hub_rq_fail(
-				r, "%s: redacted_thinking needs data", where);
+			return hub_rq_fail(r,
+					   "%s: redacted_thinking needs data",
+					   where);
 		return 0;
 	}
 	p->text = hub_tok_str(j, blk, "thinking");
@@ -240,10 +234,8 @@ static int dec_message(struct hub_rq *r, int m, int idx)
 		return hub_rq_fail(r, "messages[%d]: expected an object", idx);
 	if (!json_str_eq(j, role, "user") && !json_str_eq(j, role, "assistant") &&
 	    !json_str_eq(j, role, "system"))
-		return hub_rq_fail(r,
-				   "messages[%d]: role must be user, "
-				   "assistant or system",
-				   idx);
+		return hub_rq_fail(r, "messages[%d]: role must be user, "
+				   "assistant or system", idx);
 	if (!hub_add_msg(r->v, json_str_eq(j, role, "user") ? HUB_USER
 			 : json_str_eq(j, role, "system") ? HUB_SYSTEM
 							  : HUB_ASSISTANT))
@@ -261,20 +253,17 @@ static int dec_message(struct hub_rq *r, int m, int idx)
 				return -1;
 		}
 	} else {
-		return hub_rq_fail(
-			r, "messages[%d]: content must be a string or an array",
-			idx);
+		return hub_rq_fail(r, "messages[%d]: content must be a string "
+				   "or an array", idx);
 	}
 	r->v->msgs[mi].n = r->v->nparts - r->v->msgs[mi].first;
 	if (r->v->msgs[mi].role == HUB_SYSTEM) {
 		size_t p;
 		for (p = r->v->msgs[mi].first; p < r->v->nparts; p++)
 			if (r->v->parts[p].type != HUB_P_TEXT)
-				return hub_rq_fail(
-					r,
-					"messages[%d]: a "
-					"system message holds text only",
-					idx);
+				return hub_rq_fail(r, "messages[%d]: a system "
+						   "message holds text only",
+						   idx);
 	}
 	return 0;
 }
@@ -290,8 +279,8 @@ static int dec_tools(struct hub_rq *r, int tools)
 		return hub_rq_fail(r, "tools: expected an array");
 	for (k = 0, i = tools + 1; k < j->tok[tools].size;
 	     k++, i = json_skip(j, i)) {
-		int ty = json_get(j, i, "type"), s;
-		struct hub_tool *t;
+		int ty = json_get(j, i, "type");
+		struct hub_span name = hub_tok_str(j, i, "name");
 
 		if (!hub_tok_is(j, i, JSMN_OBJECT))
 			return hub_rq_fail(r, "tools[%d]: expected an object",
@@ -300,18 +289,11 @@ static int dec_tools(struct hub_rq *r, int tools)
 		 * for other upstreams. */
 		if (ty >= 0 && !json_str_eq(j, ty, "custom"))
 			continue;
-		t = hub_add_tool(r->v);
-		if (!t)
-			return hub_rq_fail(r, "out of memory");
-		t->name = hub_tok_str(j, i, "name");
-		if (!t->name.p)
+		if (!name.p)
 			return hub_rq_fail(r, "tools[%d]: name required", k);
-		t->description = hub_tok_str(j, i, "description");
-		s = json_get(j, i, "input_schema");
-		if (hub_tok_is(j, s, JSMN_OBJECT)) {
-			t->schema = hub_tok_raw(j, s);
-			t->schema_tok = s;
-		}
+		if (!hub_rq_tool(r, name, hub_tok_str(j, i, "description"),
+				 json_get(j, i, "input_schema")))
+			return -1;
 	}
 	return 0;
 }
@@ -336,8 +318,8 @@ static int dec_tool_choice(struct hub_rq *r, int tc)
 		v->tool_choice = HUB_TC_TOOL;
 		v->tool_choice_name = hub_tok_str(j, tc, "name");
 		if (!v->tool_choice_name.p)
-			return hub_rq_fail(
-				r, "tool_choice: type tool needs a name");
+			return hub_rq_fail(r, "tool_choice: type tool needs a "
+					   "name");
 	} else {
 		return hub_rq_fail(r, "tool_choice: unknown type");
 	}
@@ -382,24 +364,18 @@ static int dec_sampling(struct hub_rq *r)
 {
 	const struct json *j = r->j;
 	struct hub_view *v = r->v;
-	int t, k, i;
+	int t;
 
 	if (req_tokens(r, json_get(j, 0, "max_tokens"), "max_tokens",
 		       &v->max_tokens) < 0)
 		return -1;
-	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
-		v->temperature = hub_tok_raw(j, t);
-	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
-		v->top_p = hub_tok_raw(j, t);
-	if (hub_tok_number(j, t = json_get(j, 0, "top_k")))
-		v->top_k = hub_tok_raw(j, t);
+	v->temperature = hub_tok_num(j, 0, "temperature");
+	v->top_p = hub_tok_num(j, 0, "top_p");
+	v->top_k = hub_tok_num(j, 0, "top_k");
 	t = json_get(j, 0, "stop_sequences");
 	if (t >= 0 && !hub_tok_is(j, t, JSMN_ARRAY))
 		return hub_rq_fail(r, "stop_sequences: expected an array");
-	for (k = 0, i = t + 1; t >= 0 && k < j->tok[t].size;
-	     k++, i = json_skip(j, i))
-		if (hub_tok_is(j, i, JSMN_STRING) && v->nstop < 8)
-			v->stop[v->nstop++] = hub_tok_span(j, i);
+	hub_rq_stops(r, t); /* what is not a string is skipped */
 	return 0;
 }
 
@@ -410,8 +386,8 @@ int hub_claude_decode_request(const struct json *j, struct hub_view *v,
 	int msgs, k, i, t;
 
 	if (!hub_tok_is(j, 0, JSMN_OBJECT))
-		return hub_fail(err, errlen,
-				"request body must be a JSON object");
+		return hub_fail(err, errlen, "request body must be a JSON "
+				"object");
 	t = json_get(j, 0, "model");
 	if (t >= 0 && !hub_tok_is(j, t, JSMN_STRING))
 		return hub_fail(err, errlen, "model: expected a string");
@@ -439,19 +415,21 @@ int hub_claude_decode_request(const struct json *j, struct hub_view *v,
  * encode_event: hub events -> Claude client
  * ==================================================================== */
 
+const struct hub_word hub_claude_errors[] = {
+	{"invalid_request_error", 400}, {"authentication_error", 401},
+	{"permission_error", 403},      {"not_found_error", 404},
+	{"request_too_large", 413},     {"rate_limit_error", 429},
+	{"api_error", 500},             {"overloaded_error", 503},
+	{"overloaded_error", 529},
+};
+const size_t hub_claude_nerrors = HUB_NELEM(hub_claude_errors);
+
 static const char *error_type(int status)
 {
-	switch (status) {
-	case 400: return "invalid_request_error";
-	case 401: return "authentication_error";
-	case 403: return "permission_error";
-	case 404: return "not_found_error";
-	case 413: return "request_too_large";
-	case 429: return "rate_limit_error";
-	case 503: case 529: return "overloaded_error";
-	default: return status >= 400 && status < 500 ? "invalid_request_error"
-						      : "api_error";
-	}
+	const char *dflt = status >= 400 && status < 500
+				   ? "invalid_request_error" : "api_error";
+
+	return hub_word_of(hub_claude_errors, hub_claude_nerrors, status, dflt);
 }
 
 static void sse_open(struct buf *out, const char *name)
@@ -495,15 +473,6 @@ static void put_usage(struct buf *out, const struct hub_usage *u, int full)
 		   u->output < 0 ? 0 : u->output);
 }
 
-/* Remember START's id and model (plain text in e->id / e->model). */
-static void enc_take_start(struct hub_enc *e, const struct hub_event *ev)
-{
-	if (!ev || !ev->id.p || ev->id.n == 0 ||
-	    hub_unescape(ev->id, e->id, sizeof(e->id)) <= 0)
-		hub_gen_id(e->id, sizeof(e->id), "msg_", e->o.seed, 0);
-	if (ev && ev->model.p && ev->model.n)
-		hub_unescape(ev->model, e->model, sizeof(e->model));
-}
 
 /* message_start, once, at the first event after START that is not USAGE
  * (so a usage event that came with START fills input_tokens), or lazily
@@ -512,12 +481,7 @@ static void enc_head(struct hub_enc *e, struct buf *out)
 {
 	long in;
 
-	if (e->u.claude.phase)
-		return;
-	e->u.claude.phase = 1;
-	if (!e->id[0])
-		enc_take_start(e, NULL);
-	if (!e->o.stream)
+	if (!hub_enc_begin(e, &e->u.claude.phase, "msg_") || !e->o.stream)
 		return;
 	in = plain_input(&e->usage);
 	sse_open(out, "message_start");
@@ -819,8 +783,10 @@ void hub_claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		return;
 	}
 	if (ev->type == HUB_EV_START) {
-		if (!e->id[0] && !c->phase)
-			enc_take_start(e, ev);
+		if (!e->id[0] && !c->phase) {
+			hub_enc_take_start(e, ev);
+			hub_enc_make_id(e, "msg_");
+		}
 		return;
 	}
 	enc_head(e, out);

@@ -385,58 +385,28 @@ static void put_system(struct buf *b, const struct hub_view *v)
 
 static void put_tools(struct buf *b, const struct hub_view *v)
 {
-	size_t i;
-
-	if (v->ntools == 0)
-		return;
-	buf_puts(b, ",\"tools\":[");
-	for (i = 0; i < v->ntools; i++) {
-		const struct hub_tool *t = &v->tools[i];
-		if (i)
-			buf_putc(b, ',');
-		buf_puts(b, "{\"name\":");
-		hub_put_str(b, t->name);
-		if (t->description.p) {
-			buf_puts(b, ",\"description\":");
-			hub_put_str(b, t->description);
-		}
-		buf_puts(b, ",\"input_schema\":");
-		if (span_lead(t->schema) == '{')
-			buf_put(b, t->schema.p, t->schema.n);
-		else
-			buf_puts(b, "{\"type\":\"object\",\"properties\":{}}");
-		buf_putc(b, '}');
-	}
-	buf_putc(b, ']');
+	hub_put_tools(b, v, "{", "input_schema", "}");
 }
 
 static void put_tool_choice(struct buf *b, const struct hub_view *v)
 {
+	static const char *const type[] = {
+		[HUB_TC_UNSET] = "auto", [HUB_TC_AUTO] = "auto",
+		[HUB_TC_NONE] = "none",  [HUB_TC_ANY] = "any",
+		[HUB_TC_TOOL] = "tool",
+	};
 	int no_par = v->parallel_tool_calls == 0;
 
-	if (v->ntools == 0)
+	/* unset says nothing unless parallel calls are to be turned off */
+	if (v->ntools == 0 || (v->tool_choice == HUB_TC_UNSET && !no_par))
 		return;
-	switch (v->tool_choice) {
-	case HUB_TC_NONE:
-		buf_puts(b, ",\"tool_choice\":{\"type\":\"none\"}");
-		return;
-	case HUB_TC_ANY:
-		buf_puts(b, ",\"tool_choice\":{\"type\":\"any\"");
-		break;
-	case HUB_TC_TOOL:
-		buf_puts(b, ",\"tool_choice\":{\"type\":\"tool\",\"name\":");
+	buf_printf(b, ",\"tool_choice\":{\"type\":\"%s\"",
+		   type[v->tool_choice]);
+	if (v->tool_choice == HUB_TC_TOOL) {
+		buf_puts(b, ",\"name\":");
 		hub_put_str(b, v->tool_choice_name);
-		break;
-	case HUB_TC_AUTO:
-		buf_puts(b, ",\"tool_choice\":{\"type\":\"auto\"");
-		break;
-	default:
-		if (!no_par)
-			return;
-		buf_puts(b, ",\"tool_choice\":{\"type\":\"auto\"");
-		break;
 	}
-	if (no_par)
+	if (no_par && v->tool_choice != HUB_TC_NONE)
 		buf_puts(b, ",\"disable_parallel_tool_use\":true");
 	buf_putc(b, '}');
 }
@@ -444,32 +414,18 @@ static void put_tool_choice(struct buf *b, const struct hub_view *v)
 static void put_sampling(struct buf *b, const struct hub_view *v,
 			 long budget)
 {
-	int i;
-
 	if (v->nstop > 0) {
-		buf_puts(b, ",\"stop_sequences\":[");
-		for (i = 0; i < v->nstop; i++) {
-			if (i)
-				buf_putc(b, ',');
-			hub_put_str(b, v->stop[i]);
-		}
-		buf_putc(b, ']');
+		buf_puts(b, ",\"stop_sequences\":");
+		hub_put_str_list(b, v->stop, v->nstop);
 	}
 	/* Claude rejects temperature/top_k (and top_p below 0.95) with
 	 * thinking, and newer models reject temperature with top_p. */
 	if (budget > 0)
 		return;
-	if (v->temperature.p) {
-		buf_puts(b, ",\"temperature\":");
-		buf_put(b, v->temperature.p, v->temperature.n);
-	} else if (v->top_p.p) {
-		buf_puts(b, ",\"top_p\":");
-		buf_put(b, v->top_p.p, v->top_p.n);
-	}
-	if (v->top_k.p) {
-		buf_puts(b, ",\"top_k\":");
-		buf_put(b, v->top_k.p, v->top_k.n);
-	}
+	hub_put_raw_member(b, "temperature", v->temperature);
+	if (!v->temperature.p)
+		hub_put_raw_member(b, "top_p", v->top_p);
+	hub_put_raw_member(b, "top_k", v->top_k);
 }
 
 int hub_claude_encode_request(const struct hub_view *v,
@@ -516,57 +472,49 @@ int hub_claude_encode_request(const struct hub_view *v,
  * decode_event / decode_body: Claude upstream -> hub events
  * ==================================================================== */
 
-struct cl_emit {
-	struct hub_sdec *d;
-	hub_emit_fn fn;
-	void *user;
-};
 
-static void emit_simple(struct cl_emit *x, enum hub_ev_type t,
-			struct hub_span text, int index)
+/* The string member key of obj as a text-like event, when it is not
+ * empty. */
+static void emit_member(struct hub_sink *x, const struct json *j, int obj,
+			const char *key, enum hub_ev_type t)
 {
-	struct hub_event ev;
-	hub_event_init(&ev, t);
-	ev.text = text;
-	ev.index = index;
-	x->fn(x->user, &ev);
+	struct hub_span s = hub_tok_str(j, obj, key);
+	if (s.n)
+		hub_sink_text(x, t, 0, s);
 }
 
-static void emit_start(struct cl_emit *x, struct hub_span id,
-		       struct hub_span model)
+/* TOOL_START for a tool_use block (stream or body). */
+static int emit_tool_start(struct hub_sink *x, const struct json *j, int blk)
 {
 	struct hub_event ev;
-	if (x->d->started)
-		return;
-	x->d->started = 1;
-	hub_event_init(&ev, HUB_EV_START);
-	ev.id = id;
-	ev.model = model;
-	x->fn(x->user, &ev);
+
+	hub_event_init(&ev, HUB_EV_TOOL_START);
+	ev.index = x->d->ntools++;
+	ev.id = hub_tok_str(j, blk, "id");
+	ev.name = hub_tok_str(j, blk, "name");
+	hub_sink_emit(x, &ev);
+	return ev.index;
 }
 
-static void emit_error(struct cl_emit *x, int status, struct hub_span msg)
+/* The decoder's slot of the block an event is about (index mod
+ * HUB_SLOTS). */
+static int block_slot(const struct json *j, int root)
 {
-	struct hub_event ev;
-	hub_event_init(&ev, HUB_EV_ERROR);
-	ev.status = status;
-	ev.text = msg;
-	x->fn(x->user, &ev);
-	x->d->done = 1;
+	long i = hub_tok_long_at(j, root, "index", 0) % HUB_SLOTS;
+	return i < 0 ? 0 : (int)i;
 }
+
+
 
 /* Fold a Claude usage object into d->usage (hub convention: input counts
  * cached and cache-written tokens too) and emit it. */
-static void emit_usage(struct cl_emit *x, const struct json *j, int u)
+static void emit_usage(struct hub_sink *x, const struct json *j, int u)
 {
 	struct hub_usage *us = &x->d->usage;
-	long in = hub_tok_long(j, json_get(j, u, "input_tokens"), -1);
-	long rd =
-		hub_tok_long(j, json_get(j, u, "cache_read_input_tokens"), -1);
-	long wr = hub_tok_long(j, json_get(j, u, "cache_creation_input_tokens"),
-			       -1);
-	long out = hub_tok_long(j, json_get(j, u, "output_tokens"), -1);
-	struct hub_event ev;
+	long in = hub_tok_long_at(j, u, "input_tokens", -1);
+	long rd = hub_tok_long_at(j, u, "cache_read_input_tokens", -1);
+	long wr = hub_tok_long_at(j, u, "cache_creation_input_tokens", -1);
+	long out = hub_tok_long_at(j, u, "output_tokens", -1);
 
 	if (!hub_tok_is(j, u, JSMN_OBJECT))
 		return;
@@ -579,9 +527,7 @@ static void emit_usage(struct cl_emit *x, const struct json *j, int u)
 			    (us->cache_write > 0 ? us->cache_write : 0);
 	if (out >= 0)
 		us->output = out;
-	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage = *us;
-	x->fn(x->user, &ev);
+	hub_sink_usage(x);
 }
 
 static enum hub_finish map_stop_reason(const struct json *j, int t)
@@ -596,47 +542,27 @@ static enum hub_finish map_stop_reason(const struct json *j, int t)
 	return HUB_FIN_STOP; /* end_turn, stop_sequence, pause_turn */
 }
 
-static void emit_finish(struct cl_emit *x, const struct json *j, int obj)
+static void emit_finish(struct hub_sink *x, const struct json *j, int obj)
 {
 	int sr = json_get(j, obj, "stop_reason");
-	struct hub_event ev;
+	enum hub_finish f = map_stop_reason(j, sr);
 
 	if (!hub_tok_is(j, sr, JSMN_STRING))
 		return;
-	hub_event_init(&ev, HUB_EV_FINISH);
-	ev.finish = map_stop_reason(j, sr);
-	if (ev.finish == HUB_FIN_STOP && x->d->ntools > 0 &&
+	if (f == HUB_FIN_STOP && x->d->ntools > 0 &&
 	    !json_str_eq(j, sr, "stop_sequence"))
-		ev.finish = HUB_FIN_TOOL;
-	ev.stop_sequence = hub_tok_str(j, obj, "stop_sequence");
-	x->fn(x->user, &ev);
-}
-
-static int error_status(const struct json *j, int t)
-{
-	static const struct {
-		const char *type;
-		int status;
-	} map[] = {
-		{"invalid_request_error", 400}, {"authentication_error", 401},
-		{"permission_error", 403},      {"not_found_error", 404},
-		{"request_too_large", 413},     {"rate_limit_error", 429},
-		{"api_error", 500},             {"overloaded_error", 503},
-	};
-	size_t i;
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (json_str_eq(j, t, map[i].type))
-			return map[i].status;
-	return 500;
+		f = HUB_FIN_TOOL;
+	hub_sink_finish(x, f, hub_tok_str(j, obj, "stop_sequence"));
 }
 
 /* An error object {type, message}. */
-static void emit_error_obj(struct cl_emit *x, const struct json *j, int e)
+static void emit_error_obj(struct hub_sink *x, const struct json *j, int e)
 {
 	struct hub_span msg = hub_tok_str(j, e, "message");
-	if (!msg.p)
-		msg = hub_span_of("upstream error", 14);
-	emit_error(x, error_status(j, json_get(j, e, "type")), msg);
+	int status = hub_word_val(hub_claude_errors, hub_claude_nerrors, j,
+				  json_get(j, e, "type"), 500);
+
+	hub_sink_error(x, status, msg.p ? msg : HUB_LIT("upstream error"));
 }
 
 /* Raw JSON value -> str span in d->scratch. */
@@ -649,92 +575,71 @@ static struct hub_span scratch_str(struct hub_sdec *d, struct hub_span raw)
 	return hub_span_of(d->scratch.p, d->scratch.len);
 }
 
-static void block_start(struct cl_emit *x, const struct json *j, int root)
+static void block_start(struct hub_sink *x, const struct json *j, int root)
 {
-	struct hub_sdec *d = x->d;
-	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			HUB_SLOTS);
+	struct hub_claude_sdec *c = &x->d->u.claude;
+	int idx = block_slot(j, root);
 	int cb = json_get(j, root, "content_block");
 	int ty = json_get(j, cb, "type");
 	int in = json_get(j, cb, "input");
-	struct hub_event ev;
 
-	if (idx < 0)
-		idx = 0;
-	d->u.claude.block_type[idx] = HUB_CL_OTHER;
+	c->block_type[idx] = HUB_CL_OTHER;
 	if (json_str_eq(j, ty, "text")) {
-		d->u.claude.block_type[idx] = HUB_CL_TEXT;
-		if (hub_tok_str(j, cb, "text").n > 0)
-			emit_simple(x, HUB_EV_TEXT, hub_tok_str(j, cb, "text"),
-				    0);
+		c->block_type[idx] = HUB_CL_TEXT;
+		emit_member(x, j, cb, "text", HUB_EV_TEXT);
 	} else if (json_str_eq(j, ty, "thinking")) {
-		d->u.claude.block_type[idx] = HUB_CL_THINKING;
-		if (hub_tok_str(j, cb, "thinking").n > 0)
-			emit_simple(x, HUB_EV_THINKING,
-				    hub_tok_str(j, cb, "thinking"), 0);
+		c->block_type[idx] = HUB_CL_THINKING;
+		emit_member(x, j, cb, "thinking", HUB_EV_THINKING);
 	} else if (json_str_eq(j, ty, "redacted_thinking")) {
-		emit_simple(x, HUB_EV_THINKING_SIG, hub_tok_str(j, cb, "data"),
-			    0);
+		hub_sink_text(x, HUB_EV_THINKING_SIG, 0,
+			      hub_tok_str(j, cb, "data"));
 	} else if (json_str_eq(j, ty, "tool_use")) {
-		d->u.claude.block_type[idx] = HUB_CL_TOOL;
-		d->u.claude.tool_index[idx] = d->ntools++;
-		hub_event_init(&ev, HUB_EV_TOOL_START);
-		ev.index = d->u.claude.tool_index[idx];
-		ev.id = hub_tok_str(j, cb, "id");
-		ev.name = hub_tok_str(j, cb, "name");
-		x->fn(x->user, &ev);
+		c->block_type[idx] = HUB_CL_TOOL;
+		c->tool_index[idx] = emit_tool_start(x, j, cb);
 		/* Input normally streams as deltas; {} here says nothing. */
 		if (hub_tok_is(j, in, JSMN_OBJECT) && j->tok[in].size > 0)
-			emit_simple(x, HUB_EV_TOOL_ARGS,
-				    scratch_str(d, hub_tok_raw(j, in)),
-				    ev.index);
+			hub_sink_text(x, HUB_EV_TOOL_ARGS, c->tool_index[idx],
+				      scratch_str(x->d, hub_tok_raw(j, in)));
 	}
 }
 
-static void block_delta(struct cl_emit *x, const struct json *j, int root)
+static void block_delta(struct hub_sink *x, const struct json *j, int root)
 {
-	struct hub_sdec *d = x->d;
-	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			HUB_SLOTS);
+	static const struct {
+		const char *type, *key;
+		enum hub_ev_type ev;
+	} kinds[] = {
+		{"text_delta", "text", HUB_EV_TEXT},
+		{"thinking_delta", "thinking", HUB_EV_THINKING},
+		{"signature_delta", "signature", HUB_EV_THINKING_SIG},
+	};
+	struct hub_claude_sdec *c = &x->d->u.claude;
+	int idx = block_slot(j, root);
 	int dl = json_get(j, root, "delta");
 	int ty = json_get(j, dl, "type");
 	struct hub_span s;
+	size_t k;
 
-	if (idx < 0)
-		idx = 0;
-	if (json_str_eq(j, ty, "text_delta")) {
-		s = hub_tok_str(j, dl, "text");
-		if (s.n)
-			emit_simple(x, HUB_EV_TEXT, s, 0);
-	} else if (json_str_eq(j, ty, "thinking_delta")) {
-		s = hub_tok_str(j, dl, "thinking");
-		if (s.n)
-			emit_simple(x, HUB_EV_THINKING, s, 0);
-	} else if (json_str_eq(j, ty, "signature_delta")) {
-		s = hub_tok_str(j, dl, "signature");
-		if (s.n)
-			emit_simple(x, HUB_EV_THINKING_SIG, s, 0);
-	} else if (json_str_eq(j, ty, "input_json_delta") &&
-		   d->u.claude.block_type[idx] == HUB_CL_TOOL) {
-		s = hub_tok_str(j, dl, "partial_json");
-		if (s.n)
-			emit_simple(x, HUB_EV_TOOL_ARGS, s,
-				    d->u.claude.tool_index[idx]);
-	}
+	for (k = 0; k < HUB_NELEM(kinds); k++)
+		if (json_str_eq(j, ty, kinds[k].type)) {
+			emit_member(x, j, dl, kinds[k].key, kinds[k].ev);
+			return;
+		}
+	s = hub_tok_str(j, dl, "partial_json");
+	if (json_str_eq(j, ty, "input_json_delta") && s.n &&
+	    c->block_type[idx] == HUB_CL_TOOL)
+		hub_sink_text(x, HUB_EV_TOOL_ARGS, c->tool_index[idx], s);
 }
 
-static void block_stop(struct cl_emit *x, const struct json *j, int root)
+static void block_stop(struct hub_sink *x, const struct json *j, int root)
 {
-	struct hub_sdec *d = x->d;
-	int idx = (int)(hub_tok_long(j, json_get(j, root, "index"), 0) %
-			HUB_SLOTS);
+	struct hub_claude_sdec *c = &x->d->u.claude;
+	int idx = block_slot(j, root);
 
-	if (idx < 0)
-		idx = 0;
-	if (d->u.claude.block_type[idx] == HUB_CL_TOOL)
-		emit_simple(x, HUB_EV_TOOL_END, hub_span_of(NULL, 0),
-			    d->u.claude.tool_index[idx]);
-	d->u.claude.block_type[idx] = HUB_CL_NONE;
+	if (c->block_type[idx] == HUB_CL_TOOL)
+		hub_sink_text(x, HUB_EV_TOOL_END, c->tool_index[idx],
+			      hub_span_of(NULL, 0));
+	c->block_type[idx] = HUB_CL_NONE;
 }
 
 /* Event type: the data's "type", else the SSE event name. */
@@ -746,7 +651,7 @@ static int event_is(const struct json *j, int ty, const struct hub_sse *ev,
 	return hub_span_eq(ev->event, name);
 }
 
-static void dispatch_event(struct cl_emit *x, const struct json *j,
+static void dispatch_event(struct hub_sink *x, const struct json *j,
 			   const struct hub_sse *sse)
 {
 	int ty = json_get(j, 0, "type");
@@ -755,21 +660,21 @@ static void dispatch_event(struct cl_emit *x, const struct json *j,
 	if (event_is(j, ty, sse, "error")) {
 		emit_error_obj(x, j, json_get(j, 0, "error"));
 	} else if (event_is(j, ty, sse, "message_start")) {
-		emit_start(x, hub_tok_str(j, msg, "id"),
+		hub_sink_start(x, hub_tok_str(j, msg, "id"),
 			   hub_tok_str(j, msg, "model"));
 		emit_usage(x, j, json_get(j, msg, "usage"));
 	} else if (event_is(j, ty, sse, "message_stop")) {
 		x->d->done = 1;
 	} else if (event_is(j, ty, sse, "content_block_start")) {
-		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
+		hub_sink_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		block_start(x, j, 0);
 	} else if (event_is(j, ty, sse, "content_block_delta")) {
-		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
+		hub_sink_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		block_delta(x, j, 0);
 	} else if (event_is(j, ty, sse, "content_block_stop")) {
 		block_stop(x, j, 0);
 	} else if (event_is(j, ty, sse, "message_delta")) {
-		emit_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
+		hub_sink_start(x, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 		emit_usage(x, j, json_get(j, 0, "usage"));
 		emit_finish(x, j, json_get(j, 0, "delta"));
 	}
@@ -779,71 +684,61 @@ static void dispatch_event(struct cl_emit *x, const struct json *j,
 void hub_claude_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 			     hub_emit_fn emit, void *user)
 {
-	struct cl_emit x;
+	struct hub_sink x;
 	struct json j;
 
 	if (!ev)
 		return; /* end of stream: nothing is held back */
 
 	x.d = d;
-	x.fn = emit;
+	x.j = &j;
+	x.emit = emit;
 	x.user = user;
 	if (d->done || !ev->data.p || span_lead(ev->data) == 0 ||
 	    hub_span_eq(ev->event, "ping"))
 		return;
 	if (hub_sdec_parse(d, ev->data.p, ev->data.n, &j) < 0 ||
 	    !hub_tok_is(&j, 0, JSMN_OBJECT)) {
-		emit_error(&x, 502,
+		hub_sink_error(&x, 502,
 			   hub_span_of("malformed upstream event", 24));
 		return;
 	}
 	dispatch_event(&x, &j, ev);
 }
 
-static void body_block(struct cl_emit *x, const struct json *j, int b)
+static void body_block(struct hub_sink *x, const struct json *j, int b)
 {
-	struct hub_sdec *d = x->d;
 	int ty = json_get(j, b, "type");
-	int in = json_get(j, b, "input");
-	struct hub_event ev;
+	int in = json_get(j, b, "input"), k;
 	struct hub_span s;
 
 	if (json_str_eq(j, ty, "text")) {
-		s = hub_tok_str(j, b, "text");
-		if (s.n)
-			emit_simple(x, HUB_EV_TEXT, s, 0);
+		emit_member(x, j, b, "text", HUB_EV_TEXT);
 	} else if (json_str_eq(j, ty, "thinking")) {
-		s = hub_tok_str(j, b, "thinking");
-		if (s.n)
-			emit_simple(x, HUB_EV_THINKING, s, 0);
-		s = hub_tok_str(j, b, "signature");
-		if (s.n)
-			emit_simple(x, HUB_EV_THINKING_SIG, s, 0);
+		emit_member(x, j, b, "thinking", HUB_EV_THINKING);
+		emit_member(x, j, b, "signature", HUB_EV_THINKING_SIG);
 	} else if (json_str_eq(j, ty, "redacted_thinking")) {
-		emit_simple(x, HUB_EV_THINKING_SIG, hub_tok_str(j, b, "data"),
-			    0);
+		hub_sink_text(x, HUB_EV_THINKING_SIG, 0,
+			      hub_tok_str(j, b, "data"));
 	} else if (json_str_eq(j, ty, "tool_use")) {
-		hub_event_init(&ev, HUB_EV_TOOL_START);
-		ev.index = d->ntools++;
-		ev.id = hub_tok_str(j, b, "id");
-		ev.name = hub_tok_str(j, b, "name");
-		x->fn(x->user, &ev);
+		k = emit_tool_start(x, j, b);
 		s = hub_tok_is(j, in, JSMN_OBJECT) ? hub_tok_raw(j, in)
-						   : hub_span_of("{}", 2);
-		emit_simple(x, HUB_EV_TOOL_ARGS, scratch_str(d, s), ev.index);
-		emit_simple(x, HUB_EV_TOOL_END, hub_span_of(NULL, 0), ev.index);
+						   : HUB_LIT("{}");
+		hub_sink_text(x, HUB_EV_TOOL_ARGS, k, scratch_str(x->d, s));
+		hub_sink_text(x, HUB_EV_TOOL_END, k, hub_span_of(NULL, 0));
 	}
 }
 
 int hub_claude_decode_body(struct hub_sdec *d, const char *body,
 			   size_t len, hub_emit_fn emit, void *user)
 {
-	struct cl_emit x;
+	struct hub_sink x;
 	struct json j;
 	int c, k, i;
 
 	x.d = d;
-	x.fn = emit;
+	x.j = &j;
+	x.emit = emit;
 	x.user = user;
 	if (hub_sdec_parse(d, body, len, &j) < 0 ||
 	    !hub_tok_is(&j, 0, JSMN_OBJECT))
@@ -856,7 +751,8 @@ int hub_claude_decode_body(struct hub_sdec *d, const char *body,
 	if (!json_str_eq(&j, json_get(&j, 0, "type"), "message") ||
 	    !hub_tok_is(&j, c, JSMN_ARRAY))
 		return -1;
-	emit_start(&x, hub_tok_str(&j, 0, "id"), hub_tok_str(&j, 0, "model"));
+	hub_sink_start(&x, hub_tok_str(&j, 0, "id"), hub_tok_str(&j, 0,
+								 "model"));
 	for (k = 0, i = c + 1; k < j.tok[c].size; k++, i = json_skip(&j, i))
 		body_block(&x, &j, i);
 	emit_usage(&x, &j, json_get(&j, 0, "usage"));

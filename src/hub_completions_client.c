@@ -32,8 +32,7 @@ int hub_completions_decode_request(const struct json *j, struct hub_view *v,
 	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	p = json_get(j, 0, "prompt");
 	if (!hub_tok_is(j, p, JSMN_STRING) && !hub_tok_is(j, p, JSMN_ARRAY))
-		return hub_fail(err, errlen,
-				"prompt must be a string or an "
+		return hub_fail(err, errlen, "prompt must be a string or an "
 				"array of strings");
 	if (!(m = hub_add_msg(v, HUB_USER)))
 		return hub_fail(err, errlen, "out of memory");
@@ -42,8 +41,7 @@ int hub_completions_decode_request(const struct json *j, struct hub_view *v,
 	     i++, e = json_skip(j, e)) {
 		struct hub_part *q;
 		if (!hub_tok_is(j, e, JSMN_STRING))
-			return hub_fail(err, errlen,
-					"prompt must be a string "
+			return hub_fail(err, errlen, "prompt must be a string "
 					"or an array of strings");
 		if (!(q = hub_add_part(v)))
 			return hub_fail(err, errlen, "out of memory");
@@ -53,9 +51,8 @@ int hub_completions_decode_request(const struct json *j, struct hub_view *v,
 	}
 	if (hub_tok_int(j, json_get(j, 0, "max_tokens"), 0, HUB_TOKENS_MAX,
 			&v->max_tokens) == HUB_INT_BAD)
-		return hub_fail(err, errlen,
-				"max_tokens must be a whole number "
-				"from 0 to 2147483647");
+		return hub_fail(err, errlen, "max_tokens must be a whole "
+				"number from 0 to 2147483647");
 	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
 		v->temperature = hub_tok_span(j, t);
 	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
@@ -104,23 +101,12 @@ void hub_completions_render_error(struct buf *out, int status, const char *msg)
 	hub_openai_render_error(out, status, msg);
 }
 
-static void compl_start(struct hub_enc *e, const struct hub_event *ev)
-{
-	char tmp[sizeof(e->model)];
-	e->u.completions.started = 1;
-	if (ev && ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
-		memcpy(e->model, tmp, sizeof(tmp));
-	if (!(ev && ev->id.n && hub_unescape(ev->id, e->id, sizeof(e->id)) > 0))
-		hub_gen_id(e->id, sizeof(e->id), "cmpl-", e->o.seed, 0);
-}
-
 void hub_completions_encode_event(struct hub_enc *e, const struct hub_event *ev,
 				  struct buf *out)
 {
 	struct hub_completions_enc *c = &e->u.completions;
 
-	if (!c->started)
-		compl_start(e, ev->type == HUB_EV_START ? ev : NULL);
+	hub_enc_first(e, ev, &c->started, "cmpl-");
 	if (c->err_status && ev->type != HUB_EV_DONE)
 		return; /* after an error only the close remains */
 	switch (ev->type) {

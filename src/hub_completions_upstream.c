@@ -14,8 +14,8 @@ int hub_completions_encode_request(const struct hub_view *v,
 	(void)v;
 	(void)o;
 	(void)out;
-	return hub_fail(err, errlen, "no upstream speaks the legacy completions "
-			"API through translation");
+	return hub_fail(err, errlen, "no upstream speaks the legacy "
+			"completions API through translation");
 }
 
 void hub_completions_decode_event(struct hub_sdec *d,

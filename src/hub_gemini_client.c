@@ -82,14 +82,12 @@ static int gemini_dec_system(struct gemini_dec *c, int root)
 		p->text = hub_tok_span(j, si);
 	} else {
 		if (!hub_tok_is(j, si, JSMN_OBJECT))
-			return hub_rq_fail(&c->r,
-					   "systemInstruction must be an "
-					   "object");
+			return hub_rq_fail(&c->r, "systemInstruction must be "
+					   "an object");
 		parts = json_get(j, si, "parts");
 		if (parts >= 0 && !hub_tok_is(j, parts, JSMN_ARRAY))
-			return hub_rq_fail(&c->r,
-					   "systemInstruction.parts must "
-					   "be an array");
+			return hub_rq_fail(&c->r, "systemInstruction.parts "
+					   "must be an array");
 		for (i = 0, e = parts + 1; parts >= 0 && i < j->tok[parts].size;
 		     i++, e = json_skip(j, e)) {
 			int t = json_get(j, e, "text");
@@ -104,54 +102,53 @@ static int gemini_dec_system(struct gemini_dec *c, int root)
 	return 0;
 }
 
-static int gemini_dec_inline(struct gemini_dec *c, int t)
+/* inlineData {mimeType, data} or (file) fileData {mimeType, fileUri}. */
+static int gemini_dec_media(struct gemini_dec *c, int t, int file)
 {
 	const struct json *j = c->r.j;
+	int src = file ? hub_tok_member(j, t, "fileUri", "file_uri")
+		       : json_get(j, t, "data");
 	struct hub_part *p;
-	int data = json_get(j, t, "data");
 
-	if (!hub_tok_is(j, t, JSMN_OBJECT) || !hub_tok_is(j, data, JSMN_STRING))
-		return hub_rq_fail(&c->r, "inlineData needs a data string");
+	if (!hub_tok_is(j, src, JSMN_STRING))
+		return hub_rq_fail(&c->r, "%s", file
+				   ? "fileData needs a fileUri string"
+				   : "inlineData needs a data string");
 	if (!(p = hub_rq_part(&c->r, HUB_P_IMAGE)))
 		return -1;
-	p->mime = hub_tok_string(j, hub_tok_member(j, t, "mimeType", "mime_type"));
-	p->data = hub_tok_span(j, data);
+	p->mime = hub_tok_string(j, hub_tok_member(j, t, "mimeType",
+						   "mime_type"));
+	if (file)
+		p->url = hub_tok_span(j, src);
+	else
+		p->data = hub_tok_span(j, src);
 	return 0;
 }
 
-static int gemini_dec_file(struct gemini_dec *c, int t)
+/* The name of a functionCall / functionResponse object fn, or -1 with
+ * "<what> needs a name". */
+static int gemini_fn_name(struct gemini_dec *c, int fn, const char *what)
 {
-	const struct json *j = c->r.j;
-	struct hub_part *p;
-	int uri = hub_tok_member(j, t, "fileUri", "file_uri");
+	int name = json_get(c->r.j, fn, "name");
 
-	if (!hub_tok_is(j, t, JSMN_OBJECT) || !hub_tok_is(j, uri, JSMN_STRING))
-		return hub_rq_fail(&c->r, "fileData needs a fileUri string");
-	if (!(p = hub_rq_part(&c->r, HUB_P_IMAGE)))
-		return -1;
-	p->mime = hub_tok_string(j, hub_tok_member(j, t, "mimeType", "mime_type"));
-	p->url = hub_tok_span(j, uri);
-	return 0;
+	if (!hub_tok_is(c->r.j, name, JSMN_STRING))
+		return hub_rq_fail(&c->r, "%s needs a name", what);
+	return name;
 }
 
 static int gemini_dec_call(struct gemini_dec *c, int fc, int sig)
 {
 	const struct json *j = c->r.j;
-	struct hub_part *p;
-	int name = json_get(j, fc, "name"), args = json_get(j, fc, "args");
+	int name = gemini_fn_name(c, fc, "functionCall");
+	int args = json_get(j, fc, "args");
 	struct hub_span id = hub_tok_string(j, json_get(j, fc, "id"));
+	struct hub_part *p;
 
-	if (!hub_tok_is(j, fc, JSMN_OBJECT) ||
-	    !hub_tok_is(j, name, JSMN_STRING))
-		return hub_rq_fail(&c->r, "functionCall needs a name");
-	if (!(p = hub_rq_part(&c->r, HUB_P_TOOL_CALL)))
+	if (name < 0 || !(p = hub_rq_part(&c->r, HUB_P_TOOL_CALL)))
 		return -1;
 	p->name = hub_tok_span(j, name);
-	if (hub_tok_is(j, args, JSMN_OBJECT)) {
-		p->args = hub_tok_raw(j, args);
-	} else {
-		p->args = HUB_LIT("{}");
-	}
+	p->args = hub_tok_is(j, args, JSMN_OBJECT) ? hub_tok_raw(j, args)
+						   : HUB_LIT("{}");
 	p->id = id.n ? id : gemini_gen_call_id(c, p->name);
 	p->signature = hub_tok_string(j, sig);
 	return 0;
@@ -194,24 +191,20 @@ static struct hub_span gemini_match_call(struct gemini_dec *c,
 static int gemini_dec_result(struct gemini_dec *c, int fr)
 {
 	const struct json *j = c->r.j;
-	struct hub_part *p;
-	int name = json_get(j, fr, "name"), resp = json_get(j, fr, "response");
+	int name = gemini_fn_name(c, fr, "functionResponse");
+	int resp = json_get(j, fr, "response");
 	struct hub_span id = hub_tok_string(j, json_get(j, fr, "id"));
+	struct hub_part *p;
 
-	if (!hub_tok_is(j, fr, JSMN_OBJECT) ||
-	    !hub_tok_is(j, name, JSMN_STRING))
-		return hub_rq_fail(&c->r, "functionResponse needs a name");
+	if (name < 0)
+		return -1;
 	if (!id.n)
 		id = gemini_match_call(c, hub_tok_span(j, name));
 	if (!(p = hub_rq_part(&c->r, HUB_P_TOOL_RESULT)))
 		return -1;
 	p->name = hub_tok_span(j, name);
 	p->id = id;
-	if (resp >= 0) {
-		p->result = hub_tok_raw(j, resp);
-	} else {
-		p->result = HUB_LIT("{}");
-	}
+	p->result = resp >= 0 ? hub_tok_raw(j, resp) : HUB_LIT("{}");
 	return 0;
 }
 
@@ -236,9 +229,9 @@ static int gemini_dec_part(struct gemini_dec *c, int pt)
 		return 0;
 	}
 	if ((t = hub_tok_member(j, pt, "inlineData", "inline_data")) >= 0)
-		return gemini_dec_inline(c, t);
+		return gemini_dec_media(c, t, 0);
 	if ((t = hub_tok_member(j, pt, "fileData", "file_data")) >= 0)
-		return gemini_dec_file(c, t);
+		return gemini_dec_media(c, t, 1);
 	if ((t = hub_tok_member(j, pt, "functionCall", "function_call")) >= 0)
 		return gemini_dec_call(c, t, sig);
 	t = hub_tok_member(j, pt, "functionResponse", "function_response");
@@ -262,7 +255,7 @@ static int gemini_dec_content(struct gemini_dec *c, int ct)
 
 	if (!hub_tok_is(j, ct, JSMN_OBJECT))
 		return hub_rq_fail(&c->r, "each contents[] entry must be an "
-					  "object");
+				   "object");
 	role = json_get(j, ct, "role");
 	parts = json_get(j, ct, "parts");
 	if (!hub_tok_is(j, parts, JSMN_ARRAY))
@@ -302,29 +295,22 @@ static int gemini_dec_decls(struct gemini_dec *c, int fds)
 	int e, i;
 
 	if (!hub_tok_is(j, fds, JSMN_ARRAY))
-		return hub_rq_fail(&c->r,
-				   "functionDeclarations must be an array");
+		return hub_rq_fail(&c->r, "functionDeclarations must be an "
+				   "array");
 	for (i = 0, e = fds + 1; i < j->tok[fds].size;
 	     i++, e = json_skip(j, e)) {
-		int name = json_get(j, e, "name"), sch;
-		struct hub_tool *t;
+		int name = json_get(j, e, "name");
+		int sch = json_get(j, e, "parameters");
+
 		if (!hub_tok_is(j, name, JSMN_STRING))
-			return hub_rq_fail(&c->r,
-					   "functionDeclarations[] needs "
-					   "a name");
-		if (!(t = hub_add_tool(c->r.v)))
-			return hub_rq_fail(&c->r, "out of memory");
-		t->name = hub_tok_span(j, name);
-		t->description =
-			hub_tok_string(j, json_get(j, e, "description"));
-		sch = json_get(j, e, "parameters");
+			return hub_rq_fail(&c->r, "functionDeclarations[] "
+					   "needs a name");
 		if (!hub_tok_is(j, sch, JSMN_OBJECT))
 			sch = hub_tok_member(j, e, "parametersJsonSchema",
-					 "parameters_json_schema");
-		if (hub_tok_is(j, sch, JSMN_OBJECT)) {
-			t->schema = hub_tok_raw(j, sch);
-			t->schema_tok = sch;
-		}
+					     "parameters_json_schema");
+		if (!hub_rq_tool(&c->r, hub_tok_span(j, name),
+				 hub_tok_str(j, e, "description"), sch))
+			return -1;
 	}
 	return 0;
 }
@@ -343,7 +329,7 @@ static int gemini_dec_tools(struct gemini_dec *c, int root)
 		int fds;
 		if (!hub_tok_is(j, e, JSMN_OBJECT))
 			return hub_rq_fail(&c->r, "each tools[] entry must be "
-						  "an object");
+					   "an object");
 		fds = hub_tok_member(j, e, "functionDeclarations",
 				 "function_declarations");
 		if (fds >= 0 && gemini_dec_decls(c, fds) < 0)
@@ -395,9 +381,8 @@ static int gemini_dec_thinking(struct gemini_dec *c, int tc)
 		v->thinking = n != 0;
 		break;
 	case HUB_INT_BAD:
-		return hub_rq_fail(&c->r,
-				   "thinkingBudget must be a whole number "
-				   "from -1 to 2147483647");
+		return hub_rq_fail(&c->r, "thinkingBudget must be a whole "
+				   "number from -1 to 2147483647");
 	}
 	t = hub_tok_member(j, tc, "includeThoughts", "include_thoughts");
 	if (hub_tok_bool(j, t))
@@ -420,18 +405,16 @@ static int gemini_dec_gen_config(struct gemini_dec *c, int root)
 	const struct json *j = c->r.j;
 	struct hub_view *v = c->r.v;
 	int gc = hub_tok_member(j, root, "generationConfig", "generation_config");
-	int t, e, i;
+	int t;
 
 	if (!hub_tok_is(j, gc, JSMN_OBJECT))
 		return 0;
 	t = hub_tok_member(j, gc, "maxOutputTokens", "max_output_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) ==
 	    HUB_INT_BAD)
-		return hub_rq_fail(&c->r,
-				   "maxOutputTokens must be a whole number "
-				   "from 0 to 2147483647");
-	if (hub_tok_number(j, t = json_get(j, gc, "temperature")))
-		v->temperature = hub_tok_raw(j, t);
+		return hub_rq_fail(&c->r, "maxOutputTokens must be a whole "
+				   "number from 0 to 2147483647");
+	v->temperature = hub_tok_num(j, gc, "temperature");
 	t = hub_tok_member(j, gc, "topP", "top_p");
 	if (hub_tok_number(j, t))
 		v->top_p = hub_tok_raw(j, t);
@@ -439,11 +422,8 @@ static int gemini_dec_gen_config(struct gemini_dec *c, int root)
 	if (hub_tok_number(j, t))
 		v->top_k = hub_tok_raw(j, t);
 	t = hub_tok_member(j, gc, "stopSequences", "stop_sequences");
-	for (i = 0, e = t + 1;
-	     hub_tok_is(j, t, JSMN_ARRAY) && i < j->tok[t].size;
-	     i++, e = json_skip(j, e))
-		if (hub_tok_is(j, e, JSMN_STRING) && v->nstop < 8)
-			v->stop[v->nstop++] = hub_tok_span(j, e);
+	if (hub_tok_is(j, t, JSMN_ARRAY))
+		hub_rq_stops(&c->r, t);
 	if (gemini_dec_thinking(
 		    c, hub_tok_member(j, gc, "thinkingConfig", "thinking_config")) < 0)
 		return -1;
@@ -771,40 +751,22 @@ static void gemini_usage_chunk(struct hub_enc *e, struct buf *out)
 static void gemini_put_error(struct buf *b, int status, struct hub_span msg,
 			     const char *plain)
 {
-	const char *name;
-	switch (status) {
-	case 400:
-		name = "INVALID_ARGUMENT";
-		break;
-	case 401:
-		name = "UNAUTHENTICATED";
-		break;
-	case 403:
-		name = "PERMISSION_DENIED";
-		break;
-	case 404:
-		name = "NOT_FOUND";
-		break;
-	case 408:
-	case 504:
-		name = "DEADLINE_EXCEEDED";
-		break;
-	case 429:
-		name = "RESOURCE_EXHAUSTED";
-		break;
-	case 502:
-	case 503:
-		name = "UNAVAILABLE";
-		break;
-	default:
-		name = status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
-	}
+	static const struct hub_word tab[] = {
+		{"INVALID_ARGUMENT", 400},   {"UNAUTHENTICATED", 401},
+		{"PERMISSION_DENIED", 403},  {"NOT_FOUND", 404},
+		{"DEADLINE_EXCEEDED", 408},  {"DEADLINE_EXCEEDED", 504},
+		{"RESOURCE_EXHAUSTED", 429}, {"UNAVAILABLE", 502},
+		{"UNAVAILABLE", 503},
+	};
+
 	buf_printf(b, "{\"error\":{\"code\":%d,\"message\":", status);
 	if (plain)
 		buf_json_cstr(b, plain);
 	else
 		hub_put_str(b, msg);
-	buf_printf(b, ",\"status\":\"%s\"}}", name);
+	buf_printf(b, ",\"status\":\"%s\"}}",
+		   hub_word_of(tab, HUB_NELEM(tab), status, status >= 500
+			       ? "INTERNAL" : "INVALID_ARGUMENT"));
 }
 
 static void gemini_error(struct hub_enc *e, const struct hub_event *ev,
@@ -852,25 +814,12 @@ static void gemini_done(struct hub_enc *e, struct buf *out)
 	gemini_put_tail(e, out);
 }
 
-static void gemini_start(struct hub_enc *e, const struct hub_event *ev)
-{
-	char tmp[sizeof(e->model)];
-
-	e->u.gemini.started = 1;
-	if (ev && ev->model.n && hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
-		memcpy(e->model, tmp, sizeof(tmp));
-	if (ev && ev->id.n && hub_unescape(ev->id, e->id, sizeof(e->id)) > 0)
-		return;
-	hub_gen_id(e->id, sizeof(e->id), "", e->o.seed, 0);
-}
-
 void hub_gemini_encode_event(struct hub_enc *e, const struct hub_event *ev,
 			     struct buf *out)
 {
 	struct hub_gemini_enc *g = &e->u.gemini;
 
-	if (!g->started)
-		gemini_start(e, ev->type == HUB_EV_START ? ev : NULL);
+	hub_enc_first(e, ev, &g->started, "");
 	if (g->err_status && ev->type != HUB_EV_DONE)
 		return; /* after an error only the close remains */
 	switch (ev->type) {

@@ -158,15 +158,13 @@ static void gemini_put_call(struct gemini_enc_req *c, const struct hub_msg *m,
 static struct hub_span gemini_result_name(const struct hub_view *v, size_t i)
 {
 	const struct hub_part *r = &v->parts[i];
-	struct hub_span s = r->id;
+	struct hub_span s = r->id, called = hub_view_call_name(v, i, r->id);
 	size_t k;
 
 	if (r->name.n)
 		return r->name;
-	for (k = i; k-- > 0;)
-		if (v->parts[k].type == HUB_P_TOOL_CALL &&
-		    hub_span_same(v->parts[k].id, r->id))
-			return v->parts[k].name;
+	if (called.p)
+		return called;
 	for (k = s.n; k > 0; k--)
 		if (s.p[k - 1] == '-') {
 			s.n = k - 1;
@@ -473,49 +471,44 @@ static void gemini_put_thinking_config(struct gemini_enc_req *c, int *first)
 	buf_putc(b, '}');
 }
 
+/* Members are written each after a ',' (first stays 0); the one after
+ * the '{' is taken out at the end, and an empty config is not sent. */
 static void gemini_put_gen_config(struct gemini_enc_req *c)
 {
 	const struct hub_view *v = c->v;
 	struct buf *b = c->out;
-	size_t start = b->len;
-	int first = 1, i;
+	size_t start = b->len, open;
+	int first = 0;
 
 	buf_puts(b, ",\"generationConfig\":{");
-	if (v->max_tokens >= 0) {
-		hub_put_key(b, &first, "maxOutputTokens");
-		buf_printf(b, "%ld",
+	open = b->len;
+	if (v->max_tokens >= 0)
+		buf_printf(b, ",\"maxOutputTokens\":%ld",
 			   v->max_tokens > GEMINI_MAX_OUTPUT ? GEMINI_MAX_OUTPUT
 							     : v->max_tokens);
+	hub_put_raw_member(b, "temperature", v->temperature);
+	hub_put_raw_member(b, "topP", v->top_p);
+	hub_put_raw_member(b, "topK", v->top_k);
+	if (v->nstop > 0) {
+		hub_put_key(b, &first, "stopSequences");
+		hub_put_str_list(b, v->stop, v->nstop < GEMINI_MAX_STOP
+						     ? v->nstop
+						     : GEMINI_MAX_STOP);
 	}
-	if (v->temperature.p) {
-		hub_put_key(b, &first, "temperature");
-		buf_put(b, v->temperature.p, v->temperature.n);
-	}
-	if (v->top_p.p) {
-		hub_put_key(b, &first, "topP");
-		buf_put(b, v->top_p.p, v->top_p.n);
-	}
-	if (v->top_k.p) {
-		hub_put_key(b, &first, "topK");
-		buf_put(b, v->top_k.p, v->top_k.n);
-	}
-	for (i = 0; i < v->nstop && i < GEMINI_MAX_STOP; i++) {
-		if (!i)
-			hub_put_key(b, &first, "stopSequences");
-		buf_putc(b, i ? ',' : '[');
-		hub_put_str(b, v->stop[i]);
-	}
-	if (v->nstop > 0)
-		buf_putc(b, ']');
 	gemini_put_thinking_config(c, &first);
 	if (c->client_root >= 0)
 		gemini_put_gen_passthrough(c, &first);
 	else
 		gemini_put_response_format(c, &first);
-	if (first && !b->overflow)
+	if (b->overflow)
+		return;
+	if (b->len == open) {
 		b->len = start; /* nothing to say */
-	else
-		buf_putc(b, '}');
+		return;
+	}
+	memmove(b->p + open, b->p + open + 1, b->len - open - 1);
+	b->len--;
+	buf_putc(b, '}');
 }
 
 /* A Gemini client's own safetySettings pass through; other clients get
@@ -556,12 +549,8 @@ static void gemini_put_decl(struct gemini_enc_req *c, const struct hub_tool *t)
 	struct buf *b = c->out;
 	int props = j ? json_get(j, t->schema_tok, "properties") : -1;
 
-	buf_puts(b, "{\"name\":");
-	hub_put_str(b, t->name);
-	if (t->description.p) {
-		buf_puts(b, ",\"description\":");
-		hub_put_str(b, t->description);
-	}
+	buf_putc(b, '{');
+	hub_put_tool_head(b, t);
 	/* Gemini rejects OBJECT parameters with no properties: omit them. */
 	if (hub_tok_is(j, props, JSMN_OBJECT) && j->tok[props].size > 0) {
 		buf_puts(b, ",\"parameters\":");
@@ -593,6 +582,11 @@ static void gemini_put_builtin_tools(struct gemini_enc_req *c, int *n)
 
 static void gemini_put_tools(struct gemini_enc_req *c)
 {
+	static const char *const mode[] = {
+		[HUB_TC_UNSET] = "AUTO", [HUB_TC_AUTO] = "AUTO",
+		[HUB_TC_NONE] = "NONE",  [HUB_TC_ANY] = "ANY",
+		[HUB_TC_TOOL] = "ANY",
+	};
 	const struct hub_view *v = c->v;
 	struct buf *b = c->out;
 	size_t i;
@@ -613,22 +607,12 @@ static void gemini_put_tools(struct gemini_enc_req *c)
 		buf_putc(b, ']');
 	if (!v->ntools || v->tool_choice == HUB_TC_UNSET)
 		return;
-	buf_puts(b, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":");
-	switch (v->tool_choice) {
-	case HUB_TC_NONE:
-		buf_puts(b, "\"NONE\"");
-		break;
-	case HUB_TC_ANY:
-		buf_puts(b, "\"ANY\"");
-		break;
-	case HUB_TC_TOOL:
-		buf_puts(b, "\"ANY\",\"allowedFunctionNames\":[");
+	buf_printf(b, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":"
+		      "\"%s\"", mode[v->tool_choice]);
+	if (v->tool_choice == HUB_TC_TOOL) {
+		buf_puts(b, ",\"allowedFunctionNames\":[");
 		hub_put_str(b, v->tool_choice_name);
 		buf_putc(b, ']');
-		break;
-	default:
-		buf_puts(b, "\"AUTO\"");
-		break;
 	}
 	buf_puts(b, "}}");
 }
@@ -666,57 +650,17 @@ int hub_gemini_encode_request(const struct hub_view *v,
 	buf_putc(out, '}');
 	if (o->gemini_cli)
 		buf_putc(out, '}');
-	if (out->overflow) {
-		snprintf(err, errlen, "request too large for Gemini");
-		return -1;
-	}
+	if (out->overflow)
+		return hub_fail(err, errlen, "request too large for Gemini");
 	return 0;
 }
 
 /* ==== decode_event / decode_body: Gemini answers -> events ============= */
 
-struct gemini_sink {
-	struct hub_sdec *d;
-	hub_emit_fn emit;
-	void *user;
-};
-
-static void gemini_emit(struct gemini_sink *k, struct hub_event *ev)
-{
-	k->emit(k->user, ev);
-}
-
-static void gemini_emit_span(struct gemini_sink *k, enum hub_ev_type type,
-			     struct hub_span s)
-{
-	struct hub_event ev;
-	hub_event_init(&ev, type);
-	ev.text = s;
-	gemini_emit(k, &ev);
-}
-
-static void gemini_emit_error(struct gemini_sink *k, int status,
-			      struct hub_span msg)
-{
-	struct hub_event ev;
-	hub_event_init(&ev, HUB_EV_ERROR);
-	ev.status = status;
-	ev.text = msg;
-	gemini_emit(k, &ev);
-	k->d->done = 1; /* the rest of a failed stream is ignored */
-}
-
-static void gemini_emit_malformed(struct gemini_sink *k)
-{
-	static const char msg[] = "malformed upstream event";
-	struct hub_span s = {msg, sizeof(msg) - 1};
-	gemini_emit_error(k, 502, s);
-}
-
 /* A functionCall part: whole call as START / ARGS / END.  The generated
  * id and the escaped args are written to d->scratch first; spans are
  * taken after both writes since the buffer may move while growing. */
-static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
+static void gemini_emit_call(struct hub_sink *k, const struct json *j,
 			     int fc, int sig)
 {
 	struct hub_sdec *d = k->d;
@@ -730,7 +674,7 @@ static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
 	if (!name.n)
 		return;
 	if (hub_tok_is(j, sig, JSMN_STRING))
-		gemini_emit_span(k, HUB_EV_THINKING_SIG, hub_tok_span(j, sig));
+		hub_sink_text(k, HUB_EV_THINKING_SIG, 0, hub_tok_span(j, sig));
 	if (!id.n) {
 		hub_gen_id(suffix, sizeof(suffix), "", d->seed, d->ntools);
 		buf_put(&d->scratch, name.p, name.n);
@@ -746,9 +690,7 @@ static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
 	}
 	o2 = d->scratch.len;
 	if (d->scratch.overflow) {
-		static const char msg[] = "upstream tool call too large";
-		struct hub_span s = {msg, sizeof(msg) - 1};
-		gemini_emit_error(k, 502, s);
+		hub_sink_error(k, 502, HUB_LIT("upstream tool call too large"));
 		return;
 	}
 	if (!id.n) {
@@ -759,18 +701,18 @@ static void gemini_emit_call(struct gemini_sink *k, const struct json *j,
 	ev.index = d->ntools++;
 	ev.id = id;
 	ev.name = name;
-	gemini_emit(k, &ev);
+	hub_sink_emit(k, &ev);
 	ev.type = HUB_EV_TOOL_ARGS;
 	ev.text.p = d->scratch.p + o1;
 	ev.text.n = o2 - o1;
-	gemini_emit(k, &ev);
+	hub_sink_emit(k, &ev);
 	ev.type = HUB_EV_TOOL_END;
 	ev.text.p = NULL;
 	ev.text.n = 0;
-	gemini_emit(k, &ev);
+	hub_sink_emit(k, &ev);
 }
 
-static void gemini_emit_part(struct gemini_sink *k, const struct json *j,
+static void gemini_emit_part(struct hub_sink *k, const struct json *j,
 			     int pt)
 {
 	int sig = hub_tok_member(j, pt, "thoughtSignature", "thought_signature");
@@ -787,16 +729,16 @@ static void gemini_emit_part(struct gemini_sink *k, const struct json *j,
 		/* Gemini puts the signature of the thoughts before it on the
 		 * first answer part: it closes the thinking, so it goes first. */
 		if (hub_tok_is(j, sig, JSMN_STRING))
-			gemini_emit_span(k, HUB_EV_THINKING_SIG,
-					 hub_tok_span(j, sig));
+			hub_sink_text(k, HUB_EV_THINKING_SIG, 0,
+				      hub_tok_span(j, sig));
 		if (text.n && !k->d->done)
-			gemini_emit_span(k, HUB_EV_TEXT, text);
+			hub_sink_text(k, HUB_EV_TEXT, 0, text);
 		return;
 	}
 	if (text.n)
-		gemini_emit_span(k, HUB_EV_THINKING, text);
+		hub_sink_text(k, HUB_EV_THINKING, 0, text);
 	if (hub_tok_is(j, sig, JSMN_STRING) && !k->d->done)
-		gemini_emit_span(k, HUB_EV_THINKING_SIG, hub_tok_span(j, sig));
+		hub_sink_text(k, HUB_EV_THINKING_SIG, 0, hub_tok_span(j, sig));
 }
 
 static enum hub_finish gemini_finish_reason(const struct hub_sdec *d,
@@ -816,14 +758,21 @@ static enum hub_finish gemini_finish_reason(const struct hub_sdec *d,
 	return d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
 }
 
+/* USAGE, when some count is known. */
+static void gemini_usage(struct hub_sink *k)
+{
+	if (k->d->usage.input >= 0 || k->d->usage.output >= 0)
+		hub_sink_usage(k);
+}
+
 static void gemini_read_usage(struct hub_sdec *d, const struct json *j, int um)
 {
-	long in = hub_tok_long(j, json_get(j, um, "promptTokenCount"), -1);
+	long in = hub_tok_long_at(j, um, "promptTokenCount", -1);
 	long cand =
-		hub_tok_long(j, json_get(j, um, "candidatesTokenCount"), -1);
-	long th = hub_tok_long(j, json_get(j, um, "thoughtsTokenCount"), -1);
+		hub_tok_long_at(j, um, "candidatesTokenCount", -1);
+	long th = hub_tok_long_at(j, um, "thoughtsTokenCount", -1);
 	long ca =
-		hub_tok_long(j, json_get(j, um, "cachedContentTokenCount"), -1);
+		hub_tok_long_at(j, um, "cachedContentTokenCount", -1);
 
 	/* input counts cached tokens (as Gemini and OpenAI do); output
 	 * counts thoughts (as OpenAI and Claude do). */
@@ -837,38 +786,31 @@ static void gemini_read_usage(struct hub_sdec *d, const struct json *j, int um)
 		d->usage.cached = ca;
 }
 
-static void gemini_emit_start(struct gemini_sink *k, const struct json *j,
+static void gemini_emit_start(struct hub_sink *k, const struct json *j,
 			      int r)
 {
-	struct hub_event ev;
-	if (k->d->started)
-		return;
-	k->d->started = 1;
-	hub_event_init(&ev, HUB_EV_START);
-	ev.id = hub_tok_string(j, json_get(j, r, "responseId"));
-	ev.model = hub_tok_string(j, json_get(j, r, "modelVersion"));
-	gemini_emit(k, &ev);
+	hub_sink_start(k, hub_tok_str(j, r, "responseId"),
+		       hub_tok_str(j, r, "modelVersion"));
 }
 
 /* One GenerateContentResponse (bare or in the CLI envelope). */
-static void gemini_emit_response(struct gemini_sink *k, const struct json *j,
+static void gemini_emit_response(struct hub_sink *k, const struct json *j,
 				 int r)
 {
 	struct hub_sdec *d = k->d;
 	int env = json_get(j, r, "response"), err, cand, parts, um, pf, e, i;
 	struct hub_span fin = {NULL, 0};
-	struct hub_event ev;
 
 	if (hub_tok_is(j, env, JSMN_OBJECT))
 		r = env;
 	err = json_get(j, r, "error");
 	if (hub_tok_is(j, err, JSMN_OBJECT)) {
-		long code = hub_tok_long(j, json_get(j, err, "code"), 502);
+		long code = hub_tok_long_at(j, err, "code", 502);
 		struct hub_span msg =
 			hub_tok_string(j, json_get(j, err, "message"));
 		if (code < 400 || code >= 600)
 			code = 502;
-		gemini_emit_error(k, (int)code, msg);
+		hub_sink_error(k, (int)code, msg);
 		return;
 	}
 	gemini_emit_start(k, j, r);
@@ -893,26 +835,20 @@ static void gemini_emit_response(struct gemini_sink *k, const struct json *j,
 	um = json_get(j, r, "usageMetadata");
 	if (hub_tok_is(j, um, JSMN_OBJECT))
 		gemini_read_usage(d, j, um);
-	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage = d->usage;
 	/* usage is emitted with the finish, alone, or after the finish */
 	if ((fin.n && !d->u.gemini.finished) ||
-	    (hub_tok_is(j, um, JSMN_OBJECT) && (cand < 0 ||
-						d->u.gemini.finished))) {
-		ev.type = HUB_EV_USAGE;
-		if (d->usage.input >= 0 || d->usage.output >= 0)
-			gemini_emit(k, &ev);
-	}
+	    (hub_tok_is(j, um, JSMN_OBJECT) &&
+	     (cand < 0 || d->u.gemini.finished)))
+		gemini_usage(k);
 	if (fin.n && !d->u.gemini.finished) {
 		d->u.gemini.finished = 1;
-		ev.type = HUB_EV_FINISH;
-		ev.finish = gemini_finish_reason(d, fin);
-		gemini_emit(k, &ev);
+		hub_sink_finish(k, gemini_finish_reason(d, fin),
+				hub_span_of(NULL, 0));
 	}
 }
 
 /* An event payload: a response object, or an array of them. */
-static void gemini_emit_value(struct gemini_sink *k, const struct json *j,
+static void gemini_emit_value(struct hub_sink *k, const struct json *j,
 			      int t)
 {
 	int e, i;
@@ -929,25 +865,20 @@ static void gemini_emit_value(struct gemini_sink *k, const struct json *j,
 void hub_gemini_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 			     hub_emit_fn emit, void *user)
 {
-	struct gemini_sink k = {d, emit, user};
+	struct hub_sink k = {d, NULL, emit, user};
 	struct json j;
 	struct hub_span data;
 
 	if (!sse) { /* end of stream: usage that waited for a finish */
-		if (!d->done && !d->u.gemini.finished &&
-		    (d->usage.input >= 0 || d->usage.output >= 0)) {
-			struct hub_event ev;
-			hub_event_init(&ev, HUB_EV_USAGE);
-			ev.usage = d->usage;
-			gemini_emit(&k, &ev);
-		}
+		if (!d->done && !d->u.gemini.finished)
+			gemini_usage(&k);
 		return;
 	}
 	data = hub_span_trim(sse->data);
 	if (d->done || !data.n || hub_span_eq(data, "[DONE]"))
 		return; /* keepalive, or the reference's end marker */
 	if (hub_sdec_parse(d, data.p, data.n, &j) < 0) {
-		gemini_emit_malformed(&k);
+		hub_sink_error(&k, 502, HUB_LIT("malformed upstream event"));
 		return;
 	}
 	gemini_emit_value(&k, &j, 0);
@@ -972,8 +903,7 @@ static int gemini_is_answer(const struct json *j, int t)
 int hub_gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 			   hub_emit_fn emit, void *user)
 {
-	struct gemini_sink k = {d, emit, user};
-	struct hub_event ev;
+	struct hub_sink k = {d, NULL, emit, user};
 	struct json j;
 	int e, i;
 
@@ -990,18 +920,10 @@ int hub_gemini_decode_body(struct hub_sdec *d, const char *body, size_t len,
 	if (d->done || d->u.gemini.finished)
 		return 0;
 	/* a body always ends its answer */
-	hub_event_init(&ev, HUB_EV_START);
-	if (!d->started) {
-		d->started = 1;
-		emit(user, &ev);
-	}
-	ev.usage = d->usage;
-	ev.type = HUB_EV_USAGE;
-	if (d->usage.input >= 0 || d->usage.output >= 0)
-		emit(user, &ev);
+	hub_sink_start(&k, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
+	gemini_usage(&k);
 	d->u.gemini.finished = 1;
-	ev.type = HUB_EV_FINISH;
-	ev.finish = d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
-	emit(user, &ev);
+	hub_sink_finish(&k, d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP,
+			hub_span_of(NULL, 0));
 	return 0;
 }

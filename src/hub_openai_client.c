@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPENAI_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ======================================================================
  * decode_request: client body -> view
@@ -58,10 +57,8 @@ static int openai_rq_image_url(struct hub_rq *rq, struct hub_span url, int mi)
 		return -1;
 	rc = hub_data_url(url, &p->mime, &p->data);
 	if (rc < 0)
-		return hub_rq_fail(rq,
-				   "messages[%d]: only base64 data URLs "
-				   "are supported",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: only base64 data URLs "
+				   "are supported", mi);
 	if (rc == 0)
 		p->url = url;
 	return 0;
@@ -77,7 +74,7 @@ static const char *openai_mime_for_name(struct hub_span name)
 		{".csv", "text/csv"},        {".json", "application/json"},
 	};
 	size_t i, n;
-	for (i = 0; i < OPENAI_LEN(tab); i++) {
+	for (i = 0; i < HUB_NELEM(tab); i++) {
 		n = strlen(tab[i][0]);
 		if (name.p && name.n >= n &&
 		    memcmp(name.p + name.n - n, tab[i][0], n) == 0)
@@ -97,10 +94,8 @@ static int openai_rq_file(struct hub_rq *rq, int part, int mi)
 	const char *mime;
 
 	if (!data.p)
-		return hub_rq_fail(rq,
-				   "messages[%d]: file parts need "
-				   "file.file_data (file_id is not "
-				   "supported)",
+		return hub_rq_fail(rq, "messages[%d]: file parts need "
+				   "file.file_data (file_id is not supported)",
 				   mi);
 	if (hub_data_url(data, &dm, &dd) != 0)
 		return openai_rq_image_url(rq, data, mi);
@@ -122,18 +117,14 @@ static int openai_rq_content_part(struct hub_rq *rq, int part, int mi,
 
 	if (!hub_tok_is(j, part, JSMN_OBJECT) ||
 	    !hub_tok_is(j, type, JSMN_STRING))
-		return hub_rq_fail(rq,
-				   "messages[%d]: content parts must be "
-				   "objects with a type",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: content parts must be "
+				   "objects with a type", mi);
 	if (json_str_eq(j, type, "text") || json_str_eq(j, type, "refusal")) {
 		t = json_get(j, part, json_str_eq(j, type, "text") ? "text"
 								 : "refusal");
 		if (!hub_tok_is(j, t, JSMN_STRING))
-			return hub_rq_fail(rq,
-					   "messages[%d]: text part "
-					   "without a text string",
-					   mi);
+			return hub_rq_fail(rq, "messages[%d]: text part "
+					   "without a text string", mi);
 		return openai_rq_text(rq, t);
 	}
 	if (text_only)
@@ -143,19 +134,15 @@ static int openai_rq_content_part(struct hub_rq *rq, int part, int mi,
 		if (hub_tok_is(j, u, JSMN_OBJECT))
 			u = json_get(j, u, "url");
 		if (!hub_tok_is(j, u, JSMN_STRING) || !json_len(j, u))
-			return hub_rq_fail(rq,
-					   "messages[%d]: image_url part "
-					   "without a url",
-					   mi);
+			return hub_rq_fail(rq, "messages[%d]: image_url part "
+					   "without a url", mi);
 		return openai_rq_image_url(rq, hub_tok_span(j, u), mi);
 	}
 	if (json_str_eq(j, type, "file"))
 		return openai_rq_file(rq, part, mi);
 	if (json_str_eq(j, type, "input_audio"))
-		return hub_rq_fail(rq,
-				   "messages[%d]: input_audio parts are "
-				   "not supported",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: input_audio parts are "
+				   "not supported", mi);
 	return 0; /* unknown part types are ignored */
 }
 
@@ -170,10 +157,8 @@ static int openai_rq_content(struct hub_rq *rq, int c, int mi, int text_only)
 	if (hub_tok_is(j, c, JSMN_STRING))
 		return openai_rq_text(rq, c);
 	if (!hub_tok_is(j, c, JSMN_ARRAY))
-		return hub_rq_fail(rq,
-				   "messages[%d]: content must be a "
-				   "string or an array",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: content must be a string "
+				   "or an array", mi);
 	for (k = 0, e = c + 1; k < j->tok[c].size; k++, e = json_skip(j, e))
 		if (openai_rq_content_part(rq, e, mi, text_only) < 0)
 			return -1;
@@ -190,10 +175,8 @@ static int openai_rq_tool_call(struct hub_rq *rq, int tc, int mi)
 	struct hub_part *p;
 
 	if (!id.p || !name.p)
-		return hub_rq_fail(rq,
-				   "messages[%d]: tool_calls need an id "
-				   "and function.name",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: tool_calls need an id "
+				   "and function.name", mi);
 	if (!(p = hub_rq_part(rq, HUB_P_TOOL_CALL)))
 		return -1;
 	p->id = id;
@@ -230,10 +213,8 @@ static int openai_rq_assistant(struct hub_rq *rq, int m, int mi)
 	if (hub_tok_null(j, tcs))
 		return 0;
 	if (!hub_tok_is(j, tcs, JSMN_ARRAY))
-		return hub_rq_fail(rq,
-				   "messages[%d]: tool_calls must be an "
-				   "array",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: tool_calls must be an "
+				   "array", mi);
 	for (k = 0, e = tcs + 1; k < j->tok[tcs].size;
 	     k++, e = json_skip(j, e))
 		if (openai_rq_tool_call(rq, e, mi) < 0)
@@ -249,20 +230,14 @@ static int openai_rq_tool_result(struct hub_rq *rq, int m, int mi)
 	struct hub_span id = hub_tok_text(j, m, "tool_call_id");
 	int c = json_get(j, m, "content");
 	struct hub_part *p;
-	size_t i;
 
 	if (!id.p)
-		return hub_rq_fail(rq,
-				   "messages[%d]: tool messages need a "
-				   "tool_call_id",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: tool messages need a "
+				   "tool_call_id", mi);
 	if (!(p = hub_rq_part(rq, HUB_P_TOOL_RESULT)))
 		return -1;
 	p->id = id;
-	for (i = 0; i + 1 < v->nparts; i++)
-		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    hub_span_same(v->parts[i].id, id))
-			p->name = v->parts[i].name;
+	p->name = hub_view_call_name(v, v->nparts - 1, id);
 	p->result_is_str = 1;
 	if (hub_tok_is(j, c, JSMN_STRING)) {
 		p->result = hub_tok_span(j, c);
@@ -277,10 +252,8 @@ static int openai_rq_tool_result(struct hub_rq *rq, int m, int mi)
 	} else if (hub_tok_null(j, c)) {
 		p->result = HUB_LIT("");
 	} else {
-		return hub_rq_fail(rq,
-				   "messages[%d]: tool content must be a "
-				   "string or an array",
-				   mi);
+		return hub_rq_fail(rq, "messages[%d]: tool content must be a "
+				   "string or an array", mi);
 	}
 	return 0;
 }
@@ -338,9 +311,7 @@ static int openai_rq_messages(struct hub_rq *rq)
 	v->sys_first = v->nparts;
 	for (k = 0, m = ms + 1; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
 		if (!hub_tok_is(j, m, JSMN_OBJECT))
-			return hub_rq_fail(rq,
-					   "messages[%d] must be an "
-					   "object",
+			return hub_rq_fail(rq, "messages[%d] must be an object",
 					   k);
 		role = json_get(j, m, "role");
 		if (!hub_tok_is(j, role, JSMN_STRING))
@@ -353,9 +324,7 @@ static int openai_rq_messages(struct hub_rq *rq)
 	v->sys_n = v->nparts - v->sys_first;
 	for (; k < j->tok[ms].size; k++, m = json_skip(j, m)) {
 		if (!hub_tok_is(j, m, JSMN_OBJECT))
-			return hub_rq_fail(rq,
-					   "messages[%d] must be an "
-					   "object",
+			return hub_rq_fail(rq, "messages[%d] must be an object",
 					   k);
 		if (openai_rq_message(rq, m, k, &tool_msg) < 0)
 			return -1;
@@ -372,8 +341,7 @@ static int openai_rq_messages(struct hub_rq *rq)
 static int openai_rq_tools(struct hub_rq *rq)
 {
 	const struct json *j = rq->j;
-	int ts = json_get(j, 0, "tools"), k, e, f, s;
-	struct hub_tool *t;
+	int ts = json_get(j, 0, "tools"), k, e, f;
 
 	if (hub_tok_null(j, ts))
 		return 0;
@@ -384,89 +352,38 @@ static int openai_rq_tools(struct hub_rq *rq)
 			continue; /* built-in tools have no equivalent */
 		f = json_get(j, e, "function");
 		if (!hub_tok_text(j, f, "name").p)
-			return hub_rq_fail(rq,
-					   "tools[%d]: function.name is "
-					   "required",
-					   k);
-		if (!(t = hub_add_tool(rq->v)))
-			return hub_rq_fail(rq, "out of memory");
-		t->name = hub_tok_text(j, f, "name");
-		t->description = hub_tok_text(j, f, "description");
-		s = json_get(j, f, "parameters");
-		if (hub_tok_is(j, s, JSMN_OBJECT)) {
-			t->schema = hub_tok_raw(j, s);
-			t->schema_tok = s;
-		}
+			return hub_rq_fail(rq, "tools[%d]: function.name is "
+					   "required", k);
+		if (!hub_rq_tool(rq, hub_tok_text(j, f, "name"),
+				 hub_tok_text(j, f, "description"),
+				 json_get(j, f, "parameters")))
+			return -1;
 	}
 	return 0;
 }
 
 static int openai_rq_tool_choice(struct hub_rq *rq)
 {
-	const struct json *j = rq->j;
-	struct hub_view *v = rq->v;
-	int tc = json_get(j, 0, "tool_choice"), f;
+	int tc = json_get(rq->j, 0, "tool_choice");
 
-	if (hub_tok_null(j, tc))
+	if (hub_tok_null(rq->j, tc) || hub_tool_choice_of(rq->j, tc,
+							  rq->v) == 0)
 		return 0;
-	if (json_str_eq(j, tc, "auto"))
-		v->tool_choice = HUB_TC_AUTO;
-	else if (json_str_eq(j, tc, "none"))
-		v->tool_choice = HUB_TC_NONE;
-	else if (json_str_eq(j, tc, "required"))
-		v->tool_choice = HUB_TC_ANY;
-	else if (hub_tok_is(j, tc, JSMN_OBJECT)) {
-		f = json_get(j, tc, "function");
-		v->tool_choice_name = hub_tok_text(j, f, "name");
-		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
-						       : HUB_TC_AUTO;
-	} else {
-		return hub_rq_fail(rq, "invalid tool_choice");
-	}
-	return 0;
+	return hub_rq_fail(rq, "invalid tool_choice");
 }
 
 static int openai_rq_stop(struct hub_rq *rq)
 {
-	const struct json *j = rq->j;
-	struct hub_view *v = rq->v;
-	int s = json_get(j, 0, "stop"), k, e;
+	int rc, s = json_get(rq->j, 0, "stop");
 
-	if (hub_tok_null(j, s))
+	if (hub_tok_null(rq->j, s))
 		return 0;
-	if (hub_tok_is(j, s, JSMN_STRING)) {
-		v->stop[v->nstop++] = hub_tok_span(j, s);
-		return 0;
-	}
-	if (!hub_tok_is(j, s, JSMN_ARRAY))
+	rc = hub_rq_stops(rq, s);
+	if (rc < 0)
 		return hub_rq_fail(rq, "stop must be a string or an array");
-	for (k = 0, e = s + 1; k < j->tok[s].size; k++, e = json_skip(j, e)) {
-		if (!hub_tok_is(j, e, JSMN_STRING))
-			return hub_rq_fail(rq, "stop must hold strings");
-		if (v->nstop < (int)(sizeof(v->stop) / sizeof(v->stop[0])))
-			v->stop[v->nstop++] = hub_tok_span(j, e);
-	}
+	if (rc > 0)
+		return hub_rq_fail(rq, "stop must hold strings");
 	return 0;
-}
-
-static int openai_effort_of(const struct json *j, int t, enum hub_effort *e)
-{
-	static const struct {
-		const char *name;
-		enum hub_effort e;
-	} tab[] = {
-		{"none", HUB_EFFORT_NONE},     {"minimal", HUB_EFFORT_MINIMAL},
-		{"low", HUB_EFFORT_LOW},       {"medium", HUB_EFFORT_MEDIUM},
-		{"high", HUB_EFFORT_HIGH},     {"xhigh", HUB_EFFORT_HIGH},
-		{"auto", HUB_EFFORT_AUTO},
-	};
-	size_t i;
-	for (i = 0; i < OPENAI_LEN(tab); i++)
-		if (json_str_eq(j, t, tab[i].name)) {
-			*e = tab[i].e;
-			return 0;
-		}
-	return -1;
 }
 
 /* reasoning_effort, and OpenRouter's "reasoning" object. */
@@ -477,13 +394,13 @@ static int openai_rq_reasoning(struct hub_rq *rq)
 	int r = json_get(j, 0, "reasoning_effort"), o;
 	long budget;
 
-	if (!hub_tok_null(j, r) && openai_effort_of(j, r, &v->effort) < 0)
+	if (!hub_tok_null(j, r) && hub_effort_of(j, r, &v->effort) < 0)
 		return hub_rq_fail(rq, "unsupported reasoning_effort");
 	o = json_get(j, 0, "reasoning");
 	if (hub_tok_is(j, o, JSMN_OBJECT)) {
 		r = json_get(j, o, "effort");
 		if (!hub_tok_null(j, r) &&
-		    openai_effort_of(j, r, &v->effort) < 0)
+		    hub_effort_of(j, r, &v->effort) < 0)
 			return hub_rq_fail(rq, "unsupported reasoning.effort");
 		switch (hub_tok_int(j, json_get(j, o, "max_tokens"), 0,
 				    HUB_TOKENS_MAX, &budget)) {
@@ -491,8 +408,7 @@ static int openai_rq_reasoning(struct hub_rq *rq)
 			v->thinking_budget = budget;
 			break;
 		case HUB_INT_BAD:
-			return hub_rq_fail(rq,
-					   "reasoning.max_tokens must be a "
+			return hub_rq_fail(rq, "reasoning.max_tokens must be a "
 					   "whole number from 0 to 2147483647");
 		}
 		if (hub_tok_true(j, json_get(j, o, "exclude")))
@@ -543,9 +459,8 @@ static int openai_rq_params(struct hub_rq *rq)
 	if (hub_tok_null(j, t))
 		t = json_get(j, 0, "max_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
-		return hub_rq_fail(rq,
-				   "max_tokens must be a whole number from 0 "
-				   "to 2147483647");
+		return hub_rq_fail(rq, "max_tokens must be a whole number from "
+				   "0 to 2147483647");
 	if (openai_rq_number(rq, "temperature", &v->temperature) < 0 ||
 	    openai_rq_number(rq, "top_p", &v->top_p) < 0 ||
 	    openai_rq_number(rq, "top_k", &v->top_k) < 0)
@@ -566,8 +481,8 @@ int hub_openai_decode_request(const struct json *j, struct hub_view *v,
 	struct hub_rq rq = {j, v, err, errlen};
 
 	if (!hub_tok_is(j, 0, JSMN_OBJECT))
-		return hub_fail(err, errlen,
-				"request body must be a JSON object");
+		return hub_fail(err, errlen, "request body must be a JSON "
+				"object");
 	if (openai_rq_params(&rq) < 0 || openai_rq_stop(&rq) < 0 ||
 	    openai_rq_reasoning(&rq) < 0 || openai_rq_tools(&rq) < 0 ||
 	    openai_rq_tool_choice(&rq) < 0 || openai_rq_messages(&rq) < 0)
@@ -581,14 +496,13 @@ int hub_openai_decode_request(const struct json *j, struct hub_view *v,
 
 static const char *openai_error_type(int status)
 {
-	switch (status) {
-	case 401: return "authentication_error";
-	case 403: return "permission_error";
-	case 404: return "not_found_error";
-	case 429: return "rate_limit_error";
-	default: return status >= 500 ? "server_error"
-				      : "invalid_request_error";
-	}
+	static const struct hub_word tab[] = {
+		{"authentication_error", 401}, {"permission_error", 403},
+		{"not_found_error", 404},      {"rate_limit_error", 429},
+	};
+	return hub_word_of(tab, HUB_NELEM(tab), status,
+			   status >= 500 ? "server_error"
+					 : "invalid_request_error");
 }
 
 /* The part of an error object after its message. */
@@ -625,12 +539,6 @@ static void openai_put_usage(struct buf *out, const struct hub_usage *u)
 		   u->thoughts > 0 ? u->thoughts : 0);
 }
 
-static void openai_enc_ids(struct hub_enc *e)
-{
-	if (!e->id[0])
-		hub_gen_id(e->id, sizeof(e->id), "chatcmpl-", e->o.seed, 0);
-}
-
 /* "data: {...,"choices":[{"index":0,"delta":{" */
 static void openai_chunk_head(const struct hub_enc *e, struct buf *out)
 {
@@ -653,11 +561,8 @@ static void openai_chunk_tail(struct buf *out, const char *finish)
 /* Head of the answer: ids, and in a stream the role chunk. */
 static void openai_enc_begin(struct hub_enc *e, struct buf *out)
 {
-	if (e->u.openai.started)
-		return;
-	e->u.openai.started = 1;
-	openai_enc_ids(e);
-	if (!e->o.stream)
+	if (!hub_enc_begin(e, &e->u.openai.started, "chatcmpl-") ||
+	    !e->o.stream)
 		return;
 	openai_chunk_head(e, out);
 	buf_puts(out, "\"role\":\"assistant\",\"content\":\"\"");
@@ -668,14 +573,8 @@ static void openai_enc_begin(struct hub_enc *e, struct buf *out)
 static void openai_enc_start(struct hub_enc *e, const struct hub_event *ev,
 			     struct buf *out)
 {
-	char tmp[sizeof(e->model)];
-
-	if (!e->u.openai.started && ev->id.p && ev->id.n &&
-	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
-		memcpy(e->id, tmp, sizeof(e->id));
-	if (!e->u.openai.started && ev->model.p && ev->model.n &&
-	    hub_unescape(ev->model, tmp, sizeof(tmp)) > 0)
-		memcpy(e->model, tmp, sizeof(e->model));
+	if (!e->u.openai.started)
+		hub_enc_take_start(e, ev);
 	openai_enc_begin(e, out);
 }
 
@@ -832,7 +731,7 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 		openai_body_error(e, out);
 		return;
 	}
-	openai_enc_ids(e);
+	hub_enc_make_id(e, "chatcmpl-");
 	buf_puts(out, "{\"id\":");
 	buf_json_cstr(out, e->id);
 	buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%ld,"

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPENAI_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ======================================================================
  * encode_request: view -> OpenAI upstream body
@@ -111,30 +110,17 @@ static int openai_put_joined_text(const struct hub_view *v, size_t first,
 static void openai_put_image(const struct hub_part *p, struct buf *out)
 {
 	buf_puts(out, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"");
-	if (p->url.p && !p->data.p) {
-		buf_put(out, p->url.p, p->url.n);
-	} else {
-		buf_puts(out, "data:");
-		if (p->mime.p)
-			buf_put(out, p->mime.p, p->mime.n);
-		else
-			buf_puts(out, "image/png");
-		buf_puts(out, ";base64,");
-		buf_put(out, p->data.p, p->data.n);
-	}
+	hub_put_image_url(out, p);
 	buf_puts(out, "\"}}");
 }
 
 static void openai_put_user(const struct hub_view *v, const struct hub_msg *m,
 			    struct buf *out, int *nmsg)
 {
-	size_t i;
-	int texts = 0, images = 0, k = 0;
+	size_t texts = hub_msg_count(v, m, HUB_P_TEXT), i;
+	size_t images = hub_msg_count(v, m, HUB_P_IMAGE);
+	int k = 0;
 
-	for (i = m->first; i < m->first + m->n; i++) {
-		texts += v->parts[i].type == HUB_P_TEXT;
-		images += v->parts[i].type == HUB_P_IMAGE;
-	}
 	if (!texts && !images)
 		return;
 	openai_sep(out, nmsg);
@@ -180,13 +166,10 @@ static void openai_put_assistant(const struct hub_view *v,
 				 const struct hub_msg *m, struct buf *out,
 				 int *nmsg)
 {
-	size_t i;
-	int texts = 0, calls = 0, k = 0;
+	size_t texts = hub_msg_count(v, m, HUB_P_TEXT), i;
+	size_t calls = hub_msg_count(v, m, HUB_P_TOOL_CALL);
+	int k = 0;
 
-	for (i = m->first; i < m->first + m->n; i++) {
-		texts += v->parts[i].type == HUB_P_TEXT;
-		calls += v->parts[i].type == HUB_P_TOOL_CALL;
-	}
 	if (!texts && !calls)
 		return; /* e.g. only thinking: nothing OpenAI can take */
 	openai_sep(out, nmsg);
@@ -211,12 +194,7 @@ static void openai_put_assistant(const struct hub_view *v,
 static void openai_put_system(const struct hub_view *v,
 			      const struct hub_msg *m, struct buf *out, int *nmsg)
 {
-	size_t i;
-	int texts = 0;
-
-	for (i = m->first; i < m->first + m->n; i++)
-		texts += v->parts[i].type == HUB_P_TEXT;
-	if (!texts)
+	if (!hub_msg_count(v, m, HUB_P_TEXT))
 		return;
 	openai_sep(out, nmsg);
 	buf_puts(out, "{\"role\":\"system\",\"content\":");
@@ -260,29 +238,11 @@ static void openai_put_tools(const struct hub_view *v, struct buf *out)
 		[HUB_TC_AUTO] = "\"auto\"", [HUB_TC_NONE] = "\"none\"",
 		[HUB_TC_ANY] = "\"required\"",
 	};
-	size_t i;
 
 	if (!v->ntools)
 		return; /* tool_choice without tools is a 400 for OpenAI */
-	buf_puts(out, ",\"tools\":[");
-	for (i = 0; i < v->ntools; i++) {
-		const struct hub_tool *t = &v->tools[i];
-		if (i)
-			buf_putc(out, ',');
-		buf_puts(out, "{\"type\":\"function\",\"function\":{\"name\":");
-		hub_put_str(out, t->name);
-		if (t->description.p) {
-			buf_puts(out, ",\"description\":");
-			hub_put_str(out, t->description);
-		}
-		buf_puts(out, ",\"parameters\":");
-		if (t->schema.p)
-			buf_put(out, t->schema.p, t->schema.n);
-		else
-			buf_puts(out, "{\"type\":\"object\",\"properties\":{}}");
-		buf_puts(out, "}}");
-	}
-	buf_putc(out, ']');
+	hub_put_tools(out, v, "{\"type\":\"function\",\"function\":{",
+		      "parameters", "}}");
 	if (v->tool_choice == HUB_TC_TOOL) {
 		buf_puts(out, ",\"tool_choice\":{\"type\":\"function\","
 			      "\"function\":{\"name\":");
@@ -326,32 +286,17 @@ static void openai_put_params(const struct hub_view *v,
 			      const struct hub_req_opts *o, struct buf *out)
 {
 	const char *effort = openai_effort_name(v);
-	int i;
 
 	if (v->max_tokens >= 0) {
 		buf_puts(out, ",\"max_tokens\":");
 		buf_putu(out, (unsigned long long)v->max_tokens);
 	}
-	if (v->temperature.p) {
-		buf_puts(out, ",\"temperature\":");
-		buf_put(out, v->temperature.p, v->temperature.n);
-	}
-	if (v->top_p.p) {
-		buf_puts(out, ",\"top_p\":");
-		buf_put(out, v->top_p.p, v->top_p.n);
-	}
-	if (v->top_k.p) {
-		buf_puts(out, ",\"top_k\":");
-		buf_put(out, v->top_k.p, v->top_k.n);
-	}
+	hub_put_raw_member(out, "temperature", v->temperature);
+	hub_put_raw_member(out, "top_p", v->top_p);
+	hub_put_raw_member(out, "top_k", v->top_k);
 	if (v->nstop > 0) {
-		buf_puts(out, ",\"stop\":[");
-		for (i = 0; i < v->nstop; i++) {
-			if (i)
-				buf_putc(out, ',');
-			hub_put_str(out, v->stop[i]);
-		}
-		buf_putc(out, ']');
+		buf_puts(out, ",\"stop\":");
+		hub_put_str_list(out, v->stop, v->nstop);
 	}
 	if (effort)
 		buf_printf(out, ",\"reasoning_effort\":\"%s\"", effort);
@@ -381,10 +326,8 @@ int hub_openai_encode_request(const struct hub_view *v,
 	openai_put_tools(v, out);
 	openai_put_params(v, o, out);
 	buf_putc(out, '}');
-	if (out->overflow) {
-		snprintf(err, errlen, "request too large");
-		return -1;
-	}
+	if (out->overflow)
+		return hub_fail(err, errlen, "request too large");
 	return 0;
 }
 
@@ -392,45 +335,27 @@ int hub_openai_encode_request(const struct hub_view *v,
  * decode_event / decode_body: upstream chunks -> events
  * ====================================================================== */
 
-struct openai_dec {
-	struct hub_sdec *d;
-	struct hub_openai_sdec *s; /* &d->u.openai */
-	const struct json *j;
-	hub_emit_fn emit;
-	void *user;
-};
-
-static void openai_emit_text(struct openai_dec *x, enum hub_ev_type t,
-			     int index, struct hub_span s)
+/* The decoder's own state. */
+static struct hub_openai_sdec *st(struct hub_sink *x)
 {
-	struct hub_event ev;
-	hub_event_init(&ev, t);
-	ev.index = index;
-	ev.text = s;
-	x->emit(x->user, &ev);
+	return &x->d->u.openai;
 }
 
-static void openai_dec_start(struct openai_dec *x, int obj)
+static void openai_dec_start(struct hub_sink *x, int obj)
 {
-	struct hub_event ev;
-	if (x->d->started)
-		return;
-	x->d->started = 1;
-	hub_event_init(&ev, HUB_EV_START);
-	ev.id = hub_tok_text(x->j, obj, "id");
-	ev.model = hub_tok_text(x->j, obj, "model");
-	x->emit(x->user, &ev);
+	hub_sink_start(x, hub_tok_text(x->j, obj, "id"),
+		       hub_tok_text(x->j, obj, "model"));
 }
 
-static void openai_dec_tool_end(struct openai_dec *x)
+static void openai_dec_tool_end(struct hub_sink *x)
 {
 	struct hub_event ev;
-	if (!x->s->tool_open)
+	if (!st(x)->tool_open)
 		return;
-	x->s->tool_open = 0;
+	st(x)->tool_open = 0;
 	hub_event_init(&ev, HUB_EV_TOOL_END);
 	ev.index = x->d->ntools - 1;
-	x->emit(x->user, &ev);
+	hub_sink_emit(x, &ev);
 }
 
 /* Is id the id of the last started call?  (Long ids compare by the
@@ -442,11 +367,11 @@ static int openai_dec_same_id(const struct hub_openai_sdec *s,
 	return strlen(s->id) == n && memcmp(s->id, id.p, n) == 0;
 }
 
-static void openai_dec_tool_start(struct openai_dec *x, long up_index,
+static void openai_dec_tool_start(struct hub_sink *x, long up_index,
 				  struct hub_span id, struct hub_span name)
 {
 	struct hub_sdec *d = x->d;
-	struct hub_openai_sdec *s = x->s;
+	struct hub_openai_sdec *s = st(x);
 	struct hub_event ev;
 	size_t n;
 
@@ -466,26 +391,26 @@ static void openai_dec_tool_start(struct openai_dec *x, long up_index,
 	ev.id = id;
 	ev.name = name.p ? name : HUB_LIT("");
 	s->open_tool = (int)up_index + 1;
-	x->s->tool_open = 1;
-	x->emit(x->user, &ev);
+	st(x)->tool_open = 1;
+	hub_sink_emit(x, &ev);
 }
 
 /* function.arguments: a string fragment, or (lenient) a raw object that
  * is escaped into scratch so the span is str. */
-static void openai_dec_args(struct openai_dec *x, int a)
+static void openai_dec_args(struct hub_sink *x, int a)
 {
 	struct buf *s = &x->d->scratch;
 	struct hub_span raw;
 	size_t start = s->len;
 
 	if (hub_tok_is(x->j, a, JSMN_STRING) && json_len(x->j, a)) {
-		openai_emit_text(x, HUB_EV_TOOL_ARGS, x->d->ntools - 1,
+		hub_sink_text(x, HUB_EV_TOOL_ARGS, x->d->ntools - 1,
 				 hub_tok_span(x->j, a));
 	} else if (hub_tok_is(x->j, a, JSMN_OBJECT)) {
 		raw = hub_tok_raw(x->j, a);
 		hub_escape(s, raw.p, raw.n);
 		if (!s->overflow)
-			openai_emit_text(x, HUB_EV_TOOL_ARGS,
+			hub_sink_text(x, HUB_EV_TOOL_ARGS,
 					 x->d->ntools - 1,
 					 (struct hub_span){s->p + start,
 							   s->len - start});
@@ -496,11 +421,11 @@ static void openai_dec_args(struct openai_dec *x, int a)
  * higher index appears or a different id arrives (some upstreams reuse
  * index 0); fragments of an already closed call are dropped (events never
  * interleave calls). */
-static void openai_dec_tool_delta(struct openai_dec *x, int el)
+static void openai_dec_tool_delta(struct hub_sink *x, int el)
 {
 	const struct json *j = x->j;
-	long idx = hub_tok_long(j, json_get(j, el, "index"), -1);
-	long last = x->s->open_tool - 1;
+	long idx = hub_tok_long_at(j, el, "index", -1);
+	long last = st(x)->open_tool - 1;
 	struct hub_span id = hub_tok_text(j, el, "id");
 	int f = json_get(j, el, "function"), fresh;
 
@@ -509,8 +434,8 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 	if (last < 0 || idx > last)
 		fresh = 1;
 	else
-		fresh = id.p && !openai_dec_same_id(x->s, id);
-	if (!fresh && (idx != last || !x->s->tool_open))
+		fresh = id.p && !openai_dec_same_id(st(x), id);
+	if (!fresh && (idx != last || !st(x)->tool_open))
 		return;
 	if (fresh)
 		openai_dec_tool_start(x, idx, id, hub_tok_text(j, f, "name"));
@@ -519,7 +444,7 @@ static void openai_dec_tool_delta(struct openai_dec *x, int el)
 
 /* reasoning_content / reasoning (+ OpenRouter reasoning_details
  * signatures), content, refusal of a delta or message object. */
-static void openai_dec_content(struct openai_dec *x, int obj)
+static void openai_dec_content(struct hub_sink *x, int obj)
 {
 	const struct json *j = x->j;
 	struct hub_span r = hub_tok_text(j, obj, "reasoning_content");
@@ -530,54 +455,44 @@ static void openai_dec_content(struct openai_dec *x, int obj)
 		r = hub_tok_text(j, obj, "reasoning");
 	if (r.p) {
 		openai_dec_tool_end(x);
-		openai_emit_text(x, HUB_EV_THINKING, 0, r);
+		hub_sink_text(x, HUB_EV_THINKING, 0, r);
 	}
 	for (k = 0, e = rd + 1;
 	     hub_tok_is(j, rd, JSMN_ARRAY) && k < j->tok[rd].size;
 	     k++, e = json_skip(j, e)) {
 		if (!r.p && (s = hub_tok_text(j, e, "text")).p)
-			openai_emit_text(x, HUB_EV_THINKING, 0, s);
+			hub_sink_text(x, HUB_EV_THINKING, 0, s);
 		if ((s = hub_tok_text(j, e, "signature")).p)
-			openai_emit_text(x, HUB_EV_THINKING_SIG, 0, s);
+			hub_sink_text(x, HUB_EV_THINKING_SIG, 0, s);
 	}
 	c = json_get(j, obj, "content");
 	if (hub_tok_is(j, c, JSMN_STRING) && json_len(j, c)) {
 		openai_dec_tool_end(x);
-		openai_emit_text(x, HUB_EV_TEXT, 0, hub_tok_span(j, c));
+		hub_sink_text(x, HUB_EV_TEXT, 0, hub_tok_span(j, c));
 	}
 	for (k = 0, e = c + 1;
 	     hub_tok_is(j, c, JSMN_ARRAY) && k < j->tok[c].size;
 	     k++, e = json_skip(j, e))
 		if ((s = hub_tok_text(j, e, "text")).p)
-			openai_emit_text(x, HUB_EV_TEXT, 0, s);
+			hub_sink_text(x, HUB_EV_TEXT, 0, s);
 	if ((s = hub_tok_text(j, obj, "refusal")).p)
-		openai_emit_text(x, HUB_EV_TEXT, 0, s);
+		hub_sink_text(x, HUB_EV_TEXT, 0, s);
 }
 
-static void openai_dec_usage(struct openai_dec *x, int u)
+static void openai_dec_usage(struct hub_sink *x, int u)
 {
-	const struct json *j = x->j;
-	struct hub_event ev;
+	static const char *const names[4] = {
+		"prompt_tokens", "completion_tokens",
+		"prompt_tokens_details.cached_tokens",
+		"completion_tokens_details.reasoning_tokens",
+	};
+	struct hub_usage *us = &x->d->usage;
 
-	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage.input = hub_tok_long(j, json_get(j, u, "prompt_tokens"), -1);
-	ev.usage.output =
-		hub_tok_long(j, json_get(j, u, "completion_tokens"), -1);
-	ev.usage.cached = hub_tok_long(
-		j,
-		json_get(j, json_get(j, u, "prompt_tokens_details"),
-			 "cached_tokens"),
-		-1);
-	if (ev.usage.cached < 0) /* DeepSeek */
-		ev.usage.cached = hub_tok_long(
-			j, json_get(j, u, "prompt_cache_hit_tokens"), -1);
-	ev.usage.thoughts = hub_tok_long(
-		j,
-		json_get(j, json_get(j, u, "completion_tokens_details"),
-			 "reasoning_tokens"),
-		-1);
-	x->d->usage = ev.usage;
-	x->emit(x->user, &ev);
+	hub_tok_usage(x->j, u, names, us);
+	if (us->cached < 0) /* DeepSeek */
+		us->cached = hub_tok_long_at(x->j, u, "prompt_cache_hit_tokens",
+					     -1);
+	hub_sink_usage(x);
 }
 
 static enum hub_finish openai_finish_of(const struct json *j, int t,
@@ -596,64 +511,52 @@ static enum hub_finish openai_finish_of(const struct json *j, int t,
 }
 
 /* Emit the held FINISH (finished 1 -> 2). */
-static void openai_dec_flush_finish(struct openai_dec *x)
+static void openai_dec_flush_finish(struct hub_sink *x)
 {
-	struct hub_event ev;
-	if (x->s->finished != 1)
+	if (st(x)->finished != 1)
 		return;
-	x->s->finished = 2;
-	hub_event_init(&ev, HUB_EV_FINISH);
-	ev.finish = x->s->finish;
-	x->emit(x->user, &ev);
+	st(x)->finished = 2;
+	hub_sink_finish(x, st(x)->finish, hub_span_of(NULL, 0));
 }
 
 /* HTTP-like status of an upstream error object. */
 static int openai_error_status(const struct json *j, int e)
 {
-	static const struct {
-		const char *word;
-		int status;
-	} tab[] = {
+	static const struct hub_word tab[] = {
 		{"rate_limit", 429},     {"insufficient_quota", 429},
 		{"authentication", 401}, {"invalid_api_key", 401},
 		{"permission", 403},     {"not_found", 404},
 		{"invalid_request", 400}, {"context_length", 400},
 		{"overloaded", 503},     {"server_error", 500},
 	};
-	long code = hub_tok_long(j, json_get(j, e, "code"), -1);
+	long code = hub_tok_long_at(j, e, "code", -1);
 	struct hub_span type = hub_tok_text(j, e, "type");
 	struct hub_span scode = hub_tok_text(j, e, "code");
 	size_t i;
 
 	if (code < 400 || code > 599)
-		code = hub_tok_long(j, json_get(j, e, "status"), -1);
+		code = hub_tok_long_at(j, e, "status", -1);
 	if (code >= 400 && code <= 599)
 		return (int)code;
-	for (i = 0; i < OPENAI_LEN(tab); i++)
+	for (i = 0; i < HUB_NELEM(tab); i++)
 		if (hub_span_has(type, tab[i].word) ||
 		    hub_span_has(scode, tab[i].word))
-			return tab[i].status;
+			return tab[i].val;
 	return 502;
 }
 
 /* An error object (or string): ERROR, then the rest is ignored. */
-static void openai_dec_error(struct openai_dec *x, int e)
+static void openai_dec_error(struct hub_sink *x, int e)
 {
 	const struct json *j = x->j;
-	struct hub_event ev;
+	struct hub_span msg = hub_tok_text(j, e, "message");
+	int status = openai_error_status(j, e);
 
-	hub_event_init(&ev, HUB_EV_ERROR);
 	if (hub_tok_is(j, e, JSMN_STRING)) {
-		ev.status = 502;
-		ev.text = hub_tok_span(j, e);
-	} else {
-		ev.status = openai_error_status(j, e);
-		ev.text = hub_tok_text(j, e, "message");
+		status = 502;
+		msg = hub_tok_span(j, e);
 	}
-	if (!ev.text.p)
-		ev.text = HUB_LIT("upstream error");
-	x->d->done = 1;
-	x->emit(x->user, &ev);
+	hub_sink_error(x, status, msg.p ? msg : HUB_LIT("upstream error"));
 }
 
 /* choices[] element with index 0 (else the first), or -1. */
@@ -664,13 +567,13 @@ static int openai_choice0(const struct json *j, int obj)
 	if (!hub_tok_is(j, cs, JSMN_ARRAY) || j->tok[cs].size == 0)
 		return -1;
 	for (k = 0, e = cs + 1; k < j->tok[cs].size; k++, e = json_skip(j, e))
-		if (hub_tok_long(j, json_get(j, e, "index"), -1) == 0)
+		if (hub_tok_long_at(j, e, "index", -1) == 0)
 			return e;
 	return cs + 1;
 }
 
 /* One parsed chat.completion.chunk. */
-static void openai_dec_chunk(struct openai_dec *x)
+static void openai_dec_chunk(struct hub_sink *x)
 {
 	const struct json *j = x->j;
 	struct hub_sdec *d = x->d;
@@ -687,10 +590,10 @@ static void openai_dec_chunk(struct openai_dec *x)
 			openai_dec_tool_delta(x, e);
 	}
 	fr = json_get(j, ch, "finish_reason");
-	if (hub_tok_is(j, fr, JSMN_STRING) && !x->s->finished) {
+	if (hub_tok_is(j, fr, JSMN_STRING) && !st(x)->finished) {
 		openai_dec_tool_end(x);
-		x->s->finish = openai_finish_of(j, fr, d->ntools);
-		x->s->finished = 1;
+		st(x)->finish = openai_finish_of(j, fr, d->ntools);
+		st(x)->finished = 1;
 	}
 	u = json_get(j, 0, "usage");
 	if (hub_tok_is(j, u, JSMN_OBJECT))
@@ -700,21 +603,12 @@ static void openai_dec_chunk(struct openai_dec *x)
 		openai_dec_flush_finish(x);
 }
 
-static void openai_dec_malformed(struct openai_dec *x)
-{
-	struct hub_event ev;
-	hub_event_init(&ev, HUB_EV_ERROR);
-	ev.status = 502;
-	ev.text = HUB_LIT("malformed upstream event");
-	x->d->done = 1;
-	x->emit(x->user, &ev);
-}
 
 void hub_openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 			     hub_emit_fn emit, void *user)
 {
 	struct json j;
-	struct openai_dec x = {d, &d->u.openai, &j, emit, user};
+	struct hub_sink x = {d, &j, emit, user};
 	struct hub_span data;
 	int e;
 
@@ -738,7 +632,7 @@ void hub_openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 	buf_reset(&d->scratch);
 	if (hub_sdec_parse(d, data.p, data.n, &j) < 0 ||
 	    j.tok[0].type != JSMN_OBJECT) {
-		openai_dec_malformed(&x);
+		hub_sink_error(&x, 502, HUB_LIT("malformed upstream event"));
 		return;
 	}
 	e = json_get(&j, 0, "error");
@@ -751,7 +645,7 @@ void hub_openai_decode_event(struct hub_sdec *d, const struct hub_sse *sse,
 }
 
 /* message.tool_calls[] of a whole answer: START, ARGS (whole), END. */
-static void openai_dec_body_tools(struct openai_dec *x, int tcs)
+static void openai_dec_body_tools(struct hub_sink *x, int tcs)
 {
 	const struct json *j = x->j;
 	int k, e, f;
@@ -771,7 +665,7 @@ int hub_openai_decode_body(struct hub_sdec *d, const char *body,
 			   size_t len, hub_emit_fn emit, void *user)
 {
 	struct json j;
-	struct openai_dec x = {d, &d->u.openai, &j, emit, user};
+	struct hub_sink x = {d, &j, emit, user};
 	int e, ch, msg, u;
 
 	buf_reset(&d->scratch);
@@ -790,9 +684,9 @@ int hub_openai_decode_body(struct hub_sdec *d, const char *body,
 	openai_dec_start(&x, 0);
 	openai_dec_content(&x, msg);
 	openai_dec_body_tools(&x, json_get(&j, msg, "tool_calls"));
-	x.s->finish = openai_finish_of(&j, json_get(&j, ch, "finish_reason"),
+	st(&x)->finish = openai_finish_of(&j, json_get(&j, ch, "finish_reason"),
 				       d->ntools);
-	x.s->finished = 1;
+	st(&x)->finished = 1;
 	u = json_get(&j, 0, "usage");
 	if (hub_tok_is(&j, u, JSMN_OBJECT))
 		openai_dec_usage(&x, u);

@@ -39,35 +39,59 @@
 
 /* ---- decode_request ---------------------------------------------------- */
 
-/* A new part of the last message when it has this role and ends at the
- * last part, else of a new message. */
-static struct hub_part *msg_part(struct hub_view *v, enum hub_role role)
+/* A new part of type t: of the last message when it has this role and
+ * ends at the last part, else of a new message; NULL when out of memory
+ * (the message is set). */
+static struct hub_part *msg_part(struct hub_rq *r, enum hub_role role,
+				 enum hub_part_type t)
 {
+	struct hub_view *v = r->v;
 	struct hub_msg *m = v->nmsgs ? &v->msgs[v->nmsgs - 1] : NULL;
 	struct hub_part *p;
 
 	if (!m || m->role != role || m->first + m->n != v->nparts) {
 		m = hub_add_msg(v, role);
-		if (!m)
+		if (!m) {
+			hub_rq_fail(r, "out of memory");
 			return NULL;
+		}
 	}
-	p = hub_add_part(v);
+	p = hub_rq_part(r, t);
 	if (p)
 		m->n++;
 	return p;
 }
 
-static struct hub_part *sys_part(struct hub_view *v)
+/* A new TEXT part of the system prompt. */
+static struct hub_part *sys_part(struct hub_rq *r, struct hub_span text)
 {
-	struct hub_part *p = hub_add_part(v);
-	if (p)
-		v->sys_n++;
+	struct hub_part *p = hub_rq_part(r, HUB_P_TEXT);
+	if (p) {
+		p->text = text;
+		r->v->sys_n++;
+	}
 	return p;
 }
 
-static int req_image(const struct json *j, int c, struct hub_view *v,
-		     enum hub_role role, char *err, size_t errlen)
+/* A text part: of the system prompt (sys) or of a role's message. */
+static int req_text(struct hub_rq *r, enum hub_role role, int sys,
+		    struct hub_span text)
 {
+	struct hub_part *p;
+
+	if (!text.n)
+		return 0;
+	if (sys)
+		return sys_part(r, text) ? 0 : -1;
+	if (!(p = msg_part(r, role, HUB_P_TEXT)))
+		return -1;
+	p->text = text;
+	return 0;
+}
+
+static int req_image(struct hub_rq *r, int c, enum hub_role role)
+{
+	const struct json *j = r->j;
 	struct hub_span url = hub_tok_str(j, c, "image_url");
 	struct hub_part *p;
 	int o = json_get(j, c, "image_url");
@@ -75,39 +99,34 @@ static int req_image(const struct json *j, int c, struct hub_view *v,
 	if (!url.p && hub_tok_is(j, o, JSMN_OBJECT))
 		url = hub_tok_str(j, o, "url");
 	if (!url.p)
-		return hub_fail(
-			err, errlen,
-			json_get(j, c, "file_id") >= 0
-				? "input_image with file_id is not supported"
-				: "input_image part without image_url");
-	if (!(p = msg_part(v, role)))
-		return hub_fail(err, errlen, "out of memory");
-	p->type = HUB_P_IMAGE;
+		return hub_rq_fail(r, "%s", json_get(j, c, "file_id") >= 0
+				   ? "input_image with file_id is not supported"
+				   : "input_image part without image_url");
+	if (!(p = msg_part(r, role, HUB_P_IMAGE)))
+		return -1;
 	switch (hub_data_url(url, &p->mime, &p->data)) {
 	case -1:
-		return hub_fail(err, errlen,
-				"input_image data URL must be base64");
-	case 0: p->url = url; break;
+		return hub_rq_fail(r, "input_image data URL must be base64");
+	case 0:
+		p->url = url;
+		break;
 	}
 	return 0;
 }
 
 /* One content part of a message; sys: only text, into the system prompt. */
-static int req_content(const struct json *j, int c, struct hub_view *v,
-		       enum hub_role role, int sys, char *err, size_t errlen)
+static int req_content(struct hub_rq *r, int c, enum hub_role role, int sys)
 {
+	const struct json *j = r->j;
 	int ty = json_get(j, c, "type");
 	struct hub_span t;
-	struct hub_part *p;
 
 	if (!hub_tok_is(j, c, JSMN_OBJECT))
-		return hub_fail(err, errlen,
-				"message content parts must be objects");
+		return hub_rq_fail(r, "message content parts must be objects");
 	if (json_str_eq(j, ty, "input_image"))
-		return sys ? 0 : req_image(j, c, v, role, err, errlen);
+		return sys ? 0 : req_image(r, c, role);
 	if (json_str_eq(j, ty, "input_file"))
-		return hub_fail(err, errlen,
-				"input_file parts are not supported");
+		return hub_rq_fail(r, "input_file parts are not supported");
 	if (json_str_eq(j, ty, "refusal"))
 		t = hub_tok_str(j, c, "refusal");
 	else if (json_str_eq(j, ty, "input_text") ||
@@ -116,22 +135,16 @@ static int req_content(const struct json *j, int c, struct hub_view *v,
 	else
 		return 0; /* input_audio etc.: nothing we can carry */
 	if (!t.p)
-		return hub_fail(err, errlen,
-				"text content part without a text string");
-	if (t.n == 0)
-		return 0;
-	if (!(p = sys ? sys_part(v) : msg_part(v, role)))
-		return hub_fail(err, errlen, "out of memory");
-	p->type = HUB_P_TEXT;
-	p->text = t;
-	return 0;
+		return hub_rq_fail(r,
+				   "text content part without a text string");
+	return req_text(r, role, sys, t);
 }
 
 /* A message item; handled in the pass it belongs to (sys_pass: system and
  * developer messages, else user and assistant). */
-static int req_message(const struct json *j, int it, struct hub_view *v,
-		       int sys_pass, char *err, size_t errlen)
+static int req_message(struct hub_rq *r, int it, int sys_pass)
 {
+	const struct json *j = r->j;
 	int rt = json_get(j, it, "role"), ct = json_get(j, it, "content");
 	int sys = 0, k, c;
 	enum hub_role role = HUB_USER;
@@ -141,44 +154,33 @@ static int req_message(const struct json *j, int it, struct hub_view *v,
 	else if (json_str_eq(j, rt, "system") || json_str_eq(j, rt, "developer"))
 		sys = 1;
 	else if (!json_str_eq(j, rt, "user"))
-		return hub_fail(err, errlen,
-				"input message role must be user, "
-				"assistant, system or developer");
+		return hub_rq_fail(r, "input message role must be user, "
+				   "assistant, system or developer");
 	if (sys != sys_pass)
 		return 0;
-	if (hub_tok_is(j, ct, JSMN_STRING)) {
-		struct hub_part *p;
-		if (json_len(j, ct) == 0)
-			return 0;
-		if (!(p = sys ? sys_part(v) : msg_part(v, role)))
-			return hub_fail(err, errlen, "out of memory");
-		p->type = HUB_P_TEXT;
-		p->text = hub_tok_span(j, ct);
-		return 0;
-	}
+	if (hub_tok_is(j, ct, JSMN_STRING))
+		return req_text(r, role, sys, hub_tok_span(j, ct));
 	if (!hub_tok_is(j, ct, JSMN_ARRAY))
-		return hub_fail(err, errlen,
-				"input message content must be a string "
-				"or an array");
+		return hub_rq_fail(r, "input message content must be a string "
+				   "or an array");
 	for (k = 0, c = ct + 1; k < j->tok[ct].size; k++, c = json_skip(j, c))
-		if (req_content(j, c, v, role, sys, err, errlen) < 0)
+		if (req_content(r, c, role, sys) < 0)
 			return -1;
 	return 0;
 }
 
-static int req_call(const struct json *j, int it, struct hub_view *v,
-		    char *err, size_t errlen)
+static int req_call(struct hub_rq *r, int it)
 {
-	struct hub_span id = hub_tok_str(j, it, "call_id"),
-			nm = hub_tok_str(j, it, "name");
+	const struct json *j = r->j;
+	struct hub_span id = hub_tok_str(j, it, "call_id");
+	struct hub_span nm = hub_tok_str(j, it, "name");
 	struct hub_part *p;
 
 	if (!id.p || !nm.p)
-		return hub_fail(err, errlen,
-				"function_call item needs call_id and name");
-	if (!(p = msg_part(v, HUB_ASSISTANT)))
-		return hub_fail(err, errlen, "out of memory");
-	p->type = HUB_P_TOOL_CALL;
+		return hub_rq_fail(r, "function_call item needs call_id and "
+				   "name");
+	if (!(p = msg_part(r, HUB_ASSISTANT, HUB_P_TOOL_CALL)))
+		return -1;
 	p->id = id;
 	p->name = nm;
 	p->args = hub_tok_str(j, it, "arguments");
@@ -186,205 +188,149 @@ static int req_call(const struct json *j, int it, struct hub_view *v,
 	return 0;
 }
 
-static int req_output(const struct json *j, int it, struct hub_view *v,
-		      char *err, size_t errlen)
+static int req_output(struct hub_rq *r, int it)
 {
-	struct hub_span id = hub_tok_str(j, it, "call_id"), nm = {NULL, 0};
+	const struct json *j = r->j;
+	struct hub_span id = hub_tok_str(j, it, "call_id");
 	int o = json_get(j, it, "output");
 	struct hub_part *p;
-	size_t i;
 
 	if (!id.p || o < 0)
-		return hub_fail(
-			err, errlen,
-			"function_call_output item needs call_id and output");
-	for (i = v->nparts; i-- > 0;)
-		if (v->parts[i].type == HUB_P_TOOL_CALL &&
-		    hub_span_same(v->parts[i].id, id)) {
-			nm = v->parts[i].name;
-			break;
-		}
-	if (!(p = msg_part(v, HUB_USER)))
-		return hub_fail(err, errlen, "out of memory");
-	p->type = HUB_P_TOOL_RESULT;
+		return hub_rq_fail(r, "function_call_output item needs call_id "
+				   "and output");
+	if (!(p = msg_part(r, HUB_USER, HUB_P_TOOL_RESULT)))
+		return -1;
 	p->id = id;
-	p->name = nm;
+	p->name = hub_view_call_name(r->v, r->v->nparts - 1, id);
 	p->result_is_str = hub_tok_is(j, o, JSMN_STRING);
 	p->result = p->result_is_str ? hub_tok_span(j, o) : hub_tok_raw(j, o);
 	return 0;
 }
 
-static int req_reasoning(const struct json *j, int it, struct hub_view *v,
-			 char *err, size_t errlen)
+static int req_reasoning(struct hub_rq *r, int it)
 {
+	const struct json *j = r->j;
 	int sum = json_get(j, it, "summary"), k, e, added = 0;
 	struct hub_span sig = hub_tok_str(j, it, "encrypted_content"), t;
 	struct hub_part *p;
 
 	if (sum >= 0 && !hub_tok_is(j, sum, JSMN_ARRAY))
-		return hub_fail(err, errlen,
-				"reasoning item summary must be an array");
+		return hub_rq_fail(r,
+				   "reasoning item summary must be an array");
 	for (k = 0, e = sum + 1; sum >= 0 && k < j->tok[sum].size;
 	     k++, e = json_skip(j, e)) {
 		t = hub_tok_str(j, e, "text");
 		if (!t.p)
-			return hub_fail(err, errlen,
-					"reasoning summary entry without text");
-		if (!(p = msg_part(v, HUB_ASSISTANT)))
-			return hub_fail(err, errlen, "out of memory");
-		p->type = HUB_P_THINKING;
+			return hub_rq_fail(r, "reasoning summary entry without "
+					   "text");
+		if (!(p = msg_part(r, HUB_ASSISTANT, HUB_P_THINKING)))
+			return -1;
 		p->text = t;
 		added = 1;
 	}
 	if (!added && sig.p) { /* signature only: empty thinking text */
-		if (!(p = msg_part(v, HUB_ASSISTANT)))
-			return hub_fail(err, errlen, "out of memory");
-		p->type = HUB_P_THINKING;
+		if (!(p = msg_part(r, HUB_ASSISTANT, HUB_P_THINKING)))
+			return -1;
 		p->text.p = sig.p;
 		added = 1;
 	}
 	if (added && sig.p)
-		v->parts[v->nparts - 1].signature = sig;
+		r->v->parts[r->v->nparts - 1].signature = sig;
 	return 0;
 }
 
-static int req_item(const struct json *j, int it, struct hub_view *v,
-		    char *err, size_t errlen)
+static int req_item(struct hub_rq *r, int it)
 {
+	const struct json *j = r->j;
 	int ty = json_get(j, it, "type");
 
 	if (!hub_tok_is(j, it, JSMN_OBJECT))
-		return hub_fail(err, errlen, "input items must be objects");
+		return hub_rq_fail(r, "input items must be objects");
 	if (ty < 0 || json_str_eq(j, ty, "message"))
-		return req_message(j, it, v, 0, err, errlen);
+		return req_message(r, it, 0);
 	if (json_str_eq(j, ty, "function_call"))
-		return req_call(j, it, v, err, errlen);
+		return req_call(r, it);
 	if (json_str_eq(j, ty, "function_call_output"))
-		return req_output(j, it, v, err, errlen);
+		return req_output(r, it);
 	if (json_str_eq(j, ty, "reasoning"))
-		return req_reasoning(j, it, v, err, errlen);
+		return req_reasoning(r, it);
 	return 0; /* item_reference, web_search_call, ...: not expressible */
 }
 
 /* instructions, then system/developer messages, then everything else. */
-static int req_input(const struct json *j, struct hub_view *v, char *err,
-		     size_t errlen)
+static int req_input(struct hub_rq *r)
 {
-	struct hub_span ins = hub_tok_str(j, 0, "instructions");
+	const struct json *j = r->j;
 	int in = json_get(j, 0, "input"), k, it;
-	struct hub_part *p;
 
-	v->sys_first = v->nparts;
-	if (ins.n) {
-		if (!(p = sys_part(v)))
-			return hub_fail(err, errlen, "out of memory");
-		p->type = HUB_P_TEXT;
-		p->text = ins;
-	}
+	r->v->sys_first = r->v->nparts;
+	if (req_text(r, HUB_USER, 1, hub_tok_str(j, 0, "instructions")) < 0)
+		return -1;
 	if (hub_tok_is(j, in, JSMN_STRING)) {
-		if (!(p = msg_part(v, HUB_USER)))
-			return hub_fail(err, errlen, "out of memory");
-		p->type = HUB_P_TEXT;
+		struct hub_part *p = msg_part(r, HUB_USER, HUB_P_TEXT);
+		if (!p)
+			return -1;
 		p->text = hub_tok_span(j, in);
 		return 0;
 	}
 	if (in < 0)
-		return hub_fail(err, errlen, "input is required");
+		return hub_rq_fail(r, "input is required");
 	if (!hub_tok_is(j, in, JSMN_ARRAY))
-		return hub_fail(err, errlen,
-				"input must be a string or an array");
+		return hub_rq_fail(r, "input must be a string or an array");
 	for (k = 0, it = in + 1; k < j->tok[in].size; k++, it = json_skip(j, it)) {
 		int ty = json_get(j, it, "type");
 		if (hub_tok_is(j, it, JSMN_OBJECT) &&
 		    (ty < 0 || json_str_eq(j, ty, "message")) &&
-		    req_message(j, it, v, 1, err, errlen) < 0)
+		    req_message(r, it, 1) < 0)
 			return -1;
 	}
 	for (k = 0, it = in + 1; k < j->tok[in].size; k++, it = json_skip(j, it))
-		if (req_item(j, it, v, err, errlen) < 0)
+		if (req_item(r, it) < 0)
 			return -1;
 	return 0;
 }
 
-static int req_tools(const struct json *j, struct hub_view *v, char *err,
-		     size_t errlen)
+static int req_tools(struct hub_rq *r)
 {
+	const struct json *j = r->j;
 	int ts = json_get(j, 0, "tools"), k, t;
 
 	if (hub_tok_null(j, ts))
 		return 0;
 	if (!hub_tok_is(j, ts, JSMN_ARRAY))
-		return hub_fail(err, errlen, "tools must be an array");
+		return hub_rq_fail(r, "tools must be an array");
 	for (k = 0, t = ts + 1; k < j->tok[ts].size; k++, t = json_skip(j, t)) {
-		int ty = json_get(j, t, "type"), fn = t, sc;
-		struct hub_tool *tool;
+		int ty = json_get(j, t, "type"), fn = t;
 
 		if (!hub_tok_is(j, t, JSMN_OBJECT))
-			return hub_fail(err, errlen,
-					"tools entries must be objects");
+			return hub_rq_fail(r, "tools entries must be objects");
 		if (!json_str_eq(j, ty, "function"))
 			continue; /* web_search, file_search, custom, ... */
 		if (hub_tok_is(j, json_get(j, t, "function"), JSMN_OBJECT))
 			fn = json_get(j, t, "function"); /* chat-style */
 		if (!hub_tok_str(j, fn, "name").p)
-			return hub_fail(err, errlen,
-					"function tool without a name");
-		if (!(tool = hub_add_tool(v)))
-			return hub_fail(err, errlen, "out of memory");
-		tool->name = hub_tok_str(j, fn, "name");
-		tool->description = hub_tok_str(j, fn, "description");
-		sc = json_get(j, fn, "parameters");
-		if (hub_tok_is(j, sc, JSMN_OBJECT)) {
-			tool->schema = hub_tok_raw(j, sc);
-			tool->schema_tok = sc;
-		}
+			return hub_rq_fail(r, "function tool without a name");
+		if (!hub_rq_tool(r, hub_tok_str(j, fn, "name"),
+				 hub_tok_str(j, fn, "description"),
+				 json_get(j, fn, "parameters")))
+			return -1;
 	}
 	return 0;
 }
 
-static void req_tool_choice(const struct json *j, struct hub_view *v)
-{
-	int tc = json_get(j, 0, "tool_choice"), fn;
-
-	if (json_str_eq(j, tc, "auto"))
-		v->tool_choice = HUB_TC_AUTO;
-	else if (json_str_eq(j, tc, "none"))
-		v->tool_choice = HUB_TC_NONE;
-	else if (json_str_eq(j, tc, "required"))
-		v->tool_choice = HUB_TC_ANY;
-	else if (hub_tok_is(j, tc, JSMN_OBJECT) &&
-		 json_str_eq(j, json_get(j, tc, "type"), "function")) {
-		fn = json_get(j, tc, "function");
-		v->tool_choice_name = hub_tok_str(
-			j, hub_tok_is(j, fn, JSMN_OBJECT) ? fn : tc, "name");
-		v->tool_choice = v->tool_choice_name.p ? HUB_TC_TOOL
-						       : HUB_TC_AUTO;
-	} else if (hub_tok_is(j, tc, JSMN_OBJECT)) {
-		v->tool_choice = HUB_TC_AUTO; /* allowed_tools, hosted tools */
-	}
-}
-
 static void req_reasoning_opts(const struct json *j, struct hub_view *v)
 {
-	static const struct {
-		const char *name;
-		enum hub_effort e;
-	} map[] = {
-		{"none", HUB_EFFORT_NONE}, {"minimal", HUB_EFFORT_MINIMAL},
-		{"low", HUB_EFFORT_LOW}, {"medium", HUB_EFFORT_MEDIUM},
-		{"high", HUB_EFFORT_HIGH}, {"xhigh", HUB_EFFORT_HIGH},
-	};
-	int r = json_get(j, 0, "reasoning"), ef, su;
-	size_t i;
+	int r = json_get(j, 0, "reasoning"), su;
+	enum hub_effort e;
 
 	if (!hub_tok_is(j, r, JSMN_OBJECT))
 		return;
-	ef = json_get(j, r, "effort");
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (json_str_eq(j, ef, map[i].name)) {
-			v->effort = map[i].e;
-			v->thinking = map[i].e != HUB_EFFORT_NONE;
-		}
+	/* "auto" is a chat completions (OpenRouter) word, not Responses' */
+	if (hub_effort_of(j, json_get(j, r, "effort"), &e) == 0 &&
+	    e != HUB_EFFORT_AUTO) {
+		v->effort = e;
+		v->thinking = e != HUB_EFFORT_NONE;
+	}
 	su = json_get(j, r, "summary");
 	if (hub_tok_is(j, su, JSMN_STRING))
 		v->include_thoughts = !json_str_eq(j, su, "none");
@@ -392,24 +338,22 @@ static void req_reasoning_opts(const struct json *j, struct hub_view *v)
 		v->include_thoughts = 0;
 }
 
-static int req_scalars(const struct json *j, struct hub_view *v, char *err,
-		       size_t errlen)
+static int req_scalars(struct hub_rq *r)
 {
+	const struct json *j = r->j;
+	struct hub_view *v = r->v;
 	int t = json_get(j, 0, "model"), tx;
 
 	if (t >= 0 && !hub_tok_is(j, t, JSMN_STRING))
-		return hub_fail(err, errlen, "model must be a string");
+		return hub_rq_fail(r, "model must be a string");
 	v->model = hub_tok_str(j, 0, "model");
 	v->stream = hub_tok_true(j, json_get(j, 0, "stream"));
 	t = json_get(j, 0, "max_output_tokens");
 	if (hub_tok_int(j, t, 0, HUB_TOKENS_MAX, &v->max_tokens) == HUB_INT_BAD)
-		return hub_fail(err, errlen,
-				"max_output_tokens must be a whole "
-				"number from 0 to 2147483647");
-	if (hub_tok_number(j, t = json_get(j, 0, "temperature")))
-		v->temperature = hub_tok_raw(j, t);
-	if (hub_tok_number(j, t = json_get(j, 0, "top_p")))
-		v->top_p = hub_tok_raw(j, t);
+		return hub_rq_fail(r, "max_output_tokens must be a whole "
+				   "number from 0 to 2147483647");
+	v->temperature = hub_tok_num(j, 0, "temperature");
+	v->top_p = hub_tok_num(j, 0, "top_p");
 	t = json_get(j, 0, "parallel_tool_calls");
 	if (hub_tok_bool(j, t))
 		v->parallel_tool_calls = hub_tok_true(j, t);
@@ -427,14 +371,13 @@ static int req_scalars(const struct json *j, struct hub_view *v, char *err,
 int hub_responses_decode_request(const struct json *j, struct hub_view *v,
 				 char *err, size_t errlen)
 {
-	if (j->ntok < 1 || j->tok[0].type != JSMN_OBJECT)
-		return hub_fail(err, errlen,
-				"request body must be a JSON object");
-	if (req_scalars(j, v, err, errlen) < 0 ||
-	    req_input(j, v, err, errlen) < 0 ||
-	    req_tools(j, v, err, errlen) < 0)
+	struct hub_rq r = {j, v, err, errlen};
+
+	if (!hub_tok_is(j, 0, JSMN_OBJECT))
+		return hub_rq_fail(&r, "request body must be a JSON object");
+	if (req_scalars(&r) < 0 || req_input(&r) < 0 || req_tools(&r) < 0)
 		return -1;
-	req_tool_choice(j, v);
+	hub_tool_choice_of(j, json_get(j, 0, "tool_choice"), v); /* or none */
 	return 0;
 }
 
@@ -731,17 +674,12 @@ static void put_usage(const struct hub_enc *e, struct buf *b)
 
 static const char *err_code(int status)
 {
-	if (status == 400)
-		return "invalid_request_error";
-	if (status == 401)
-		return "invalid_api_key";
-	if (status == 403)
-		return "permission_denied";
-	if (status == 404)
-		return "not_found";
-	if (status == 429)
-		return "rate_limit_exceeded";
-	return "server_error";
+	static const struct hub_word tab[] = {
+		{"invalid_request_error", 400}, {"invalid_api_key", 401},
+		{"permission_denied", 403},     {"not_found", 404},
+		{"rate_limit_exceeded", 429},
+	};
+	return hub_word_of(tab, HUB_NELEM(tab), status, "server_error");
 }
 
 /* The response object.  status: in_progress, completed, incomplete (why
@@ -793,12 +731,7 @@ static void head(struct hub_enc *e, struct buf *out)
 {
 	struct hub_responses_enc *r = &e->u.responses;
 
-	if (r->started)
-		return;
-	r->started = 1;
-	if (!e->id[0])
-		hub_gen_id(e->id, sizeof(e->id), "resp_", e->o.seed, 0);
-	if (!streaming(e))
+	if (!hub_enc_begin(e, &r->started, "resp_") || !streaming(e))
 		return;
 	sse_begin(e, out, "response.created");
 	buf_puts(out, ",\"response\":");
@@ -813,15 +746,8 @@ static void head(struct hub_enc *e, struct buf *out)
 static void on_start(struct hub_enc *e, const struct hub_event *ev,
 		     struct buf *out)
 {
-	struct hub_responses_enc *r = &e->u.responses;
-	char tmp[128];
-
-	if (!r->started && ev->id.p && ev->id.n &&
-	    hub_unescape(ev->id, tmp, sizeof(e->id)) > 0)
-		memcpy(e->id, tmp, strlen(tmp) + 1);
-	if (!r->started && ev->model.p && ev->model.n &&
-	    hub_unescape(ev->model, tmp, sizeof(e->model)) > 0)
-		memcpy(e->model, tmp, strlen(tmp) + 1);
+	if (!e->u.responses.started)
+		hub_enc_take_start(e, ev);
 	head(e, out);
 }
 

@@ -230,17 +230,7 @@ static void rw_image(struct resp_rw *w, const struct hub_part *p)
 {
 	rw_message(w, HUB_USER); /* assistant content cannot hold images */
 	buf_puts(w->b, "{\"type\":\"input_image\",\"image_url\":\"");
-	if (p->data.p) {
-		buf_puts(w->b, "data:");
-		if (p->mime.n)
-			buf_put(w->b, p->mime.p, p->mime.n);
-		else
-			buf_puts(w->b, "image/png");
-		buf_puts(w->b, ";base64,");
-		buf_put(w->b, p->data.p, p->data.n);
-	} else if (p->url.p) {
-		buf_put(w->b, p->url.p, p->url.n);
-	}
+	hub_put_image_url(w->b, p);
 	buf_puts(w->b, "\"}");
 }
 
@@ -261,16 +251,25 @@ static void rw_synth_id(struct resp_rw *w, size_t mi, size_t pi)
 	buf_printf(w->b, "\"call_%zu_%zu\"", m, k);
 }
 
-static void rw_call(struct resp_rw *w, size_t mi, size_t pi)
+/* A new item of a type that carries call_id: `{"type":..,"call_id":..`. */
+static void rw_call_item(struct resp_rw *w, const char *type, size_t mi,
+			 size_t pi)
 {
 	const struct hub_part *p = &w->v->parts[pi];
 
 	rw_item(w);
-	buf_puts(w->b, "{\"type\":\"function_call\",\"call_id\":");
+	buf_printf(w->b, "{\"type\":\"%s\",\"call_id\":", type);
 	if (p->id.p)
 		hub_put_str(w->b, p->id);
 	else
 		rw_synth_id(w, mi, pi);
+}
+
+static void rw_call(struct resp_rw *w, size_t mi, size_t pi)
+{
+	const struct hub_part *p = &w->v->parts[pi];
+
+	rw_call_item(w, "function_call", mi, pi);
 	buf_puts(w->b, ",\"name\":");
 	put_name(w->b, w->v, &w->names, p->name);
 	buf_puts(w->b, ",\"arguments\":");
@@ -317,12 +316,7 @@ static void rw_result(struct resp_rw *w, size_t mi, size_t pi)
 {
 	const struct hub_part *p = &w->v->parts[pi];
 
-	rw_item(w);
-	buf_puts(w->b, "{\"type\":\"function_call_output\",\"call_id\":");
-	if (p->id.p)
-		hub_put_str(w->b, p->id);
-	else
-		rw_synth_id(w, mi, pi);
+	rw_call_item(w, "function_call_output", mi, pi);
 	buf_puts(w->b, ",\"output\":");
 	if (p->result_is_str || !p->result.p)
 		hub_put_str(w->b, p->result);
@@ -404,15 +398,9 @@ static void rw_tools(struct resp_rw *w)
 		buf_puts(w->b, i ? ",{\"type\":\"function\",\"name\":" :
 			 "{\"type\":\"function\",\"name\":");
 		buf_json_cstr(w->b, w->names.s[i]);
-		if (t->description.p) {
-			buf_puts(w->b, ",\"description\":");
-			hub_put_str(w->b, t->description);
-		}
+		hub_put_str_member(w->b, "description", t->description);
 		buf_puts(w->b, ",\"parameters\":");
-		if (t->schema.p)
-			buf_put(w->b, t->schema.p, t->schema.n);
-		else
-			buf_puts(w->b, "{\"type\":\"object\",\"properties\":{}}");
+		hub_put_schema(w->b, t->schema);
 		buf_puts(w->b, ",\"strict\":false}");
 	}
 	buf_puts(w->b, "],\"tool_choice\":");
@@ -526,28 +514,19 @@ int hub_responses_encode_request(const struct hub_view *v,
 
 /* ---- decode_event / decode_body -------------------------------------------- */
 
-struct resp_dc {
-	struct hub_sdec *d;
-	const struct json *j;
-	hub_emit_fn emit;
-	void *user;
-};
-
 /* Emit, preceded by START when nothing was emitted yet. */
-static void dc_emit(struct resp_dc *c, struct hub_event *ev)
+static void dc_begin(struct hub_sink *c)
 {
-	if (!c->d->started) {
-		c->d->started = 1;
-		if (ev->type != HUB_EV_START) {
-			struct hub_event s;
-			hub_event_init(&s, HUB_EV_START);
-			c->emit(c->user, &s);
-		}
-	}
-	c->emit(c->user, ev);
+	hub_sink_start(c, hub_span_of(NULL, 0), hub_span_of(NULL, 0));
 }
 
-static void dc_text(struct resp_dc *c, enum hub_ev_type type,
+static void dc_emit(struct hub_sink *c, struct hub_event *ev)
+{
+	dc_begin(c);
+	hub_sink_emit(c, ev);
+}
+
+static void dc_text(struct hub_sink *c, enum hub_ev_type type,
 		    struct hub_span s)
 {
 	struct hub_event ev;
@@ -561,19 +540,19 @@ static void dc_text(struct resp_dc *c, enum hub_ev_type type,
 }
 
 /* Did deltas already stream output item oi?  (Unknown ones: yes.) */
-static int dc_seen(struct resp_dc *c, long oi)
+static int dc_seen(struct hub_sink *c, long oi)
 {
 	return oi < 0 || oi >= HUB_SLOTS || c->d->u.responses.seen[oi];
 }
 
-static void dc_mark(struct resp_dc *c, int obj)
+static void dc_mark(struct hub_sink *c, int obj)
 {
-	long oi = hub_tok_long(c->j, json_get(c->j, obj, "output_index"), -1);
+	long oi = hub_tok_long_at(c->j, obj, "output_index", -1);
 	if (oi >= 0 && oi < HUB_SLOTS)
 		c->d->u.responses.seen[oi] = 1;
 }
 
-static void dc_tool_end(struct resp_dc *c)
+static void dc_tool_end(struct hub_sink *c)
 {
 	struct hub_event ev;
 	if (!c->d->u.responses.open_tool)
@@ -584,7 +563,7 @@ static void dc_tool_end(struct resp_dc *c)
 	dc_emit(c, &ev);
 }
 
-static void dc_tool_start(struct resp_dc *c, int item)
+static void dc_tool_start(struct hub_sink *c, int item)
 {
 	struct hub_event ev;
 	char id[40];
@@ -604,7 +583,7 @@ static void dc_tool_start(struct resp_dc *c, int item)
 	dc_emit(c, &ev);
 }
 
-static void dc_message_item(struct resp_dc *c, int item)
+static void dc_message_item(struct hub_sink *c, int item)
 {
 	const struct json *j = c->j;
 	int ct = json_get(j, item, "content"), k, e;
@@ -619,7 +598,7 @@ static void dc_message_item(struct resp_dc *c, int item)
 	}
 }
 
-static void dc_reasoning_item(struct resp_dc *c, int item, int seen)
+static void dc_reasoning_item(struct hub_sink *c, int item, int seen)
 {
 	static const struct hub_span sep = {"\\n\\n", 4};
 	const struct json *j = c->j;
@@ -637,7 +616,7 @@ static void dc_reasoning_item(struct resp_dc *c, int item, int seen)
 }
 
 /* A finished output item: its content unless deltas carried it already. */
-static void dc_item_done(struct resp_dc *c, int item, int seen)
+static void dc_item_done(struct hub_sink *c, int item, int seen)
 {
 	const struct json *j = c->j;
 	int ty = json_get(j, item, "type");
@@ -668,82 +647,61 @@ static int dc_status_for(struct hub_span code)
 }
 
 /* An error object {code, message} (or a whole error event). */
-static void dc_error(struct resp_dc *c, int obj)
+static void dc_error(struct hub_sink *c, int obj)
 {
-	static const struct hub_span dflt = {"upstream request failed", 23};
-	struct hub_event ev;
+	struct hub_span msg = hub_tok_str(c->j, obj, "message");
 
-	hub_event_init(&ev, HUB_EV_ERROR);
-	ev.text = hub_tok_str(c->j, obj, "message");
-	if (!ev.text.p)
-		ev.text = dflt;
-	ev.status = dc_status_for(hub_tok_str(c->j, obj, "code"));
-	c->d->done = 1;
-	dc_emit(c, &ev);
+	dc_begin(c);
+	hub_sink_error(c, dc_status_for(hub_tok_str(c->j, obj, "code")),
+		       msg.p ? msg : HUB_LIT("upstream request failed"));
 }
 
-static void dc_usage(struct resp_dc *c, int r)
+static void dc_usage(struct hub_sink *c, int r)
 {
-	const struct json *j = c->j;
-	int u = json_get(j, r, "usage");
-	struct hub_event ev;
+	static const char *const names[4] = {
+		"input_tokens", "output_tokens",
+		"input_tokens_details.cached_tokens",
+		"output_tokens_details.reasoning_tokens",
+	};
+	int u = json_get(c->j, r, "usage");
 
-	if (!hub_tok_is(j, u, JSMN_OBJECT))
+	if (!hub_tok_is(c->j, u, JSMN_OBJECT))
 		return;
-	hub_event_init(&ev, HUB_EV_USAGE);
-	ev.usage.input = hub_tok_long(j, json_get(j, u, "input_tokens"), -1);
-	ev.usage.output = hub_tok_long(j, json_get(j, u, "output_tokens"), -1);
-	ev.usage.cached =
-		hub_tok_long(j,
-			     json_get(j, json_get(j, u, "input_tokens_details"),
-				      "cached_tokens"),
-			     -1);
-	ev.usage.thoughts = hub_tok_long(
-		j,
-		json_get(j, json_get(j, u, "output_tokens_details"),
-			 "reasoning_tokens"),
-		-1);
-	c->d->usage = ev.usage;
-	dc_emit(c, &ev);
+	hub_tok_usage(c->j, u, names, &c->d->usage);
+	dc_begin(c);
+	hub_sink_usage(c);
 }
 
 /* The response object at its end: usage and finish reason. */
-static void dc_finish(struct resp_dc *c, int r)
+static void dc_finish(struct hub_sink *c, int r)
 {
 	const struct json *j = c->j;
 	struct hub_span why =
 		hub_tok_str(j, json_get(j, r, "incomplete_details"), "reason");
-	struct hub_event ev;
+	enum hub_finish f = c->d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
 
 	dc_tool_end(c);
 	dc_usage(c, r);
-	hub_event_init(&ev, HUB_EV_FINISH);
 	if (json_str_eq(j, json_get(j, r, "status"), "incomplete") && why.p)
-		ev.finish = hub_span_eq(why, "content_filter") ? HUB_FIN_FILTER
-							       : HUB_FIN_LENGTH;
-	else
-		ev.finish = c->d->ntools ? HUB_FIN_TOOL : HUB_FIN_STOP;
+		f = hub_span_eq(why, "content_filter") ? HUB_FIN_FILTER
+						       : HUB_FIN_LENGTH;
 	c->d->done = 1;
-	dc_emit(c, &ev);
+	dc_begin(c);
+	hub_sink_finish(c, f, hub_span_of(NULL, 0));
 }
 
-static void dc_start(struct resp_dc *c, int r)
+static void dc_start(struct hub_sink *c, int r)
 {
-	struct hub_event ev;
-	if (c->d->started)
-		return;
-	hub_event_init(&ev, HUB_EV_START);
-	ev.id = hub_tok_str(c->j, r, "id");
-	ev.model = hub_tok_str(c->j, r, "model");
-	dc_emit(c, &ev);
+	hub_sink_start(c, hub_tok_str(c->j, r, "id"),
+		       hub_tok_str(c->j, r, "model"));
 }
 
-static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
+static void dc_dispatch(struct hub_sink *c, struct hub_span ty)
 {
 	static const struct hub_span sep = {"\\n\\n", 4};
 	const struct json *j = c->j;
 	int r = json_get(j, 0, "response"), item = json_get(j, 0, "item");
-	long oi = hub_tok_long(j, json_get(j, 0, "output_index"), -1);
+	long oi = hub_tok_long_at(j, 0, "output_index", -1);
 
 	if (hub_span_eq(ty, "response.created")) {
 		dc_start(c, r);
@@ -756,7 +714,7 @@ static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
 		dc_mark(c, 0);
 		dc_text(c, HUB_EV_THINKING, hub_tok_str(j, 0, "delta"));
 	} else if (hub_span_eq(ty, "response.reasoning_summary_part.added")) {
-		if (hub_tok_long(j, json_get(j, 0, "summary_index"), 0) > 0)
+		if (hub_tok_long_at(j, 0, "summary_index", 0) > 0)
 			dc_text(c, HUB_EV_THINKING, sep);
 	} else if (hub_span_eq(ty, "response.output_item.added")) {
 		if (json_str_eq(j, json_get(j, item, "type"), "function_call")) {
@@ -789,7 +747,7 @@ static void dc_dispatch(struct resp_dc *c, struct hub_span ty)
 void hub_responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 				hub_emit_fn emit, void *user)
 {
-	struct resp_dc c = {d, NULL, emit, user};
+	struct hub_sink c = {d, NULL, emit, user};
 	struct json j;
 	struct hub_span ty;
 
@@ -802,13 +760,8 @@ void hub_responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 	buf_reset(&d->scratch);
 	if (hub_sdec_parse(d, ev->data.p, ev->data.n, &j) < 0 ||
 	    j.tok[0].type != JSMN_OBJECT) {
-		struct hub_event e;
-		hub_event_init(&e, HUB_EV_ERROR);
-		e.status = 502;
-		e.text.p = "malformed upstream event";
-		e.text.n = strlen(e.text.p);
-		d->done = 1;
-		dc_emit(&c, &e);
+		dc_begin(&c);
+		hub_sink_error(&c, 502, HUB_LIT("malformed upstream event"));
 		return;
 	}
 	c.j = &j;
@@ -819,7 +772,7 @@ void hub_responses_decode_event(struct hub_sdec *d, const struct hub_sse *ev,
 int hub_responses_decode_body(struct hub_sdec *d, const char *body,
 			      size_t len, hub_emit_fn emit, void *user)
 {
-	struct resp_dc c = {d, NULL, emit, user};
+	struct hub_sink c = {d, NULL, emit, user};
 	struct json j;
 	int r = 0, out, k, it;
 

@@ -361,3 +361,240 @@ TEST(gemini_call_ids_are_made_in_the_view)
 	CHECK(v.arena_used == 21);
 	undecode(&d, &v);
 }
+
+TEST(tok_paths_and_usage)
+{
+	static const char *const names[4] = {
+		"in", "out", "in_details.cached", NULL,
+	};
+	struct doc d;
+	struct hub_usage u;
+
+	REQUIRE(doc_parse(&d, "{\"u\":{\"in\":12,\"out\":3.0e1,\"in_details\":"
+			      "{\"cached\":4}},\"x\":[1]}") == 0);
+	CHECK_EQ_INT(hub_tok_long_at(&d.j, 0, "u.in", -1), 12);
+	CHECK_EQ_INT(hub_tok_long_at(&d.j, 0, "u.in_details.cached", -1), 4);
+	CHECK_EQ_INT(hub_tok_long_at(&d.j, 0, "u.nope.cached", -1), -1);
+	CHECK_EQ_INT(hub_tok_long_at(&d.j, 0, "x.0", -9), -9); /* no arrays */
+	CHECK_EQ_INT(hub_tok_path(&d.j, -1, "u"), -1);
+	hub_tok_usage(&d.j, json_get(&d.j, 0, "u"), names, &u);
+	CHECK_EQ_INT(u.input, 12);
+	CHECK_EQ_INT(u.output, 30);
+	CHECK_EQ_INT(u.cached, 4);
+	CHECK_EQ_INT(u.cache_write, -1);
+	CHECK_EQ_INT(u.thoughts, -1);
+	json_free(&d.j);
+}
+
+TEST(word_tables_both_ways)
+{
+	static const struct hub_word tab[] = {{"a", 1}, {"b", 2}, {"b2", 2}};
+	struct doc d;
+
+	REQUIRE(doc_parse(&d, "[\"b2\",\"c\",3]") == 0);
+	CHECK_EQ_INT(hub_word_val(tab, HUB_NELEM(tab), &d.j, 1, -1), 2);
+	CHECK_EQ_INT(hub_word_val(tab, HUB_NELEM(tab), &d.j, 2, -1), -1);
+	CHECK_EQ_INT(hub_word_val(tab, HUB_NELEM(tab), &d.j, 3, -1), -1);
+	CHECK_EQ_STR(hub_word_of(tab, HUB_NELEM(tab), 2, "z"), "b");
+	CHECK_EQ_STR(hub_word_of(tab, HUB_NELEM(tab), 7, "z"), "z");
+	json_free(&d.j);
+}
+
+/* One reading of OpenAI's tool_choice and effort words for chat
+ * completions and Responses (each decoder had its own). */
+TEST(openai_tool_choice_and_effort_words)
+{
+	static const struct {
+		const char *json;
+		int rc;
+		enum hub_tool_choice tc;
+		const char *name;
+	} cases[] = {
+		{"\"auto\"", 0, HUB_TC_AUTO, NULL},
+		{"\"none\"", 0, HUB_TC_NONE, NULL},
+		{"\"required\"", 0, HUB_TC_ANY, NULL},
+		{"{\"type\":\"function\",\"function\":{\"name\":\"f\"}}", 0,
+		 HUB_TC_TOOL, "f"},
+		{"{\"type\":\"function\",\"name\":\"g\"}", 0, HUB_TC_TOOL, "g"},
+		{"{\"type\":\"allowed_tools\"}", 0, HUB_TC_AUTO, NULL},
+		{"{\"type\":\"function\",\"name\":\"\"}", 0, HUB_TC_AUTO, NULL},
+		{"\"maybe\"", -1, HUB_TC_UNSET, NULL},
+		{"7", -1, HUB_TC_UNSET, NULL},
+	};
+	size_t i;
+	enum hub_effort e = HUB_EFFORT_UNSET;
+	struct doc d;
+
+	for (i = 0; i < HUB_NELEM(cases); i++) {
+		struct hub_view v;
+		REQUIRE(doc_parse(&d, cases[i].json) == 0);
+		hub_view_init(&v, &d.j);
+		CHECK_EQ_INT(hub_tool_choice_of(&d.j, 0, &v), cases[i].rc);
+		CHECK_EQ_INT(v.tool_choice, cases[i].tc);
+		if (cases[i].name)
+			CHECK_SPAN(v.tool_choice_name.p, v.tool_choice_name.n,
+				   cases[i].name);
+		else
+			CHECK(v.tool_choice_name.p == NULL);
+		json_free(&d.j);
+	}
+	REQUIRE(doc_parse(&d, "[\"xhigh\",\"auto\",\"max\"]") == 0);
+	CHECK(hub_effort_of(&d.j, 1, &e) == 0 && e == HUB_EFFORT_HIGH);
+	CHECK(hub_effort_of(&d.j, 2, &e) == 0 && e == HUB_EFFORT_AUTO);
+	CHECK(hub_effort_of(&d.j, 3, &e) == -1 && e == HUB_EFFORT_AUTO);
+	json_free(&d.j);
+}
+
+TEST(request_helpers_stops_tools_and_call_names)
+{
+	struct doc d;
+	struct hub_view v;
+	char err[64];
+	struct hub_rq rq = {NULL, &v, err, sizeof(err)};
+	struct hub_part *p;
+	struct hub_tool *t;
+	int i;
+
+	REQUIRE(doc_parse(&d, "{\"s\":[\"a\",1,\"b\",\"c\",\"d\",\"e\",\"f\","
+			      "\"g\",\"h\",\"i\"],\"one\":\"x\",\"n\":2,"
+			      "\"schema\":{\"type\":\"object\"},\"bad\":[]}") == 0);
+	rq.j = &d.j;
+	hub_view_init(&v, &d.j);
+	CHECK_EQ_INT(hub_rq_stops(&rq, json_get(&d.j, 0, "s")), 1);
+	CHECK_EQ_INT(v.nstop, 8); /* the view keeps 8 */
+	CHECK_SPAN(v.stop[1].p, v.stop[1].n, "b");
+	v.nstop = 0;
+	CHECK_EQ_INT(hub_rq_stops(&rq, json_get(&d.j, 0, "one")), 0);
+	CHECK_EQ_INT(v.nstop, 1);
+	CHECK_EQ_INT(hub_rq_stops(&rq, json_get(&d.j, 0, "n")), -1);
+	t = hub_rq_tool(&rq, HUB_LIT("f"), hub_span_of(NULL, 0),
+			json_get(&d.j, 0, "schema"));
+	REQUIRE(t != NULL);
+	CHECK_SPAN(t->schema.p, t->schema.n, "{\"type\":\"object\"}");
+	t = hub_rq_tool(&rq, HUB_LIT("g"), HUB_LIT("G"),
+			json_get(&d.j, 0, "bad"));
+	REQUIRE(t != NULL);
+	CHECK(t->schema.p == NULL && t->schema_tok == -1);
+	REQUIRE(hub_add_msg(&v, HUB_ASSISTANT) != NULL);
+	for (i = 0; i < 3; i++) {
+		REQUIRE((p = hub_rq_part(&rq, i == 2 ? HUB_P_TEXT
+						    : HUB_P_TOOL_CALL)) != NULL);
+		p->id = HUB_LIT("c1");
+		p->name = i ? HUB_LIT("second") : HUB_LIT("first");
+	}
+	v.msgs[0].n = 3;
+	CHECK_EQ_INT(hub_msg_count(&v, &v.msgs[0], HUB_P_TOOL_CALL), 2);
+	CHECK_SPAN(hub_view_call_name(&v, 3, HUB_LIT("c1")).p, 6, "second");
+	CHECK_SPAN(hub_view_call_name(&v, 1, HUB_LIT("c1")).p, 5, "first");
+	CHECK(hub_view_call_name(&v, 3, HUB_LIT("c2")).p == NULL);
+	hub_view_free(&v);
+	json_free(&d.j);
+}
+
+TEST(writers_of_tools_schemas_and_images)
+{
+	struct hub_view v;
+	struct hub_tool *t;
+	struct hub_part img;
+	struct buf b;
+
+	hub_view_init(&v, NULL);
+	buf_init(&b, 4096);
+	hub_put_tools(&b, &v, "{", "input_schema", "}");
+	CHECK_EQ_INT(b.len, 0); /* no tools, nothing */
+	REQUIRE((t = hub_add_tool(&v)) != NULL);
+	t->name = HUB_LIT("f");
+	REQUIRE((t = hub_add_tool(&v)) != NULL);
+	t->name = HUB_LIT("g");
+	t->description = HUB_LIT("d");
+	t->schema = HUB_LIT("{\"type\":\"object\",\"properties\":{\"a\":{}}}");
+	hub_put_tools(&b, &v, "{", "input_schema", "}");
+	CHECK_SPAN(b.p, b.len, ",\"tools\":[{\"name\":\"f\",\"input_schema\":"
+		   "{\"type\":\"object\",\"properties\":{}}},{\"name\":\"g\","
+		   "\"description\":\"d\",\"input_schema\":{\"type\":\"object\","
+		   "\"properties\":{\"a\":{}}}}]");
+	buf_reset(&b);
+	memset(&img, 0, sizeof(img));
+	img.url = HUB_LIT("https://x/y.png");
+	hub_put_image_url(&b, &img);
+	img.data = HUB_LIT("QQ==");
+	hub_put_image_url(&b, &img); /* data wins, image/png by default */
+	img.mime = HUB_LIT("image/gif");
+	hub_put_image_url(&b, &img);
+	CHECK_SPAN(b.p, b.len, "https://x/y.pngdata:image/png;base64,QQ=="
+		   "data:image/gif;base64,QQ==");
+	buf_reset(&b);
+	hub_put_raw_member(&b, "t", HUB_LIT("0.5"));
+	hub_put_raw_member(&b, "u", hub_span_of(NULL, 0));
+	hub_put_str_member(&b, "s", HUB_LIT("x"));
+	hub_put_str_member(&b, "n", hub_span_of(NULL, 0));
+	CHECK_SPAN(b.p, b.len, ",\"t\":0.5,\"s\":\"x\"");
+	buf_free(&b);
+	hub_view_free(&v);
+}
+
+static int sink_log_n;
+static char sink_log[256];
+
+static void sink_rec(void *user, const struct hub_event *ev)
+{
+	(void)user;
+	sink_log_n += snprintf(sink_log + sink_log_n,
+			       sizeof(sink_log) - (size_t)sink_log_n, "%d:%d:%.*s|",
+			       (int)ev->type, ev->index, (int)ev->text.n,
+			       ev->text.p ? ev->text.p : "");
+}
+
+TEST(sink_events_start_once_and_error_ends)
+{
+	struct hub_sdec d;
+	struct hub_sink k;
+
+	hub_sdec_init(&d, HUB_OPENAI, 1);
+	k.d = &d;
+	k.j = NULL;
+	k.emit = sink_rec;
+	k.user = NULL;
+	sink_log_n = 0;
+	sink_log[0] = '\0';
+	hub_sink_start(&k, HUB_LIT("id"), hub_span_of(NULL, 0));
+	hub_sink_start(&k, HUB_LIT("again"), hub_span_of(NULL, 0));
+	hub_sink_text(&k, HUB_EV_TOOL_ARGS, 2, HUB_LIT("{}"));
+	d.usage.input = 3;
+	hub_sink_usage(&k);
+	hub_sink_finish(&k, HUB_FIN_LENGTH, hub_span_of(NULL, 0));
+	CHECK_EQ_INT(d.done, 0);
+	hub_sink_error(&k, 502, HUB_LIT("bad"));
+	CHECK_EQ_INT(d.done, 1);
+	CHECK_EQ_STR(sink_log, "0:0:|5:2:{}|7:0:|8:0:|9:0:bad|");
+	hub_sdec_free(&d);
+}
+
+TEST(encoder_start_takes_ids_once)
+{
+	struct hub_enc e;
+	struct hub_enc_opts o;
+	struct hub_event ev;
+	int started = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.model = "client-model";
+	hub_enc_init(&e, HUB_GEMINI, &o);
+	hub_event_init(&ev, HUB_EV_START);
+	ev.id = HUB_LIT("resp-\\u0031");
+	ev.model = HUB_LIT("up-model");
+	hub_enc_first(&e, &ev, &started, "x-");
+	CHECK_EQ_STR(e.id, "resp-1");
+	CHECK_EQ_STR(e.model, "up-model");
+	ev.id = HUB_LIT("other");
+	hub_enc_first(&e, &ev, &started, "x-");
+	CHECK_EQ_STR(e.id, "resp-1");
+	CHECK_EQ_INT(hub_enc_begin(&e, &started, "x-"), 0);
+	hub_enc_reset(&e);
+	CHECK_EQ_STR(e.model, "client-model");
+	started = 0;
+	hub_event_init(&ev, HUB_EV_TEXT);
+	CHECK_EQ_INT(hub_enc_begin(&e, &started, "x-"), 1);
+	CHECK(strncmp(e.id, "x-", 2) == 0 && strlen(e.id) == 26);
+	hub_enc_free(&e);
+}
