@@ -7,8 +7,8 @@
  *
  * REQUEST.  The Codex dialect: a message item per run of text and image
  * parts, one item per tool call / result, one reasoning item per run of
- * THINKING parts ending in a signed one (unsigned thinking cannot be
- * replayed and is dropped).  Function names longer than 64 bytes are
+ * THINKING parts ending in a signed one (unsigned thinking, and thinking
+ * another format signed, cannot be replayed and is dropped).  Function names longer than 64 bytes are
  * shortened (mcp__ rule, truncation, ~N on collisions, protocol.md 4.6)
  * through a table built from the view's tools; hub_responses_name_map
  * gives the client's encoder the names that changed.
@@ -330,9 +330,18 @@ static void rw_result(struct resp_rw *w, size_t mi, size_t pi)
 static size_t rw_reasoning(struct resp_rw *w, size_t pi, size_t end)
 {
 	const struct hub_part *ps = w->v->parts;
+	int client = w->v->client_fmt;
 	size_t e = pi, i;
 	int n = 0;
 
+	/* Only Codex's own encrypted_content can be replayed: a signature a
+	 * Claude, Gemini or OpenRouter client brings is not (the view of an
+	 * unknown client is taken as it is). */
+	if (client >= 0 && client != HUB_RESPONSES) {
+		while (e < end && ps[e].type == HUB_P_THINKING)
+			e++;
+		return e;
+	}
 	while (e < end && ps[e].type == HUB_P_THINKING && !ps[e].signature.p)
 		e++;
 	if (e >= end || ps[e].type != HUB_P_THINKING)

@@ -407,6 +407,15 @@ TEST(responses_enc_req_foreign_view_parts)
 		"\"image_url\":\"data:image/jpeg;base64,QUJD\"}]}],"
 		"\"parallel_tool_calls\":true,\"reasoning\":{\"effort\":\"low\",\"summary\":\"auto\"},"
 		"\"stream\":false,\"store\":false,\"include\":[\"reasoning.encrypted_content\"]}");
+	/* a Claude client's signature is no encrypted_content: the thinking
+	 * is not replayed */
+	v.client_fmt = HUB_CLAUDE;
+	buf_reset(&out);
+	REQUIRE(hub_responses.encode_request(&v, &o, &out, err, sizeof(err)) == 0);
+	buf_putc(&out, '\0');
+	CHECK(strstr(out.p, "\"type\":\"reasoning\"") == NULL);
+	CHECK(strstr(out.p, "\"input\":[{\"type\":\"function_call\",\"call_id\":"
+		     "\"toolu_1\"") != NULL);
 	buf_free(&out);
 	hub_view_free(&v);
 	json_free(&j);
