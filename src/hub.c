@@ -1,8 +1,22 @@
 /*
- * hub.c - the parts of the translation hub every codec shares: the
- * request view's growable arrays, decoder/encoder state set-up, string
- * conversions between the "str" and "raw" span kinds (see hub.h), ids,
- * thinking budget tables and Gemini schema cleaning.
+ * hub.c - the parts of the translation hub every codec shares (see hub.h):
+ *
+ *   view      its growable arrays (one append), and its string arena:
+ *             blocks that never move, so spans into them stay valid until
+ *             hub_view_free, bounded by HUB_VIEW_ARENA_MAX
+ *   words     what the view means across formats: thinking budgets <->
+ *             effort, OpenAI's effort and tool_choice words, a result's
+ *             call, part counts
+ *   state     decoder and encoder set-up, reset and free; the table of
+ *             each encoder's buffers (enc_buf_off) is the one place that
+ *             knows them; an answer's id and model (hub_enc_take_start,
+ *             hub_enc_begin)
+ *   strings   conversions between the "str" and "raw" span kinds, data
+ *             URLs, tool arguments as an object, compact JSON, ids
+ *   schemas   Gemini schema cleaning
+ *
+ * The token readers and the codecs' request / writer / sink helpers are in
+ * hub_tok.c.
  */
 #include "hub.h"
 #include "hub_tok.h"

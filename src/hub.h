@@ -7,9 +7,26 @@
  *
  * Four formats: OpenAI chat completions, OpenAI Responses, Claude
  * messages, Gemini generateContent (the Gemini CLI / Code Assist envelope
- * is a flag of the Gemini codec).  Each format implements the struct
- * hub_codec below in hub_<format>.c; every (client, upstream) pair then
- * works by composition.
+ * is a flag of the Gemini codec), plus the legacy completions API as a
+ * client.  Each format is one codec (struct hub_codec below) in two files,
+ * one per side of the proxy, with one naming convention:
+ *
+ *   hub_<fmt>_client.c     the format as a client speaks it:
+ *                            hub_<fmt>_decode_request  client body -> view
+ *                            hub_<fmt>_encode_event    events -> client
+ *                            hub_<fmt>_render_error    an error, its shape
+ *   hub_<fmt>_upstream.c   the format as an upstream speaks it:
+ *                            hub_<fmt>_encode_request  view -> upstream body
+ *                            hub_<fmt>_decode_event    upstream SSE -> events
+ *                            hub_<fmt>_decode_body     upstream body -> events
+ *
+ * hub_table.c puts the six together as hub_<fmt> (hub_codec_for), so every
+ * (client, upstream) pair works by composition.  What the codecs share
+ * lives once: hub.c (view, state set-up, span conversions, schemas) and
+ * hub_tok.c (the token readers, request helpers, member writers and the
+ * event sink every decoder uses; hub_tok.h).  Static helpers of a codec
+ * file are file-local; a format's two halves share only what this header
+ * declares (the Claude error types, the Responses tool-name map).
  *
  * STRING CONVENTION.  A struct hub_span holds raw bytes of the client
  * body or of an upstream event.  Which kind is said by where it sits:
@@ -20,6 +37,12 @@
  *     or a quoted string with its quotes).
  * Helpers in hub.c convert when a format needs the other kind (e.g. the
  * OpenAI tool "arguments" string vs the Claude tool "input" object).
+ *
+ * STATE.  Each decoder and encoder keeps its own state struct
+ * (hub_<fmt>_sdec, hub_<fmt>_enc), one member of the union in struct
+ * hub_sdec / struct hub_enc.  An encoder copies what it needs of the
+ * request at hub_enc_init (the view may be gone by the first event) and
+ * hub_enc_reset starts it over for a retry, keeping that copy.
  *
  * MEMORY.  A view points into the parsed client body (struct json), which
  * must outlive it; its arrays and the few strings a decoder makes (its
