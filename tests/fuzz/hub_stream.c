@@ -14,6 +14,9 @@
  * An ERROR event before any client byte becomes an HTTP error rendered
  * with render_error, as exch.c does.
  *
+ * One client encoder serves all runs of an input, started over with
+ * hub_enc_reset before each, as exch.c does for a retry.
+ *
  * Checks: the split runs give the same client bytes as the whole run; a
  * stream is a sequence of "event:"/"data:"/comment lines and blank lines,
  * ending with a blank line, and every data payload is valid JSON (or
@@ -29,7 +32,7 @@ struct run {
 	const struct hub_codec *cc, *uc;
 	int cf, uf;
 	struct hub_sdec dec;
-	struct hub_enc enc;
+	struct hub_enc *enc; /* made once per input, reset for every run */
 	struct buf out;
 	int early_status;
 	char early_msg[300];
@@ -52,7 +55,7 @@ static void emit_client(void *user, const struct hub_event *ev)
 	}
 	if (r->early_status)
 		return;
-	r->cc->encode_event(&r->enc, ev, &r->out);
+	r->cc->encode_event(r->enc, ev, &r->out);
 }
 
 static void on_sse(void *user, const struct hub_sse *ev)
@@ -61,23 +64,32 @@ static void on_sse(void *user, const struct hub_sse *ev)
 	r->uc->decode_event(&r->dec, ev, emit_client, r);
 }
 
-static void run_init(struct run *r, int uf, int cf, unsigned fl)
+/* The client's encoder, as exch.c makes it (without a request). */
+static void enc_make(struct hub_enc *e, int cf, unsigned fl)
 {
 	struct hub_enc_opts eo;
 
-	memset(r, 0, sizeof(*r));
-	r->uf = uf;
-	r->cf = cf;
-	r->uc = hub_codec_for((enum hub_fmt)uf);
-	r->cc = hub_codec_for((enum hub_fmt)cf);
 	memset(&eo, 0, sizeof(eo));
 	eo.stream = fl & 1;
 	eo.gemini_cli = (fl >> 1) & 1;
 	eo.model = fz_models[(fl >> 2) & 7];
 	eo.created = 1700000000;
 	eo.seed = 42;
-	hub_enc_init(&r->enc, (enum hub_fmt)cf, &eo);
-	hub_sdec_init(&r->dec, (enum hub_fmt)uf, eo.seed);
+	hub_enc_init(e, (enum hub_fmt)cf, &eo);
+}
+
+/* A run starts the encoder over, as a retry does (hub_enc_reset): the
+ * split runs then check that nothing of the last run is left in it. */
+static void run_init(struct run *r, int uf, int cf, struct hub_enc *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->uf = uf;
+	r->cf = cf;
+	r->uc = hub_codec_for((enum hub_fmt)uf);
+	r->cc = hub_codec_for((enum hub_fmt)cf);
+	r->enc = e;
+	hub_enc_reset(e);
+	hub_sdec_init(&r->dec, (enum hub_fmt)uf, e->o.seed);
 	buf_init(&r->out, OUT_MAX);
 }
 
@@ -102,20 +114,19 @@ static void run_finish(struct run *r)
 static void run_free(struct run *r)
 {
 	hub_sdec_free(&r->dec);
-	hub_enc_free(&r->enc);
 	buf_free(&r->out);
 }
 
 /* Stream; rng NULL: whole.  Returns the client bytes (caller frees). */
 static struct buf stream(const uint8_t *p, size_t n, int uf, int cf,
-			 unsigned fl, struct fz_rng *rng)
+			 struct hub_enc *e, struct fz_rng *rng)
 {
 	struct run r;
 	struct sse sse;
 	struct buf res;
 	size_t off = 0;
 
-	run_init(&r, uf, cf, fl);
+	run_init(&r, uf, cf, e);
 	sse_init(&sse, SSE_EVENT_MAX);
 	while (off < n) {
 		size_t k = rng ? fz_piece(rng, n - off) : n - off;
@@ -135,13 +146,13 @@ static struct buf stream(const uint8_t *p, size_t n, int uf, int cf,
 }
 
 static struct buf body(const uint8_t *p, size_t n, int uf, int cf,
-		       unsigned fl)
+		       struct hub_enc *e)
 {
 	struct run r;
 	struct buf res;
 	char *c = fz_dup(p, n);
 
-	run_init(&r, uf, cf, fl);
+	run_init(&r, uf, cf, e);
 	if (r.uc->decode_body(&r.dec, c, n, emit_client, &r) < 0) {
 		r.early_status = 502;
 		snprintf(r.early_msg, sizeof(r.early_msg), "upstream answer "
@@ -204,24 +215,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int uf, cf, i;
 	unsigned fl;
 	struct buf whole, other;
+	struct hub_enc enc;
 
 	uf = (int)(fz_byte(&f) % HUB__COUNT);
 	cf = (int)(fz_byte(&f) % HUB__COUNT);
 	fl = fz_byte(&f);
 	fz_rng_seed(&rng, fz_byte(&f));
+	enc_make(&enc, cf, fl);
 
 	if (!(fl & 1)) {
-		whole = body(f.p, f.n, uf, cf, fl);
+		whole = body(f.p, f.n, uf, cf, &enc);
 		if (whole.len < 5 || memcmp(whole.p, "HTTP ", 5))
 			fz_want_json("answer", uf, cf, whole.p, whole.len);
 		buf_free(&whole);
+		hub_enc_free(&enc);
 		return 0;
 	}
-	whole = stream(f.p, f.n, uf, cf, fl, NULL);
+	whole = stream(f.p, f.n, uf, cf, &enc, NULL);
 	FZ_CHECK(!whole.overflow);
 	check_stream(&whole, uf, cf);
 	for (i = 0; i < 2; i++) {
-		other = stream(f.p, f.n, uf, cf, fl, &rng);
+		other = stream(f.p, f.n, uf, cf, &enc, &rng);
 		if (other.len != whole.len ||
 		    (whole.len && memcmp(other.p, whole.p, whole.len))) {
 			fprintf(stderr, "%s -> %s: split output differs:\n"
@@ -236,5 +250,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&other);
 	}
 	buf_free(&whole);
+	hub_enc_free(&enc);
 	return 0;
 }
