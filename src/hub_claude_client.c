@@ -550,7 +550,7 @@ static void put_call_id(struct hub_enc *e, struct buf *b,
 }
 
 /* Write the opening of a block of type t: the content_block value
- * (stream) or the block head in acc (non-stream). */
+ * (stream) or the block head in blocks (non-stream). */
 static void put_block_head(struct hub_enc *e, struct buf *b, int t,
 			   const struct hub_event *ev)
 {

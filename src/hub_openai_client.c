@@ -612,8 +612,8 @@ static void openai_stream_tool_close(struct hub_enc *e, struct buf *out)
 	o->open_call = 0;
 }
 
-/* Streaming tool events; block_open = open call, block_index = 1 once it
- * got an argument fragment. */
+/* Streaming tool events; open_call = the open call + 1, call_args = 1
+ * once it got an argument fragment. */
 static void openai_stream_tool(struct hub_enc *e, const struct hub_event *ev,
 			       struct buf *out)
 {
@@ -674,7 +674,7 @@ static void openai_stream_done(struct hub_enc *e, struct buf *out)
 	buf_puts(out, "data: [DONE]\n\n");
 }
 
-/* Non-stream: one tool_calls[] element built in tools_acc. */
+/* Non-stream: one tool_calls[] element built in calls_json. */
 static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 {
 	struct hub_openai_enc *o = &e->u.openai;
