@@ -1760,3 +1760,34 @@ def test_legacy_completions_on_claude_and_gemini():
     r = env.srv.request("POST", "/v1/completions", body={"model": CLAUDE_MODEL, "prompt": 5})
     eq(r.status, 400, "bad prompt status")
     check("prompt" in r.json()["error"]["message"], "bad prompt message")
+
+
+def test_responses_instructions_reach_the_upstream_and_are_echoed():
+    """A Responses client's instructions become the upstream's system
+    prompt (OpenAI, Claude, Gemini upstreams) and come back in the
+    response object, streamed (response.created, response.completed) and
+    not, as OpenAI's API echoes them; so do the other echoed parameters."""
+    env = Env()
+    for up, model in (("openai", ALIAS), ("claude", CLAUDE_MODEL),
+                      ("gemini", MODELS["gemini"])):
+        body = {"model": model, "instructions": "Answer in French.",
+                "input": "hello", "max_output_tokens": 77, "temperature": 0.25}
+        r = env.srv.request("POST", "/v1/responses", body=body, timeout=8.0)
+        eq(r.status, 200, "%s: status (%r)" % (up, r.body[:200]))
+        j = r.json()
+        eq(j.get("instructions"), "Answer in French.", "%s: echoed instructions" % up)
+        eq(j.get("max_output_tokens"), 77, "%s: echoed max_output_tokens" % up)
+        eq(j.get("temperature"), 0.25, "%s: echoed temperature" % up)
+        sent = json.dumps(env.last(up)["json"])
+        check("Answer in French." in sent, "%s: instructions did not reach the upstream: %s"
+              % (up, sent[:300]))
+        body["stream"] = True
+        r = env.srv.request("POST", "/v1/responses", body=body, timeout=8.0)
+        eq(r.status, 200, "%s: stream status" % up)
+        evs = [json.loads(ln[6:]) for ln in r.body.decode().split("\n")
+               if ln.startswith("data: {")]
+        done = [e for e in evs if e.get("type") in ("response.created", "response.completed")]
+        eq(len(done), 2, "%s: created and completed events" % up)
+        for e in done:
+            eq(e["response"].get("instructions"), "Answer in French.",
+               "%s: %s echoes instructions" % (up, e["type"]))
