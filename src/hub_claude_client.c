@@ -17,6 +17,7 @@
  * them.  State: struct hub_claude_enc (hub.h); after an ERROR only DONE is
  * still handled.
  */
+#include "apierr.h"
 #include "hub_tok.h"
 
 #include <stdio.h>
@@ -424,13 +425,6 @@ const struct hub_word hub_claude_errors[] = {
 };
 const size_t hub_claude_nerrors = HUB_NELEM(hub_claude_errors);
 
-static const char *error_type(int status)
-{
-	const char *dflt = status >= 400 && status < 500
-				   ? "invalid_request_error" : "api_error";
-
-	return hub_word_of(hub_claude_errors, hub_claude_nerrors, status, dflt);
-}
 
 static void sse_open(struct buf *out, const char *name)
 {
@@ -687,11 +681,9 @@ static void enc_error(struct hub_enc *e, struct buf *out,
 		return;
 	}
 	sse_open(out, "error");
-	buf_puts(out, "{\"type\":\"error\",\"error\":{\"type\":");
-	buf_json_cstr(out, error_type(ev->status));
-	buf_puts(out, ",\"message\":");
+	apierr_begin(out, HUB_CLAUDE, ev->status);
 	hub_put_str(out, msg);
-	buf_puts(out, "}}");
+	apierr_end(out, HUB_CLAUDE, ev->status);
 	sse_close(out);
 }
 
@@ -736,11 +728,9 @@ static void enc_done_body(struct hub_enc *e, struct buf *out)
 	struct hub_claude_enc *c = &e->u.claude;
 
 	if (c->phase == 2) { /* an ERROR came */
-		buf_puts(out, "{\"type\":\"error\",\"error\":{\"type\":");
-		buf_json_cstr(out, error_type(c->err_status));
-		buf_puts(out, ",\"message\":");
+		apierr_begin(out, HUB_CLAUDE, c->err_status);
 		hub_put_str(out, hub_span_of(c->err.p, c->err.len));
-		buf_puts(out, "}}");
+		apierr_end(out, HUB_CLAUDE, c->err_status);
 		return;
 	}
 	blk_close(e, out);
@@ -811,9 +801,5 @@ void hub_claude_encode_event(struct hub_enc *e, const struct hub_event *ev,
 
 void hub_claude_render_error(struct buf *out, int status, const char *msg)
 {
-	buf_puts(out, "{\"type\":\"error\",\"error\":{\"type\":");
-	buf_json_cstr(out, error_type(status));
-	buf_puts(out, ",\"message\":");
-	buf_json_cstr(out, msg ? msg : "");
-	buf_puts(out, "}}");
+	apierr_render(out, HUB_CLAUDE, status, msg);
 }

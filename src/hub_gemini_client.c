@@ -27,6 +27,7 @@
  * u.gemini.parts; o.gemini_cli wraps every answer as {"response":...}.
  * State: struct hub_gemini_enc (hub.h).
  */
+#include "apierr.h"
 #include "hub_tok.h"
 
 #include <ctype.h>
@@ -751,22 +752,12 @@ static void gemini_usage_chunk(struct hub_enc *e, struct buf *out)
 static void gemini_put_error(struct buf *b, int status, struct hub_span msg,
 			     const char *plain)
 {
-	static const struct hub_word tab[] = {
-		{"INVALID_ARGUMENT", 400},   {"UNAUTHENTICATED", 401},
-		{"PERMISSION_DENIED", 403},  {"NOT_FOUND", 404},
-		{"DEADLINE_EXCEEDED", 408},  {"DEADLINE_EXCEEDED", 504},
-		{"RESOURCE_EXHAUSTED", 429}, {"UNAVAILABLE", 502},
-		{"UNAVAILABLE", 503},
-	};
-
-	buf_printf(b, "{\"error\":{\"code\":%d,\"message\":", status);
+	apierr_begin(b, HUB_GEMINI, status);
 	if (plain)
 		buf_json_cstr(b, plain);
 	else
 		hub_put_str(b, msg);
-	buf_printf(b, ",\"status\":\"%s\"}}",
-		   hub_word_of(tab, HUB_NELEM(tab), status, status >= 500
-			       ? "INTERNAL" : "INVALID_ARGUMENT"));
+	apierr_end(b, HUB_GEMINI, status);
 }
 
 static void gemini_error(struct hub_enc *e, const struct hub_event *ev,

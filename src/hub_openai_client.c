@@ -25,6 +25,7 @@
  * any gets "{}") and writes one chat.completion at DONE.  State: struct
  * hub_openai_enc (hub.h).
  */
+#include "apierr.h"
 #include "hub_tok.h"
 
 #include <stdio.h>
@@ -494,23 +495,6 @@ int hub_openai_decode_request(const struct json *j, struct hub_view *v,
  * encode_event: events -> OpenAI client bytes
  * ====================================================================== */
 
-static const char *openai_error_type(int status)
-{
-	static const struct hub_word tab[] = {
-		{"authentication_error", 401}, {"permission_error", 403},
-		{"not_found_error", 404},      {"rate_limit_error", 429},
-	};
-	return hub_word_of(tab, HUB_NELEM(tab), status,
-			   status >= 500 ? "server_error"
-					 : "invalid_request_error");
-}
-
-/* The part of an error object after its message. */
-static void openai_put_error_tail(struct buf *out, int status)
-{
-	buf_printf(out, ",\"type\":\"%s\",\"param\":null,\"code\":%d}}",
-		   openai_error_type(status), status);
-}
 
 static const char *openai_finish_name(const struct hub_enc *e)
 {
@@ -707,10 +691,11 @@ static void openai_acc_tool(struct hub_enc *e, const struct hub_event *ev)
 
 static void openai_body_error(struct hub_enc *e, struct buf *out)
 {
-	buf_puts(out, "{\"error\":{\"message\":\"");
+	apierr_begin(out, HUB_OPENAI, e->u.openai.err_status);
+	buf_putc(out, '"');
 	buf_put(out, e->u.openai.err.p, e->u.openai.err.len);
 	buf_putc(out, '"');
-	openai_put_error_tail(out, e->u.openai.err_status);
+	apierr_end(out, HUB_OPENAI, e->u.openai.err_status);
 }
 
 /* Non-stream: the whole chat.completion at DONE. */
@@ -776,9 +761,10 @@ static void openai_enc_error(struct hub_enc *e, const struct hub_event *ev,
 		buf_put(&o->err, ev->text.p, ev->text.n);
 		return;
 	}
-	buf_puts(out, "data: {\"error\":{\"message\":");
+	buf_puts(out, "data: ");
+	apierr_begin(out, HUB_OPENAI, status);
 	hub_put_str(out, ev->text);
-	openai_put_error_tail(out, status);
+	apierr_end(out, HUB_OPENAI, status);
 	buf_puts(out, "\n\n");
 }
 
@@ -846,7 +832,5 @@ void hub_openai_encode_event(struct hub_enc *e, const struct hub_event *ev,
 
 void hub_openai_render_error(struct buf *out, int status, const char *msg)
 {
-	buf_puts(out, "{\"error\":{\"message\":");
-	buf_json_cstr(out, msg ? msg : "");
-	openai_put_error_tail(out, status);
+	apierr_render(out, HUB_OPENAI, status, msg);
 }

@@ -29,6 +29,7 @@
  * hub_enc_init copied (hub_responses_copy_request), and a function name
  * the upstream got shortened is given back as the client's.
  */
+#include "apierr.h"
 #include "hub_tok.h"
 
 #include <stdio.h>
@@ -859,16 +860,6 @@ static void on_tool_args(struct hub_enc *e, const struct hub_event *ev,
 	buf_put(&r->text, ev->text.p, ev->text.n);
 }
 
-static void err_tail(struct buf *b, int status)
-{
-	const char *type = status == 401 ? "authentication_error" :
-			   status == 403 ? "permission_error" :
-			   status == 404 ? "not_found_error" :
-			   status == 429 ? "rate_limit_error" :
-			   status >= 500 ? "server_error" : "invalid_request_error";
-	buf_printf(b, ",\"type\":\"%s\",\"param\":null,\"code\":\"%s\"}}", type,
-		   err_code(status));
-}
 
 static void on_error(struct hub_enc *e, const struct hub_event *ev,
 		     struct buf *out)
@@ -882,9 +873,9 @@ static void on_error(struct hub_enc *e, const struct hub_event *ev,
 	e->have_finish = 1;
 	if (!streaming(e)) {
 		buf_reset(&r->err);
-		buf_puts(&r->err, "{\"error\":{\"message\":");
+		apierr_begin(&r->err, HUB_RESPONSES, ev->status);
 		hub_put_str(&r->err, ev->text);
-		err_tail(&r->err, ev->status);
+		apierr_end(&r->err, HUB_RESPONSES, ev->status);
 		return;
 	}
 	sse_begin(e, out, "error");
@@ -954,7 +945,5 @@ void hub_responses_encode_event(struct hub_enc *e,
 
 void hub_responses_render_error(struct buf *out, int status, const char *msg)
 {
-	buf_puts(out, "{\"error\":{\"message\":");
-	buf_json_cstr(out, msg ? msg : "");
-	err_tail(out, status);
+	apierr_render(out, HUB_RESPONSES, status, msg);
 }

@@ -1419,7 +1419,7 @@ TEST(openai_encode_stream_error_then_done)
 		     HEAD("id1") "\"content\":\"par\"" TAIL
 		     "data: {\"error\":{\"message\":\"slow \\\"down\\\"\","
 		     "\"type\":\"rate_limit_error\",\"param\":null,\"code\":"
-		     "429}}\n\n"
+		     "\"rate_limit_exceeded\"}}\n\n"
 		     "data: [DONE]\n\n");
 	buf_free(&out);
 	hub_enc_free(&e);
@@ -1588,7 +1588,7 @@ TEST(openai_encode_nonstream_error_body)
 	REQUIRE(json_parse(&j, out.p, out.len) == 0);
 	CHECK_PATH(&j, "error.message", "overloaded");
 	CHECK_PATH(&j, "error.type", "server_error");
-	CHECK_PATH(&j, "error.code", "503");
+	CHECK_PATH(&j, "error.code", "service_unavailable");
 	CHECK(oa_path(&j, "choices") < 0);
 	json_free(&j);
 	buf_free(&out);
@@ -1707,6 +1707,6 @@ TEST(openai_render_error_exact)
 	oa_cstr(&out);
 	CHECK_EQ_STR(out.p, "{\"error\":{\"message\":\"Invalid API key\","
 			    "\"type\":\"authentication_error\",\"param\":null,"
-			    "\"code\":401}}");
+			    "\"code\":\"invalid_api_key\"}}");
 	buf_free(&out);
 }

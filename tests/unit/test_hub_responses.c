@@ -1380,7 +1380,7 @@ TEST(responses_render_error_shapes)
 	buf_init(&out, 1024);
 	hub_responses.render_error(&out, 400, "bad \"input\"\n");
 	CHECK_SPAN(out.p, out.len, "{\"error\":{\"message\":\"bad \\\"input\\\"\\n\",\"type\":"
-		   "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_request_error\"}}");
+		   "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_request\"}}");
 	buf_reset(&out);
 	hub_responses.render_error(&out, 429, "slow");
 	CHECK_SPAN(out.p, out.len, "{\"error\":{\"message\":\"slow\",\"type\":\"rate_limit_error\","
