@@ -412,22 +412,13 @@ static int cache_get(struct loop *l, const char *name, struct dns_addrs *out)
 
 /* ---- queries ------------------------------------------------------------------ */
 
-static void q_close_socket(struct query *q)
-{
-	if (q->w.fd >= 0) {
-		loop_del(q->l, &q->w);
-		close(q->w.fd);
-		q->w.fd = -1;
-	}
-}
-
 static void q_finish(struct query *q, int err)
 {
 	dns_cb cb = q->cb;
 	void *user = q->user;
 	struct dns_addrs res = q->res;
 
-	q_close_socket(q);
+	loop_close(q->l, &q->w);
 	loop_timer_cancel(q->l, &q->t);
 	q->busy = 0;
 	q->gen++;
@@ -447,7 +438,7 @@ static int q_send(struct query *q)
 	int n, fd;
 	uint16_t port = D.port ? D.port : 53;
 
-	q_close_socket(q);
+	loop_close(q->l, &q->w);
 	if (ss.ss_family == AF_INET) {
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
 		sl = sizeof(struct sockaddr_in);
@@ -587,11 +578,8 @@ int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
 	memset(&q->res, 0, sizeof(q->res));
 	q->busy = 1;
 	q->l = l;
-	q->w.fd = -1;
-	q->w.slot = -1;
-	q->w.cb = q_on_read;
-	q->t.slot = -1;
-	q->t.cb = q_on_timeout;
+	loop_watch_init(&q->w, -1, q_on_read);
+	loop_timer_init(&q->t, q_on_timeout);
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	q->done4 = q->done6 = q->notfound = 0;
 	q->ttl = CACHE_MAX_TTL;
@@ -613,7 +601,7 @@ void dns_cancel(struct dns_handle *h)
 	q = &D.q[h->slot];
 	if (!q->busy || q->gen != h->gen)
 		return;
-	q_close_socket(q);
+	loop_close(q->l, &q->w);
 	loop_timer_cancel(q->l, &q->t);
 	q->busy = 0;
 	q->gen++;

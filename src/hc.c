@@ -197,11 +197,7 @@ static void release(struct hc *h)
 	if (h->clean && h->tls && h->w.fd >= 0)
 		tls_goodbye(h);
 	h->clean = 0;
-	if (h->w.fd >= 0) {
-		loop_del(P.l, &h->w);
-		close(h->w.fd);
-		h->w.fd = -1;
-	}
+	loop_close(P.l, &h->w);
 	loop_timer_cancel(P.l, &h->t);
 	free(h->tls);
 	h->tls = NULL;
@@ -257,11 +253,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 	    (err == HC_ERESET || err == HC_EPROTO)) {
 		log_debug("upstream %s:%d: reused connection was closed; "
 			  "retrying on a new one", h->tg.host, h->tg.port);
-		if (h->w.fd >= 0) {
-			loop_del(P.l, &h->w);
-			close(h->w.fd);
-			h->w.fd = -1;
-		}
+		loop_close(P.l, &h->w);
 		free(h->tls);
 		h->tls = NULL;
 		free(h->ptls);
@@ -282,11 +274,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 	va_end(ap);
 	if (h->in_start) {
 		/* Never call the owner back before hc_request returned. */
-		if (h->w.fd >= 0) {
-			loop_del(P.l, &h->w);
-			close(h->w.fd);
-			h->w.fd = -1;
-		}
+		loop_close(P.l, &h->w);
 		h->state = HC_FAILED;
 		h->pending_err = err;
 		snprintf(h->pending_msg, sizeof(h->pending_msg), "%s", msg);
@@ -1301,12 +1289,9 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 		socklen_t sl = sizeof(err);
 		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
 		if (err || (revents & (POLLERR | POLLHUP))) {
-			loop_del(P.l, &h->w);
-			close(h->w.fd);
-			h->w.fd = -1;
+			loop_close(P.l, &h->w);
 			h->ai++;
-			if (try_connect(h) != STEP_WAIT)
-				return;
+			try_connect(h);
 			return;
 		}
 		after_connected(h);
@@ -1473,11 +1458,8 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 	}
 	h->tg = *t;
 	h->key = key;
-	h->w.fd = -1;
-	h->w.slot = -1;
-	h->w.cb = on_io;
-	h->t.slot = -1;
-	h->t.cb = on_timer;
+	loop_watch_init(&h->w, -1, on_io);
+	loop_timer_init(&h->t, on_timer);
 	h->dh.slot = -1;
 	setup(h, r, ops, owner, to);
 	h->state = HC_RESOLVE;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t loop_clock_ms(void)
 {
@@ -138,6 +139,15 @@ void loop_run_deferred(struct loop *l)
 	while ((d = l->dhead) != NULL) {
 		loop_defer_cancel(l, d);
 		d->cb(l, d);
+	}
+}
+
+void loop_close(struct loop *l, struct loop_watch *w)
+{
+	loop_del(l, w);
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
 	}
 }
 

@@ -49,6 +49,22 @@ struct loop_defer {
 	loop_defer_cb cb;
 };
 
+/* Ready an embedded watch (not added yet) or timer (not armed) for use. */
+static inline void loop_watch_init(struct loop_watch *w, int fd,
+				   loop_watch_cb cb)
+{
+	w->fd = fd;
+	w->slot = -1;
+	w->cb = cb;
+}
+
+static inline void loop_timer_init(struct loop_timer *t, loop_timer_cb cb)
+{
+	t->at = 0;
+	t->slot = -1;
+	t->cb = cb;
+}
+
 struct loop {
 	struct pollfd *pfd;
 	struct loop_watch **watch;
@@ -76,6 +92,8 @@ void loop_mod(struct loop *l, struct loop_watch *w, short events);
 void loop_mute(struct loop *l, struct loop_watch *w);
 /* Stop watching; safe inside any callback of the same iteration. */
 void loop_del(struct loop *l, struct loop_watch *w);
+/* loop_del, then close the descriptor (if any) and set w->fd to -1. */
+void loop_close(struct loop *l, struct loop_watch *w);
 
 /* Arm t to fire at loop_now() + ms (re-arming moves it). */
 void loop_timer_set(struct loop *l, struct loop_timer *t, int64_t ms);

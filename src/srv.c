@@ -332,10 +332,8 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	}
 	s->cfg = &s->route->cfg;
 	s->sigpipe[0] = s->sigpipe[1] = -1;
-	s->accept_retry.slot = -1;
-	s->accept_retry.cb = on_accept_retry;
-	s->grace.slot = -1;
-	s->grace.cb = on_grace;
+	loop_timer_init(&s->accept_retry, on_accept_retry);
+	loop_timer_init(&s->grace, on_grace);
 	buf_init(&s->scratch, CONN_OUT_MAX);
 	log_set_debug(s->cfg->debug);
 	s->env.loop = &s->loop;
@@ -377,9 +375,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
-	s->sigw.fd = s->sigpipe[0];
-	s->sigw.slot = -1;
-	s->sigw.cb = on_sigpipe;
+	loop_watch_init(&s->sigw, s->sigpipe[0], on_sigpipe);
 	loop_add(&s->loop, &s->sigw, POLLIN);
 
 	the_srv = s;
