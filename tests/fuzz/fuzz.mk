@@ -15,7 +15,7 @@
 
 FZ := tests/fuzz
 FUZZ_TARGETS ?= http_request http_response http_chunked sse json \
-	hub_request hub_stream cfg url dns
+	hub_request hub_stream cfg url dns hc_proxy
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 CSAN_CC ?= clang

@@ -184,6 +184,31 @@ def dns_seeds():
         b"10.1.2.3 api.example  # comment\n\x00api.example")
 
 
+def hc_proxy_seeds():
+    # [0] bit 0 SOCKS5, bits 1-2 address (0 IPv4, 1 IPv6, 2 name), bit 3
+    # credentials; [1] split seed; then the proxy's bytes.
+    ok4 = b"\x05\x00\x00\x01" + bytes(6)
+    ok6 = b"\x05\x00\x00\x04" + bytes(18)
+    okn = b"\x05\x00\x00\x03\x09proxy.lan\x04\x38"
+    add("hc_proxy", b"\x00\x01HTTP/1.1 200 Connection established\r\n\r\n")
+    add("hc_proxy", b"\x08\x02HTTP/1.0 200 OK\r\nProxy-Agent: p\r\n\r\n"
+        b"\x16\x03\x03\x00\x02hi")
+    add("hc_proxy", b"\x00\x03HTTP/1.1 407 Proxy Authentication Required\r\n"
+        b"Proxy-Authenticate: Basic realm=\"p\"\r\n\r\n")
+    add("hc_proxy", b"\x00\x04HTTP/1.1 502 Bad Gateway\r\n\r\n")
+    add("hc_proxy", b"\x00\x05SSH-2.0-OpenSSH_9.6\r\n\r\n")
+    add("hc_proxy", b"\x01\x06\x05\x00" + ok4)
+    add("hc_proxy", b"\x03\x07\x05\x00" + ok6 + b"HTTP/1.1 200")
+    add("hc_proxy", b"\x05\x08\x05\x00" + okn)
+    add("hc_proxy", b"\x09\x09\x05\x02\x01\x00" + ok4)
+    add("hc_proxy", b"\x0d\x0a\x05\x02\x05\x00" + okn)
+    add("hc_proxy", b"\x09\x0b\x05\x02\x01\x01")
+    add("hc_proxy", b"\x01\x0c\x05\xff")
+    add("hc_proxy", b"\x01\x0d\x05\x00\x05\x05\x00\x01" + bytes(6))
+    add("hc_proxy", b"\x01\x0e\x05\x00\x05\x00\x00\x02" + bytes(6))
+    add("hc_proxy", b"\x01\x0f\x04\x5a")
+
+
 # ---- fixtures ----------------------------------------------------------------
 
 def fixture_seeds():
@@ -248,8 +273,11 @@ def dicts(out):
     cfg += ["[claude-api-key]", "[codex-api-key]", "[openai-compatibility]",
             "[endpoints]", "api-key", "base-url", "header", "proxy-url",
             "models", "name", " = ", " ;", "true", "off", "10s", "1m"]
+    proxy = ["HTTP/1.1 200 ", "HTTP/1.0 ", " OK", "\r\n", "\r\n\r\n", ": ",
+             "\x05\x00", "\x05\x02", "\x01\x00", "\x00\x01", "\x00\x03",
+             "\x00\x04"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
-            "sse": sse, "cfg": cfg}
+            "sse": sse, "cfg": cfg, "hc_proxy": proxy}
     for target, ws in want.items():
         with open(os.path.join(out, target + ".dict"), "w") as f:
             for w in ws:
@@ -266,6 +294,7 @@ def main():
     cfg_seeds()
     url_seeds()
     dns_seeds()
+    hc_proxy_seeds()
     fixture_seeds()
     os.makedirs(out, exist_ok=True)
     dicts(out)
