@@ -11,6 +11,12 @@
  * Results are cached by name for the smallest TTL seen (capped at five
  * minutes).  The hosts file and resolv.conf are read once at start-up and
  * on SIGHUP, never on the request path.
+ *
+ * State lives in the caller's struct dns_ctx, sized by use: the cache
+ * (DNS_CACHE_SIZE entries, ~40 KB) is allocated with the first answer from
+ * the network, and a lookup slot (~1.4 KB) the first time that many
+ * lookups are in flight at once.  A server that never resolves a name
+ * through the network (literals, hosts, localhost) never makes either.
  */
 #define _GNU_SOURCE
 #include "dns.h"
@@ -264,16 +270,16 @@ int dns_hosts_lookup(const char *text, const char *name,
 
 /* ---- run-time state -------------------------------------------------------- */
 
-struct cache_ent {
+struct dns_cache_ent {
 	char name[DNS_NAME_MAX + 1];
 	struct dns_addrs addrs;
 	int64_t expires;
 };
 
-struct query {
+struct dns_query {
 	int busy;
 	unsigned gen;
-	struct loop *l;
+	struct dns_ctx *d;
 	struct loop_watch w;
 	struct loop_timer t;
 	char name[DNS_NAME_MAX + 1];
@@ -287,35 +293,32 @@ struct query {
 	void *user;
 };
 
-static struct {
-	int loaded;
-	struct dns_conf conf;
-	uint16_t port;            /* CPA_DNS_PORT test hook, else 53 */
-	char *hosts;
-	struct cache_ent cache[DNS_CACHE_SIZE];
-	struct query q[DNS_MAX_QUERIES];
-	uint64_t rng;
-} D;
-
-static uint16_t next_id(void)
+void dns_init(struct dns_ctx *d, struct loop *l)
 {
-	if (!D.rng) {
-		if (getrandom(&D.rng, sizeof(D.rng), GRND_NONBLOCK) !=
-		    sizeof(D.rng))
-			D.rng = (uint64_t)time(NULL) * 2654435761u ^
-				(uint64_t)getpid();
-		D.rng |= 1;
-	}
-	D.rng ^= D.rng << 13;
-	D.rng ^= D.rng >> 7;
-	D.rng ^= D.rng << 17;
-	return (uint16_t)(D.rng >> 24);
+	memset(d, 0, sizeof(*d));
+	d->l = l;
 }
 
+static uint16_t next_id(struct dns_ctx *d)
+{
+	if (!d->rng) {
+		if (getrandom(&d->rng, sizeof(d->rng), GRND_NONBLOCK) !=
+		    sizeof(d->rng))
+			d->rng = (uint64_t)time(NULL) * 2654435761u ^
+				 (uint64_t)getpid();
+		d->rng |= 1;
+	}
+	d->rng ^= d->rng << 13;
+	d->rng ^= d->rng >> 7;
+	d->rng ^= d->rng << 17;
+	return (uint16_t)(d->rng >> 24);
+}
+
+/* The file's text (up to 64 KB), in a block of its own size. */
 static char *read_small_file(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	char *buf;
+	char *buf, *fit;
 	size_t n;
 	if (!f)
 		return NULL;
@@ -327,36 +330,41 @@ static char *read_small_file(const char *path)
 	n = fread(buf, 1, 65535, f);
 	buf[n] = '\0';
 	fclose(f);
-	return buf;
+	fit = realloc(buf, n + 1);
+	return fit ? fit : buf;
 }
 
-void dns_reload(void)
+void dns_reload(struct dns_ctx *d)
 {
 	const char *rc = getenv("CPA_RESOLV_CONF");
 	const char *hp = getenv("CPA_HOSTS");
 	const char *dp = getenv("CPA_DNS_PORT");
 	char *text = read_small_file(rc ? rc : "/etc/resolv.conf");
 
-	dns_parse_resolv_conf(text ? text : "", &D.conf);
+	dns_parse_resolv_conf(text ? text : "", &d->conf);
 	free(text);
-	free(D.hosts);
-	D.hosts = read_small_file(hp ? hp : "/etc/hosts");
-	D.port = (uint16_t)(dp ? atoi(dp) : 0);
-	memset(D.cache, 0, sizeof(D.cache));
-	D.loaded = 1;
+	free(d->hosts);
+	d->hosts = read_small_file(hp ? hp : "/etc/hosts");
+	d->port = (uint16_t)(dp ? atoi(dp) : 0);
+	if (d->cache)
+		memset(d->cache, 0, DNS_CACHE_SIZE * sizeof(*d->cache));
+	d->loaded = 1;
 }
 
-void dns_shutdown(void)
+void dns_free(struct dns_ctx *d)
 {
 	int i;
-	for (i = 0; i < DNS_MAX_QUERIES; i++)
-		if (D.q[i].busy) {
-			struct dns_handle h = {i, D.q[i].gen};
-			dns_cancel(&h);
-		}
-	free(D.hosts);
-	D.hosts = NULL;
-	D.loaded = 0;
+	for (i = 0; i < DNS_MAX_QUERIES && d->q[i]; i++) {
+		struct dns_handle h = {i, d->q[i]->gen};
+		dns_cancel(d, &h);
+		free(d->q[i]);
+		d->q[i] = NULL;
+	}
+	free(d->cache);
+	d->cache = NULL;
+	free(d->hosts);
+	d->hosts = NULL;
+	d->loaded = 0;
 }
 
 static void lower_copy(char *dst, const char *src)
@@ -376,35 +384,39 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
-static void cache_put(struct loop *l, const char *name,
+/* Remember an answer; the cache is made with the first one. */
+static void cache_put(struct dns_ctx *d, const char *name,
 		      const struct dns_addrs *a, uint32_t ttl)
 {
+	struct dns_cache_ent *c = d->cache;
 	int i, victim = 0;
+	if (!c && !(c = d->cache = calloc(DNS_CACHE_SIZE, sizeof(*c))))
+		return; /* no memory: answers are simply not cached */
 	if (ttl < CACHE_MIN_TTL)
 		ttl = CACHE_MIN_TTL;
 	if (ttl > CACHE_MAX_TTL)
 		ttl = CACHE_MAX_TTL;
 	for (i = 0; i < DNS_CACHE_SIZE; i++) {
-		if (!strcmp(D.cache[i].name, name)) {
+		if (!strcmp(c[i].name, name)) {
 			victim = i;
 			break;
 		}
-		if (D.cache[i].expires < D.cache[victim].expires)
+		if (c[i].expires < c[victim].expires)
 			victim = i;
 	}
-	snprintf(D.cache[victim].name, sizeof(D.cache[victim].name), "%s",
-		 name);
-	D.cache[victim].addrs = *a;
-	D.cache[victim].expires = loop_now(l) + (int64_t)ttl * 1000;
+	snprintf(c[victim].name, sizeof(c[victim].name), "%s", name);
+	c[victim].addrs = *a;
+	c[victim].expires = loop_now(d->l) + (int64_t)ttl * 1000;
 }
 
-static int cache_get(struct loop *l, const char *name, struct dns_addrs *out)
+static int cache_get(struct dns_ctx *d, const char *name,
+		     struct dns_addrs *out)
 {
 	int i;
-	for (i = 0; i < DNS_CACHE_SIZE; i++)
-		if (D.cache[i].name[0] && !strcmp(D.cache[i].name, name) &&
-		    D.cache[i].expires > loop_now(l)) {
-			*out = D.cache[i].addrs;
+	for (i = 0; d->cache && i < DNS_CACHE_SIZE; i++)
+		if (d->cache[i].name[0] && !strcmp(d->cache[i].name, name) &&
+		    d->cache[i].expires > loop_now(d->l)) {
+			*out = d->cache[i].addrs;
 			return 1;
 		}
 	return 0;
@@ -412,33 +424,41 @@ static int cache_get(struct loop *l, const char *name, struct dns_addrs *out)
 
 /* ---- queries ------------------------------------------------------------------ */
 
-static void q_finish(struct query *q, int err)
+/* The slot is free again (its socket and timer gone); a handle to the
+ * lookup it held is stale from now on. */
+static void q_release(struct dns_query *q)
+{
+	loop_close(q->d->l, &q->w);
+	loop_timer_cancel(q->d->l, &q->t);
+	q->busy = 0;
+	q->gen++;
+}
+
+static void q_finish(struct dns_query *q, int err)
 {
 	dns_cb cb = q->cb;
 	void *user = q->user;
 	struct dns_addrs res = q->res;
 
-	loop_close(q->l, &q->w);
-	loop_timer_cancel(q->l, &q->t);
-	q->busy = 0;
-	q->gen++;
+	q_release(q);
 	if (err == DNS_OK)
-		cache_put(q->l, q->name, &res, q->ttl);
+		cache_put(q->d, q->name, &res, q->ttl);
 	log_debug("dns: %s -> %s (%d address(es))", q->name,
 		  dns_strerror(err), res.n);
 	cb(user, err, &res);
 }
 
 /* Send the unanswered queries to the current server. */
-static int q_send(struct query *q)
+static int q_send(struct dns_query *q)
 {
-	struct sockaddr_storage ss = D.conf.server[q->server % D.conf.nservers];
+	struct dns_ctx *d = q->d;
+	struct sockaddr_storage ss = d->conf.server[q->server % d->conf.nservers];
 	socklen_t sl;
 	uint8_t pkt[300];
 	int n, fd;
-	uint16_t port = D.port ? D.port : 53;
+	uint16_t port = d->port ? d->port : 53;
 
-	loop_close(q->l, &q->w);
+	loop_close(q->d->l, &q->w);
 	if (ss.ss_family == AF_INET) {
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
 		sl = sizeof(struct sockaddr_in);
@@ -454,12 +474,12 @@ static int q_send(struct query *q)
 		return -1;
 	}
 	q->w.fd = fd;
-	if (loop_add(q->l, &q->w, POLLIN) < 0) {
+	if (loop_add(d->l, &q->w, POLLIN) < 0) {
 		close(fd);
 		q->w.fd = -1;
 		return -1;
 	}
-	q->id4 = next_id();
+	q->id4 = next_id(d);
 	q->id6 = (uint16_t)(q->id4 + 1);
 	if (!q->done4 &&
 	    ((n = dns_build_query(pkt, sizeof(pkt), q->id4, q->name, T_A)) < 0 ||
@@ -470,11 +490,11 @@ static int q_send(struct query *q)
 		     0 ||
 	     send(fd, pkt, (size_t)n, 0) < 0))
 		return -1;
-	loop_timer_set(q->l, &q->t, D.conf.timeout_ms);
+	loop_timer_set(d->l, &q->t, d->conf.timeout_ms);
 	return 0;
 }
 
-static void q_check_done(struct query *q)
+static void q_check_done(struct dns_query *q)
 {
 	if (!q->done4 || !q->done6)
 		return;
@@ -486,7 +506,7 @@ static void q_check_done(struct query *q)
 
 static void q_on_read(struct loop *l, struct loop_watch *w, int revents)
 {
-	struct query *q = container_of(w, struct query, w);
+	struct dns_query *q = container_of(w, struct dns_query, w);
 	uint8_t pkt[1500];
 	ssize_t n;
 	(void)l;
@@ -516,13 +536,14 @@ static void q_on_read(struct loop *l, struct loop_watch *w, int revents)
 	}
 	if (errno != EAGAIN && errno != EINTR) {
 		/* ICMP unreachable etc.: try the next server right away. */
-		loop_timer_set(q->l, &q->t, 0);
+		loop_timer_set(q->d->l, &q->t, 0);
 	}
 }
 
 static void q_on_timeout(struct loop *l, struct loop_timer *t)
 {
-	struct query *q = container_of(t, struct query, t);
+	struct dns_query *q = container_of(t, struct dns_query, t);
+	struct dns_ctx *d = q->d;
 	(void)l;
 
 	if (q->res.n > 0) { /* one family answered: good enough */
@@ -530,24 +551,39 @@ static void q_on_timeout(struct loop *l, struct loop_timer *t)
 		return;
 	}
 	q->server++;
-	if (q->server >= D.conf.nservers * D.conf.attempts) {
+	if (q->server >= d->conf.nservers * d->conf.attempts) {
 		q_finish(q, DNS_TIMEOUT);
 		return;
 	}
 	if (q_send(q) < 0)
-		loop_timer_set(q->l, &q->t, 0);
+		loop_timer_set(d->l, &q->t, 0);
 }
 
-int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
-	       dns_cb cb, void *user, struct dns_handle *h)
+/* A free lookup slot, made on first use; -1 when all are busy (or out of
+ * memory).  Slots are made in order, so the ones made are a prefix. */
+static int q_slot(struct dns_ctx *d)
 {
-	char name[DNS_NAME_MAX + 1];
-	struct query *q = NULL;
 	int i;
+	for (i = 0; i < DNS_MAX_QUERIES; i++) {
+		if (!d->q[i]) {
+			if (!(d->q[i] = calloc(1, sizeof(*d->q[i]))))
+				return -1;
+			d->q[i]->d = d;
+			loop_watch_init(&d->q[i]->w, -1, q_on_read);
+			loop_timer_init(&d->q[i]->t, q_on_timeout);
+			return i;
+		}
+		if (!d->q[i]->busy)
+			return i;
+	}
+	return -1;
+}
 
-	if (!D.loaded)
-		dns_reload();
-	memset(out, 0, sizeof(*out));
+/* An answer known without asking the network: 1 with *out filled, 0 to
+ * ask, a negative dns_err. */
+static int lookup_local(struct dns_ctx *d, const char *host, char *name,
+			struct dns_addrs *out)
+{
 	if (parse_ip(host, &out->a[0]) == 0) {
 		out->n = 1;
 		return 1;
@@ -557,7 +593,7 @@ int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
 	lower_copy(name, host);
 	if (!name[0] || !strcmp(name, "invalid") || ends_with(name, ".invalid"))
 		return DNS_NOTFOUND;
-	if (D.hosts && dns_hosts_lookup(D.hosts, name, out) > 0)
+	if (d->hosts && dns_hosts_lookup(d->hosts, name, out) > 0)
 		return 1;
 	if (!strcmp(name, "localhost") || ends_with(name, ".localhost")) {
 		parse_ip("127.0.0.1", &out->a[0]);
@@ -565,21 +601,26 @@ int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
 		out->n = 2;
 		return 1;
 	}
-	if (cache_get(l, name, out))
-		return 1;
+	return cache_get(d, name, out);
+}
 
-	for (i = 0; i < DNS_MAX_QUERIES; i++)
-		if (!D.q[i].busy) {
-			q = &D.q[i];
-			break;
-		}
-	if (!q)
+int dns_lookup(struct dns_ctx *d, const char *host, struct dns_addrs *out,
+	       dns_cb cb, void *user, struct dns_handle *h)
+{
+	char name[DNS_NAME_MAX + 1];
+	struct dns_query *q;
+	int i, rc;
+
+	if (!d->loaded)
+		dns_reload(d);
+	memset(out, 0, sizeof(*out));
+	if ((rc = lookup_local(d, host, name, out)) != 0)
+		return rc;
+	if ((i = q_slot(d)) < 0)
 		return DNS_BUSY;
+	q = d->q[i];
 	memset(&q->res, 0, sizeof(q->res));
 	q->busy = 1;
-	q->l = l;
-	loop_watch_init(&q->w, -1, q_on_read);
-	loop_timer_init(&q->t, q_on_timeout);
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	q->done4 = q->done6 = q->notfound = 0;
 	q->ttl = CACHE_MAX_TTL;
@@ -589,21 +630,18 @@ int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
 	h->slot = i;
 	h->gen = q->gen;
 	if (q_send(q) < 0)
-		loop_timer_set(l, &q->t, 0); /* next server on the next tick */
+		loop_timer_set(d->l, &q->t, 0); /* next server on the next tick */
 	return 0;
 }
 
-void dns_cancel(struct dns_handle *h)
+void dns_cancel(struct dns_ctx *d, struct dns_handle *h)
 {
-	struct query *q;
-	if (h->slot < 0 || h->slot >= DNS_MAX_QUERIES)
+	struct dns_query *q;
+	if (h->slot < 0 || h->slot >= DNS_MAX_QUERIES || !d->q[h->slot])
 		return;
-	q = &D.q[h->slot];
+	q = d->q[h->slot];
 	if (!q->busy || q->gen != h->gen)
 		return;
-	loop_close(q->l, &q->w);
-	loop_timer_cancel(q->l, &q->t);
-	q->busy = 0;
-	q->gen++;
+	q_release(q);
 	h->slot = -1;
 }

@@ -6,6 +6,9 @@
  * 6761); the hosts file; a small TTL cache; else A and AAAA queries over
  * UDP to the nameservers of resolv.conf, one after another on timeout.
  *
+ * All run-time state lives in a struct dns_ctx the caller owns (struct
+ * srv has one); two contexts share nothing.
+ *
  * The pure parts (query building, answer parsing, resolv.conf and hosts
  * parsing) are exposed for unit tests.  Test hooks: the environment
  * variables CPA_RESOLV_CONF and CPA_HOSTS name other files to read, and
@@ -51,19 +54,54 @@ struct dns_handle {
 	unsigned gen;
 };
 
+/* nameserver lines (IPv4/IPv6 literals) and options timeout:/attempts:. */
+struct dns_conf {
+	int nservers;
+	struct sockaddr_storage server[DNS_MAX_SERVERS];
+	int timeout_ms;
+	int attempts;
+};
+
+struct dns_query;        /* a lookup in flight (dns.c) */
+struct dns_cache_ent;    /* a cached answer (dns.c) */
+
+/*
+ * The resolver's state; struct srv owns one.  An idle resolver holds
+ * about a kilobyte here plus the hosts file's text: the answer cache is
+ * allocated with the first answer from the network, a lookup slot when it
+ * is first needed (and kept for the next lookup until dns_free).
+ */
+struct dns_ctx {
+	struct loop *l;
+	int loaded;                           /* resolv.conf and hosts read */
+	struct dns_conf conf;
+	uint16_t port;                        /* CPA_DNS_PORT test hook, or 0 */
+	char *hosts;                          /* the hosts file's text */
+	struct dns_cache_ent *cache;          /* DNS_CACHE_SIZE, or NULL */
+	struct dns_query *q[DNS_MAX_QUERIES]; /* NULL until first used */
+	uint64_t rng;                         /* query ids */
+};
+
+/* An empty resolver on loop l; files are read by the first dns_reload or
+ * lookup. */
+void dns_init(struct dns_ctx *d, struct loop *l);
+/* Cancel every lookup (no callbacks) and free everything. */
+void dns_free(struct dns_ctx *d);
+
 /*
  * Resolve host.  Returns 1 with *out filled when the answer is known at
  * once (literal, hosts, cache); 0 when pending (cb will be called; *h lets
  * the caller cancel); a negative dns_err on immediate failure.
  */
-int dns_lookup(struct loop *l, const char *host, struct dns_addrs *out,
+int dns_lookup(struct dns_ctx *d, const char *host, struct dns_addrs *out,
 	       dns_cb cb, void *user, struct dns_handle *h);
-void dns_cancel(struct dns_handle *h);
+/* Cancel a pending lookup (no callback); a stale or unset handle
+ * (slot -1) is ignored.  Sets h->slot to -1. */
+void dns_cancel(struct dns_ctx *d, struct dns_handle *h);
 
 /* (Re)read resolv.conf and hosts; drop the cache.  Called at start-up and
  * on SIGHUP. */
-void dns_reload(void);
-void dns_shutdown(void);
+void dns_reload(struct dns_ctx *d);
 
 /* ---- pure helpers (unit tested) ---- */
 
@@ -84,13 +122,7 @@ int dns_build_query(uint8_t *buf, size_t cap, uint16_t id, const char *name,
 int dns_parse_answer(const uint8_t *buf, size_t len, uint16_t id,
 		     uint16_t qtype, struct dns_addrs *out, uint32_t *ttl);
 
-/* nameserver lines (IPv4/IPv6 literals) and options timeout:/attempts:. */
-struct dns_conf {
-	int nservers;
-	struct sockaddr_storage server[DNS_MAX_SERVERS];
-	int timeout_ms;
-	int attempts;
-};
+/* Parse resolv.conf's text into *conf (see struct dns_conf). */
 void dns_parse_resolv_conf(const char *text, struct dns_conf *conf);
 
 /* Addresses of name in a hosts file's text; returns how many. */

@@ -109,6 +109,7 @@ struct hc {
 
 static struct {
 	struct loop *l;
+	struct dns_ctx *dns;
 	struct hc *pool;
 	int n;
 	struct hc *idle;          /* idle connections, most recent first */
@@ -170,9 +171,10 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents);
 static void on_timer(struct loop *l, struct loop_timer *t);
 static void start_connect(struct hc *h);
 
-int hc_pool_init(struct loop *l, int max_conns)
+int hc_pool_init(struct loop *l, struct dns_ctx *dns, int max_conns)
 {
 	P.l = l;
+	P.dns = dns;
 	P.n = max_conns;
 	P.pool = calloc((size_t)max_conns, sizeof(*P.pool));
 	return P.pool ? 0 : -1;
@@ -193,7 +195,7 @@ static void release(struct hc *h)
 		return;
 	if (h->state == HC_IDLE)
 		idle_remove(h);
-	dns_cancel(&h->dh);
+	dns_cancel(P.dns, &h->dh);
 	if (h->clean && h->tls && h->w.fd >= 0)
 		tls_goodbye(h);
 	h->clean = 0;
@@ -628,7 +630,7 @@ static void start_connect(struct hc *h)
 	h->state = HC_RESOLVE;
 	h->resolving_target = h->tg.proxy == URL_SOCKS5 + 1 &&
 			      h->target_ip.ss_family == 0;
-	rc = dns_lookup(P.l, h->resolving_target ? h->tg.host : connect_host(h),
+	rc = dns_lookup(P.dns, h->resolving_target ? h->tg.host : connect_host(h),
 			&res, on_resolved, h, &h->dh);
 	if (rc == 1) {
 		on_resolved(h, DNS_OK, &res);

@@ -72,8 +72,10 @@ struct hc_request {
 	size_t body_len;
 };
 
-/* Size the pool (call once at start-up). */
-int hc_pool_init(struct loop *l, int max_conns);
+struct dns_ctx;
+
+/* Size the pool (call once at start-up); names resolve through dns. */
+int hc_pool_init(struct loop *l, struct dns_ctx *dns, int max_conns);
 void hc_pool_free(void);
 /* Close idle connections and forget TLS sessions (shutdown, reload). */
 void hc_pool_close_idle(void);

@@ -261,7 +261,7 @@ static void reload(struct srv *s)
 		s->env.cfg = s->cfg;
 	}
 	log_set_debug(s->cfg->debug);
-	dns_reload();
+	dns_reload(&s->dns);
 	hc_pool_close_idle();
 	log_info("config reloaded from %s", s->cfg->path);
 	log_config(s->cfg);
@@ -335,6 +335,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	loop_timer_init(&s->accept_retry, on_accept_retry);
 	loop_timer_init(&s->grace, on_grace);
 	buf_init(&s->scratch, CONN_OUT_MAX);
+	dns_init(&s->dns, &s->loop);
 	log_set_debug(s->cfg->debug);
 	s->env.loop = &s->loop;
 	s->env.cfg = s->cfg;
@@ -350,14 +351,14 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
 				SRV_MAX_LISTENERS + 1,
 		      s->pool_size + nup + DNS_MAX_QUERIES + 2) < 0 ||
-	    hc_pool_init(&s->loop, nup) < 0) {
+	    hc_pool_init(&s->loop, &s->dns, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);
 		return -1;
 	}
 	if (tls_init(s->cfg->ca_file, err, errlen) < 0)
 		return -1;
-	dns_reload();
+	dns_reload(&s->dns);
 
 	host = s->cfg->host && *s->cfg->host ? s->cfg->host : NULL;
 	if (listen_on(s, host ? AF_UNSPEC : AF_INET6, host, s->cfg->port, err,
@@ -444,7 +445,7 @@ void srv_free(struct srv *s)
 		close(s->sigpipe[1]);
 	the_srv = NULL;
 	hc_pool_free();
-	dns_shutdown();
+	dns_free(&s->dns);
 	tls_free();
 	free(s->conns);
 	loop_free(&s->loop);

@@ -1,6 +1,7 @@
 /*
  * srv.h - the server object: listeners, the connection pool, the running
- * config, signals, and the shared body-memory budget.
+ * config, signals, the shared body-memory budget, and the state of the
+ * modules under it (the resolver).
  *
  * One struct srv exists per process.  The connection pool is an array
  * sized once from max-connections; slots are reused, and every reuse bumps
@@ -18,6 +19,7 @@
 
 #include "cfg.h"
 #include "conn.h"
+#include "dns.h"
 #include "loop.h"
 
 #define SRV_MAX_LISTENERS 2
@@ -48,6 +50,8 @@ struct srv {
 	int done;
 
 	struct buf scratch;      /* response bodies are built here */
+
+	struct dns_ctx dns;      /* the resolver */
 };
 
 /* Bind and listen per cfg; err gets a message.  0 ok, -1 failed. */

@@ -1,13 +1,16 @@
 /*
  * test_dns.c - unit tests of the pure parts of src/dns.c (query building,
- * answer parsing, resolv.conf and hosts parsing) and of the synchronous
- * paths of dns_lookup (literals, *.invalid, localhost, hosts file).
+ * answer parsing, resolv.conf and hosts parsing), of the synchronous
+ * paths of dns_lookup (literals, *.invalid, localhost, hosts file), and of
+ * lookups that go to a nameserver this file plays on 127.0.0.1: the
+ * answer, the cache, cancelling, DNS_BUSY, and the memory an idle
+ * resolver does not hold.
  *
  * Answer packets are built by hand below.  Every packet handed to
  * dns_parse_answer sits in a guarded buffer (it ends at a PROT_NONE page),
- * so reading past the given length crashes the test.  No test sends a real
- * DNS query: the lookups used are all answered before any socket is made,
- * and the environment points dns_reload() at temporary files.
+ * so reading past the given length crashes the test.  No query leaves the
+ * machine: the environment points dns_reload() at temporary files whose
+ * only nameserver is 127.0.0.1, on a port of a socket the test holds.
  */
 #define _DEFAULT_SOURCE
 #include "t.h"
@@ -15,6 +18,7 @@
 #include "loop.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1213,16 +1217,24 @@ TEST(dns_hosts_stops_at_max_addrs)
 }
 
 /* ======================================================================
- * dns_lookup: synchronous answers only
+ * dns_lookup: synchronous answers
  * ====================================================================== */
 
-static int cb_calls;
+/* A resolver of its own on a loop of its own: nothing is shared between
+ * two of these (or with a server). */
+struct lk {
+	struct loop l;
+	struct dns_ctx d;
+};
+
+static int cb_calls, cb_err;
+static struct dns_addrs cb_res;
 
 static void test_cb(void *user, int err, const struct dns_addrs *res)
 {
 	(void)user;
-	(void)err;
-	(void)res;
+	cb_err = err;
+	cb_res = *res;
 	cb_calls++;
 }
 
@@ -1244,12 +1256,16 @@ static int write_tmp(char *path, size_t cap, const char *text)
 	return 0;
 }
 
-/* Point dns.c at a resolv.conf with only 127.0.0.1 and at the given hosts
- * text (NULL: a hosts file that does not exist), then reload. */
-static int lookup_setup(struct loop *l, const char *hosts_file_text)
+/* Point a new resolver at a resolv.conf with only 127.0.0.1 (queries to
+ * dns_port, 0 for 53) and at the given hosts text (NULL: a hosts file
+ * that does not exist), and read them. */
+static int lookup_setup_port(struct lk *t, const char *hosts_file_text,
+			     int dns_port)
 {
+	char port[16];
 	if (write_tmp(tmp_resolv, sizeof(tmp_resolv),
-		      "nameserver 127.0.0.1\n") < 0)
+		      "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n") <
+	    0)
 		return -1;
 	if (hosts_file_text) {
 		if (write_tmp(tmp_hosts, sizeof(tmp_hosts), hosts_file_text) <
@@ -1261,15 +1277,31 @@ static int lookup_setup(struct loop *l, const char *hosts_file_text)
 	}
 	setenv("CPA_RESOLV_CONF", tmp_resolv, 1);
 	setenv("CPA_HOSTS", tmp_hosts, 1);
-	dns_reload();
+	if (dns_port) {
+		snprintf(port, sizeof(port), "%d", dns_port);
+		setenv("CPA_DNS_PORT", port, 1);
+	} else {
+		unsetenv("CPA_DNS_PORT");
+	}
 	cb_calls = 0;
-	return loop_init(l, 8, 8);
+	cb_err = 1;
+	if (loop_init(&t->l, 2 * DNS_MAX_QUERIES + 8,
+		      2 * DNS_MAX_QUERIES + 8) < 0)
+		return -1;
+	dns_init(&t->d, &t->l);
+	dns_reload(&t->d);
+	return 0;
 }
 
-static void lookup_teardown(struct loop *l)
+static int lookup_setup(struct lk *t, const char *hosts_file_text)
 {
-	dns_shutdown();
-	loop_free(l);
+	return lookup_setup_port(t, hosts_file_text, 0);
+}
+
+static void lookup_teardown(struct lk *t)
+{
+	dns_free(&t->d);
+	loop_free(&t->l);
 	unlink(tmp_resolv);
 	if (strncmp(tmp_hosts, "/tmp/", 5) == 0)
 		unlink(tmp_hosts);
@@ -1277,14 +1309,13 @@ static void lookup_teardown(struct loop *l)
 
 /* dns_lookup that must answer synchronously.  Should it go pending (a
  * real query would be on its way to 127.0.0.1), cancel at once. */
-static int lookup_sync(struct loop *l, const char *host,
-		       struct dns_addrs *out)
+static int lookup_sync(struct lk *t, const char *host, struct dns_addrs *out)
 {
 	struct dns_handle h = {-1, 0};
-	int rc = dns_lookup(l, host, out, test_cb, NULL, &h);
+	int rc = dns_lookup(&t->d, host, out, test_cb, NULL, &h);
 	if (rc == 0) {
 		FAILF("dns_lookup(\"%s\") went to the network", host);
-		dns_cancel(&h);
+		dns_cancel(&t->d, &h);
 	}
 	return rc;
 }
@@ -1302,7 +1333,7 @@ static int is_loopback(const struct sockaddr_storage *ss)
 
 TEST(dns_lookup_ipv4_literal)
 {
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	REQUIRE(lookup_setup(&l, "") == 0);
 	memset(&out, 0xa5, sizeof(out));
@@ -1319,7 +1350,7 @@ TEST(dns_lookup_ipv4_literal)
 
 TEST(dns_lookup_ipv6_literal)
 {
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	REQUIRE(lookup_setup(&l, "") == 0);
 	memset(&out, 0xa5, sizeof(out));
@@ -1340,7 +1371,7 @@ TEST(dns_lookup_invalid_tld_not_found)
 		"foo.invalid", "FOO.INVALID", "foo.invalid.", "a.b.c.invalid",
 		"invalid",
 	};
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	size_t i;
 	REQUIRE(lookup_setup(&l, "") == 0);
@@ -1354,7 +1385,7 @@ TEST(dns_lookup_invalid_tld_not_found)
 
 TEST(dns_lookup_localhost_from_hosts_file)
 {
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	int i;
 	REQUIRE(lookup_setup(&l, "127.0.0.1 localhost\n") == 0);
@@ -1370,7 +1401,7 @@ TEST(dns_lookup_localhost_builtin_fallback)
 {
 	static const char *const names[] = {"localhost", "LOCALHOST",
 					    "localhost.", "api.localhost"};
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	size_t k;
 	int i;
@@ -1398,7 +1429,7 @@ TEST(dns_lookup_localhost_builtin_fallback)
 
 TEST(dns_lookup_name_from_hosts_file)
 {
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	REQUIRE(lookup_setup(&l, "# test hosts\n"
 				 "10.20.30.40 upstream.test up\n"
@@ -1417,7 +1448,7 @@ TEST(dns_lookup_name_from_hosts_file)
 
 TEST(dns_lookup_reload_picks_up_new_hosts)
 {
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	FILE *f;
 	REQUIRE(lookup_setup(&l, "10.0.0.1 moving.test\n") == 0);
@@ -1427,7 +1458,7 @@ TEST(dns_lookup_reload_picks_up_new_hosts)
 	REQUIRE(f != NULL);
 	fputs("10.0.0.2 moving.test\n", f);
 	fclose(f);
-	dns_reload();
+	dns_reload(&l.d);
 	REQUIRE(CHECK_EQ_INT(lookup_sync(&l, "moving.test", &out), 1));
 	CHECK_EQ_INT(out.n, 1);
 	CHECK_V4(&out, 0, "10.0.0.2");
@@ -1437,13 +1468,261 @@ TEST(dns_lookup_reload_picks_up_new_hosts)
 TEST(dns_lookup_overlong_name_not_found)
 {
 	char name[400];
-	struct loop l;
+	struct lk l;
 	struct dns_addrs out;
 	REQUIRE(lookup_setup(&l, "") == 0);
 	long_name(name, 300);
 	CHECK_EQ_INT(lookup_sync(&l, name, &out), DNS_NOTFOUND);
 	CHECK_EQ_INT(lookup_sync(&l, "", &out), DNS_NOTFOUND);
 	lookup_teardown(&l);
+}
+
+/* ======================================================================
+ * dns_lookup through a nameserver on 127.0.0.1
+ * ====================================================================== */
+
+/* The nameserver: a UDP socket on 127.0.0.1 that the test reads itself. */
+static int ns_open(int *port)
+{
+	struct sockaddr_in a;
+	socklen_t sl = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &sl) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Answer the next query (waiting up to 2 s) with rcode; a NOERROR answer
+ * to an A query holds a4, one to an AAAA query holds no record.  Returns
+ * the type asked, or -1 when no query came. */
+static int ns_answer(int fd, const uint8_t a4[4], unsigned rcode)
+{
+	uint8_t q[512];
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	struct pollfd pfd = {fd, POLLIN, 0};
+	struct pkt p;
+	size_t o = 12;
+	unsigned qtype;
+	ssize_t n;
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+	if (n < 17)
+		return -1;
+	while (o < (size_t)n && q[o])
+		o += 1 + (size_t)q[o];
+	if (o + 5 > (size_t)n)
+		return -1;
+	qtype = (unsigned)q[o + 1] << 8 | q[o + 2];
+	p.n = 0;
+	put_bytes(&p, q, o + 5); /* the query's header and question */
+	p.b[2] = 0x81;           /* response, RD */
+	p.b[3] = (uint8_t)(0x80 | rcode);
+	if (qtype == T_A && rcode == 0) {
+		p.b[7] = 1;      /* ANCOUNT */
+		put_a(&p, 12, 60, a4[0], a4[1], a4[2], a4[3]);
+	}
+	sendto(fd, p.b, p.n, 0, (struct sockaddr *)&from, fl);
+	return (int)qtype;
+}
+
+/* Run the loop until the callback came (or about 3 s went by). */
+static void run_until_cb(struct lk *t)
+{
+	int i;
+	for (i = 0; i < 30 && !cb_calls; i++)
+		loop_run_once(&t->l, 100);
+}
+
+static const uint8_t addr_a[4] = {10, 9, 8, 7};
+
+TEST(dns_lookup_idle_resolver_holds_no_cache_or_slots)
+{
+	struct lk l;
+	struct dns_addrs out;
+	int i;
+	REQUIRE(lookup_setup(&l, "10.0.0.1 up.test\n") == 0);
+	CHECK_EQ_INT(lookup_sync(&l, "up.test", &out), 1);
+	CHECK_EQ_INT(lookup_sync(&l, "localhost", &out), 1);
+	CHECK_EQ_INT(lookup_sync(&l, "192.0.2.1", &out), 1);
+	CHECK(l.d.cache == NULL);
+	for (i = 0; i < DNS_MAX_QUERIES; i++)
+		CHECK(l.d.q[i] == NULL);
+	lookup_teardown(&l);
+}
+
+TEST(dns_lookup_network_answer_then_cache)
+{
+	struct lk l;
+	struct dns_addrs out;
+	struct dns_handle h = {-1, 0};
+	int ns, port, k;
+
+	REQUIRE((ns = ns_open(&port)) >= 0);
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "api.example", &out, test_cb,
+					NULL, &h), 0));
+	CHECK(h.slot == 0);
+	CHECK(l.d.q[0] != NULL && l.d.q[1] == NULL);
+	for (k = 0; k < 2; k++) /* the A and the AAAA query */
+		CHECK(ns_answer(ns, addr_a, 0) > 0);
+	run_until_cb(&l);
+	REQUIRE(CHECK_EQ_INT(cb_calls, 1));
+	CHECK_EQ_INT(cb_err, DNS_OK);
+	CHECK_EQ_INT(cb_res.n, 1);
+	CHECK_V4(&cb_res, 0, "10.9.8.7");
+	CHECK(l.d.cache != NULL);
+	/* again: from the cache, whatever the case and a final dot */
+	REQUIRE(CHECK_EQ_INT(lookup_sync(&l, "API.example.", &out), 1));
+	CHECK_EQ_INT(out.n, 1);
+	CHECK_V4(&out, 0, "10.9.8.7");
+	/* a reload drops the cache: the name goes to the network again */
+	dns_reload(&l.d);
+	CHECK_EQ_INT(dns_lookup(&l.d, "api.example", &out, test_cb, NULL, &h),
+		     0);
+	dns_cancel(&l.d, &h);
+	lookup_teardown(&l);
+	close(ns);
+}
+
+TEST(dns_lookup_contexts_share_nothing)
+{
+	struct lk l;
+	struct dns_ctx other;
+	struct dns_addrs out;
+	struct dns_handle h = {-1, 0};
+	int ns, port, k;
+
+	REQUIRE((ns = ns_open(&port)) >= 0);
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "api.example", &out, test_cb,
+					NULL, &h), 0));
+	for (k = 0; k < 2; k++)
+		ns_answer(ns, addr_a, 0);
+	run_until_cb(&l);
+	REQUIRE(CHECK_EQ_INT(cb_err, DNS_OK));
+	dns_init(&other, &l.l);
+	CHECK_EQ_INT(dns_lookup(&other, "api.example", &out, test_cb, NULL,
+				&h), 0);
+	CHECK(other.cache == NULL);
+	dns_free(&other); /* cancels the lookup: no callback */
+	loop_run_once(&l.l, 0);
+	CHECK_EQ_INT(cb_calls, 1);
+	lookup_teardown(&l);
+	close(ns);
+}
+
+TEST(dns_lookup_not_found)
+{
+	struct lk l;
+	struct dns_addrs out;
+	struct dns_handle h = {-1, 0};
+	int ns, port, k;
+
+	REQUIRE((ns = ns_open(&port)) >= 0);
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "nx.example", &out, test_cb,
+					NULL, &h), 0));
+	for (k = 0; k < 2; k++)
+		CHECK(ns_answer(ns, addr_a, 3) > 0);
+	run_until_cb(&l);
+	REQUIRE(CHECK_EQ_INT(cb_calls, 1));
+	CHECK_EQ_INT(cb_err, DNS_NOTFOUND);
+	CHECK_EQ_INT(cb_res.n, 0);
+	CHECK(l.d.cache == NULL); /* failures are not cached */
+	lookup_teardown(&l);
+	close(ns);
+}
+
+TEST(dns_lookup_timeout)
+{
+	struct lk l;
+	struct dns_addrs out;
+	struct dns_handle h = {-1, 0};
+	int ns, port;
+
+	REQUIRE((ns = ns_open(&port)) >= 0); /* never answers */
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "slow.example", &out, test_cb,
+					NULL, &h), 0));
+	run_until_cb(&l); /* timeout:1 attempts:1 */
+	REQUIRE(CHECK_EQ_INT(cb_calls, 1));
+	CHECK_EQ_INT(cb_err, DNS_TIMEOUT);
+	lookup_teardown(&l);
+	close(ns);
+}
+
+TEST(dns_cancel_and_stale_handles)
+{
+	struct lk l;
+	struct dns_addrs out;
+	struct dns_handle h = {-1, 0}, old;
+	int ns, port, k;
+
+	REQUIRE((ns = ns_open(&port)) >= 0);
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "a.example", &out, test_cb,
+					NULL, &h), 0));
+	old = h;
+	dns_cancel(&l.d, &h);
+	CHECK_EQ_INT(h.slot, -1);
+	dns_cancel(&l.d, &h); /* unset: ignored */
+	for (k = 0; k < 2; k++)
+		ns_answer(ns, addr_a, 0); /* to a socket that is gone */
+	loop_run_once(&l.l, 50);
+	CHECK_EQ_INT(cb_calls, 0);
+
+	/* The slot is reused; the old handle no longer names it. */
+	REQUIRE(CHECK_EQ_INT(dns_lookup(&l.d, "b.example", &out, test_cb,
+					NULL, &h), 0));
+	CHECK_EQ_INT(h.slot, old.slot);
+	CHECK(h.gen != old.gen);
+	CHECK(l.d.q[1] == NULL);
+	dns_cancel(&l.d, &old);
+	for (k = 0; k < 2; k++)
+		CHECK(ns_answer(ns, addr_a, 0) > 0);
+	run_until_cb(&l);
+	CHECK_EQ_INT(cb_calls, 1);
+	CHECK_EQ_INT(cb_err, DNS_OK);
+	lookup_teardown(&l);
+	close(ns);
+}
+
+TEST(dns_lookup_busy_then_free_in_flight)
+{
+	struct lk l;
+	struct dns_addrs out;
+	struct dns_handle h;
+	char name[32];
+	int ns, port, i;
+
+	REQUIRE((ns = ns_open(&port)) >= 0);
+	REQUIRE(lookup_setup_port(&l, NULL, port) == 0);
+	for (i = 0; i < DNS_MAX_QUERIES; i++) {
+		snprintf(name, sizeof(name), "n%d.example", i);
+		if (!CHECK_EQ_INT(dns_lookup(&l.d, name, &out, test_cb, NULL,
+					     &h), 0))
+			break;
+	}
+	CHECK_EQ_INT(dns_lookup(&l.d, "one.more.example", &out, test_cb, NULL,
+				&h), DNS_BUSY);
+	dns_free(&l.d); /* every lookup cancelled, no callback */
+	CHECK_EQ_INT(cb_calls, 0);
+	for (i = 0; i < DNS_MAX_QUERIES; i++)
+		CHECK(l.d.q[i] == NULL);
+	lookup_teardown(&l);
+	close(ns);
 }
 
 TEST(dns_strerror_names)
