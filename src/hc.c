@@ -9,8 +9,8 @@
  *                                                    ^               |
  *                                                    +---- IDLE <----+
  *
- * TLS sits under SEND/HEAD/BODY through io_read()/io_write(), which move
- * bytes between the socket and the BearSSL engine as needed; a step never
+ * TLS sits under SEND/HEAD/BODY through io_read()/io_write(), which run
+ * the BearSSL engine pump of tls.c over the socket as needed; a step never
  * knows whether the connection is encrypted.
  *
  * One timer per connection: the connect deadline (resolve, connect, proxy
@@ -60,6 +60,7 @@ enum hc_state {
 };
 
 enum { STEP_AGAIN, STEP_WAIT, STEP_GONE };
+enum { ROLE_TARGET, ROLE_PROXY };  /* whose TLS session (tls_sess_*) */
 enum { FR_NONE, FR_LENGTH, FR_CHUNKED, FR_CLOSE };
 
 struct hc {
@@ -87,6 +88,8 @@ struct hc {
 
 	struct tls_client *tls;   /* TLS to the target */
 	struct tls_client *ptls;  /* TLS to an https:// proxy */
+	struct tls_io raw_io;     /* the socket, under ptls */
+	struct tls_io sock_io;    /* the socket or ptls, under tls */
 
 	struct buf rbuf;          /* response bytes */
 	int framing;
@@ -114,6 +117,7 @@ static struct {
 	int n;
 	struct hc *idle;          /* idle connections, most recent first */
 	struct hc_stats st;
+	struct tls_sess_cache sess; /* TLS sessions to resume */
 } P;
 
 /* FNV-1a over the fields that identify a target. */
@@ -222,12 +226,10 @@ void hc_pool_free(void)
 	P.pool = NULL;
 }
 
-static void sess_forget_all(void);
-
 void hc_pool_close_idle(void)
 {
 	int i;
-	sess_forget_all();
+	tls_sess_forget_all(&P.sess);
 	for (i = 0; P.pool && i < P.n; i++)
 		if (P.pool[i].state == HC_IDLE)
 			release(&P.pool[i]);
@@ -292,176 +294,78 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 /* ---- socket and TLS I/O ---------------------------------------------------- */
 
 /*
- * Three layers, each with the same contract (bytes moved, 0 = EOF for
- * reads, IO_AGAIN with want_in/want_out set, -1 = error):
+ * Three layers, each with the contract of struct tls_io (bytes moved,
+ * 0 = EOF for reads, IO_AGAIN with want_in/want_out set, -1 = error):
  *
  *   raw_*   the socket
- *   sock_*  the socket, or TLS to an https:// proxy over it
- *   io_*    sock_*, or TLS to the target over it
+ *   sock_*  the socket, or TLS to an https:// proxy over it (h->raw_io)
+ *   io_*    sock_*, or TLS to the target over it (h->sock_io)
  *
- * eng_write/eng_read run one BearSSL engine over the layer below it.
+ * A read that meets the end of the stream marks the connection eof: it
+ * ends unclean and never goes back to the pool.
  */
-#define IO_AGAIN (-2)
+#define IO_AGAIN TLS_AGAIN
 
-typedef ssize_t (*lower_fn)(struct hc *h, void *p, size_t n);
-
-static ssize_t raw_send(struct hc *h, void *p, size_t n)
+/* A send or recv result; would-block asks poll for that direction. */
+static ssize_t raw_result(ssize_t k, int *want)
 {
-	ssize_t k = send(h->w.fd, p, n, MSG_NOSIGNAL);
 	if (k >= 0)
 		return k;
 	if (errno == EAGAIN || errno == EINTR) {
-		h->want_out = 1;
+		*want = 1;
 		return IO_AGAIN;
 	}
 	return -1;
 }
 
-static ssize_t raw_recv(struct hc *h, void *p, size_t n)
+static ssize_t raw_send(void *ctx, const void *p, size_t n)
 {
-	ssize_t k = recv(h->w.fd, p, n, 0);
-	if (k >= 0)
-		return k;
-	if (errno == EAGAIN || errno == EINTR) {
-		h->want_in = 1;
-		return IO_AGAIN;
-	}
-	return -1;
+	struct hc *h = ctx;
+	return raw_result(send(h->w.fd, p, n, MSG_NOSIGNAL), &h->want_out);
 }
 
-/* Send an engine's pending records.  0 done, IO_AGAIN, -1 error. */
-static int eng_flush(struct hc *h, br_ssl_engine_context *e, lower_fn snd)
+static ssize_t raw_recv(void *ctx, void *p, size_t n)
 {
-	while (br_ssl_engine_current_state(e) & BR_SSL_SENDREC) {
-		size_t len;
-		unsigned char *b = br_ssl_engine_sendrec_buf(e, &len);
-		ssize_t n = snd(h, b, len);
-		if (n > 0) {
-			br_ssl_engine_sendrec_ack(e, (size_t)n);
-			continue;
-		}
-		return n == IO_AGAIN ? IO_AGAIN : -1;
-	}
-	return 0;
-}
-
-/* Feed an engine records from below.  1 progress, IO_AGAIN, 0 EOF, -1. */
-static int eng_fill(struct hc *h, br_ssl_engine_context *e, lower_fn rcv)
-{
-	size_t len;
-	unsigned char *b = br_ssl_engine_recvrec_buf(e, &len);
-	ssize_t n = rcv(h, b, len);
-	if (n > 0) {
-		br_ssl_engine_recvrec_ack(e, (size_t)n);
-		return 1;
-	}
-	if (n == 0)
+	struct hc *h = ctx;
+	ssize_t k = raw_result(recv(h->w.fd, p, n, 0), &h->want_in);
+	if (k == 0)
 		h->eof = 1;
-	return n == IO_AGAIN ? IO_AGAIN : (int)n;
+	return k;
 }
 
-/*
- * Drive engine e until it can take application data (want_send) or has
- * some (!want_send).  Returns 1 ready, 0 closed, IO_AGAIN, -1 error.
- */
-static int eng_ready(struct hc *h, br_ssl_engine_context *e, lower_fn snd,
-		     lower_fn rcv, int want_send)
+static ssize_t sock_send(void *ctx, const void *p, size_t n)
 {
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(e);
-		int rc;
-		if (st & BR_SSL_CLOSED)
-			return br_ssl_engine_last_error(e) == BR_ERR_OK ? 0 : -1;
-		if (want_send ? (st & BR_SSL_SENDAPP) : (st & BR_SSL_RECVAPP))
-			return 1;
-		if (st & BR_SSL_SENDREC) {
-			if ((rc = eng_flush(h, e, snd)) != 0)
-				return rc;
-			continue;
-		}
-		if (st & BR_SSL_RECVREC) {
-			rc = eng_fill(h, e, rcv);
-			if (rc == 0) /* EOF without close_notify */
-				return want_send ? -1 : 0;
-			if (rc < 0)
-				return rc;
-			continue;
-		}
-		return IO_AGAIN;
-	}
-}
-
-static ssize_t eng_write(struct hc *h, br_ssl_engine_context *e,
-			 lower_fn snd, lower_fn rcv, const void *p, size_t n)
-{
-	size_t room;
-	unsigned char *b;
-	int rc = eng_ready(h, e, snd, rcv, 1);
-
-	if (rc != 1)
-		return rc == 0 ? -1 : rc;
-	b = br_ssl_engine_sendapp_buf(e, &room);
-	if (room > n)
-		room = n;
-	memcpy(b, p, room);
-	br_ssl_engine_sendapp_ack(e, room);
-	br_ssl_engine_flush(e, 0);
-	rc = eng_flush(h, e, snd);
-	if (rc == -1)
-		return -1;
-	return (ssize_t)room; /* records left are sent on the next call */
-}
-
-static ssize_t eng_read(struct hc *h, br_ssl_engine_context *e, lower_fn snd,
-			lower_fn rcv, void *p, size_t n)
-{
-	size_t avail;
-	unsigned char *b;
-	int rc = eng_ready(h, e, snd, rcv, 0);
-
-	if (rc != 1)
-		return rc;
-	b = br_ssl_engine_recvapp_buf(e, &avail);
-	if (avail > n)
-		avail = n;
-	memcpy(p, b, avail);
-	br_ssl_engine_recvapp_ack(e, avail);
-	return (ssize_t)avail;
-}
-
-static ssize_t sock_send(struct hc *h, void *p, size_t n)
-{
+	struct hc *h = ctx;
 	if (!h->ptls)
 		return raw_send(h, p, n);
-	return eng_write(h, &h->ptls->cc.eng, raw_send, raw_recv, p, n);
+	return tls_write(h->ptls, &h->raw_io, p, n);
 }
 
-static ssize_t sock_recv(struct hc *h, void *p, size_t n)
+static ssize_t sock_recv(void *ctx, void *p, size_t n)
 {
+	struct hc *h = ctx;
+	ssize_t k;
+
 	if (!h->ptls)
 		return raw_recv(h, p, n);
-	return eng_read(h, &h->ptls->cc.eng, raw_send, raw_recv, p, n);
+	k = tls_read(h->ptls, &h->raw_io, p, n);
+	if (k == 0)
+		h->eof = 1;
+	return k;
 }
 
-/* Flush records still queued in the proxy engine (after sock_send). */
+/* Flush records still queued in the proxy engine (after sock_send).
+ * 0, IO_AGAIN or -1. */
 static int sock_flush(struct hc *h)
 {
-	return h->ptls ? eng_flush(h, &h->ptls->cc.eng, raw_send) : 0;
+	return h->ptls ? tls_flush(h->ptls, &h->raw_io) : 0;
 }
 
-/*
- * A TLS connection that ends in good order says so with close_notify:
- * OpenSSL-based servers drop the session of a connection cut without it,
- * and the next connection could not resume it (sess_keep).  Best effort:
- * what the socket takes now, never waiting.
- */
+/* close_notify to the target (see tls_close_notify): best effort, what
+ * the socket takes now. */
 static void tls_goodbye(struct hc *h)
 {
-	br_ssl_engine_context *e = &h->tls->cc.eng;
-	if (!(br_ssl_engine_current_state(e) & BR_SSL_SENDAPP))
-		return; /* not past the handshake, or already closed */
-	br_ssl_engine_close(e);
-	if (eng_flush(h, e, sock_send) == 0)
+	if (tls_close_notify(h->tls, &h->sock_io) == 0)
 		sock_flush(h);
 }
 
@@ -469,9 +373,9 @@ static ssize_t io_write(struct hc *h, const char *p, size_t n)
 {
 	ssize_t k;
 	if (!h->tls)
-		k = sock_send(h, (void *)p, n);
+		k = sock_send(h, p, n);
 	else
-		k = eng_write(h, &h->tls->cc.eng, sock_send, sock_recv, p, n);
+		k = tls_write(h->tls, &h->sock_io, p, n);
 	if (k > 0 && sock_flush(h) == -1)
 		return -1;
 	return k;
@@ -482,7 +386,7 @@ static ssize_t io_read(struct hc *h, char *p, size_t n)
 	ssize_t k;
 	if (!h->tls)
 		return sock_recv(h, p, n);
-	k = eng_read(h, &h->tls->cc.eng, sock_send, sock_recv, p, n);
+	k = tls_read(h->tls, &h->sock_io, p, n);
 	if (sock_flush(h) == -1)
 		return -1;
 	return k;
@@ -815,135 +719,50 @@ io:
 
 /* ---- TLS handshakes ---------------------------------------------------------- */
 
-/*
- * TLS sessions to resume, by host, port and role (0 the target, 1 an
- * https:// proxy).  A new connection to a server spoken to before offers
- * the session; a server that still holds it skips the key exchange and
- * the certificate chain, most of a handshake's CPU (which a router feels)
- * and one round trip.  The chain was verified for this very host name
- * when the session was made.  Forgotten on reload and when a handshake
- * fails.
- */
-#define HC_SESSIONS 8
-static struct tls_sess {
-	int used, what, port;
-	unsigned long stamp;      /* least recently used goes first */
-	char host[256];
-	br_ssl_session_parameters sp;
-} sess[HC_SESSIONS];
-static unsigned long sess_clock;
-
-static struct tls_sess *sess_find(const char *host, int port, int what)
-{
-	int i;
-	for (i = 0; i < HC_SESSIONS; i++)
-		if (sess[i].used && sess[i].what == what &&
-		    sess[i].port == port && !strcmp(sess[i].host, host))
-			return &sess[i];
-	return NULL;
-}
-
-static void sess_forget(struct tls_sess *e)
-{
-	if (e) {
-		memset(e, 0, sizeof(*e)); /* the master secret too */
-	}
-}
-
-/* The handshake on e is done: remember its session (and count a
- * resumption: the server took the session we offered). */
-static void sess_keep(const char *host, int port, int what,
-		      const br_ssl_engine_context *e)
-{
-	struct tls_sess *s = sess_find(host, port, what);
-	br_ssl_session_parameters sp;
-	int i;
-
-	br_ssl_engine_get_session_parameters(e, &sp);
-	if (s && sp.session_id_len && sp.session_id_len == s->sp.session_id_len &&
-	    !memcmp(sp.session_id, s->sp.session_id, sp.session_id_len)) {
-		P.st.tls_resumed++;
-		log_debug("TLS with %s%s:%d: session resumed",
-			  what ? "proxy " : "", host, port);
-	}
-	if (sp.session_id_len == 0) { /* the server keeps no sessions */
-		sess_forget(s);
-		return;
-	}
-	if (!s && strlen(host) < sizeof(s->host)) {
-		s = &sess[0];
-		for (i = 0; i < HC_SESSIONS; i++) {
-			if (!sess[i].used) {
-				s = &sess[i];
-				break;
-			}
-			if (sess[i].stamp < s->stamp)
-				s = &sess[i];
-		}
-		memset(s, 0, sizeof(*s));
-		s->used = 1;
-		s->what = what;
-		s->port = port;
-		memcpy(s->host, host, strlen(host) + 1);
-	}
-	if (s) {
-		s->sp = sp;
-		s->stamp = ++sess_clock;
-	}
-}
-
-static void sess_forget_all(void)
-{
-	int i;
-	for (i = 0; i < HC_SESSIONS; i++)
-		sess_forget(&sess[i]);
-}
-
-/* Run a handshake on *slot (created on first call) with host; the proxy's
- * engine rides the socket, the target's rides sock_* (maybe the proxy's
- * TLS).  Returns STEP_AGAIN when done. */
+/* Run a handshake on *slot (created on first call, offering the session
+ * cached for host:port) over io: the proxy's engine rides the socket, the
+ * target's rides the tunnel.  Returns STEP_AGAIN when done. */
 static int handshake(struct hc *h, struct tls_client **slot, const char *host,
-		     int port, lower_fn snd, lower_fn rcv, int what)
+		     int port, const struct tls_io *io, int role)
 {
-	br_ssl_engine_context *e;
-	int rc;
+	int rc, err;
 
 	if (!*slot) {
-		struct tls_sess *ts = sess_find(host, port, what);
 		*slot = malloc(sizeof(**slot));
 		if (!*slot)
 			return fail(h, HC_ENOMEM, "out of memory for TLS");
-		if (tls_client_start(*slot, host, ts ? &ts->sp : NULL) < 0)
+		if (tls_client_start(*slot, host, tls_sess_find(&P.sess, host,
+								 port, role)) < 0)
 			return fail(h, HC_ETLS, "TLS set-up failed for %s", host);
 		P.st.tls_handshakes++;
 	}
-	e = &(*slot)->cc.eng;
-	rc = eng_ready(h, e, snd, rcv, 1);
+	rc = tls_pump(*slot, io, 1);
 	if (rc == 1) {
 		if (sock_flush(h) == -1)
 			return fail(h, HC_ETLS, "connection to %s:%d lost "
 				    "during the TLS handshake", host, port);
-		sess_keep(host, port, what, e);
+		if (tls_sess_keep(&P.sess, host, port, role, *slot)) {
+			P.st.tls_resumed++;
+			log_debug("TLS with %s%s:%d: session resumed",
+				  role == ROLE_PROXY ? "proxy " : "", host, port);
+		}
 		return STEP_AGAIN;
 	}
 	if (rc == IO_AGAIN)
 		return STEP_WAIT;
-	sess_forget(sess_find(host, port, what));
-	{
-		int err = br_ssl_engine_last_error(e);
-		return fail(h, what == 0 ? HC_ETLS : HC_EPROXY,
-			    "TLS with %s%s:%d failed: %s%s", what ? "proxy " : "",
-			    host, port,
-			    err ? tls_strerror(err)
-				: "connection closed during the handshake",
-			    err ? "" : "");
-	}
+	tls_sess_forget(&P.sess, host, port, role);
+	err = tls_last_error(*slot);
+	return fail(h, role == ROLE_TARGET ? HC_ETLS : HC_EPROXY,
+		    "TLS with %s%s:%d failed: %s",
+		    role == ROLE_PROXY ? "proxy " : "", host, port,
+		    err ? tls_strerror(err)
+			: "connection closed during the handshake");
 }
 
 static int handshake_step(struct hc *h)
 {
-	int rc = handshake(h, &h->tls, h->tg.host, h->tg.port, sock_send,
-			   sock_recv, 0);
+	int rc = handshake(h, &h->tls, h->tg.host, h->tg.port, &h->sock_io,
+			   ROLE_TARGET);
 	if (rc == STEP_AGAIN)
 		h->state = HC_SEND;
 	return rc;
@@ -952,7 +771,7 @@ static int handshake_step(struct hc *h)
 static int proxy_tls_step(struct hc *h)
 {
 	int rc = handshake(h, &h->ptls, h->tg.proxy_host, h->tg.proxy_port,
-			   raw_send, raw_recv, 1);
+			   &h->raw_io, ROLE_PROXY);
 	if (rc == STEP_AGAIN) {
 		h->state = HC_PROXY;
 		h->pstep = 0;
@@ -1134,10 +953,8 @@ static int head_step(struct hc *h)
 /* Bytes the server sent beyond the response, still inside a TLS engine. */
 static int tls_unread(const struct hc *h)
 {
-	return (h->tls && (br_ssl_engine_current_state(&h->tls->cc.eng) &
-			   BR_SSL_RECVAPP)) ||
-	       (h->ptls && (br_ssl_engine_current_state(&h->ptls->cc.eng) &
-			    BR_SSL_RECVAPP));
+	return (h->tls && tls_has_unread(h->tls)) ||
+	       (h->ptls && tls_has_unread(h->ptls));
 }
 
 /* The response is complete: back to the pool, or closed.  A connection
@@ -1463,6 +1280,8 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 	loop_watch_init(&h->w, -1, on_io);
 	loop_timer_init(&h->t, on_timer);
 	h->dh.slot = -1;
+	h->raw_io = (struct tls_io){raw_send, raw_recv, h};
+	h->sock_io = (struct tls_io){sock_send, sock_recv, h};
 	setup(h, r, ops, owner, to);
 	h->state = HC_RESOLVE;
 	h->pending_start = 1;

@@ -19,6 +19,11 @@
  * Invariant: the anchors (count, order, bytes, arena layout) are those the
  * BearSSL decoders give for the same file; tests/unit/test_tls_anchors.c
  * compares both on generated, edited and system bundles.
+ *
+ * The second half of the file is the engine pump (records between an
+ * engine and the layer below it; engines stack, for TLS inside an https://
+ * proxy's TLS) and the session cache that hc keeps per context: see the
+ * comments in tls.h.  Neither touches a socket: the layers are callbacks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tls.h"
@@ -932,4 +937,229 @@ const char *tls_strerror(int err)
 			return "certificate verification failed";
 		return "TLS protocol error";
 	}
+}
+
+/* ---- the engine pump ---------------------------------------------------- */
+
+/* see tls.h */
+int tls_flush(struct tls_client *t, const struct tls_io *io)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	while (br_ssl_engine_current_state(e) & BR_SSL_SENDREC) {
+		size_t len;
+		unsigned char *b = br_ssl_engine_sendrec_buf(e, &len);
+		ssize_t n = io->send(io->ctx, b, len);
+		if (n > 0) {
+			br_ssl_engine_sendrec_ack(e, (size_t)n);
+			continue;
+		}
+		return n == TLS_AGAIN ? TLS_AGAIN : -1;
+	}
+	return 0;
+}
+
+/* Feed the engine records from below.  1 progress, TLS_AGAIN, 0 EOF, -1. */
+static int fill(struct tls_client *t, const struct tls_io *io)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvrec_buf(e, &len);
+	ssize_t n = io->recv(io->ctx, b, len);
+	if (n > 0) {
+		br_ssl_engine_recvrec_ack(e, (size_t)n);
+		return 1;
+	}
+	return n == TLS_AGAIN ? TLS_AGAIN : (int)n;
+}
+
+/* see tls.h */
+int tls_pump(struct tls_client *t, const struct tls_io *io, int for_send)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(e);
+		int rc;
+		if (st & BR_SSL_CLOSED)
+			return br_ssl_engine_last_error(e) == BR_ERR_OK ? 0 : -1;
+		if (for_send ? (st & BR_SSL_SENDAPP) : (st & BR_SSL_RECVAPP))
+			return 1;
+		if (st & BR_SSL_SENDREC) {
+			if ((rc = tls_flush(t, io)) != 0)
+				return rc;
+			continue;
+		}
+		if (st & BR_SSL_RECVREC) {
+			rc = fill(t, io);
+			if (rc == 0) /* EOF without close_notify */
+				return for_send ? -1 : 0;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		return TLS_AGAIN;
+	}
+}
+
+/* see tls.h */
+ssize_t tls_write(struct tls_client *t, const struct tls_io *io,
+		  const void *p, size_t n)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	size_t room;
+	unsigned char *b;
+	int rc = tls_pump(t, io, 1);
+
+	if (rc != 1)
+		return rc == 0 ? -1 : rc;
+	b = br_ssl_engine_sendapp_buf(e, &room);
+	if (room > n)
+		room = n;
+	memcpy(b, p, room);
+	br_ssl_engine_sendapp_ack(e, room);
+	br_ssl_engine_flush(e, 0);
+	if (tls_flush(t, io) == -1)
+		return -1;
+	return (ssize_t)room; /* records left are sent on the next call */
+}
+
+/* see tls.h */
+ssize_t tls_read(struct tls_client *t, const struct tls_io *io, void *p,
+		 size_t n)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	size_t avail;
+	unsigned char *b;
+	int rc = tls_pump(t, io, 0);
+
+	if (rc != 1)
+		return rc;
+	b = br_ssl_engine_recvapp_buf(e, &avail);
+	if (avail > n)
+		avail = n;
+	memcpy(p, b, avail);
+	br_ssl_engine_recvapp_ack(e, avail);
+	return (ssize_t)avail;
+}
+
+/*
+ * A TLS connection that ends in good order says so with close_notify:
+ * OpenSSL-based servers drop the session of a connection cut without it,
+ * and the next connection could not resume it.
+ */
+int tls_close_notify(struct tls_client *t, const struct tls_io *io)
+{
+	br_ssl_engine_context *e = &t->cc.eng;
+	if (!(br_ssl_engine_current_state(e) & BR_SSL_SENDAPP))
+		return -1; /* not past the handshake, or already closed */
+	br_ssl_engine_close(e);
+	return tls_flush(t, io);
+}
+
+/* see tls.h */
+int tls_has_unread(const struct tls_client *t)
+{
+	return (br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_RECVAPP) != 0;
+}
+
+/* see tls.h */
+int tls_last_error(const struct tls_client *t)
+{
+	return br_ssl_engine_last_error(&t->cc.eng);
+}
+
+/* ---- the session cache ----------------------------------------------------- */
+
+/* Index of the entry for host:port in role, or -1. */
+static int sess_index(const struct tls_sess_cache *c, const char *host,
+		      int port, int role)
+{
+	int i;
+	for (i = 0; i < TLS_SESSIONS; i++)
+		if (c->e[i].used && c->e[i].role == role &&
+		    c->e[i].port == port && !strcmp(c->e[i].host, host))
+			return i;
+	return -1;
+}
+
+static struct tls_sess *sess_find(struct tls_sess_cache *c, const char *host,
+				  int port, int role)
+{
+	int i = sess_index(c, host, port, role);
+	return i < 0 ? NULL : &c->e[i];
+}
+
+/* see tls.h */
+const br_ssl_session_parameters *
+tls_sess_find(const struct tls_sess_cache *c, const char *host, int port,
+	      int role)
+{
+	int i = sess_index(c, host, port, role);
+	return i < 0 ? NULL : &c->e[i].sp;
+}
+
+static void sess_wipe(struct tls_sess *s)
+{
+	if (s)
+		memset(s, 0, sizeof(*s)); /* the master secret too */
+}
+
+/* The entry to fill for a server not in the cache: a free one, else the
+ * least recently used. */
+static struct tls_sess *sess_victim(struct tls_sess_cache *c)
+{
+	struct tls_sess *s = &c->e[0];
+	int i;
+	for (i = 0; i < TLS_SESSIONS; i++) {
+		if (!c->e[i].used)
+			return &c->e[i];
+		if (c->e[i].stamp < s->stamp)
+			s = &c->e[i];
+	}
+	return s;
+}
+
+/* see tls.h */
+int tls_sess_keep(struct tls_sess_cache *c, const char *host, int port,
+		  int role, const struct tls_client *t)
+{
+	struct tls_sess *s = sess_find(c, host, port, role);
+	br_ssl_session_parameters sp;
+	int resumed;
+
+	br_ssl_engine_get_session_parameters(&t->cc.eng, &sp);
+	resumed = s && sp.session_id_len &&
+		  sp.session_id_len == s->sp.session_id_len &&
+		  !memcmp(sp.session_id, s->sp.session_id, sp.session_id_len);
+	if (sp.session_id_len == 0) { /* the server keeps no sessions */
+		sess_wipe(s);
+		return resumed;
+	}
+	if (!s && strlen(host) < sizeof(s->host)) {
+		s = sess_victim(c);
+		sess_wipe(s);
+		s->used = 1;
+		s->role = role;
+		s->port = port;
+		memcpy(s->host, host, strlen(host) + 1);
+	}
+	if (s) {
+		s->sp = sp;
+		s->stamp = ++c->clock;
+	}
+	return resumed;
+}
+
+/* see tls.h */
+void tls_sess_forget(struct tls_sess_cache *c, const char *host, int port,
+		     int role)
+{
+	sess_wipe(sess_find(c, host, port, role));
+}
+
+/* see tls.h */
+void tls_sess_forget_all(struct tls_sess_cache *c)
+{
+	int i;
+	for (i = 0; i < TLS_SESSIONS; i++)
+		sess_wipe(&c->e[i]);
 }

@@ -10,13 +10,17 @@
  *
  * Profile: TLS 1.2 with ECDHE key exchange and AEAD ciphers only
  * (ChaCha20-Poly1305, AES-GCM), RSA or ECDSA server keys, full chain and
- * host-name verification.
+ * host-name verification. *
+ * Also here: the pump that moves an engine's records over the layer below
+ * it (a socket, or another engine), and the cache of sessions to resume;
+ * both are described where they are declared, below.
  */
 #ifndef TLS_H
 #define TLS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bearssl.h"
 
@@ -81,5 +85,91 @@ int tls_client_start(struct tls_client *t, const char *host,
 /* Text for a BearSSL error code, for messages ("certificate is not
  * trusted", "server name mismatch", ...). */
 const char *tls_strerror(int err);
+
+/* ---- the engine pump --------------------------------------------------------
+ *
+ * A client engine is a state machine without I/O (bearssl_ssl.h); the pump
+ * moves its records to and from the layer below, which is a socket or, for
+ * TLS inside an https:// proxy's TLS, the application data of another
+ * engine.  A layer is a pair of functions with one contract: bytes moved,
+ * 0 at the end of the stream (recv), TLS_AGAIN when it would block (the
+ * layer itself notes what to wait for), -1 on an error.  The functions
+ * below return the same, so engines stack.
+ */
+#define TLS_AGAIN (-2)
+
+struct tls_io {
+	ssize_t (*send)(void *ctx, const void *p, size_t n);
+	ssize_t (*recv)(void *ctx, void *p, size_t n);
+	void *ctx;
+};
+
+/* Send the records the engine has queued.  0 all sent, TLS_AGAIN, -1. */
+int tls_flush(struct tls_client *t, const struct tls_io *io);
+
+/* Run the engine (handshake included) until it takes application data
+ * (for_send) or has some (!for_send).  1 ready, 0 closed (for reading: an
+ * end of stream, with or without close_notify), TLS_AGAIN, -1 error
+ * (tls_last_error says which). */
+int tls_pump(struct tls_client *t, const struct tls_io *io, int for_send);
+
+/* Application data: bytes moved (the records of a write are sent as far
+ * as the layer takes them; the rest go with the next call or tls_flush),
+ * 0 at the end of the stream (read), TLS_AGAIN, -1. */
+ssize_t tls_write(struct tls_client *t, const struct tls_io *io,
+		  const void *p, size_t n);
+ssize_t tls_read(struct tls_client *t, const struct tls_io *io, void *p,
+		 size_t n);
+
+/* Say close_notify, if the handshake is done and the engine still open,
+ * and send what the layer takes now, never waiting.  0 when all of it
+ * went out (the caller may flush the layer below), else nonzero. */
+int tls_close_notify(struct tls_client *t, const struct tls_io *io);
+
+/* Application data the peer sent that nobody read yet. */
+int tls_has_unread(const struct tls_client *t);
+
+/* The engine's error (BR_ERR_*), 0 when none. */
+int tls_last_error(const struct tls_client *t);
+
+/* ---- the session cache ------------------------------------------------------
+ *
+ * Sessions to resume, by host, port and role (the caller's: hc uses 0 for
+ * the target, 1 for an https:// proxy).  A new connection to a server
+ * spoken to before offers its session; a server that still holds it skips
+ * the key exchange and the certificate chain, most of a handshake's CPU
+ * and a round trip.  The chain was verified for this very host name when
+ * the session was made.  Least recently used entries make room.
+ */
+#ifndef TLS_SESSIONS
+#define TLS_SESSIONS 8
+#endif
+
+struct tls_sess {
+	int used, role, port;
+	unsigned long stamp;      /* least recently used goes first */
+	char host[256];
+	br_ssl_session_parameters sp;
+};
+
+struct tls_sess_cache {
+	struct tls_sess e[TLS_SESSIONS];
+	unsigned long clock;
+};
+
+/* The session to offer to host:port in role, or NULL. */
+const br_ssl_session_parameters *
+tls_sess_find(const struct tls_sess_cache *c, const char *host, int port,
+	      int role);
+/* The handshake of t with host:port is done: remember its session (forget
+ * it when the server keeps none).  Returns 1 when the server resumed the
+ * session offered, else 0. */
+int tls_sess_keep(struct tls_sess_cache *c, const char *host, int port,
+		  int role, const struct tls_client *t);
+/* A handshake failed: forget that server's session. */
+void tls_sess_forget(struct tls_sess_cache *c, const char *host, int port,
+		     int role);
+/* Forget every session (reload, shutdown); secrets are wiped. */
+void tls_sess_forget_all(struct tls_sess_cache *c);
 
 #endif
