@@ -11,7 +11,10 @@
  *
  * TLS sits under SEND/HEAD/BODY through io_read()/io_write(), which run
  * the BearSSL engine pump of tls.c over the socket as needed; a step never
- * knows whether the connection is encrypted.
+ * knows whether the connection is encrypted.  PROXY drives one of the pure
+ * handshake engines of hc_proxy.c over the socket (or over TLS to an
+ * https:// proxy); whatever the proxy sent past its last reply is handed to
+ * the layers above before anything else read from the tunnel.
  *
  * One timer per connection: the connect deadline (resolve, connect, proxy
  * and handshake together), the first-byte deadline, the idle-read
@@ -37,6 +40,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "hc_proxy.h"
 #include "log.h"
 #include "tls.h"
 #include "url.h"
@@ -49,8 +53,8 @@ enum hc_state {
 	HC_FREE,
 	HC_RESOLVE,
 	HC_CONNECT,
-	HC_PROXY_TLS,
-	HC_PROXY,
+	HC_PROXY_TLS,  /* TLS with an https:// proxy */
+	HC_PROXY,      /* the CONNECT or SOCKS5 handshake */
 	HC_HANDSHAKE,
 	HC_SEND,
 	HC_HEAD,
@@ -75,7 +79,7 @@ struct hc {
 	struct hc_timeouts to;
 	struct hc_request req;
 
-	struct buf wbuf;          /* proxy handshake bytes, then the head */
+	struct buf wbuf;          /* the request head (and a small body) */
 	size_t body_off;
 	int want_in, want_out;
 
@@ -84,7 +88,8 @@ struct hc {
 	int ai;                   /* address being tried */
 	int resolving_target;     /* socks5: resolving the target first */
 	struct sockaddr_storage target_ip;
-	int pstep;                /* proxy handshake step */
+	struct hc_proxy *px;      /* during HC_PROXY only */
+	struct buf tun;           /* tunnel bytes read with the proxy's reply */
 
 	struct tls_client *tls;   /* TLS to the target */
 	struct tls_client *ptls;  /* TLS to an https:// proxy */
@@ -193,6 +198,20 @@ void hc_get_stats(struct hc_stats *s)
 
 static void tls_goodbye(struct hc *h);
 
+/* Close the socket and drop what belongs to it: TLS engines, a proxy
+ * handshake, tunnel bytes not read yet. */
+static void disconnect(struct hc *h)
+{
+	loop_close(P.l, &h->w);
+	free(h->tls);
+	h->tls = NULL;
+	free(h->ptls);
+	h->ptls = NULL;
+	free(h->px);
+	h->px = NULL;
+	buf_free(&h->tun);
+}
+
 static void release(struct hc *h)
 {
 	if (h->state == HC_FREE)
@@ -203,12 +222,8 @@ static void release(struct hc *h)
 	if (h->clean && h->tls && h->w.fd >= 0)
 		tls_goodbye(h);
 	h->clean = 0;
-	loop_close(P.l, &h->w);
+	disconnect(h);
 	loop_timer_cancel(P.l, &h->t);
-	free(h->tls);
-	h->tls = NULL;
-	free(h->ptls);
-	h->ptls = NULL;
 	buf_free(&h->wbuf);
 	buf_free(&h->rbuf);
 	h->state = HC_FREE;
@@ -257,11 +272,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 	    (err == HC_ERESET || err == HC_EPROTO)) {
 		log_debug("upstream %s:%d: reused connection was closed; "
 			  "retrying on a new one", h->tg.host, h->tg.port);
-		loop_close(P.l, &h->w);
-		free(h->tls);
-		h->tls = NULL;
-		free(h->ptls);
-		h->ptls = NULL;
+		disconnect(h);
 		buf_reset(&h->rbuf);
 		buf_reset(&h->wbuf);
 		h->body_off = 0;
@@ -298,7 +309,8 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
  * 0 = EOF for reads, IO_AGAIN with want_in/want_out set, -1 = error):
  *
  *   raw_*   the socket
- *   sock_*  the socket, or TLS to an https:// proxy over it (h->raw_io)
+ *   sock_*  the tunnel: the socket, or TLS to an https:// proxy over it
+ *           (h->raw_io); first the bytes that came with the proxy's reply
  *   io_*    sock_*, or TLS to the target over it (h->sock_io)
  *
  * A read that meets the end of the stream marks the connection eof: it
@@ -344,8 +356,18 @@ static ssize_t sock_send(void *ctx, const void *p, size_t n)
 static ssize_t sock_recv(void *ctx, void *p, size_t n)
 {
 	struct hc *h = ctx;
+	size_t early = buf_pending(&h->tun);
 	ssize_t k;
 
+	if (early > 0) {
+		if (early > n)
+			early = n;
+		memcpy(p, h->tun.p + h->tun.off, early);
+		buf_consume(&h->tun, early);
+		if (buf_pending(&h->tun) == 0)
+			buf_free(&h->tun);
+		return (ssize_t)early;
+	}
 	if (!h->ptls)
 		return raw_recv(h, p, n);
 	k = tls_read(h->ptls, &h->raw_io, p, n);
@@ -392,31 +414,19 @@ static ssize_t io_read(struct hc *h, char *p, size_t n)
 	return k;
 }
 
-/* Proxy handshake helpers: write wbuf / read into rbuf over sock_*. */
-static int proxy_send_wbuf(struct hc *h)
+/* The unread response bytes.  Before the first read rbuf.p is NULL, and
+ * NULL + 0 is undefined. */
+static const char *rbuf_at(const struct hc *h)
 {
-	while (buf_pending(&h->wbuf) > 0) {
-		ssize_t n = sock_send(h, h->wbuf.p + h->wbuf.off,
-				      buf_pending(&h->wbuf));
-		if (n > 0) {
-			buf_consume(&h->wbuf, (size_t)n);
-			continue;
-		}
-		return n == IO_AGAIN ? 0 : -1;
-	}
-	if (sock_flush(h) == -1)
-		return -1;
-	return h->want_out ? 0 : 1;
+	return buf_pending(&h->rbuf) ? h->rbuf.p + h->rbuf.off : "";
 }
 
-/* The response head waiting in rbuf, parsed.  Before the first read rbuf.p
- * is NULL, and NULL + 0 is undefined: nothing yet is simply partial. */
+/* The response head waiting in rbuf, parsed. */
 static int parse_head(const struct hc *h, struct http_response *res)
 {
 	if (buf_pending(&h->rbuf) == 0)
 		return HTTP_PARTIAL;
-	return http_parse_response(h->rbuf.p + h->rbuf.off,
-				   buf_pending(&h->rbuf), res);
+	return http_parse_response(rbuf_at(h), buf_pending(&h->rbuf), res);
 }
 
 /* Read into rbuf until it holds at least want bytes. 1 yes, 0 wait, -1. */
@@ -454,14 +464,12 @@ static void after_connected(struct hc *h)
 	int one = 1;
 	setsockopt(h->w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	P.st.connects++;
-	if (h->tg.proxy == URL_HTTPS + 1) {
+	if (h->tg.proxy == URL_HTTPS + 1)
 		h->state = HC_PROXY_TLS;
-	} else if (h->tg.proxy) {
+	else if (h->tg.proxy)
 		h->state = HC_PROXY;
-		h->pstep = 0;
-	} else {
+	else
 		h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
-	}
 }
 
 /* Try addresses from h->ai on; returns when one is in progress. */
@@ -548,173 +556,123 @@ static void start_connect(struct hc *h)
 
 /* ---- proxy handshake ------------------------------------------------------- */
 
-static int proxy_http(struct hc *h)
+static int is_socks(const struct hc *h)
 {
-	struct http_response res;
-	int rc, n;
+	return h->tg.proxy == URL_SOCKS5 + 1 || h->tg.proxy == URL_SOCKS5H + 1;
+}
 
-	if (h->pstep == 0) {
-		buf_reset(&h->wbuf);
-		buf_printf(&h->wbuf, "CONNECT %s%s%s:%d HTTP/1.1\r\nHost: %s%s%s:%d\r\n",
-			   strchr(h->tg.host, ':') ? "[" : "", h->tg.host,
-			   strchr(h->tg.host, ':') ? "]" : "", h->tg.port,
-			   strchr(h->tg.host, ':') ? "[" : "", h->tg.host,
-			   strchr(h->tg.host, ':') ? "]" : "", h->tg.port);
-		if (h->tg.proxy_user[0]) {
-			char cred[260], b64[360];
-			snprintf(cred, sizeof(cred), "%s:%s", h->tg.proxy_user,
-				 h->tg.proxy_pass);
-			url_base64(cred, strlen(cred), b64, sizeof(b64));
-			buf_printf(&h->wbuf, "Proxy-Authorization: Basic %s\r\n",
-				   b64);
-		}
-		buf_puts(&h->wbuf, "\r\n");
-		h->pstep = 1;
+/* Set up the handshake engine: every message it will send is made now. */
+static int proxy_start(struct hc *h)
+{
+	const struct hc_target *t = &h->tg;
+	int rc;
+
+	if (!(h->px = malloc(sizeof(*h->px))))
+		return fail(h, HC_ENOMEM, "out of memory for the proxy "
+			    "handshake");
+	if (!is_socks(h))
+		rc = hc_proxy_http_init(h->px, t->host, t->port, t->proxy_user,
+					t->proxy_pass);
+	else
+		rc = hc_proxy_socks5_init(h->px, t->host, t->port,
+					  t->proxy == URL_SOCKS5H + 1
+						  ? NULL : &h->target_ip,
+					  t->proxy_user, t->proxy_pass);
+	if (rc < 0)
+		return fail(h, HC_EPROXY, "request to proxy %s:%d for %s:%d "
+			    "is too long", t->proxy_host, t->proxy_port,
+			    t->host, t->port);
+	return STEP_AGAIN;
+}
+
+static int proxy_closed(struct hc *h)
+{
+	return fail(h, HC_EPROXY, "%s %s:%d closed the connection during "
+		    "the handshake", is_socks(h) ? "SOCKS5 proxy" : "proxy",
+		    h->tg.proxy_host, h->tg.proxy_port);
+}
+
+/* The engine failed: say why, in the proxy's terms. */
+static int proxy_refused(struct hc *h)
+{
+	const struct hc_target *t = &h->tg;
+	int d = hc_proxy_detail(h->px);
+	char why[360];
+
+	switch (hc_proxy_last_error(h->px)) {
+	case HC_PROXY_ESTATUS:
+		snprintf(why, sizeof(why), "refused CONNECT to %s:%d with "
+			 "status %d", t->host, t->port, d);
+		break;
+	case HC_PROXY_EREP:
+		snprintf(why, sizeof(why), "could not connect to %s:%d (reply "
+			 "%d)", t->host, t->port, d);
+		break;
+	case HC_PROXY_EMETHOD:
+		snprintf(why, sizeof(why), "refused our authentication methods");
+		break;
+	case HC_PROXY_EAUTH:
+		snprintf(why, sizeof(why), "rejected the user name or password");
+		break;
+	case HC_PROXY_ETOOBIG:
+		snprintf(why, sizeof(why), "sent too large an answer to CONNECT");
+		break;
+	default:
+		snprintf(why, sizeof(why), "sent a malformed reply");
+		break;
 	}
-	if (h->pstep == 1) {
-		if ((rc = proxy_send_wbuf(h)) <= 0)
-			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
-					     "the connection", h->tg.proxy_host,
-					     h->tg.proxy_port)
-				      : STEP_WAIT;
-		h->pstep = 2;
-	}
-	for (;;) {
-		n = parse_head(h, &res);
-		if (n > 0)
-			break;
-		if (n != HTTP_PARTIAL)
-			return fail(h, HC_EPROXY, "proxy %s:%d sent a malformed "
-				    "answer to CONNECT", h->tg.proxy_host,
-				    h->tg.proxy_port);
-		if ((rc = proxy_fill(h, buf_pending(&h->rbuf) + 1)) <= 0)
-			return rc < 0 ? fail(h, HC_EPROXY, "proxy %s:%d closed "
-					     "the connection during CONNECT",
-					     h->tg.proxy_host, h->tg.proxy_port)
-				      : STEP_WAIT;
-	}
-	if (res.status < 200 || res.status > 299)
-		return fail(h, HC_EPROXY, "proxy %s:%d refused CONNECT to "
-			    "%s:%d with status %d", h->tg.proxy_host,
-			    h->tg.proxy_port, h->tg.host, h->tg.port,
-			    res.status);
-	buf_consume(&h->rbuf, (size_t)n);
+	return fail(h, HC_EPROXY, "%s %s:%d %s",
+		    is_socks(h) ? "SOCKS5 proxy" : "proxy", t->proxy_host,
+		    t->proxy_port, why);
+}
+
+/* The tunnel is open.  Bytes the proxy sent after its reply came from the
+ * target: sock_recv hands them out before reading the socket again. */
+static int proxy_open(struct hc *h)
+{
+	free(h->px);
+	h->px = NULL;
+	buf_put(&h->tun, rbuf_at(h), buf_pending(&h->rbuf));
 	buf_reset(&h->rbuf);
+	if (h->tun.overflow)
+		return fail(h, HC_ENOMEM, "out of memory for the proxy tunnel");
 	h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
 	return STEP_AGAIN;
 }
 
-static int proxy_socks(struct hc *h)
+/* Drive the engine: send what it has, present what the proxy sent. */
+static int proxy_step(struct hc *h)
 {
-	const unsigned char *r;
 	int rc;
 
+	if (!h->px && (rc = proxy_start(h)) != STEP_AGAIN)
+		return rc;
 	for (;;) {
-		switch (h->pstep) {
-		case 0: /* greeting */
-			buf_reset(&h->wbuf);
-			if (h->tg.proxy_user[0])
-				buf_put(&h->wbuf, "\x05\x01\x02", 3);
-			else
-				buf_put(&h->wbuf, "\x05\x01\x00", 3);
-			h->pstep = 1;
-			/* fall through */
-		case 1:
-		case 4:
-		case 7:
-			if ((rc = proxy_send_wbuf(h)) <= 0)
-				goto io;
-			h->pstep++;
-			break;
-		case 2: /* method choice */
-			if ((rc = proxy_fill(h, 2)) <= 0)
-				goto io;
-			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
-			if (r[0] != 5 || (r[1] != 0 && r[1] != 2) ||
-			    (r[1] == 2 && !h->tg.proxy_user[0]))
-				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
-					    "refused our authentication methods",
-					    h->tg.proxy_host, h->tg.proxy_port);
-			buf_consume(&h->rbuf, 2);
-			if (r[1] == 2) {
-				size_t ul = strlen(h->tg.proxy_user);
-				size_t pl = strlen(h->tg.proxy_pass);
-				buf_reset(&h->wbuf);
-				buf_putc(&h->wbuf, 1);
-				buf_putc(&h->wbuf, (char)(ul > 255 ? 255 : ul));
-				buf_put(&h->wbuf, h->tg.proxy_user, ul > 255 ? 255 : ul);
-				buf_putc(&h->wbuf, (char)(pl > 255 ? 255 : pl));
-				buf_put(&h->wbuf, h->tg.proxy_pass, pl > 255 ? 255 : pl);
-				h->pstep = 4;
-			} else {
-				h->pstep = 6;
+		size_t len;
+		const unsigned char *out = hc_proxy_sendbuf(h->px, &len);
+
+		if (out) {
+			ssize_t n = sock_send(h, out, len);
+			if (n > 0) {
+				hc_proxy_sendack(h->px, (size_t)n);
+				continue;
 			}
-			break;
-		case 5: /* auth result */
-			if ((rc = proxy_fill(h, 2)) <= 0)
-				goto io;
-			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
-			if (r[1] != 0)
-				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
-					    "rejected the user name or password",
-					    h->tg.proxy_host, h->tg.proxy_port);
-			buf_consume(&h->rbuf, 2);
-			h->pstep = 6;
-			break;
-		case 6: { /* connect request */
-			uint16_t port = htons((uint16_t)h->tg.port);
-			buf_reset(&h->wbuf);
-			buf_put(&h->wbuf, "\x05\x01\x00", 3);
-			if (h->tg.proxy == URL_SOCKS5H + 1) {
-				size_t hl = strlen(h->tg.host);
-				buf_putc(&h->wbuf, 3);
-				buf_putc(&h->wbuf, (char)(hl > 255 ? 255 : hl));
-				buf_put(&h->wbuf, h->tg.host, hl > 255 ? 255 : hl);
-			} else if (h->target_ip.ss_family == AF_INET) {
-				buf_putc(&h->wbuf, 1);
-				buf_put(&h->wbuf, &((struct sockaddr_in *)
-						    &h->target_ip)->sin_addr, 4);
-			} else {
-				buf_putc(&h->wbuf, 4);
-				buf_put(&h->wbuf, &((struct sockaddr_in6 *)
-						    &h->target_ip)->sin6_addr, 16);
-			}
-			buf_put(&h->wbuf, &port, 2);
-			h->pstep = 7;
-			break;
+			return n == IO_AGAIN ? STEP_WAIT : proxy_closed(h);
 		}
-		case 8: { /* reply: 05 rep 00 atyp addr port */
-			size_t need;
-			if ((rc = proxy_fill(h, 5)) <= 0)
-				goto io;
-			r = (const unsigned char *)h->rbuf.p + h->rbuf.off;
-			if (r[0] != 5 || r[1] != 0)
-				return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d "
-					    "could not connect to %s:%d (reply "
-					    "%d)", h->tg.proxy_host,
-					    h->tg.proxy_port, h->tg.host,
-					    h->tg.port, r[1]);
-			need = r[3] == 1 ? 10 : r[3] == 4 ? 22
-				: r[3] == 3 ? (size_t)7 + r[4] : 0;
-			if (need == 0)
-				return fail(h, HC_EPROXY, "SOCKS5 proxy sent a "
-					    "malformed reply");
-			if ((rc = proxy_fill(h, need)) <= 0)
-				goto io;
-			buf_consume(&h->rbuf, need);
-			buf_reset(&h->rbuf);
-			h->state = h->tg.tls ? HC_HANDSHAKE : HC_SEND;
-			return STEP_AGAIN;
+		if ((rc = sock_flush(h)) != 0)
+			return rc == IO_AGAIN ? STEP_WAIT : proxy_closed(h);
+		if (hc_proxy_done(h->px))
+			return proxy_open(h);
+		rc = hc_proxy_recv(h->px, rbuf_at(h), buf_pending(&h->rbuf));
+		if (rc > 0) {
+			buf_consume(&h->rbuf, (size_t)rc);
+			continue;
 		}
-		default:
-			return fail(h, HC_EPROXY, "SOCKS5 state error");
-		}
+		if (rc == HC_PROXY_FAILED)
+			return proxy_refused(h);
+		if ((rc = proxy_fill(h, buf_pending(&h->rbuf) + 1)) <= 0)
+			return rc == 0 ? STEP_WAIT : proxy_closed(h);
 	}
-io:
-	if (rc < 0)
-		return fail(h, HC_EPROXY, "SOCKS5 proxy %s:%d closed the "
-			    "connection", h->tg.proxy_host, h->tg.proxy_port);
-	return STEP_WAIT;
 }
 
 /* ---- TLS handshakes ---------------------------------------------------------- */
@@ -772,10 +730,8 @@ static int proxy_tls_step(struct hc *h)
 {
 	int rc = handshake(h, &h->ptls, h->tg.proxy_host, h->tg.proxy_port,
 			   &h->raw_io, ROLE_PROXY);
-	if (rc == STEP_AGAIN) {
+	if (rc == STEP_AGAIN)
 		h->state = HC_PROXY;
-		h->pstep = 0;
-	}
 	return rc;
 }
 
@@ -950,11 +906,13 @@ static int head_step(struct hc *h)
 	return STEP_AGAIN;
 }
 
-/* Bytes the server sent beyond the response, still inside a TLS engine. */
+/* Bytes the server sent beyond the response, still inside a TLS engine
+ * or the tunnel. */
 static int tls_unread(const struct hc *h)
 {
 	return (h->tls && tls_has_unread(h->tls)) ||
-	       (h->ptls && tls_has_unread(h->ptls));
+	       (h->ptls && tls_has_unread(h->ptls)) ||
+	       buf_pending(&h->tun) > 0;
 }
 
 /* The response is complete: back to the pool, or closed.  A connection
@@ -1075,11 +1033,7 @@ static void drive(struct hc *h)
 		int rc;
 		h->want_in = h->want_out = 0;
 		switch (h->state) {
-		case HC_PROXY:
-			rc = h->tg.proxy == URL_HTTP + 1 ||
-					     h->tg.proxy == URL_HTTPS + 1
-				     ? proxy_http(h) : proxy_socks(h);
-			break;
+		case HC_PROXY: rc = proxy_step(h); break;
 		case HC_PROXY_TLS: rc = proxy_tls_step(h); break;
 		case HC_HANDSHAKE: rc = handshake_step(h); break;
 		case HC_SEND: rc = send_step(h); break;
@@ -1282,6 +1236,7 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 	h->dh.slot = -1;
 	h->raw_io = (struct tls_io){raw_send, raw_recv, h};
 	h->sock_io = (struct tls_io){sock_send, sock_recv, h};
+	buf_init(&h->tun, HC_HEAD_MAX + HC_READ_CHUNK);
 	setup(h, r, ops, owner, to);
 	h->state = HC_RESOLVE;
 	h->pending_start = 1;

@@ -580,6 +580,108 @@ def test_upstream_socks5_wrong_password():
         _alive(srv)
 
 
+class EagerProxy:
+    """A proxy that opens no tunnel: it answers the handshake (HTTP CONNECT,
+    or SOCKS5 without auth) and, in the same write, the upstream's whole
+    answer, then waits for the request.  The client must take the bytes
+    after the proxy's reply as the tunnel's first, not drop them."""
+
+    def __init__(self, socks, answer):
+        import threading
+        self.socks, self.answer = socks, answer
+        self.handshakes, self.requests, self.errors = [], [], []
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.bind((HOST, 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self._t = threading.Thread(target=self._one, daemon=True)
+        self._t.start()
+
+    def _read(self, c, n):
+        b = b""
+        while len(b) < n:
+            d = c.recv(n - len(b))
+            if not d:
+                raise EOFError("closed after %r" % b)
+            b += d
+        return b
+
+    def _one(self):
+        try:
+            c, _ = self.lsock.accept()
+        except OSError:
+            return
+        try:
+            c.settimeout(5)
+            if self.socks:
+                greet = self._read(c, 3)
+                c.sendall(b"\x05\x00")
+                req = self._read(c, 4)
+                req += self._read(c, {1: 4, 4: 16}.get(req[3], 0) + 2 if req[3] != 3
+                                  else self._read(c, 1)[0] + 2)
+                self.handshakes.append(greet + req)
+                reply = b"\x05\x00\x00\x01" + bytes(6)
+            else:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += c.recv(4096)
+                self.handshakes.append(head)
+                reply = b"HTTP/1.1 200 Connection established\r\n\r\n"
+            c.sendall(reply + self.answer)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = c.recv(65536)
+                if not d:
+                    break
+                buf += d
+            self.requests.append(buf)
+            time.sleep(0.2)
+        except Exception as e:  # shown by the test
+            self.errors.append(repr(e))
+        finally:
+            c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.lsock.close()
+        self._t.join(2)
+        return False
+
+
+def _eager_answer():
+    body = json.dumps({"id": "chatcmpl-eager", "object": "chat.completion",
+                       "created": 1, "model": UPSTREAM,
+                       "choices": [{"index": 0, "finish_reason": "stop",
+                                    "message": {"role": "assistant",
+                                                "content": "early bird"}}]}).encode()
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def test_upstream_bytes_after_the_proxy_reply_are_kept():
+    for socks, scheme in ((False, "http"), (True, "socks5")):
+        with EagerProxy(socks, _eager_answer()) as px:
+            srv = _start("http://127.0.0.1:9/v1",
+                         proxy="%s://127.0.0.1:%d" % (scheme, px.port))
+            try:
+                r = _post(srv, _body())
+                eq(r.status, 200, "%s: status (body %r, proxy errors %r)"
+                   % (scheme, r.body[:300], px.errors))
+                eq(r.json()["choices"][0]["message"]["content"], "early bird",
+                   "%s: the answer that came with the proxy's reply" % scheme)
+                eq(len(px.handshakes), 1, "%s: handshakes" % scheme)
+                deadline = time.monotonic() + 3
+                while not px.requests and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                check(px.requests and px.requests[0].startswith(b"POST /v1/chat/completions "),
+                      "%s: the request still went through the tunnel: %r"
+                      % (scheme, px.requests[:1]))
+            finally:
+                srv.stop()
+
+
 # ------------------------------------------------ 4. faults
 
 def test_upstream_reset_mid_stream():
