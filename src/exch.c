@@ -431,7 +431,7 @@ static void start_attempt(struct exch *x, int counted)
 		rlog_section(c->rlog, "UPSTREAM REQUEST BODY", NULL);
 		rlog_body(c->rlog, r.body, r.body_len);
 	}
-	x->hc = hc_request(&x->call.t, &r, &exch_ops, x, &to);
+	x->hc = hc_request(&srv_of(c)->hc, &x->call.t, &r, &exch_ops, x, &to);
 	if (!x->hc)
 		exch_fail(x, 503, "too many upstream connections in "
 				  "use; retry shortly");

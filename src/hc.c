@@ -24,6 +24,9 @@
  * server just before we reused it.  If such a connection fails before any
  * response byte arrives, the request is replayed once on a fresh
  * connection: the owner never sees that failure.
+ *
+ * Module state (the pool, the idle list, the TLS session cache, counters)
+ * is the caller's struct hc_ctx; each connection points back to it.
  */
 #define _GNU_SOURCE
 #include "hc.h"
@@ -39,10 +42,8 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "dns.h"
 #include "hc_proxy.h"
 #include "log.h"
-#include "tls.h"
 #include "url.h"
 
 #define HC_HEAD_MAX (64 * 1024)
@@ -70,6 +71,7 @@ enum { FR_NONE, FR_LENGTH, FR_CHUNKED, FR_CLOSE };
 struct hc {
 	enum hc_state state;
 	unsigned gen;
+	struct hc_ctx *c;
 	struct loop_watch w;
 	struct loop_timer t;
 	struct hc_target tg;
@@ -115,16 +117,6 @@ struct hc {
 	struct hc *idle_next, *idle_prev;
 };
 
-static struct {
-	struct loop *l;
-	struct dns_ctx *dns;
-	struct hc *pool;
-	int n;
-	struct hc *idle;          /* idle connections, most recent first */
-	struct hc_stats st;
-	struct tls_sess_cache sess; /* TLS sessions to resume */
-} P;
-
 /* FNV-1a over the fields that identify a target. */
 static uint64_t target_key(const struct hc_target *t)
 {
@@ -159,8 +151,8 @@ static void idle_remove(struct hc *h)
 {
 	if (h->idle_prev)
 		h->idle_prev->idle_next = h->idle_next;
-	else if (P.idle == h)
-		P.idle = h->idle_next;
+	else if (h->c->idle == h)
+		h->c->idle = h->idle_next;
 	if (h->idle_next)
 		h->idle_next->idle_prev = h->idle_prev;
 	h->idle_next = h->idle_prev = NULL;
@@ -169,10 +161,10 @@ static void idle_remove(struct hc *h)
 static void idle_add(struct hc *h)
 {
 	h->idle_prev = NULL;
-	h->idle_next = P.idle;
-	if (P.idle)
-		P.idle->idle_prev = h;
-	P.idle = h;
+	h->idle_next = h->c->idle;
+	if (h->c->idle)
+		h->c->idle->idle_prev = h;
+	h->c->idle = h;
 }
 
 static void drive(struct hc *h);
@@ -180,18 +172,20 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents);
 static void on_timer(struct loop *l, struct loop_timer *t);
 static void start_connect(struct hc *h);
 
-int hc_pool_init(struct loop *l, struct dns_ctx *dns, int max_conns)
+int hc_pool_init(struct hc_ctx *c, struct loop *l, struct dns_ctx *dns,
+		 int max_conns)
 {
-	P.l = l;
-	P.dns = dns;
-	P.n = max_conns;
-	P.pool = calloc((size_t)max_conns, sizeof(*P.pool));
-	return P.pool ? 0 : -1;
+	memset(c, 0, sizeof(*c));
+	c->l = l;
+	c->dns = dns;
+	c->n = max_conns;
+	c->pool = calloc((size_t)max_conns, sizeof(*c->pool));
+	return c->pool ? 0 : -1;
 }
 
-void hc_get_stats(struct hc_stats *s)
+void hc_get_stats(const struct hc_ctx *c, struct hc_stats *s)
 {
-	*s = P.st;
+	*s = c->st;
 }
 
 /* ---- teardown ------------------------------------------------------------ */
@@ -202,7 +196,7 @@ static void tls_goodbye(struct hc *h);
  * handshake, tunnel bytes not read yet. */
 static void disconnect(struct hc *h)
 {
-	loop_close(P.l, &h->w);
+	loop_close(h->c->l, &h->w);
 	free(h->tls);
 	h->tls = NULL;
 	free(h->ptls);
@@ -218,12 +212,12 @@ static void release(struct hc *h)
 		return;
 	if (h->state == HC_IDLE)
 		idle_remove(h);
-	dns_cancel(P.dns, &h->dh);
+	dns_cancel(h->c->dns, &h->dh);
 	if (h->clean && h->tls && h->w.fd >= 0)
 		tls_goodbye(h);
 	h->clean = 0;
 	disconnect(h);
-	loop_timer_cancel(P.l, &h->t);
+	loop_timer_cancel(h->c->l, &h->t);
 	buf_free(&h->wbuf);
 	buf_free(&h->rbuf);
 	h->state = HC_FREE;
@@ -232,22 +226,23 @@ static void release(struct hc *h)
 	h->gen++;
 }
 
-void hc_pool_free(void)
+void hc_pool_free(struct hc_ctx *c)
 {
 	int i;
-	for (i = 0; P.pool && i < P.n; i++)
-		release(&P.pool[i]);
-	free(P.pool);
-	P.pool = NULL;
+	for (i = 0; c->pool && i < c->n; i++)
+		release(&c->pool[i]);
+	free(c->pool);
+	c->pool = NULL;
+	tls_sess_forget_all(&c->sess);
 }
 
-void hc_pool_close_idle(void)
+void hc_pool_close_idle(struct hc_ctx *c)
 {
 	int i;
-	tls_sess_forget_all(&P.sess);
-	for (i = 0; P.pool && i < P.n; i++)
-		if (P.pool[i].state == HC_IDLE)
-			release(&P.pool[i]);
+	tls_sess_forget_all(&c->sess);
+	for (i = 0; c->pool && i < c->n; i++)
+		if (c->pool[i].state == HC_IDLE)
+			release(&c->pool[i]);
 }
 
 void hc_abort(struct hc *h)
@@ -281,7 +276,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		h->eof = 0;
 		h->state = HC_RESOLVE;
 		h->pending_start = 1;
-		loop_timer_set(P.l, &h->t, 0);
+		loop_timer_set(h->c->l, &h->t, 0);
 		return STEP_GONE;
 	}
 	va_start(ap, fmt);
@@ -289,11 +284,11 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 	va_end(ap);
 	if (h->in_start) {
 		/* Never call the owner back before hc_request returned. */
-		loop_close(P.l, &h->w);
+		loop_close(h->c->l, &h->w);
 		h->state = HC_FAILED;
 		h->pending_err = err;
 		snprintf(h->pending_msg, sizeof(h->pending_msg), "%s", msg);
-		loop_timer_set(P.l, &h->t, 0);
+		loop_timer_set(h->c->l, &h->t, 0);
 		return STEP_GONE;
 	}
 	release(h);
@@ -463,7 +458,7 @@ static void after_connected(struct hc *h)
 {
 	int one = 1;
 	setsockopt(h->w.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	P.st.connects++;
+	h->c->st.connects++;
 	if (h->tg.proxy == URL_HTTPS + 1)
 		h->state = HC_PROXY_TLS;
 	else if (h->tg.proxy)
@@ -499,7 +494,7 @@ static int try_connect(struct hc *h)
 			continue;
 		}
 		h->w.fd = fd;
-		if (loop_add(P.l, &h->w, POLLOUT) < 0) {
+		if (loop_add(h->c->l, &h->w, POLLOUT) < 0) {
 			close(fd);
 			h->w.fd = -1;
 			return fail(h, HC_ENOMEM, "too many open connections");
@@ -542,7 +537,8 @@ static void start_connect(struct hc *h)
 	h->state = HC_RESOLVE;
 	h->resolving_target = h->tg.proxy == URL_SOCKS5 + 1 &&
 			      h->target_ip.ss_family == 0;
-	rc = dns_lookup(P.dns, h->resolving_target ? h->tg.host : connect_host(h),
+	rc = dns_lookup(h->c->dns,
+			h->resolving_target ? h->tg.host : connect_host(h),
 			&res, on_resolved, h, &h->dh);
 	if (rc == 1) {
 		on_resolved(h, DNS_OK, &res);
@@ -683,24 +679,25 @@ static int proxy_step(struct hc *h)
 static int handshake(struct hc *h, struct tls_client **slot, const char *host,
 		     int port, const struct tls_io *io, int role)
 {
+	struct hc_ctx *c = h->c;
 	int rc, err;
 
 	if (!*slot) {
 		*slot = malloc(sizeof(**slot));
 		if (!*slot)
 			return fail(h, HC_ENOMEM, "out of memory for TLS");
-		if (tls_client_start(*slot, host, tls_sess_find(&P.sess, host,
+		if (tls_client_start(*slot, host, tls_sess_find(&c->sess, host,
 								 port, role)) < 0)
 			return fail(h, HC_ETLS, "TLS set-up failed for %s", host);
-		P.st.tls_handshakes++;
+		c->st.tls_handshakes++;
 	}
 	rc = tls_pump(*slot, io, 1);
 	if (rc == 1) {
 		if (sock_flush(h) == -1)
 			return fail(h, HC_ETLS, "connection to %s:%d lost "
 				    "during the TLS handshake", host, port);
-		if (tls_sess_keep(&P.sess, host, port, role, *slot)) {
-			P.st.tls_resumed++;
+		if (tls_sess_keep(&c->sess, host, port, role, *slot)) {
+			c->st.tls_resumed++;
 			log_debug("TLS with %s%s:%d: session resumed",
 				  role == ROLE_PROXY ? "proxy " : "", host, port);
 		}
@@ -708,7 +705,7 @@ static int handshake(struct hc *h, struct tls_client **slot, const char *host,
 	}
 	if (rc == IO_AGAIN)
 		return STEP_WAIT;
-	tls_sess_forget(&P.sess, host, port, role);
+	tls_sess_forget(&c->sess, host, port, role);
 	err = tls_last_error(*slot);
 	return fail(h, role == ROLE_TARGET ? HC_ETLS : HC_EPROXY,
 		    "TLS with %s%s:%d failed: %s",
@@ -766,9 +763,25 @@ static void build_head(struct hc *h)
 	buf_puts(b, "\r\n");
 }
 
+/* Write p[*off..n) to the target.  STEP_AGAIN once all of it went. */
+static int send_all(struct hc *h, const char *p, size_t n, size_t *off)
+{
+	while (*off < n) {
+		ssize_t k = io_write(h, p + *off, n - *off);
+		if (k == IO_AGAIN)
+			return STEP_WAIT;
+		if (k < 0)
+			return fail(h, HC_ERESET, "connection to %s:%d lost "
+				    "while sending the request", h->tg.host,
+				    h->tg.port);
+		*off += (size_t)k;
+	}
+	return STEP_AGAIN;
+}
+
 static int send_step(struct hc *h)
 {
-	ssize_t n;
+	int rc;
 
 	if (!h->head_built) {
 		h->head_built = 1;
@@ -783,29 +796,13 @@ static int send_step(struct hc *h)
 			h->wbuf.overflow = 0;
 		}
 	}
-	while (buf_pending(&h->wbuf) > 0) {
-		n = io_write(h, h->wbuf.p + h->wbuf.off, buf_pending(&h->wbuf));
-		if (n == IO_AGAIN)
-			return STEP_WAIT;
-		if (n < 0)
-			return fail(h, HC_ERESET, "connection to %s:%d lost "
-				    "while sending the request", h->tg.host,
-				    h->tg.port);
-		buf_consume(&h->wbuf, (size_t)n);
-	}
-	while (h->body_off < h->req.body_len) {
-		n = io_write(h, h->req.body + h->body_off,
-			     h->req.body_len - h->body_off);
-		if (n == IO_AGAIN)
-			return STEP_WAIT;
-		if (n < 0)
-			return fail(h, HC_ERESET, "connection to %s:%d lost "
-				    "while sending the request", h->tg.host,
-				    h->tg.port);
-		h->body_off += (size_t)n;
-	}
+	if ((rc = send_all(h, h->wbuf.p, h->wbuf.len, &h->wbuf.off)) !=
+		    STEP_AGAIN ||
+	    (rc = send_all(h, h->req.body, h->req.body_len, &h->body_off)) !=
+		    STEP_AGAIN)
+		return rc;
 	h->state = HC_HEAD;
-	loop_timer_set(P.l, &h->t, h->to.first_byte_ms);
+	loop_timer_set(h->c->l, &h->t, h->to.first_byte_ms);
 	return STEP_AGAIN;
 }
 
@@ -826,7 +823,7 @@ static int fill(struct hc *h)
 		return -1;
 	h->rbuf.len += (size_t)n;
 	h->got_bytes = 1;
-	loop_timer_set(P.l, &h->t, h->to.read_ms);
+	loop_timer_set(h->c->l, &h->t, h->to.read_ms);
 	return 1;
 }
 
@@ -927,7 +924,7 @@ static int finish(struct hc *h)
 
 	h->ops = NULL;
 	h->owner = NULL;
-	for (c = P.idle; c; c = c->idle_next)
+	for (c = h->c->idle; c; c = c->idle_next)
 		if (c->key == h->key)
 			idle++;
 	h->clean = !h->eof;
@@ -940,8 +937,8 @@ static int finish(struct hc *h)
 		buf_reset(&h->rbuf);
 		h->want_in = 0;
 		h->want_out = 0;
-		loop_mute(P.l, &h->w); /* see idle_usable() */
-		loop_timer_set(P.l, &h->t, h->to.pool_idle_ms);
+		loop_mute(h->c->l, &h->w); /* see idle_usable() */
+		loop_timer_set(h->c->l, &h->t, h->to.pool_idle_ms);
 	} else {
 		release(h);
 	}
@@ -977,7 +974,7 @@ static int deliver(struct hc *h)
 			if (h->gen != gen)
 				return STEP_GONE;
 			if (h->paused) /* a slow client is not a slow upstream */
-				loop_timer_cancel(P.l, &h->t);
+				loop_timer_cancel(h->c->l, &h->t);
 		}
 		buf_consume(&h->rbuf, used);
 		if ((h->framing == FR_LENGTH && h->left == 0) || rc == 1)
@@ -1024,7 +1021,7 @@ static void set_events(struct hc *h)
 		ev |= POLLIN;
 	if (h->want_out)
 		ev |= POLLOUT;
-	loop_mod(P.l, &h->w, ev);
+	loop_mod(h->c->l, &h->w, ev);
 }
 
 static void drive(struct hc *h)
@@ -1062,7 +1059,7 @@ static void on_io(struct loop *l, struct loop_watch *w, int revents)
 		socklen_t sl = sizeof(err);
 		getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &sl);
 		if (err || (revents & (POLLERR | POLLHUP))) {
-			loop_close(P.l, &h->w);
+			loop_close(h->c->l, &h->w);
 			h->ai++;
 			try_connect(h);
 			return;
@@ -1093,10 +1090,10 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 	if (h->pending_start) {
 		h->pending_start = 0;
 		if (h->state == HC_RESOLVE) {
-			loop_timer_set(P.l, &h->t, h->to.connect_ms);
+			loop_timer_set(h->c->l, &h->t, h->to.connect_ms);
 			start_connect(h);
 		} else {
-			loop_timer_set(P.l, &h->t, h->to.first_byte_ms);
+			loop_timer_set(h->c->l, &h->t, h->to.first_byte_ms);
 			drive(h);
 		}
 		return;
@@ -1174,61 +1171,71 @@ static void setup(struct hc *h, const struct hc_request *r,
 	}
 }
 
-struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
-		      const struct hc_ops *ops, void *owner,
-		      const struct hc_timeouts *to)
+/* A slot for a new connection: a free one, else the least recently used
+ * idle one, closed; NULL when every slot is busy. */
+static struct hc *spare_slot(struct hc_ctx *c)
 {
-	struct hc *h = NULL, *next, *spare = NULL;
-	uint64_t key = target_key(t);
+	struct hc *lru = c->idle;
 	int i;
 
-	for (h = P.idle; h; h = next) {
+	for (i = 0; i < c->n; i++)
+		if (c->pool[i].state == HC_FREE)
+			return &c->pool[i];
+	while (lru && lru->idle_next)
+		lru = lru->idle_next;
+	if (lru)
+		release(lru);
+	return lru;
+}
+
+/* An idle connection to t, checked as usable (see idle_usable). */
+static struct hc *idle_take(struct hc_ctx *c, const struct hc_target *t,
+			    uint64_t key)
+{
+	struct hc *h, *next;
+
+	for (h = c->idle; h; h = next) {
 		next = h->idle_next;
 		if (!same_target(h, t, key))
 			continue;
 		if (idle_usable(h)) {
 			idle_remove(h);
-			break;
+			return h;
 		}
 		log_debug("upstream %s:%d: an idle connection was closed by "
 			  "the server; not reusing it", h->tg.host, h->tg.port);
 		release(h);
 	}
-	if (!h)
-		for (i = 0; i < P.n && !spare; i++)
-			if (P.pool[i].state == HC_FREE)
-				spare = &P.pool[i];
+	return NULL;
+}
+
+struct hc *hc_request(struct hc_ctx *c, const struct hc_target *t,
+		      const struct hc_request *r, const struct hc_ops *ops,
+		      void *owner, const struct hc_timeouts *to)
+{
+	uint64_t key = target_key(t);
+	struct hc *h = idle_take(c, t, key);
+	unsigned gen;
+
 	if (h) {
 		/* Send right away; the answer is read on the next events, so
 		 * the owner is never called back before it has our pointer. */
-		P.st.reuses++;
+		c->st.reuses++;
 		setup(h, r, ops, owner, to);
 		h->reused = 1;
 		h->state = HC_SEND;
-		loop_timer_set(P.l, &h->t, to->first_byte_ms);
+		loop_timer_set(c->l, &h->t, to->first_byte_ms);
 		h->in_start = 1;
 		drive(h);
 		h->in_start = 0;
 		return h;
 	}
-	if (!spare) {
-		/* Make room by closing the least recently used idle one. */
-		struct hc *lru = P.idle;
-		while (lru && lru->idle_next)
-			lru = lru->idle_next;
-		if (lru) {
-			release(lru);
-			spare = lru;
-		}
-		if (!spare)
-			return NULL;
-	}
-	h = spare;
-	{
-		unsigned gen = h->gen;
-		memset(h, 0, sizeof(*h));
-		h->gen = gen + 1;
-	}
+	if (!(h = spare_slot(c)))
+		return NULL;
+	gen = h->gen;
+	memset(h, 0, sizeof(*h));
+	h->gen = gen + 1;
+	h->c = c;
 	h->tg = *t;
 	h->key = key;
 	loop_watch_init(&h->w, -1, on_io);
@@ -1240,7 +1247,7 @@ struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
 	setup(h, r, ops, owner, to);
 	h->state = HC_RESOLVE;
 	h->pending_start = 1;
-	loop_timer_set(P.l, &h->t, 0);
+	loop_timer_set(c->l, &h->t, 0);
 	return h;
 }
 
@@ -1249,6 +1256,6 @@ void hc_resume(struct hc *h)
 	if (!h || h->state != HC_BODY || !h->paused)
 		return;
 	h->paused = 0;
-	loop_timer_set(P.l, &h->t, h->to.read_ms);
+	loop_timer_set(h->c->l, &h->t, h->to.read_ms);
 	drive(h);
 }

@@ -3,10 +3,15 @@
  *
  * One struct hc is one upstream connection: resolve (dns.c), non-blocking
  * connect trying each address, an optional proxy hop (HTTP CONNECT or
- * SOCKS5 with user/pass), TLS (tls.c), then one request at a time: send
- * head and body, read the response head, stream the body (Content-Length,
- * chunked, or until close) to its owner through callbacks, and go back to
- * an idle pool keyed by (scheme, host, port, proxy) for reuse.
+ * SOCKS5 with user/pass: the engines of hc_proxy.c), TLS (tls.c), then one
+ * request at a time: send head and body, read the response head, stream
+ * the body (Content-Length, chunked, or until close) to its owner through
+ * callbacks, and go back to an idle pool keyed by (scheme, host, port,
+ * proxy) for reuse.
+ *
+ * All of it lives in a struct hc_ctx (the connection pool, the idle list,
+ * the TLS session cache, statistics) that the caller owns: struct srv has
+ * one, and passes it to hc_request.
  *
  * Ownership: the owner (an exchange) gets exactly one final callback,
  * on_done or on_error; after it, the hc no longer refers to the owner.
@@ -19,8 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns.h"
 #include "http.h"
 #include "loop.h"
+#include "tls.h"
 
 struct hc;
 
@@ -72,29 +79,41 @@ struct hc_request {
 	size_t body_len;
 };
 
-struct dns_ctx;
-
-/* Size the pool (call once at start-up); names resolve through dns. */
-int hc_pool_init(struct loop *l, struct dns_ctx *dns, int max_conns);
-void hc_pool_free(void);
-/* Close idle connections and forget TLS sessions (shutdown, reload). */
-void hc_pool_close_idle(void);
-
-/*
- * Start a request on a pooled or new connection.  Returns the hc, or NULL
- * when no connection slot is free (nothing is called back then).
- */
-struct hc *hc_request(const struct hc_target *t, const struct hc_request *r,
-		      const struct hc_ops *ops, void *owner,
-		      const struct hc_timeouts *to);
-void hc_resume(struct hc *h);
-void hc_abort(struct hc *h);
-
 /* Statistics for tests and benchmarks. */
 struct hc_stats {
 	unsigned long connects, reuses, tls_handshakes;
 	unsigned long tls_resumed;  /* handshakes that resumed a session */
 };
-void hc_get_stats(struct hc_stats *s);
+
+/* The upstream client's state (see the top of this file). */
+struct hc_ctx {
+	struct loop *l;
+	struct dns_ctx *dns;        /* resolves targets and proxies */
+	struct hc *pool;            /* n slots, allocated once */
+	int n;
+	struct hc *idle;            /* idle connections, most recent first */
+	struct hc_stats st;
+	struct tls_sess_cache sess; /* TLS sessions to resume */
+};
+
+/* Size the pool (call once at start-up); names resolve through dns.
+ * 0, or -1 when out of memory. */
+int hc_pool_init(struct hc_ctx *c, struct loop *l, struct dns_ctx *dns,
+		 int max_conns);
+void hc_pool_free(struct hc_ctx *c);
+/* Close idle connections and forget TLS sessions (shutdown, reload). */
+void hc_pool_close_idle(struct hc_ctx *c);
+
+/*
+ * Start a request on a pooled or new connection.  Returns the hc, or NULL
+ * when no connection slot is free (nothing is called back then).
+ */
+struct hc *hc_request(struct hc_ctx *c, const struct hc_target *t,
+		      const struct hc_request *r, const struct hc_ops *ops,
+		      void *owner, const struct hc_timeouts *to);
+void hc_resume(struct hc *h);
+void hc_abort(struct hc *h);
+
+void hc_get_stats(const struct hc_ctx *c, struct hc_stats *s);
 
 #endif

@@ -12,6 +12,10 @@
  *
  * A reload builds a new route snapshot (route.h) and makes it current;
  * exchanges under way keep the one they started with.
+ *
+ * The server also owns the state of the modules under it, and sets it up,
+ * reloads it and frees it: the resolver (struct dns_ctx) and the upstream
+ * client (struct hc_ctx: its connection pool and TLS sessions).
  */
 #define _GNU_SOURCE
 #include "srv.h"
@@ -262,7 +266,7 @@ static void reload(struct srv *s)
 	}
 	log_set_debug(s->cfg->debug);
 	dns_reload(&s->dns);
-	hc_pool_close_idle();
+	hc_pool_close_idle(&s->hc);
 	log_info("config reloaded from %s", s->cfg->path);
 	log_config(s->cfg);
 }
@@ -351,7 +355,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
 				SRV_MAX_LISTENERS + 1,
 		      s->pool_size + nup + DNS_MAX_QUERIES + 2) < 0 ||
-	    hc_pool_init(&s->loop, &s->dns, nup) < 0) {
+	    hc_pool_init(&s->hc, &s->loop, &s->dns, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);
 		return -1;
@@ -444,7 +448,7 @@ void srv_free(struct srv *s)
 	if (s->sigpipe[1] >= 0)
 		close(s->sigpipe[1]);
 	the_srv = NULL;
-	hc_pool_free();
+	hc_pool_free(&s->hc);
 	dns_free(&s->dns);
 	tls_free();
 	free(s->conns);

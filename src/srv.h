@@ -1,7 +1,7 @@
 /*
  * srv.h - the server object: listeners, the connection pool, the running
  * config, signals, the shared body-memory budget, and the state of the
- * modules under it (the resolver).
+ * modules under it (the resolver, the upstream client).
  *
  * One struct srv exists per process.  The connection pool is an array
  * sized once from max-connections; slots are reused, and every reuse bumps
@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
+#include "hc.h"
 #include "loop.h"
 
 #define SRV_MAX_LISTENERS 2
@@ -52,6 +53,7 @@ struct srv {
 	struct buf scratch;      /* response bodies are built here */
 
 	struct dns_ctx dns;      /* the resolver */
+	struct hc_ctx hc;        /* upstream connections, TLS sessions */
 };
 
 /* Bind and listen per cfg; err gets a message.  0 ok, -1 failed. */
