@@ -266,15 +266,22 @@ static void put_rfc3339(struct buf *b, long t)
 	buf_putc(b, '"');
 }
 
-static void put_openai_model(struct buf *b, const struct model_info *m)
+/* The OpenAI model fields, closing the object (Claude clients get them
+ * too, after their own). */
+static void put_model_tail(struct buf *b, const struct model_info *m)
 {
-	buf_puts(b, "{\"id\":");
-	buf_json_cstr(b, m->id);
 	buf_puts(b, ",\"object\":\"model\",\"created\":");
 	buf_putu(b, (unsigned long)m->created);
 	buf_puts(b, ",\"owned_by\":");
 	buf_json_cstr(b, m->owned_by);
 	buf_putc(b, '}');
+}
+
+static void put_openai_model(struct buf *b, const struct model_info *m)
+{
+	buf_puts(b, "{\"id\":");
+	buf_json_cstr(b, m->id);
+	put_model_tail(b, m);
 }
 
 static void put_claude_model(struct buf *b, const struct model_info *m)
@@ -285,11 +292,7 @@ static void put_claude_model(struct buf *b, const struct model_info *m)
 	buf_json_cstr(b, m->display_name);
 	buf_puts(b, ",\"created_at\":");
 	put_rfc3339(b, m->created);
-	buf_puts(b, ",\"object\":\"model\",\"created\":");
-	buf_putu(b, (unsigned long)m->created);
-	buf_puts(b, ",\"owned_by\":");
-	buf_json_cstr(b, m->owned_by);
-	buf_putc(b, '}');
+	put_model_tail(b, m);
 }
 
 static void put_gemini_model(struct buf *b, const struct model_info *m)
@@ -674,6 +677,23 @@ static int count_model_served(struct conn *c, enum hub_fmt f,
 	return 1;
 }
 
+/* Parse the body and read its model (which must be one we serve when
+ * served is set): the model's length, or -1 answered (j freed). */
+static int parse_model(struct conn *c, enum hub_fmt f, struct json *j,
+		       int *tok, char *model, size_t cap, int served)
+{
+	int n;
+	if (parse_body(c, f, j) < 0)
+		return -1;
+	n = body_model(c, f, j, tok, model, cap);
+	if (n < 0 || !(served ? count_model_served(c, f, model, (size_t)n)
+			      : model_name_ok(c, f, model, (size_t)n))) {
+		body_free(c, j);
+		return -1;
+	}
+	return n;
+}
+
 /* Claude's count_tokens refuses the messages keys that only matter for
  * generating; clients often send the whole request.  Drop those top-level
  * keys, leaving every other byte as it was.  0, or -1 out of memory. */
@@ -771,13 +791,8 @@ static void h_count_tokens(struct conn *c, const struct endpoint *r)
 	char model[MODEL_NAME_MAX + 1];
 	int mi, k;
 
-	if (parse_body(c, r->fmt, &j) < 0)
+	if ((k = parse_model(c, r->fmt, &j, &mi, model, sizeof(model), 1)) < 0)
 		return;
-	if ((k = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
-	    !count_model_served(c, r->fmt, model, (size_t)k)) {
-		body_free(c, &j);
-		return;
-	}
 	{
 		mi = json_get(&j, 0, "messages");
 		if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
@@ -845,13 +860,8 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 	if ((r->cfmt == HUB_OPENAI || r->cfmt == HUB_COMPLETIONS) &&
 	    try_passthrough(c, r->cfmt == HUB_COMPLETIONS))
 		return;
-	if (parse_body(c, r->fmt, &j) < 0)
+	if ((n = parse_model(c, r->fmt, &j, &mi, model, sizeof(model), 0)) < 0)
 		return;
-	if ((n = body_model(c, r->fmt, &j, &mi, model, sizeof(model))) < 0 ||
-	    !model_name_ok(c, r->fmt, model, (size_t)n)) {
-		body_free(c, &j);
-		return;
-	}
 	memset(&q, 0, sizeof(q));
 	q.f = r->fmt;
 	q.model = model;

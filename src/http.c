@@ -482,9 +482,14 @@ int http_chunked_decode(struct http_chunked *d, const char *in, size_t in_len,
 				return HTTP_INVALID;
 			break;
 		case CH_DATA_LF:
+		case CH_LAST_LF: /* the LF of a CRLF: the next line, or the end */
 			i++;
 			if (c != '\n')
 				return HTTP_INVALID;
+			if (d->state == CH_LAST_LF) {
+				d->state = CH_DONE;
+				goto out;
+			}
 			d->state = CH_SIZE;
 			break;
 		case CH_TRAILER:
@@ -501,12 +506,6 @@ int http_chunked_decode(struct http_chunked *d, const char *in, size_t in_len,
 			if (++d->trailer_len > HTTP_TRAILER_MAX)
 				return HTTP_INVALID;
 			break;
-		case CH_LAST_LF:
-			i++;
-			if (c != '\n')
-				return HTTP_INVALID;
-			d->state = CH_DONE;
-			goto out;
 		case CH_TRAILER_LINE:
 			i++;
 			if (++d->trailer_len > HTTP_TRAILER_MAX)
