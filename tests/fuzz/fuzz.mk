@@ -15,7 +15,10 @@
 
 FZ := tests/fuzz
 FUZZ_TARGETS ?= http_request http_response http_chunked sse json \
-	hub_request hub_stream cfg url dns hc_proxy
+	hub_request hub_stream cfg url dns hc_proxy tls_anchors
+# Targets that also link BearSSL (tls_anchors compares tls.c's decoders
+# with BearSSL's).
+FUZZ_BEARSSL := tls_anchors
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 CSAN_CC ?= clang
@@ -34,7 +37,7 @@ $(eval $(call flavour,$(B)/libfuzzer,$(FUZZ_CC),$(LIBFUZZER) -O1 -g,,))
 
 # Targets of one flavour: $(1)=dir $(2)=CC $(3)=cflags $(4)=link flags
 # $(5)=driver object.  Our objects go into an archive so each target links
-# only the modules it calls (no BearSSL).
+# only the modules it calls (no BearSSL, but for FUZZ_BEARSSL).
 define fuzz_flavour
 $(1)/fuzz/libsrc.a: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) $(1)/obj/ini.o
 	$(Q)rm -f $$@
@@ -50,7 +53,10 @@ $(addprefix $(1)/fuzz/,$(FUZZ_TARGETS)): $(1)/fuzz/%: $(1)/fuzz/%.o $(5) \
 		$(1)/fuzz/libsrc.a
 	$$(if $(Q),@echo "  LD      $$@")
 	$(Q)$(2) $$(ALL_CFLAGS) $(3) $(4) -o $$@ $$< $(5) $(1)/fuzz/libsrc.a \
-		$$(ALL_LDFLAGS)
+		$$(filter %/libbearssl.a,$$^) $$(ALL_LDFLAGS)
+
+$(addprefix $(1)/fuzz/,$(filter $(FUZZ_BEARSSL),$(FUZZ_TARGETS))): \
+		$(1)/libbearssl.a
 endef
 
 $(eval $(call fuzz_flavour,$(B)/san,$(CC),$(SAN) -O1 -g,,$(B)/san/fuzz/replay.o))

@@ -249,7 +249,7 @@ def src(name):
 
 def dict_line(word):
     out = ""
-    for b in word.encode():
+    for b in word if isinstance(word, bytes) else word.encode():
         out += chr(b) if 32 <= b < 127 and chr(b) not in '"\\' \
             else "\\x%02x" % b
     return '"%s"' % out
@@ -276,8 +276,21 @@ def dicts(out):
     proxy = ["HTTP/1.1 200 ", "HTTP/1.0 ", " OK", "\r\n", "\r\n\r\n", ": ",
              "\x05\x00", "\x05\x02", "\x01\x00", "\x00\x01", "\x00\x03",
              "\x00\x04"]
+    # PEM banners and the DER bytes tls_anchor_decode looks for (tags,
+    # long lengths, key and curve OIDs, basicConstraints, dates)
+    tls = [b"-----BEGIN ", b"-----END ", b"CERTIFICATE",
+           b"TRUSTED CERTIFICATE", b"-----", b"\r\n", b"==",
+           b"\x30\x82", b"\x30\x81", b"\xa0\x03\x02\x01\x02", b"\xa3",
+           b"\x01\x01\xff", b"\x03\x01\x00",
+           b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01",
+           b"\x06\x07\x2a\x86\x48\xce\x3d\x02\x01",
+           b"\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07",
+           b"\x06\x05\x2b\x81\x04\x00\x22",
+           b"\x06\x05\x2b\x81\x04\x00\x23",
+           b"\x06\x03\x55\x1d\x13", b"\x17\x0d", b"\x18\x0f",
+           b"000229000000Z"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
-            "sse": sse, "cfg": cfg, "hc_proxy": proxy}
+            "sse": sse, "cfg": cfg, "hc_proxy": proxy, "tls_anchors": tls}
     for target, ws in want.items():
         with open(os.path.join(out, target + ".dict"), "w") as f:
             for w in ws:
