@@ -10,15 +10,17 @@
  * bundle, and is an error when it comes from the user's ca-file.
  *
  * tls_pem and tls_anchor_decode do what br_pem_decoder and br_x509_decoder
- * did here before, with the same results, quirks included, in plain C:
+ * did here before, with the same results, quirks included (but for CRLF
+ * line ends, which BearSSL misread: see tls_pem_push), in plain C:
  * BearSSL's decoders run on its T0 interpreter at ~1,300 instructions per
  * PEM byte plus ~0.5 M per certificate, which made the ~220 KB system
  * bundle cost ~70 ms at every start (about a second on a MIPS router);
  * now it is ~6.4 M instructions in all.
  *
  * Invariant: the anchors (count, order, bytes, arena layout) are those the
- * BearSSL decoders give for the same file; tests/unit/test_tls_anchors.c
- * compares both on generated, edited and system bundles.
+ * BearSSL decoders give for the same file with its CRLF line ends made LF;
+ * tests/unit/test_tls_anchors.c compares both on generated, edited and
+ * system bundles.
  *
  * The second half of the file is the engine pump (records between an
  * engine and the layer below it; engines stack, for TLS inside an https://
@@ -95,6 +97,13 @@ const br_x509_trust_anchor *tls_anchors(void)
  * quartet's 6-bit values; decoded bytes wait in buf (255 bytes, flushed
  * to dest when full and at END) exactly as in BearSSL, where bytes left
  * there by a broken object go to the next object's dest.
+ *
+ * Before the states, tls_pem_push reads CRLF as LF: a CR waits (cr) for
+ * the next byte, and is stepped only if that byte is not LF.  Only LF
+ * raises events, so stepping a late CR never does.  BearSSL steps every
+ * CR: in a name it takes a slot without being written, which kept the
+ * dashes of "CERTIFICATE-----\r" (and a stale byte), and a CRLF blank
+ * line after a padded quartet was an error.
  */
 enum {
 	PEM_BANNER,	/* matching "-----BEGIN " at k */
@@ -161,7 +170,7 @@ static void pem_write(struct tls_pem *p, uint32_t x)
 }
 
 /* End of the name line: drop trailing dashes, as BearSSL's trim-dashes
- * does (a '\r' took a slot in the name without writing it). */
+ * does (a lone '\r' took a slot in the name without writing it). */
 static void pem_name_end(struct tls_pem *p, unsigned len)
 {
 	while (len > 0) {
@@ -363,9 +372,11 @@ size_t tls_pem_push(struct tls_pem *p, const void *data, size_t len)
 	if (p->event)
 		return 0;
 	while (i < len) {
+		int ch = s[i];
+
 		/* Most of a bundle is whole quartets: four base64 characters
 		 * at the start of one do what pem_step would do with them. */
-		if (p->state == PEM_Q0 && len - i >= 4) {
+		if (p->state == PEM_Q0 && !p->cr && len - i >= 4) {
 			int a = pem_b64(s[i]), b = pem_b64(s[i + 1]),
 			    c = pem_b64(s[i + 2]), d = pem_b64(s[i + 3]);
 			if ((a | b | c | d) >= 0) {
@@ -379,7 +390,15 @@ size_t tls_pem_push(struct tls_pem *p, const void *data, size_t len)
 				continue;
 			}
 		}
-		if ((p->event = pem_step(p, s[i++])) != 0)
+		if (p->cr) { /* a CR before anything but LF is itself */
+			p->cr = 0;
+			if (ch != '\n')
+				pem_step(p, '\r'); /* raises no event */
+		}
+		i++;
+		if (ch == '\r')
+			p->cr = 1;
+		else if ((p->event = pem_step(p, ch)) != 0)
 			break;
 	}
 	return i;

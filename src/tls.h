@@ -34,10 +34,13 @@ struct tls_client {
 };
 
 /*
- * PEM decoder: BearSSL's br_pem_decoder (bearssl_pem.h) in plain C, with
- * the same behaviour byte for byte (events, upper-cased names, decoded
- * bytes, resynchronisation on the next "-----BEGIN " after an error) but
- * not its interpreter, which costs ~1,300 instructions per input byte.
+ * PEM decoder: BearSSL's br_pem_decoder (bearssl_pem.h) in plain C,
+ * without its interpreter (~1,300 instructions per input byte), with the
+ * same behaviour byte for byte (events, upper-cased names, decoded bytes,
+ * resynchronisation on the next "-----BEGIN " after an error) but for one
+ * thing: CRLF reads as LF (BearSSL 0.6 keeps the CR in a name, so a CRLF
+ * file's objects were "CERTIFICATE-----", no certificates).
+ *
  * Push bytes; the count consumed stops at an event, which must then be
  * read with tls_pem_event (BR_PEM_BEGIN_OBJ, BR_PEM_END_OBJ, BR_PEM_ERROR,
  * or 0); until then push consumes nothing.  After BR_PEM_BEGIN_OBJ, name
@@ -50,6 +53,7 @@ struct tls_pem {
 	unsigned state, k, ptr;
 	uint32_t acc;
 	int event, first, allws, pad, c4;
+	int cr; /* a CR was pushed, not yet stepped: is it a CRLF? */
 	char name[128];
 	unsigned char buf[255];
 };

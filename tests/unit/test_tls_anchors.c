@@ -4,9 +4,12 @@
  *
  * tls.c decodes PEM with tls_pem and certificates with tls_anchor_decode
  * instead of br_pem_decoder and br_x509_decoder (whose T0 interpreter made
- * start-up slow); the promise is that nothing else changes.  So every test
- * here is differential: the same input through BearSSL and through tls.c,
- * and the results must be equal.
+ * start-up slow); the promise is that nothing else changes, but for a bug
+ * of BearSSL 0.6 fixed on purpose: CRLF line ends read as LF.  So every
+ * test here is differential: the same input through BearSSL and through
+ * tls.c, and the results must be equal, BearSSL's PEM decoder being
+ * reached through ref_pem, which makes exactly that change to its input.
+ * A few tests show the fix itself.
  *
  *   - tls_pem vs br_pem_decoder: events, names and decoded bytes, for
  *     generated bundles cut into random pieces, then for copies with
@@ -859,30 +862,88 @@ static int pem_wants(const char *name)
 	return strlen(name) % 2 == 0;
 }
 
+/*
+ * br_pem_decoder with the difference tls_pem makes on purpose: CRLF reads
+ * as LF.  A CR is held back until the next byte shows whether a line ends
+ * there; BearSSL sees the CR only when it does not.  Offsets and counts
+ * are those of the input as given.  Everything else is BearSSL's own.
+ */
+struct ref_pem {
+	br_pem_decoder_context br;
+	int cr;
+};
+
+static void ref_pem_init(struct ref_pem *r)
+{
+	br_pem_decoder_init(&r->br);
+	r->cr = 0;
+}
+
+/* As br_pem_decoder_push: bytes taken, up to the one raising an event. */
+static size_t ref_pem_push(struct ref_pem *r, const void *data, size_t n)
+{
+	const unsigned char *s = data;
+	size_t i = 0;
+
+	while (i < n && !r->br.event) {
+		const unsigned char *cr;
+		size_t run;
+
+		if (r->cr && s[i] != '\n' &&
+		    br_pem_decoder_push(&r->br, "\r", 1) != 1)
+			abort();
+		r->cr = 0;
+		if (s[i] == '\r') {
+			r->cr = 1;
+			i++;
+			continue;
+		}
+		cr = memchr(s + i, '\r', n - i);
+		run = cr ? (size_t)(cr - (s + i)) : n - i;
+		i += br_pem_decoder_push(&r->br, s + i, run);
+	}
+	return i;
+}
+
+static int ref_pem_event(struct ref_pem *r)
+{
+	return br_pem_decoder_event(&r->br);
+}
+
+static const char *ref_pem_name(struct ref_pem *r)
+{
+	return br_pem_decoder_name(&r->br);
+}
+
+static void ref_pem_setdest(struct ref_pem *r,
+			    void (*dest)(void *, const void *, size_t),
+			    void *ctx)
+{
+	br_pem_decoder_setdest(&r->br, dest, ctx);
+}
+
 static void run_bearssl(const unsigned char *s, size_t n, struct t_rng *r,
 			struct pem_log *l)
 {
-	br_pem_decoder_context pc;
+	struct ref_pem pc;
 	size_t off = 0;
 
-	br_pem_decoder_init(&pc);
+	ref_pem_init(&pc);
 	while (off < n) {
 		size_t piece = t_rng_piece(r, n - off), sub = 0;
 		while (sub < piece) {
-			size_t k = br_pem_decoder_push(&pc, s + off + sub,
-						       piece - sub);
-			int ev = br_pem_decoder_event(&pc);
+			size_t k = ref_pem_push(&pc, s + off + sub,
+						piece - sub);
+			int ev = ref_pem_event(&pc);
 			sub += k;
 			if (ev)
-				log_event(l, ev, br_pem_decoder_name(&pc),
-					  off + sub);
+				log_event(l, ev, ref_pem_name(&pc), off + sub);
 			if (ev == BR_PEM_BEGIN_OBJ)
-				br_pem_decoder_setdest(
-					&pc,
-					pem_wants(br_pem_decoder_name(&pc))
-						? log_bytes
-						: NULL,
-					l);
+				ref_pem_setdest(&pc,
+						pem_wants(ref_pem_name(&pc))
+							? log_bytes
+							: NULL,
+						l);
 			if (!k && !ev)
 				abort();
 		}
@@ -945,10 +1006,7 @@ static int check_pem(const unsigned char *s, size_t n, struct t_rng *r,
 
 /* A bundle of n certificates and other objects, LF or CRLF, with the
  * text that sits between objects in real bundles.  With plain, only
- * CERTIFICATE objects in lines of 64 ending in LF: BearSSL's decoder takes
- * "CERTIFICATE-----\r" for a name of its own (see the CRLF case of
- * tls_pem_equals_bearssl_on_hand_written_cases), so a CRLF file can hold
- * no anchor at all. */
+ * CERTIFICATE objects in lines of 64. */
 static void make_bundle(struct grow *out, int n, int plain, struct t_rng *r)
 {
 	static const char *const names[] = {
@@ -969,11 +1027,9 @@ static void make_bundle(struct grow *out, int n, int plain, struct t_rng *r)
 		size_t len;
 		if (t_rng_below(r, 3) == 0)
 			grow_add(out, "# Comment line\n\n", 16);
-		if (plain)
-			;
-		else if (t_rng_below(r, 8) == 0)
+		if (t_rng_below(r, 8) == 0)
 			flags = BR_PEM_LINE64 | BR_PEM_CRLF;
-		else if (t_rng_below(r, 8) == 0)
+		else if (!plain && t_rng_below(r, 8) == 0)
 			flags = 0; /* one long line */
 		make_cert(&c, r);
 		len = br_pem_encode(pem, c.p, c.n, name, flags);
@@ -1076,18 +1132,50 @@ TEST(tls_pem_equals_bearssl_on_hand_written_cases)
 	}
 }
 
-/* Kept as BearSSL 0.6 has it, since anchors must not change here: a CR
- * takes a slot in the name without being written, so the trailing dashes
- * are not trimmed and a CRLF file's objects are not "CERTIFICATE". */
-TEST(tls_pem_keeps_bearssl_crlf_name)
+/* CRLF reads as LF, where BearSSL 0.6 took the CR into the name (which
+ * kept its dashes: "CERTIFICATE-----") and took a CRLF blank line after a
+ * padded quartet for a bad END line.  A CR elsewhere is still itself. */
+TEST(tls_pem_reads_crlf_as_lf)
 {
-	static const char crlf[] = "-----BEGIN CERTIFICATE-----\r\nAAAA\r\n";
+	static const char crlf[] =
+		"-----BEGIN CERTIFICATE-----\r\nAAAA\r\nAA==\r\n\r\n"
+		"-----END CERTIFICATE-----\r\n";
+	static const char empty[] = "-----BEGIN \r\n-----BEGIN X\r\n";
+	static const char lone[] = "-----BEGIN AB\rC-----\n";
 	struct tls_pem p;
+	size_t i, n;
 
+	/* whole, and split anywhere in the banner line (at 28, between
+	 * its CR and LF) */
+	for (i = 0; i <= 29; i++) {
+		struct grow out = {0, 0, 0};
+		tls_pem_init(&p);
+		n = tls_pem_push(&p, crlf, i);
+		n += tls_pem_push(&p, crlf + n, sizeof(crlf) - 1 - n);
+		CHECK_EQ_INT(n, 29);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
+		CHECK_EQ_STR(p.name, "CERTIFICATE");
+		tls_pem_setdest(&p, grow_add, &out);
+		n += tls_pem_push(&p, crlf + n, sizeof(crlf) - 1 - n);
+		CHECK_EQ_INT(n, sizeof(crlf) - 1);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_END_OBJ);
+		CHECK_EQ_MEM(out.p, out.len, "\0\0\0\0", 4);
+		free(out.p);
+	}
+	/* an empty name is no object, as with LF */
 	tls_pem_init(&p);
-	CHECK_EQ_INT(tls_pem_push(&p, crlf, sizeof(crlf) - 1), 29);
+	CHECK_EQ_INT(tls_pem_push(&p, empty, sizeof(empty) - 1),
+		     sizeof(empty) - 1);
 	CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
-	CHECK_EQ_STR(p.name, "CERTIFICATE-----");
+	CHECK_EQ_STR(p.name, "X");
+	/* a lone CR takes a slot in the name without being written, as in
+	 * BearSSL (here the 0 left by tls_pem_init) */
+	tls_pem_init(&p);
+	CHECK_EQ_INT(tls_pem_push(&p, lone, sizeof(lone) - 1),
+		     sizeof(lone) - 1);
+	CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
+	CHECK_EQ_STR(p.name, "AB");
+	CHECK(p.name[3] == 'C' && p.name[4] == 0);
 }
 
 /* ======================================================================
@@ -1145,7 +1233,7 @@ TEST(tls_system_bundle_decodes_as_with_bearssl)
 	struct grow b = {0, 0, 0};
 	struct der_list d = {{0, 0, 0}, {0, 0, 0}, 0};
 	struct t_rng r;
-	br_pem_decoder_context pc;
+	struct ref_pem pc;
 	const char *path = system_bundle(&b);
 	size_t off = 0, i;
 	int in_cert = 0;
@@ -1157,17 +1245,16 @@ TEST(tls_system_bundle_decodes_as_with_bearssl)
 	}
 	t_rng_seed(&r, t_seed(6));
 	check_pem(b.p, b.len, &r, path);
-	br_pem_decoder_init(&pc);
+	ref_pem_init(&pc);
 	while (off < b.len) {
 		int ev;
-		off += br_pem_decoder_push(&pc, b.p + off, b.len - off);
-		ev = br_pem_decoder_event(&pc);
+		off += ref_pem_push(&pc, b.p + off, b.len - off);
+		ev = ref_pem_event(&pc);
 		if (ev == BR_PEM_BEGIN_OBJ) {
-			in_cert = !strcmp(br_pem_decoder_name(&pc),
-					  "CERTIFICATE");
+			in_cert = !strcmp(ref_pem_name(&pc), "CERTIFICATE");
 			d.cur.len = 0;
-			br_pem_decoder_setdest(&pc, in_cert ? grow_add : NULL,
-					       &d.cur);
+			ref_pem_setdest(&pc, in_cert ? grow_add : NULL,
+					&d.cur);
 		} else if (ev == BR_PEM_END_OBJ && in_cert) {
 			der_list_end(&d);
 		}
@@ -1202,11 +1289,12 @@ static void ref_set_free(struct ref_set *s)
 	s->n = 0;
 }
 
-/* The old load_pem: br_pem_decoder over 4 KB reads, reset and the rest of
- * the read dropped on a PEM error, br_x509_decoder per certificate. */
+/* The old load_pem: br_pem_decoder (through ref_pem) over 4 KB reads,
+ * reset and the rest of the read dropped on a PEM error, br_x509_decoder
+ * per certificate. */
 static int ref_load(const char *path, int strict, struct ref_set *s)
 {
-	br_pem_decoder_context pc;
+	struct ref_pem pc;
 	struct grow obj = {0, 0, 0};
 	unsigned char buf[4096];
 	int in_cert = 0, added = 0, bad = 0;
@@ -1215,20 +1303,20 @@ static int ref_load(const char *path, int strict, struct ref_set *s)
 
 	if (!f)
 		return -1;
-	br_pem_decoder_init(&pc);
+	ref_pem_init(&pc);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
 		size_t off = 0;
 		while (off < n) {
-			off += br_pem_decoder_push(&pc, buf + off, n - off);
-			switch (br_pem_decoder_event(&pc)) {
+			off += ref_pem_push(&pc, buf + off, n - off);
+			switch (ref_pem_event(&pc)) {
 			case BR_PEM_BEGIN_OBJ:
 				obj.len = 0;
-				in_cert = !strcmp(br_pem_decoder_name(&pc),
+				in_cert = !strcmp(ref_pem_name(&pc),
 						  "CERTIFICATE") ||
-					  !strcmp(br_pem_decoder_name(&pc),
+					  !strcmp(ref_pem_name(&pc),
 						  "TRUSTED CERTIFICATE");
-				br_pem_decoder_setdest(
-					&pc, in_cert ? grow_add : NULL, &obj);
+				ref_pem_setdest(&pc, in_cert ? grow_add : NULL,
+						&obj);
 				break;
 			case BR_PEM_END_OBJ:
 				if (in_cert) {
@@ -1247,7 +1335,7 @@ static int ref_load(const char *path, int strict, struct ref_set *s)
 				break;
 			case BR_PEM_ERROR:
 				bad++;
-				br_pem_decoder_init(&pc);
+				ref_pem_init(&pc);
 				off = n;
 				break;
 			default:
@@ -1368,6 +1456,55 @@ TEST(tls_init_skips_bad_system_certificates_refuses_bad_ca_file)
 	ref_set_free(&s);
 	tls_free();
 	free(b.p);
+	tmp_cleanup();
+	unsetenv("SSL_CERT_FILE");
+}
+
+/* The bytes of in with every line ending in LF (crlf 0) or CRLF (1). */
+static void line_ends(struct grow *out, const struct grow *in, int crlf)
+{
+	size_t i;
+
+	out->len = 0;
+	for (i = 0; i < in->len; i++) {
+		if (in->p[i] == '\r' && i + 1 < in->len && in->p[i + 1] == '\n')
+			continue;
+		if (in->p[i] == '\n' && crlf)
+			grow_add(out, "\r", 1);
+		grow_add(out, in->p + i, 1);
+	}
+}
+
+/* A ca-file with CRLF line ends gives the anchors of the same file with
+ * LF; BearSSL 0.6 named its objects "CERTIFICATE-----", so such a file
+ * was "not a PEM file of certificates". */
+TEST(tls_init_reads_a_crlf_ca_file)
+{
+	static struct ref_set s;
+	struct grow b = {0, 0, 0}, f = {0, 0, 0};
+	struct t_rng r;
+	char err[256];
+
+	t_rng_seed(&r, t_seed(11));
+	make_bundle(&b, 2, 1, &r);
+	line_ends(&f, &b, 0);
+	write_file(tmp_path("sys.pem"), f.p, f.len);
+	setenv("SSL_CERT_FILE", tmp_path("sys.pem"), 1);
+	REQUIRE(ref_load(tmp_path("sys.pem"), 0, &s) == 2);
+	make_bundle(&b, 3, 1, &r);
+	line_ends(&f, &b, 0);
+	write_file(tmp_path("ca.pem"), f.p, f.len);
+	REQUIRE(ref_load(tmp_path("ca.pem"), 1, &s) == 3);
+
+	line_ends(&f, &b, 1);
+	write_file(tmp_path("ca.pem"), f.p, f.len);
+	CHECK_EQ_INT(tls_init(tmp_path("ca.pem"), err, sizeof(err)), 5);
+	check_loaded(&s, 0, "CRLF ca-file");
+
+	ref_set_free(&s);
+	tls_free();
+	free(b.p);
+	free(f.p);
 	tmp_cleanup();
 	unsetenv("SSL_CERT_FILE");
 }
