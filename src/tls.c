@@ -11,14 +11,16 @@
  *
  * tls_pem and tls_anchor_decode do what br_pem_decoder and br_x509_decoder
  * did here before, with the same results, quirks included (but for CRLF
- * line ends, which BearSSL misread: see tls_pem_push), in plain C:
+ * line ends and a last END line without '\n', which BearSSL misread: see
+ * tls_pem_push and tls_pem_end), in plain C:
  * BearSSL's decoders run on its T0 interpreter at ~1,300 instructions per
  * PEM byte plus ~0.5 M per certificate, which made the ~220 KB system
  * bundle cost ~70 ms at every start (about a second on a MIPS router);
  * now it is ~6.4 M instructions in all.
  *
  * Invariant: the anchors (count, order, bytes, arena layout) are those the
- * BearSSL decoders give for the same file with its CRLF line ends made LF;
+ * BearSSL decoders give for the same file with its CRLF line ends made LF
+ * and, if it ends in an END line, a final LF;
  * tests/unit/test_tls_anchors.c compares both on generated, edited and
  * system bundles.
  *
@@ -92,6 +94,9 @@ const br_x509_trust_anchor *tls_anchors(void)
  *     |                                          +-> Q1 Q2 Q3 ----+
  *     +--(END)-- END_NL <-- TRAIL <-"-" at line start, or after "="
  *     +--(ERROR)-- on a bad character, at the end of its line
+ *
+ * END_NL raises END at the LF, or at the end of the input (tls_pem_end),
+ * where BearSSL, waiting for an LF, dropped a bundle's last certificate.
  *
  * k counts the characters of a banner matched so far; acc gathers the
  * quartet's 6-bit values; decoded bytes wait in buf (255 bytes, flushed
@@ -410,6 +415,16 @@ int tls_pem_event(struct tls_pem *p)
 	int e = p->event;
 	p->event = 0;
 	return e;
+}
+
+/* see tls.h */
+int tls_pem_end(struct tls_pem *p)
+{
+	/* "----END " matched: what is left of the line does not count */
+	int ev = !p->event && p->state == PEM_END_NL ? BR_PEM_END_OBJ : 0;
+
+	tls_pem_init(p);
+	return ev;
 }
 
 /* see tls.h */
@@ -777,6 +792,15 @@ static int add_anchor(const unsigned char *der, size_t len)
 	return 0;
 }
 
+/* A certificate object ended: add its anchor, or count it bad. */
+static void end_cert(const struct der *obj, int *added, int *bad)
+{
+	if (obj->oom || add_anchor(obj->p, obj->len) < 0)
+		(*bad)++;
+	else
+		(*added)++;
+}
+
 /*
  * Read a PEM file and add its certificates.  Returns the number added,
  * -1 if the file cannot be read, -2 if strict and something is malformed.
@@ -807,12 +831,8 @@ static int load_pem(const char *path, int strict)
 						&obj);
 				break;
 			case BR_PEM_END_OBJ:
-				if (in_cert) {
-					if (obj.oom || add_anchor(obj.p, obj.len) < 0)
-						bad++;
-					else
-						added++;
-				}
+				if (in_cert)
+					end_cert(&obj, &added, &bad);
 				in_cert = 0;
 				break;
 			case BR_PEM_ERROR:
@@ -825,6 +845,8 @@ static int load_pem(const char *path, int strict)
 			}
 		}
 	}
+	if (tls_pem_end(&pc) == BR_PEM_END_OBJ && in_cert)
+		end_cert(&obj, &added, &bad);
 	fclose(f);
 	free(obj.p);
 	if (strict && (bad || added == 0))

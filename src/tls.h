@@ -37,9 +37,10 @@ struct tls_client {
  * PEM decoder: BearSSL's br_pem_decoder (bearssl_pem.h) in plain C,
  * without its interpreter (~1,300 instructions per input byte), with the
  * same behaviour byte for byte (events, upper-cased names, decoded bytes,
- * resynchronisation on the next "-----BEGIN " after an error) but for one
- * thing: CRLF reads as LF (BearSSL 0.6 keeps the CR in a name, so a CRLF
- * file's objects were "CERTIFICATE-----", no certificates).
+ * resynchronisation on the next "-----BEGIN " after an error) but for two
+ * things: CRLF reads as LF (BearSSL 0.6 keeps the CR in a name, so a CRLF
+ * file's objects were "CERTIFICATE-----", no certificates), and an END
+ * line is complete without its '\n' at the end of the input (tls_pem_end).
  *
  * Push bytes; the count consumed stops at an event, which must then be
  * read with tls_pem_event (BR_PEM_BEGIN_OBJ, BR_PEM_END_OBJ, BR_PEM_ERROR,
@@ -60,6 +61,13 @@ struct tls_pem {
 void tls_pem_init(struct tls_pem *p);
 size_t tls_pem_push(struct tls_pem *p, const void *data, size_t len);
 int tls_pem_event(struct tls_pem *p);
+/* The input is over (its last event read).  BR_PEM_END_OBJ if its last
+ * line, with no '\n', is an END line ("-----END " and anything after it,
+ * as BearSSL reads one with its '\n'): that object ends as it would with
+ * the '\n' (BearSSL waits for it, so a bundle without a final newline
+ * lost its last certificate).  0 otherwise: an unfinished object is
+ * dropped.  p is then as after tls_pem_init. */
+int tls_pem_end(struct tls_pem *p);
 void tls_pem_setdest(struct tls_pem *p,
 		     void (*dest)(void *ctx, const void *buf, size_t len),
 		     void *ctx);

@@ -11,8 +11,9 @@
  *
  * PEM: the data goes to tls_pem in random pieces (each an exact-size copy,
  * so reading past a piece is an ASan report) and whole to br_pem_decoder,
- * with CRLF made LF on the way (ref_pem: the bug of BearSSL 0.6 that
- * tls_pem fixes on purpose; the offsets stay those of the data).  The
+ * but for the two bugs of BearSSL 0.6 that tls_pem fixes on purpose
+ * (ref_pem: CRLF made LF on the way, a last END line without '\n' ends
+ * its object at tls_pem_end; the offsets stay those of the data).  The
  * transcripts (each event with the input offset just after the byte
  * that raised it, each name, each chunk of decoded bytes as handed to
  * dest) must be equal.  tls_pem on its own: push consumes at most what it
@@ -158,6 +159,7 @@ static void run_tls_pem(const uint8_t *data, size_t n, struct fz_rng *rng,
 {
 	struct tls_pem p;
 	size_t off = 0;
+	int ev;
 
 	tls_pem_init(&p);
 	while (off < n) {
@@ -165,7 +167,6 @@ static void run_tls_pem(const uint8_t *data, size_t n, struct fz_rng *rng,
 		char *g = fz_dup(data + off, piece);
 		while (sub < piece) {
 			size_t k = tls_pem_push(&p, g + sub, piece - sub);
-			int ev;
 			FZ_CHECK(k <= piece - sub);
 			/* it stopped at an event: unread, nothing is taken */
 			if (k < piece - sub)
@@ -189,14 +190,23 @@ static void run_tls_pem(const uint8_t *data, size_t n, struct fz_rng *rng,
 		free(g);
 		off += piece;
 	}
+	ev = tls_pem_end(&p);
+	FZ_CHECK(ev == 0 || ev == BR_PEM_END_OBJ);
+	if (ev) {
+		log_event(r, ev, "", n);
+		if (r->cert)
+			check_der(r->obj.p, r->obj.len);
+	}
 }
 
 /*
- * br_pem_decoder with the difference tls_pem makes on purpose (the same
- * as ref_pem in tests/unit/test_tls_anchors.c): CRLF reads as LF.  A CR
- * is held back until the next byte shows whether a line ends there;
- * BearSSL sees the CR only when it does not.  Offsets and counts are
- * those of the input as given.
+ * br_pem_decoder with the differences tls_pem makes on purpose (as
+ * ref_pem in tests/unit/test_tls_anchors.c).  CRLF reads as LF: a CR is
+ * held back until the next byte shows whether a line ends there; BearSSL
+ * sees the CR only when it does not.  At the end of the input BearSSL
+ * gets the '\n' a last line lacks, which counts only if it ends an object
+ * (its other effects go nowhere).  Offsets and counts are those of the
+ * input as given.
  */
 struct ref_pem {
 	br_pem_decoder_context br;
@@ -226,6 +236,16 @@ static size_t ref_pem_push(struct ref_pem *r, const uint8_t *s, size_t n)
 	return i;
 }
 
+static int ref_pem_end(struct ref_pem *r)
+{
+	br_pem_decoder_setdest(&r->br, NULL, NULL);
+	if (r->cr)
+		FZ_CHECK(br_pem_decoder_push(&r->br, "\r", 1) == 1);
+	FZ_CHECK(br_pem_decoder_push(&r->br, "\n", 1) == 1);
+	return br_pem_decoder_event(&r->br) == BR_PEM_END_OBJ ? BR_PEM_END_OBJ
+							      : 0;
+}
+
 static void run_bearssl(const uint8_t *data, size_t n, struct run *r)
 {
 	struct ref_pem p;
@@ -245,6 +265,8 @@ static void run_bearssl(const uint8_t *data, size_t n, struct run *r)
 		if (ev != BR_PEM_BEGIN_OBJ)
 			r->cert = 0;
 	}
+	if (ref_pem_end(&p))
+		log_event(r, BR_PEM_END_OBJ, "", n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

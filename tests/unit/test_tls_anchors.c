@@ -4,12 +4,13 @@
  *
  * tls.c decodes PEM with tls_pem and certificates with tls_anchor_decode
  * instead of br_pem_decoder and br_x509_decoder (whose T0 interpreter made
- * start-up slow); the promise is that nothing else changes, but for a bug
- * of BearSSL 0.6 fixed on purpose: CRLF line ends read as LF.  So every
- * test here is differential: the same input through BearSSL and through
- * tls.c, and the results must be equal, BearSSL's PEM decoder being
- * reached through ref_pem, which makes exactly that change to its input.
- * A few tests show the fix itself.
+ * start-up slow); the promise is that nothing else changes, but for two
+ * bugs of BearSSL 0.6 fixed on purpose: CRLF line ends read as LF, and a
+ * last END line without '\n' ends its object.  So every test here is
+ * differential: the same input through BearSSL and through tls.c, and the
+ * results must be equal, BearSSL's PEM decoder being reached through
+ * ref_pem, which makes exactly those changes to its input.  A few tests
+ * show the fixes themselves.
  *
  *   - tls_pem vs br_pem_decoder: events, names and decoded bytes, for
  *     generated bundles cut into random pieces, then for copies with
@@ -863,10 +864,12 @@ static int pem_wants(const char *name)
 }
 
 /*
- * br_pem_decoder with the difference tls_pem makes on purpose: CRLF reads
- * as LF.  A CR is held back until the next byte shows whether a line ends
- * there; BearSSL sees the CR only when it does not.  Offsets and counts
- * are those of the input as given.  Everything else is BearSSL's own.
+ * br_pem_decoder with the differences tls_pem makes on purpose.  CRLF
+ * reads as LF: a CR is held back until the next byte shows whether a line
+ * ends there; BearSSL sees the CR only when it does not.  An END line
+ * ends its object at the end of the input too (ref_pem_end).  Offsets and
+ * counts are those of the input as given.  Everything else is BearSSL's
+ * own.
  */
 struct ref_pem {
 	br_pem_decoder_context br;
@@ -922,11 +925,29 @@ static void ref_pem_setdest(struct ref_pem *r,
 	br_pem_decoder_setdest(&r->br, dest, ctx);
 }
 
+/* The input is over: BearSSL gets the '\n' a last line lacks (and a CR
+ * held back), which counts only if it ends an object; what else it would
+ * do (an error, bytes of a padded quartet, a BEGIN) is not tls_pem_end's,
+ * so its bytes go nowhere and its event is dropped.  Then as after init. */
+static int ref_pem_end(struct ref_pem *r)
+{
+	int ev;
+
+	br_pem_decoder_setdest(&r->br, NULL, NULL);
+	if ((r->cr && br_pem_decoder_push(&r->br, "\r", 1) != 1) ||
+	    br_pem_decoder_push(&r->br, "\n", 1) != 1)
+		abort();
+	ev = br_pem_decoder_event(&r->br);
+	ref_pem_init(r);
+	return ev == BR_PEM_END_OBJ ? ev : 0;
+}
+
 static void run_bearssl(const unsigned char *s, size_t n, struct t_rng *r,
 			struct pem_log *l)
 {
 	struct ref_pem pc;
 	size_t off = 0;
+	int last;
 
 	ref_pem_init(&pc);
 	while (off < n) {
@@ -949,6 +970,8 @@ static void run_bearssl(const unsigned char *s, size_t n, struct t_rng *r,
 		}
 		off += piece;
 	}
+	if ((last = ref_pem_end(&pc)) != 0)
+		log_event(l, last, "", n);
 }
 
 static void run_tls_pem(const unsigned char *s, size_t n, struct t_rng *r,
@@ -956,6 +979,7 @@ static void run_tls_pem(const unsigned char *s, size_t n, struct t_rng *r,
 {
 	struct tls_pem pc;
 	size_t off = 0;
+	int last;
 
 	tls_pem_init(&pc);
 	while (off < n) {
@@ -981,6 +1005,8 @@ static void run_tls_pem(const unsigned char *s, size_t n, struct t_rng *r,
 		t_guarded_free(g);
 		off += piece;
 	}
+	if ((last = tls_pem_end(&pc)) != 0)
+		log_event(l, last, "", n);
 }
 
 /* Both decoders on s (each cut into its own random pieces); 1 if their
@@ -1178,6 +1204,69 @@ TEST(tls_pem_reads_crlf_as_lf)
 	CHECK(p.name[3] == 'C' && p.name[4] == 0);
 }
 
+/* At the end of the input, a last line that is an END line without its
+ * '\n' ends its object; BearSSL 0.6 waited for the '\n', so a bundle
+ * without a final newline lost its last certificate.  Anything short of
+ * "-----END " is no END line, and an unfinished object is dropped. */
+TEST(tls_pem_end_ends_a_last_end_line_without_newline)
+{
+	static const struct {
+		const char *tail;
+		int ev;
+	} cases[] = {
+		{"-----END CERTIFICATE-----", BR_PEM_END_OBJ},
+		{"-----END CERTIFICATE-----\r", BR_PEM_END_OBJ},
+		{"-----END ", BR_PEM_END_OBJ},
+		{"-----end x", BR_PEM_END_OBJ},
+		{"-----END", 0},
+		{"-----EN", 0},
+		{"-", 0},
+		{"", 0},
+		{"AAAA", 0},
+		{"AAAA-----END X", 0}, /* an error at its '\n' */
+	};
+	static const char head[] = "-----BEGIN CERTIFICATE-----\nAAAA\nAA==\n";
+	char text[128];
+	size_t i, n, len;
+
+	for (i = 0; i < T_ARRAY_LEN(cases); i++) {
+		struct grow out = {0, 0, 0};
+		struct tls_pem p;
+
+		len = (size_t)snprintf(text, sizeof(text), "%s%s", head,
+				       cases[i].tail);
+		tls_pem_init(&p);
+		n = tls_pem_push(&p, text, len);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
+		tls_pem_setdest(&p, grow_add, &out);
+		n += tls_pem_push(&p, text + n, len - n);
+		CHECK_EQ_INT(n, len);
+		CHECK_EQ_INT(tls_pem_event(&p), 0);
+		if (!CHECK_EQ_INT(tls_pem_end(&p), cases[i].ev))
+			FAILF("tail \"%s\"", t_esc(cases[i].tail,
+						   strlen(cases[i].tail)));
+		if (cases[i].ev)
+			CHECK_EQ_MEM(out.p, out.len, "\0\0\0\0", 4);
+		/* then as new: the next input starts afresh */
+		CHECK_EQ_INT(tls_pem_push(&p, head, sizeof(head) - 1), 28);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
+		CHECK_EQ_INT(tls_pem_end(&p), 0);
+		free(out.p);
+	}
+	/* with its '\n', END is raised by the push, and not again */
+	{
+		static const char whole[] =
+			"-----BEGIN X\nAAAA\n-----END X\n";
+		struct tls_pem p;
+		tls_pem_init(&p);
+		n = tls_pem_push(&p, whole, sizeof(whole) - 1);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_BEGIN_OBJ);
+		tls_pem_push(&p, whole + n, sizeof(whole) - 1 - n);
+		CHECK_EQ_INT(tls_pem_event(&p), BR_PEM_END_OBJ);
+		CHECK_EQ_INT(tls_pem_end(&p), 0);
+	}
+}
+
 /* ======================================================================
  * The system bundle, when there is one
  * ====================================================================== */
@@ -1259,6 +1348,8 @@ TEST(tls_system_bundle_decodes_as_with_bearssl)
 			der_list_end(&d);
 		}
 	}
+	if (ref_pem_end(&pc) == BR_PEM_END_OBJ && in_cert)
+		der_list_end(&d);
 	for (i = 0; i < d.all.len;) {
 		size_t n = (size_t)d.all.p[i] << 24 |
 			   (size_t)d.all.p[i + 1] << 16 |
@@ -1287,6 +1378,23 @@ static void ref_set_free(struct ref_set *s)
 	for (i = 0; i < s->n; i++)
 		ref_free(&s->a[i]);
 	s->n = 0;
+}
+
+/* A certificate object ended: its anchor, or one more bad. */
+static void ref_end_cert(struct ref_set *s, const struct grow *obj,
+			 int *added, int *bad)
+{
+	struct ref_anchor *a = &s->a[s->n];
+
+	if (s->n == T_ARRAY_LEN(s->a))
+		abort();
+	ref_decode(a, obj->p, obj->len);
+	if (a->ok) {
+		s->n++;
+		(*added)++;
+	} else {
+		(*bad)++;
+	}
 }
 
 /* The old load_pem: br_pem_decoder (through ref_pem) over 4 KB reads,
@@ -1319,18 +1427,8 @@ static int ref_load(const char *path, int strict, struct ref_set *s)
 						&obj);
 				break;
 			case BR_PEM_END_OBJ:
-				if (in_cert) {
-					struct ref_anchor *a = &s->a[s->n];
-					if (s->n == T_ARRAY_LEN(s->a))
-						abort();
-					ref_decode(a, obj.p, obj.len);
-					if (a->ok) {
-						s->n++;
-						added++;
-					} else {
-						bad++;
-					}
-				}
+				if (in_cert)
+					ref_end_cert(s, &obj, &added, &bad);
 				in_cert = 0;
 				break;
 			case BR_PEM_ERROR:
@@ -1343,6 +1441,8 @@ static int ref_load(const char *path, int strict, struct ref_set *s)
 			}
 		}
 	}
+	if (ref_pem_end(&pc) == BR_PEM_END_OBJ && in_cert)
+		ref_end_cert(s, &obj, &added, &bad);
 	fclose(f);
 	free(obj.p);
 	if (strict && (bad || added == 0))
@@ -1505,6 +1605,47 @@ TEST(tls_init_reads_a_crlf_ca_file)
 	tls_free();
 	free(b.p);
 	free(f.p);
+	tmp_cleanup();
+	unsetenv("SSL_CERT_FILE");
+}
+
+/* A ca-file or system bundle whose last line, the last certificate's END
+ * line, has no '\n' keeps that certificate (BearSSL 0.6 dropped it
+ * without a word: a ca-file of one certificate was "not a PEM file of
+ * certificates"). */
+TEST(tls_init_keeps_the_last_certificate_without_final_newline)
+{
+	static struct ref_set s;
+	struct grow b = {0, 0, 0};
+	struct t_rng r;
+	char err[256];
+
+	t_rng_seed(&r, t_seed(12));
+	make_bundle(&b, 3, 1, &r);
+	write_file(tmp_path("sys.pem"), b.p, b.len);
+	REQUIRE(ref_load(tmp_path("sys.pem"), 0, &s) == 3);
+	b.len -= 1 + (b.p[b.len - 2] == '\r'); /* drop the final LF/CRLF */
+	write_file(tmp_path("sys.pem"), b.p, b.len);
+	setenv("SSL_CERT_FILE", tmp_path("sys.pem"), 1);
+	CHECK_EQ_INT(tls_init(NULL, err, sizeof(err)), 3);
+	check_loaded(&s, 0, "system bundle without final newline");
+
+	make_bundle(&b, 1, 1, &r);
+	write_file(tmp_path("ca.pem"), b.p, b.len);
+	REQUIRE(ref_load(tmp_path("ca.pem"), 1, &s) == 1);
+	b.len -= 1 + (b.p[b.len - 2] == '\r');
+	write_file(tmp_path("ca.pem"), b.p, b.len);
+	CHECK_EQ_INT(tls_init(tmp_path("ca.pem"), err, sizeof(err)), 4);
+	check_loaded(&s, 0, "ca-file without final newline");
+
+	/* cut before "-----END " is whole, it is no certificate */
+	b.len -= 18; /* "-----EN" left of "-----END CERTIFICATE-----" */
+	write_file(tmp_path("ca.pem"), b.p, b.len);
+	CHECK_EQ_INT(tls_init(tmp_path("ca.pem"), err, sizeof(err)), -1);
+
+	ref_set_free(&s);
+	tls_free();
+	free(b.p);
 	tmp_cleanup();
 	unsetenv("SSL_CERT_FILE");
 }
