@@ -79,7 +79,7 @@ build_all() {
 		{ tail -n 20 "$RAW/make-deps.log" >&2; die "'make deps' failed"; }
 	log "cc bench/hub_bench.c"
 	(cd "$REPO" && cc -std=c99 -O2 -D_DEFAULT_SOURCE -DJSMN_STRICT -Isrc -Ibuild/third_party/jsmn \
-		bench/hub_bench.c src/hub*.c src/xlate.c src/sse.c src/json.c src/buf.c \
+		bench/hub_bench.c src/hub*.c src/xlate.c src/apierr.c src/sse.c src/json.c src/buf.c \
 		-o build/bench/hub_bench) >"$RAW/cc-hub_bench.log" 2>&1 ||
 		{ cat "$RAW/cc-hub_bench.log" >&2; die "building hub_bench failed"; }
 	HB=$OUT_DIR/hub_bench

@@ -28,6 +28,7 @@
  * Build (bench/hub.sh does it):
  *   cc -std=c99 -O2 -D_DEFAULT_SOURCE -DJSMN_STRICT -Isrc
  *      -Ibuild/third_party/jsmn bench/hub_bench.c src/hub*.c src/xlate.c
+ *      src/apierr.c
  *      src/sse.c src/json.c src/buf.c -o build/bench/hub_bench
  */
 #include <errno.h>
