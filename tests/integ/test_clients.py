@@ -160,6 +160,23 @@ def _gemini(srv, model, what, prompt="say hi"):
                 home, what)
 
 
+def _codex(srv, model, what, prompt="say hi"):
+    """codex exec on a custom provider (the wire Codex users point at the
+    proxy: POST /v1/responses, stream, ~10 tools); every background call
+    (update check, analytics, plugin marketplace) turned off."""
+    home = harness.new_tmpdir()
+    cdx = os.path.join(home, ".codex")
+    os.makedirs(cdx)
+    with open(os.path.join(cdx, "config.toml"), "w") as f:
+        f.write('model = "%s"\nmodel_provider = "proxy"\n'
+                'check_for_update_on_startup = false\n'
+                '[analytics]\nenabled = false\n[features]\nplugins = false\n'
+                '[model_providers.proxy]\nname = "proxy"\nbase_url = "%s/v1"\n'
+                'env_key = "PROXY_KEY"\nwire_api = "responses"\n' % (model, _root(srv)))
+    return _run([os.path.join(BIN_DIR, "codex"), "exec", "--skip-git-repo-check", prompt],
+                {"CODEX_HOME": cdx, "PROXY_KEY": CLIENT_KEY}, home, what)
+
+
 def _check_answer(run, up, what):
     """The CLI exited 0, printed exactly ANSWER, and the upstream was asked once."""
     n = len(up.requests)
@@ -206,6 +223,35 @@ def test_claude_code_on_openai_compat_alias():
         eq(r["json"].get("model"), UPSTREAM, what + ": upstream model")
         eq(r["headers"].get("authorization"), "Bearer " + COMPAT_KEY,
            what + ": upstream key")
+        srv.assert_alive()
+
+
+def test_codex_on_openai_compat_alias_and_claude_key():
+    """Codex (Responses, streamed, with its tools) translated to an
+    OpenAI-compatible provider and to a Claude key: it exits 0 with the
+    upstream's answer as its last message, and the upstream got Codex's
+    instructions as its system prompt."""
+    if _skip("codex_on_openai_compat_alias_and_claude_key"):
+        return
+    with mocks_llm.MockOpenAIChat() as oa, mocks_llm.MockClaude() as cl:
+        oa.script([("text", ANSWER)] * 3)
+        cl.script([("text", ANSWER)] * 3)
+        srv = _start("[openai-compatibility]\nname = kimiprov\nbase-url = %s\n"
+                     "api-keys = %s\nmodel = %s = %s\n[claude-api-key]\napi-key = %s\n"
+                     "base-url = %s\n" % (oa.base_url, COMPAT_KEY, UPSTREAM, ALIAS,
+                                           CLAUDE_KEY, cl.url))
+        for up, model in ((oa, ALIAS), (cl, "claude-sonnet-4-5")):
+            what = "codex exec -m %s" % model
+            run = _codex(srv, model, what)
+            n = len(up.requests)
+            if run.status != 0 or ANSWER not in run.out or n != 1:
+                raise TestFailure("%s: status %d, stdout %r, %d upstream request(s); "
+                                  "CLI errors: %s" % (what, run.status, run.out[-400:], n,
+                                                      run.errors()))
+            body = json.dumps(up.requests[0]["json"])
+            check("tools" in up.requests[0]["json"], what + ": Codex's tools reached the upstream")
+            check(len(body) > 2000, what + ": the upstream got Codex's instructions (%d bytes)"
+                  % len(body))
         srv.assert_alive()
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh - make the pinned real CLI clients (package-lock.json:
-# @anthropic-ai/claude-code, @google/gemini-cli) usable: installs node/npm from
+# @anthropic-ai/claude-code, @google/gemini-cli, @openai/codex) usable: installs node/npm from
 # Debian when missing, then `npm ci` when any of them is missing from
 # node_modules, is not the version package.json pins, or Claude Code's
 # postinstall has not put its native binary in place.  Prints nothing on
