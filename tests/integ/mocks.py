@@ -553,7 +553,9 @@ class MockOpenAI(_ServerBase):
                 self.auth_keys_seen.append(token)
                 self._seq += 1
                 seq = self._seq
-                b = self._queue.popleft() if self._queue else None
+                b = self._gate(req)
+                if b is None:
+                    b = self._queue.popleft() if self._queue else None
             try:
                 keep = self._respond(conn, req, b, seq)
             except (ConnectionError, ssl.SSLError, OSError, _PeerClosed):
@@ -562,6 +564,12 @@ class MockOpenAI(_ServerBase):
                 if keep:
                     _graceful_close(sock)
                 return
+
+    def _gate(self, req):
+        """A behaviour that answers req in place of the script (the queue is
+        then left alone), or None.  Called with the lock held, after req was
+        recorded; subclasses check credentials here (mocks_llm.TokenCheck)."""
+        return None
 
     # -- responses ---------------------------------------------------------
     def _kind(self, req):

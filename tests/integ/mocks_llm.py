@@ -43,6 +43,15 @@ Scripts (.script([...]), one behaviour per request):
                                    head_delay seconds of silence
 Without a script the answer is the text "echo: <last user text>".
 
+Credentials (TokenCheck, mixed into all three):
+  .valid_tokens      None (default: anything goes) or a set of accepted
+                     credentials: Authorization: Bearer X, else x-api-key,
+                     else x-goog-api-key, else the query's key=
+  .rejected_tokens   the credentials refused, in order (None: none sent)
+A refused request is answered 401 in the API's own error shape, its record
+gets "auth_rejected": True and the script queue is left alone (the next
+request, with a good credential, gets the scripted answer).
+
 Usage reported: input_tokens / promptTokenCount / prompt_tokens =
 .input_tokens (11); output = .output_tokens (7); Gemini thinking adds
 thoughtsTokenCount = .thoughts_tokens (5).  Text is streamed in .pieces
@@ -116,10 +125,63 @@ class _Answer:
         return any(b[0] == "thinking" for b in self.blocks)
 
 
+class TokenCheck:
+    """Mixin for a mocks.MockOpenAI subclass that has error_status(code, msg):
+    credential checking (see the module docstring).  List it before the
+    server class: class M(TokenCheck, _LLMBase)."""
+
+    unauthorized_message = "mock: invalid credential"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.valid_tokens = None
+        self.rejected_tokens = []
+
+    @staticmethod
+    def credential(req):
+        """The credential a request presents, or None."""
+        h = req["headers"]
+        auth = h.get("authorization")
+        if auth and auth[:7].lower() == "bearer ":
+            return auth[7:].strip()
+        for name in ("x-api-key", "x-goog-api-key"):
+            if name in h:
+                return h[name]
+        q = urllib.parse.urlsplit(req["path"]).query
+        return dict(urllib.parse.parse_qsl(q, keep_blank_values=True)).get("key")
+
+    def unauthorized(self, req):
+        """(status, body[, headers]) of the answer to a refused credential."""
+        return self.error_status(401, self.unauthorized_message)
+
+    def _gate(self, req):
+        valid = self.valid_tokens
+        if valid is not None:
+            tok = self.credential(req)
+            if tok is None or tok not in valid:
+                req["auth_rejected"] = True
+                self.rejected_tokens.append(tok)
+                return (_UNAUTHORIZED,)
+        return super()._gate(req)
+
+    def _respond(self, conn, req, b, seq):
+        if b is not None and b[0] == _UNAUTHORIZED:
+            q = urllib.parse.urlsplit(req["path"]).query
+            req["query"] = dict(urllib.parse.parse_qsl(q, keep_blank_values=True))
+            return self._send_json(conn, req, *self.unauthorized(req))
+        return super()._respond(conn, req, b, seq)
+
+
+_UNAUTHORIZED = "_unauthorized"  # the behaviour TokenCheck._gate substitutes
+
+
 class _LLMBase(mocks.MockOpenAI):
-    """Common script handling; subclasses render answers and errors."""
+    """Common script handling; subclasses render answers and errors.
+    extra_scripts: {name: (min_args, max_args)} of a subclass's own scripts
+    (it answers them in its _respond or serve)."""
 
     tool_id_prefix = "call_mock"
+    extra_scripts = {}
 
     def __init__(self, tls=None, prefix="/v1", pieces=3):
         super().__init__(tls=tls, prefix=prefix)
@@ -130,9 +192,10 @@ class _LLMBase(mocks.MockOpenAI):
 
     def script(self, behaviours):
         plain = []
+        scripts = dict(_SCRIPTS, **self.extra_scripts)
         for b in behaviours:
-            if isinstance(b, (tuple, list)) and b and b[0] in _SCRIPTS:
-                lo, hi = _SCRIPTS[b[0]]
+            if isinstance(b, (tuple, list)) and b and b[0] in scripts:
+                lo, hi = scripts[b[0]]
                 if not lo <= len(b) - 1 <= hi:
                     raise ValueError("wrong number of arguments in %r" % (b,))
             else:
@@ -265,8 +328,10 @@ def _sse(event, obj):
     return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
 
 
-class MockClaude(_LLMBase):
+class MockClaude(TokenCheck, _LLMBase):
     tool_id_prefix = "toolu_01Mock"
+    unauthorized_message = ("OAuth token has expired. Please obtain a new token or "
+                            "refresh your existing token.")
 
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1", pieces=pieces)
@@ -376,10 +441,19 @@ _GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISS
                   503: "UNAVAILABLE", 529: "UNAVAILABLE"}
 
 
-class MockGemini(_LLMBase):
+class MockGemini(TokenCheck, _LLMBase):
+    unauthorized_message = (
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.")
 
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1beta", pieces=pieces)
+
+    def unauthorized(self, req):
+        return self.error_status(401, self.unauthorized_message) + (
+            {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
+                                 'error="invalid_token"'},)
 
     def error_status(self, code, msg):
         code = 503 if code == 529 else code
@@ -482,7 +556,10 @@ class MockGemini(_LLMBase):
             return self._send_json(conn, req, *self.error_status(404, "unknown method " + method))
         if req["query"].get("alt") == "sse":
             return self._generic(conn, req, b, seq, True)
-        # JSON array stream
+        return self._send_json_array(conn, req, b, seq)
+
+    def _send_json_array(self, conn, req, b, seq):
+        """A stream without alt=sse: one JSON array of the chunks."""
         ans = self.answer_for(b if b and b[0] not in ("reset_after", "error_event") else None,
                               req, seq)
         objs = self.stream_objs(req, seq, ans)
@@ -498,8 +575,9 @@ class MockGemini(_LLMBase):
 _OPENAI_FINISH = {"stop": "stop", "length": "length"}
 
 
-class MockOpenAIChat(_LLMBase):
+class MockOpenAIChat(TokenCheck, _LLMBase):
     tool_id_prefix = "call_mock"
+    unauthorized_message = "Incorrect API key provided."
 
     def __init__(self, tls=None, prefix="/v1", pieces=3):
         super().__init__(tls=tls, prefix=prefix, pieces=pieces)
@@ -511,6 +589,11 @@ class MockOpenAIChat(_LLMBase):
     def error_event(self, msg):
         return _sse(None, {"error": {"message": msg, "type": "server_error",
                                      "param": None, "code": None}})
+
+    def unauthorized(self, req):
+        return 401, {"error": {"message": self.unauthorized_message,
+                               "type": "invalid_request_error", "param": None,
+                               "code": "invalid_api_key"}}
 
     def _finish(self, ans):
         return "tool_calls" if ans.has_tool else _OPENAI_FINISH.get(ans.finish, ans.finish)

@@ -1,5 +1,6 @@
-"""Self-tests of the test doubles in mocks.py, testca.py and sdk/, driven by
-Python's own clients (and the pinned OpenAI Node.js SDK).  No server binary."""
+"""Self-tests of the test doubles in mocks.py, mocks_llm.py (credential
+check), testca.py and sdk/, driven by Python's own clients
+(and the pinned OpenAI Node.js SDK).  No server binary."""
 
 import http.client
 import json
@@ -14,6 +15,7 @@ import time
 import harness
 from harness import check, eq, TestFailure
 import mocks
+import mocks_llm
 import testca
 
 HOST = "127.0.0.1"
@@ -403,6 +405,57 @@ def test_socks5_proxy_atyps_and_auth():
         eq(pxa.connects, [(3, "localhost", up.port)], "connects after auth")
         eq(socks5_connect(px.port, "127.0.0.1", up.port, 1, auth=("a", "b"))[1],
            "no acceptable method", "user/pass against a no-auth proxy")
+
+
+# ------------------------------------------------------------ credential checks
+
+def _json_post(hc, path, obj, headers=None):
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    hc.request("POST", path, body=json.dumps(obj).encode(), headers=h)
+    r = hc.getresponse()
+    return r.status, json.loads(r.read() or b"null"), r
+
+
+def test_mock_bearer_check_on_llm_mocks():
+    msg = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    gem = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    with mocks_llm.MockClaude() as cl, mocks_llm.MockOpenAIChat() as oa, \
+            mocks_llm.MockGemini() as gm:
+        # None (the default) accepts anything, as before
+        hc = http.client.HTTPConnection(HOST, cl.port, timeout=5)
+        eq(_json_post(hc, "/v1/messages", msg)[0], 200, "claude without a key")
+        cl.valid_tokens = {"sk-good"}
+        cl.script([("text", "scripted")])
+        st, body, _ = _json_post(hc, "/v1/messages", msg, {"Authorization": "Bearer sk-bad"})
+        eq((st, body["type"], body["error"]["type"]), (401, "error", "authentication_error"),
+           "claude 401 shape")
+        st, body, _ = _json_post(hc, "/v1/messages", msg)
+        eq(st, 401, "claude without a credential")
+        st, body, _ = _json_post(hc, "/v1/messages", msg, {"x-api-key": "sk-good"})
+        eq((st, body["content"][0]["text"]), (200, "scripted"),
+           "x-api-key accepted and the script kept for it")
+        eq(cl.rejected_tokens, ["sk-bad", None], "rejected_tokens")
+        eq([bool(r.get("auth_rejected")) for r in cl.requests], [False, True, True, False],
+           "auth_rejected marks")
+        hc.close()
+        oa.valid_tokens = {"k1"}
+        hc = http.client.HTTPConnection(HOST, oa.port, timeout=5)
+        st, body, _ = _json_post(hc, CHAT, msg, {"Authorization": "Bearer k2"})
+        eq((st, body["error"]["code"]), (401, "invalid_api_key"), "openai 401 shape")
+        st, body, _ = _json_post(hc, CHAT, msg, {"Authorization": "Bearer k1"})
+        eq(st, 200, "openai good bearer")
+        hc.close()
+        gm.valid_tokens = {"g1"}
+        hc = http.client.HTTPConnection(HOST, gm.port, timeout=5)
+        path = "/v1beta/models/gemini-2.5-pro:generateContent"
+        st, body, r = _json_post(hc, path, gem, {"x-goog-api-key": "g2"})
+        eq((st, body["error"]["status"]), (401, "UNAUTHENTICATED"), "gemini 401 shape")
+        check("invalid_token" in (r.getheader("WWW-Authenticate") or ""), "WWW-Authenticate")
+        eq(_json_post(hc, path, gem, {"x-goog-api-key": "g1"})[0], 200, "x-goog-api-key")
+        eq(_json_post(hc, path + "?key=g1", gem)[0], 200, "key= in the query")
+        eq(_json_post(hc, path, gem, {"Authorization": "Bearer g1"})[0], 200, "bearer")
+        hc.close()
 
 
 # ------------------------------------------------------------ Node.js SDK
