@@ -1,5 +1,5 @@
 """Self-tests of the test doubles in mocks.py, mocks_llm.py (credential
-check), testca.py and sdk/, driven by Python's own clients
+check), mocks_oauth.py, testca.py and sdk/, driven by Python's own clients
 (and the pinned OpenAI Node.js SDK).  No server binary."""
 
 import http.client
@@ -10,12 +10,15 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
 import time
+import urllib.parse
 
 import harness
 from harness import check, eq, TestFailure
 import mocks
 import mocks_llm
+import mocks_oauth
 import testca
 
 HOST = "127.0.0.1"
@@ -407,7 +410,15 @@ def test_socks5_proxy_atyps_and_auth():
            "no acceptable method", "user/pass against a no-auth proxy")
 
 
-# ------------------------------------------------------------ credential checks
+# ------------------------------------------------------------ subscription mocks
+
+def _form(hc, path, fields, headers=None):
+    h = {"Content-Type": "application/x-www-form-urlencoded"}
+    h.update(headers or {})
+    hc.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=h)
+    r = hc.getresponse()
+    return r.status, json.loads(r.read() or b"null"), r
+
 
 def _json_post(hc, path, obj, headers=None):
     h = {"Content-Type": "application/json"}
@@ -415,6 +426,170 @@ def _json_post(hc, path, obj, headers=None):
     hc.request("POST", path, body=json.dumps(obj).encode(), headers=h)
     r = hc.getresponse()
     return r.status, json.loads(r.read() or b"null"), r
+
+
+def _refresh(hc, kind, rt):
+    """One refresh in kind's shape; (status, body)."""
+    if kind == "google":
+        return _form(hc, "/token", {"grant_type": "refresh_token", "refresh_token": rt,
+                                    "client_id": mocks_oauth.GEMINI_CLIENT_ID,
+                                    "client_secret": mocks_oauth.GEMINI_CLIENT_SECRET})[:2]
+    if kind == "openai":
+        return _form(hc, "/oauth/token", {"client_id": mocks_oauth.CODEX_CLIENT_ID,
+                                          "grant_type": "refresh_token", "refresh_token": rt,
+                                          "scope": "openid profile email"})[:2]
+    if kind == "claude":
+        return _json_post(hc, "/v1/oauth/token", {"client_id": mocks_oauth.CLAUDE_CLIENT_ID,
+                                                  "grant_type": "refresh_token",
+                                                  "refresh_token": rt})[:2]
+    return _form(hc, "/api/v1/oauth2/token", {"grant_type": "refresh_token", "refresh_token": rt,
+                                              "client_id": mocks_oauth.QWEN_CLIENT_ID})[:2]
+
+
+def test_mock_token_server_shapes_and_rotation():
+    with mocks_oauth.MockTokenServer() as ts:
+        ts.valid_refresh = {"rt-g", "rt-o", "rt-c", "rt-q"}
+        hc = http.client.HTTPConnection(HOST, ts.port, timeout=5)
+        got = {}
+        for kind, rt in (("google", "rt-g"), ("openai", "rt-o"), ("claude", "rt-c"),
+                         ("qwen", "rt-q")):
+            st, body = _refresh(hc, kind, rt)
+            eq(st, 200, "%s refresh status" % kind)
+            got[kind] = body
+            for k, want in (("expires_in", 3600), ("token_type", "Bearer")):
+                eq(body[k], want, "%s %s" % (kind, k))
+        eq([got[k]["access_token"] for k in ("google", "openai", "claude", "qwen")],
+           ["at-1", "at-2", "at-3", "at-4"], "access tokens")
+        eq([got[k]["refresh_token"] for k in ("google", "openai", "claude", "qwen")],
+           ["rt-1", "rt-2", "rt-3", "rt-4"], "refresh tokens")
+        eq(ts.issued, ["at-1", "at-2", "at-3", "at-4"], ".issued")
+        eq(ts.valid_refresh, {"rt-1", "rt-2", "rt-3", "rt-4"}, "rotated valid_refresh")
+        claims = mocks_oauth.decode_jwt(got["openai"]["id_token"])
+        eq(claims["email"], ts.email, "id_token email")
+        eq(claims["https://api.openai.com/auth"]["chatgpt_account_id"], ts.account_id,
+           "id_token account id")
+        eq(claims["https://api.openai.com/auth"]["chatgpt_plan_type"], "plus", "plan")
+        eq(len(got["openai"]["id_token"].split(".")), 3, "JWT parts")
+        eq(got["qwen"]["resource_url"], "portal.qwen.ai", "qwen resource_url")
+        eq(got["claude"]["account"]["email_address"], ts.email, "claude account")
+        check("uuid" in got["claude"]["organization"], "claude organization")
+        # records
+        eq([r["kind"] for r in ts.requests], ["google", "openai", "claude", "qwen"], "kinds")
+        eq(ts.requests[0]["form"]["client_secret"], mocks_oauth.GEMINI_CLIENT_SECRET,
+           "google form")
+        eq(ts.requests[1]["params"]["scope"], "openid profile email", "openai form")
+        eq(ts.requests[2]["form"], None, "claude has no form")
+        eq(ts.requests[2]["params"]["client_id"], mocks_oauth.CLAUDE_CLIENT_ID, "claude JSON")
+        eq(ts.requests[3]["headers"]["content-type"], "application/x-www-form-urlencoded",
+           "headers recorded")
+        # a used refresh token is refused; the new one works
+        for kind, old in (("google", "rt-g"), ("openai", "rt-o"), ("claude", "rt-c"),
+                          ("qwen", "rt-q")):
+            st, body = _refresh(hc, kind, old)
+            eq((st, body["error"]), (400, "invalid_grant"), "%s reused token" % kind)
+            check(body.get("error_description"), "error_description missing")
+        eq(_refresh(hc, "claude", "rt-3")[1]["access_token"], "at-5", "new token works")
+        eq(_refresh(hc, "google", "nope")[0], 400, "unknown token")
+        # OpenAI reuse detection
+        ts.reuse_detection = True
+        st, body = _refresh(hc, "openai", "rt-o")
+        eq((st, body["error"]["code"]), (401, "refresh_token_reused"), "reuse detection")
+        eq(_refresh(hc, "openai", "never-seen")[1]["error"], "invalid_grant",
+           "unknown token with reuse detection")
+        # no rotation: the same refresh token comes back and stays valid
+        ts.rotate = False
+        for _ in range(2):
+            st, body = _refresh(hc, "qwen", "rt-4")
+            eq((st, body["refresh_token"]), (200, "rt-4"), "rotate=False")
+        check("rt-4" in ts.valid_refresh, "rt-4 still valid")
+        # None accepts anything
+        ts.valid_refresh = None
+        eq(_refresh(hc, "google", "anything")[0], 200, "valid_refresh None")
+        # malformed requests
+        st, body, _ = _form(hc, "/token", {"grant_type": "authorization_code", "code": "x"})
+        eq((st, body["error"]), (400, "unsupported_grant_type"), "other grant")
+        st, body, _ = _form(hc, "/oauth/token", {"grant_type": "refresh_token"})
+        eq((st, body["error"]), (400, "invalid_request"), "no refresh_token")
+        st, body, _ = _form(hc, "/v1/oauth/token", {"grant_type": "refresh_token",
+                                                    "refresh_token": "x"})
+        eq(st, 400, "claude endpoint given a form")
+        st, body, _ = _json_post(hc, "/token", {"grant_type": "refresh_token",
+                                                "refresh_token": "x"})
+        eq(st, 400, "google endpoint given JSON")
+        ts.expected_client_ids = {mocks_oauth.GEMINI_CLIENT_ID}
+        eq(_refresh(hc, "google", "x")[0], 200, "expected client id")
+        st, body = _refresh(hc, "qwen", "x")
+        eq((st, body["error"]), (401, "invalid_client"), "unexpected client id")
+        st, body, _ = _form(hc, "/nope", {})
+        eq(st, 404, "unknown path")
+        hc.close()
+
+
+def test_mock_token_server_scripts():
+    with mocks_oauth.MockTokenServer() as ts:
+        ts.valid_refresh = {"rt-a"}
+        ts.script([("ok", {"refresh_token": None, "expires_in": 60, "extra": 1}),
+                   ("status", 429, {"error": "slow_down"}, {"Retry-After": "7"}),
+                   mocks_oauth.OPENAI_REUSED,
+                   ("delay", 0.3),
+                   ("ok",)])
+        hc = http.client.HTTPConnection(HOST, ts.port, timeout=5)
+        st, body = _refresh(hc, "claude", "not-valid")
+        eq(st, 200, "ok script ignores validity")
+        check("refresh_token" not in body, "override None drops the key: %r" % body)
+        eq((body["expires_in"], body["extra"]), (60, 1), "overrides")
+        st, body, r = _form(hc, "/token", {"grant_type": "refresh_token", "refresh_token": "x"})
+        eq((st, r.getheader("Retry-After")), (429, "7"), "status script")
+        eq(_refresh(hc, "openai", "rt-a")[1]["error"]["code"], "refresh_token_reused",
+           "OPENAI_REUSED")
+        check("rt-a" in ts.valid_refresh, "a scripted refusal leaves the token valid")
+        t0 = time.monotonic()
+        st, body = _refresh(hc, "google", "rt-a")
+        check(time.monotonic() - t0 >= 0.28, "delay script too short")
+        eq(st, 200, "default answer after the delay")
+        eq(ts.valid_refresh, {body["refresh_token"]}, "rotation after delay")
+        st, body = _refresh(hc, "qwen", "")  # ("ok",) with no refresh token at all
+        eq((st, body["refresh_token"]), (200, "rt-3"), "ok without a refresh token")
+        hc.close()
+        eq(ts.pending_script(), [], "script left")
+        # hang, then reset
+        ts.script([("hang",), ("reset",)])
+        s = socket.create_connection((HOST, ts.port))
+        _raw_request(s, "/v1/oauth/token", b'{"grant_type":"refresh_token"}')
+        raw, how = _recv_all(s, 0.3)
+        eq((raw, how), (b"", "timeout"), "hang answered")
+        s.close()
+        check(ts.wait_client_closed(1, 2), "hang did not see the close")
+        s = socket.create_connection((HOST, ts.port))
+        _raw_request(s, "/v1/oauth/token", b'{"grant_type":"refresh_token"}')
+        raw, how = _recv_all(s, 2)
+        s.close()
+        eq(raw, b"", "reset sent bytes")
+        check(how in ("reset", "eof"), "reset: %s" % how)
+        check(ts.wait_requests(7, 1), "requests recorded")
+        # concurrency is measured
+        ts.script([("delay", 0.3), ("delay", 0.3)])
+        ts.valid_refresh = None
+        results = []
+
+        def one():
+            c = http.client.HTTPConnection(HOST, ts.port, timeout=5)
+            results.append(_refresh(c, "google", "x")[0])
+            c.close()
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(5)
+        eq(results, [200, 200], "concurrent refreshes")
+        eq(ts.max_in_flight, 2, "max_in_flight")
+        eq(ts.in_flight, 0, "in_flight after")
+        for bad in (("bogus",), ("ok", {}, 1), ("delay",)):
+            try:
+                ts.script([bad])
+                raise TestFailure("bad script %r accepted" % (bad,))
+            except ValueError:
+                pass
 
 
 def test_mock_bearer_check_on_llm_mocks():
@@ -456,6 +631,98 @@ def test_mock_bearer_check_on_llm_mocks():
         eq(_json_post(hc, path + "?key=g1", gem)[0], 200, "key= in the query")
         eq(_json_post(hc, path, gem, {"Authorization": "Bearer g1"})[0], 200, "bearer")
         hc.close()
+
+
+def test_mock_token_server_linked_upstream_over_tls():
+    pki = testca.shared_pki()
+    ctx = mocks.server_context(pki["server_cert"], pki["server_key"])
+    cctx = mocks.client_context(pki["ca_cert"])
+    msg = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    with mocks_oauth.MockTokenServer(tls=ctx) as ts, mocks_llm.MockClaude(tls=ctx) as up:
+        check(ts.url.startswith("https://localhost:"), "token server url %s" % ts.url)
+        ts.valid_refresh = {"rt-0"}
+        ts.link(up)
+        eq(up.valid_tokens, set(), "link makes the upstream strict")
+        hc = http.client.HTTPSConnection("localhost", ts.port, timeout=5, context=cctx)
+        st, body = _refresh(hc, "claude", "rt-0")
+        hc.close()
+        eq(st, 200, "refresh over TLS")
+        eq(ts.tls_handshakes[0]["sni"], "localhost", "SNI at the token server")
+        hc = http.client.HTTPSConnection("localhost", up.port, timeout=5, context=cctx)
+        st, _, _ = _json_post(hc, "/v1/messages", msg,
+                              {"Authorization": "Bearer " + body["access_token"]})
+        eq(st, 200, "issued token accepted by the linked upstream")
+        eq(_json_post(hc, "/v1/messages", msg, {"Authorization": "Bearer at-old"})[0], 401,
+           "other token refused")
+        hc.close()
+
+
+def test_auth_files_layouts():
+    d = harness.new_tmpdir()
+    want_keys = {
+        "gemini": ["token", "project_id", "email", "auto", "checked", "type", "access_token",
+                   "refresh_token", "token_type", "expiry"],
+        "codex": ["id_token", "access_token", "refresh_token", "account_id", "last_refresh",
+                  "email", "type", "expired", "disabled"],
+        "claude": ["id_token", "access_token", "refresh_token", "last_refresh", "email",
+                   "account_uuid", "organization_uuid", "organization_name",
+                   "claude_device_ids", "type", "expired", "disabled"],
+        "qwen": ["access_token", "refresh_token", "last_refresh", "resource_url", "email",
+                 "type", "expired"],
+        "antigravity": ["type", "access_token", "refresh_token", "expires_in", "timestamp",
+                        "expired", "email", "project_id"],
+    }
+    names = {"gemini": "a@b.c-p1.json", "codex": "codex-a@b.c-pro.json",
+             "claude": "claude-a@b.c.json", "qwen": "qwen-a@b.c.json",
+             "antigravity": "antigravity-a@b.c.json"}
+    for kind, keys in want_keys.items():
+        extra = {"project_id": "p1"} if kind in ("gemini", "antigravity") else {}
+        path = mocks_oauth.write_auth_file(d, kind, access_token="at-" + kind,
+                                           refresh_token="rt-" + kind, email="a@b.c",
+                                           expires_at="2030-01-02T03:04:05Z", plan_type="pro",
+                                           **extra)
+        eq(os.path.basename(path), names[kind], "%s file name" % kind)
+        eq(os.stat(path).st_mode & 0o777, 0o600, "%s mode" % kind)
+        j = mocks_oauth.read_auth_file(path)
+        eq(list(j), keys, "%s keys" % kind)
+        eq(j["type"], kind, "%s type" % kind)
+        t = mocks_oauth.auth_tokens(j)
+        eq((t["access_token"], t["refresh_token"]), ("at-" + kind, "rt-" + kind),
+           "%s tokens" % kind)
+        eq(t["expiry"], mocks_oauth.parse_rfc3339("2030-01-02T03:04:05Z"), "%s expiry" % kind)
+        if kind == "gemini":
+            tok = j["token"]
+            eq((tok["access_token"], tok["expiry"], tok["client_id"]),
+               ("at-gemini", "2030-01-02T03:04:05Z", mocks_oauth.GEMINI_CLIENT_ID), "gemini token")
+            eq(tok["scopes"], mocks_oauth.GEMINI_SCOPES, "gemini scopes")
+            eq(j["expiry"], tok["expiry"], "gemini flat expiry")
+        else:
+            eq(j["expired"], "2030-01-02T03:04:05Z", "%s expired" % kind)
+        if kind == "codex":
+            c = mocks_oauth.decode_jwt(j["id_token"])
+            eq((c["email"], c["https://api.openai.com/auth"]["chatgpt_account_id"],
+                c["https://api.openai.com/auth"]["chatgpt_plan_type"]),
+               ("a@b.c", j["account_id"], "pro"), "codex id_token")
+        if kind == "antigravity":
+            eq(j["timestamp"] + j["expires_in"] * 1000,
+               int(mocks_oauth.parse_rfc3339("2030-01-02T03:04:05Z") * 1000), "timestamp")
+    # relative expiry, no flat copies, a field left out, an extra field, a name
+    t0 = time.time()
+    path = mocks_oauth.write_auth_file(d, "gemini", filename="g.json", expires_in=-60,
+                                       flat=False, refresh_token=None, proxy_url="socks5://x")
+    j = mocks_oauth.read_auth_file(path)
+    eq(list(j), ["token", "project_id", "email", "auto", "checked", "type", "proxy_url"],
+       "gemini without flat copies")
+    check("refresh_token" not in j["token"], "None leaves a field out")
+    exp = mocks_oauth.auth_tokens(j)["expiry"]
+    check(t0 - 62 <= exp <= t0 - 58, "expires_in=-60 gave %r" % (exp - t0))
+    path = mocks_oauth.write_auth_file(d, "claude", filename="c.json", expired="not a time")
+    eq(mocks_oauth.read_auth_file(path)["expired"], "not a time", "layout field as given")
+    eq(sorted(f for f in os.listdir(d) if f.startswith(".")), [], "temp files left")
+    # the readers take what Go writes
+    eq(mocks_oauth.parse_rfc3339("2030-01-02T11:04:05.123456789+08:00"),
+       mocks_oauth.parse_rfc3339("2030-01-02T03:04:05Z") + 0.123456, "offset and nanoseconds")
+    eq(mocks_oauth.rfc3339(0), "1970-01-01T00:00:00Z", "rfc3339")
 
 
 # ------------------------------------------------------------ Node.js SDK
