@@ -1,10 +1,13 @@
 """
-mocks_oauth.py - fake OAuth token endpoints for the tests of auth-dir
+mocks_oauth.py - fake OAuth token endpoints and subscription upstreams
+(Gemini CLI / Antigravity Code Assist, Codex, Qwen) for the tests of auth-dir
 accounts, plus auth-file helpers.
 
-The server reuses mocks.MockOpenAI's hand-written HTTP/1.1 server (TLS with
+Every server reuses mocks.MockOpenAI's hand-written HTTP/1.1 server (TLS with
 mocks.server_context(), keep-alive, .requests, .script(), .wait_requests(),
-.headers_to_send, .url, .port, context manager).
+.headers_to_send, .url, .port, context manager); the upstreams also reuse
+mocks_llm's scripts, rendering and credential check (mocks_llm.TokenCheck:
+.valid_tokens, .rejected_tokens, 401 in the API's error shape).
 
 MockTokenServer(tls=None)
     One server for every token endpoint shape (grant_type=refresh_token):
@@ -59,6 +62,58 @@ MockTokenServer(tls=None)
       ("hang",)              never answer (records the client's close)
       ("reset",)             close with a TCP reset, no answer
 
+MockCodeAssist(tls=None, pieces=3)
+    Gemini CLI and Antigravity upstream: POST /v1internal:<method>
+    (.base_url == .url).  generateContent and streamGenerateContent
+    (?alt=sse or ?$alt=sse: SSE lines data: {"response":{...},"traceId":..};
+    otherwise one JSON array) take {"project","model","request":{...}}
+    (Antigravity adds userAgent, requestType, requestId, request.sessionId)
+    and answer {"response":{GenerateContentResponse},"traceId":...}; the
+    model is required, and the project too unless .require_project = False.
+    countTokens {"request":{...}} -> {"totalTokens":N}.  loadCodeAssist
+    (.project, None = no project yet; .tier), onboardUser (done:false
+    .onboard_polls times, then done:true with .onboard_project),
+    fetchAvailableModels and retrieveUserQuota (.available_models), any
+    other method -> {}.  .answers {method: JSON or callable(req) -> JSON}
+    replaces an answer.  Each record also has ca_method, envelope (the keys
+    among project, model, userAgent, requestType, requestId present at the
+    top, plus sessionId when request.sessionId is), inner (request, or
+    None), gemini_model, query.
+    Scripts: all of MockGemini's, plus ("quota", seconds): 429
+    RESOURCE_EXHAUSTED with ErrorInfo and RetryInfo retryDelay "<seconds>s".
+
+MockCodex(tls=None, prefix="/backend-api/codex", pieces=3)
+    POST <prefix>/responses, OpenAI Responses streaming only (without
+    "stream": true -> 400 {"detail":"Stream must be set to true"}).  Events
+    `event: <type>\\ndata: {"type":..,"sequence_number":n,...}\\n\\n`:
+    response.created, response.in_progress, then per block: message
+    (output_item.added, content_part.added, output_text.delta in .pieces,
+    output_text.done, content_part.done, output_item.done), function_call
+    (output_item.added, function_call_arguments.delta x3, .done,
+    output_item.done), reasoning (output_item.added, reasoning_summary_part
+    .added, reasoning_summary_text.delta, .done, reasoning_summary_part.done,
+    output_item.done with encrypted_content = the script's signature); last
+    response.completed (finish "length": response.incomplete, reason
+    max_output_tokens) with usage {input_tokens, input_tokens_details
+    .cached_tokens (.cached_tokens, 0), output_tokens, output_tokens_details
+    .reasoning_tokens, total_tokens}.  ("error_event"[, msg[, n]]) ends with
+    response.failed.  A refused credential: 401 {"detail":"Unauthorized"}.
+    Each record also has codex: {header: value or None} for chatgpt-account-id,
+    originator, user-agent, session_id, session-id, conversation_id, version,
+    openai-beta, accept.
+    Without a script: "echo: <last user input_text>".
+    Scripts: all of MockOpenAIChat's, plus ("usage_limit", seconds): 429
+    {"error":{"type":"usage_limit_reached","message":..,"plan_type":..,
+    "resets_at":..,"resets_in_seconds":N}}.
+
+MockQwen(tls=None, prefix="/v1", pieces=3)
+    mocks_llm.MockOpenAIChat at any prefix, plus .resource_url
+    ("localhost:PORT" over TLS, else "127.0.0.1:PORT") and the script
+    ("quota",): 429 insufficient_quota.
+
+Claude OAuth accounts need no class of their own: mocks_llm.MockClaude with
+.valid_tokens (a refused token gets 401 authentication_error).
+
 Auth files
     write_auth_file(dir, kind, filename=None, expires_in=3600,
                     expires_at=None, flat=True, plan_type="plus", **fields) -> path
@@ -95,7 +150,9 @@ import time
 import urllib.parse
 
 import mocks
+import mocks_llm
 from mocks import _rst_close
+from mocks_llm import _Answer, _last_user_text_any, split_pieces
 
 # Client ids and secrets from the reference (protocol.md §2, providers-2026.md §1).
 GEMINI_CLIENT_ID = "681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com"
@@ -364,6 +421,392 @@ class MockTokenServer(mocks.MockOpenAI):
             return self._send_json(conn, req, *refusal)
         return self._send_json(conn, req, 200, body,
                                {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+# --------------------------------------------------------------------------
+# MockCodeAssist
+
+def _duration(seconds):
+    """Google's JSON Duration: "3s", "1.5s"."""
+    if float(seconds).is_integer():
+        return "%ds" % int(seconds)
+    return ("%.6f" % seconds).rstrip("0") + "s"
+
+
+def google_quota_body(seconds, model="gemini-mock"):
+    """The 429 of Code Assist when a model's quota is used up."""
+    return {"error": {
+        "code": 429,
+        "message": "You have exhausted your capacity on this model. Your quota will "
+                   "reset after %s." % _duration(seconds),
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+             "reason": "RATE_LIMIT_EXCEEDED", "domain": "cloudcode-pa.googleapis.com",
+             "metadata": {"uiMessage": "true", "model": model}},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo",
+             "retryDelay": _duration(seconds)}]}}
+
+
+_ENVELOPE_KEYS = ("project", "model", "userAgent", "requestType", "requestId")
+
+
+class MockCodeAssist(mocks_llm.MockGemini):
+    extra_scripts = {"quota": (1, 1)}
+
+    def __init__(self, tls=None, pieces=3):
+        super().__init__(tls=tls, pieces=pieces)
+        self.prefix = ""
+        self.require_project = True
+        self.project = "mock-project-1"
+        self.tier = "free-tier"
+        self.onboard_project = "mock-project-1"
+        self.onboard_polls = 0
+        self.available_models = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-3-pro-high",
+                                 "claude-sonnet-4-6"]
+        self.answers = {}
+        self._onboard_calls = 0
+
+    def _envelope(self, req):
+        u = urllib.parse.urlsplit(req["path"])
+        req["query"] = dict(urllib.parse.parse_qsl(u.query, keep_blank_values=True))
+        pre = "/v1internal:"
+        req["ca_method"] = u.path[len(pre):] if u.path.startswith(pre) else None
+        j = req["json"] if isinstance(req["json"], dict) else {}
+        inner = j.get("request")
+        req["inner"] = inner if isinstance(inner, dict) else None
+        env = {k: j[k] for k in _ENVELOPE_KEYS if k in j}
+        if req["inner"] is not None and "sessionId" in inner:
+            env["sessionId"] = inner["sessionId"]
+        req["envelope"] = env
+        m = j.get("model")
+        req["gemini_model"] = m if isinstance(m, str) and m else "gemini-mock"
+        req["gemini_method"] = req["ca_method"]
+
+    def _wrap(self, obj, seq):
+        return {"response": obj, "traceId": "mocktrace%08x" % seq}
+
+    def json_answer(self, req, seq, ans):
+        return self._wrap(super().json_answer(req, seq, ans), seq)
+
+    def stream_objs(self, req, seq, ans, cut_text=None):
+        return [self._wrap(o, seq) for o in super().stream_objs(req, seq, ans, cut_text)]
+
+    def answer_for(self, b, req, seq):
+        if b is None:
+            return _Answer([("text", "echo: " + _last_user_text_any(req.get("inner")))])
+        return super().answer_for(b, req, seq)
+
+    def _respond(self, conn, req, b, seq):
+        self._envelope(req)
+        if b is not None and b[0] == "quota":
+            return self._send_json(conn, req, 429, google_quota_body(b[1], req["gemini_model"]))
+        return super()._respond(conn, req, b, seq)
+
+    # -- built-in answers ------------------------------------------------------
+    def _load(self):
+        tiers = [{"id": "free-tier", "name": "Gemini Code Assist for individuals",
+                  "description": "mock free tier", "isDefault": True,
+                  "userDefinedCloudaicompanionProject": False},
+                 {"id": "standard-tier", "name": "Gemini Code Assist",
+                  "description": "mock standard tier",
+                  "userDefinedCloudaicompanionProject": True}]
+        out = {"allowedTiers": tiers, "gcpManaged": False}
+        if self.project is not None:
+            cur = next((t for t in tiers if t["id"] == self.tier), tiers[0])
+            out["currentTier"] = cur
+            out["cloudaicompanionProject"] = self.project
+        return out
+
+    def _onboard(self):
+        with self._lock:
+            self._onboard_calls += 1
+            pending = self._onboard_calls <= self.onboard_polls
+        if pending:
+            return {"name": "operations/mock-onboard", "done": False}
+        p = self.onboard_project
+        return {"name": "operations/mock-onboard", "done": True, "response": {
+            "@type": "type.googleapis.com/google.internal.cloud.code.v1internal."
+                     "OnboardUserResponse",
+            "cloudaicompanionProject": {"id": p, "name": p}}}
+
+    def _models(self):
+        reset = rfc3339(time.time() + 3600)
+        return {"models": {m: {"displayName": m, "maxTokens": 1048576,
+                               "quotaInfo": {"remainingFraction": 1, "resetTime": reset}}
+                           for m in self.available_models}}
+
+    def _quota(self):
+        reset = rfc3339(time.time() + 86400)
+        return {"buckets": [{"remainingAmount": "1000", "remainingFraction": 1,
+                             "resetTime": reset, "tokenType": "REQUESTS", "modelId": m}
+                            for m in self.available_models]}
+
+    def serve(self, conn, req, b, seq, path):
+        method = req["ca_method"]
+        if req["method"] != "POST" or not method:
+            return self._send_json(conn, req, *self.error_status(
+                404, "mock code assist: no route for %s %s" % (req["method"], path)))
+        if not isinstance(req["json"], dict):
+            return self._send_json(conn, req, *self.error_status(
+                400, "Invalid JSON payload received."))
+        if method in self.answers:
+            a = self.answers[method]
+            return self._send_json(conn, req, 200, a(req) if callable(a) else a)
+        if method == "countTokens":
+            if req["inner"] is None:
+                return self._send_json(conn, req, *self.error_status(400, "request is required"))
+            return self._send_json(conn, req, 200, {"totalTokens": self.input_tokens})
+        if method in ("generateContent", "streamGenerateContent"):
+            env = req["envelope"]
+            if req["inner"] is None or not env.get("model"):
+                return self._send_json(conn, req, *self.error_status(
+                    400, "Request contains an invalid argument: model and request are required."))
+            if self.require_project and not env.get("project"):
+                return self._send_json(conn, req, *self.error_status(
+                    400, "Request contains an invalid argument: project is required."))
+            if method == "generateContent":
+                return self._generic(conn, req, b, seq, False)
+            alt = req["query"].get("alt", req["query"].get("$alt"))
+            if alt == "sse":
+                return self._generic(conn, req, b, seq, True)
+            return self._send_json_array(conn, req, b, seq)
+        builtin = {"loadCodeAssist": self._load, "onboardUser": self._onboard,
+                   "fetchAvailableModels": self._models,
+                   "retrieveUserQuota": self._quota}.get(method)
+        return self._send_json(conn, req, 200, builtin() if builtin else {})
+
+
+# --------------------------------------------------------------------------
+# MockCodex
+
+_CODEX_HEADERS = ("chatgpt-account-id", "originator", "user-agent", "session_id", "session-id",
+                  "conversation_id", "version", "openai-beta", "accept")
+
+
+def _event(kind, n, **fields):
+    obj = {"type": kind, "sequence_number": n}
+    obj.update(fields)
+    data = json.dumps(obj, ensure_ascii=False).encode()
+    return b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
+
+
+class _Events:
+    """Builds numbered Responses events."""
+
+    def __init__(self):
+        self.out = []
+        self.n = 0
+
+    def __call__(self, kind, **fields):
+        self.out.append(_event(kind, self.n, **fields))
+        self.n += 1
+
+
+def _last_input_text(j):
+    """Last user text of a Responses request body."""
+    inp = j.get("input") if isinstance(j, dict) else None
+    if isinstance(inp, str):
+        return inp
+    for it in reversed(inp if isinstance(inp, list) else []):
+        if isinstance(it, dict) and it.get("role") == "user":
+            c = it.get("content")
+            if isinstance(c, str):
+                return c
+            return "".join(p.get("text", "") for p in (c if isinstance(c, list) else [])
+                           if isinstance(p, dict) and p.get("type") == "input_text")
+    return ""
+
+
+class MockCodex(mocks_llm.TokenCheck, mocks_llm._LLMBase):
+    tool_id_prefix = "call_mock"
+    extra_scripts = {"usage_limit": (1, 1)}
+    unauthorized_message = "Unauthorized"
+
+    def __init__(self, tls=None, prefix="/backend-api/codex", pieces=3):
+        super().__init__(tls=tls, prefix=prefix, pieces=pieces)
+        self.cached_tokens = 0
+        self.plan_type = "plus"
+
+    def _model(self, req):
+        j = req["json"] if isinstance(req["json"], dict) else {}
+        m = j.get("model")
+        return m if isinstance(m, str) else "gpt-5-codex"
+
+    def error_status(self, code, msg):
+        return code, {"error": {"message": msg, "type": "server_error" if code >= 500
+                                else "invalid_request_error", "param": None, "code": None}}
+
+    def unauthorized(self, req):
+        return 401, {"detail": self.unauthorized_message}
+
+    def answer_for(self, b, req, seq):
+        if b is None:
+            return _Answer([("text", "echo: " + _last_input_text(req["json"]))])
+        return super().answer_for(b, req, seq)
+
+    def usage_limit_body(self, seconds):
+        return {"error": {"type": "usage_limit_reached",
+                          "message": "The usage limit has been reached",
+                          "plan_type": self.plan_type,
+                          "resets_at": int(time.time() + seconds),
+                          "resets_in_seconds": int(seconds)}}
+
+    # -- rendering ---------------------------------------------------------------
+    def _usage(self, ans):
+        return {"input_tokens": self.input_tokens,
+                "input_tokens_details": {"cached_tokens": self.cached_tokens},
+                "output_tokens": self.output_tokens,
+                "output_tokens_details": {
+                    "reasoning_tokens": self.thoughts_tokens if ans.has_thinking else 0},
+                "total_tokens": self.input_tokens + self.output_tokens}
+
+    def _response(self, req, seq, status, output, ans=None, error=None):
+        j = req["json"] if isinstance(req["json"], dict) else {}
+        inc = None
+        if status == "incomplete":
+            inc = {"reason": "max_output_tokens" if ans.finish == "length" else ans.finish}
+        return {"id": "resp_mock%04d" % seq, "object": "response", "created_at": 1700000000,
+                "status": status, "background": False, "error": error,
+                "incomplete_details": inc, "instructions": j.get("instructions"),
+                "model": self._model(req), "output": output, "parallel_tool_calls": True,
+                "reasoning": j.get("reasoning") if isinstance(j.get("reasoning"), dict)
+                else {"effort": "medium", "summary": None},
+                "store": False, "tools": j.get("tools") or [],
+                "usage": self._usage(ans) if ans is not None and error is None
+                and status != "in_progress" else None,
+                "metadata": {}}
+
+    def _status(self, ans):
+        return "completed" if ans.finish == "stop" or ans.has_tool else "incomplete"
+
+    def _events(self, req, seq, ans, cut_text=None):
+        """(events, the Responses output items) of an answer; cut_text: stop
+        after that many text deltas."""
+        ev = _Events()
+        ev("response.created", response=self._response(req, seq, "in_progress", []))
+        ev("response.in_progress", response=self._response(req, seq, "in_progress", []))
+        output, ntext = [], 0
+        for oi, bl in enumerate(ans.blocks):
+            if bl[0] == "text":
+                iid = "msg_mock%04d_%d" % (seq, oi)
+                ev("response.output_item.added", output_index=oi, item={
+                    "id": iid, "type": "message", "status": "in_progress", "content": [],
+                    "role": "assistant"})
+                ev("response.content_part.added", item_id=iid, output_index=oi, content_index=0,
+                   part={"type": "output_text", "annotations": [], "logprobs": [], "text": ""})
+                for p in split_pieces(bl[1], self.pieces):
+                    if cut_text is not None and ntext >= cut_text:
+                        return ev, output
+                    ev("response.output_text.delta", item_id=iid, output_index=oi,
+                       content_index=0, delta=p, logprobs=[])
+                    ntext += 1
+                if cut_text is not None:
+                    return ev, output
+                ev("response.output_text.done", item_id=iid, output_index=oi, content_index=0,
+                   text=bl[1], logprobs=[])
+                part = {"type": "output_text", "annotations": [], "logprobs": [], "text": bl[1]}
+                ev("response.content_part.done", item_id=iid, output_index=oi, content_index=0,
+                   part=part)
+                item = {"id": iid, "type": "message", "status": "completed", "content": [part],
+                        "role": "assistant"}
+            elif bl[0] == "thinking":
+                iid = "rs_mock%04d_%d" % (seq, oi)
+                ev("response.output_item.added", output_index=oi, item={
+                    "id": iid, "type": "reasoning", "summary": []})
+                part = {"type": "summary_text", "text": ""}
+                ev("response.reasoning_summary_part.added", item_id=iid, output_index=oi,
+                   summary_index=0, part=part)
+                for p in split_pieces(bl[1], self.pieces):
+                    ev("response.reasoning_summary_text.delta", item_id=iid, output_index=oi,
+                       summary_index=0, delta=p)
+                ev("response.reasoning_summary_text.done", item_id=iid, output_index=oi,
+                   summary_index=0, text=bl[1])
+                part = {"type": "summary_text", "text": bl[1]}
+                ev("response.reasoning_summary_part.done", item_id=iid, output_index=oi,
+                   summary_index=0, part=part)
+                item = {"id": iid, "type": "reasoning", "summary": [part]}
+                if bl[2]:
+                    item["encrypted_content"] = bl[2]
+            else:
+                iid = "fc_mock%04d_%d" % (seq, oi)
+                args = json.dumps(bl[3])
+                ev("response.output_item.added", output_index=oi, item={
+                    "id": iid, "type": "function_call", "status": "in_progress",
+                    "arguments": "", "call_id": bl[1], "name": bl[2]})
+                for p in split_pieces(args, 3):
+                    ev("response.function_call_arguments.delta", item_id=iid, output_index=oi,
+                       delta=p)
+                ev("response.function_call_arguments.done", item_id=iid, output_index=oi,
+                   name=bl[2], arguments=args)
+                item = {"id": iid, "type": "function_call", "status": "completed",
+                        "arguments": args, "call_id": bl[1], "name": bl[2]}
+            ev("response.output_item.done", output_index=oi, item=item)
+            output.append(item)
+        if cut_text is None:
+            status = self._status(ans)
+            ev("response.completed" if status == "completed" else "response.incomplete",
+               response=self._response(req, seq, status, output, ans))
+        return ev, output
+
+    def stream_answer(self, req, seq, ans, cut_text=None):
+        return self._events(req, seq, ans, cut_text)[0].out
+
+    def json_answer(self, req, seq, ans):
+        """The final response object (what response.completed carries)."""
+        _, output = self._events(req, seq, ans)
+        return self._response(req, seq, self._status(ans), output, ans)
+
+    def _generic(self, conn, req, b, seq, stream):
+        if b and b[0] == "error_event":
+            msg = b[1] if len(b) > 1 else "Overloaded"
+            n = b[2] if len(b) > 2 else 2
+            ev, output = self._events(req, seq, self.answer_for(("text", "partial "), req, seq),
+                                      cut_text=n)
+            ev("response.failed", response=self._response(
+                req, seq, "failed", output, error={"code": "server_error", "message": msg}))
+            return self._send_events(conn, req, ev.out)
+        return super()._generic(conn, req, b, seq, stream)
+
+    # -- routing -----------------------------------------------------------------
+    def _respond(self, conn, req, b, seq):
+        h = req["headers"]
+        req["codex"] = {k: h.get(k) for k in _CODEX_HEADERS}
+        if b is not None and b[0] == "usage_limit":
+            return self._send_json(conn, req, 429, self.usage_limit_body(b[1]))
+        return super()._respond(conn, req, b, seq)
+
+    def serve(self, conn, req, b, seq, path):
+        if req["method"] != "POST" or path != self.prefix + "/responses":
+            return self._send_json(conn, req, 404, {"detail": "Not Found"})
+        if not isinstance(req["json"], dict):
+            return self._send_json(conn, req, 400, {"detail": "Invalid JSON body"})
+        if req["json"].get("stream") is not True:
+            return self._send_json(conn, req, 400, {"detail": "Stream must be set to true"})
+        return self._generic(conn, req, b, seq, True)
+
+
+# --------------------------------------------------------------------------
+# MockQwen
+
+class MockQwen(mocks_llm.MockOpenAIChat):
+    extra_scripts = {"quota": (0, 0)}
+    unauthorized_message = "Invalid access token or token expired"
+
+    def __init__(self, tls=None, prefix="/v1", pieces=3):
+        super().__init__(tls=tls, prefix=prefix, pieces=pieces)
+
+    @property
+    def resource_url(self):
+        """What a Qwen token's resource_url holds for this server."""
+        return self.url.split("://", 1)[1]
+
+    def _respond(self, conn, req, b, seq):
+        if b is not None and b[0] == "quota":
+            return self._send_json(conn, req, 429, {"error": {
+                "message": "Free allocated quota exceeded.", "type": "insufficient_quota",
+                "param": None, "code": "insufficient_quota"}})
+        return super()._respond(conn, req, b, seq)
 
 
 # --------------------------------------------------------------------------

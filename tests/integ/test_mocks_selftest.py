@@ -446,6 +446,21 @@ def _refresh(hc, kind, rt):
                                               "client_id": mocks_oauth.QWEN_CLIENT_ID})[:2]
 
 
+def _named_events(raw):
+    """[(event name or None, parsed data)] of an SSE body."""
+    out = []
+    for block in raw.decode("utf-8").split("\n\n"):
+        name, data = None, None
+        for ln in block.split("\n"):
+            if ln.startswith("event: "):
+                name = ln[7:]
+            elif ln.startswith("data: "):
+                data = ln[6:]
+        if data is not None:
+            out.append((name, json.loads(data)))
+    return out
+
+
 def test_mock_token_server_shapes_and_rotation():
     with mocks_oauth.MockTokenServer() as ts:
         ts.valid_refresh = {"rt-g", "rt-o", "rt-c", "rt-q"}
@@ -654,6 +669,281 @@ def test_mock_token_server_linked_upstream_over_tls():
         eq(st, 200, "issued token accepted by the linked upstream")
         eq(_json_post(hc, "/v1/messages", msg, {"Authorization": "Bearer at-old"})[0], 401,
            "other token refused")
+        hc.close()
+
+
+def _ca_body(text="hello", model="gemini-2.5-pro", project="proj-1", **extra):
+    inner = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+    inner.update(extra.pop("inner", {}))
+    body = {"model": model, "project": project, "request": inner}
+    body.update(extra)
+    return body
+
+
+def test_mock_code_assist_envelope_methods_and_scripts():
+    with mocks_oauth.MockCodeAssist() as ca:
+        eq(ca.base_url, ca.url, "base_url")
+        hc = http.client.HTTPConnection(HOST, ca.port, timeout=5)
+        st, body, _ = _json_post(hc, "/v1internal:generateContent", _ca_body("hi there"))
+        eq(st, 200, "generateContent")
+        check("traceId" in body, "traceId")
+        resp = body["response"]
+        eq(resp["candidates"][0]["content"]["parts"][0]["text"], "echo: hi there", "echo")
+        eq(resp["candidates"][0]["finishReason"], "STOP", "finishReason")
+        eq(resp["modelVersion"], "gemini-2.5-pro", "model from the envelope")
+        eq(resp["usageMetadata"]["promptTokenCount"], 11, "usage")
+        r0 = ca.requests[0]
+        eq(r0["envelope"], {"project": "proj-1", "model": "gemini-2.5-pro"}, "envelope")
+        eq(r0["ca_method"], "generateContent", "ca_method")
+        eq(r0["inner"]["contents"][0]["parts"][0]["text"], "hi there", "inner")
+        # SSE, Antigravity envelope
+        ag = _ca_body("x", model="claude-sonnet-4-6", userAgent="antigravity",
+                      requestType="agent", requestId="agent-1234",
+                      inner={"sessionId": "-42"})
+        ca.script([("thinking_tool", "ponder", "sig-1", "get_weather", {"city": "Paris"})])
+        hc.request("POST", "/v1internal:streamGenerateContent?alt=sse", body=json.dumps(ag),
+                   headers={"Content-Type": "application/json"})
+        r = hc.getresponse()
+        eq((r.status, r.getheader("Content-Type").split(";")[0]), (200, "text/event-stream"),
+           "SSE head")
+        evs = _named_events(r.read())
+        check(evs and all(set(d) == {"response", "traceId"} for _, d in evs),
+              "every SSE line enveloped: %r" % evs[:1])
+        parts = [p for _, d in evs for p in d["response"]["candidates"][0]["content"]["parts"]]
+        eq("".join(p["text"] for p in parts if p.get("thought")), "ponder", "thought parts")
+        fc = [p for p in parts if "functionCall" in p]
+        eq((fc[0]["functionCall"]["name"], fc[0]["thoughtSignature"]), ("get_weather", "sig-1"),
+           "function call with its signature")
+        eq(ca.requests[1]["envelope"], {"project": "proj-1", "model": "claude-sonnet-4-6",
+                                        "userAgent": "antigravity", "requestType": "agent",
+                                        "requestId": "agent-1234", "sessionId": "-42"},
+           "antigravity envelope")
+        # $alt=sse and the JSON array form
+        hc.request("POST", "/v1internal:streamGenerateContent?$alt=sse",
+                   body=json.dumps(_ca_body("y")), headers={"Content-Type": "application/json"})
+        r = hc.getresponse()
+        eq(_named_events(r.read())[-1][1]["response"]["candidates"][0]["finishReason"], "STOP",
+           "$alt=sse")
+        st, arr, _ = _json_post(hc, "/v1internal:streamGenerateContent", _ca_body("z"))
+        check(st == 200 and isinstance(arr, list) and all("response" in o for o in arr),
+              "JSON array stream: %r" % (arr,))
+        # countTokens and the other methods
+        st, body, _ = _json_post(hc, "/v1internal:countTokens",
+                                 {"request": {"contents": [{"role": "user",
+                                                            "parts": [{"text": "a"}]}]}})
+        eq((st, body), (200, {"totalTokens": 11}), "countTokens")
+        eq(ca.requests[-1]["envelope"], {}, "countTokens envelope")
+        st, body, _ = _json_post(hc, "/v1internal:loadCodeAssist", {"metadata": {}})
+        eq((body["cloudaicompanionProject"], body["currentTier"]["id"]),
+           ("mock-project-1", "free-tier"), "loadCodeAssist")
+        check(any(t.get("isDefault") for t in body["allowedTiers"]), "default tier")
+        ca.project = None
+        st, body, _ = _json_post(hc, "/v1internal:loadCodeAssist", {"metadata": {}})
+        check("cloudaicompanionProject" not in body and "currentTier" not in body,
+              "loadCodeAssist without a project: %r" % body)
+        ca.onboard_polls = 1
+        eq(_json_post(hc, "/v1internal:onboardUser", {"tierId": "free-tier"})[1]["done"], False,
+           "onboard pending")
+        body = _json_post(hc, "/v1internal:onboardUser", {"tierId": "free-tier"})[1]
+        eq((body["done"], body["response"]["cloudaicompanionProject"]["id"]),
+           (True, "mock-project-1"), "onboard done")
+        body = _json_post(hc, "/v1internal:fetchAvailableModels", {})[1]
+        check("gemini-2.5-pro" in body["models"], "fetchAvailableModels")
+        body = _json_post(hc, "/v1internal:retrieveUserQuota", {"project": "p"})[1]
+        check(body["buckets"] and "remainingFraction" in body["buckets"][0], "retrieveUserQuota")
+        eq(_json_post(hc, "/v1internal:listExperiments", {})[:2], (200, {}), "other method")
+        ca.answers["listExperiments"] = lambda req: {"flags": [req["ca_method"]]}
+        eq(_json_post(hc, "/v1internal:listExperiments", {})[1], {"flags": ["listExperiments"]},
+           "answers override")
+        # envelope checks, quota, status, text scripts
+        st, body, _ = _json_post(hc, "/v1internal:generateContent", _ca_body(project=""))
+        eq((st, body["error"]["status"]), (400, "INVALID_ARGUMENT"), "no project")
+        ca.script([("quota", 3), ("quota", 1.5), ("status", 503, {"error": {"code": 503}}),
+                   ("text", "done", "length")])
+        st, body, _ = _json_post(hc, "/v1internal:generateContent", _ca_body())
+        eq((st, body["error"]["status"], body["error"]["code"]), (429, "RESOURCE_EXHAUSTED", 429),
+           "quota")
+        ri = [d for d in body["error"]["details"]
+              if d["@type"] == "type.googleapis.com/google.rpc.RetryInfo"]
+        eq(ri[0]["retryDelay"], "3s", "retryDelay")
+        body = _json_post(hc, "/v1internal:streamGenerateContent?alt=sse", _ca_body())[1]
+        eq(body["error"]["details"][-1]["retryDelay"], "1.5s", "fractional retryDelay")
+        eq(_json_post(hc, "/v1internal:generateContent", _ca_body())[0], 503, "status script")
+        body = _json_post(hc, "/v1internal:generateContent", _ca_body())[1]
+        eq((body["response"]["candidates"][0]["content"]["parts"][0]["text"],
+            body["response"]["candidates"][0]["finishReason"]), ("done", "MAX_TOKENS"),
+           "text script")
+        # credentials
+        ca.valid_tokens = {"ya29.good"}
+        st, body, r = _json_post(hc, "/v1internal:generateContent", _ca_body(),
+                                 {"Authorization": "Bearer ya29.old"})
+        eq((st, body["error"]["status"]), (401, "UNAUTHENTICATED"), "bad bearer")
+        eq(ca.requests[-1]["envelope"]["project"], "proj-1", "envelope of a refused request")
+        eq(_json_post(hc, "/v1internal:loadCodeAssist", {})[0], 401, "no bearer")
+        eq(_json_post(hc, "/v1internal:generateContent", _ca_body(),
+                      {"Authorization": "Bearer ya29.good"})[0], 200, "good bearer")
+        hc.close()
+        try:
+            ca.script([("quota",)])
+            raise TestFailure("quota without seconds accepted")
+        except ValueError:
+            pass
+
+
+def _codex_body(text="hi", stream=True, **extra):
+    b = {"model": "gpt-5-codex", "instructions": "", "stream": stream, "store": False,
+         "input": [{"type": "message", "role": "user",
+                    "content": [{"type": "input_text", "text": text}]}]}
+    b.update(extra)
+    return b
+
+
+def _codex_stream(hc, path, body, headers=None):
+    h = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+    h.update(headers or {})
+    hc.request("POST", path, body=json.dumps(body), headers=h)
+    r = hc.getresponse()
+    raw = r.read()
+    return r.status, (_named_events(raw) if r.status == 200 else json.loads(raw)), r
+
+
+def test_mock_codex_stream_shapes_scripts_and_headers():
+    path = "/backend-api/codex/responses"
+    with mocks_oauth.MockCodex() as cx:
+        hc = http.client.HTTPConnection(HOST, cx.port, timeout=5)
+        hdrs = {"Authorization": "Bearer at-1", "Chatgpt-Account-Id": "acct-9",
+                "Originator": "codex_cli_rs", "User-Agent": "codex_cli_rs/0.116.0",
+                "Session_id": "sess-1"}
+        st, evs, r = _codex_stream(hc, path, _codex_body("hello world"), hdrs)
+        eq((st, r.getheader("Content-Type").split(";")[0]), (200, "text/event-stream"), "head")
+        names = [n for n, _ in evs]
+        eq(names, ["response.created", "response.in_progress", "response.output_item.added",
+                   "response.content_part.added"] + ["response.output_text.delta"] * 3 +
+           ["response.output_text.done", "response.content_part.done",
+            "response.output_item.done", "response.completed"], "event order")
+        eq([d["type"] for _, d in evs], names, "type matches event:")
+        eq([d["sequence_number"] for _, d in evs], list(range(len(evs))), "sequence numbers")
+        eq("".join(d["delta"] for n, d in evs if n == "response.output_text.delta"),
+           "echo: hello world", "text deltas")
+        done = evs[-1][1]["response"]
+        eq((done["status"], done["model"], done["id"]), ("completed", "gpt-5-codex",
+                                                         evs[0][1]["response"]["id"]), "final")
+        eq(done["usage"], {"input_tokens": 11, "input_tokens_details": {"cached_tokens": 0},
+                           "output_tokens": 7, "output_tokens_details": {"reasoning_tokens": 0},
+                           "total_tokens": 18}, "usage")
+        eq(done["output"][0]["content"][0]["text"], "echo: hello world", "output item")
+        c = cx.requests[0]["codex"]
+        eq((c["chatgpt-account-id"], c["originator"], c["user-agent"], c["session_id"]),
+           ("acct-9", "codex_cli_rs", "codex_cli_rs/0.116.0", "sess-1"), "headers recorded")
+        eq(c["version"], None, "absent header")
+        # tool, thinking, length
+        cx.cached_tokens = 4
+        cx.script([("tool", "shell", {"command": ["ls"]}, "call_1"),
+                   ("thinking", "let me think", "enc-sig", "answer"),
+                   ("text", "cut", "length")])
+        evs = _codex_stream(hc, path, _codex_body())[1]
+        names = [n for n, _ in evs]
+        check("response.function_call_arguments.done" in names, "tool events: %r" % names)
+        added = [d["item"] for n, d in evs if n == "response.output_item.added"][0]
+        eq((added["type"], added["call_id"], added["name"]), ("function_call", "call_1", "shell"),
+           "function_call item")
+        eq(json.loads("".join(d["delta"] for n, d in evs
+                              if n == "response.function_call_arguments.delta")),
+           {"command": ["ls"]}, "argument deltas")
+        eq(evs[-1][1]["response"]["output"][0]["arguments"], json.dumps({"command": ["ls"]}),
+           "final arguments")
+        eq(evs[-1][1]["response"]["usage"]["input_tokens_details"]["cached_tokens"], 4, "cached")
+        evs = _codex_stream(hc, path, _codex_body())[1]
+        rs = [d["item"] for n, d in evs if n == "response.output_item.done"][0]
+        eq((rs["type"], rs["encrypted_content"], rs["summary"][0]["text"]),
+           ("reasoning", "enc-sig", "let me think"), "reasoning item")
+        eq("".join(d["delta"] for n, d in evs if n == "response.reasoning_summary_text.delta"),
+           "let me think", "summary deltas")
+        eq(evs[-1][1]["response"]["usage"]["output_tokens_details"]["reasoning_tokens"], 5,
+           "reasoning tokens")
+        evs = _codex_stream(hc, path, _codex_body())[1]
+        eq((evs[-1][0], evs[-1][1]["response"]["status"],
+            evs[-1][1]["response"]["incomplete_details"]),
+           ("response.incomplete", "incomplete", {"reason": "max_output_tokens"}), "length")
+        # errors
+        st, body, _ = _codex_stream(hc, path, _codex_body(stream=False))
+        eq((st, body), (400, {"detail": "Stream must be set to true"}), "non-stream refused")
+        cx.script([("usage_limit", 120), ("error_event", "boom", 1),
+                   ("status", 500, {"error": {"message": "x"}})])
+        st, body, _ = _codex_stream(hc, path, _codex_body())
+        eq((st, body["error"]["type"], body["error"]["resets_in_seconds"]),
+           (429, "usage_limit_reached", 120), "usage_limit")
+        check(body["error"]["resets_at"] >= time.time() + 100, "resets_at")
+        evs = _codex_stream(hc, path, _codex_body())[1]
+        eq([n for n, _ in evs][-2:], ["response.output_text.delta", "response.failed"],
+           "error_event")
+        eq(evs[-1][1]["response"]["error"]["message"], "boom", "failed message")
+        eq(evs[-1][1]["sequence_number"], len(evs) - 1, "failed sequence number")
+        eq(_codex_stream(hc, path, _codex_body())[0], 500, "status script")
+        # credentials
+        cx.valid_tokens = {"at-2"}
+        st, body, _ = _codex_stream(hc, path, _codex_body(), {"Authorization": "Bearer at-1"})
+        eq((st, body), (401, {"detail": "Unauthorized"}), "bad bearer")
+        eq(_codex_stream(hc, path, _codex_body(), {"Authorization": "Bearer at-2"})[0], 200,
+           "good bearer")
+        eq(_codex_stream(hc, "/v1/responses", _codex_body(),
+                         {"Authorization": "Bearer at-2"})[0], 404, "other path")
+        hc.close()
+
+
+def test_mock_codex_and_code_assist_over_tls():
+    pki = testca.shared_pki()
+    ctx = mocks.server_context(pki["server_cert"], pki["server_key"])
+    cctx = mocks.client_context(pki["ca_cert"])
+    with mocks_oauth.MockCodex(tls=ctx, prefix="/codex") as cx, \
+            mocks_oauth.MockCodeAssist(tls=ctx) as ca:
+        for up in (cx, ca):
+            check(up.url.startswith("https://localhost:"), "url %s" % up.url)
+        hc = http.client.HTTPSConnection("localhost", cx.port, timeout=5, context=cctx)
+        st, evs, _ = _codex_stream(hc, "/codex/responses", _codex_body("tls"))
+        eq((st, evs[-1][0]), (200, "response.completed"), "codex over TLS at a prefix")
+        hc.close()
+        hc = http.client.HTTPSConnection("localhost", ca.port, timeout=5, context=cctx)
+        st, body, _ = _json_post(hc, "/v1internal:generateContent", _ca_body("tls"))
+        eq((st, body["response"]["candidates"][0]["content"]["parts"][0]["text"]),
+           (200, "echo: tls"), "code assist over TLS")
+        hc.close()
+        eq((cx.tls_handshakes[0]["sni"], ca.tls_handshakes[0]["sni"]), ("localhost", "localhost"),
+           "SNI")
+
+
+def test_mock_qwen_at_any_prefix():
+    pki = testca.shared_pki()
+    ctx = mocks.server_context(pki["server_cert"], pki["server_key"])
+    chat = {"model": "coder-model", "messages": [{"role": "user", "content": "q"}]}
+    with mocks_oauth.MockQwen(tls=ctx) as qw, \
+            mocks_oauth.MockQwen(prefix="/compatible-mode/v1") as q2:
+        eq(qw.resource_url, "localhost:%d" % qw.port, "resource_url over TLS")
+        eq(q2.resource_url, "127.0.0.1:%d" % q2.port, "resource_url plain")
+        qw.valid_tokens = {"at-q"}
+        hc = http.client.HTTPSConnection("localhost", qw.port, timeout=5,
+                                         context=mocks.client_context(pki["ca_cert"]))
+        st, body, _ = _json_post(hc, CHAT, chat, {"Authorization": "Bearer at-x"})
+        eq((st, body["error"]["code"]), (401, "invalid_api_key"), "qwen bad bearer")
+        qw.script([("quota",), ("text", "fine")])
+        st, body, _ = _json_post(hc, CHAT, chat, {"Authorization": "Bearer at-q"})
+        eq((st, body["error"]["code"]), (429, "insufficient_quota"), "quota script")
+        st, body, _ = _json_post(hc, CHAT, chat, {"Authorization": "Bearer at-q"})
+        eq(body["choices"][0]["message"]["content"], "fine", "text script")
+        hc.close()
+        hc = http.client.HTTPConnection(HOST, q2.port, timeout=5)
+        hc.request("POST", "/compatible-mode/v1/chat/completions",
+                   body=json.dumps(dict(chat, stream=True)),
+                   headers={"Content-Type": "application/json"})
+        r = hc.getresponse()
+        ev = _events(r.read())
+        eq((r.status, ev[-1]), (200, b"[DONE]"), "stream at a prefix")
+        hc.request("POST", "/compatible-mode/v1/chat/completions", body=json.dumps(chat),
+                   headers={"Content-Type": "application/json"})
+        r = hc.getresponse()
+        eq(json.loads(r.read())["choices"][0]["message"]["content"], "echo: q", "echo at a prefix")
+        st, body, _ = _json_post(hc, CHAT, chat)
+        eq(st, 404, "/v1 is not served at another prefix")
         hc.close()
 
 
