@@ -114,6 +114,12 @@
 #define CFG_LINE_MAX (16 * 1024)
 #endif
 
+/* Auth files (acct_file.c): largest file read or patched.  The
+ * reference's are a few KB; a Claude file with cloak keys stays small. */
+#ifndef ACCT_FILE_MAX
+#define ACCT_FILE_MAX (256 * 1024)
+#endif
+
 /* Defaults of run-time limits (config keys of the same name). */
 #ifndef DEF_PORT
 #define DEF_PORT 8317
