@@ -662,7 +662,8 @@ static void rd_kind(struct rd *r, struct acct_fields *f)
 				return;
 			}
 	r->fail = "unknown type";
-	if (r->j->tok[t].type != JSMN_STRING || json_len(r->j, t) > 24)
+	if (r->j->tok[t].type != JSMN_STRING || json_len(r->j, t) == 0 ||
+	    json_len(r->j, t) > 24)
 		return;
 	for (i = 0; i < json_len(r->j, t); i++) {
 		char c = json_ptr(r->j, t)[i];

@@ -707,6 +707,8 @@ TEST(acct_refuses_bad_files_without_showing_tokens)
 		   "a b");
 	expect_bad("{\"type\":7,\"access_token\":\"x\"}", "unknown type",
 		   NULL);
+	expect_bad("{\"type\":\"\",\"access_token\":\"x\"}", "unknown type",
+		   "''");
 	expect_bad("{\"type\":\"codex\",\"id_token\":\"sk-ant-oat01-SECRET"
 		   "SECRETSECRET\",\"email\":\"e@x\"}",
 		   "no refresh_token or access_token", secret);
