@@ -130,6 +130,68 @@ def cfg_seeds():
         b"allow-remote = maybe\n")
 
 
+def acct_file_seeds():
+    """Auth files of the five types as the reference writes them (compact,
+    and indented as Go's MarshalIndent does), behind an option byte, plus
+    the unit tests' JSON literals."""
+    import base64
+    import json
+
+    def jwt(claims):
+        enc = base64.urlsafe_b64encode(json.dumps(claims).encode())
+        return "eyJhbGciOiJSUzI1NiJ9." + enc.rstrip(b"=").decode() + ".c2ln"
+
+    files = [
+        {"token": {"access_token": "ya29.a0-access", "token_type": "Bearer",
+                   "refresh_token": "1//0g-refresh",
+                   "expiry": "2026-09-01T12:34:56.123456789+02:00",
+                   "token_uri": "https://oauth2.googleapis.com/token",
+                   "client_id": "681255809395-x.apps.googleusercontent.com",
+                   "client_secret": "GOCSPX-secret",
+                   "scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+                   "universe_domain": "googleapis.com"},
+         "project_id": "proj-a,proj-b", "email": "u@example.com",
+         "auto": False, "checked": True, "type": "gemini"},
+        {"access_token": "flat", "refresh_token": "", "expiry":
+         "2026-03-11T10:00:00Z", "token": {"access_token": "old",
+                                           "refresh_token": "nested"},
+         "token_type": "Bearer", "type": "gemini"},
+        {"id_token": jwt({"email": "c@example.com",
+                          "https://api.openai.com/auth": {
+                              "chatgpt_account_id": "acct-1",
+                              "chatgpt_plan_type": "plus"}}),
+         "access_token": "eyJ-access", "refresh_token": "rt_refresh",
+         "last_refresh": "2026-03-01T10:00:00Z", "type": "codex",
+         "expired": "2026-03-11T10:00:00Z", "disabled": False},
+        {"id_token": "", "access_token": "sk-ant-oat01-a",
+         "refresh_token": "sk-ant-ort01-r",
+         "last_refresh": "2026-12-03T17:21:51+00:00",
+         "email": "cl@example.com", "account_uuid": "0a1b",
+         "claude_device_ids": ["00" * 32], "type": "claude",
+         "expired": "2026-12-04T01:21:51+08:00", "disabled": True,
+         "refresh_interval_seconds": "1h30m"},
+        {"access_token": "q-access", "refresh_token": "q-refresh",
+         "last_refresh": 1772359200000, "resource_url": "portal.qwen.ai",
+         "email": "qwen-1712345678901", "type": "qwen",
+         "expired": "2026-03-01T16:00:00+06:00"},
+        {"type": "antigravity", "access_token": "ya29.ag",
+         "refresh_token": "1//ag", "expires_in": 3599,
+         "timestamp": 1767225600000, "email": "ag@example.com",
+         "project_id": "ag-proj", "base_url": "https://x.example.com",
+         "user_agent": "antigravity/1.11.5", "proxy_url": "http://p:3128",
+         "prefix": "team", "priority": 2, "note": "n"},
+    ]
+    for i, f in enumerate(files):
+        add("acct_file", bytes([i * 5 & 31]) +
+            json.dumps(f, separators=(",", ":")).encode())
+        add("acct_file", bytes([(i * 7 + 3) & 31]) +
+            json.dumps(f, indent=2).encode() + b"\n")
+    for lit in unit("test_acct_file.c"):
+        if lit[:1] in (b"{", b" ", b"["):
+            add("acct_file", b"\x1f" + lit)
+    add("acct_file", b"\x00" + b"2026-05-20T08:00:00.25-08:00")
+
+
 def url_seeds():
     for u in (b"http://a", b"https://user:p%40ss@host.example:8443/v1/",
               b"socks5://u:p@10.0.0.1:1080", b"socks5h://[::1]:9050",
@@ -289,7 +351,14 @@ def dicts(out):
            b"\x06\x05\x2b\x81\x04\x00\x23",
            b"\x06\x03\x55\x1d\x13", b"\x17\x0d", b"\x18\x0f",
            b"000229000000Z"]
+    acct = ['"%s":' % k for k in sorted(set(re.findall(
+        r'"([a-zA-Z_]+)"', src("acct_file.c"))))]
+    acct += ['"%s"' % t for t in ("gemini", "codex", "claude", "qwen",
+                                  "antigravity")]
+    acct += ["\\u0000", "\\ud83d\\ude00", "T00:00:00Z", "+05:30", ".5",
+             "1767225600000", "https://api.openai.com/auth", "eyJ"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
+            "acct_file": acct,
             "sse": sse, "cfg": cfg, "hc_proxy": proxy, "tls_anchors": tls}
     for target, ws in want.items():
         with open(os.path.join(out, target + ".dict"), "w") as f:
@@ -305,6 +374,7 @@ def main():
     sse_seeds()
     json_seeds()
     cfg_seeds()
+    acct_file_seeds()
     url_seeds()
     dns_seeds()
     hc_proxy_seeds()
