@@ -82,7 +82,7 @@ struct hc {
 	struct hc_request req;
 
 	struct buf wbuf;          /* the request head (and a small body) */
-	size_t body_off;
+	size_t body_off, post_off;
 	int want_in, want_out;
 
 	struct dns_handle dh;
@@ -270,7 +270,7 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		disconnect(h);
 		buf_reset(&h->rbuf);
 		buf_reset(&h->wbuf);
-		h->body_off = 0;
+		h->body_off = h->post_off = 0;
 		h->head_built = 0;
 		h->reused = 0;
 		h->eof = 0;
@@ -757,7 +757,8 @@ static void build_head(struct hc *h)
 		buf_puts(b, h->req.headers);
 	if (h->req.body || strcmp(h->req.method, "GET") != 0) {
 		buf_puts(b, "Content-Length: ");
-		buf_putu(b, h->req.body_len);
+		buf_putu(b, h->req.pre_len + h->req.body_len +
+			    h->req.post_len);
 		buf_puts(b, "\r\n");
 	}
 	buf_puts(b, "\r\n");
@@ -788,17 +789,30 @@ static int send_step(struct hc *h)
 		build_head(h);
 		if (h->wbuf.overflow)
 			return fail(h, HC_ENOMEM, "request head too large");
-		if (h->req.body_len <= 16 * 1024) {
-			/* Small body: one write for head and body. */
+		/* The body's wrapping (an envelope's head) goes with the
+		 * request head; so does a small body and its tail: one
+		 * write for all of it. */
+		buf_put(&h->wbuf, h->req.pre, h->req.pre_len);
+		if (h->wbuf.overflow)
+			return fail(h, HC_ENOMEM, "request head too large");
+		if (h->req.body_len + h->req.post_len <= 16 * 1024) {
+			size_t at = h->wbuf.len;
 			buf_put(&h->wbuf, h->req.body, h->req.body_len);
-			if (!h->wbuf.overflow)
+			buf_put(&h->wbuf, h->req.post, h->req.post_len);
+			if (!h->wbuf.overflow) {
 				h->body_off = h->req.body_len;
+				h->post_off = h->req.post_len;
+			} else {
+				h->wbuf.len = at;
+			}
 			h->wbuf.overflow = 0;
 		}
 	}
 	if ((rc = send_all(h, h->wbuf.p, h->wbuf.len, &h->wbuf.off)) !=
 		    STEP_AGAIN ||
 	    (rc = send_all(h, h->req.body, h->req.body_len, &h->body_off)) !=
+		    STEP_AGAIN ||
+	    (rc = send_all(h, h->req.post, h->req.post_len, &h->post_off)) !=
 		    STEP_AGAIN)
 		return rc;
 	h->state = HC_HEAD;
@@ -1157,7 +1171,7 @@ static void setup(struct hc *h, const struct hc_request *r,
 	h->to = *to;
 	h->req = *r;
 	h->clean = 0;
-	h->body_off = 0;
+	h->body_off = h->post_off = 0;
 	h->head_built = 0;
 	h->got_bytes = 0;
 	h->paused = 0;

@@ -77,6 +77,11 @@ struct hc_request {
 	const char *headers;  /* extra lines, each ending in CRLF */
 	const char *body;
 	size_t body_len;
+	/* Optional wrapping sent around the body (an envelope such as Code
+	 * Assist's {"project":..,"request": <body> }): pre goes out with
+	 * the head and must be small; NULL/0 when unused. */
+	const char *pre, *post;
+	size_t pre_len, post_len;
 };
 
 /* Statistics for tests and benchmarks. */
