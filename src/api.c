@@ -535,35 +535,122 @@ static const char *beta_of(struct conn *c, char *b, size_t cap)
 	return b;
 }
 
+/*
+ * Pick who answers model m: the next candidate in rotation that can be
+ * used now.  Its index, or -1 when every one rests after quota answers
+ * (answered: 429 with the earliest reset as Retry-After).
+ */
+static int pick(struct conn *c, enum hub_fmt f, const struct model_info *m)
+{
+	struct srv *s = srv_of(c);
+	int64_t now = loop_now(&s->loop), at = 0;
+	int i = route_pick(s->route, m->rm, now, &at);
+	char msg[200], extra[48];
+	long secs;
+
+	if (i >= 0)
+		return i;
+	secs = at > now ? (long)((at - now + 999) / 1000) : 1;
+	snprintf(msg, sizeof(msg), "every account and key serving this model "
+		 "is rate-limited or out of quota; retry in %ld s", secs);
+	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
+	respond_error(c, f, 429, msg, extra);
+	return -1;
+}
+
+/* Does a Claude request's system prompt begin the way Claude Code's does
+ * (its own line in the first blocks)?  Such a body goes to a Claude Code
+ * login as it is; any other gets the line (through the hub). */
+static int claude_code_system(const struct json *j)
+{
+	static const char line[] = "You are Claude Code";
+	int sys = json_get(j, 0, "system"), i, k, n;
+
+	if (sys < 0)
+		return 0;
+	if (j->tok[sys].type == JSMN_STRING)
+		return json_len(j, sys) >= sizeof(line) - 1 &&
+		       !memcmp(json_ptr(j, sys), line, sizeof(line) - 1);
+	if (j->tok[sys].type != JSMN_ARRAY)
+		return 0;
+	n = j->tok[sys].size;
+	for (i = 0, k = sys + 1; i < n && i < 3; i++, k = json_skip(j, k)) {
+		int t = json_get(j, k, "text");
+		if (t >= 0 && j->tok[t].type == JSMN_STRING &&
+		    json_len(j, t) >= sizeof(line) - 1 &&
+		    !memcmp(json_ptr(j, t), line, sizeof(line) - 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* Codex model names that carry a reasoning effort: "gpt-5-codex-high"
+ * (the reference's older names) and "gpt-5.4(high)" (its newer form)
+ * become the model and the effort.  The effort string is static. */
+static const char *codex_effort(char *model)
+{
+	static const char *const efforts[] = {"minimal", "low", "medium",
+					      "high", "xhigh", "none", NULL};
+	size_t n = strlen(model), i;
+	for (i = 0; efforts[i]; i++) {
+		size_t e = strlen(efforts[i]);
+		if (n > e + 2 && model[n - 1] == ')' && model[n - e - 2] == '(' &&
+		    !memcmp(model + n - e - 1, efforts[i], e)) {
+			model[n - e - 2] = '\0';
+			return efforts[i];
+		}
+		if ((!strncmp(model, "gpt-5-", 6) || !strncmp(model, "gpt-5.", 6)) &&
+		    n > e + 1 && model[n - e - 1] == '-' &&
+		    !strcmp(model + n - e, efforts[i]) &&
+		    strcmp(efforts[i], "none") && strcmp(efforts[i], "xhigh")) {
+			model[n - e - 1] = '\0';
+			return efforts[i];
+		}
+	}
+	return NULL;
+}
+
 static void start_inference(struct conn *c, const struct infer_req *q)
 {
+	struct route *rt = srv_of(c)->route;
 	struct model_info m;
+	const struct route_cred *cr;
+	const struct route_cand *cd;
 	struct hub_view v;
 	struct exch_req r;
-	char msg[400], model[MODEL_NAME_MAX + 1];
-	int shown = (int)(q->mlen > 200 ? 200 : q->mlen);
+	char msg[400], model[MODEL_NAME_MAX + 1], upmodel[MODEL_NAME_MAX + 1];
+	int shown = (int)(q->mlen > 200 ? 200 : q->mlen), i;
+	enum prov_kind pk;
 
-	if (!route_find(srv_of(c)->route, q->model, q->mlen, &m)) {
+	if (!route_find(rt, q->model, q->mlen, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
 			 "configured provider (see GET /v1/models)", shown,
 			 q->model);
 		api_error(c, q->f, 404, msg);
 		return;
 	}
+	if ((i = pick(c, q->f, &m)) < 0)
+		return;
+	cr = route_cred_at(rt, m.rm, i);
+	cd = route_cand_at(rt, m.rm, i);
+	pk = cr->prov;
+	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
+	snprintf(upmodel, sizeof(upmodel), "%s",
+		 cd->upstream ? cd->upstream : model);
 	if (((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
-	     m.provider == PROV_COMPAT && q->model_tok >= 0) ||
-	    (q->cfmt == HUB_CLAUDE && m.provider == PROV_CLAUDE &&
-	     q->model_tok >= 0) ||
-	    (q->cfmt == HUB_GEMINI && m.provider == PROV_GEMINI)) {
+	     pk == PROV_COMPAT && q->model_tok >= 0) ||
+	    (q->cfmt == HUB_CLAUDE && q->model_tok >= 0 &&
+	     (pk == PROV_CLAUDE ||
+	      (pk == PROV_CLAUDE_OAUTH && claude_code_system(q->j)))) ||
+	    (q->cfmt == HUB_GEMINI && pk == PROV_GEMINI)) {
 		/* The upstream speaks the client's API: relay as it is. */
 		struct exch_raw x;
 		char b[512];
 		memset(&x, 0, sizeof(x));
 		x.cfmt = q->cfmt;
-		x.prov = m.provider;
-		x.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
-		snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
-		x.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
+		x.rm = m.rm;
+		x.cand = i;
+		x.upmodel = upmodel;
 		if (q->model_tok >= 0) {
 			x.model_off = (size_t)q->j->tok[q->model_tok].start;
 			x.model_len = json_len(q->j, q->model_tok);
@@ -574,21 +661,16 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 		exch_start_raw(c, &x);
 		return;
 	}
-	if (m.provider == PROV_CODEX) {
-		snprintf(msg, sizeof(msg), "model '%.*s' needs a Codex account,"
-			 " which this build cannot use yet", shown, q->model);
-		api_error(c, q->f, 503, msg);
-		return;
-	}
 	if (decode_view(c, q->f, q->cfmt, q->j, &v) < 0)
 		return;
-	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
 	memset(&r, 0, sizeof(r));
 	r.cfmt = q->cfmt;
-	r.prov = m.provider;
-	r.compat = m.provider == PROV_COMPAT ? m.entry : NULL;
+	r.rm = m.rm;
+	r.cand = i;
 	r.model = model;
-	r.upmodel = m.provider == PROV_COMPAT ? m.upstream : model;
+	if (pk == PROV_CODEX || pk == PROV_CODEX_OAUTH)
+		r.effort = codex_effort(upmodel);
+	r.upmodel = upmodel;
 	r.stream = q->stream >= 0 ? q->stream : v.stream;
 	r.gemini_array = q->gemini_array;
 	r.view = &v;
@@ -744,16 +826,32 @@ static int drop_generation_keys(struct conn *c, const struct json *j)
 static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 			  struct json *j, const char *model, size_t mlen)
 {
+	struct route *rt = srv_of(c)->route;
 	struct model_info m;
 	struct hub_view v;
 	struct exch_req r;
+	const struct route_cred *cr;
 	char name[MODEL_NAME_MAX + 1];
+	int i, claude;
 
-	if (!route_find(srv_of(c)->route, model, mlen, &m) ||
-	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE))
+	if (!route_find(rt, model, mlen, &m) ||
+	    !(m.rm->kinds & (1u << m.provider)) ||
+	    (m.provider != PROV_GEMINI && m.provider != PROV_CLAUDE &&
+	     m.provider != PROV_CLAUDE_OAUTH &&
+	     m.provider != PROV_GEMINI_CLI &&
+	     m.provider != PROV_ANTIGRAVITY))
 		return 0;
+	if ((i = pick(c, f, &m)) < 0)
+		return 1;
+	cr = route_cred_at(rt, m.rm, i);
+	if (cr->prov != PROV_GEMINI && cr->prov != PROV_CLAUDE &&
+	    cr->prov != PROV_CLAUDE_OAUTH && cr->prov != PROV_GEMINI_CLI &&
+	    cr->prov != PROV_ANTIGRAVITY)
+		return 0;
+	claude = cr->prov == PROV_CLAUDE || cr->prov == PROV_CLAUDE_OAUTH;
 	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
-	if ((cfmt == HUB_CLAUDE) == (m.provider == PROV_CLAUDE)) {
+	if ((cfmt == HUB_CLAUDE) == claude &&
+	    !(cfmt == HUB_GEMINI && cr->prov != PROV_GEMINI)) {
 		/* The upstream's own API: its counter gets the body as it
 		 * is (for Claude less the keys only generation takes). */
 		struct exch_raw x;
@@ -765,7 +863,8 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 		}
 		memset(&x, 0, sizeof(x));
 		x.cfmt = cfmt;
-		x.prov = m.provider;
+		x.rm = m.rm;
+		x.cand = i;
 		x.upmodel = name;
 		x.count = 1;
 		x.anthropic_beta = beta_of(c, b, sizeof(b));
@@ -776,7 +875,8 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 		return 1;
 	memset(&r, 0, sizeof(r));
 	r.cfmt = cfmt;
-	r.prov = m.provider;
+	r.rm = m.rm;
+	r.cand = i;
 	r.model = name;
 	r.upmodel = name;
 	r.view = &v;
@@ -833,15 +933,18 @@ static int try_passthrough(struct conn *c, int completions)
 			  sizeof(model));
 	if (n <= 0 || models_name_check(model, (size_t)n) ||
 	    !route_find(srv_of(c)->route, model, (size_t)n, &m) ||
-	    m.provider != PROV_COMPAT)
+	    m.rm->kinds != 1u << PROV_COMPAT)
 		return 0;
 	{
 		struct exch_raw x;
+		int i = pick(c, HUB_OPENAI, &m);
+		if (i < 0)
+			return 1;
 		memset(&x, 0, sizeof(x));
 		x.cfmt = completions ? HUB_COMPLETIONS : HUB_OPENAI;
-		x.prov = PROV_COMPAT;
-		x.compat = m.entry;
-		x.upmodel = m.upstream;
+		x.rm = m.rm;
+		x.cand = i;
+		x.upmodel = route_cand_at(srv_of(c)->route, m.rm, i)->upstream;
 		x.model_off = off[0] + 1;
 		x.model_len = len[0] - 2;
 		x.stream = len[1] == 4 && c->body[off[1]] == 't';

@@ -2,8 +2,15 @@
  * apierr.c - error bodies per client format, and the upstream failure
  * rules (see apierr.h).
  */
+#define _GNU_SOURCE
 #include "apierr.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
 #include "hub.h"
 
 const char *apierr_openai_type(int status)
@@ -143,4 +150,79 @@ static const struct uprule rules[UF__COUNT] = {
 const struct uprule *apierr_rule(enum upfail f)
 {
 	return &rules[f];
+}
+
+/* ---- quota reset times ------------------------------------------------------ */
+
+/* Longest rest a reset may ask (a bad value must not park a credential
+ * for days). */
+#define RESET_MAX_MS (24LL * 3600 * 1000)
+
+static long long clamp_reset(double ms)
+{
+	if (!(ms > 0))
+		return 0;
+	return ms > (double)RESET_MAX_MS ? RESET_MAX_MS : (long long)ms;
+}
+
+/* A number at p[0..n) (leading blanks and one quote skipped). */
+static double num_at(const char *p, size_t n, const char **end)
+{
+	char tmp[32];
+	size_t i = 0, k = 0;
+	while (i < n && (p[i] == ' ' || p[i] == '"'))
+		i++;
+	while (i < n && k + 1 < sizeof(tmp) &&
+	       ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+		tmp[k++] = p[i++];
+	tmp[k] = '\0';
+	if (end)
+		*end = p + i;
+	return k ? strtod(tmp, NULL) : -1;
+}
+
+long long apierr_reset_head_ms(const struct http_response *res)
+{
+	const struct http_header *h;
+	double v;
+
+	if ((h = http_find_response_header(res, "retry-after-ms", NULL)) &&
+	    (v = num_at(h->value, h->value_len, NULL)) > 0)
+		return clamp_reset(v);
+	if ((h = http_find_response_header(res, "retry-after", NULL)) &&
+	    (v = num_at(h->value, h->value_len, NULL)) > 0)
+		return clamp_reset(v * 1000);
+	if ((h = http_find_response_header(
+		     res, "anthropic-ratelimit-unified-reset", NULL)) &&
+	    (v = num_at(h->value, h->value_len, NULL)) > 0)
+		return clamp_reset((v - (double)time(NULL)) * 1000);
+	return 0;
+}
+
+/* The value after "key": in a JSON text, as a number (a string of a
+ * number counts). */
+static double member_num(const char *b, size_t n, const char *key)
+{
+	char pat[40];
+	int kl = snprintf(pat, sizeof(pat), "\"%s\"", key);
+	const char *p = memmem(b, n, pat, (size_t)kl), *e = b + n;
+	if (!p)
+		return -1;
+	for (p += kl; p < e && (*p == ' ' || *p == ':'); p++)
+		;
+	return num_at(p, (size_t)(e - p), NULL);
+}
+
+long long apierr_reset_body_ms(const char *body, size_t n)
+{
+	double v;
+	if (!body || !n)
+		return 0;
+	if ((v = member_num(body, n, "retryDelay")) > 0)
+		return clamp_reset(v * 1000);
+	if ((v = member_num(body, n, "resets_in_seconds")) > 0)
+		return clamp_reset(v * 1000);
+	if ((v = member_num(body, n, "resets_at")) > 0)
+		return clamp_reset((v - (double)time(NULL)) * 1000);
+	return 0;
 }

@@ -22,6 +22,8 @@
 #ifndef APIERR_H
 #define APIERR_H
 
+#include <stddef.h>
+
 #include "buf.h"
 
 /* The whole error body for a client of format fmt (enum hub_fmt). */
@@ -64,5 +66,18 @@ struct uprule {
 
 enum upfail upfail_of_status(int status);
 const struct uprule *apierr_rule(enum upfail f);
+
+/* A credential refused for quota (429) rests until the reset the
+ * upstream gave, else this long. */
+#define QUOTA_REST_DEFAULT_S 60
+
+struct http_response;
+/* The reset a quota answer's head gives, in ms from now (0 none):
+ * Retry-After (seconds), Retry-After-Ms, Anthropic's
+ * anthropic-ratelimit-unified-reset (unix time). */
+long long apierr_reset_head_ms(const struct http_response *res);
+/* ... and its body: Gemini's RetryInfo "retryDelay": "12.5s", Codex's
+ * "resets_in_seconds": N or "resets_at": unix time. */
+long long apierr_reset_body_ms(const char *body, size_t n);
 
 #endif

@@ -42,6 +42,8 @@ static const char *const ep_names[EP__COUNT] = {
 	[EP_CLAUDE_AUTH] = "claude-auth",
 	[EP_CLAUDE_TOKEN] = "claude-token",
 	[EP_QWEN_AUTH] = "qwen-auth",
+	[EP_ANTIGRAVITY] = "antigravity",
+	[EP_ANTIGRAVITY_FALLBACK] = "antigravity-fallback",
 };
 
 static const char *const ep_defaults[EP__COUNT] = {
@@ -57,8 +59,12 @@ static const char *const ep_defaults[EP__COUNT] = {
 		"https://cloudresourcemanager.googleapis.com/v1/projects",
 	[EP_OPENAI_AUTH] = "https://auth.openai.com",
 	[EP_CLAUDE_AUTH] = "https://claude.ai/oauth/authorize",
-	[EP_CLAUDE_TOKEN] = "https://console.anthropic.com/v1/oauth/token",
+	/* console.anthropic.com answers non-browsers with a Cloudflare
+	 * challenge now */
+	[EP_CLAUDE_TOKEN] = "https://platform.claude.com/v1/oauth/token",
 	[EP_QWEN_AUTH] = "https://chat.qwen.ai/api/v1/oauth2",
+	[EP_ANTIGRAVITY] = "https://daily-cloudcode-pa.googleapis.com",
+	[EP_ANTIGRAVITY_FALLBACK] = "https://cloudcode-pa.googleapis.com",
 };
 
 const char *cfg_endpoint_name(enum cfg_endpoint e)

@@ -63,6 +63,8 @@ enum cfg_endpoint {
 	EP_CLAUDE_AUTH,
 	EP_CLAUDE_TOKEN,
 	EP_QWEN_AUTH,
+	EP_ANTIGRAVITY,         /* Antigravity's Code Assist (daily host) */
+	EP_ANTIGRAVITY_FALLBACK,/* ... and where it goes when that fails */
 	EP__COUNT
 };
 

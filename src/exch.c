@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "hc.h"
+#include "json.h"
 #include "log.h"
 #include "rlog.h"
 #include "route.h"
@@ -102,6 +103,7 @@ void exch_release(struct exch *x)
 {
 	loop_timer_cancel(&srv_of(x->c)->loop, &x->ka);
 	loop_defer_cancel(&srv_of(x->c)->loop, &x->retry);
+	acct_wait_cancel(&x->wait);
 	if (x->c->dsp_owner == x)
 		conn_dispatch_set(x->c, NULL, NULL);
 	if (x->hc) {
@@ -197,7 +199,7 @@ void exch_write(void *user, const char *p, size_t n)
 
 static int attempts_left(struct exch *x)
 {
-	return x->attempts <= x->route->cfg.request_retry;
+	return x->attempts <= x->route->cfg->request_retry;
 }
 
 static void start_attempt(struct exch *x, int counted);
@@ -217,57 +219,203 @@ static void next_attempt(struct exch *x, int counted)
 	loop_defer(&srv_of(x->c)->loop, &x->retry);
 }
 
+/* Upstream error body (non-2xx) -> a message for the client. */
+void exch_error_message(const char *body, size_t n, char *out, size_t cap)
+{
+	struct json j;
+	int e, m;
+
+	snprintf(out, cap, "upstream error");
+	if (n == 0 || json_parse(&j, body, n) < 0)  {
+		if (n > 0)
+			snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
+		return;
+	}
+	e = json_get(&j, 0, "error");
+	m = e >= 0 ? json_get(&j, e, "message") : json_get(&j, 0, "message");
+	if (m < 0 && e >= 0 && j.tok[e].type == JSMN_STRING)
+		m = e;
+	if (m >= 0 && j.tok[m].type == JSMN_STRING) {
+		struct hub_span s = hub_tok_span(&j, m);
+		if (hub_unescape(s, out, cap) < 0)
+			snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
+				 s.p);
+	}
+	json_free(&j);
+}
+
 /* ---- upstream callbacks ----------------------------------------------------- */
+
+static struct route_cred *cred_of(const struct exch *x)
+{
+	return route_cred_at(x->route, x->rm, x->cand);
+}
+
+/* Drop the attempt's upstream connection. */
+static void drop_hc(struct exch *x)
+{
+	if (x->hc) {
+		hc_abort(x->hc);
+		x->hc = NULL;
+	}
+}
+
+/* Move to the next candidate of the same kind for another attempt.
+ * 1 moved (the attempt is on its way), 0 none is left. */
+static int next_cand(struct exch *x, int counted)
+{
+	int j = route_next(x->route, x->rm, x->cand0, x->cand,
+			   loop_now(&srv_of(x->c)->loop));
+	if (j < 0)
+		return 0;
+	route_used(x->route, x->rm, j);
+	x->cand = j;
+	x->refreshed = 0;
+	x->fallback = 0;
+	drop_hc(x);
+	next_attempt(x, counted);
+	return 1;
+}
+
+/* Candidates of the request's kind, for messages. */
+static size_t ncands_of_kind(const struct exch *x)
+{
+	const struct route_cred *c0 = route_cred_at(x->route, x->rm, x->cand0);
+	size_t n = 0;
+	uint32_t i;
+	for (i = 0; i < x->rm->n; i++) {
+		const struct route_cred *c = route_cred_at(x->route, x->rm,
+							   (int)i);
+		n += c->prov == c0->prov && c->compat == c0->compat;
+	}
+	return n;
+}
+
+/* Every candidate is resting (or none is left): 429, with the earliest
+ * time one is back as Retry-After. */
+static void all_resting(struct exch *x, const char *up)
+{
+	int64_t now = loop_now(&srv_of(x->c)->loop), at = 0;
+	char msg[700], extra[48];
+	long secs;
+	uint32_t i;
+
+	for (i = 0; i < x->rm->n; i++) {
+		const struct route_cred *c = route_cred_at(x->route, x->rm,
+							   (int)i);
+		int64_t t = c->acct ? acct_available_at(c->acct) : c->rest_until;
+		if (t > now && (!at || t < at))
+			at = t;
+	}
+	secs = at > now ? (long)((at - now + 999) / 1000) : 1;
+	snprintf(msg, sizeof(msg), "%s%s%severy account and key serving model "
+		 "'%s' is rate-limited or out of quota (%s answered 429); "
+		 "retry in %ld s", up && *up ? "upstream: " : "", up ? up : "",
+		 up && *up ? "; " : "", x->model[0] ? x->model : x->upmodel,
+		 x->provider, secs);
+	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
+	drop_hc(x);
+	if (x->started) {
+		x->k->late(x, msg);
+		return;
+	}
+	exch_client_error(x->c, x->cfmt, 429, msg, extra);
+	exch_finish(x);
+}
+
+/* A quota answer (429) was read whole: rest the credential until the
+ * reset the upstream gave, and go on with another one at once. */
+static void quota_failed(struct exch *x)
+{
+	struct route_cred *c = cred_of(x);
+	int64_t now = loop_now(&srv_of(x->c)->loop);
+	int64_t ms = x->reset_ms;
+	char up[300];
+
+	x->quota = 0;
+	if (!ms)
+		ms = apierr_reset_body_ms(x->ubody.p, x->ubody.len);
+	if (!ms)
+		ms = (int64_t)QUOTA_REST_DEFAULT_S * 1000;
+	exch_error_message(x->ubody.p, x->ubody.len, up, sizeof(up));
+	buf_reset(&x->ubody);
+	if (c->prov == PROV_ANTIGRAVITY && !x->fallback &&
+	    !(c->acct && c->acct->base)) {
+		/* Antigravity: its other host first, same account */
+		x->fallback = 1;
+		drop_hc(x);
+		next_attempt(x, 0);
+		return;
+	}
+	if (c->acct)
+		acct_rest(c->acct, x->proj, now + ms);
+	else
+		c->rest_until = now + ms;
+	log_info("%s: credential rate-limited, resting %lld s", x->provider,
+		 (long long)((ms + 999) / 1000));
+	if (x->route->cfg->qe_switch_project && next_cand(x, 0))
+		return;
+	all_resting(x, up);
+}
+
+static void on_refreshed(struct acct_wait *w, int ok);
 
 /*
  * An attempt failed (apierr.h classifies, the rule table decides).
  * Returns 1 when handled (another attempt is on its way, or the client
  * was answered), 0 when the upstream's own answer is to be relayed.
  *
- * A refused credential (401, 403) is the operator's key, not the
- * client's: passed on as it was, a 401 made clients conclude their own
- * key was wrong (Claude Code asked to log in again).  So the next key is
- * tried, and when none is left the client gets a 503 (every key refused)
- * or a 502 (a provider without keys), naming the provider and never a
- * key; the upstream's message is not passed on: some quote the key.
+ * A refused credential (401, 403) is the operator's, not the client's:
+ * passed on as it was, a 401 made clients conclude their own key was
+ * wrong (Claude Code asked to log in again).  An account's token is
+ * refreshed once and the same account tried again; otherwise the next
+ * candidate is tried, and when none is left the client gets a 503
+ * (every one refused) or a 502 (a provider without keys), naming the
+ * provider and never a key; the upstream's message is not passed on:
+ * some quote the key.
  */
 static int upstream_failed(struct exch *x, enum upfail f, int status,
 			   const char *why)
 {
 	const struct uprule *r = apierr_rule(f);
-	size_t nkeys;
+	struct route_cred *c = cred_of(x);
+	size_t n;
 	char msg[400];
 
 	if (why != x->last_err)
 		snprintf(x->last_err, sizeof(x->last_err), "%s", why);
-	if (r->act == UA_NEXT) {
-		if (f == UF_QUOTA && !x->route->cfg.qe_switch_project)
-			return 0;
-		nkeys = route_nkeys(x->route, (enum prov_kind)x->prov,
-				    x->compat);
-		if ((size_t)x->skipped + 1 < nkeys) {
-			x->skipped++;
-			hc_abort(x->hc);
-			x->hc = NULL;
-			next_attempt(x, 0);
-			return 1;
+	if (r->act == UA_NEXT && f == UF_AUTH) {
+		if (c->acct && status == 401 && !x->refreshed) {
+			x->refreshed = 1;
+			drop_hc(x);
+			if (acct_refresh(c->acct, &x->wait) == 0)
+				return 1;
 		}
-		if (f != UF_AUTH)
-			return 0;
+		if (next_cand(x, 0))
+			return 1;
+		n = ncands_of_kind(x);
 		snprintf(msg, sizeof(msg), "upstream provider '%s' refused "
 			 "the proxy's credentials (%d)%s; the proxy's "
-			 "configuration needs a valid key for it", x->provider,
-			 status, nkeys > 1 ? " for every configured key" : "");
-		hc_abort(x->hc);
-		x->hc = NULL;
-		exch_fail(x, nkeys > 0 ? r->status : 502, msg);
+			 "configuration needs a valid %s for it", x->provider,
+			 status, n > 1 ? " for every configured one" : "",
+			 c->acct ? "login" : "key");
+		drop_hc(x);
+		exch_fail(x, c->key.key || c->acct ? r->status : 502, msg);
 		return 1;
 	}
-	if (r->act == UA_RETRY && attempts_left(x)) {
+	if ((r->act == UA_RETRY || r->act == UA_NEXT) && attempts_left(x)) {
 		log_debug("%s: upstream attempt failed (%s), retrying",
 			  x->provider, why);
-		hc_abort(x->hc);
-		x->hc = NULL;
+		if (c->prov == PROV_ANTIGRAVITY && !x->fallback &&
+		    !(c->acct && c->acct->base) && f != UF_DNS) {
+			x->fallback = 1; /* its other host, same account */
+			drop_hc(x);
+			next_attempt(x, r->counted);
+			return 1;
+		}
+		if (next_cand(x, r->counted))
+			return 1;
+		drop_hc(x);
 		next_attempt(x, r->counted);
 		return 1;
 	}
@@ -275,6 +423,24 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 		return 0;
 	exch_fail(x, r->status, why);
 	return 1;
+}
+
+/* The account's token was refreshed (ok) or could not be: the same
+ * account again, or the next one. */
+static void on_refreshed(struct acct_wait *w, int ok)
+{
+	struct exch *x = container_of(w, struct exch, wait);
+	if (ok) {
+		start_attempt(x, 0);
+		return;
+	}
+	snprintf(x->last_err, sizeof(x->last_err), "%s: the account's "
+		 "token could not be refreshed", x->provider);
+	if (next_cand(x, 0))
+		return;
+	exch_fail(x, 503, "upstream provider's login could not be "
+		  "refreshed (see the proxy's log); log in again or retry "
+		  "shortly");
 }
 
 static enum upfail upfail_of_hc(int err)
@@ -306,6 +472,14 @@ static void on_head(void *owner, const struct http_response *res)
 	if (res->status >= 400) {
 		char why[sizeof(x->provider) + 64];
 		enum upfail f = upfail_of_status(res->status);
+		if (f == UF_QUOTA) {
+			/* read the body for its reset time, then decide */
+			x->quota = 1;
+			x->reset_ms = apierr_reset_head_ms(res);
+			buf_reset(&x->ubody);
+			x->ubody.max = ERRBODY_MAX;
+			return;
+		}
 		if (f == UF_AUTH)
 			snprintf(why, sizeof(why), "%s refused the proxy's "
 				 "credentials (%d)", x->provider, res->status);
@@ -327,6 +501,11 @@ static int on_body(void *owner, const char *p, size_t n)
 	struct conn *c = x->c;
 
 	rlog_stream(c->rlog, RLOG_UPSTREAM, p, n);
+	if (x->quota) {
+		buf_put(&x->ubody, p, n);
+		x->ubody.overflow = 0; /* the start of it is enough */
+		return 0;
+	}
 	if (x->k->body(x, p, n) < 0)
 		return 0;
 	if (exch_charge(x) < 0) {
@@ -343,6 +522,10 @@ static void on_done(void *owner)
 	struct exch *x = owner;
 
 	x->hc = NULL;
+	if (x->quota) {
+		quota_failed(x);
+		return;
+	}
 	x->k->done(x);
 }
 
@@ -351,6 +534,10 @@ static void on_error(void *owner, int err, const char *msg)
 	struct exch *x = owner;
 
 	x->hc = NULL;
+	if (x->quota) { /* the 429's body broke off: what we have */
+		quota_failed(x);
+		return;
+	}
 	snprintf(x->last_err, sizeof(x->last_err), "upstream %s: %s",
 		 x->provider, msg);
 	log_warn("%s", x->last_err);
@@ -372,33 +559,63 @@ static const struct hc_ops exch_ops = {on_head, on_body, on_done, on_error};
 static void start_attempt(struct exch *x, int counted)
 {
 	struct conn *c = x->c;
-	const struct cfg *cfg = &x->route->cfg;
+	const struct cfg *cfg = x->route->cfg;
+	struct route_cred *cr = cred_of(x);
+	const struct route_cand *cd = route_cand_at(x->route, x->rm, x->cand);
 	struct hc_timeouts to;
 	struct hc_request r;
 	struct prov_key k;
 	struct prov_req pr;
 	const char *err = NULL;
-	int st;
 
-	if ((st = route_key(x->route, (enum prov_kind)x->prov, x->compat, &k,
-			    &err)) != 0) {
-		exch_fail(x, st, err);
-		return;
+	x->proj = -1;
+	if (cr->acct) {
+		struct acct *a = cr->acct;
+		if (acct_must_refresh(a)) {
+			/* expired (or about to): wait for a fresh token */
+			if (acct_refresh(a, &x->wait) == 0)
+				return;
+			on_refreshed(&x->wait, 0);
+			return;
+		}
+		if (a->nproj &&
+		    (x->proj = acct_pick_project(a, loop_now(&srv_of(c)->loop))) < 0) {
+			if (!next_cand(x, 0))
+				all_resting(x, NULL);
+			return;
+		}
 	}
+	route_key_of(cr, x->proj, &k);
+	if (x->fallback && !k.base_url)
+		k.base_url = cfg->endpoints[EP_ANTIGRAVITY_FALLBACK];
 	memset(&pr, 0, sizeof(pr));
-	pr.d = prov_desc((enum prov_kind)x->prov);
+	pr.d = prov_desc(cr->prov);
 	pr.k = &k;
-	pr.upmodel = x->upmodel;
-	pr.stream = x->stream;
+	pr.upmodel = cd->upstream ? cd->upstream : x->upmodel;
+	pr.stream = x->stream || x->force_stream;
 	pr.count = x->count;
 	pr.completions = x->path_kind;
 	pr.beta = x->beta[0] ? x->beta : NULL;
-	pr.ua_name = x->prov == PROV_COMPAT ? x->provider : NULL;
-	if ((err = prov_prepare(cfg, x->route->gen, &pr, &x->call)) !=
-	    NULL) {
+	pr.ua_name = cr->prov == PROV_COMPAT ? x->provider : NULL;
+	pr.session = x->session[0] ? x->session : NULL;
+	memset(&r, 0, sizeof(r));
+	if (x->upbody.len) { /* translated */
+		r.body = x->upbody.p;
+		r.body_len = x->upbody.len;
+	} else {
+		r.body = c->body;
+		r.body_len = c->body_len;
+	}
+	pr.body = r.body;
+	pr.body_len = r.body_len;
+	if ((err = prov_prepare(cfg, x->route->gen, &pr, &x->call)) != NULL) {
 		exch_fail(x, 500, err);
 		return;
 	}
+	r.pre = x->call.pre.p;
+	r.pre_len = x->call.pre.len;
+	r.body += x->call.body_skip;
+	r.body_len -= x->call.body_skip;
 	x->attempts += counted;
 	to.connect_ms = cfg->upstream_connect_timeout_ms;
 	to.first_byte_ms = cfg->upstream_first_byte_timeout_ms;
@@ -407,16 +624,11 @@ static void start_attempt(struct exch *x, int counted)
 	r.method = "POST";
 	r.path = x->call.path.p;
 	r.headers = x->call.headers.p;
-	if (x->upbody.len) { /* translated */
-		r.body = x->upbody.p;
-		r.body_len = x->upbody.len;
-	} else {
-		r.body = c->body;
-		r.body_len = c->body_len;
-	}
 	if (x->k->attempt)
 		x->k->attempt(x);
 	x->upstream_ok = 0;
+	x->quota = 0;
+	x->reset_ms = 0;
 	if (c->rlog) {
 		char line[1800];
 		snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
@@ -429,6 +641,7 @@ static void start_attempt(struct exch *x, int counted)
 				x->call.headers.p + x->call.extra_hdr_off,
 				x->call.headers.len - x->call.extra_hdr_off);
 		rlog_section(c->rlog, "UPSTREAM REQUEST BODY", NULL);
+		rlog_body(c->rlog, r.pre, r.pre_len);
 		rlog_body(c->rlog, r.body, r.body_len);
 	}
 	x->hc = hc_request(&srv_of(c)->hc, &x->call.t, &r, &exch_ops, x, &to);
@@ -463,14 +676,14 @@ static void on_keepalive(struct loop *l, struct loop_timer *t)
 		conn_flush(c);
 	}
 	x->ka_bytes = c->stream_bytes;
-	loop_timer_set(l, &x->ka, (int64_t)x->route->cfg.stream_keepalive_s * 1000);
+	loop_timer_set(l, &x->ka, (int64_t)x->route->cfg->stream_keepalive_s * 1000);
 }
 
 /* The first attempt, and the heartbeat of a stream. */
 void exch_go(struct exch *x)
 {
 	struct conn *c = x->c;
-	int s = x->route->cfg.stream_keepalive_s;
+	int s = x->route->cfg->stream_keepalive_s;
 
 	start_attempt(x, 1);
 	if (x->active && x->stream && !x->count && s > 0) {
@@ -483,11 +696,13 @@ void exch_go(struct exch *x)
 
 /* A pool slot for the request on c, answering it from now on; NULL when
  * every slot is busy (answered with a 503). */
-struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
-			const struct cfg_compat *compat,
+struct exch *exch_begin(struct conn *c, int cfmt,
+			const struct route_model *rm, int cand,
 			const struct exch_kind *k)
 {
 	struct exch *x = take();
+	struct route *route = srv_of(c)->route;
+	const struct route_cred *cr = route_cred_at(route, rm, cand);
 
 	if (!x) {
 		exch_client_error(c, cfmt, 503, "server is busy: too many "
@@ -502,18 +717,22 @@ struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
 	x->k = k;
 	x->c = c;
 	x->cfmt = cfmt;
-	x->prov = prov;
-	x->ufmt = prov_desc(prov)->wire;
+	x->prov = cr->prov;
+	x->rm = rm;
+	x->cand0 = x->cand = cand;
+	x->proj = -1;
+	x->ufmt = prov_desc(cr->prov)->wire;
 	conn_dispatch_set(c, &exch_dispatch, x);
 	exch_copy_str(x->provider, sizeof(x->provider),
-		 compat ? compat->name : prov_desc(prov)->name);
-	x->model[0] = x->upmodel[0] = x->beta[0] = '\0';
+		 cr->compat ? cr->compat->name : prov_desc(cr->prov)->name);
+	x->model[0] = x->upmodel[0] = x->beta[0] = x->session[0] = '\0';
 	x->last_err[0] = '\0';
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;
 	x->retry.cb = on_retry;
-	x->route = route_ref(srv_of(c)->route);
-	x->compat = compat;
+	x->wait.cb = on_refreshed;
+	x->route = route_ref(route);
+	x->compat = cr->compat;
 	x->t0 = (long long)time(NULL);
 	prov_call_init(&x->call);
 	buf_init(&x->tail, RELAY_TAIL_MAX);

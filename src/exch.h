@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "acct.h"
 #include "buf.h"
 #include "hub.h"
 #include "loop.h"
@@ -48,6 +49,7 @@ struct conn;
 struct hc;
 struct cfg_compat;
 struct route;
+struct route_model;
 struct exch_kind;
 
 struct exch {
@@ -67,8 +69,18 @@ struct exch {
 	struct route *route;  /* the config snapshot it started with */
 	const struct cfg_compat *compat; /* PROV_COMPAT: the provider */
 	int attempts;         /* counted attempts made */
-	int skipped;          /* keys skipped for quota or refusal (429, 401,
-				 403): not counted as retries */
+	const struct route_model *rm; /* the model's candidates */
+	int cand0, cand;      /* the first candidate, the current one */
+	int proj;             /* the account's project in use (-1 none) */
+	int refreshed;        /* the current account's token was refreshed
+				 after a 401 (once per account) */
+	int fallback;         /* Antigravity: on its fallback host */
+	int quota;            /* the answer is a quota refusal, being read
+				 for its reset time */
+	int64_t reset_ms;     /* ... the reset its headers gave (0 none) */
+	int force_stream;     /* the upstream streams, whatever the client
+				 asked (a non-stream answer is folded) */
+	struct acct_wait wait;/* waiting for the account's token */
 	int started;          /* response head sent to the client */
 	int upstream_ok;      /* current upstream status is 2xx */
 	int paused;           /* upstream reading paused for the client */
@@ -92,6 +104,7 @@ struct exch {
 	char upmodel[MODEL_NAME_MAX + 1]; /* the upstream's (names are
 					     checked to fit, never cut) */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
+	char session[40];     /* Codex Session-Id */
 	char last_err[256];
 
 	/* --- translated: set up by exch_start_hub --- */
@@ -103,8 +116,8 @@ struct exch {
 /* A pass-through request (see the top of this file). */
 struct exch_raw {
 	int cfmt;                        /* enum hub_fmt of the client */
-	int prov;                        /* enum prov_kind */
-	const struct cfg_compat *compat; /* PROV_COMPAT */
+	const struct route_model *rm;    /* the model's candidates ... */
+	int cand;                        /* ... and the one picked */
 	const char *upmodel;             /* the upstream's model name */
 	size_t model_off, model_len;     /* the body's model string, inside
 					    its quotes (Gemini: none) */
@@ -123,8 +136,8 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r);
 /* What a translated exchange needs to know about the request. */
 struct exch_req {
 	int cfmt;                     /* enum hub_fmt of the client */
-	int prov;                     /* enum prov_kind */
-	const struct cfg_compat *compat; /* PROV_COMPAT */
+	const struct route_model *rm; /* the model's candidates ... */
+	int cand;                     /* ... and the one picked */
 	const char *model;            /* client's model name */
 	const char *upmodel;          /* upstream model name */
 	int stream;
@@ -132,6 +145,8 @@ struct exch_req {
 	int gemini_cli;
 	const struct hub_view *view;  /* decoded client request */
 	const char *anthropic_beta;   /* may be NULL */
+	const char *effort;           /* Codex: reasoning effort the model
+					 name asked for, or NULL */
 };
 
 /* Start a translated exchange.  0 started, -1 answered with an error. */

@@ -11,6 +11,7 @@
  *   exch_relay_array  pass-through re-framed as a Gemini JSON array
  *   exch_xlate_stream translated stream (xlate.h)
  *   exch_xlate_body   translated whole answer
+ *   exch_xlate_fold   translated whole answer from a streamed upstream
  *   exch_count        a token count, answered in the client's shape
  *
  * A retry is allowed only before the client got its response head
@@ -39,11 +40,11 @@ struct exch_kind {
 };
 
 extern const struct exch_kind exch_relay, exch_relay_array,
-	exch_xlate_stream, exch_xlate_body, exch_count;
+	exch_xlate_stream, exch_xlate_body, exch_xlate_fold, exch_count;
 
 /* From the core (exch.c). */
-struct exch *exch_begin(struct conn *c, int cfmt, enum prov_kind prov,
-			const struct cfg_compat *compat,
+struct exch *exch_begin(struct conn *c, int cfmt,
+			const struct route_model *rm, int cand,
 			const struct exch_kind *k);
 void exch_go(struct exch *x);           /* first attempt; heartbeat */
 void exch_release(struct exch *x);      /* free everything; the
@@ -56,6 +57,9 @@ void exch_client_error(struct conn *c, int cfmt, int status,
 void exch_fail(struct exch *x, int status, const char *msg);
 void exch_over_budget(struct exch *x);
 void exch_copy_str(char *dst, size_t cap, const char *src);
+/* An upstream error body -> a message for the client (its
+ * error.message, else its start). */
+void exch_error_message(const char *body, size_t n, char *out, size_t cap);
 /* Send the head of a streamed answer (once). */
 void exch_stream_head(struct exch *x);
 /* frame write callback: to the client connection */

@@ -212,8 +212,7 @@ out:
 int exch_start_raw(struct conn *c, const struct exch_raw *r)
 {
 	int array = r->stream && r->gemini_array;
-	struct exch *x = exch_begin(c, r->cfmt, (enum prov_kind)r->prov,
-				    r->compat,
+	struct exch *x = exch_begin(c, r->cfmt, r->rm, r->cand,
 				    array ? &exch_relay_array : &exch_relay);
 
 	if (!x)

@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
+#include "route.h"
 #include "json.h"
 #include "sizes.h"
 #include "srv.h"
@@ -26,31 +29,6 @@
 static int map_status(int st)
 {
 	return st == 529 ? 503 : st; /* Anthropic "overloaded" */
-}
-
-/* Upstream error body (non-2xx) -> a message for the client. */
-static void error_message(const char *body, size_t n, char *out, size_t cap)
-{
-	struct json j;
-	int e, m;
-
-	snprintf(out, cap, "upstream error");
-	if (n == 0 || json_parse(&j, body, n) < 0)  {
-		if (n > 0)
-			snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
-		return;
-	}
-	e = json_get(&j, 0, "error");
-	m = e >= 0 ? json_get(&j, e, "message") : json_get(&j, 0, "message");
-	if (m < 0 && e >= 0 && j.tok[e].type == JSMN_STRING)
-		m = e;
-	if (m >= 0 && j.tok[m].type == JSMN_STRING) {
-		struct hub_span s = hub_tok_span(&j, m);
-		if (hub_unescape(s, out, cap) < 0)
-			snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
-				 s.p);
-	}
-	json_free(&j);
 }
 
 /* A translated attempt starts with a fresh pipeline (an earlier one
@@ -86,7 +64,7 @@ static int collect(struct exch *x, const char *p, size_t n)
 static void upstream_error(struct exch *x)
 {
 	char msg[300];
-	error_message(x->ubody.p, x->ubody.len, msg, sizeof(msg));
+	exch_error_message(x->ubody.p, x->ubody.len, msg, sizeof(msg));
 	exch_fail(x, map_status(x->last_status), msg);
 }
 
@@ -197,6 +175,60 @@ static void body_late(struct exch *x, const char *msg)
 const struct exch_kind exch_xlate_body = {xl_attempt, collect_head, collect,
 					  body_done, body_late, 0};
 
+/* ---- a whole answer folded from a stream ---------------------------------- */
+
+/* The upstream always streams (Codex, Claude Code logins) but the client
+ * asked for one JSON answer: the events run through the pipeline with the
+ * client's encoder in its non-stream mode, which writes the whole answer
+ * at the end. */
+static int fold_body(struct exch *x, const char *p, size_t n)
+{
+	if (!x->upstream_ok)
+		return collect(x, p, n);
+	if (xlate_stream(&x->xl, p, n) < 0) {
+		exch_fail(x, 502, "upstream event larger than the proxy holds");
+		return -1;
+	}
+	if (x->xl.out.overflow) {
+		exch_fail(x, 502, "upstream answer larger than the proxy holds");
+		return -1;
+	}
+	return 0;
+}
+
+static void fold_done(struct exch *x)
+{
+	struct conn *c = x->c;
+	struct buf *o = &x->xl.out;
+
+	if (!x->upstream_ok) {
+		upstream_error(x);
+		return;
+	}
+	xlate_stream_end(&x->xl);
+	if (x->xl.early_status) {
+		exch_fail(x, map_status(x->xl.early_status), x->xl.early_msg);
+		return;
+	}
+	xlate_done(&x->xl);
+	if (o->overflow) {
+		exch_fail(x, 502, "upstream answer larger than the proxy holds");
+		return;
+	}
+	if (exch_charge(x) < 0) {
+		exch_over_budget(x);
+		return;
+	}
+	conn_stream_begin(c, 200, "application/json", NULL, (int64_t)o->len);
+	x->started = 1;
+	conn_stream_write(c, o->p, o->len);
+	conn_stream_end(c);
+	exch_finish(x);
+}
+
+const struct exch_kind exch_xlate_fold = {xl_attempt, collect_head, fold_body,
+					  fold_done, body_late, 0};
+
 /* ---- token counts ---------------------------------------------------------------- */
 
 /* A token count from the upstream, in the client's shape: Claude
@@ -239,18 +271,58 @@ const struct exch_kind exch_count = {NULL, collect_head, collect, count_done,
 
 /* ---- starting ------------------------------------------------------------------ */
 
+/* Does this kind always stream upstream for this client? */
+static int forced_stream(const struct prov_desc *d, int cfmt)
+{
+	return d->force_stream == 1 ||
+	       (d->force_stream == 2 && cfmt != (int)d->wire);
+}
+
+/* A random UUID (version 4) for ids the official clients make per
+ * session; not a secret, so the loop's clock and a counter seed it. */
+static void make_uuid(char out[37], uint32_t seed)
+{
+	static uint64_t s;
+	unsigned char b[16];
+	int i;
+	if (!s)
+		s = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+		    0x9e3779b97f4a7c15ull;
+	s ^= seed;
+	for (i = 0; i < 16; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		b[i] = (unsigned char)(s >> 24);
+	}
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+		 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+}
+
 int exch_start_hub(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = exch_begin(c, r->cfmt, (enum prov_kind)r->prov,
-				    r->compat, r->stream ? &exch_xlate_stream
-							 : &exch_xlate_body);
+	const struct route_cred *cr = route_cred_at(srv_of(c)->route, r->rm,
+						    r->cand);
+	const struct prov_desc *d = prov_desc(cr->prov);
+	int force = forced_stream(d, r->cfmt);
+	struct exch *x = exch_begin(c, r->cfmt, r->rm, r->cand,
+				    r->stream ? &exch_xlate_stream
+				    : force   ? &exch_xlate_fold
+					      : &exch_xlate_body);
 	struct hub_req_opts ro;
 	struct hub_enc_opts eo;
-	char err[256];
+	char err[256], rid[48];
 
 	if (!x)
 		return -1;
 	x->stream = r->stream;
+	x->force_stream = force;
+	if (d->wire == HUB_RESPONSES && cr->prov != PROV_COMPAT)
+		make_uuid(x->session, (uint32_t)c->gen);
 	x->gemini_cli = r->gemini_cli;
 	frame_init(&x->frame, (r->stream && r->gemini_array ? FRAME_ARRAY : 0) |
 				      (r->cfmt == HUB_GEMINI ? FRAME_GEMINI : 0),
@@ -262,7 +334,18 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 
 	memset(&ro, 0, sizeof(ro));
 	ro.model = x->upmodel;
-	ro.stream = x->stream;
+	ro.stream = x->stream || x->force_stream;
+	ro.gemini_cli = d->envelope;
+	ro.project = ""; /* the account's goes in at each attempt (prov.c) */
+	ro.antigravity = cr->prov == PROV_ANTIGRAVITY;
+	if (ro.antigravity) {
+		memcpy(rid, "agent-", 6);
+		make_uuid(rid + 6, (uint32_t)c->gen);
+		ro.request_id = rid;
+	}
+	ro.claude_code = d->claude_code;
+	ro.stream_usage = d->stream_usage;
+	ro.effort = r->effort;
 	err[0] = '\0';
 	if (hub_codec_for(x->ufmt)->encode_request(r->view, &ro, &x->upbody,
 						   err, sizeof(err)) < 0 ||
@@ -350,8 +433,8 @@ static int count_claude_body(const struct hub_view *v,
 
 int exch_start_count(struct conn *c, const struct exch_req *r)
 {
-	struct exch *x = exch_begin(c, r->cfmt, (enum prov_kind)r->prov,
-				    r->compat, &exch_count);
+	struct exch *x = exch_begin(c, r->cfmt, r->rm, r->cand, &exch_count);
+	const struct prov_desc *d = prov_desc((enum prov_kind)x->prov);
 	struct hub_req_opts ro;
 	char err[256];
 
@@ -363,7 +446,14 @@ int exch_start_count(struct conn *c, const struct exch_req *r)
 	memset(&ro, 0, sizeof(ro));
 	ro.model = x->upmodel;
 	err[0] = '\0';
-	if (x->ufmt == HUB_GEMINI) {
+	if (x->ufmt == HUB_GEMINI && d->envelope) {
+		/* Code Assist's countTokens: {"request": {...}} */
+		buf_puts(&x->upbody, "{\"request\":");
+		if (hub_gemini.encode_request(r->view, &ro, &x->upbody, err,
+					      sizeof(err)) < 0)
+			goto bad;
+		buf_putc(&x->upbody, '}');
+	} else if (x->ufmt == HUB_GEMINI) {
 		/* countTokens takes a whole request under this key */
 		buf_puts(&x->upbody, "{\"generateContentRequest\":");
 		if (hub_gemini.encode_request(r->view, &ro, &x->upbody, err,

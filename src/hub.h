@@ -294,6 +294,14 @@ struct hub_req_opts {
 	int stream;              /* ask the upstream for a stream */
 	int gemini_cli;          /* Gemini: Code Assist envelope */
 	const char *project;     /* Gemini CLI project id */
+	int antigravity;         /* Gemini: Antigravity envelope (implies
+				    the Code Assist envelope) */
+	const char *request_id;  /* Antigravity "requestId"; NULL: omit */
+	int claude_code;         /* Claude: the system begins with Claude
+				    Code's line */
+	int stream_usage;        /* OpenAI chat: stream_options.include_usage
+				    when streaming */
+	const char *effort;      /* Responses: reasoning.effort override */
 };
 
 struct hub_enc_opts {

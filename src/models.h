@@ -1,11 +1,9 @@
 /*
  * models.h - which models the configured providers serve.
  *
- * The list is derived from a config: each API key family contributes its
- * static model list, each openai-compatibility provider its aliases.  Ids
- * are unique in the walk: the first provider to claim an id lists it.
- * route.c walks it once per config generation and answers lookups from
- * its own table.
+ * Each kind of key and account serves a fixed list (for Codex accounts,
+ * by plan); each openai-compatibility provider its aliases.  route.c
+ * gathers them once per config and account-set generation.
  */
 #ifndef MODELS_H
 #define MODELS_H
@@ -17,19 +15,25 @@
 struct cfg;
 
 
+struct route_model;
+
 struct model_info {
 	const char *id;
 	const char *display_name;
 	const char *owned_by;
 	long created;           /* unix time of the model's release */
-	enum prov_kind provider;
+	enum prov_kind provider;/* the kind of its first candidate */
 	const void *entry;      /* PROV_COMPAT: the struct cfg_compat */
 	const char *upstream;   /* PROV_COMPAT: upstream model name */
+	const struct route_model *rm; /* route.h: who serves it */
 };
 
-/* Call cb for each model served; stop early when cb returns non-zero. */
-void models_each(const struct cfg *c,
-		 int (*cb)(const struct model_info *m, void *u), void *u);
+/* A provider's fixed model list (NULL-id ended), or NULL (compat). */
+struct model_fixed {
+	const char *id, *display;
+	long created;
+};
+const struct model_fixed *models_table(enum prov_kind k, const char *plan);
 
 const char *models_provider_name(enum prov_kind p);
 

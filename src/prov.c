@@ -2,34 +2,117 @@
  * prov.c - provider descriptors and the building of one upstream call
  * (see prov.h).  No formatted printing: this runs for every request.
  */
+#define _GNU_SOURCE
 #include "prov.h"
 
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
+#include "acct_file.h"
 #include "cfg.h"
 #include "sizes.h"
 #include "url.h"
 
+#define CODEX_HEADERS \
+	"Originator: codex-tui\r\n" \
+	"User-Agent: codex-tui/0.146.0 (Mac OS 26.5.0; arm64) " \
+	"iTerm.app/3.6.10 (codex-tui; 0.146.0)\r\n"
+
+#define STAINLESS(rt, pkg) \
+	"X-Stainless-Retry-Count: 0\r\nX-Stainless-Runtime: node\r\n" \
+	"X-Stainless-Lang: js\r\nX-Stainless-Package-Version: " pkg "\r\n" \
+	"X-Stainless-Runtime-Version: " rt "\r\nX-Stainless-Os: MacOS\r\n" \
+	"X-Stainless-Arch: arm64\r\n"
+
+/* What the official clients send (providers-2026.md): Claude Code
+ * 2.1.220, Codex TUI 0.146.0, Qwen Code 0.14.2, Gemini CLI 0.34.0 (the
+ * reference's newest fingerprints).  An account file's "user_agent"
+ * replaces the User-Agent. */
 static const struct prov_desc descs[PROV__COUNT] = {
 	[PROV_GEMINI] = {PROV_GEMINI, "gemini", "google", HUB_GEMINI,
 			 EP_GENERATIVE_LANGUAGE, "x-goog-api-key", "", "",
 			 "/v1beta/models/", 1, ":generateContent",
-			 ":streamGenerateContent?alt=sse", ":countTokens", NULL},
+			 ":streamGenerateContent?alt=sse", ":countTokens", NULL,
+			 0, 0, 0, 0, 0, NULL, NULL},
 	[PROV_CLAUDE] = {PROV_CLAUDE, "claude", "anthropic", HUB_CLAUDE,
 			 EP_CLAUDE, "x-api-key", "",
 			 "anthropic-version: 2023-06-01\r\n", "/v1/messages", 0,
-			 "", "", "/count_tokens", NULL},
+			 "", "", "/count_tokens", NULL,
+			 0, 0, 0, 0, 0, NULL, NULL},
 	[PROV_CODEX] = {PROV_CODEX, "codex", "openai", HUB_RESPONSES,
-			EP_CODEX, "Authorization", "Bearer ", "", "/responses",
-			0, "", "", NULL, NULL},
+			EP_CODEX, "Authorization", "Bearer ", CODEX_HEADERS,
+			"/responses", 0, "", "", NULL, NULL,
+			0, 1, 0, 0, 0, NULL, NULL},
 	[PROV_COMPAT] = {PROV_COMPAT, "openai-compatibility",
 			 "openai-compatibility", HUB_OPENAI, -1,
 			 "Authorization", "Bearer ", "", "", 0,
 			 "/chat/completions", "/chat/completions", NULL,
-			 "/completions"},
+			 "/completions", 0, 0, 0, 0, 0, NULL, NULL},
+	[PROV_GEMINI_CLI] = {PROV_GEMINI_CLI, "gemini-cli", "google",
+			     HUB_GEMINI, EP_GEMINI_CLI, "Authorization",
+			     "Bearer ",
+			     "X-Goog-Api-Client: google-genai-sdk/1.41.0 "
+			     "gl-node/v22.19.0\r\n",
+			     "/v1internal", 0, ":generateContent",
+			     ":streamGenerateContent?alt=sse", ":countTokens",
+			     NULL, 1, 0, 0, 0, 0, "GeminiCLI/0.34.0/",
+			     " (linux; x64; terminal)"},
+	[PROV_ANTIGRAVITY] = {PROV_ANTIGRAVITY, "antigravity", "antigravity",
+			      HUB_GEMINI, EP_ANTIGRAVITY, "Authorization",
+			      "Bearer ",
+			      "User-Agent: antigravity/hub/2.9.1 "
+			      "darwin/arm64\r\n",
+			      "/v1internal", 0, ":generateContent",
+			      ":streamGenerateContent?alt=sse", ":countTokens",
+			      NULL, 1, 0, 0, 0, 1, NULL, NULL},
+	[PROV_CODEX_OAUTH] = {PROV_CODEX_OAUTH, "codex", "openai",
+			      HUB_RESPONSES, EP_CODEX, "Authorization",
+			      "Bearer ", CODEX_HEADERS, "/responses", 0, "",
+			      "", NULL, NULL, 0, 1, 0, 0, 0, NULL, NULL},
+	[PROV_CLAUDE_OAUTH] = {PROV_CLAUDE_OAUTH, "claude", "anthropic",
+			       HUB_CLAUDE, EP_CLAUDE, "Authorization",
+			       "Bearer ",
+			       "Anthropic-Version: 2023-06-01\r\n"
+			       "Anthropic-Dangerous-Direct-Browser-Access: "
+			       "true\r\nX-App: cli\r\n"
+			       STAINLESS("v26.3.0", "0.94.0")
+			       "X-Stainless-Timeout: 600\r\n"
+			       "User-Agent: claude-cli/2.1.220 (external, "
+			       "cli)\r\n",
+			       "/v1/messages", 0, "?beta=true", "?beta=true",
+			       "/count_tokens?beta=true", NULL, 0, 2, 1, 0, 0,
+			       NULL, NULL},
+	[PROV_QWEN] = {PROV_QWEN, "qwen", "qwen", HUB_OPENAI, EP_QWEN,
+		       "Authorization", "Bearer ",
+		       "User-Agent: QwenCode/0.14.2 (darwin; arm64)\r\n"
+		       "X-Dashscope-Useragent: QwenCode/0.14.2 (darwin; "
+		       "arm64)\r\nX-Dashscope-Authtype: qwen-oauth\r\n"
+		       "X-Dashscope-Cachecontrol: enable\r\n"
+		       STAINLESS("v22.17.0", "5.11.0")
+		       "Sec-Fetch-Mode: cors\r\nAccept-Language: *\r\n",
+		       "/chat/completions", 0, "", "", NULL, NULL, 0, 0, 0,
+		       1, 0, NULL, NULL},
 };
+
+enum prov_kind prov_of_acct(int k)
+{
+	static const enum prov_kind of[AK__COUNT] = {
+		[AK_GEMINI_CLI] = PROV_GEMINI_CLI,
+		[AK_CODEX] = PROV_CODEX_OAUTH,
+		[AK_CLAUDE] = PROV_CLAUDE_OAUTH,
+		[AK_QWEN] = PROV_QWEN,
+		[AK_ANTIGRAVITY] = PROV_ANTIGRAVITY,
+	};
+	return of[k];
+}
+
+/* Claude Code's betas when the client sent none (the reference's
+ * v6.9.7 default); a client's own list gets the OAuth beta added. */
+#define CLAUDE_OAUTH_BETAS \
+	"claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14," \
+	"context-management-2025-06-27,prompt-caching-scope-2026-01-05"
+#define OAUTH_BETA "oauth-2025-04-20"
 
 /* The path after the base URL's own: the model as one segment where the
  * upstream takes it in the path (Gemini), whatever the name holds.
@@ -65,13 +148,16 @@ void prov_call_init(struct prov_call *pc)
 	memset(&pc->t, 0, sizeof(pc->t));
 	buf_init(&pc->path, UPSTREAM_PATH_MAX);
 	buf_init(&pc->headers, UPSTREAM_HEADERS_MAX);
+	buf_init(&pc->pre, UPSTREAM_PATH_MAX);
 	pc->extra_hdr_off = 0;
+	pc->body_skip = 0;
 }
 
 void prov_call_free(struct prov_call *pc)
 {
 	buf_free(&pc->path);
 	buf_free(&pc->headers);
+	buf_free(&pc->pre);
 }
 
 /* ---- targets ----------------------------------------------------------------- */
@@ -92,31 +178,41 @@ static struct memo {
 	char path[sizeof(((struct url *)0)->path)];
 } memo[PROV_TARGET_MEMO];
 
-enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
 
-static int fill_target(const char *proxy, const char *base, struct memo *m)
+int prov_target(const char *base, const char *proxy, struct hc_target *t,
+		char *path, size_t cap)
 {
 	struct url ub, *u = &ub;
+	size_t n;
 
-	memset(&m->t, 0, sizeof(m->t));
+	memset(t, 0, sizeof(*t));
 	if (url_parse(base, u) < 0 ||
 	    (u->scheme != URL_HTTP && u->scheme != URL_HTTPS))
 		return TG_BAD_BASE;
-	m->t.tls = u->scheme == URL_HTTPS;
-	m->t.port = u->port;
-	memcpy(m->t.host, u->host, sizeof(m->t.host));
-	m->path_len = strlen(u->path);
-	memcpy(m->path, u->path, m->path_len + 1);
+	t->tls = u->scheme == URL_HTTPS;
+	t->port = u->port;
+	memcpy(t->host, u->host, sizeof(t->host));
+	n = strlen(u->path);
+	if (n >= cap)
+		return TG_BAD_BASE;
+	memcpy(path, u->path, n + 1);
 	if (proxy) {
 		if (url_parse(proxy, u) < 0)
 			return TG_BAD_PROXY;
-		m->t.proxy = (int)u->scheme + 1;
-		m->t.proxy_port = u->port;
-		memcpy(m->t.proxy_host, u->host, sizeof(m->t.proxy_host));
-		memcpy(m->t.proxy_user, u->user, sizeof(m->t.proxy_user));
-		memcpy(m->t.proxy_pass, u->pass, sizeof(m->t.proxy_pass));
+		t->proxy = (int)u->scheme + 1;
+		t->proxy_port = u->port;
+		memcpy(t->proxy_host, u->host, sizeof(t->proxy_host));
+		memcpy(t->proxy_user, u->user, sizeof(t->proxy_user));
+		memcpy(t->proxy_pass, u->pass, sizeof(t->proxy_pass));
 	}
 	return TG_OK;
+}
+
+static int fill_target(const char *proxy, const char *base, struct memo *m)
+{
+	int rc = prov_target(base, proxy, &m->t, m->path, sizeof(m->path));
+	m->path_len = rc == TG_OK ? strlen(m->path) : 0;
+	return rc;
 }
 
 static const struct memo *target_for(unsigned gen, const char *base,
@@ -164,7 +260,7 @@ static void our_header(struct buf *hd, const struct cfg_strlist *extra,
 
 /* The descriptor's fixed lines, each unless the entry sets it. */
 static void fixed_headers(struct buf *hd, const struct cfg_strlist *extra,
-			  const char *fixed)
+			  const char *fixed, int skip_ua)
 {
 	while (*fixed) {
 		const char *colon = strchr(fixed, ':');
@@ -174,11 +270,52 @@ static void fixed_headers(struct buf *hd, const struct cfg_strlist *extra,
 		if (n < sizeof(name)) {
 			memcpy(name, fixed, n);
 			name[n] = '\0';
-			if (!overridden(extra, name))
+			if (!overridden(extra, name) &&
+			    !(skip_ua && !strcasecmp(name, "User-Agent")))
 				buf_put(hd, fixed, (size_t)(end + 2 - fixed));
 		}
 		fixed = end + 2;
 	}
+}
+
+/* Does the comma list have this token? */
+static int has_token(const char *list, const char *tok)
+{
+	size_t n = strlen(tok);
+	const char *p = list;
+	while ((p = strstr(p, tok)) != NULL) {
+		if ((p == list || p[-1] == ',' || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* The Code Assist envelope: the hub wrote the body with an empty project
+ * among the envelope's first members; the account's goes in its place,
+ * and what comes before it is sent ahead of the body (pc->pre).  The
+ * bytes "project":"" cannot occur inside a JSON string (its quotes would
+ * be escaped), so the first of them is the member. */
+#define EMPTY_PROJECT "\"project\":\"\""
+#define ENVELOPE_HEAD_MAX 2048
+
+static const char *envelope(const struct prov_req *r, struct prov_call *pc)
+{
+	size_t n = sizeof(EMPTY_PROJECT) - 1;
+	size_t scan = r->body_len < ENVELOPE_HEAD_MAX ? r->body_len
+						      : ENVELOPE_HEAD_MAX;
+	const char *at = r->body ? memmem(r->body, scan, EMPTY_PROJECT, n)
+				 : NULL;
+	if (!at)
+		return "request body is not a Code Assist envelope";
+	if (!r->k->project || !*r->k->project)
+		return "account has no project";
+	buf_put(&pc->pre, r->body, (size_t)(at - r->body));
+	buf_puts(&pc->pre, "\"project\":");
+	buf_json_cstr(&pc->pre, r->k->project);
+	pc->body_skip = (size_t)(at - r->body) + n;
+	return NULL;
 }
 
 const char *prov_prepare(const struct cfg *cfg, unsigned gen,
@@ -188,7 +325,8 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	const struct prov_key *k = r->k;
 	const struct cfg_strlist *extra = k->headers;
 	const struct memo *m;
-	const char *base;
+	struct memo own;
+	const char *base, *proxy, *err;
 	size_t i;
 	int rc;
 
@@ -196,8 +334,13 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	       : d->endpoint >= 0 ? cfg->endpoints[d->endpoint] : NULL;
 	if (!base)
 		return "provider has no base-url";
-	m = target_for(gen, base, k->proxy_url ? k->proxy_url : cfg->proxy_url,
-		       &rc);
+	proxy = k->proxy_url ? k->proxy_url : cfg->proxy_url;
+	if (k->volatile_strings) {
+		rc = fill_target(proxy, base, &own);
+		m = &own;
+	} else {
+		m = target_for(gen, base, proxy, &rc);
+	}
 	if (rc == TG_BAD_PROXY)
 		return "proxy-url is not a valid URL";
 	if (rc != TG_OK)
@@ -207,6 +350,8 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	pc->t = m->t;
 	buf_reset(&pc->path);
 	buf_reset(&pc->headers);
+	buf_reset(&pc->pre);
+	pc->body_skip = 0;
 	buf_put(&pc->path, m->path, m->path_len);
 	if (put_path(&pc->path, d, r) < 0)
 		return r->count && !d->count ? "this provider cannot count "
@@ -214,20 +359,51 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 					     : "model name too long for a path";
 	buf_putc(&pc->path, '\0');
 	pc->path.len--;
+	if (d->envelope && !r->count && (err = envelope(r, pc)) != NULL)
+		return err;
 
 	our_header(&pc->headers, extra, "Content-Type", "application/json",
 		   NULL);
-	if (r->ua_name)
+	if (k->user_agent) {
+		our_header(&pc->headers, extra, "User-Agent", k->user_agent,
+			   NULL);
+	} else if (r->ua_name) {
 		our_header(&pc->headers, extra, "User-Agent", "cli-proxy-api-",
 			   r->ua_name);
-	our_header(&pc->headers, extra, "Accept",
-		   r->stream ? "text/event-stream" : "application/json", NULL);
-	fixed_headers(&pc->headers, extra, d->fixed);
-	if (r->beta)
+	} else if (d->ua_model && !overridden(extra, "User-Agent")) {
+		buf_puts(&pc->headers, "User-Agent: ");
+		buf_puts(&pc->headers, d->ua_model);
+		buf_puts(&pc->headers, r->upmodel);
+		buf_puts(&pc->headers, d->ua_model_tail);
+		buf_puts(&pc->headers, "\r\n");
+	}
+	if (!d->no_accept)
+		our_header(&pc->headers, extra, "Accept",
+			   r->stream ? "text/event-stream"
+				     : "application/json", NULL);
+	fixed_headers(&pc->headers, extra, d->fixed, k->user_agent != NULL);
+	if (d->kind == PROV_CLAUDE_OAUTH) {
+		if (!r->beta)
+			our_header(&pc->headers, extra, "Anthropic-Beta",
+				   CLAUDE_OAUTH_BETAS, NULL);
+		else if (!has_token(r->beta, OAUTH_BETA))
+			our_header(&pc->headers, extra, "Anthropic-Beta",
+				   r->beta, "," OAUTH_BETA);
+		else
+			our_header(&pc->headers, extra, "Anthropic-Beta",
+				   r->beta, NULL);
+	} else if (r->beta) {
 		our_header(&pc->headers, extra, "anthropic-beta", r->beta, NULL);
+	}
 	if (k->key)
 		our_header(&pc->headers, extra, d->auth_name, d->auth_prefix,
 			   k->key);
+	if (k->account_id)
+		our_header(&pc->headers, extra, "Chatgpt-Account-Id",
+			   k->account_id, NULL);
+	if (r->session)
+		our_header(&pc->headers, extra, "Session-Id", r->session,
+			   NULL);
 	/* the entry's own headers last; request-log hides their values */
 	pc->extra_hdr_off = pc->headers.len;
 	for (i = 0; extra && i < extra->n; i++) {
@@ -238,7 +414,7 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	pc->headers.len--;
 	if (pc->path.overflow)
 		return "upstream path too long";
-	if (pc->headers.overflow)
+	if (pc->headers.overflow || pc->pre.overflow)
 		return "upstream request headers too long";
 	return NULL;
 }

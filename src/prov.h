@@ -29,8 +29,17 @@ enum prov_kind {
 	PROV_CLAUDE,  /* [claude-api-key] */
 	PROV_CODEX,   /* [codex-api-key] */
 	PROV_COMPAT,  /* [openai-compatibility] */
+	/* accounts of auth-dir (acct.h) */
+	PROV_GEMINI_CLI,   /* Gemini CLI / Cloud Code Assist */
+	PROV_ANTIGRAVITY,  /* Antigravity (Code Assist, daily host) */
+	PROV_CODEX_OAUTH,  /* ChatGPT Codex */
+	PROV_CLAUDE_OAUTH, /* Claude Code */
+	PROV_QWEN,         /* Qwen Code */
 	PROV__COUNT
 };
+
+/* The kind serving an account of acct_kind k (enum acct_kind). */
+enum prov_kind prov_of_acct(int k);
 
 struct prov_desc {
 	enum prov_kind kind;
@@ -49,16 +58,35 @@ struct prov_desc {
 	const char *path;
 	int model_segment;
 	const char *gen, *stream, *count, *completions;
+	/* What the kind's calls need besides (all 0 for the key kinds). */
+	int envelope;            /* Code Assist envelope around the body:
+				    {"project":..., ...} (pc->pre) */
+	int force_stream;        /* always a stream upstream; a non-stream
+				    answer is folded from it */
+	int claude_code;         /* Claude Code's system line (hub) */
+	int stream_usage;        /* stream_options.include_usage (hub) */
+	int no_accept;           /* no Accept header */
+	const char *ua_model;    /* User-Agent with the model in it: the
+				    text before the model; ua_model_tail
+				    after it */
+	const char *ua_model_tail;
 };
 
 const struct prov_desc *prov_desc(enum prov_kind k);
 
 /* The credential an attempt uses and what comes with it. */
 struct prov_key {
-	const char *key;                  /* NULL: none (keyless compat) */
+	const char *key;                  /* NULL: none (keyless compat);
+					     an account's access token */
 	const char *base_url;             /* NULL: the descriptor's endpoint */
 	const char *proxy_url;            /* NULL: the top-level proxy-url */
 	const struct cfg_strlist *headers;/* the entry's own, or NULL */
+	/* accounts */
+	const char *project;              /* Code Assist project */
+	const char *account_id;           /* Codex: Chatgpt-Account-Id */
+	const char *user_agent;           /* the file's own, or NULL */
+	int volatile_strings;             /* base_url/proxy_url may be freed
+					     and reused: do not memoise */
 };
 
 /* One upstream call, as prov_prepare builds it. */
@@ -68,6 +96,10 @@ struct prov_call {
 	struct buf headers;      /* header lines, NUL-terminated */
 	size_t extra_hdr_off;    /* where the entry's own headers start
 				    (request-log hides their values) */
+	struct buf pre;          /* envelope head sent before the body; the
+				    body then starts after its own
+				    {"project":"" (see prov_body_skip) */
+	size_t body_skip;        /* bytes of the body replaced by pre */
 };
 
 void prov_call_init(struct prov_call *pc);
@@ -81,8 +113,20 @@ struct prov_req {
 	int stream, count, completions;
 	const char *beta;        /* a Claude client's anthropic-beta, or
 				    NULL */
+	const char *body;        /* the body (envelope kinds: as the hub
+				    wrote it, with an empty project) */
+	size_t body_len;
+	const char *session;     /* an id for this conversation (Codex
+				    Session-Id), or NULL */
 	const char *ua_name;     /* compat: provider name for User-Agent */
 };
+
+/* The target of a base URL (http or https) through proxy (NULL: none),
+ * and the base URL's path (in path, cap bytes).  TG_OK, TG_BAD_BASE or
+ * TG_BAD_PROXY. */
+enum { TG_OK, TG_BAD_BASE, TG_BAD_PROXY };
+int prov_target(const char *base, const char *proxy, struct hc_target *t,
+		char *path, size_t cap);
 
 /* Fill pc for r.  NULL ok, else a message for a 500 (a config that
  * cannot be called). */

@@ -36,6 +36,7 @@
 #include "dns.h"
 #include "hc.h"
 #include "log.h"
+#include "acct.h"
 #include "route.h"
 #include "tls.h"
 
@@ -225,50 +226,104 @@ static void on_accept_retry(struct loop *l, struct loop_timer *t)
 
 /* ---- reload and shutdown ------------------------------------------------- */
 
-static void reload(struct srv *s)
+/* Make r the running route (exchanges under way keep theirs). */
+static void set_route(struct srv *s, struct route *r)
+{
+	route_unref(s->route);
+	s->route = r;
+	s->cfg = r->cfg;
+	s->env.cfg = s->cfg;
+	acct_store_set_cfg(&s->accts, s->cfg);
+}
+
+/* Watch the config file and auth-dir (again, after a reload). */
+static void watch_files(struct srv *s)
+{
+	watch_clear(&s->watch);
+	if (s->cfg->path)
+		watch_add(&s->watch, SRV_WATCH_CONFIG, s->cfg->path, 0);
+	if (s->cfg->auth_dir && *s->cfg->auth_dir)
+		watch_add(&s->watch, SRV_WATCH_AUTH_DIR, s->cfg->auth_dir, 1);
+}
+
+/* Read auth-dir again; a changed account set gets a new route. */
+static void rescan(struct srv *s)
+{
+	struct route *r;
+	if (!acct_store_scan(&s->accts) &&
+	    s->route->acct_gen == s->accts.gen)
+		return;
+	if (!(r = route_rebuild(s->route, &s->accts, s->route->gen + 1))) {
+		log_error("auth-dir: out of memory; keeping the running "
+			  "accounts");
+		return;
+	}
+	set_route(s, r);
+}
+
+static void reload(struct srv *s, const char *why)
 {
 	struct cfg nc;
 	char err[512];
+	int dir_changed;
 
 	if (!s->cfg->path) {
-		log_warn("SIGHUP: running on built-in defaults, no config file "
-			 "to re-read");
+		log_warn("%s: running on built-in defaults, no config file "
+			 "to re-read", why);
+		rescan(s);
 		return;
 	}
 	if (cfg_load(&nc, s->cfg->path, err, sizeof(err)) < 0) {
-		log_error("SIGHUP: config not reloaded, keeping the running "
-			  "one: %s", err);
+		log_error("%s: config not reloaded, keeping the running "
+			  "one: %s", why, err);
+		rescan(s);
 		return;
 	}
 	if (nc.port != s->cfg->port ||
 	    !!nc.host != !!s->cfg->host ||
 	    (nc.host && strcmp(nc.host, s->cfg->host)))
-		log_warn("SIGHUP: port/host changes take effect after a "
-			 "restart");
+		log_warn("%s: port/host changes take effect after a "
+			 "restart", why);
 	if (nc.max_connections > s->pool_size)
-		log_warn("SIGHUP: max-connections above %d takes effect after "
-			 "a restart", s->pool_size);
+		log_warn("%s: max-connections above %d takes effect after "
+			 "a restart", why, s->pool_size);
 	if (!!nc.ca_file != !!s->cfg->ca_file ||
 	    (nc.ca_file && strcmp(nc.ca_file, s->cfg->ca_file)))
-		log_warn("SIGHUP: ca-file changes take effect after a restart");
+		log_warn("%s: ca-file changes take effect after a restart",
+			 why);
+	dir_changed = !!nc.auth_dir != !!s->cfg->auth_dir ||
+		      (nc.auth_dir && strcmp(nc.auth_dir, s->cfg->auth_dir));
 	{
-		struct route *r = route_build(&nc, s->route->gen + 1);
+		struct route *r = route_build(&nc, &s->accts,
+					      s->route->gen + 1);
 		if (!r) {
-			log_error("SIGHUP: out of memory; keeping the running "
-				  "config");
+			log_error("%s: out of memory; keeping the running "
+				  "config", why);
 			return;
 		}
-		/* exchanges under way keep the snapshot they started with */
-		route_unref(s->route);
-		s->route = r;
-		s->cfg = &r->cfg;
-		s->env.cfg = s->cfg;
+		set_route(s, r);
 	}
+	if (dir_changed)
+		watch_files(s);
+	rescan(s);
 	log_set_debug(s->cfg->debug);
 	dns_reload(&s->dns);
 	hc_pool_close_idle(&s->hc);
-	log_info("config reloaded from %s", s->cfg->path);
+	log_info("config reloaded from %s (%s)", s->cfg->path, why);
 	log_config(s->cfg);
+}
+
+/* The config file or auth-dir changed (watch.h). */
+static void on_files(struct watch *w, unsigned changed, void *u)
+{
+	struct srv *s = u;
+	(void)w;
+	if (s->env.stopping)
+		return;
+	if (changed & (1u << SRV_WATCH_CONFIG))
+		reload(s, "config file changed");
+	else if (changed & (1u << SRV_WATCH_AUTH_DIR))
+		rescan(s);
 }
 
 static void on_grace(struct loop *l, struct loop_timer *t)
@@ -314,7 +369,7 @@ static void on_sigpipe(struct loop *l, struct loop_watch *w, int revents)
 	while ((n = read(w->fd, sig, sizeof(sig))) > 0)
 		for (i = 0; i < n; i++) {
 			if (sig[i] == SIGHUP)
-				reload(s);
+				reload(s, "SIGHUP");
 			else
 				begin_shutdown(s, sig[i]);
 		}
@@ -329,12 +384,12 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	const char *host;
 
 	memset(s, 0, sizeof(*s));
-	s->route = route_build(cfg, 1);
+	s->route = route_build(cfg, NULL, 1);
 	if (!s->route) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->cfg = &s->route->cfg;
+	s->cfg = s->route->cfg;
 	s->sigpipe[0] = s->sigpipe[1] = -1;
 	loop_timer_init(&s->accept_retry, on_accept_retry);
 	loop_timer_init(&s->grace, on_grace);
@@ -353,13 +408,18 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	 * the signal pipe, and the server's own timers. */
 	if (!s->conns ||
 	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
-				SRV_MAX_LISTENERS + 1,
-		      s->pool_size + nup + DNS_MAX_QUERIES + 2) < 0 ||
+				SRV_MAX_LISTENERS + 2,
+		      s->pool_size + nup + DNS_MAX_QUERIES + 5) < 0 ||
 	    hc_pool_init(&s->hc, &s->loop, &s->dns, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);
 		return -1;
 	}
+	/* the accounts, and the files they and the config come from */
+	acct_store_init(&s->accts, &s->loop, &s->hc, s->cfg);
+	watch_init(&s->watch, &s->loop, on_files, s);
+	watch_files(s);
+	rescan(s);
 	if (tls_init(s->cfg->ca_file, err, errlen) < 0)
 		return -1;
 	dns_reload(&s->dns);
@@ -448,13 +508,15 @@ void srv_free(struct srv *s)
 	if (s->sigpipe[1] >= 0)
 		close(s->sigpipe[1]);
 	the_srv = NULL;
+	watch_free(&s->watch);
+	route_unref(s->route);
+	s->route = NULL;
+	acct_store_free(&s->accts);
 	hc_pool_free(&s->hc);
 	dns_free(&s->dns);
 	tls_free();
 	free(s->conns);
 	loop_free(&s->loop);
 	buf_free(&s->scratch);
-	route_unref(s->route);
-	s->route = NULL;
 	s->cfg = NULL;
 }

@@ -17,11 +17,13 @@
 
 #include <stddef.h>
 
+#include "acct.h"
 #include "cfg.h"
 #include "conn.h"
 #include "dns.h"
 #include "hc.h"
 #include "loop.h"
+#include "watch.h"
 
 #define SRV_MAX_LISTENERS 2
 
@@ -54,7 +56,12 @@ struct srv {
 
 	struct dns_ctx dns;      /* the resolver */
 	struct hc_ctx hc;        /* upstream connections, TLS sessions */
+	struct acct_store accts; /* the accounts of auth-dir */
+	struct watch watch;      /* the config file and auth-dir */
 };
+
+/* Watched items (watch.h ids). */
+enum { SRV_WATCH_CONFIG, SRV_WATCH_AUTH_DIR };
 
 /* Bind and listen per cfg; err gets a message.  0 ok, -1 failed. */
 int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen);

@@ -4,11 +4,18 @@ import json
 
 from harness import check, eq, start_server, model_body, free_port
 
-GEMINI = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite"]
-CLAUDE = ["claude-opus-4-1-20250805", "claude-opus-4-20250514", "claude-sonnet-4-20250514",
-          "claude-3-7-sonnet-20250219", "claude-3-5-haiku-20241022"]
-CODEX = ["gpt-5", "gpt-5-minimal", "gpt-5-low", "gpt-5-medium", "gpt-5-high", "gpt-5-codex",
-         "gpt-5-codex-low", "gpt-5-codex-medium", "gpt-5-codex-high", "codex-mini-latest"]
+# What each key family serves (late 2026; the names the reference's README
+# documents stay: gemini-2.5-pro/flash, claude-sonnet-4-20250514, gpt-5,
+# gpt-5-codex).
+GEMINI = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-3-pro-preview",
+          "gemini-3.1-pro-preview", "gemini-3-flash-preview", "gemini-3.1-flash-lite-preview"]
+CLAUDE = ["claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-4-5-20251101",
+          "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-1-20250805",
+          "claude-sonnet-4-20250514"]
+CODEX = ["gpt-5.6-sol", "gpt-5.6-terra", "gpt-5.6-luna", "gpt-5.5", "gpt-5.4", "gpt-5.4-mini",
+         "gpt-5.3-codex-spark", "codex-auto-review", "gpt-5", "gpt-5-minimal", "gpt-5-low",
+         "gpt-5-medium", "gpt-5-high", "gpt-5-codex", "gpt-5-codex-low", "gpt-5-codex-medium",
+         "gpt-5-codex-high"]
 
 CLAUDE_UA = {"User-Agent": "claude-cli/1.0.83 (external, cli)"}
 

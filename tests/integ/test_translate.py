@@ -992,12 +992,16 @@ def run_status_errors(mode, up):
     env = Env()
     what = "%s<-%s" % (mode, up)
     mock = env.mocks[up]
-    for code, msg in ((429, "Rate limit reached for requests"),
-                      (400, "messages: field required xyz")):
+    # 400 first: after the 429 the only key rests (the default minute)
+    for code, msg in ((400, "messages: field required xyz"),
+                      (429, "Rate limit reached for requests")):
         st, body = mock.error_status(code, msg)
         mock.script([("status", st, body)])
         r = env.send(mode, up, scenario())
         check_error_body(mode, r, code, msg, "%s upstream %d" % (what, code))
+        if code == 429:
+            check(r.header("retry-after") is not None,
+                  "%s upstream 429: no Retry-After" % what)
     harness_alive(env)
 
 

@@ -912,10 +912,20 @@ def test_upstream_429_on_every_key_ends():
         t0 = time.monotonic()
         r = _post(srv, _body())
         eq(r.status, 429, "status when every key is over quota")
-        eq(r.json(), err, "body of the last 429")
+        msg = _openai_error(r, 429, "quota 2")
+        check("retry in" in msg, "message does not say when: %r" % msg)
+        # no reset given: each key rests the default minute, and the
+        # client is told the earliest
+        ra = r.header("retry-after")
+        check(ra is not None and 55 <= int(ra) <= 60, "Retry-After %r" % ra)
         check(time.monotonic() - t0 < 3, "took %.1fs" % (time.monotonic() - t0))
         time.sleep(0.2)
         eq(up.auth_keys_seen, ["k1", "k2"], "one attempt per key")
+        # both rest: the next request is answered at once, upstream untouched
+        r = _post(srv, _body())
+        eq(r.status, 429, "status while every key rests")
+        check(r.header("retry-after") is not None, "no Retry-After")
+        eq(len(up.requests), 2, "upstream requests while resting")
         _alive(srv)
 
 
@@ -1117,7 +1127,8 @@ def test_upstream_sighup_switches_provider_url():
 
 def test_upstream_429_does_not_use_up_retries():
     """request-retry = 1 and a 429 (switch-project): the 429 moves to the next
-    key without counting, so a following 500 still gets its one retry."""
+    key without counting, so a following 500 still gets its one retry, on
+    the same key: the first one rests after its 429."""
     with mocks.MockOpenAI() as up:
         srv = _start(up.base_url, retry=1)
         up.script([("status", 429, {"error": {"message": "quota"}}),
@@ -1125,7 +1136,7 @@ def test_upstream_429_does_not_use_up_retries():
         r = _post(srv, _body())
         eq(r.status, 200, "status after 429 then 500 with request-retry = 1 (body %r)"
            % r.body[:300])
-        eq(up.auth_keys_seen, ["k1", "k2", "k1"], "keys of the three attempts")
+        eq(up.auth_keys_seen, ["k1", "k2", "k2"], "keys of the three attempts")
         _alive(srv)
 
 

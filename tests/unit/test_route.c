@@ -46,10 +46,25 @@ static struct route *build(const char *text, unsigned gen)
 		FAILF("config: %s", err);
 		return NULL;
 	}
-	return route_build(&c, gen);
+	return route_build(&c, NULL, gen);
 }
 
-TEST(route_finds_each_model_and_a_fixed_list_claims_first)
+/* The key the next request for model id would use. */
+static struct prov_key next_key(struct route *r, const char *id)
+{
+	struct model_info m;
+	struct prov_key k;
+	int i;
+	memset(&k, 0, sizeof(k));
+	if (!route_find(r, id, strlen(id), &m))
+		return k;
+	i = route_pick(r, m.rm, 0, NULL);
+	if (i >= 0)
+		route_key_of(route_cred_at(r, m.rm, i), -1, &k);
+	return k;
+}
+
+TEST(route_finds_each_model_with_every_provider_serving_it)
 {
 	struct route *r = build(CONF, 1);
 	struct model_info m;
@@ -58,18 +73,27 @@ TEST(route_finds_each_model_and_a_fixed_list_claims_first)
 	CHECK_EQ_INT(m.provider, PROV_COMPAT);
 	CHECK_EQ_STR(m.upstream, "up/one");
 	CHECK_EQ_STR(((const struct cfg_compat *)m.entry)->name, "first");
+	CHECK_EQ_INT(m.rm->n, 3); /* first's three keys */
 	REQUIRE(route_find(r, "only-second", 11, &m));
 	CHECK_EQ_STR(((const struct cfg_compat *)m.entry)->name, "second");
-	/* a fixed Gemini model is listed before a compat alias of it */
+	CHECK_EQ_INT(m.rm->n, 1); /* keyless: one candidate */
+	/* a fixed Gemini model is served by the Gemini keys and by the
+	 * compat provider naming it: listed with the first, both rotate */
 	REQUIRE(route_find(r, "gemini-2.5-pro", 14, &m));
 	CHECK_EQ_INT(m.provider, PROV_GEMINI);
+	CHECK_EQ_INT(m.rm->n, 5);
+	CHECK_EQ_INT(m.rm->kinds, (1u << PROV_GEMINI) | (1u << PROV_COMPAT));
 	/* other vendor names go to the vendor's key family */
 	REQUIRE(route_find(r, "claude-not-listed-9", 19, &m));
 	CHECK_EQ_INT(m.provider, PROV_CLAUDE);
 	CHECK(m.id == NULL);
+	CHECK_EQ_INT(m.rm->n, 2);
 	CHECK(!route_find(r, "nobody-serves-this", 18, &m));
-	/* a prefix of an id is not the id */
+	CHECK(!route_find(r, "gpt-5", 5, &m)); /* no Codex key */
+	/* a prefix of an id is not the id; a family's own id is none */
 	CHECK(!route_find(r, "alias-on", 8, &m));
+	REQUIRE(route_find(r, "claude-*", 8, &m));
+	CHECK(m.id == NULL);
 	route_unref(r);
 }
 
@@ -90,45 +114,61 @@ TEST(route_lists_every_id_once)
 	CHECK_EQ_INT(n, (long long)r->nmodels);
 	for (i = 0; i < r->nmodels; i++)
 		for (j = i + 1; j < r->nmodels; j++)
-			if (!strcmp(r->models[i].id, r->models[j].id))
-				FAILF("listed twice: %s", r->models[i].id);
+			if (!strcmp(r->models[i].m.id, r->models[j].m.id))
+				FAILF("listed twice: %s", r->models[i].m.id);
+	for (i = 0; i < r->nmodels; i++)
+		if (strchr(r->models[i].m.id, '*'))
+			FAILF("family listed: %s", r->models[i].m.id);
 	route_unref(r);
 }
 
-TEST(route_rotates_keys_per_provider)
+TEST(route_rotates_candidates_per_model)
 {
 	struct route *r = build(CONF, 1);
-	struct model_info m;
 	struct prov_key k;
-	const char *msg = NULL;
-	const struct cfg_compat *first;
+	struct model_info m;
 	REQUIRE(r);
-	REQUIRE(route_find(r, "alias-one", 9, &m));
-	first = m.entry;
-	CHECK_EQ_INT(route_nkeys(r, PROV_COMPAT, first), 3);
-	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "k1");
-	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "g1");
-	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "k2");
-	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "k3");
-	REQUIRE(route_key(r, PROV_COMPAT, first, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "k1");
-	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
-	CHECK_EQ_STR(k.key, "g2");
+	CHECK_EQ_STR(next_key(r, "alias-one").key, "k1");
+	CHECK_EQ_STR(next_key(r, "gemini-2.5-flash").key, "g1");
+	CHECK_EQ_STR(next_key(r, "alias-one").key, "k2");
+	CHECK_EQ_STR(next_key(r, "alias-one").key, "k3");
+	CHECK_EQ_STR(next_key(r, "alias-one").key, "k1");
+	CHECK_EQ_STR(next_key(r, "gemini-2.5-flash").key, "g2");
 	/* a Claude entry brings its own base URL and headers */
-	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	k = next_key(r, "claude-sonnet-4-20250514");
 	CHECK_EQ_STR(k.key, "c1");
 	CHECK(k.base_url == NULL);
-	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	k = next_key(r, "claude-sonnet-4-20250514");
 	CHECK_EQ_STR(k.key, "c2");
 	CHECK_EQ_STR(k.base_url, "http://127.0.0.1:9/relay");
 	REQUIRE(k.headers && k.headers->n == 1);
-	/* nothing configured: an error, not a key */
-	CHECK_EQ_INT(route_key(r, PROV_CODEX, NULL, &k, &msg), 500);
-	CHECK(msg && strstr(msg, "codex"));
+	/* resting keys are skipped; when all rest, the earliest is told */
+	REQUIRE(route_find(r, "gemini-2.5-flash", 16, &m));
+	r->creds[r->cands[m.rm->first].cred].rest_until = 5000;
+	CHECK_EQ_STR(next_key(r, "gemini-2.5-flash").key, "g2");
+	CHECK_EQ_STR(next_key(r, "gemini-2.5-flash").key, "g2");
+	r->creds[r->cands[m.rm->first + 1].cred].rest_until = 3000;
+	{
+		int64_t at = 0;
+		CHECK_EQ_INT(route_pick(r, m.rm, 1000, &at), -1);
+		CHECK_EQ_INT(at, 3000);
+		CHECK_EQ_INT(route_pick(r, m.rm, 3000, &at), 1);
+	}
+	route_unref(r);
+}
+
+TEST(route_next_stays_with_the_kind_and_stops_at_the_start)
+{
+	struct route *r = build(CONF, 1);
+	struct model_info m;
+	REQUIRE(r);
+	/* gemini-2.5-pro: g1, g2 (Gemini keys), k1..k3 (compat "first") */
+	REQUIRE(route_find(r, "gemini-2.5-pro", 14, &m));
+	CHECK_EQ_INT(route_next(r, m.rm, 0, 0, 0), 1);
+	CHECK_EQ_INT(route_next(r, m.rm, 0, 1, 0), -1);
+	CHECK_EQ_INT(route_next(r, m.rm, 3, 3, 0), 4);
+	CHECK_EQ_INT(route_next(r, m.rm, 3, 4, 0), 2);
+	CHECK_EQ_INT(route_next(r, m.rm, 3, 2, 0), -1);
 	route_unref(r);
 }
 
@@ -178,16 +218,15 @@ TEST(prov_builds_each_kind_of_call)
 	struct prov_call pc;
 	struct prov_key k;
 	struct prov_req q;
-	const char *msg;
 	REQUIRE(r);
 	prov_call_init(&pc);
 	memset(&q, 0, sizeof(q));
-	REQUIRE(route_key(r, PROV_GEMINI, NULL, &k, &msg) == 0);
+	k = next_key(r, "gemini-2.5-flash");
 	q.d = prov_desc(PROV_GEMINI);
 	q.k = &k;
 	q.upmodel = "gemini-2.5-pro";
 	q.stream = 1;
-	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
 	CHECK_EQ_STR(pc.path.p, "/v1beta/models/gemini-2.5-pro:"
 				"streamGenerateContent?alt=sse");
 	CHECK(strstr(pc.headers.p, "x-goog-api-key: g1\r\n") != NULL);
@@ -197,19 +236,19 @@ TEST(prov_builds_each_kind_of_call)
 	q.upmodel = "a/b c";
 	q.stream = 0;
 	q.count = 1;
-	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
 	CHECK_EQ_STR(pc.path.p, "/v1beta/models/a%2Fb%20c:countTokens");
 
 	/* Claude: the entry's base URL keeps its path; its own header last,
 	 * its fixed version header unless the entry sets one */
-	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
-	REQUIRE(route_key(r, PROV_CLAUDE, NULL, &k, &msg) == 0);
+	k = next_key(r, "claude-sonnet-4-20250514");
+	k = next_key(r, "claude-sonnet-4-20250514");
 	memset(&q, 0, sizeof(q));
 	q.d = prov_desc(PROV_CLAUDE);
 	q.k = &k;
 	q.upmodel = "claude-x";
 	q.beta = "tools-1";
-	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
 	CHECK_EQ_STR(pc.path.p, "/relay/v1/messages");
 	CHECK(!pc.t.tls);
 	CHECK_EQ_INT(pc.t.port, 9);
@@ -228,7 +267,6 @@ TEST(prov_headers_grow_for_long_credentials)
 	struct prov_call pc;
 	struct prov_key k;
 	struct prov_req q;
-	const char *msg;
 	REQUIRE(text);
 	memset(key, 'j', sizeof(key) - 1);
 	key[sizeof(key) - 1] = '\0';
@@ -240,12 +278,12 @@ TEST(prov_headers_grow_for_long_credentials)
 	REQUIRE(r);
 	prov_call_init(&pc);
 	memset(&q, 0, sizeof(q));
-	REQUIRE(route_key(r, PROV_COMPAT, &r->cfg.compat[0], &k, &msg) == 0);
+	k = next_key(r, "m");
 	q.d = prov_desc(PROV_COMPAT);
 	q.k = &k;
 	q.upmodel = "m";
 	q.ua_name = "p";
-	REQUIRE(prov_prepare(&r->cfg, r->gen, &q, &pc) == NULL);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
 	CHECK(strstr(pc.headers.p, key) != NULL);
 	CHECK_EQ_STR(pc.path.p, "/v1/chat/completions");
 	CHECK(strstr(pc.headers.p, "User-Agent: cli-proxy-api-p\r\n"));
