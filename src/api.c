@@ -432,6 +432,7 @@ struct infer_req {
 	int stream;            /* -1: from the body */
 	int gemini_array;
 	int completions;       /* legacy /v1/completions */
+	int gemini_cli;        /* Code Assist envelope (/v1internal) */
 };
 
 static long tok_bytes(const struct json *j)
@@ -637,7 +638,9 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
 	snprintf(upmodel, sizeof(upmodel), "%s",
 		 cd->upstream ? cd->upstream : model);
-	if (((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
+	if (q->gemini_cli) {
+		/* the envelope both ways: always through the hub */
+	} else if (((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
 	     pk == PROV_COMPAT && q->model_tok >= 0) ||
 	    (q->cfmt == HUB_CLAUDE && q->model_tok >= 0 &&
 	     (pk == PROV_CLAUDE ||
@@ -673,6 +676,7 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	r.upmodel = upmodel;
 	r.stream = q->stream >= 0 ? q->stream : v.stream;
 	r.gemini_array = q->gemini_array;
+	r.gemini_cli = q->gemini_cli;
 	r.view = &v;
 	{
 		char b[512];
@@ -1088,6 +1092,166 @@ static void h_v1_models_post(struct conn *c, const struct endpoint *r)
 	h_gemini_action(c, &gem);
 }
 
+/* ---- /v1internal: Gemini CLI in Code Assist mode ----------------------------- */
+
+/* What Code Assist answers a client with no account behind it, enough for
+ * Gemini CLI to start and send generation calls (which go wherever their
+ * model is served). */
+static const struct {
+	const char *method, *answer;
+} ca_local[] = {
+	{"loadCodeAssist",
+	 "{\"currentTier\":{\"id\":\"standard-tier\",\"name\":\"cli-proxy-api\","
+	 "\"userDefinedCloudaicompanionProject\":true},\"allowedTiers\":[{\"id\":"
+	 "\"standard-tier\",\"isDefault\":true,\"userDefinedCloudaicompanionProject"
+	 "\":true}],\"cloudaicompanionProject\":\"cli-proxy-api\"}"},
+	{"onboardUser",
+	 "{\"done\":true,\"response\":{\"cloudaicompanionProject\":{\"id\":"
+	 "\"cli-proxy-api\",\"name\":\"cli-proxy-api\"}}}"},
+	{"retrieveUserQuota", "{\"buckets\":[]}"},
+	{"listExperiments", "{\"experimentIds\":[],\"flags\":[]}"},
+};
+
+/* A set-up call: to Code Assist with a Gemini CLI account's token, or a
+ * local answer when there is none. */
+static void ca_setup(struct conn *c, const char *meth, size_t mlen)
+{
+	struct route *rt = srv_of(c)->route;
+	const struct route_model *rm = route_family(rt, "gemini-");
+	struct exch_raw x;
+	char tail[80];
+	size_t i;
+	int k;
+
+	if (rm)
+		for (k = 0; k < (int)rm->n; k++) {
+			const struct route_cred *cr = route_cred_at(rt, rm, k);
+			if (cr->prov != PROV_GEMINI_CLI || !cr->acct ||
+			    !acct_available(cr->acct, loop_now(&srv_of(c)->loop)))
+				continue;
+			if (mlen + 2 > sizeof(tail))
+				break;
+			tail[0] = ':';
+			memcpy(tail + 1, meth, mlen);
+			tail[mlen + 1] = '\0';
+			memset(&x, 0, sizeof(x));
+			x.cfmt = HUB_GEMINI;
+			x.rm = rm;
+			x.cand = k;
+			x.upmodel = "";
+			x.path_tail = tail;
+			exch_start_raw(c, &x);
+			return;
+		}
+	for (i = 0; i < sizeof(ca_local) / sizeof(ca_local[0]); i++)
+		if (http_span_eq(meth, mlen, ca_local[i].method)) {
+			conn_respond(c, 200, "application/json", NULL,
+				     ca_local[i].answer,
+				     strlen(ca_local[i].answer));
+			return;
+		}
+	conn_respond(c, 200, "application/json", NULL, "{}", 2);
+}
+
+/* The model of a Code Assist call: "model", else request.model, without
+ * a "models/" prefix.  Its length in out, or -1 answered. */
+static int ca_model(struct conn *c, const struct json *j, char *out,
+		    size_t cap)
+{
+	int t = json_get(j, 0, "model"), n;
+	if (t < 0) {
+		int rq = json_get(j, 0, "request");
+		t = rq >= 0 ? json_get(j, rq, "model") : -1;
+	}
+	if (t < 0 || j->tok[t].type != JSMN_STRING || !json_len(j, t)) {
+		api_error(c, HUB_GEMINI, 400, "request has no \"model\" string");
+		return -1;
+	}
+	n = json_unescape(json_ptr(j, t), json_len(j, t), out, cap);
+	if (n <= 0) {
+		api_error(c, HUB_GEMINI, 400, "\"model\" is not a valid model "
+			  "name");
+		return -1;
+	}
+	if (n > 7 && !memcmp(out, "models/", 7)) {
+		memmove(out, out + 7, (size_t)n - 6);
+		n -= 7;
+	}
+	return model_name_ok(c, HUB_GEMINI, out, (size_t)n) ? n : -1;
+}
+
+/*
+ * POST /v1internal:<method>: Gemini CLI pointed at the proxy with
+ * CODE_ASSIST_ENDPOINT.  Local clients only (the reference's rule): the
+ * calls carry no key of ours.  Generation calls go where their model is
+ * served, like every other endpoint, the envelope kept both ways; set-up
+ * calls go to Code Assist with a Gemini CLI account's token.
+ */
+static void h_v1internal(struct conn *c, const struct endpoint *r)
+{
+	size_t plen = path_len(&c->req);
+	const char *meth = c->req.target + r->len;
+	size_t mlen = plen - r->len;
+	struct json j;
+	struct infer_req q;
+	char alt[16], model[MODEL_NAME_MAX + 8];
+	int ml, gen, count;
+
+	if (!peer_is_loopback(c)) {
+		api_error(c, HUB_GEMINI, 403, "/v1internal answers local "
+			  "clients only");
+		return;
+	}
+	gen = http_span_eq(meth, mlen, "generateContent") ||
+	      http_span_eq(meth, mlen, "streamGenerateContent");
+	count = http_span_eq(meth, mlen, "countTokens");
+	if (!gen && !count) {
+		size_t i;
+		for (i = 0; i < mlen; i++)
+			if (!((meth[i] >= 'a' && meth[i] <= 'z') ||
+			      (meth[i] >= 'A' && meth[i] <= 'Z'))) {
+				api_error(c, HUB_GEMINI, 404, "unknown method");
+				return;
+			}
+		ca_setup(c, meth, mlen);
+		return;
+	}
+	if (parse_body(c, HUB_GEMINI, &j) < 0)
+		return;
+	if ((ml = ca_model(c, &j, model, sizeof(model))) < 0) {
+		body_free(c, &j);
+		return;
+	}
+	if (count) {
+		if (!count_model_served(c, HUB_GEMINI, model, (size_t)ml)) {
+			body_free(c, &j);
+			return;
+		}
+		if (count_upstream(c, HUB_GEMINI, HUB_GEMINI, &j, model,
+				   (size_t)ml)) {
+			body_free(c, &j);
+			return;
+		}
+		respond_estimate(c, "totalTokens", &j);
+		body_free(c, &j);
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.f = HUB_GEMINI;
+	q.cfmt = HUB_GEMINI;
+	q.model = model;
+	q.mlen = (size_t)ml;
+	q.j = &j;
+	q.model_tok = -1;
+	q.gemini_cli = 1;
+	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
+	q.gemini_array = q.stream &&
+			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
+			   !strcmp(alt, "sse"));
+	start_inference(c, &q);
+	body_free(c, &j);
+}
+
 /* ---- the table ------------------------------------------------------------- */
 
 static const struct endpoint endpoints[] = {
@@ -1110,6 +1274,8 @@ static const struct endpoint endpoints[] = {
 	 NULL},
 	{RT("/v1beta/models/"), 1, M_GET | M_POST, HUB_GEMINI, HUB_GEMINI, 1,
 	 h_model_one, h_gemini_action},
+	{RT("/v1internal:"), 1, M_POST, HUB_GEMINI, HUB_GEMINI, 0, NULL,
+	 h_v1internal},
 };
 
 static const struct endpoint *match(const char *p, size_t n)

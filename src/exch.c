@@ -598,6 +598,7 @@ static void start_attempt(struct exch *x, int counted)
 	pr.beta = x->beta[0] ? x->beta : NULL;
 	pr.ua_name = cr->prov == PROV_COMPAT ? x->provider : NULL;
 	pr.session = x->session[0] ? x->session : NULL;
+	pr.path_tail = x->path_tail[0] ? x->path_tail : NULL;
 	memset(&r, 0, sizeof(r));
 	if (x->upbody.len) { /* translated */
 		r.body = x->upbody.p;
@@ -726,6 +727,7 @@ struct exch *exch_begin(struct conn *c, int cfmt,
 	exch_copy_str(x->provider, sizeof(x->provider),
 		 cr->compat ? cr->compat->name : prov_desc(cr->prov)->name);
 	x->model[0] = x->upmodel[0] = x->beta[0] = x->session[0] = '\0';
+	x->path_tail[0] = '\0';
 	x->last_err[0] = '\0';
 	x->ka.slot = -1;
 	x->ka.cb = on_keepalive;

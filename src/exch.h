@@ -105,6 +105,7 @@ struct exch {
 					     checked to fit, never cut) */
 	char beta[512];       /* a Claude client's anthropic-beta, forwarded */
 	char session[40];     /* Codex Session-Id */
+	char path_tail[80];   /* exch_raw's path_tail, or "" */
 	char last_err[256];
 
 	/* --- translated: set up by exch_start_hub --- */
@@ -128,6 +129,9 @@ struct exch_raw {
 	const char *anthropic_beta;      /* may be NULL */
 	int count;                       /* a token count (count_tokens,
 					    countTokens) */
+	const char *path_tail;           /* the call's path after the
+					    kind's own (Code Assist set-up
+					    calls), or NULL */
 };
 
 /* Start a pass-through exchange.  0 started, -1 answered with an error. */

@@ -224,6 +224,8 @@ int exch_start_raw(struct conn *c, const struct exch_raw *r)
 				      (r->cfmt == HUB_GEMINI ? FRAME_GEMINI : 0),
 		   exch_write, x);
 	exch_copy_str(x->upmodel, sizeof(x->upmodel), r->upmodel);
+	if (r->path_tail)
+		exch_copy_str(x->path_tail, sizeof(x->path_tail), r->path_tail);
 	if (r->anthropic_beta)
 		exch_copy_str(x->beta, sizeof(x->beta), r->anthropic_beta);
 	if (r->model_len > 0 &&

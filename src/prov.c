@@ -120,7 +120,8 @@ enum prov_kind prov_of_acct(int k)
 static int put_path(struct buf *b, const struct prov_desc *d,
 		    const struct prov_req *r)
 {
-	const char *tail = r->count ? d->count
+	const char *tail = r->path_tail ? r->path_tail
+			   : r->count ? d->count
 			   : r->completions && d->completions ? d->completions
 			   : r->stream ? d->stream : d->gen;
 	buf_puts(b, d->path);
@@ -359,7 +360,8 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 					     : "model name too long for a path";
 	buf_putc(&pc->path, '\0');
 	pc->path.len--;
-	if (d->envelope && !r->count && (err = envelope(r, pc)) != NULL)
+	if (d->envelope && !r->count && !r->path_tail &&
+	    (err = envelope(r, pc)) != NULL)
 		return err;
 
 	our_header(&pc->headers, extra, "Content-Type", "application/json",

@@ -118,6 +118,9 @@ struct prov_req {
 	size_t body_len;
 	const char *session;     /* an id for this conversation (Codex
 				    Session-Id), or NULL */
+	const char *path_tail;   /* replaces the call's tail (Code Assist
+				    set-up calls: ":loadCodeAssist"); the
+				    body is then sent as it is */
 	const char *ua_name;     /* compat: provider name for User-Agent */
 };
 

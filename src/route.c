@@ -444,6 +444,19 @@ int route_find(const struct route *r, const char *id, size_t len,
 	return 0;
 }
 
+const struct route_model *route_family(const struct route *r,
+				       const char *prefix)
+{
+	size_t f;
+	for (f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		if (!strcmp(families[f].prefix, prefix)) {
+			const char *id = families[f].id;
+			uint32_t s = *slot_for(r, id, strlen(id));
+			return s ? &r->models[s - 1] : NULL;
+		}
+	return NULL;
+}
+
 void route_each(const struct route *r,
 		int (*cb)(const struct model_info *m, void *u), void *u)
 {

@@ -90,6 +90,11 @@ void route_unref(struct route *r);
 int route_find(const struct route *r, const char *id, size_t len,
 	       struct model_info *out);
 
+/* The family entry of names beginning with prefix ("gemini-", "claude-",
+ * "gpt-"): every credential of that vendor.  NULL when it has none. */
+const struct route_model *route_family(const struct route *r,
+				       const char *prefix);
+
 /* Each listed model, in list order; stops when cb returns non-zero. */
 void route_each(const struct route *r,
 		int (*cb)(const struct model_info *m, void *u), void *u);

@@ -631,3 +631,77 @@ def test_accounts_config_file_change_reloads_without_a_signal():
     time.sleep(1.0)
     check("kimi-k2" in env.models(), "a bad edit dropped the running config")
     check("config not reloaded" in env.log(), "no log line for the bad edit")
+
+
+# ---- /v1internal: Gemini CLI in Code Assist mode --------------------------------
+
+def _ca_post(env, method, body, query=""):
+    return env.srv.request("POST", "/v1internal:%s%s" % (method, query),
+                           body=json.dumps(body),
+                           headers={"Content-Type": "application/json",
+                                    "Authorization": "Bearer anything-the-cli-sends"})
+
+
+CA_BODY = {"model": "gemini-2.5-pro", "project": "cli-chosen", "user_prompt_id": "u1",
+           "request": {"contents": [{"role": "user", "parts": [{"text": "hello accounts"}]}]}}
+
+
+def test_v1internal_setup_calls_use_an_account_token_or_answer_locally():
+    # no Gemini CLI account: local answers good enough to start
+    env = Env(more="api-keys = sk-client\n")
+    r = _ca_post(env, "loadCodeAssist", {"metadata": {"ideType": "IDE_UNSPECIFIED"}})
+    eq(r.status, 200, "loadCodeAssist without an account (%r)" % r.body[:200])
+    check(r.json().get("currentTier", {}).get("id"), "a tier: %r" % r.json())
+    eq(_ca_post(env, "retrieveUserQuota", {"project": "x"}).json(), {"buckets": []}, "quota")
+    eq(_ca_post(env, "somethingNew", {}).json(), {}, "unknown set-up call")
+    eq(_ca_post(env, "bad/method", {}).status, 404, "a method that is no name")
+    eq(len(env.ca.requests), 0, "Code Assist asked without an account")
+    # with one: forwarded with its token, the body as it was
+    env.write("gemini", email="g@example.com", project_id="proj-g", access_token="ya29.setup")
+    _wait(lambda: "gemini-2.5-pro" in [m["id"] for m in env.srv.get(
+        "/v1/models", headers={"Authorization": "Bearer sk-client"}).json()["data"]], 3,
+        "account loaded")
+    env.ca.project = "proj-from-upstream"
+    r = _ca_post(env, "loadCodeAssist", {"metadata": {"ideType": "IDE_UNSPECIFIED"}})
+    eq(r.status, 200, "forwarded loadCodeAssist (%r)" % r.body[:200])
+    req = env.ca.requests[-1]
+    eq(req["ca_method"], "loadCodeAssist", "forwarded method")
+    eq(req["headers"].get("authorization"), "Bearer ya29.setup", "the account's token")
+    eq(json.loads(req["body"]), {"metadata": {"ideType": "IDE_UNSPECIFIED"}}, "body as sent")
+
+
+def test_v1internal_generation_routes_by_model_with_the_envelope_both_ways():
+    up = mocks.MockOpenAI().start()
+    env = Env(files=[("gemini", dict(email="g@example.com", project_id="proj-g",
+                                     access_token="ya29.gen"))],
+              more="[openai-compatibility]\nname = other\nbase-url = %s\napi-keys = k\n"
+                   "model = up-model = other-model\n" % up.base_url)
+    env.mocks.append(up)
+    # a gemini model: the Gemini CLI account, its project in the envelope
+    r = _ca_post(env, "generateContent", CA_BODY)
+    eq(r.status, 200, "status (%r)" % r.body[:300])
+    j = r.json()
+    eq(j["response"]["candidates"][0]["content"]["parts"][0]["text"], "echo: hello accounts",
+       "answer in the envelope")
+    eq(env.ca.requests[-1]["envelope"].get("project"), "proj-g", "the account's project")
+    # streamed
+    r = _ca_post(env, "streamGenerateContent", CA_BODY, "?alt=sse")
+    eq(r.status, 200, "stream status")
+    frames = [json.loads(l[6:]) for l in r.body.decode().split("\n") if l.startswith("data: ")]
+    check(frames and all("response" in f for f in frames), "frames %r" % frames[:2])
+    # another provider's model, through the hub, still enveloped for the CLI
+    r = _ca_post(env, "generateContent", dict(CA_BODY, model="other-model"))
+    eq(r.status, 200, "compat status (%r)" % r.body[:300])
+    eq(r.json()["response"]["candidates"][0]["content"]["parts"][0]["text"],
+       "echo: hello accounts", "compat answer")
+    eq(up.requests[-1]["json"]["model"], "up-model", "compat upstream model")
+    # countTokens
+    r = _ca_post(env, "countTokens", {"request": {"model": "models/gemini-2.5-pro",
+                                                   "contents": CA_BODY["request"]["contents"]}})
+    eq(r.status, 200, "countTokens (%r)" % r.body[:200])
+    check(isinstance(r.json().get("totalTokens"), int), "totalTokens %r" % r.json())
+    eq(json.loads(env.ca.requests[-1]["body"]).keys() >= {"request"}, True, "count body")
+    # bad input: no model
+    r = _ca_post(env, "generateContent", {"request": {"contents": []}})
+    eq(r.status, 400, "no model")
+    eq(r.json()["error"].get("status"), "INVALID_ARGUMENT", "Gemini error shape")
