@@ -1,5 +1,5 @@
 """The real CLI clients (pinned in clients/package.json: Claude Code 2.1.197,
-Gemini CLI 0.61.0) against the proxy, each on a mock upstream, checking what
+Gemini CLI 0.61.0, Codex 0.171.0) against the proxy, each on a mock upstream, checking what
 the CLI prints and its exit status, and how many requests the upstream got
 (a CLI that retries has met an answer it could not use).
 
@@ -8,6 +8,9 @@ the CLI prints and its exit status, and how many requests the upstream got
   claude -p on a Claude key (claude-*, pass-through) -> mocks_llm.MockClaude
   gemini -p, keepalive-seconds = 1, a 3 s silence mid-stream -> MockGemini
   gemini -p, the upstream sends SSE comment lines (": ping")  -> MockGemini
+  claude -p on a Claude Code login (auth-dir)        -> MockClaude, Bearer
+  gemini -p in Code Assist mode on a Google login    -> mocks_oauth.MockCodeAssist
+  codex exec on a ChatGPT login                      -> mocks_oauth.MockCodex
 
 What the SDK tests miss: Claude Code puts a "role":"system" message into
 messages for any model it does not know as a Claude model (see
@@ -34,6 +37,7 @@ import harness
 from harness import TestFailure, check, eq
 import mocks
 import mocks_llm
+import mocks_oauth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS_DIR = os.path.join(HERE, "clients")
@@ -103,9 +107,10 @@ class _Run:
         return " | ".join(keep)[-900:] or self.out.strip()[-300:]
 
 
-def _run(argv, env_extra, home, what):
+def _run(argv, env_extra, home, what, refused_ok=()):
     """Run one CLI offline; returns _Run.  Every proxy variable points at a
-    refusing local proxy that must see nothing."""
+    refusing local proxy that must see nothing (but the targets in
+    refused_ok, which it refuses as it does every other)."""
     _install()
     with mocks.ConnectProxy() as guard:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
@@ -125,8 +130,9 @@ def _run(argv, env_extra, home, what):
                                  (e.stderr or b"")[-600:]))
         except OSError as e:
             raise TestFailure("%s: could not run %s: %r" % (what, argv[0], e))
-        check(not guard.requests, "%s: the CLI tried to leave the machine through "
-              "HTTPS_PROXY: %r" % (what, [r["target"] for r in guard.requests]))
+        tried = [r["target"] for r in guard.requests if r["target"] not in refused_ok]
+        check(not tried, "%s: the CLI tried to leave the machine through "
+              "HTTPS_PROXY: %r" % (what, tried))
     return _Run(p)
 
 
@@ -335,4 +341,108 @@ def test_gemini_cli_upstream_sse_comments_dropped():
                      generative_language_api_key=GEMINI_KEY)
         run = _gemini(srv, model, what)
         _check_answer(run, up, what)
+        srv.assert_alive()
+
+
+# ---------------------------------------------------------------- on subscription logins
+
+def _login_server(kind, extra, **fields):
+    """A server with one account of kind in its auth-dir (mocks_oauth's
+    layout of the reference's files)."""
+    s = {"request-retry": 0, "upstream-connect-timeout": "2s",
+         "upstream-first-byte-timeout": "10s", "upstream-read-timeout": "10s"}
+    srv = harness.Server(extra=extra, settings=s, label="cli-proxy-api")
+    mocks_oauth.write_auth_file(srv.auth_dir, kind, **fields)
+    return srv.start()
+
+
+def test_claude_code_on_a_claude_code_login():
+    """Claude Code's own body goes to a Claude Code login as it is, with
+    the login's token as Bearer and the OAuth beta added to its betas."""
+    if _skip("claude_code_on_a_claude_code_login"):
+        return
+    what = "claude -p --model claude-sonnet-4-5 (Claude Code login)"
+    with mocks_llm.MockClaude() as up:
+        up.valid_tokens = {"sk-ant-oat01-clients"}
+        up.script([("text", ANSWER)] * 3)
+        srv = _login_server("claude", "[endpoints]\nclaude = %s\n" % up.url,
+                            email="me@example.com", access_token="sk-ant-oat01-clients")
+        run = _claude(srv, "claude-sonnet-4-5", what)
+        _check_answer(run, up, what)
+        r = up.requests[0]
+        eq(r["headers"].get("authorization"), "Bearer sk-ant-oat01-clients",
+           what + ": the login's token")
+        check("x-api-key" not in r["headers"], what + ": an x-api-key went upstream")
+        check("oauth-2025-04-20" in r["headers"].get("anthropic-beta", ""),
+              what + ": betas %r" % r["headers"].get("anthropic-beta"))
+        check(CLIENT_KEY not in repr(r["header_list"]),
+              "%s: the client's key went upstream" % what)
+        srv.assert_alive()
+
+
+def test_gemini_cli_code_assist_mode_on_a_google_login():
+    """Gemini CLI with CODE_ASSIST_ENDPOINT pointed at the proxy: its
+    set-up calls reach Code Assist with the login's token, its generation
+    call carries the login's project, and it prints the answer."""
+    if _skip("gemini_cli_code_assist_mode_on_a_google_login"):
+        return
+    what = "gemini -p in Code Assist mode (Gemini CLI login)"
+    model = "gemini-2.5-flash"
+    with mocks_oauth.MockCodeAssist() as up:
+        up.valid_tokens = {"ya29.clients"}
+        up.project = "proj-login"
+        first, second = _gemini_halves(model)
+        srv = _login_server("gemini", "[endpoints]\ngemini-cli = %s\n" % up.url,
+                            email="me@example.com", project_id="proj-login",
+                            access_token="ya29.clients")
+        up.answers = {}
+        up.script([("text", ANSWER)] * 6)
+        home = harness.new_tmpdir()
+        os.makedirs(os.path.join(home, ".gemini"))
+        with open(os.path.join(home, ".gemini", "settings.json"), "w") as f:
+            json.dump({"privacy": {"usageStatisticsEnabled": False},
+                       "general": {"enableAutoUpdate": False, "maxAttempts": 2},
+                       "telemetry": {"enabled": False}}, f)
+        run = _run([os.path.join(BIN_DIR, "gemini"), "-m", model, "-p", "say hi"],
+                   {"GOOGLE_GENAI_USE_GCA": "true",
+                    "GOOGLE_CLOUD_ACCESS_TOKEN": "anything-the-cli-has",
+                    "CODE_ASSIST_ENDPOINT": _root(srv),
+                    "GEMINI_CLI_TRUST_WORKSPACE": "true"}, home, what,
+                   # its user-info lookup (clients.md): refused, and tolerated
+                   refused_ok=("www.googleapis.com:443",))
+        gens = [r for r in up.requests if r.get("ca_method") in
+                ("generateContent", "streamGenerateContent")]
+        if run.status != 0 or run.out.strip() != ANSWER or len(gens) != 1:
+            raise TestFailure("%s: status %d, stdout %r, %d generation request(s), methods %r; "
+                              "CLI errors: %s" % (what, run.status, run.out[-400:], len(gens),
+                                                  [r.get("ca_method") for r in up.requests],
+                                                  run.errors()))
+        eq(gens[0]["envelope"].get("project"), "proj-login", what + ": project")
+        for r in up.requests:
+            eq(r["headers"].get("authorization"), "Bearer ya29.clients",
+               what + ": token of %s" % r.get("ca_method"))
+        srv.assert_alive()
+
+
+def test_codex_on_a_chatgpt_login():
+    if _skip("codex_on_a_chatgpt_login"):
+        return
+    what = "codex exec -m gpt-5-codex (ChatGPT login)"
+    with mocks_oauth.MockCodex() as up:
+        up.valid_tokens = {"cx-clients"}
+        up.script([("text", ANSWER)] * 3)
+        srv = _login_server("codex", "[endpoints]\ncodex = %s\n" % up.base_url,
+                            email="me@example.com", access_token="cx-clients",
+                            account_id="acct-clients")
+        run = _codex(srv, "gpt-5-codex", what)
+        n = len(up.requests)
+        if run.status != 0 or ANSWER not in run.out or n != 1:
+            raise TestFailure("%s: status %d, stdout %r, %d upstream request(s); "
+                              "CLI errors: %s" % (what, run.status, run.out[-400:], n,
+                                                  run.errors()))
+        r = up.requests[0]
+        eq(r["codex"].get("chatgpt-account-id"), "acct-clients", what + ": account id")
+        body = json.loads(r["body"])
+        eq(body.get("stream"), True, what + ": stream")
+        check(body.get("tools"), what + ": Codex's tools reached the upstream")
         srv.assert_alive()
