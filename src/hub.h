@@ -289,19 +289,41 @@ struct hub_sse {
 
 /* ---- per-format codec ----------------------------------------------------- */
 
+/*
+ * How an upstream wants its body, beyond the view: the subscription
+ * (OAuth) upstreams each ask for small changes, chosen by the exchange.
+ * Strings are plain text (escaped when written); a flag a format does not
+ * read is ignored by its encoder.
+ */
 struct hub_req_opts {
 	const char *model;       /* upstream model name (plain text) */
 	int stream;              /* ask the upstream for a stream */
-	int gemini_cli;          /* Gemini: Code Assist envelope */
-	const char *project;     /* Gemini CLI project id */
-	int antigravity;         /* Gemini: Antigravity envelope (implies
-				    the Code Assist envelope) */
-	const char *request_id;  /* Antigravity "requestId"; NULL: omit */
-	int claude_code;         /* Claude: the system begins with Claude
-				    Code's line */
-	int stream_usage;        /* OpenAI chat: stream_options.include_usage
-				    when streaming */
-	const char *effort;      /* Responses: reasoning.effort override */
+	int gemini_cli;          /* Gemini: Code Assist envelope
+				    {"project","model","request"} */
+	const char *project;     /* Gemini CLI / Antigravity project id */
+	int antigravity;         /* Gemini: Antigravity envelope (implies the
+				    Code Assist one): userAgent, requestType,
+				    requestId, request.sessionId; no
+				    safetySettings; Claude models get
+				    VALIDATED function calling, others no
+				    maxOutputTokens; tool schemas cleaned
+				    harder (hub_gemini_schema) */
+	const char *request_id;  /* Antigravity "requestId" (the caller makes
+				    it, e.g. "agent-<uuid>"); NULL: omitted */
+	int claude_code;         /* Claude: Claude Code OAuth body: system
+				    begins with the Claude Code line (not
+				    for claude-3-5-haiku models) */
+	int stream_usage;        /* OpenAI chat: when streaming,
+				    "stream_options":{"include_usage":true}
+				    (Qwen).  The encoder asks for usage on
+				    every stream already, so this only
+				    names the need */
+	const char *effort;      /* Responses: reasoning.effort ("low",
+				    ...) instead of the view's; NULL: the
+				    view's */
+	int codex;               /* Responses: the ChatGPT Codex backend,
+				    which refuses max_output_tokens,
+				    temperature and top_p: left out */
 };
 
 struct hub_enc_opts {

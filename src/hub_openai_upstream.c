@@ -9,7 +9,9 @@
  * REQUEST (view -> upstream body).  One leading system message (texts
  * joined with "\n"), then per hub message: its TOOL_RESULT parts first, as
  * separate role:"tool" messages, then the rest.  THINKING is dropped
- * (OpenAI-compatible upstreams do not take reasoning back).
+ * (OpenAI-compatible upstreams do not take reasoning back).  Every
+ * stream asks for usage (stream_options.include_usage), which is also
+ * what Qwen needs (hub_req_opts.stream_usage).
  *
  * EVENTS (upstream SSE -> events).  State: struct hub_openai_sdec (hub.h);
  * d->done is set by "data: [DONE]" and by a fatal error event, and

@@ -11,7 +11,10 @@
  * another format signed, cannot be replayed and is dropped).  Function names longer than 64 bytes are
  * shortened (mcp__ rule, truncation, ~N on collisions, protocol.md 4.6)
  * through a table built from the view's tools; hub_responses_name_map
- * gives the client's encoder the names that changed.
+ * gives the client's encoder the names that changed.  reasoning.effort is
+ * the caller's (o->effort) or the view's; for the Codex backend (o->codex)
+ * the output cap and sampling parameters are left out, as it answers them
+ * with 400 "Unsupported parameter".
  *
  * EVENTS.  Items arrive one after another, so tool calls never
  * interleave: output_item.added(function_call) opens a call, argument
@@ -470,6 +473,15 @@ static void rw_text_format(struct resp_rw *w)
 	buf_putc(w->b, '}');
 }
 
+/* The output cap and the sampling parameters the view has. */
+static void rw_sampling(const struct hub_view *v, struct buf *out)
+{
+	if (v->max_tokens >= 0)
+		buf_printf(out, ",\"max_output_tokens\":%ld", v->max_tokens);
+	hub_put_raw_member(out, "temperature", v->temperature);
+	hub_put_raw_member(out, "top_p", v->top_p);
+}
+
 int hub_responses_encode_request(const struct hub_view *v,
 				 const struct hub_req_opts *o,
 				 struct buf *out, char *err, size_t errlen)
@@ -500,21 +512,14 @@ int hub_responses_encode_request(const struct hub_view *v,
 	rw_input(&w);
 	buf_putc(out, ']');
 	rw_tools(&w);
-	buf_printf(out, ",\"parallel_tool_calls\":%s,\"reasoning\":{\"effort\":"
-		   "\"%s\",\"summary\":\"auto\"},\"stream\":%s,\"store\":false,"
+	buf_printf(out, ",\"parallel_tool_calls\":%s,\"reasoning\":{\"effort\":",
+		   v->parallel_tool_calls == 0 ? "false" : "true");
+	buf_json_cstr(out, o->effort ? o->effort : rw_effort(v));
+	buf_printf(out, ",\"summary\":\"auto\"},\"stream\":%s,\"store\":false,"
 		   "\"include\":[\"reasoning.encrypted_content\"]",
-		   v->parallel_tool_calls == 0 ? "false" : "true",
-		   rw_effort(v), o->stream ? "true" : "false");
-	if (v->max_tokens >= 0)
-		buf_printf(out, ",\"max_output_tokens\":%ld", v->max_tokens);
-	if (v->temperature.p) {
-		buf_puts(out, ",\"temperature\":");
-		buf_put(out, v->temperature.p, v->temperature.n);
-	}
-	if (v->top_p.p) {
-		buf_puts(out, ",\"top_p\":");
-		buf_put(out, v->top_p.p, v->top_p.n);
-	}
+		   o->stream ? "true" : "false");
+	if (!o->codex) /* the Codex backend refuses these three */
+		rw_sampling(v, out);
 	rw_text_format(&w);
 	buf_putc(out, '}');
 	free(w.names.s);

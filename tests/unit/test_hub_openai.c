@@ -58,17 +58,27 @@ static void oa_req_free(struct oa_req *r)
 }
 
 /* encode_request into out (NUL-terminated); returns its rc. */
-static int oa_encode(const struct hub_view *v, int stream, struct buf *out)
+static int oa_encode_with(const struct hub_view *v,
+			  const struct hub_req_opts *o, struct buf *out)
 {
-	struct hub_req_opts o = {"up-model", stream, 0, NULL};
 	char err[128] = "";
 	int rc;
 
 	buf_init(out, 1 << 20);
-	rc = hub_openai.encode_request(v, &o, out, err, sizeof(err));
+	rc = hub_openai.encode_request(v, o, out, err, sizeof(err));
 	buf_putc(out, '\0');
 	out->len--;
 	return rc;
+}
+
+static int oa_encode(const struct hub_view *v, int stream, struct buf *out)
+{
+	struct hub_req_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.model = "up-model";
+	o.stream = stream;
+	return oa_encode_with(v, &o, out);
 }
 
 static const struct hub_part *oa_part(const struct hub_view *v, size_t m,
@@ -849,12 +859,43 @@ TEST(openai_encode_request_tool_choice_needs_tools)
 	hub_view_free(&v);
 }
 
+/* Qwen wants usage on a stream: hub_req_opts.stream_usage.  The encoder
+ * asks every stream for it anyway (the clients' usage comes from it), so
+ * the flag changes nothing; a non-stream request gets no stream_options. */
+TEST(openai_encode_request_stream_usage)
+{
+	struct oa_req r;
+	struct hub_req_opts o;
+	struct buf out;
+	int stream;
+
+	oa_req_load(&r, "{\"messages\":[{\"role\":\"user\",\"content\":"
+			"\"hi\"}]}");
+	REQUIRE(r.rc == 0);
+	for (stream = 0; stream < 2; stream++) {
+		memset(&o, 0, sizeof(o));
+		o.model = "qwen3-coder-plus";
+		o.stream = stream;
+		o.stream_usage = 1;
+		REQUIRE(oa_encode_with(&r.v, &o, &out) == 0);
+		CHECK_EQ_INT(strstr(out.p, ",\"stream\":true,\"stream_options\":"
+				    "{\"include_usage\":true}}") != NULL,
+			     stream);
+		CHECK_EQ_INT(strstr(out.p, "stream_options") != NULL, stream);
+		buf_free(&out);
+	}
+	oa_req_free(&r);
+}
+
 TEST(openai_encode_request_overflow_is_an_error)
 {
 	struct oa_req r;
-	struct hub_req_opts o = {"m", 0, 0, NULL};
+	struct hub_req_opts o;
 	struct buf out;
 	char err[64] = "";
+
+	memset(&o, 0, sizeof(o));
+	o.model = "m";
 
 	oa_req_load(&r, "{\"messages\":[{\"role\":\"user\",\"content\":"
 			"\"a long enough message to overflow\"}]}");

@@ -53,20 +53,27 @@ static void rq_free(struct rq *r)
 	json_free(&r->j);
 }
 
-/* Encode r's view; returns the body (static buffer). */
-static const char *rq_encode(struct rq *r, int stream, struct buf *out)
+/* Encode r's view with options o; returns the body (in out, which the
+ * caller frees). */
+static const char *rq_encode_with(struct rq *r, const struct hub_req_opts *o,
+				  struct buf *out)
 {
-	struct hub_req_opts o;
 	char err[128];
-	memset(&o, 0, sizeof(o));
-	o.model = "gpt-5-codex";
-	o.stream = stream;
 	buf_init(out, 1 << 20);
-	if (hub_responses.encode_request(&r->v, &o, out, err, sizeof(err)) < 0)
+	if (hub_responses.encode_request(&r->v, o, out, err, sizeof(err)) < 0)
 		return NULL;
 	buf_putc(out, '\0');
 	out->len--;
 	return out->p;
+}
+
+static const char *rq_encode(struct rq *r, int stream, struct buf *out)
+{
+	struct hub_req_opts o;
+	memset(&o, 0, sizeof(o));
+	o.model = "gpt-5-codex";
+	o.stream = stream;
+	return rq_encode_with(r, &o, out);
 }
 
 static int part_text_is(const struct hub_part *p, const char *lit)
@@ -250,6 +257,44 @@ TEST(responses_req_reasoning_signature_only_and_multi_summary)
 	CHECK(!HUB_SPAN_SET(p[1].signature));
 	CHECK(part_text_is(&p[2], "b"));
 	SPAN_IS(p[2].signature, "SIG2");
+	rq_free(&r);
+}
+
+/* hub_req_opts.effort replaces the view's reasoning effort; codex leaves
+ * out what the ChatGPT Codex backend refuses (400 "Unsupported parameter:
+ * max_output_tokens", temperature, top_p) and keeps everything else. */
+TEST(responses_req_effort_and_codex_options)
+{
+	struct rq r;
+	struct hub_req_opts o;
+	struct buf out;
+	const char *s;
+
+	REQUIRE(rq_decode(&r, "{\"model\":\"m\",\"input\":\"hi\","
+			  "\"max_output_tokens\":100,\"temperature\":0.5,"
+			  "\"top_p\":0.9,\"reasoning\":{\"effort\":\"high\"}}") == 0);
+	memset(&o, 0, sizeof(o));
+	o.model = "gpt-5-codex";
+	o.stream = 1;
+	REQUIRE((s = rq_encode_with(&r, &o, &out)) != NULL);
+	CHECK(strstr(s, "\"reasoning\":{\"effort\":\"high\",\"summary\":"
+		      "\"auto\"}") != NULL);
+	CHECK(strstr(s, ",\"max_output_tokens\":100,\"temperature\":0.5,"
+		      "\"top_p\":0.9") != NULL);
+	buf_free(&out);
+
+	o.effort = "low";
+	o.codex = 1;
+	REQUIRE((s = rq_encode_with(&r, &o, &out)) != NULL);
+	CHECK(json_validate(out.p, out.len) == 0);
+	CHECK(strstr(s, "\"reasoning\":{\"effort\":\"low\",\"summary\":"
+		      "\"auto\"}") != NULL);
+	CHECK(strstr(s, "max_output_tokens") == NULL);
+	CHECK(strstr(s, "temperature") == NULL);
+	CHECK(strstr(s, "top_p") == NULL);
+	CHECK(strstr(s, "\"stream\":true,\"store\":false,\"include\":"
+		      "[\"reasoning.encrypted_content\"]}") != NULL);
+	buf_free(&out);
 	rq_free(&r);
 }
 
