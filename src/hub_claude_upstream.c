@@ -14,7 +14,9 @@
  * (tool_result in a user turn, thinking in an assistant turn), then the
  * rest in order.  Parts that Claude would reject are not emitted at all
  * (empty text, thinking without a signature), so they can neither split
- * nor create a turn.
+ * nor create a turn.  For a Claude Code OAuth account (o->claude_code)
+ * the system prompt begins with the Claude Code line, the caller's text
+ * blocks after it.
  *
  * EVENTS.  Claude's SSE is already block-structured and never interleaves
  * blocks, so events map almost one to one.  Per block index (mod
@@ -35,6 +37,11 @@
 #define CL_MIN_BUDGET 1024L
 #define CL_DYNAMIC_BUDGET 8192L
 #define CL_BUDGET_HEADROOM 4096L
+#define CL_MAX_CACHE 4
+/* Claude Code OAuth (hub_req_opts.claude_code) */
+#define CL_CODE_LINE "You are Claude Code, Anthropic's official CLI for Claude."
+#define CL_BILLING "x-anthropic-billing-header:"
+#define CL_NO_CODE_LINE "claude-3-5-haiku"
 
 /* First non-blank byte of a span, or 0. */
 static char span_lead(struct hub_span s)
@@ -367,11 +374,61 @@ static long thinking_budget(const struct hub_view *v)
 	return b < CL_MIN_BUDGET ? CL_MIN_BUDGET : b;
 }
 
-static void put_system(struct buf *b, const struct hub_view *v)
+/* Does the caller's system prompt begin with the Claude Code line (after
+ * the billing header block Claude Code itself may send first)? */
+static int system_has_code_line(const struct hub_view *v)
+{
+	size_t i;
+
+	for (i = v->sys_first; i < v->sys_first + v->sys_n; i++) {
+		const struct hub_part *p = &v->parts[i];
+		if (p->type != HUB_P_TEXT || !p->text.n ||
+		    hub_span_prefix(p->text, CL_BILLING))
+			continue;
+		return hub_span_prefix(p->text, CL_CODE_LINE);
+	}
+	return 0;
+}
+
+/* A Claude Code OAuth body starts its system prompt with the Claude Code
+ * line, once, except for the models that go without (v6
+ * checkSystemInstructions). */
+static int wants_code_line(const struct hub_view *v,
+			   const struct hub_req_opts *o)
+{
+	int haiku = o->model ? strncmp(o->model, CL_NO_CODE_LINE,
+				       strlen(CL_NO_CODE_LINE)) == 0
+			     : hub_span_prefix(v->model, CL_NO_CODE_LINE);
+
+	return o->claude_code && !haiku && !system_has_code_line(v);
+}
+
+/* Parts that carry cache_control (Claude takes CL_MAX_CACHE at most). */
+static size_t cache_marks(const struct hub_view *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < v->nparts; i++)
+		n += v->parts[i].cache != 0;
+	return n;
+}
+
+/* The system prompt's text blocks, after the Claude Code line when
+ * code_line (cached, while the request has room for one more mark). */
+static void put_system(struct buf *b, const struct hub_view *v, int code_line)
 {
 	size_t i;
 	int n = 0;
 
+	if (code_line) {
+		buf_puts(b, ",\"system\":[{\"type\":\"text\",\"text\":\""
+			    CL_CODE_LINE "\"");
+		if (cache_marks(v) < CL_MAX_CACHE)
+			buf_puts(b, ",\"cache_control\":{\"type\":"
+				    "\"ephemeral\"}");
+		buf_putc(b, '}');
+		n = 1;
+	}
 	for (i = v->sys_first; i < v->sys_first + v->sys_n; i++) {
 		const struct hub_part *p = &v->parts[i];
 		if (p->type != HUB_P_TEXT || !p->text.p || p->text.n == 0)
@@ -447,7 +504,7 @@ int hub_claude_encode_request(const struct hub_view *v,
 	else
 		hub_put_str(out, v->model);
 	buf_printf(out, ",\"max_tokens\":%ld", max);
-	put_system(out, v);
+	put_system(out, v, wants_code_line(v, o));
 	put_messages(out, v);
 	put_tools(out, v);
 	put_tool_choice(out, v);

@@ -615,21 +615,29 @@ static const char mid_system_body[] =
 	"{\"role\":\"system\",\"content\":[{\"type\":\"text\","
 	"\"text\":\"s2\"},{\"type\":\"text\",\"text\":\"s3\"}]}]}";
 
-static int enc_with(const struct hub_codec *uc, const struct hub_view *v,
-		    struct buf *b, struct json *j)
+/* Encode v for upstream uc with options o into b, parsed into j. */
+static int enc_opts(const struct hub_codec *uc, const struct hub_view *v,
+		    const struct hub_req_opts *o, struct buf *b,
+		    struct json *j)
 {
-	struct hub_req_opts o;
 	char err[128];
-	memset(&o, 0, sizeof(o));
-	o.model = "up";
 	buf_init(b, 1 << 20);
-	if (uc->encode_request(v, &o, b, err, sizeof(err)) != 0 ||
+	if (uc->encode_request(v, o, b, err, sizeof(err)) != 0 ||
 	    json_parse(j, b->p, b->len) != 0) {
 		FAILF("%s encoder failed: %s", "upstream", err);
 		buf_free(b);
 		return -1;
 	}
 	return 0;
+}
+
+static int enc_with(const struct hub_codec *uc, const struct hub_view *v,
+		    struct buf *b, struct json *j)
+{
+	struct hub_req_opts o;
+	memset(&o, 0, sizeof(o));
+	o.model = "up";
+	return enc_opts(uc, v, &o, b, j);
 }
 
 TEST(claude_req_system_messages_inside_the_conversation)
@@ -1701,6 +1709,98 @@ TEST(claude_render_error_types)
 		CHECK_EQ_STR(b.p, want);
 		buf_free(&b);
 	}
+}
+
+#define CODE_LINE "You are Claude Code, Anthropic's official CLI for Claude."
+
+/* The system prompt a Claude Code OAuth body (hub_req_opts.claude_code)
+ * gets for a client body: the Claude Code line (cached) first, the
+ * caller's blocks after it; nothing added when the caller already begins
+ * with the line (after a billing header) or for claude-3-5-haiku; no
+ * cache mark on it when the request has Claude's four already. */
+static void code_line_case(const char *body, const char *model, int flag,
+			   const char *const *want, size_t nwant, int cached)
+{
+	struct req r;
+	struct hub_req_opts o;
+	struct buf b;
+	struct json j;
+	char path[64];
+	size_t i;
+
+	REQUIRE(req_decode(&r, body) == 0);
+	memset(&o, 0, sizeof(o));
+	o.model = model;
+	o.stream = 1;
+	o.claude_code = flag;
+	if (enc_opts(&hub_claude, &r.v, &o, &b, &j) == 0) {
+		if (!nwant)
+			CHECK_NOJ(&j, "system");
+		else if (CHECK(jpath(&j, "system") >= 0))
+			CHECK_EQ_INT(j.tok[jpath(&j, "system")].size, nwant);
+		for (i = 0; i < nwant; i++) {
+			snprintf(path, sizeof(path), "system.%zu.text", i);
+			if (!CHECK_J(&j, path, want[i]))
+				FAILF("body %s", body);
+		}
+		if (cached)
+			CHECK_J(&j, "system.0.cache_control.type",
+				"ephemeral");
+		else
+			CHECK_NOJ(&j, "system.0.cache_control");
+		json_free(&j);
+		buf_free(&b);
+	}
+	req_free(&r);
+}
+
+TEST(claude_req_claude_code_system_line)
+{
+	static const char *const line_then[] = {CODE_LINE, "Be brief.", "B2"};
+	static const char *const billing[] = {
+		"x-anthropic-billing-header: cc_version=2.1.63.abc;", CODE_LINE,
+		"Be brief."};
+	static const char *const plain[] = {"Be brief.", "B2"};
+	static const char sys_blocks[] =
+		"{\"model\":\"m\",\"max_tokens\":9,\"system\":[{\"type\":"
+		"\"text\",\"text\":\"Be brief.\"},{\"type\":\"text\",\"text\":"
+		"\"B2\"}],\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+	static const char no_sys[] =
+		"{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":"
+		"\"user\",\"content\":\"hi\"}]}";
+	static const char has_line[] =
+		"{\"model\":\"m\",\"max_tokens\":9,\"system\":[{\"type\":\"text\","
+		"\"text\":\"" CODE_LINE "\"},{\"type\":\"text\",\"text\":"
+		"\"Be brief.\"},{\"type\":\"text\",\"text\":\"B2\"}],"
+		"\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+	static const char has_billing[] =
+		"{\"model\":\"m\",\"max_tokens\":9,\"system\":[{\"type\":\"text\","
+		"\"text\":\"x-anthropic-billing-header: cc_version=2.1.63.abc;\"},"
+		"{\"type\":\"text\",\"text\":\"" CODE_LINE "\",\"cache_control\":"
+		"{\"type\":\"ephemeral\"}},{\"type\":\"text\",\"text\":"
+		"\"Be brief.\"}],\"messages\":[{\"role\":\"user\",\"content\":"
+		"\"hi\"}]}";
+	static const char four_marks[] =
+		"{\"model\":\"m\",\"max_tokens\":9,\"system\":[{\"type\":\"text\","
+		"\"text\":\"Be brief.\",\"cache_control\":{\"type\":\"ephemeral\"}},"
+		"{\"type\":\"text\",\"text\":\"B2\",\"cache_control\":{\"type\":"
+		"\"ephemeral\"}}],\"messages\":[{\"role\":\"user\",\"content\":["
+		"{\"type\":\"text\",\"text\":\"a\",\"cache_control\":{\"type\":"
+		"\"ephemeral\"}},{\"type\":\"text\",\"text\":\"b\","
+		"\"cache_control\":{\"type\":\"ephemeral\"}}]}]}";
+
+	code_line_case(sys_blocks, "claude-sonnet-4-20250514", 1, line_then, 3,
+		       1);
+	code_line_case(no_sys, "claude-sonnet-4-20250514", 1, line_then, 1, 1);
+	code_line_case(has_line, "claude-opus-4-1-20250805", 1, line_then, 3,
+		       0);
+	code_line_case(has_billing, "claude-opus-4-1-20250805", 1, billing, 3,
+		       0);
+	code_line_case(sys_blocks, "claude-3-5-haiku-20241022", 1, plain, 2, 0);
+	code_line_case(sys_blocks, "claude-sonnet-4-20250514", 0, plain, 2, 0);
+	code_line_case(no_sys, "claude-sonnet-4-20250514", 0, NULL, 0, 0);
+	code_line_case(four_marks, "claude-sonnet-4-20250514", 1, line_then, 3,
+		       0);
 }
 
 /* ======================================================================
