@@ -584,7 +584,33 @@ void hub_gen_id(char *out, size_t cap, const char *prefix, uint32_t seed,
 
 /* ---- Gemini schema cleaning ------------------------------------------------ */
 
-static int drop_key(const struct json *j, int k)
+/*
+ * One pass over the client's schema tokens writes the cleaned copy.  A
+ * schema object's members are written one by one (schema_member); the
+ * keywords Gemini rejects are dropped.  Antigravity (ag) is stricter and
+ * flattens: an object schema is written from its *sources*, the object
+ * itself, its allOf branches and the best branch of its anyOf / oneOf, a
+ * keyword from the first source that has it, properties and required
+ * merged from all of them (required only for properties that exist).
+ */
+
+#define SCHEMA_DEPTH_MAX 64
+#define SCHEMA_SRC_MAX 8      /* sources of one flattened object */
+#define SCHEMA_PLACEHOLDER                                                   \
+	"\"properties\":{\"reason\":{\"type\":\"string\",\"description\":"  \
+	"\"Brief explanation of why you are calling this tool\"}},"          \
+	"\"required\":[\"reason\"]"
+
+static int in_list(const struct json *j, int k, const char *const *list)
+{
+	size_t i;
+	for (i = 0; list[i]; i++)
+		if (json_str_eq(j, k, list[i]))
+			return 1;
+	return 0;
+}
+
+static int drop_key(const struct json *j, int k, int ag)
 {
 	static const char *const drop[] = {
 		"$schema", "additionalProperties", "strict", "$ref", "$defs",
@@ -593,17 +619,127 @@ static int drop_key(const struct json *j, int k)
 		"unevaluatedProperties", "propertyNames", "examples",
 		"default", NULL,
 	};
-	size_t i;
-	for (i = 0; drop[i]; i++)
-		if (json_str_eq(j, k, drop[i]))
-			return 1;
-	return 0;
+	/* and, for Antigravity, the constraints it refuses (all formats) */
+	static const char *const drop_ag[] = {
+		"pattern", "minItems", "maxItems", "uniqueItems", "minLength",
+		"maxLength", "format", NULL,
+	};
+	return in_list(j, k, drop) || (ag && in_list(j, k, drop_ag));
+}
+
+static int is_union_key(const struct json *j, int k)
+{
+	static const char *const u[] = {"anyOf", "oneOf", "allOf", NULL};
+	return in_list(j, k, u);
+}
+
+/* The value token of the member of object obj whose key is spelled as
+ * key token k, or -1. */
+static int key_in(const struct json *j, int obj, int k)
+{
+	int c, kk = obj + 1;
+
+	if (obj < 0 || j->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	for (c = 0; c < j->tok[obj].size; c++, kk = json_skip(j, kk + 1))
+		if (json_len(j, kk) == json_len(j, k) &&
+		    memcmp(json_ptr(j, kk), json_ptr(j, k), json_len(j, k)) == 0)
+			return kk + 1;
+	return -1;
+}
+
+/* The type a "type" value v names: v when it is a string; of an array,
+ * the first string that is not "null", else "null" when listed; -1 for
+ * none (written as "object"). */
+static int schema_type_of(const struct json *j, int v)
+{
+	int e = v + 1, m, pick = -1, null = -1;
+
+	if (j->tok[v].type == JSMN_STRING)
+		return v;
+	if (j->tok[v].type != JSMN_ARRAY)
+		return -1;
+	for (m = 0; m < j->tok[v].size; m++, e = json_skip(j, e)) {
+		if (j->tok[e].type != JSMN_STRING)
+			continue;
+		if (json_str_eq(j, e, "null"))
+			null = e;
+		else if (pick < 0)
+			pick = e;
+	}
+	return pick < 0 ? null : pick;
+}
+
+/* A string token with its quotes. */
+static void put_tok_str(struct buf *b, const struct json *j, int t)
+{
+	buf_put(b, json_ptr(j, t) - 1, json_len(j, t) + 2);
+}
+
+/* One enum value, as a string (Gemini's enums are strings). */
+static void put_enum_value(struct buf *b, const struct json *j, int e)
+{
+	if (j->tok[e].type == JSMN_STRING)
+		put_tok_str(b, j, e);
+	else
+		hub_put_json_as_str(b, hub_tok_span(j, e));
 }
 
 static void schema_value(struct buf *b, const struct json *j, int i,
-			 int depth);
+			 int depth, int ag);
 
-/* An object that is a schema (keys are keywords). */
+/* `,"key":` (no ',' while *first). */
+static void schema_key(struct buf *b, const struct json *j, int k,
+		       int *first)
+{
+	if (!*first)
+		buf_putc(b, ',');
+	*first = 0;
+	put_tok_str(b, j, k);
+	buf_putc(b, ':');
+}
+
+/* Member k: v of a schema object, cleaned (the caller dropped what goes):
+ * one type, string enums, property schemas, the rest as schemas. */
+static void schema_member(struct buf *b, const struct json *j, int k, int v,
+			  int depth, int ag, int *first)
+{
+	int e, m;
+
+	schema_key(b, j, k, first);
+	if (json_str_eq(j, k, "type") && j->tok[v].type == JSMN_ARRAY) {
+		int t = schema_type_of(j, v);
+		if (t < 0)
+			buf_puts(b, "\"object\"");
+		else
+			put_tok_str(b, j, t);
+	} else if (json_str_eq(j, k, "enum") && j->tok[v].type == JSMN_ARRAY) {
+		buf_putc(b, '[');
+		for (m = 0, e = v + 1; m < j->tok[v].size;
+		     m++, e = json_skip(j, e)) {
+			if (m)
+				buf_putc(b, ',');
+			put_enum_value(b, j, e);
+		}
+		buf_putc(b, ']');
+	} else if (json_str_eq(j, k, "properties") &&
+		   j->tok[v].type == JSMN_OBJECT) {
+		/* keys are property names, values are schemas */
+		int pf = 1;
+		buf_putc(b, '{');
+		for (m = 0, e = v + 1; m < j->tok[v].size;
+		     m++, e = json_skip(j, e + 1)) {
+			schema_key(b, j, e, &pf);
+			schema_value(b, j, e + 1, depth + 1, ag);
+		}
+		buf_putc(b, '}');
+	} else {
+		schema_value(b, j, v, depth + 1, ag);
+	}
+}
+
+/* A schema object for Gemini: unions are dropped, the first non-null
+ * branch's type kept when the object has none. */
 static void schema_object(struct buf *b, const struct json *j, int obj,
 			  int depth)
 {
@@ -611,20 +747,13 @@ static void schema_object(struct buf *b, const struct json *j, int obj,
 	int has_type = 0, union_type = -1;
 
 	buf_putc(b, '{');
-	for (c = 0; c < n; c++) {
+	for (c = 0; c < n; c++, k = json_skip(j, k + 1)) {
 		int v = k + 1;
-		int next = json_skip(j, v);
-		if (drop_key(j, k)) {
-			k = next;
+		if (drop_key(j, k, 0))
 			continue;
-		}
 		if (json_str_eq(j, k, "type"))
 			has_type = 1;
-		if ((json_str_eq(j, k, "anyOf") || json_str_eq(j, k, "oneOf") ||
-		     json_str_eq(j, k, "allOf")) &&
-		    j->tok[v].type == JSMN_ARRAY) {
-			/* Unions are dropped (as the reference does); the
-			 * first non-null branch's type is kept below. */
+		if (is_union_key(j, k) && j->tok[v].type == JSMN_ARRAY) {
 			int e = v + 1, m;
 			for (m = 0; m < j->tok[v].size && union_type < 0; m++) {
 				int t = json_get(j, e, "type");
@@ -633,106 +762,300 @@ static void schema_object(struct buf *b, const struct json *j, int obj,
 					union_type = t;
 				e = json_skip(j, e);
 			}
-			k = next;
 			continue;
 		}
-		if (json_str_eq(j, k, "format")) {
-			/* Gemini accepts only enum and date-time. */
-			if (!json_str_eq(j, v, "enum") &&
-			    !json_str_eq(j, v, "date-time")) {
-				k = next;
-				continue;
-			}
-		}
-		if (!first)
-			buf_putc(b, ',');
-		first = 0;
-		buf_putc(b, '"');
-		buf_put(b, json_ptr(j, k), json_len(j, k));
-		buf_puts(b, "\":");
-		if (json_str_eq(j, k, "type") && j->tok[v].type == JSMN_ARRAY) {
-			/* one type: the first string that is not "null", else
-			 * "null" if listed, else "object" */
-			int e = v + 1, m, pick = -1, null = -1;
-			for (m = 0; m < j->tok[v].size; m++, e = json_skip(j, e)) {
-				if (j->tok[e].type != JSMN_STRING)
-					continue;
-				if (json_str_eq(j, e, "null"))
-					null = e;
-				else if (pick < 0)
-					pick = e;
-			}
-			if (pick < 0)
-				pick = null;
-			if (pick < 0) {
-				buf_puts(b, "\"object\"");
-			} else {
-				buf_putc(b, '"');
-				buf_put(b, json_ptr(j, pick), json_len(j, pick));
-				buf_putc(b, '"');
-			}
-		} else if (json_str_eq(j, k, "enum") &&
-			   j->tok[v].type == JSMN_ARRAY) {
-			int e = v + 1, m;
-			buf_putc(b, '[');
-			for (m = 0; m < j->tok[v].size; m++) {
-				if (m)
-					buf_putc(b, ',');
-				if (j->tok[e].type == JSMN_STRING)
-					buf_put(b, json_ptr(j, e) - 1,
-						json_len(j, e) + 2);
-				else
-					hub_put_json_as_str(b, hub_tok_span(j, e));
-				e = json_skip(j, e);
-			}
-			buf_putc(b, ']');
-		} else if ((json_str_eq(j, k, "properties")) &&
-			   j->tok[v].type == JSMN_OBJECT) {
-			/* keys are property names, values are schemas */
-			int pk = v + 1, m, pf = 1;
-			buf_putc(b, '{');
-			for (m = 0; m < j->tok[v].size; m++) {
-				if (!pf)
-					buf_putc(b, ',');
-				pf = 0;
-				buf_put(b, json_ptr(j, pk) - 1,
-					json_len(j, pk) + 2);
-				buf_putc(b, ':');
-				schema_value(b, j, pk + 1, depth + 1);
-				pk = json_skip(j, pk + 1);
-			}
-			buf_putc(b, '}');
-		} else {
-			schema_value(b, j, v, depth + 1);
-		}
-		k = next;
+		/* Gemini accepts only the formats enum and date-time. */
+		if (json_str_eq(j, k, "format") && !json_str_eq(j, v, "enum") &&
+		    !json_str_eq(j, v, "date-time"))
+			continue;
+		schema_member(b, j, k, v, depth, 0, &first);
 	}
 	if (!has_type && union_type >= 0) {
 		if (!first)
 			buf_putc(b, ',');
 		buf_puts(b, "\"type\":");
-		buf_put(b, json_ptr(j, union_type) - 1,
-			json_len(j, union_type) + 2);
+		put_tok_str(b, j, union_type);
+	}
+	buf_putc(b, '}');
+}
+
+/* How well a union branch keeps a schema's meaning: objects and arrays
+ * say most, a null branch nothing. */
+static int branch_rank(const struct json *j, int e)
+{
+	int t = json_get(j, e, "type");
+
+	if (j->tok[e].type != JSMN_OBJECT || json_str_eq(j, t, "null"))
+		return 0;
+	if (json_str_eq(j, t, "object") || json_get(j, e, "properties") >= 0)
+		return 3;
+	if (json_str_eq(j, t, "array") || json_get(j, e, "items") >= 0)
+		return 2;
+	return 1;
+}
+
+/* The sources of object obj (see above) into src; their count. */
+static int schema_sources(const struct json *j, int obj, int *src)
+{
+	static const char *const one_of[] = {"anyOf", "oneOf"};
+	int n = 0, v, e, m, u, best, rank;
+
+	src[n++] = obj;
+	v = json_get(j, obj, "allOf");
+	for (m = 0, e = v + 1; v >= 0 && j->tok[v].type == JSMN_ARRAY &&
+			       m < j->tok[v].size; m++, e = json_skip(j, e))
+		if (j->tok[e].type == JSMN_OBJECT && n < SCHEMA_SRC_MAX - 2)
+			src[n++] = e;
+	for (u = 0; u < 2; u++) {
+		v = json_get(j, obj, one_of[u]);
+		best = -1;
+		rank = 0;
+		for (m = 0, e = v + 1; v >= 0 &&
+				       j->tok[v].type == JSMN_ARRAY &&
+				       m < j->tok[v].size;
+		     m++, e = json_skip(j, e))
+			if (branch_rank(j, e) > rank) {
+				rank = branch_rank(j, e);
+				best = e;
+			}
+		if (best >= 0)
+			src[n++] = best;
+	}
+	return n;
+}
+
+/* The first value of key among the sources (or -1). */
+static int src_get(const struct json *j, const int *src, int n,
+		   const char *key)
+{
+	int i, v;
+	for (i = 0; i < n; i++)
+		if ((v = json_get(j, src[i], key)) >= 0)
+			return v;
+	return -1;
+}
+
+/* Is key token k a member of a source before src[i]? */
+static int src_seen(const struct json *j, const int *src, int i, int k)
+{
+	while (i-- > 0)
+		if (key_in(j, src[i], k) >= 0)
+			return 1;
+	return 0;
+}
+
+/* Is property name token k defined by a source before src[upto]? */
+static int prop_defined(const struct json *j, const int *src, int upto,
+			int k)
+{
+	int i;
+	for (i = 0; i < upto; i++)
+		if (key_in(j, json_get(j, src[i], "properties"), k) >= 0)
+			return 1;
+	return 0;
+}
+
+/* The sources' properties merged: each name once, its first schema. */
+static void ag_properties(struct buf *b, const struct json *j,
+			  const int *src, int n, int depth, int *first)
+{
+	int i, m, e, pf = 1;
+
+	buf_puts(b, *first ? "\"properties\":{" : ",\"properties\":{");
+	*first = 0;
+	for (i = 0; i < n; i++) {
+		int p = json_get(j, src[i], "properties");
+		if (p < 0 || j->tok[p].type != JSMN_OBJECT)
+			continue;
+		for (m = 0, e = p + 1; m < j->tok[p].size;
+		     m++, e = json_skip(j, e + 1)) {
+			if (prop_defined(j, src, i, e))
+				continue;
+			schema_key(b, j, e, &pf);
+			schema_value(b, j, e + 1, depth + 1, 1);
+		}
+	}
+	buf_putc(b, '}');
+}
+
+/* Calls fn on every string of the sources' required arrays, in order,
+ * until it returns nonzero; returns that. */
+static int each_required(const struct json *j, const int *src, int n,
+			 int (*fn)(const struct json *, int, void *),
+			 void *arg)
+{
+	int i, m, e, r, rc;
+
+	for (i = 0; i < n; i++) {
+		r = json_get(j, src[i], "required");
+		if (r < 0 || j->tok[r].type != JSMN_ARRAY)
+			continue;
+		for (m = 0, e = r + 1; m < j->tok[r].size;
+		     m++, e = json_skip(j, e))
+			if (j->tok[e].type == JSMN_STRING &&
+			    (rc = fn(j, e, arg)) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+struct req_walk {
+	const int *src;
+	int n;
+	int name;        /* the name looked for (dup_of) */
+	struct buf *b;   /* where names go (put_required) */
+	int count;
+};
+
+/* 1 when e is the token w->name itself, 2 when it is an earlier string
+ * of the same text. */
+static int dup_of(const struct json *j, int e, void *arg)
+{
+	const struct req_walk *w = arg;
+
+	if (e == w->name)
+		return 1;
+	return json_len(j, e) == json_len(j, w->name) &&
+	       memcmp(json_ptr(j, e), json_ptr(j, w->name),
+		      json_len(j, e)) == 0 ? 2 : 0;
+}
+
+/* Write name e when a source defines it and it did not come before. */
+static int put_required(const struct json *j, int e, void *arg)
+{
+	struct req_walk *w = arg, d = *w;
+
+	d.name = e;
+	if (!prop_defined(j, w->src, w->n, e) ||
+	    each_required(j, w->src, w->n, dup_of, &d) == 2)
+		return 0;
+	if (w->count++)
+		buf_putc(w->b, ',');
+	put_tok_str(w->b, j, e);
+	return 0;
+}
+
+/* The sources' required names merged, each once and only when a source
+ * defines it; nothing at all when none is left. */
+static void ag_required(struct buf *b, const struct json *j, const int *src,
+			int n, int *first)
+{
+	struct req_walk w = {src, n, -1, b, 0};
+	size_t start = b->len;
+	int was_first = *first;
+
+	buf_puts(b, *first ? "\"required\":[" : ",\"required\":[");
+	*first = 0;
+	each_required(j, src, n, put_required, &w);
+	if (!w.count) {
+		b->len = start;
+		*first = was_first;
+		return;
+	}
+	buf_putc(b, ']');
+}
+
+/* Members of the sources for Antigravity, but properties and required
+ * (merged) and a const (an enum of one). */
+static void ag_members(struct buf *b, const struct json *j, const int *src,
+		       int n, int depth, int placeholder, int *first)
+{
+	int i, c, k, v, props = 0, req = 0;
+	int has_enum = src_get(j, src, n, "enum") >= 0;
+
+	for (i = 0; i < n; i++)
+		for (c = 0, k = src[i] + 1; c < j->tok[src[i]].size;
+		     c++, k = json_skip(j, k + 1)) {
+			v = k + 1;
+			if (is_union_key(j, k) || src_seen(j, src, i, k))
+				continue;
+			if (json_str_eq(j, k, "properties")) {
+				if (!placeholder && !props++)
+					ag_properties(b, j, src, n, depth,
+						      first);
+			} else if (json_str_eq(j, k, "required")) {
+				if (!placeholder && !req++)
+					ag_required(b, j, src, n, first);
+			} else if (json_str_eq(j, k, "const")) {
+				if (has_enum)
+					continue;
+				buf_puts(b, *first ? "\"enum\":[" : ",\"enum\":[");
+				*first = 0;
+				put_enum_value(b, j, v);
+				buf_putc(b, ']');
+			} else if (!drop_key(j, k, 1)) {
+				schema_member(b, j, k, v, depth, 1, first);
+			}
+		}
+}
+
+/* A schema object for Antigravity, flattened from its sources; an
+ * object schema without properties gets the required placeholder
+ * "reason" (Claude's VALIDATED mode wants one), a $ref (not followed)
+ * becomes an object that names it. */
+static void schema_object_ag(struct buf *b, const struct json *j, int obj,
+			     int depth)
+{
+	int src[SCHEMA_SRC_MAX], n = schema_sources(j, obj, src), i;
+	int type = src_get(j, src, n, "type"), ref = src_get(j, src, n, "$ref");
+	int nprops = 0, is_object, first = 1;
+
+	for (i = 0; i < n; i++) {
+		int p = json_get(j, src[i], "properties");
+		if (p >= 0 && j->tok[p].type == JSMN_OBJECT)
+			nprops += j->tok[p].size;
+	}
+	if (type >= 0) {
+		int t = schema_type_of(j, type);
+		is_object = t < 0 || json_str_eq(j, t, "object");
+	} else {
+		is_object = ref >= 0 || src_get(j, src, n, "properties") >= 0;
+	}
+	buf_putc(b, '{');
+	ag_members(b, j, src, n, depth, is_object && !nprops, &first);
+	if (type < 0 && is_object) {
+		buf_puts(b, first ? "\"type\":\"object\"" : ",\"type\":\"object\"");
+		first = 0;
+	}
+	if (ref >= 0 && j->tok[ref].type == JSMN_STRING &&
+	    src_get(j, src, n, "description") < 0) {
+		struct hub_span r = hub_tok_span(j, ref);
+		size_t at = r.n;
+		while (at > 0 && r.p[at - 1] != '/')
+			at--;
+		buf_puts(b, first ? "\"description\":\"See: "
+				  : ",\"description\":\"See: ");
+		buf_put(b, r.p + at, r.n - at);
+		buf_putc(b, '"');
+		first = 0;
+	}
+	if (is_object && !nprops) {
+		if (!first)
+			buf_putc(b, ',');
+		buf_puts(b, SCHEMA_PLACEHOLDER);
 	}
 	buf_putc(b, '}');
 }
 
 static void schema_value(struct buf *b, const struct json *j, int i,
-			 int depth)
+			 int depth, int ag)
 {
-	if (depth > 64) {
+	if (depth > SCHEMA_DEPTH_MAX) {
 		buf_puts(b, "{}");
 		return;
 	}
 	if (j->tok[i].type == JSMN_OBJECT) {
-		schema_object(b, j, i, depth);
+		if (ag)
+			schema_object_ag(b, j, i, depth);
+		else
+			schema_object(b, j, i, depth);
 	} else if (j->tok[i].type == JSMN_ARRAY) {
 		int e = i + 1, m;
 		buf_putc(b, '[');
 		for (m = 0; m < j->tok[i].size; m++) {
 			if (m)
 				buf_putc(b, ',');
-			schema_value(b, j, e, depth + 1);
+			schema_value(b, j, e, depth + 1, ag);
 			e = json_skip(j, e);
 		}
 		buf_putc(b, ']');
@@ -742,11 +1065,13 @@ static void schema_value(struct buf *b, const struct json *j, int i,
 	}
 }
 
-void hub_gemini_schema(struct buf *b, const struct json *j, int tok)
+void hub_gemini_schema(struct buf *b, const struct json *j, int tok, int ag)
 {
-	if (tok < 0 || tok >= j->ntok || j->tok[tok].type != JSMN_OBJECT) {
-		buf_puts(b, "{\"type\":\"object\",\"properties\":{}}");
+	if (!j || tok < 0 || tok >= j->ntok ||
+	    j->tok[tok].type != JSMN_OBJECT) {
+		buf_puts(b, ag ? "{\"type\":\"object\"," SCHEMA_PLACEHOLDER "}"
+			       : "{\"type\":\"object\",\"properties\":{}}");
 		return;
 	}
-	schema_object(b, j, tok, 0);
+	schema_value(b, j, tok, 0, ag);
 }

@@ -690,7 +690,15 @@ void hub_responses_copy_request(struct buf *req, const struct hub_view *v);
  * definitions, anyOf/oneOf/allOf (first branch kept), exclusiveMinimum,
  * exclusiveMaximum, patternProperties, dependencies, const, format other
  * than enum/date-time), collapsing type arrays to one type (preferring a
- * non-null one) and turning enum values into strings. */
-void hub_gemini_schema(struct buf *b, const struct json *j, int tok);
+ * non-null one) and turning enum values into strings.  With ag
+ * (Antigravity) it also drops pattern, minItems, maxItems, uniqueItems,
+ * minLength, maxLength and every format, turns const into an enum of one,
+ * flattens allOf (merged) and anyOf/oneOf (the branch that says most:
+ * object, array, other; null never) into the schema, keeps only required
+ * names that are properties, names a $ref it does not follow in the
+ * description, and gives every object schema without properties the
+ * required placeholder property "reason" (a string).  No schema (tok < 0)
+ * is an empty object schema. */
+void hub_gemini_schema(struct buf *b, const struct json *j, int tok, int ag);
 
 #endif

@@ -18,6 +18,13 @@
  * Gemini's limits are clamped (maxOutputTokens, thinkingBudget, five stop
  * sequences).
  *
+ * ENVELOPES.  o->gemini_cli wraps the request as Code Assist wants it,
+ * {"model","project","request":{...}}; o->antigravity adds Antigravity's
+ * members (userAgent, requestType, requestId, request.sessionId), sends
+ * no safetySettings, cleans tool schemas harder (hub_gemini_schema), and
+ * per model: a Claude model gets function calling mode VALIDATED when
+ * tools exist, any other model no maxOutputTokens (providers-2026 1.5).
+ *
  * EVENTS.  Each SSE data payload is one GenerateContentResponse (bare or
  * as {"response":...}).  Parts become TEXT / THINKING (+ THINKING_SIG
  * after them) and whole tool calls (THINKING_SIG for the call's
@@ -70,6 +77,12 @@ struct gemini_enc_req {
 	int nparts;       /* parts written in the open content */
 	int ncontents;
 };
+
+/* Does the upstream model's name hold lit? */
+static int gemini_model_has(const struct gemini_enc_req *c, const char *lit)
+{
+	return c->o->model && strstr(c->o->model, lit) != NULL;
+}
 
 /* The GenerateContentRequest object of a Gemini client body, or -1. */
 static int gemini_client_root(const struct json *j)
@@ -482,7 +495,9 @@ static void gemini_put_gen_config(struct gemini_enc_req *c)
 
 	buf_puts(b, ",\"generationConfig\":{");
 	open = b->len;
-	if (v->max_tokens >= 0)
+	/* Antigravity takes an output cap for Claude models only */
+	if (v->max_tokens >= 0 &&
+	    (!c->o->antigravity || gemini_model_has(c, "claude")))
 		buf_printf(b, ",\"maxOutputTokens\":%ld",
 			   v->max_tokens > GEMINI_MAX_OUTPUT ? GEMINI_MAX_OUTPUT
 							     : v->max_tokens);
@@ -523,6 +538,8 @@ static void gemini_put_safety(struct gemini_enc_req *c)
 	struct buf *b = c->out;
 	int i;
 
+	if (c->o->antigravity)
+		return; /* Antigravity takes none */
 	if (c->client_root >= 0) {
 		int s = hub_tok_member(j, c->client_root, "safetySettings",
 				   "safety_settings");
@@ -551,10 +568,14 @@ static void gemini_put_decl(struct gemini_enc_req *c, const struct hub_tool *t)
 
 	buf_putc(b, '{');
 	hub_put_tool_head(b, t);
-	/* Gemini rejects OBJECT parameters with no properties: omit them. */
-	if (hub_tok_is(j, props, JSMN_OBJECT) && j->tok[props].size > 0) {
+	/* Gemini rejects OBJECT parameters with no properties: omit them
+	 * (Antigravity's cleaning gives them a placeholder instead). */
+	if (c->o->antigravity) {
 		buf_puts(b, ",\"parameters\":");
-		hub_gemini_schema(b, j, t->schema_tok);
+		hub_gemini_schema(b, j, t->schema_tok, 1);
+	} else if (hub_tok_is(j, props, JSMN_OBJECT) && j->tok[props].size > 0) {
+		buf_puts(b, ",\"parameters\":");
+		hub_gemini_schema(b, j, t->schema_tok, 0);
 	}
 	buf_putc(b, '}');
 }
@@ -589,6 +610,7 @@ static void gemini_put_tools(struct gemini_enc_req *c)
 	};
 	const struct hub_view *v = c->v;
 	struct buf *b = c->out;
+	const char *m = mode[v->tool_choice];
 	size_t i;
 	int n = 0;
 
@@ -605,10 +627,14 @@ static void gemini_put_tools(struct gemini_enc_req *c)
 	gemini_put_builtin_tools(c, &n);
 	if (n)
 		buf_putc(b, ']');
-	if (!v->ntools || v->tool_choice == HUB_TC_UNSET)
+	if (!v->ntools)
+		return;
+	if (c->o->antigravity && gemini_model_has(c, "claude"))
+		m = "VALIDATED"; /* Antigravity's Claude models want it */
+	else if (v->tool_choice == HUB_TC_UNSET)
 		return;
 	buf_printf(b, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":"
-		      "\"%s\"", mode[v->tool_choice]);
+		      "\"%s\"", m);
 	if (v->tool_choice == HUB_TC_TOOL) {
 		buf_puts(b, ",\"allowedFunctionNames\":[");
 		hub_put_str(b, v->tool_choice_name);
@@ -617,12 +643,84 @@ static void gemini_put_tools(struct gemini_enc_req *c)
 	buf_puts(b, "}}");
 }
 
+/* FNV-1a, 64 bits, of p[0..n). */
+static uint64_t gemini_fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* Antigravity's request.sessionId: "-" and a number that stays the same
+ * for a conversation, so the upstream can keep its cache.  The reference
+ * draws it from SHA-256 of the first user turn's first text (random
+ * without one); here it is FNV-1a 64 of that text (unescaped; none is
+ * the empty text), its low 63 bits: no randomness, no SHA-256 in the
+ * hub, the same number for the same conversation. */
+static void gemini_put_session(struct gemini_enc_req *c)
+{
+	const struct hub_view *v = c->v;
+	struct hub_span t = {"", 0};
+	size_t m, i;
+	uint64_t h;
+	char *plain;
+	int n;
+
+	for (m = 0; m < v->nmsgs && !t.n; m++) {
+		if (v->msgs[m].role != HUB_USER)
+			continue;
+		for (i = v->msgs[m].first;
+		     i < v->msgs[m].first + v->msgs[m].n && !t.n; i++)
+			if (v->parts[i].type == HUB_P_TEXT && v->parts[i].text.n)
+				t = v->parts[i].text;
+		break; /* the first user turn only */
+	}
+	/* unescaping never grows the text */
+	plain = t.n ? malloc(t.n) : NULL;
+	n = plain ? json_unescape(t.p, t.n, plain, t.n) : -1;
+	h = n >= 0 ? gemini_fnv1a(plain, (size_t)n) : gemini_fnv1a(t.p, t.n);
+	free(plain);
+	buf_printf(c->out, ",\"sessionId\":\"-%llu\"",
+		   (unsigned long long)(h & 0x7fffffffffffffffull));
+}
+
+/* The Code Assist envelope's head (Gemini CLI and Antigravity), up to
+ * "request":. */
+static void gemini_put_envelope(struct gemini_enc_req *c)
+{
+	const struct hub_req_opts *o = c->o;
+	struct buf *out = c->out;
+
+	buf_puts(out, "{\"model\":");
+	buf_json_cstr(out, o->model ? o->model : "");
+	buf_puts(out, ",\"project\":");
+	buf_json_cstr(out, o->project ? o->project : "");
+	if (o->antigravity) {
+		buf_puts(out, gemini_model_has(c, "image")
+				      ? ",\"userAgent\":\"antigravity\","
+					"\"requestType\":\"image_gen\""
+				      : ",\"userAgent\":\"antigravity\","
+					"\"requestType\":\"agent\"");
+		if (o->request_id) {
+			buf_puts(out, ",\"requestId\":");
+			buf_json_cstr(out, o->request_id);
+		}
+	}
+	buf_puts(out, ",\"request\":");
+}
+
 int hub_gemini_encode_request(const struct hub_view *v,
 			      const struct hub_req_opts *o, struct buf *out,
 			      char *err, size_t errlen)
 {
 	struct gemini_enc_req c;
 	size_t start = out->len;
+	int env = o->gemini_cli || o->antigravity;
 
 	memset(&c, 0, sizeof(c));
 	c.v = v;
@@ -631,13 +729,8 @@ int hub_gemini_encode_request(const struct hub_view *v,
 	c.err = err;
 	c.errlen = errlen;
 	c.client_root = gemini_client_root(v->json);
-	if (o->gemini_cli) {
-		buf_puts(out, "{\"model\":");
-		buf_json_cstr(out, o->model ? o->model : "");
-		buf_puts(out, ",\"project\":");
-		buf_json_cstr(out, o->project ? o->project : "");
-		buf_puts(out, ",\"request\":");
-	}
+	if (env)
+		gemini_put_envelope(&c);
 	buf_putc(out, '{');
 	if (gemini_put_contents(&c) < 0) {
 		out->len = start;
@@ -647,8 +740,10 @@ int hub_gemini_encode_request(const struct hub_view *v,
 	gemini_put_gen_config(&c);
 	gemini_put_safety(&c);
 	gemini_put_tools(&c);
+	if (o->antigravity && !gemini_model_has(&c, "image"))
+		gemini_put_session(&c);
 	buf_putc(out, '}');
-	if (o->gemini_cli)
+	if (env)
 		buf_putc(out, '}');
 	if (out->overflow)
 		return hub_fail(err, errlen, "request too large for Gemini");

@@ -51,7 +51,16 @@ static int gt_span(struct hub_span s, const char *lit)
 	return hub_span_eq(s, lit);
 }
 
-/* Encode a view as a Gemini upstream body; returns rc, body in out. */
+/* Encode a view as a Gemini upstream body with options o; returns rc,
+ * body in out. */
+static int gt_encode_opts(const struct hub_view *v,
+			  const struct hub_req_opts *o, struct buf *out,
+			  char *err, size_t errlen)
+{
+	buf_init(out, 1 << 20);
+	return hub_gemini.encode_request(v, o, out, err, errlen);
+}
+
 static int gt_encode(const struct hub_view *v, int cli, struct buf *out,
 		     char *err, size_t errlen)
 {
@@ -61,8 +70,7 @@ static int gt_encode(const struct hub_view *v, int cli, struct buf *out,
 	o.stream = 1;
 	o.gemini_cli = cli;
 	o.project = cli ? "proj-1" : NULL;
-	buf_init(out, 1 << 20);
-	return hub_gemini.encode_request(v, &o, out, err, errlen);
+	return gt_encode_opts(v, &o, out, err, errlen);
 }
 
 static int gt_contains(const struct buf *b, const char *needle)
@@ -511,6 +519,16 @@ static struct hub_part *gt_part(struct hub_view *v, enum hub_part_type t)
 	return p;
 }
 
+/* A view over body j whose one user message says "x" (tests that are
+ * about the tools). */
+static void gt_view_x(struct hub_view *v, const struct json *j)
+{
+	hub_view_init(v, j);
+	hub_add_msg(v, HUB_USER);
+	gt_part(v, HUB_P_TEXT)->text = gt_s("x");
+	v->msgs[0].n = 1;
+}
+
 TEST(gemini_encode_request_exact_body_from_foreign_view)
 {
 	struct hub_view v;
@@ -627,6 +645,185 @@ TEST(gemini_encode_request_cli_envelope_and_thinking_off)
 	hub_view_free(&v);
 }
 
+#define GT_REASON                                                            \
+	"\"properties\":{\"reason\":{\"type\":\"string\",\"description\":"  \
+	"\"Brief explanation of why you are calling this tool\"}},"          \
+	"\"required\":[\"reason\"]"
+
+/* A Gemini client body for the Antigravity tests: its first user text
+ * has escapes (the session id hashes the unescaped text). */
+static const char ag_body[] =
+	"{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":"
+	"\"H\\u00e9llo \\\"there\\\"\"}]},{\"role\":\"model\",\"parts\":["
+	"{\"functionCall\":{\"name\":\"f\",\"args\":{}}}]},{\"role\":\"user\","
+	"\"parts\":[{\"functionResponse\":{\"name\":\"f\",\"response\":"
+	"{\"ok\":1}}}]}],"
+	"\"tools\":[{\"functionDeclarations\":[{\"name\":\"f\",\"parameters\":"
+	"{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}}]}],"
+	"\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"NONE\"}},"
+	"\"safetySettings\":[{\"category\":\"HARM_CATEGORY_HARASSMENT\","
+	"\"threshold\":\"OFF\"}],"
+	"\"generationConfig\":{\"maxOutputTokens\":100,\"temperature\":0.5}}";
+
+/* Encode ag_body for Antigravity with model and request_id into j (out
+ * holds the text); 0 ok. */
+static int gt_ag_encode(const char *model, const char *request_id,
+			struct gt_req *r, struct buf *out, struct json *j)
+{
+	struct hub_req_opts o;
+	char err[128];
+
+	if (!CHECK(gt_decode(r, ag_body) == 0))
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.model = model;
+	o.stream = 1;
+	o.antigravity = 1;
+	o.project = "proj-1";
+	o.request_id = request_id;
+	if (!CHECK(gt_encode_opts(&r->v, &o, out, err, sizeof(err)) == 0) ||
+	    !CHECK(json_parse(j, out->p, out->len) == 0)) {
+		buf_free(out);
+		gt_req_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+static void gt_ag_free(struct gt_req *r, struct buf *out, struct json *j)
+{
+	json_free(j);
+	buf_free(out);
+	gt_req_free(r);
+}
+
+/* hub_req_opts.antigravity: the Code Assist envelope with Antigravity's
+ * members, the session id inside the request (FNV-1a 64 of the first
+ * user text, low 63 bits), no safety settings; a model that is not
+ * Claude gets no output cap and keeps the client's function calling
+ * mode; a functionCall without a signature gets the skip marker. */
+TEST(gemini_encode_request_antigravity_envelope)
+{
+	struct gt_req r;
+	struct buf out;
+	struct json j;
+
+	if (gt_ag_encode("gemini-3-flash", "agent-1", &r, &out, &j) < 0)
+		return;
+	CHECK_PATH(&j, "model", "gemini-3-flash");
+	CHECK_PATH(&j, "project", "proj-1");
+	CHECK_PATH(&j, "userAgent", "antigravity");
+	CHECK_PATH(&j, "requestType", "agent");
+	CHECK_PATH(&j, "requestId", "agent-1");
+	CHECK_PATH(&j, "request.sessionId", "-4997653201337511406");
+	CHECK_EQ_INT(j.tok[0].size, 6);
+	CHECK(gt_path(&j, "request.safetySettings") < 0);
+	CHECK(gt_path(&j, "request.generationConfig.maxOutputTokens") < 0);
+	CHECK_PATH(&j, "request.generationConfig.temperature", "0.5");
+	CHECK_PATH(&j, "request.toolConfig.functionCallingConfig.mode", "NONE");
+	CHECK_PATH(&j, "request.contents.1.parts.0.thoughtSignature",
+		   "skip_thought_signature_validator");
+	CHECK_PATH(&j, "request.tools.0.functionDeclarations.0.parameters."
+		       "properties.a.type", "string");
+	gt_ag_free(&r, &out, &j);
+}
+
+/* A Claude model on Antigravity: function calling VALIDATED whatever the
+ * client chose, and the output cap stays; an image model: requestType
+ * image_gen, no session id; no request_id: no requestId. */
+TEST(gemini_encode_request_antigravity_models)
+{
+	struct gt_req r;
+	struct buf out;
+	struct json j;
+
+	if (gt_ag_encode("claude-sonnet-4-6", "agent-2", &r, &out, &j) == 0) {
+		CHECK_PATH(&j, "requestType", "agent");
+		CHECK_PATH(&j, "request.toolConfig.functionCallingConfig.mode",
+			   "VALIDATED");
+		CHECK_PATH(&j, "request.generationConfig.maxOutputTokens",
+			   "100");
+		CHECK(gt_path(&j, "request.sessionId") >= 0);
+		gt_ag_free(&r, &out, &j);
+	}
+	if (gt_ag_encode("gemini-3.1-flash-image", NULL, &r, &out, &j) == 0) {
+		CHECK_PATH(&j, "requestType", "image_gen");
+		CHECK(gt_path(&j, "requestId") < 0);
+		CHECK(gt_path(&j, "request.sessionId") < 0);
+		CHECK(gt_path(&j, "request.generationConfig.maxOutputTokens") <
+		      0);
+		gt_ag_free(&r, &out, &j);
+	}
+}
+
+/* Antigravity's schema cleaning, through an OpenAI-style tool list: the
+ * constraints it refuses go, const becomes an enum, allOf merges, the
+ * richest anyOf branch is taken, required keeps only real properties,
+ * a $ref is named, and object schemas without properties (a tool with
+ * none, an empty nested object) get the required "reason" placeholder. */
+TEST(gemini_encode_request_antigravity_schemas)
+{
+	static const char body[] =
+		"{\"tools\":["
+		"{\"name\":\"f\",\"parameters\":{\"$schema\":\"x\",\"type\":"
+		"\"object\",\"additionalProperties\":false,\"properties\":{"
+		"\"s\":{\"type\":\"string\",\"pattern\":\"^a\",\"minLength\":1,"
+		"\"format\":\"email\",\"default\":\"a\"},"
+		"\"k\":{\"const\":\"fixed\"},"
+		"\"l\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":3,"
+		"\"uniqueItems\":true,\"items\":{\"$ref\":\"#/$defs/Item\"}},"
+		"\"u\":{\"description\":\"either\",\"anyOf\":[{\"type\":\"null\"},"
+		"{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{"
+		"\"x\":{\"type\":\"integer\"}},\"required\":[\"x\"]}]},"
+		"\"m\":{\"allOf\":[{\"properties\":{\"p\":{\"type\":\"string\"}},"
+		"\"required\":[\"p\",\"gone\"]},{\"properties\":{\"q\":{\"type\":"
+		"\"number\"}},\"required\":[\"q\",\"p\"]}]},"
+		"\"e\":{\"type\":\"object\"}},"
+		"\"required\":[\"s\",\"nope\"],\"$defs\":{\"Item\":{}}}},"
+		"{\"name\":\"g\"}]}";
+	static const char want[] =
+		"\"functionDeclarations\":[{\"name\":\"f\",\"parameters\":{"
+		"\"type\":\"object\",\"properties\":{"
+		"\"s\":{\"type\":\"string\"},"
+		"\"k\":{\"enum\":[\"fixed\"]},"
+		"\"l\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+		"\"description\":\"See: Item\"," GT_REASON "}},"
+		"\"u\":{\"description\":\"either\",\"type\":\"object\","
+		"\"properties\":{\"x\":{\"type\":\"integer\"}},\"required\":"
+		"[\"x\"]},"
+		"\"m\":{\"properties\":{\"p\":{\"type\":\"string\"},\"q\":{\"type\":"
+		"\"number\"}},\"required\":[\"p\",\"q\"],\"type\":\"object\"},"
+		"\"e\":{\"type\":\"object\"," GT_REASON "}},"
+		"\"required\":[\"s\"]}},"
+		"{\"name\":\"g\",\"parameters\":{\"type\":\"object\","
+		GT_REASON "}}]";
+	struct json j;
+	struct hub_view v;
+	struct hub_tool *t;
+	struct hub_req_opts o;
+	struct buf out;
+	char err[128];
+	int k;
+
+	REQUIRE(json_parse(&j, body, strlen(body)) == 0);
+	gt_view_x(&v, &j);
+	for (k = 0; k < 2; k++) {
+		int fn = gt_path(&j, k ? "tools.1" : "tools.0");
+		t = hub_add_tool(&v);
+		t->name = hub_tok_span(&j, json_get(&j, fn, "name"));
+		t->schema_tok = json_get(&j, fn, "parameters");
+	}
+	memset(&o, 0, sizeof(o));
+	o.model = "claude-sonnet-4-6";
+	o.antigravity = 1;
+	REQUIRE(gt_encode_opts(&v, &o, &out, err, sizeof(err)) == 0);
+	CHECK_HAS(&out, want);
+	CHECK(json_validate(out.p, out.len) == 0);
+	buf_free(&out);
+	hub_view_free(&v);
+	json_free(&j);
+}
+
 TEST(gemini_encode_request_images)
 {
 	struct hub_view v;
@@ -684,10 +881,7 @@ TEST(gemini_encode_request_sanitises_schemas)
 	int fn;
 
 	REQUIRE(json_parse(&j, body, strlen(body)) == 0);
-	hub_view_init(&v, &j);
-	hub_add_msg(&v, HUB_USER);
-	gt_part(&v, HUB_P_TEXT)->text = gt_s("x");
-	v.msgs[0].n = 1;
+	gt_view_x(&v, &j);
 	t = hub_add_tool(&v);
 	fn = gt_path(&j, "tools.0.function");
 	t->name = hub_tok_span(&j, json_get(&j, fn, "name"));
@@ -743,10 +937,7 @@ TEST(gemini_encode_request_schema_type_arrays)
 		snprintf(body, sizeof(body), "{\"type\":\"object\",\"properties\""
 			 ":{\"a\":{\"type\":%s}}}", cases[i][0]);
 		REQUIRE(json_parse(&j, body, strlen(body)) == 0);
-		hub_view_init(&v, &j);
-		hub_add_msg(&v, HUB_USER);
-		gt_part(&v, HUB_P_TEXT)->text = gt_s("x");
-		v.msgs[0].n = 1;
+		gt_view_x(&v, &j);
 		t = hub_add_tool(&v);
 		t->name = gt_s("f");
 		t->schema_tok = 0;
