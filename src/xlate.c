@@ -1,5 +1,8 @@
 /*
- * xlate.c - the translation pipeline (see xlate.h).
+ * xlate.c - the translation pipeline (see xlate.h): the SSE parser feeds
+ * the upstream's decoder, whose events go to the client's encoder through
+ * emit(), which keeps an error that comes before any client byte for an
+ * HTTP answer and notes whether the answer finished (the fold).
  */
 #include "xlate.h"
 
@@ -14,6 +17,8 @@ static void emit(void *user, const struct hub_event *ev)
 
 	if (t->tap)
 		t->tap(t->tap_user, ev);
+	if (ev->type == HUB_EV_FINISH)
+		t->finished = 1;
 	if (ev->type == HUB_EV_ERROR && !t->sent && t->out.len == 0 &&
 	    !t->early_status) {
 		/* Nothing sent yet: kept for a real HTTP error. */
@@ -41,6 +46,7 @@ static void start(struct xlate *t)
 	hub_sdec_init(&t->dec, t->ufmt, t->eo.seed);
 	sse_init(&t->sse, SSE_EVENT_MAX);
 	t->sent = 0;
+	t->finished = 0;
 	t->early_status = 0;
 	t->early_msg[0] = '\0';
 }
@@ -90,6 +96,10 @@ void xlate_stream_end(struct xlate *t)
 {
 	sse_end(&t->sse, on_sse, t);
 	t->uc->decode_event(&t->dec, NULL, emit, t);
+	/* the fold: a whole answer or an error, never a cut one */
+	if (!t->eo.stream && !t->finished && !t->early_status)
+		xlate_error(t, 502, "upstream stream ended before the answer "
+			    "was complete");
 }
 
 int xlate_body(struct xlate *t, const char *p, size_t n)

@@ -13,6 +13,17 @@
  * status in the client's format.  Once the caller has sent something it
  * sets t->sent, and errors go into the stream (xlate_error).
  *
+ * THE FOLD.  The upstream side follows what the upstream sends, the
+ * client side what the client asked for: xlate_stream / xlate_stream_end
+ * for an SSE answer, xlate_body for a JSON one, whatever eo->stream
+ * says.  Codex and Claude OAuth accounts (and Antigravity's Claude
+ * models) are always asked for a stream; for a client that asked for none
+ * (eo->stream == 0) the pipeline decodes that stream while the client's
+ * encoder collects, and xlate_done writes the one JSON answer.  As that
+ * answer cannot say it was cut short, an upstream stream that ends
+ * without finishing its answer (no FINISH event) is then an early error
+ * (502), like a truncated JSON body.
+ *
  * MEMORY.  The SSE parser, the decoder's scratch and token array and the
  * encoder's accumulators grow to the largest event seen (capped by
  * SSE_EVENT_MAX and the buffers' own caps); xlate_held() says how much
@@ -37,6 +48,8 @@ struct xlate {
 	struct buf out;           /* client bytes produced, not yet taken */
 	int sent;                 /* the caller has sent the client bytes */
 	int early_status;         /* an upstream ERROR before any byte */
+	int finished;             /* a FINISH event came: the answer is
+				     whole */
 	char early_msg[256];
 	/* optional: sees every event before the encoder (benchmark) */
 	void (*tap)(void *user, const struct hub_event *ev);
@@ -55,7 +68,9 @@ void xlate_free(struct xlate *t);
 /* Streamed answer bytes.  0 ok; -1 an event is larger than the parser
  * holds (the stream cannot go on). */
 int xlate_stream(struct xlate *t, const char *p, size_t n);
-/* The upstream stream ended: what the parser and decoder held back. */
+/* The upstream stream ended: what the parser and decoder held back.  For
+ * a non-stream client (the fold) an answer without its FINISH becomes the
+ * early error 502. */
 void xlate_stream_end(struct xlate *t);
 /* A whole non-stream answer.  0 ok; -1 not valid for its API. */
 int xlate_body(struct xlate *t, const char *p, size_t n);
