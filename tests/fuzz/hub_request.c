@@ -5,7 +5,9 @@
  * Input: two option bytes, then a client request body:
  *   [0] client format (enum hub_fmt, modulo the count)
  *   [1] bit 0 stream, bit 1 Gemini CLI envelope, bit 2 a project id,
- *       bits 3-5 the upstream model name (fz_models)
+ *       bits 3-5 the upstream model name (fz_models), bit 6 the
+ *       subscription accounts' flags (Antigravity, Claude Code, Codex,
+ *       stream usage, with an effort and a request id that need escaping)
  * As api.c does, only a JSON object reaches the codec (its tokens in an
  * array of exactly their number); its decode_request fills a view, and
  * each codec's encode_request writes an upstream body from it.  A refused request (-1, with a message) is fine; a body that
@@ -54,6 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ro.stream = fl & 1;
 			ro.gemini_cli = (fl >> 1) & 1;
 			ro.project = fl & 4 ? "proj-\"1\"" : NULL;
+			if (fl & 64) {
+				ro.antigravity = ro.claude_code = 1;
+				ro.codex = ro.stream_usage = 1;
+				ro.effort = "hi\"gh";
+				ro.request_id = "agent-\\1";
+			}
 			buf_init(&out, 64L * 1024 * 1024);
 			err[0] = '\0';
 			rc = hub_codec_for((enum hub_fmt)u)->encode_request(
