@@ -7,8 +7,9 @@
  *
  * Four formats: OpenAI chat completions, OpenAI Responses, Claude
  * messages, Gemini generateContent (the Gemini CLI / Code Assist envelope
- * is a flag of the Gemini codec), plus the legacy completions API as a
- * client.  Each format is one codec (struct hub_codec below) in two files,
+ * and Antigravity's are flags of the Gemini codec, as the other body
+ * changes subscription accounts need are of theirs: struct
+ * hub_req_opts), plus the legacy completions API as a client.  Each format is one codec (struct hub_codec below) in two files,
  * one per side of the proxy, with one naming convention:
  *
  *   hub_<fmt>_client.c     the format as a client speaks it:
