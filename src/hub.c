@@ -500,13 +500,15 @@ void hub_put_args_object(struct buf *b, struct hub_span args, int is_str)
 	}
 }
 
-void hub_put_json_compact(struct buf *b, struct hub_span s)
+/* The runs of s between whitespace outside strings, each copied (or
+ * escaped into a JSON string's content when esc). */
+static void put_compact(struct buf *b, struct hub_span s, int esc)
 {
 	size_t i, from = 0;
 	int in_str = 0;
 
-	for (i = 0; i < s.n; i++) {
-		char c = s.p[i];
+	for (i = 0; i <= s.n; i++) {
+		char c = i < s.n ? s.p[i] : ' ';
 		if (in_str) {
 			if (c == '\\')
 				i++;
@@ -515,11 +517,23 @@ void hub_put_json_compact(struct buf *b, struct hub_span s)
 		} else if (c == '"') {
 			in_str = 1;
 		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			buf_put(b, s.p + from, i - from);
+			if (esc)
+				buf_json_esc(b, s.p + from, i - from);
+			else
+				buf_put(b, s.p + from, i - from);
 			from = i + 1;
 		}
 	}
-	buf_put(b, s.p + from, s.n - from);
+}
+
+void hub_put_json_compact(struct buf *b, struct hub_span s)
+{
+	put_compact(b, s, 0);
+}
+
+void hub_escape_json_compact(struct buf *b, struct hub_span s)
+{
+	put_compact(b, s, 1);
 }
 
 int hub_data_url(struct hub_span url, struct hub_span *mime,

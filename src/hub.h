@@ -618,6 +618,9 @@ void hub_put_str_as_json(struct buf *b, struct hub_span s);
 /* Write raw JSON span s without the whitespace between its tokens (one
  * line, as an SSE data line needs). */
 void hub_put_json_compact(struct buf *b, struct hub_span s);
+/* The same, escaped as a JSON string's content (a raw value into a str
+ * span, e.g. Gemini's pretty-printed args as OpenAI arguments). */
+void hub_escape_json_compact(struct buf *b, struct hub_span s);
 /* Write raw JSON span s as a JSON string (escaping it). */
 void hub_put_json_as_str(struct buf *b, struct hub_span s);
 /* Escape raw bytes into b without quotes (for building str spans). */

@@ -778,8 +778,9 @@ static void gemini_emit_call(struct hub_sink *k, const struct json *j,
 	}
 	o1 = d->scratch.len;
 	if (args >= 0) {
-		struct hub_span r = hub_tok_raw(j, args);
-		hub_escape(&d->scratch, r.p, r.n);
+		/* non-stream answers are pretty-printed: one line, as in a
+		 * stream */
+		hub_escape_json_compact(&d->scratch, hub_tok_raw(j, args));
 	} else {
 		buf_puts(&d->scratch, "{}");
 	}
