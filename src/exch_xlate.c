@@ -303,12 +303,22 @@ static void make_uuid(char out[37], uint32_t seed)
 		 b[14], b[15]);
 }
 
+/* Antigravity answers some models whole only through a stream (the
+ * reference streams and folds them): Claude, gemini-3-pro and the
+ * image model. */
+static int antigravity_streams(const char *model)
+{
+	return strstr(model, "claude") || !strncmp(model, "gemini-3-pro", 12) ||
+	       !strncmp(model, "gemini-3.1-flash-image", 22);
+}
+
 int exch_start_hub(struct conn *c, const struct exch_req *r)
 {
 	const struct route_cred *cr = route_cred_at(srv_of(c)->route, r->rm,
 						    r->cand);
 	const struct prov_desc *d = prov_desc(cr->prov);
-	int force = forced_stream(d, r->cfmt);
+	int force = forced_stream(d, r->cfmt) ||
+		    (cr->prov == PROV_ANTIGRAVITY && antigravity_streams(r->upmodel));
 	struct exch *x = exch_begin(c, r->cfmt, r->rm, r->cand,
 				    r->stream ? &exch_xlate_stream
 				    : force   ? &exch_xlate_fold
@@ -346,6 +356,7 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	ro.claude_code = d->claude_code;
 	ro.stream_usage = d->stream_usage;
 	ro.effort = r->effort;
+	ro.codex = d->wire == HUB_RESPONSES && cr->prov != PROV_COMPAT;
 	err[0] = '\0';
 	if (hub_codec_for(x->ufmt)->encode_request(r->view, &ro, &x->upbody,
 						   err, sizeof(err)) < 0 ||

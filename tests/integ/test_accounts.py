@@ -37,17 +37,18 @@ class Env:
         self.tok = mocks_oauth.MockTokenServer(tls=ctx).start()
         self.ca = mocks_oauth.MockCodeAssist(tls=ctx).start()
         self.ag = mocks_oauth.MockCodeAssist(tls=ctx).start()
+        self.ag2 = mocks_oauth.MockCodeAssist(tls=ctx).start()   # its fallback host
         self.cx = mocks_oauth.MockCodex(tls=ctx).start()
         self.cl = mocks_llm.MockClaude(tls=ctx).start()
         self.qw = mocks_oauth.MockQwen(tls=ctx).start()
-        self.mocks = [self.tok, self.ca, self.ag, self.cx, self.cl, self.qw]
+        self.mocks = [self.tok, self.ca, self.ag, self.ag2, self.cx, self.cl, self.qw]
         extra = more + (
             "\n[endpoints]\n"
             "gemini-cli = %s\nantigravity = %s\nantigravity-fallback = %s\n"
             "codex = %s\nclaude = %s\nqwen = %s\n"
             "google-token = %s/token\nopenai-auth = %s\nclaude-token = %s/v1/oauth/token\n"
             "qwen-auth = %s/api/v1/oauth2\n"
-            % (self.ca.url, self.ag.url, self.ag.url, self.cx.base_url, self.cl.url,
+            % (self.ca.url, self.ag.url, self.ag2.url, self.cx.base_url, self.cl.url,
                self.qw.base_url, self.tok.url, self.tok.url, self.tok.url, self.tok.url))
         s = {"ca-file": testca.shared_pki()["ca_cert"], "request-retry": 1,
              "upstream-connect-timeout": "2s", "upstream-first-byte-timeout": "4s",
@@ -314,6 +315,7 @@ def test_accounts_antigravity_envelope():
     env = Env(files=[("antigravity", dict(email="ag@example.com", project_id="proj-ag",
                                           access_token="ya29.ag-live"))])
     env.ag.valid_tokens = {"ya29.ag-live"}
+    env.ag2.valid_tokens = {"ya29.ag-live"}
     eq(_content(env.chat("gemini-3-flash"), "antigravity"), "echo: hello accounts", "content")
     req = env.ag.requests[-1]
     eq(req["envelope"].get("project"), "proj-ag", "project")
@@ -322,6 +324,16 @@ def test_accounts_antigravity_envelope():
           "requestId %r" % req["envelope"].get("requestId"))
     h = req["headers"]
     check(h.get("user-agent", "").startswith("antigravity/"), "UA %r" % h.get("user-agent"))
+    # a Claude model: asked as a stream, folded into one answer
+    eq(_content(env.chat("claude-sonnet-4-6"), "claude on antigravity"),
+       "echo: hello accounts", "claude content")
+    eq(env.ag.requests[-1]["ca_method"], "streamGenerateContent", "claude model streamed")
+    # the daily host over quota: the same account on the fallback host
+    env.ag.script([("quota", 30)])
+    eq(_content(env.chat("gemini-3-flash"), "fallback"), "echo: hello accounts", "fallback")
+    eq(len(env.ag2.requests), 1, "requests to the fallback host")
+    eq(env.ag2.requests[0]["headers"].get("authorization"), "Bearer ya29.ag-live",
+       "same account on the fallback host")
 
 
 # ---- refresh -------------------------------------------------------------------
