@@ -717,3 +717,61 @@ def test_v1internal_generation_routes_by_model_with_the_envelope_both_ways():
     r = _ca_post(env, "generateContent", {"request": {"contents": []}})
     eq(r.status, 400, "no model")
     eq(r.json()["error"].get("status"), "INVALID_ARGUMENT", "Gemini error shape")
+
+
+_NS_CLIENT = r'''
+import socket, sys, time
+port = int(sys.argv[1])
+def ask(src, dst):
+    for _ in range(100):
+        try:
+            s = socket.create_connection((dst, port), timeout=2, source_address=(src, 0))
+            break
+        except OSError:
+            time.sleep(0.05)
+    body = b'{"metadata":{}}'
+    s.sendall(b"POST /v1internal:loadCodeAssist HTTP/1.1\r\nHost: x\r\nContent-Type: "
+              b"application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+              % len(body) + body)
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    print(data.split(b" ")[1].decode(), data.split(b"\r\n\r\n", 1)[1].decode())
+ask("10.9.0.1", "10.9.0.1")
+ask("127.0.0.1", "127.0.0.1")
+'''
+
+
+def test_v1internal_refuses_non_local_clients():
+    """A client from a non-loopback address gets 403 in Gemini's shape; the
+    same call from loopback is answered.  Run in a network namespace of
+    the test's own (its lo also holds 10.9.0.1), so nothing leaves the
+    machine."""
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        harness.skip("needs root, unshare and ip for a network namespace")
+    srv = harness.Server(settings={"host": ""}, label="cli-proxy-api")
+    client = os.path.join(srv.dir, "client.py")
+    with open(client, "w") as f:
+        f.write(_NS_CLIENT)
+    script = ("ip link set lo up && ip addr add 10.9.0.1/32 dev lo || exit 97\n"
+              "%s --config %s 2>%s & pid=$!\n"
+              "python3 %s %d; rc=$?\nkill $pid; wait $pid\nexit $rc\n"
+              % (harness.BINARY, srv.config_path, srv.stderr_path, client, srv.port))
+    try:
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True,
+                           timeout=20)
+    except OSError as e:
+        harness.skip("unshare: %r" % e)
+    if p.returncode == 97 or b"Operation not permitted" in p.stderr:
+        harness.skip("no network namespace here: %r" % p.stderr[-200:])
+    eq(p.returncode, 0, "namespace run (stderr %r)" % p.stderr[-500:])
+    lines = p.stdout.decode().strip().split("\n")
+    eq(len(lines), 2, "answers %r" % lines)
+    st, body = lines[0].split(" ", 1)
+    eq(st, "403", "non-loopback client")
+    eq(json.loads(body)["error"]["status"], "PERMISSION_DENIED", "Gemini error shape")
+    eq(lines[1].split(" ", 1)[0], "200", "loopback client")
