@@ -18,6 +18,7 @@
 #include "hc.h"
 #include "json.h"
 #include "log.h"
+#include "models.h"
 #include "prov.h"
 #include "sizes.h"
 #include "url.h"
@@ -155,7 +156,13 @@ int acct_must_refresh(const struct acct *a)
 static int due(const struct acct *a, long long now)
 {
 	long lead = kinds[a->f.kind].lead_s;
-	if (!a->f.expiry || !a->f.refresh_token)
+	if (!a->f.refresh_token)
+		return 0;
+	/* the file's own interval ("refresh_interval_seconds") */
+	if (a->f.refresh_interval_s > 0 && a->f.last_refresh &&
+	    now >= a->f.last_refresh + a->f.refresh_interval_s)
+		return 1;
+	if (!a->f.expiry)
 		return 0;
 	if (a->f.last_refresh && a->f.expiry > a->f.last_refresh &&
 	    (a->f.expiry - a->f.last_refresh) / 2 < lead)
@@ -322,18 +329,34 @@ static struct acct *load(const char *dir, const char *name)
 
 static void log_loaded(const struct acct *a)
 {
-	char exp[32] = "unknown";
+	char exp[32] = "unknown", models[200];
+	const struct model_fixed *t;
+	size_t n = 0, k = 0, shown = 0;
+
 	if (!a->usable) {
 		log_warn("auth-dir: skipping %s: %s", a->name, a->why);
 		return;
 	}
+	if (!log_debug_on())
+		return;
 	if (a->f.expiry)
 		acct_time_format(a->f.expiry, exp);
-	log_debug("auth-dir: loaded %s: %s account%s%s%s%s, token expires %s",
-		  a->name, acct_kind_name(a->f.kind),
+	models[0] = '\0';
+	for (t = models_table(prov_of_acct(a->f.kind), a->f.plan_type);
+	     t && t->id; t++, k++)
+		if (n + strlen(t->id) + 6 < sizeof(models)) {
+			n += (size_t)snprintf(models + n, sizeof(models) - n,
+					      "%s%s", n ? " " : "", t->id);
+			shown++;
+		}
+	log_debug("auth-dir: loaded %s: %s account%s%s%s%s%s%s, token expires "
+		  "%s, %zu models: %s%s", a->name, acct_kind_name(a->f.kind),
 		  a->f.email ? " " : "", a->f.email ? a->f.email : "",
 		  a->f.project_id ? ", project " : "",
-		  a->f.project_id ? a->f.project_id : "", exp);
+		  a->f.project_id ? a->f.project_id : "",
+		  a->f.plan_type ? ", plan " : "",
+		  a->f.plan_type ? a->f.plan_type : "", exp, k, models,
+		  shown < k ? " ..." : "");
 }
 
 /* ---- the store --------------------------------------------------------------- */
