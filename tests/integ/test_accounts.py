@@ -775,3 +775,29 @@ def test_v1internal_refuses_non_local_clients():
     eq(st, "403", "non-loopback client")
     eq(json.loads(body)["error"]["status"], "PERMISSION_DENIED", "Gemini error shape")
     eq(lines[1].split(" ", 1)[0], "200", "loopback client")
+
+
+def test_accounts_refresh_and_calls_go_through_the_proxy():
+    """proxy-url carries both the upstream call and the token refresh
+    (users behind a geo-block saw refreshes go direct and fail); an
+    account's own proxy_url wins over it."""
+    px = mocks.ConnectProxy().start()
+    own = mocks.ConnectProxy().start()
+    env = Env(start=False, proxy_url=px.url)
+    env.mocks += [px, own]
+    env.write("codex", filename="codex-p.json", email="p@example.com", access_token="old",
+              refresh_token="rt-p", expires_in=-5)
+    env.write("qwen", filename="qwen-own.json", email="o@example.com", access_token="qa",
+              refresh_token="rt-o", expires_in=-5, proxy_url=own.url,
+              resource_url=env.qw.resource_url)
+    env.tok.resource_url = env.qw.resource_url   # what the refresh answers
+    env.srv.start()
+    _content(env.chat("gpt-5"), "codex through proxy-url")
+    tok_target = "localhost:%d" % env.tok.port
+    check(tok_target in px.connects, "refresh not through proxy-url: %r" % px.connects)
+    check("localhost:%d" % env.cx.port in px.connects, "call not through proxy-url")
+    _content(env.chat("qwen3-coder-plus"), "qwen through its own proxy")
+    check(tok_target in own.connects, "refresh not through the file's proxy_url: %r"
+          % own.connects)
+    check("localhost:%d" % env.qw.port in own.connects, "call not through the file's proxy")
+    check("localhost:%d" % env.qw.port not in px.connects, "proxy-url used over the file's")
