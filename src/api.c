@@ -1014,6 +1014,43 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
 	return (int)o;
 }
 
+/* A Gemini call on model (body parsed in j, freed here): a token count,
+ * counted upstream where the provider can, else estimated; or a
+ * generation, streamed for streamGenerateContent (SSE with alt=sse, else
+ * the JSON-array stream).  gemini_cli: the Code Assist envelope both
+ * ways (/v1internal). */
+static void gemini_call(struct conn *c, struct json *j, const char *model,
+			size_t ml, const char *meth, size_t mlen, int gemini_cli)
+{
+	struct infer_req q;
+	char alt[16];
+
+	if (http_span_eq(meth, mlen, "countTokens")) {
+		if (count_model_served(c, HUB_GEMINI, model, ml) &&
+		    !((gemini_cli || json_get(j, 0, "contents") >= 0) &&
+		      count_upstream(c, HUB_GEMINI, HUB_GEMINI, j, model, ml)))
+			respond_estimate(c, "totalTokens", j);
+		body_free(c, j);
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.f = HUB_GEMINI;
+	q.cfmt = HUB_GEMINI;
+	q.model = model;
+	q.mlen = ml;
+	q.j = j;
+	q.model_tok = -1;
+	q.gemini_cli = gemini_cli;
+	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
+	q.gemini_array = q.stream &&
+			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
+			   !strcmp(alt, "sse")) &&
+			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
+			   !strcmp(alt, "sse"));
+	start_inference(c, &q);
+	body_free(c, j);
+}
+
 /* POST .../models/<model>:<method> (Gemini generateContent & co).  The
  * method follows the last colon: model names may hold colons. */
 static void h_gemini_action(struct conn *c, const struct endpoint *r)
@@ -1025,8 +1062,7 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 	const char *meth;
 	size_t mlen;
 	struct json j;
-	struct infer_req q;
-	char alt[16], model[MODEL_NAME_MAX + 2];
+	char model[MODEL_NAME_MAX + 2];
 	int ml;
 
 	if (!colon || colon == a) {
@@ -1050,36 +1086,7 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 		return;
 	if (parse_body(c, HUB_GEMINI, &j) < 0)
 		return;
-	if (http_span_eq(meth, mlen, "countTokens")) {
-		if (!count_model_served(c, HUB_GEMINI, model, (size_t)ml)) {
-			body_free(c, &j);
-			return;
-		}
-		if (json_get(&j, 0, "contents") >= 0 &&
-		    count_upstream(c, HUB_GEMINI, HUB_GEMINI, &j, model,
-				   (size_t)ml)) {
-			body_free(c, &j);
-			return;
-		}
-		respond_estimate(c, "totalTokens", &j);
-		body_free(c, &j);
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.f = HUB_GEMINI;
-	q.cfmt = HUB_GEMINI;
-	q.model = model;
-	q.mlen = (size_t)ml;
-	q.j = &j;
-	q.model_tok = -1;
-	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
-	q.gemini_array = q.stream &&
-			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
-			   !strcmp(alt, "sse")) &&
-			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
-			   !strcmp(alt, "sse"));
-	start_inference(c, &q);
-	body_free(c, &j);
+	gemini_call(c, &j, model, (size_t)ml, meth, mlen, 0);
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
@@ -1193,8 +1200,7 @@ static void h_v1internal(struct conn *c, const struct endpoint *r)
 	const char *meth = c->req.target + r->len;
 	size_t mlen = plen - r->len;
 	struct json j;
-	struct infer_req q;
-	char alt[16], model[MODEL_NAME_MAX + 8];
+	char model[MODEL_NAME_MAX + 8];
 	int ml, gen, count;
 
 	if (!peer_is_loopback(c)) {
@@ -1222,34 +1228,7 @@ static void h_v1internal(struct conn *c, const struct endpoint *r)
 		body_free(c, &j);
 		return;
 	}
-	if (count) {
-		if (!count_model_served(c, HUB_GEMINI, model, (size_t)ml)) {
-			body_free(c, &j);
-			return;
-		}
-		if (count_upstream(c, HUB_GEMINI, HUB_GEMINI, &j, model,
-				   (size_t)ml)) {
-			body_free(c, &j);
-			return;
-		}
-		respond_estimate(c, "totalTokens", &j);
-		body_free(c, &j);
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.f = HUB_GEMINI;
-	q.cfmt = HUB_GEMINI;
-	q.model = model;
-	q.mlen = (size_t)ml;
-	q.j = &j;
-	q.model_tok = -1;
-	q.gemini_cli = 1;
-	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
-	q.gemini_array = q.stream &&
-			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
-			   !strcmp(alt, "sse"));
-	start_inference(c, &q);
-	body_free(c, &j);
+	gemini_call(c, &j, model, (size_t)ml, meth, mlen, 1);
 }
 
 /* ---- the table ------------------------------------------------------------- */

@@ -127,19 +127,13 @@ const struct exch_kind exch_xlate_stream = {xl_attempt, collect_head,
 					    stream_body, stream_done,
 					    stream_late, 1};
 
-static void body_done(struct exch *x)
+/* The pipeline has the whole answer (or an early error): send it as one
+ * JSON body with its length. */
+static void answer_whole(struct exch *x)
 {
 	struct conn *c = x->c;
 	struct buf *o = &x->xl.out;
 
-	if (!x->upstream_ok) {
-		upstream_error(x);
-		return;
-	}
-	if (xlate_body(&x->xl, x->ubody.p, x->ubody.len) < 0) {
-		exch_fail(x, 502, "upstream answer is not valid for its API");
-		return;
-	}
 	if (x->xl.early_status) {
 		exch_fail(x, map_status(x->xl.early_status), x->xl.early_msg);
 		return;
@@ -160,6 +154,19 @@ static void body_done(struct exch *x)
 	conn_stream_write(c, o->p, o->len);
 	conn_stream_end(c);
 	exch_finish(x);
+}
+
+static void body_done(struct exch *x)
+{
+	if (!x->upstream_ok) {
+		upstream_error(x);
+		return;
+	}
+	if (xlate_body(&x->xl, x->ubody.p, x->ubody.len) < 0) {
+		exch_fail(x, 502, "upstream answer is not valid for its API");
+		return;
+	}
+	answer_whole(x);
 }
 
 /* A JSON body cannot carry a late error: cut the response so the client
@@ -198,32 +205,12 @@ static int fold_body(struct exch *x, const char *p, size_t n)
 
 static void fold_done(struct exch *x)
 {
-	struct conn *c = x->c;
-	struct buf *o = &x->xl.out;
-
 	if (!x->upstream_ok) {
 		upstream_error(x);
 		return;
 	}
 	xlate_stream_end(&x->xl);
-	if (x->xl.early_status) {
-		exch_fail(x, map_status(x->xl.early_status), x->xl.early_msg);
-		return;
-	}
-	xlate_done(&x->xl);
-	if (o->overflow) {
-		exch_fail(x, 502, "upstream answer larger than the proxy holds");
-		return;
-	}
-	if (exch_charge(x) < 0) {
-		exch_over_budget(x);
-		return;
-	}
-	conn_stream_begin(c, 200, "application/json", NULL, (int64_t)o->len);
-	x->started = 1;
-	conn_stream_write(c, o->p, o->len);
-	conn_stream_end(c);
-	exch_finish(x);
+	answer_whole(x);
 }
 
 const struct exch_kind exch_xlate_fold = {xl_attempt, collect_head, fold_body,

@@ -30,6 +30,17 @@ static void emit(void *user, const struct hub_event *ev)
 	}
 	if (t->early_status)
 		return; /* answered as an HTTP error at the end */
+	if (ev->type == HUB_EV_TOOL_START && t->names.len) {
+		struct hub_event e = *ev;
+		buf_reset(&t->name);
+		if (hub_responses_restore(t->names.p, t->names.len, ev->name,
+					  &t->name) && !t->name.overflow) {
+			e.name.p = t->name.p;
+			e.name.n = t->name.len;
+			t->cc->encode_event(&t->enc, &e, &t->out);
+			return;
+		}
+	}
 	t->cc->encode_event(&t->enc, ev, &t->out);
 }
 
@@ -62,6 +73,11 @@ void xlate_init(struct xlate *t, enum hub_fmt cfmt, enum hub_fmt ufmt,
 	t->eo = *eo;
 	t->eo.req = NULL; /* the encoder copies what it needs now */
 	buf_init(&t->out, out_max);
+	buf_init(&t->names, HUB_ENC_BUF_MAX);
+	buf_init(&t->name, HUB_ENC_BUF_MAX);
+	if (ufmt == HUB_RESPONSES && cfmt != HUB_RESPONSES && eo->req &&
+	    hub_responses_name_map(eo->req, &t->names) < 0)
+		buf_reset(&t->names);
 	hub_enc_init(&t->enc, cfmt, eo);
 	start(t);
 }
@@ -85,6 +101,8 @@ void xlate_free(struct xlate *t)
 	stop(t);
 	hub_enc_free(&t->enc);
 	buf_free(&t->out);
+	buf_free(&t->names);
+	buf_free(&t->name);
 }
 
 int xlate_stream(struct xlate *t, const char *p, size_t n)
@@ -139,5 +157,5 @@ size_t xlate_held(const struct xlate *t)
 	return t->out.cap + t->sse.line.cap + t->sse.data.cap +
 	       t->dec.scratch.cap +
 	       (size_t)t->dec.ntok_cap * sizeof(*t->dec.tok) +
-	       hub_enc_held(&t->enc);
+	       hub_enc_held(&t->enc) + t->names.cap + t->name.cap;
 }

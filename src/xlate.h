@@ -24,6 +24,9 @@
  * without finishing its answer (no FINISH event) is then an early error
  * (502), like a truncated JSON body.
  *
+ * TOOL NAMES.  A Responses upstream gets tool names over 64 bytes
+ * shortened; the calls it answers with get their client names back here
+ * (for a Responses client, in its encoder).
  * MEMORY.  The SSE parser, the decoder's scratch and token array and the
  * encoder's accumulators grow to the largest event seen (capped by
  * SSE_EVENT_MAX and the buffers' own caps); xlate_held() says how much
@@ -51,6 +54,11 @@ struct xlate {
 	int finished;             /* a FINISH event came: the answer is
 				     whole */
 	char early_msg[256];
+	/* A Responses upstream (Codex) got some tool names shortened (over
+	 * 64 bytes): the request's map, to give calls their client names
+	 * back for clients of the other formats (the Responses encoder does
+	 * its own); names holds the restored name of the current event. */
+	struct buf names, name;
 	/* optional: sees every event before the encoder (benchmark) */
 	void (*tap)(void *user, const struct hub_event *ev);
 	void *tap_user;

@@ -801,3 +801,37 @@ def test_accounts_refresh_and_calls_go_through_the_proxy():
           % own.connects)
     check("localhost:%d" % env.qw.port in own.connects, "call not through the file's proxy")
     check("localhost:%d" % env.qw.port not in px.connects, "proxy-url used over the file's")
+
+
+def test_accounts_codex_long_tool_names_come_back_whole():
+    """Codex takes tool names of 64 bytes at most: longer ones are
+    shortened on the way up, and a call of one comes back to an OpenAI or
+    Claude client under the name it gave."""
+    long_name = "mcp__a_rather_long_server_name__and_an_even_longer_tool_name_for_it"
+    check(len(long_name) > 64, "name not long enough")
+    env = Env(files=[("codex", dict(email="c@example.com", access_token="cx",
+                                    account_id="A"))])
+    tools = [{"type": "function", "function": {
+        "name": long_name, "description": "d",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}]
+    body = dict(OPENAI_BODY, model="gpt-5", tools=tools)
+    r = env.srv.request("POST", "/v1/chat/completions", body=body)
+    eq(r.status, 200, "first request")
+    sent = json.loads(env.cx.requests[-1]["body"])["tools"][0]["name"]
+    check(len(sent) <= 64 and sent != long_name, "upstream name %r" % sent)
+    env.cx.script([("tool", sent, {"q": "x"})])
+    r = env.srv.request("POST", "/v1/chat/completions", body=body)
+    eq(r.status, 200, "tool call (%r)" % r.body[:300])
+    call = r.json()["choices"][0]["message"]["tool_calls"][0]["function"]
+    eq(call["name"], long_name, "the client's name")
+    eq(json.loads(call["arguments"]), {"q": "x"}, "arguments")
+    # a Claude client too
+    env.cx.script([("tool", sent, {"q": "y"})])
+    r = env.srv.request("POST", "/v1/messages", body={
+        "model": "gpt-5", "max_tokens": 100,
+        "tools": [{"name": long_name, "description": "d",
+                   "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}}}],
+        "messages": [{"role": "user", "content": "hi"}]})
+    eq(r.status, 200, "claude client (%r)" % r.body[:300])
+    blocks = [b for b in r.json()["content"] if b["type"] == "tool_use"]
+    eq(blocks[0]["name"], long_name, "the Claude client's name")
