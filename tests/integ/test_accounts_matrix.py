@@ -80,12 +80,23 @@ def upstream_streams(kind, mode, model):
 
 
 # ---- the upstream request, per kind: checks the kind's shape, returns
-# (streamed, tool names, system text)
+# {"stream": asked for a stream, "tools": tool names, "system": text,
+#  "calls": [(id, name, args)], "results": [(id, name, text)]} (the
+# history's tool calls and results; None where the format has no such field)
 
 def _texts(blocks):
     if isinstance(blocks, str):
         return blocks
     return "".join(b.get("text", "") for b in blocks or [] if isinstance(b, dict))
+
+
+def _args(text, what):
+    """Tool arguments sent as a JSON string -> the object."""
+    check(isinstance(text, str), "%s: arguments not a string: %r" % (what, text))
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise TestFailure("%s: arguments not JSON: %r" % (what, text))
 
 
 def _bearer(req, kind, what):
@@ -121,7 +132,14 @@ def _up_code_assist(kind, req, model, what):
         eq(((inner.get("toolConfig") or {}).get("functionCallingConfig") or {}).get("mode"),
            "VALIDATED", "%s: Claude model's function calling mode" % what)
     si = inner.get("systemInstruction") or {}
-    return meth == "streamGenerateContent", tools, _texts(si.get("parts"))
+    parts = [p for c in inner["contents"] for p in c.get("parts") or []]
+    return {"stream": meth == "streamGenerateContent", "tools": tools,
+            "system": _texts(si.get("parts")),
+            "calls": [(p["functionCall"].get("id"), p["functionCall"].get("name"),
+                       p["functionCall"].get("args")) for p in parts if "functionCall" in p],
+            "results": [(p["functionResponse"].get("id"), p["functionResponse"].get("name"),
+                         json.dumps(p["functionResponse"].get("response")))
+                        for p in parts if "functionResponse" in p]}
 
 
 def _up_codex(kind, req, model, what):
@@ -134,10 +152,15 @@ def _up_codex(kind, req, model, what):
        "%s: Chatgpt-Account-Id" % what)
     tools = [t.get("name") for t in j.get("tools") or [] if t.get("type") == "function"]
     system = j.get("instructions") or ""
-    for it in j.get("input") or []:
-        if isinstance(it, dict) and it.get("role") in ("system", "developer"):
+    items = [it for it in j.get("input") or [] if isinstance(it, dict)]
+    for it in items:
+        if it.get("role") in ("system", "developer"):
             system += _texts(it.get("content"))
-    return True, tools, system
+    return {"stream": True, "tools": tools, "system": system,
+            "calls": [(it.get("call_id"), it.get("name"), _args(it.get("arguments"), what))
+                      for it in items if it.get("type") == "function_call"],
+            "results": [(it.get("call_id"), None, _texts(it.get("output")))
+                        for it in items if it.get("type") == "function_call_output"]}
 
 
 def _up_claude(kind, req, model, what):
@@ -152,8 +175,15 @@ def _up_claude(kind, req, model, what):
     sysv = j.get("system")
     check(isinstance(sysv, list) and sysv and sysv[0].get("text") == CLAUDE_CODE_LINE,
           "%s: system does not begin with the Claude Code line: %r" % (what, sysv))
-    tools = [t.get("name") for t in j.get("tools") or []]
-    return j.get("stream") is True, tools, _texts(sysv[1:])
+    blocks = [b for m in j.get("messages") or [] if isinstance(m.get("content"), list)
+              for b in m["content"]]
+    return {"stream": j.get("stream") is True,
+            "tools": [t.get("name") for t in j.get("tools") or []],
+            "system": _texts(sysv[1:]),
+            "calls": [(b.get("id"), b.get("name"), b.get("input"))
+                      for b in blocks if b.get("type") == "tool_use"],
+            "results": [(b.get("tool_use_id"), None, _texts(b.get("content")))
+                        for b in blocks if b.get("type") == "tool_result"]}
 
 
 def _up_qwen(kind, req, model, what):
@@ -162,9 +192,15 @@ def _up_qwen(kind, req, model, what):
     j = req["json"]
     eq(j.get("model"), model, "%s: Qwen model" % what)
     tools = [(t.get("function") or {}).get("name") for t in j.get("tools") or []]
-    system = "".join(_texts(m.get("content")) for m in j.get("messages") or []
-                     if m.get("role") == "system")
-    return j.get("stream") is True, tools, system
+    msgs = j.get("messages") or []
+    return {"stream": j.get("stream") is True, "tools": tools,
+            "system": "".join(_texts(m.get("content")) for m in msgs
+                              if m.get("role") == "system"),
+            "calls": [(tc.get("id"), tc["function"].get("name"),
+                       _args(tc["function"].get("arguments"), what))
+                      for m in msgs for tc in m.get("tool_calls") or []],
+            "results": [(m.get("tool_call_id"), None, _texts(m.get("content")))
+                        for m in msgs if m.get("role") == "tool"]}
 
 
 UPSTREAM = {"geminicli": _up_code_assist, "antigravity": _up_code_assist,
@@ -175,7 +211,7 @@ UPSTREAM = {"geminicli": _up_code_assist, "antigravity": _up_code_assist,
 
 def exchange(env, up, kind, mode, model, sc, script, what):
     """Send sc as mode's client with the mock scripted; checks the upstream
-    request; returns (the client's Answer, upstream tool names, the
+    request; returns (the client's Answer, the upstream's view, the
     upstream request)."""
     up.script([script])
     n = len(up.requests)
@@ -184,11 +220,31 @@ def exchange(env, up, kind, mode, model, sc, script, what):
     eq(len(up.requests), n + 1, "%s: upstream requests" % what)
     req = up.requests[-1]
     check(not req.get("auth_rejected"), "%s: the mock refused the credential" % what)
-    streamed, tools, system = UPSTREAM[kind](kind, req, model, what)
-    eq(streamed, upstream_streams(kind, mode, model), "%s: upstream streamed" % what)
-    check(SYSTEM in system, "%s: the client's system prompt is not the upstream's: %r"
-          % (what, system[:300]))
-    return a, tools, req
+    v = UPSTREAM[kind](kind, req, model, what)
+    eq(v["stream"], upstream_streams(kind, mode, model), "%s: upstream streamed" % what)
+    check(SYSTEM in v["system"], "%s: the client's system prompt is not the upstream's: %r"
+          % (what, v["system"][:300]))
+    return a, v, req
+
+
+def check_history(kind, fmt, sc, v, what):
+    """The client's prior call and its result reached the upstream, with
+    ids that pair them where the upstream's format has ids."""
+    eq([c[1:] for c in v["calls"]], [("get_weather", {"city": "Paris"})],
+       "%s: upstream history's tool calls (%r)" % (what, v["calls"]))
+    eq(len(v["results"]), 1, "%s: upstream history's tool results (%r)" % (what, v["results"]))
+    check("22C and sunny" in v["results"][0][2], "%s: upstream tool result %r"
+          % (what, v["results"][0]))
+    cid, rid = v["calls"][0][0], v["results"][0][0]
+    if kind in ("codex", "claude_oauth", "qwen"):
+        check(isinstance(cid, str) and cid, "%s: upstream tool call without an id" % what)
+        eq(rid, cid, "%s: upstream tool result id vs the call's" % what)
+        if fmt != "gemini":
+            eq(cid, sc["msgs"][1][1][0][1], "%s: the client's tool call id kept" % what)
+    else:
+        eq(v["results"][0][1], "get_weather", "%s: functionResponse name" % what)
+        if rid is not None or cid is not None:
+            eq(rid, cid, "%s: functionResponse id vs the functionCall's" % what)
 
 
 def run_matrix(mode, kind):
@@ -197,30 +253,26 @@ def run_matrix(mode, kind):
     for model in KINDS[kind][2]:
         what = "%s<-%s(%s)" % (mode, kind, model)
         # text
-        a, tools, req = exchange(env, up, kind, mode, model, scenario(), ("text", ANSWER), what)
+        a, v, req = exchange(env, up, kind, mode, model, scenario(), ("text", ANSWER), what)
         eq(a.error, None, "%s: error" % what)
         eq(a.text, ANSWER, "%s: text" % what)
         eq(a.tools, [], "%s: tool calls" % what)
         eq(a.finish, "stop", "%s: finish" % what)
         eq(a.usage, (11, 7), "%s: usage (input, output)" % what)
-        eq(tools, [], "%s: upstream tools" % what)
+        eq(v["tools"], [], "%s: upstream tools" % what)
         check(b"Say hello to the world" in req["body"], "%s: the user's text went missing"
               % what)
         # tools
         what += " tools"
-        a, tools, req = exchange(env, up, kind, mode, model, tool_scenario(fmt),
-                                 ("tools", list(CALLS)), what)
-        eq(tools, ["get_weather", "get_time"], "%s: upstream tool names" % what)
-        check(b"22C and sunny" in req["body"], "%s: the prior tool result went missing" % what)
+        sc = tool_scenario(fmt)
+        a, v, req = exchange(env, up, kind, mode, model, sc, ("tools", list(CALLS)), what)
+        eq(v["tools"], ["get_weather", "get_time"], "%s: upstream tool names" % what)
+        check_history(kind, fmt, sc, v, what)
         eq(a.error, None, "%s: error" % what)
         eq([t[1] for t in a.tools], [c[0] for c in CALLS], "%s: client tool names (%r)"
            % (what, a.tools))
         for t, (name, args) in zip(a.tools, CALLS):
-            try:
-                got = json.loads(t[2])
-            except ValueError:
-                raise TestFailure("%s: %s arguments not JSON: %r" % (what, name, t[2]))
-            eq(got, args, "%s: %s arguments" % (what, name))
+            eq(_args(t[2], "%s: %s" % (what, name)), args, "%s: %s arguments" % (what, name))
         if fmt != "gemini":
             ids = [t[0] for t in a.tools]
             check(all(isinstance(i, str) and i for i in ids) and len(set(ids)) == 2,
