@@ -203,6 +203,11 @@ def test_accounts_reference_files_byte_for_byte_load():
         "claude-me@example.com.json": {
             "id_token": "", "access_token": "sk-ant-oat01-x", "refresh_token": "sk-ant-ort01-x",
             "last_refresh": exp, "email": "me@example.com", "type": "claude", "expired": exp},
+        "codex-me@example.com-plus.json": {
+            "id_token": mocks_oauth.make_jwt(mocks_oauth.openai_id_claims(
+                "me@example.com", "acct-from-jwt", "pro")),
+            "access_token": "cx-ref", "refresh_token": "rt-ref", "last_refresh": exp,
+            "email": "me@example.com", "type": "codex", "expired": exp},
         "qwen-me.json": {
             "access_token": "qa", "refresh_token": "qr", "last_refresh": exp,
             "resource_url": "portal.qwen.ai", "email": "me", "type": "qwen", "expired": exp},
@@ -217,9 +222,14 @@ def test_accounts_reference_files_byte_for_byte_load():
     env.srv.start()
     ids = env.models()
     for want in ("gemini-2.5-pro", "claude-sonnet-4-20250514", "qwen3-coder-plus",
-                 "gemini-3-flash"):
+                 "gemini-3-flash", "gpt-5.5"):
         check(want in ids, "%s not listed: %r" % (want, ids))
     check("skipping" not in env.log(), "a reference file was skipped: %s" % env.log()[-1500:])
+    check("plan pro" in env.log(), "the Codex plan was not read from its id_token")
+    # the account id the file lacks comes from its id_token
+    _content(env.chat("gpt-5"), "codex from a reference file")
+    eq(env.cx.requests[-1]["codex"].get("chatgpt-account-id"), "acct-from-jwt",
+       "account id from the id_token")
 
 
 # ---- the upstream kinds ------------------------------------------------------
