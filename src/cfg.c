@@ -7,7 +7,8 @@
  * [openai-compatibility]) appends a fresh entry; the keys that follow fill
  * the last entry.  Every key is described by a table (name, type, offset
  * into struct cfg or into the entry), so adding a key is one line; only
- * [endpoints], one URL per enum cfg_endpoint, is matched by a loop.  The
+ * [endpoints], one URL per enum cfg_endpoint, and [upstream-headers], one
+ * list of header lines per enum cfg_upstream, are matched by a loop.  The
  * first error stops the parse and is reported as "file:line: message".
  * Values of keys that may hold secrets are never echoed in messages.
  */
@@ -71,6 +72,17 @@ const char *cfg_endpoint_name(enum cfg_endpoint e)
 {
 	return ep_names[e];
 }
+
+static const char *const uh_names[UH__COUNT] = {
+	[UH_GEMINI] = "gemini",
+	[UH_CLAUDE] = "claude",
+	[UH_CODEX] = "codex",
+	[UH_GEMINI_CLI] = "gemini-cli",
+	[UH_ANTIGRAVITY] = "antigravity",
+	[UH_CODEX_LOGIN] = "codex-login",
+	[UH_CLAUDE_LOGIN] = "claude-login",
+	[UH_QWEN] = "qwen",
+};
 
 /* ---- value types --------------------------------------------------------- */
 
@@ -176,7 +188,8 @@ static const struct key compat_keys[] = {
 #define MAX_OF(a, b) ((a) > (b) ? (a) : (b))
 
 /* Sections whose every occurrence is a new list entry. */
-enum { S_TOP, S_MAP, S_CLAUDE, S_CODEX, S_COMPAT, S_ENDPOINTS };
+enum { S_TOP, S_MAP, S_CLAUDE, S_CODEX, S_COMPAT, S_ENDPOINTS,
+       S_UPSTREAM_HEADERS };
 
 struct parse {
 	struct cfg *c;
@@ -192,6 +205,8 @@ struct parse {
 	int top_line[N_OF(keys)];
 	int entry_line[MAX_OF(N_OF(entry_keys), N_OF(compat_keys))];
 	int ep_line[EP__COUNT];
+	/* [upstream-headers]: the line of each header of up_headers[u] */
+	int *uh_line[UH__COUNT];
 };
 
 static int fail(struct parse *p, int line, const char *fmt, ...)
@@ -355,6 +370,17 @@ static int has_blank(const char *v, size_t n)
 	return 0;
 }
 
+/* The name of names[] that the header line v (name n bytes) has, in any
+ * case; NULL if none. */
+static const char *name_in(const char *v, size_t n, const char *const *names)
+{
+	size_t i;
+	for (i = 0; names[i]; i++)
+		if (strlen(names[i]) == n && !strncasecmp(v, names[i], n))
+			return names[i];
+	return NULL;
+}
+
 /*
  * header = Name: value (the reference's per-entry "headers" map): sent
  * with every upstream request of the entry, replacing a header of ours
@@ -367,7 +393,7 @@ static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
 	static const char *const framing[] = {
 		"host", "content-length", "transfer-encoding", "connection",
 		"keep-alive", "upgrade", "te", "trailer", "expect", NULL};
-	const char *colon = strchr(v, ':'), *val;
+	const char *colon = strchr(v, ':'), *val, *own;
 	char norm[CFG_LINE_MAX];
 	size_t n, i;
 
@@ -380,10 +406,9 @@ static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
 			return fail(p, line, "header name has a character "
 				    "HTTP does not allow in names");
 	}
-	for (i = 0; framing[i]; i++)
-		if (strlen(framing[i]) == n && !strncasecmp(v, framing[i], n))
-			return fail(p, line, "header cannot set %s: the proxy "
-				    "frames its requests itself", framing[i]);
+	if ((own = name_in(v, n, framing)) != NULL)
+		return fail(p, line, "header cannot set %s: the proxy frames "
+			    "its requests itself", own);
 	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
 		;
 	for (i = 0; val[i]; i++)
@@ -581,6 +606,8 @@ static int section_kind(const char *s)
 		return S_COMPAT;
 	if (!strcmp(s, "endpoints"))
 		return S_ENDPOINTS;
+	if (!strcmp(s, "upstream-headers"))
+		return S_UPSTREAM_HEADERS;
 	return -1;
 }
 
@@ -662,6 +689,56 @@ static int endpoint_key(struct parse *p, const char *name, const char *v,
 	return fail(p, line, "unknown key '%s' in [endpoints]", name);
 }
 
+/*
+ * [upstream-headers]: kind = Name: value, checked as an entry's header
+ * line is, one line per header name and kind.  The credential and the
+ * headers that depend on the call (its body, the client's betas, the
+ * account) are the proxy's own: a fixed value would break the call.
+ */
+static int upstream_header_key(struct parse *p, const char *name,
+			       const char *v, int line)
+{
+	static const char *const per_call[] = {
+		"authorization", "x-api-key", "x-goog-api-key",
+		"content-type", "accept", "anthropic-beta",
+		"chatgpt-account-id", "session-id", NULL};
+	struct cfg_strlist *l;
+	const char *hd, *own;
+	char kinds[256];
+	size_t n, i, k = 0;
+	int u, *at;
+
+	for (u = 0; u < UH__COUNT; u++)
+		if (!strcmp(name, uh_names[u]))
+			break;
+	if (u == UH__COUNT) {
+		for (i = 0; i < UH__COUNT; i++)
+			k += (size_t)snprintf(kinds + k, sizeof(kinds) - k,
+					      "%s%s", i ? ", " : "",
+					      uh_names[i]);
+		return fail(p, line, "unknown upstream kind '%s' in "
+			    "[upstream-headers] (one of %s)", name, kinds);
+	}
+	l = &p->c->up_headers[u];
+	if (!add_header(p, l, v, line))
+		return 0;
+	hd = l->v[l->n - 1];
+	n = strcspn(hd, ":");
+	if ((own = name_in(hd, n, per_call)) != NULL)
+		return fail(p, line, "[upstream-headers] cannot set %s: the "
+			    "proxy sets it for each call", own);
+	for (i = 0; i + 1 < l->n; i++)
+		if (!strncasecmp(l->v[i], hd, n) && l->v[i][n] == ':')
+			return fail(p, line, "%.*s is set twice for %s (first "
+				    "on line %d)", (int)n, hd, name,
+				    p->uh_line[u][i]);
+	if (!(at = realloc(p->uh_line[u], l->n * sizeof(*at))))
+		return fail(p, line, "out of memory");
+	at[l->n - 1] = line;
+	p->uh_line[u] = at;
+	return 1;
+}
+
 /* Strip one pair of surrounding double quotes (YAML habit). */
 static const char *unquote(const char *v, char *tmp, size_t tmplen)
 {
@@ -690,6 +767,8 @@ static int handler(void *user, const char *section, const char *name,
 		return entry_key(p, name, value, line);
 	if (p->kind == S_ENDPOINTS)
 		return endpoint_key(p, name, value, line);
+	if (p->kind == S_UPSTREAM_HEADERS)
+		return upstream_header_key(p, name, value, line);
 	if ((k = find_key(keys, N_OF(keys), section, name)))
 		return set_once(p, k, &p->top_line[k - keys], line) &&
 		       apply_key(p, k, p->c, value, line);
@@ -876,7 +955,7 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 		    char *err, size_t errlen)
 {
 	struct parse p;
-	int rc;
+	int rc, u;
 
 	memset(&p, 0, sizeof(p));
 	cfg_defaults(c);
@@ -896,6 +975,8 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 		fail(&p, 0, "out of memory");
 	if (!p.failed)
 		validate(&p);
+	for (u = 0; u < UH__COUNT; u++)
+		free(p.uh_line[u]);
 	if (p.failed) {
 		/* Line 0 means "whole file": drop the ":0" for readability. */
 		char *z = strstr(err, ":0: ");
@@ -998,5 +1079,7 @@ void cfg_free(struct cfg *c)
 	free(c->compat);
 	for (e = 0; e < EP__COUNT; e++)
 		free(c->endpoints[e]);
+	for (e = 0; e < UH__COUNT; e++)
+		list_free(&c->up_headers[e]);
 	memset(c, 0, sizeof(*c));
 }

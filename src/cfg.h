@@ -68,6 +68,24 @@ enum cfg_endpoint {
 	EP__COUNT
 };
 
+/*
+ * Upstream kinds whose fixed headers (the official client's fingerprint,
+ * prov.c) [upstream-headers] changes; a key of that section each.  The
+ * API-key kinds and the login kinds of one vendor are apart: Claude Code
+ * and Codex logins send other headers than the keys.
+ */
+enum cfg_upstream {
+	UH_GEMINI,       /* gemini: generative-language-api-key */
+	UH_CLAUDE,       /* claude: [claude-api-key] */
+	UH_CODEX,        /* codex: [codex-api-key] */
+	UH_GEMINI_CLI,   /* gemini-cli: Gemini CLI logins */
+	UH_ANTIGRAVITY,  /* antigravity: Antigravity logins */
+	UH_CODEX_LOGIN,  /* codex-login: ChatGPT (Codex) logins */
+	UH_CLAUDE_LOGIN, /* claude-login: Claude Code logins */
+	UH_QWEN,         /* qwen: Qwen Code logins */
+	UH__COUNT
+};
+
 struct cfg {
 	char *path; /* file this came from, NULL for built-in defaults */
 
@@ -116,6 +134,13 @@ struct cfg {
 	size_t n_compat;
 
 	char *endpoints[EP__COUNT];
+
+	/* [upstream-headers]: per kind, "Name: value" lines that replace the
+	 * fixed header of that name or add one; "Name: " (no value) removes
+	 * it.  Names are unique per kind; never a credential or a header
+	 * the proxy sets per call.  "{model}" in a value stands for the
+	 * upstream model name (prov.c). */
+	struct cfg_strlist up_headers[UH__COUNT];
 };
 
 /* Fill c with the built-in defaults (what an empty file means). */

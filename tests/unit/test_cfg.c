@@ -581,6 +581,66 @@ TEST(cfg_rejects_bad_upstream_headers_without_echoing_them)
 	CHECK(strstr(err, "SECRET") == NULL);
 }
 
+TEST(cfg_reads_upstream_headers_per_kind)
+{
+	struct cfg c;
+	char err[512];
+	REQUIRE(load(&c, "[upstream-headers]\n"
+			 "claude-login = User-Agent: claude-cli/2.1.230 "
+			 "(external, cli)\n"
+			 "claude-login = X-Stainless-Package-Version:0.95.0\n"
+			 "claude-login = X-App:\n"
+			 "gemini-cli = User-Agent: GeminiCLI/0.40.0/{model} "
+			 "(linux; x64; terminal)\n"
+			 "claude = X-App: cli\n",
+		     err, sizeof(err)) == 0);
+	REQUIRE(c.up_headers[UH_CLAUDE_LOGIN].n == 3);
+	CHECK_EQ_STR(c.up_headers[UH_CLAUDE_LOGIN].v[0],
+		     "User-Agent: claude-cli/2.1.230 (external, cli)");
+	CHECK_EQ_STR(c.up_headers[UH_CLAUDE_LOGIN].v[1],
+		     "X-Stainless-Package-Version: 0.95.0");
+	CHECK_EQ_STR(c.up_headers[UH_CLAUDE_LOGIN].v[2], "X-App: ");
+	REQUIRE(c.up_headers[UH_GEMINI_CLI].n == 1);
+	CHECK_EQ_STR(c.up_headers[UH_GEMINI_CLI].v[0],
+		     "User-Agent: GeminiCLI/0.40.0/{model} (linux; x64; "
+		     "terminal)");
+	CHECK_EQ_INT(c.up_headers[UH_CLAUDE].n, 1);
+	CHECK_EQ_INT(c.up_headers[UH_CODEX_LOGIN].n, 0);
+	cfg_free(&c);
+}
+
+TEST(cfg_rejects_bad_upstream_header_lines_naming_the_line)
+{
+	expect_error("[upstream-headers]\nclaude-code = User-Agent: x\n", 2,
+		     "unknown upstream kind 'claude-code' in "
+		     "[upstream-headers] (one of gemini, claude, codex, "
+		     "gemini-cli, antigravity, codex-login, claude-login, "
+		     "qwen)");
+	expect_error("[upstream-headers]\ncodex-login = no colon\n", 2,
+		     "'Name: value'");
+	expect_error("[upstream-headers]\nqwen = Bad Name: v\n", 2,
+		     "does not allow");
+	expect_error("[upstream-headers]\nqwen = Connection: close\n", 2,
+		     "cannot set connection");
+	expect_error("[upstream-headers]\nclaude = X-A: 1\n"
+		     "claude = x-a: 2\n", 3,
+		     "x-a is set twice for claude (first on line 2)");
+	/* the credential and the headers of each call are the proxy's */
+	expect_error("[upstream-headers]\nclaude-login = Authorization: "
+		     "Bearer x\n", 2, "cannot set authorization");
+	expect_error("[upstream-headers]\nclaude = X-Api-Key: k\n", 2,
+		     "cannot set x-api-key");
+	expect_error("[upstream-headers]\ngemini = x-goog-api-key: k\n", 2,
+		     "cannot set x-goog-api-key");
+	expect_error("[upstream-headers]\nclaude-login = anthropic-beta: "
+		     "a\n", 2, "cannot set anthropic-beta");
+	expect_error("[upstream-headers]\ncodex-login = Session-Id: s\n", 2,
+		     "cannot set session-id");
+	/* a value that could be a secret is not echoed */
+	expect_error_hiding("[upstream-headers]\ncodex = X-Tok\x01: "
+			    "sk-SECRET\n", 2, "does not allow", "SECRET");
+}
+
 TEST(cfg_load_reports_missing_file)
 {
 	struct cfg c;
