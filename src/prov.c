@@ -27,49 +27,52 @@
 
 /* What the official clients send (providers-2026.md): Claude Code
  * 2.1.220, Codex TUI 0.146.0, Qwen Code 0.14.2, Gemini CLI 0.34.0 (the
- * reference's newest fingerprints).  An account file's "user_agent"
- * replaces the User-Agent. */
+ * reference's newest fingerprints).  [upstream-headers] replaces, adds
+ * or removes lines by name; an account file's "user_agent" replaces the
+ * User-Agent. */
 static const struct prov_desc descs[PROV__COUNT] = {
 	[PROV_GEMINI] = {PROV_GEMINI, "gemini", "google", HUB_GEMINI,
 			 EP_GENERATIVE_LANGUAGE, "x-goog-api-key", "", "",
-			 "/v1beta/models/", 1, ":generateContent",
+			 UH_GEMINI, "/v1beta/models/", 1, ":generateContent",
 			 ":streamGenerateContent?alt=sse", ":countTokens", NULL,
-			 0, 0, 0, 0, 0, NULL, NULL},
+			 0, 0, 0, 0, 0},
 	[PROV_CLAUDE] = {PROV_CLAUDE, "claude", "anthropic", HUB_CLAUDE,
 			 EP_CLAUDE, "x-api-key", "",
-			 "anthropic-version: 2023-06-01\r\n", "/v1/messages", 0,
-			 "", "", "/count_tokens", NULL,
-			 0, 0, 0, 0, 0, NULL, NULL},
+			 "anthropic-version: 2023-06-01\r\n", UH_CLAUDE,
+			 "/v1/messages", 0, "", "", "/count_tokens", NULL,
+			 0, 0, 0, 0, 0},
 	[PROV_CODEX] = {PROV_CODEX, "codex", "openai", HUB_RESPONSES,
 			EP_CODEX, "Authorization", "Bearer ", CODEX_HEADERS,
-			"/responses", 0, "", "", NULL, NULL,
-			0, 1, 0, 0, 0, NULL, NULL},
+			UH_CODEX, "/responses", 0, "", "", NULL, NULL,
+			0, 1, 0, 0, 0},
 	[PROV_COMPAT] = {PROV_COMPAT, "openai-compatibility",
 			 "openai-compatibility", HUB_OPENAI, -1,
-			 "Authorization", "Bearer ", "", "", 0,
+			 "Authorization", "Bearer ", "", -1, "", 0,
 			 "/chat/completions", "/chat/completions", NULL,
-			 "/completions", 0, 0, 0, 0, 0, NULL, NULL},
+			 "/completions", 0, 0, 0, 0, 0},
 	[PROV_GEMINI_CLI] = {PROV_GEMINI_CLI, "gemini-cli", "google",
 			     HUB_GEMINI, EP_GEMINI_CLI, "Authorization",
 			     "Bearer ",
+			     "User-Agent: GeminiCLI/0.34.0/{model} (linux; "
+			     "x64; terminal)\r\n"
 			     "X-Goog-Api-Client: google-genai-sdk/1.41.0 "
-			     "gl-node/v22.19.0\r\n",
+			     "gl-node/v22.19.0\r\n", UH_GEMINI_CLI,
 			     "/v1internal", 0, ":generateContent",
 			     ":streamGenerateContent?alt=sse", ":countTokens",
-			     NULL, 1, 0, 0, 0, 0, "GeminiCLI/0.34.0/",
-			     " (linux; x64; terminal)"},
+			     NULL, 1, 0, 0, 0, 0},
 	[PROV_ANTIGRAVITY] = {PROV_ANTIGRAVITY, "antigravity", "antigravity",
 			      HUB_GEMINI, EP_ANTIGRAVITY, "Authorization",
 			      "Bearer ",
 			      "User-Agent: antigravity/hub/2.9.1 "
-			      "darwin/arm64\r\n",
+			      "darwin/arm64\r\n", UH_ANTIGRAVITY,
 			      "/v1internal", 0, ":generateContent",
 			      ":streamGenerateContent?alt=sse", ":countTokens",
-			      NULL, 1, 0, 0, 0, 1, NULL, NULL},
+			      NULL, 1, 0, 0, 0, 1},
 	[PROV_CODEX_OAUTH] = {PROV_CODEX_OAUTH, "codex", "openai",
 			      HUB_RESPONSES, EP_CODEX, "Authorization",
-			      "Bearer ", CODEX_HEADERS, "/responses", 0, "",
-			      "", NULL, NULL, 0, 1, 0, 0, 0, NULL, NULL},
+			      "Bearer ", CODEX_HEADERS, UH_CODEX_LOGIN,
+			      "/responses", 0, "", "", NULL, NULL, 0, 1, 0, 0,
+			      0},
 	[PROV_CLAUDE_OAUTH] = {PROV_CLAUDE_OAUTH, "claude", "anthropic",
 			       HUB_CLAUDE, EP_CLAUDE, "Authorization",
 			       "Bearer ",
@@ -79,10 +82,9 @@ static const struct prov_desc descs[PROV__COUNT] = {
 			       STAINLESS("v26.3.0", "0.94.0")
 			       "X-Stainless-Timeout: 600\r\n"
 			       "User-Agent: claude-cli/2.1.220 (external, "
-			       "cli)\r\n",
+			       "cli)\r\n", UH_CLAUDE_LOGIN,
 			       "/v1/messages", 0, "?beta=true", "?beta=true",
-			       "/count_tokens?beta=true", NULL, 0, 2, 1, 0, 0,
-			       NULL, NULL},
+			       "/count_tokens?beta=true", NULL, 0, 2, 1, 0, 0},
 	[PROV_QWEN] = {PROV_QWEN, "qwen", "qwen", HUB_OPENAI, EP_QWEN,
 		       "Authorization", "Bearer ",
 		       "User-Agent: QwenCode/0.14.2 (darwin; arm64)\r\n"
@@ -91,8 +93,8 @@ static const struct prov_desc descs[PROV__COUNT] = {
 		       "X-Dashscope-Cachecontrol: enable\r\n"
 		       STAINLESS("v22.17.0", "5.11.0")
 		       "Sec-Fetch-Mode: cors\r\nAccept-Language: *\r\n",
-		       "/chat/completions", 0, "", "", NULL, NULL, 0, 0, 0,
-		       1, 0, NULL, NULL},
+		       UH_QWEN, "/chat/completions", 0, "", "", NULL, NULL, 0,
+		       0, 0, 1, 0},
 };
 
 enum prov_kind prov_of_acct(int k)
@@ -235,14 +237,31 @@ static const struct memo *target_for(unsigned gen, const char *base,
 
 /* ---- headers -------------------------------------------------------------------- */
 
+/*
+ * Who decides a header, strongest first: the entry's own header lines
+ * (sent last, each suppressing ours of its name); the account file's
+ * user_agent; the kind's lines of [upstream-headers] in the running
+ * config (read on each call, so a reload applies to the next call); the
+ * descriptor's fixed line.  The credential and the headers that depend
+ * on the call are ours alone: cfg.c refuses them in [upstream-headers].
+ */
+
+/* The line of l ("Name: value" each) that sets the header named by the
+ * n bytes at name, in any case; NULL if none. */
+static const char *line_for(const struct cfg_strlist *l, const char *name,
+			    size_t n)
+{
+	size_t i;
+	for (i = 0; l && i < l->n; i++)
+		if (!strncasecmp(l->v[i], name, n) && l->v[i][n] == ':')
+			return l->v[i];
+	return NULL;
+}
+
 /* Does the entry's configured header list set this header? */
 static int overridden(const struct cfg_strlist *extra, const char *name)
 {
-	size_t i, n = strlen(name);
-	for (i = 0; extra && i < extra->n; i++)
-		if (!strncasecmp(extra->v[i], name, n) && extra->v[i][n] == ':')
-			return 1;
-	return 0;
+	return line_for(extra, name, strlen(name)) != NULL;
 }
 
 /* One header line of ours (value v1 v2), unless the entry sets it. */
@@ -259,24 +278,67 @@ static void our_header(struct buf *hd, const struct cfg_strlist *extra,
 	buf_puts(hd, "\r\n");
 }
 
-/* The descriptor's fixed lines, each unless the entry sets it. */
-static void fixed_headers(struct buf *hd, const struct cfg_strlist *extra,
-			  const char *fixed, int skip_ua)
+#define MODEL_MARK "{model}"
+
+/* One line of the kind's (the n bytes at p, "Name: value"), "{model}"
+ * in its value replaced by the upstream model name (checked at the door:
+ * no control characters).  Not sent when its value is empty (removed),
+ * when the entry sets the header, nor a User-Agent when the account has
+ * its own. */
+static void kind_line(struct buf *hd, const struct prov_req *r,
+		      const char *p, size_t n)
 {
-	while (*fixed) {
-		const char *colon = strchr(fixed, ':');
-		const char *end = strstr(fixed, "\r\n");
-		char name[64];
-		size_t n = (size_t)(colon - fixed);
-		if (n < sizeof(name)) {
-			memcpy(name, fixed, n);
-			name[n] = '\0';
-			if (!overridden(extra, name) &&
-			    !(skip_ua && !strcasecmp(name, "User-Agent")))
-				buf_put(hd, fixed, (size_t)(end + 2 - fixed));
-		}
-		fixed = end + 2;
+	const char *end = p + n, *v, *m;
+	size_t nn = strcspn(p, ":");
+
+	for (v = p + nn + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	if (v == end || line_for(r->k->headers, p, nn) ||
+	    (r->k->user_agent && nn == 10 && !strncasecmp(p, "User-Agent", 10)))
+		return;
+	buf_put(hd, p, nn);
+	buf_puts(hd, ": ");
+	while ((m = memmem(v, (size_t)(end - v), MODEL_MARK,
+			   sizeof(MODEL_MARK) - 1)) != NULL) {
+		buf_put(hd, v, (size_t)(m - v));
+		buf_puts(hd, r->upmodel);
+		v = m + sizeof(MODEL_MARK) - 1;
 	}
+	buf_put(hd, v, (size_t)(end - v));
+	buf_puts(hd, "\r\n");
+}
+
+/* Does the descriptor's fixed text have a line for the header named by
+ * the n bytes at name? */
+static int fixed_has(const char *fixed, const char *name, size_t n)
+{
+	for (; *fixed; fixed = strstr(fixed, "\r\n") + 2)
+		if (!strncasecmp(fixed, name, n) && fixed[n] == ':')
+			return 1;
+	return 0;
+}
+
+/* The kind's headers: the descriptor's fixed lines in their order, each
+ * replaced (or removed) by the configured line of its name, then the
+ * configured lines of other names, in the config's order. */
+static void kind_headers(struct buf *hd, const struct prov_req *r,
+			 const struct cfg_strlist *conf)
+{
+	const char *f, *end, *c;
+	size_t i;
+
+	for (f = r->d->fixed; *f; f = end + 2) {
+		end = strstr(f, "\r\n");
+		c = line_for(conf, f, strcspn(f, ":"));
+		if (c)
+			kind_line(hd, r, c, strlen(c));
+		else
+			kind_line(hd, r, f, (size_t)(end - f));
+	}
+	for (i = 0; conf && i < conf->n; i++)
+		if (!fixed_has(r->d->fixed, conf->v[i],
+			       strcspn(conf->v[i], ":")))
+			kind_line(hd, r, conf->v[i], strlen(conf->v[i]));
 }
 
 /* Does the comma list have this token? */
@@ -366,24 +428,18 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 
 	our_header(&pc->headers, extra, "Content-Type", "application/json",
 		   NULL);
-	if (k->user_agent) {
+	if (k->user_agent)
 		our_header(&pc->headers, extra, "User-Agent", k->user_agent,
 			   NULL);
-	} else if (r->ua_name) {
+	else if (r->ua_name)
 		our_header(&pc->headers, extra, "User-Agent", "cli-proxy-api-",
 			   r->ua_name);
-	} else if (d->ua_model && !overridden(extra, "User-Agent")) {
-		buf_puts(&pc->headers, "User-Agent: ");
-		buf_puts(&pc->headers, d->ua_model);
-		buf_puts(&pc->headers, r->upmodel);
-		buf_puts(&pc->headers, d->ua_model_tail);
-		buf_puts(&pc->headers, "\r\n");
-	}
 	if (!d->no_accept)
 		our_header(&pc->headers, extra, "Accept",
 			   r->stream ? "text/event-stream"
 				     : "application/json", NULL);
-	fixed_headers(&pc->headers, extra, d->fixed, k->user_agent != NULL);
+	kind_headers(&pc->headers, r, d->up_headers >= 0
+				      ? &cfg->up_headers[d->up_headers] : NULL);
 	if (d->kind == PROV_CLAUDE_OAUTH) {
 		if (!r->beta)
 			our_header(&pc->headers, extra, "Anthropic-Beta",

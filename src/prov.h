@@ -5,7 +5,8 @@
  * A descriptor holds the upstream's wire format, where its base URL comes
  * from ([endpoints] or the key entry's own base-url), the path for a
  * generation, a stream and a token count, the header that carries the
- * credential, and its fixed headers (the official client's fingerprint).
+ * credential, and its fixed headers (the official client's fingerprint,
+ * which [upstream-headers] of the config changes: cfg.h).
  * prov_prepare() turns one attempt (kind, credential, model, stream) into
  * an upstream target, a path and header lines.  Adding a provider is one
  * descriptor (and, for OAuth kinds, its account store), not edits across
@@ -51,7 +52,11 @@ struct prov_desc {
 				    URL; -1: the entry's own base-url */
 	const char *auth_name;   /* header carrying the credential */
 	const char *auth_prefix; /* before the credential ("Bearer ") */
-	const char *fixed;       /* fixed header lines (CRLF each), or "" */
+	const char *fixed;       /* fixed header lines (CRLF each), or "";
+				    "{model}" in a value stands for the
+				    upstream model name */
+	int up_headers;          /* enum cfg_upstream: its key in
+				    [upstream-headers]; -1 none */
 	/* Paths after the base URL's own path: path, then the model as
 	 * one segment when model_segment, then the call's tail (NULL: the
 	 * kind has no such call; completions NULL: as gen). */
@@ -66,10 +71,6 @@ struct prov_desc {
 	int claude_code;         /* Claude Code's system line (hub) */
 	int stream_usage;        /* stream_options.include_usage (hub) */
 	int no_accept;           /* no Accept header */
-	const char *ua_model;    /* User-Agent with the model in it: the
-				    text before the model; ua_model_tail
-				    after it */
-	const char *ua_model_tail;
 };
 
 const struct prov_desc *prov_desc(enum prov_kind k);

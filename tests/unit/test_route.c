@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apierr.h"
 #include "cfg.h"
@@ -288,6 +289,133 @@ TEST(prov_headers_grow_for_long_credentials)
 	CHECK_EQ_STR(pc.path.p, "/v1/chat/completions");
 	CHECK(strstr(pc.headers.p, "User-Agent: cli-proxy-api-p\r\n"));
 	prov_call_free(&pc);
+	route_unref(r);
+}
+
+/* The value of header name in a header block, NULL if absent; fails
+ * the test when it is there twice. */
+static const char *hval(const char *hd, const char *name, char *out,
+			size_t cap)
+{
+	const char *p, *found = NULL;
+	size_t n = strlen(name);
+	for (p = hd; *p; p = strstr(p, "\r\n") + 2)
+		if (!strncasecmp(p, name, n) && p[n] == ':') {
+			if (found)
+				FAILF("%s sent twice", name);
+			found = p + n + 2;
+		}
+	if (!found)
+		return NULL;
+	snprintf(out, cap, "%.*s", (int)strcspn(found, "\r"), found);
+	return out;
+}
+
+static const char *const UPSTREAM_HEADERS_CONF =
+	"[upstream-headers]\n"
+	"claude-login = User-Agent: claude-cli/2.1.230 (external, cli)\n"
+	"claude-login = x-stainless-package-version: 0.95.0\n"
+	"claude-login = X-App:\n"
+	"claude-login = X-Model: {model}\n"
+	"gemini-cli = User-Agent: GeminiCLI/0.40.0/{model} ({model})\n"
+	"claude = anthropic-version: 2024-01-01\n"
+	"claude = X-Team: red\n"
+	"[claude-api-key]\n"
+	"api-key = c1\n"
+	"[claude-api-key]\n"
+	"api-key = c2\n"
+	"header = X-Team: blue\n";
+
+TEST(prov_upstream_headers_replace_add_and_remove_fixed_lines)
+{
+	struct route *r = build(UPSTREAM_HEADERS_CONF, 1), *plain;
+	struct prov_call pc;
+	struct prov_key k;
+	struct prov_req q;
+	char v[256];
+	const char *h;
+	REQUIRE(r);
+	prov_call_init(&pc);
+	memset(&k, 0, sizeof(k));
+	k.key = "tok";
+	memset(&q, 0, sizeof(q));
+	q.d = prov_desc(PROV_CLAUDE_OAUTH);
+	q.k = &k;
+	q.upmodel = "claude-x";
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	h = pc.headers.p;
+	/* replaced in place, whatever the case of the name */
+	CHECK_EQ_STR(hval(h, "User-Agent", v, sizeof(v)),
+		     "claude-cli/2.1.230 (external, cli)");
+	CHECK_EQ_STR(hval(h, "X-Stainless-Package-Version", v, sizeof(v)),
+		     "0.95.0");
+	CHECK(strstr(h, "X-Stainless-Lang: js\r\n"
+			"x-stainless-package-version: 0.95.0\r\n"
+			"X-Stainless-Runtime-Version: v26.3.0\r\n"));
+	/* removed; added after the fixed lines, with the model */
+	CHECK(hval(h, "X-App", v, sizeof(v)) == NULL);
+	CHECK(strstr(h, "User-Agent: claude-cli/2.1.230 (external, cli)\r\n"
+			"X-Model: claude-x\r\n"));
+	/* untouched fixed lines and the call's own headers stay */
+	CHECK_EQ_STR(hval(h, "Anthropic-Version", v, sizeof(v)), "2023-06-01");
+	CHECK_EQ_STR(hval(h, "Authorization", v, sizeof(v)), "Bearer tok");
+	CHECK(hval(h, "Anthropic-Beta", v, sizeof(v)) != NULL);
+	/* an account file's user_agent wins over the config */
+	k.user_agent = "claude-cli/1.0.0 (mine)";
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
+		     "claude-cli/1.0.0 (mine)");
+	CHECK_EQ_STR(hval(pc.headers.p, "X-Model", v, sizeof(v)), "claude-x");
+	k.user_agent = NULL;
+
+	/* {model} in a configured value, every time it occurs */
+	q.d = prov_desc(PROV_GEMINI_CLI);
+	q.upmodel = "gemini-2.5-pro";
+	q.path_tail = ":loadCodeAssist";
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
+		     "GeminiCLI/0.40.0/gemini-2.5-pro (gemini-2.5-pro)");
+	/* other kinds keep their own: Codex keys and logins are apart */
+	q.d = prov_desc(PROV_CODEX_OAUTH);
+	q.path_tail = NULL;
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK(!strncmp(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
+		       "codex-tui/0.146.0 ", 18));
+
+	/* Claude keys: the config for every key, the entry's own line over
+	 * it */
+	k = next_key(r, "claude-y");
+	q.d = prov_desc(PROV_CLAUDE);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "x-api-key", v, sizeof(v)), "c1");
+	CHECK_EQ_STR(hval(pc.headers.p, "X-Team", v, sizeof(v)), "red");
+	CHECK_EQ_STR(hval(pc.headers.p, "anthropic-version", v, sizeof(v)),
+		     "2024-01-01");
+	k = next_key(r, "claude-y");
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "x-api-key", v, sizeof(v)), "c2");
+	CHECK_EQ_STR(hval(pc.headers.p, "X-Team", v, sizeof(v)), "blue");
+
+	/* the next config generation (a reload) without the section: the
+	 * descriptor's lines again, the model in Gemini CLI's */
+	plain = build("", 2);
+	REQUIRE(plain);
+	memset(&k, 0, sizeof(k));
+	k.key = "tok";
+	q.d = prov_desc(PROV_GEMINI_CLI);
+	q.path_tail = ":loadCodeAssist";
+	REQUIRE(prov_prepare(plain->cfg, plain->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
+		     "GeminiCLI/0.34.0/gemini-2.5-pro (linux; x64; terminal)");
+	q.d = prov_desc(PROV_CLAUDE_OAUTH);
+	q.path_tail = NULL;
+	REQUIRE(prov_prepare(plain->cfg, plain->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
+		     "claude-cli/2.1.220 (external, cli)");
+	CHECK_EQ_STR(hval(pc.headers.p, "X-App", v, sizeof(v)), "cli");
+	CHECK(hval(pc.headers.p, "X-Model", v, sizeof(v)) == NULL);
+	prov_call_free(&pc);
+	route_unref(plain);
 	route_unref(r);
 }
 
