@@ -307,6 +307,44 @@ def test_accounts_claude_oauth_bearer_betas_and_system_line():
     eq(h.get("anthropic-beta"), "tools-2024,oauth-2025-04-20", "client betas + oauth")
 
 
+def test_accounts_upstream_headers_of_the_config_reach_the_upstream():
+    """[upstream-headers] changes a login kind's fixed headers; an edit of
+    the config applies to the next call; the account file's user_agent
+    wins over it."""
+    env = Env(files=[("claude", dict(email="a@example.com", access_token="sk-ant-oat01-live"))],
+              more="[upstream-headers]\n"
+                   "claude-login = User-Agent: claude-cli/9.9.9 (external, cli)\n"
+                   "claude-login = X-Stainless-Package-Version: 0.99.0\n"
+                   "claude-login = X-App:\n"
+                   "claude-login = X-Model: {model}\n")
+    env.cl.valid_tokens = {"sk-ant-oat01-live"}
+    _content(env.chat("claude-sonnet-4-20250514"), "configured headers")
+    req = env.cl.requests[-1]
+    h = req["headers"]
+    names = [n.lower() for n, _ in req["header_list"]]
+    eq(names.count("user-agent"), 1, "User-Agent lines")
+    eq(h.get("user-agent"), "claude-cli/9.9.9 (external, cli)", "replaced User-Agent")
+    eq(h.get("x-stainless-package-version"), "0.99.0", "replaced line")
+    check("x-app" not in h, "removed X-App was sent: %r" % h.get("x-app"))
+    eq(h.get("x-model"), "claude-sonnet-4-20250514", "added line with the model")
+    eq(h.get("x-stainless-lang"), "js", "fixed line kept")
+    eq(h.get("authorization"), "Bearer sk-ant-oat01-live", "bearer")
+
+    env.srv.write_config(extra=env.srv.extra.replace("9.9.9", "9.9.10"))
+    env.srv.signal(signal.SIGHUP)
+
+    def ua_is(want):
+        _content(env.chat("claude-sonnet-4-20250514"), "after the edit")
+        return env.cl.requests[-1]["headers"].get("user-agent") == want
+    _wait(lambda: ua_is("claude-cli/9.9.10 (external, cli)"), 3, "reloaded User-Agent")
+
+    env.write("claude", email="a@example.com", access_token="sk-ant-oat01-live",
+              user_agent="claude-cli/1.2.3 (the file's)")
+    _wait(lambda: ua_is("claude-cli/1.2.3 (the file's)"), 3, "the file's User-Agent")
+    eq(env.cl.requests[-1]["headers"].get("x-stainless-package-version"), "0.99.0",
+       "the other configured lines stay")
+
+
 def test_accounts_qwen_resource_url_is_the_base():
     env = Env(start=False)
     env.write("qwen", email="q@example.com", access_token="qw-live",
