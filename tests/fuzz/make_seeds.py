@@ -333,7 +333,9 @@ def dicts(out):
     cfgw = set(re.findall(r'\{"([a-z-]*)", "([a-z0-9-]+)", V_', cfgsrc))
     cfg = sorted({k for _, k in cfgw} | {"[%s]" % s for s, _ in cfgw if s})
     cfg += ["[claude-api-key]", "[codex-api-key]", "[openai-compatibility]",
-            "[endpoints]", "api-key", "base-url", "header", "proxy-url",
+            "[endpoints]", "[upstream-headers]", "claude-login",
+            "codex-login", "gemini-cli", "User-Agent: ", "{model}",
+            "api-key", "base-url", "header", "proxy-url",
             "models", "name", " = ", " ;", "true", "off", "10s", "1m"]
     proxy = ["HTTP/1.1 200 ", "HTTP/1.0 ", " OK", "\r\n", "\r\n\r\n", ": ",
              "\x05\x00", "\x05\x02", "\x01\x00", "\x00\x01", "\x00\x03",
