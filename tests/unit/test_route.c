@@ -328,12 +328,26 @@ static const char *const UPSTREAM_HEADERS_CONF =
 
 TEST(prov_upstream_headers_replace_add_and_remove_fixed_lines)
 {
+	static const struct {
+		enum prov_kind kind;
+		int reloaded;
+		const char *want;
+	} ua[] = {
+		{PROV_GEMINI_CLI, 0,
+		 "GeminiCLI/0.40.0/gemini-2.5-pro (gemini-2.5-pro)"},
+		{PROV_CODEX_OAUTH, 0, "codex-tui/0.146.0 (Mac OS 26.5.0; arm64) "
+				      "iTerm.app/3.6.10 (codex-tui; 0.146.0)"},
+		{PROV_GEMINI_CLI, 1,
+		 "GeminiCLI/0.34.0/gemini-2.5-pro (linux; x64; terminal)"},
+		{PROV_CLAUDE_OAUTH, 1, "claude-cli/2.1.220 (external, cli)"},
+	};
 	struct route *r = build(UPSTREAM_HEADERS_CONF, 1), *plain;
 	struct prov_call pc;
 	struct prov_key k;
 	struct prov_req q;
 	char v[256];
 	const char *h;
+	size_t i;
 	REQUIRE(r);
 	prov_call_init(&pc);
 	memset(&k, 0, sizeof(k));
@@ -368,20 +382,6 @@ TEST(prov_upstream_headers_replace_add_and_remove_fixed_lines)
 	CHECK_EQ_STR(hval(pc.headers.p, "X-Model", v, sizeof(v)), "claude-x");
 	k.user_agent = NULL;
 
-	/* {model} in a configured value, every time it occurs */
-	q.d = prov_desc(PROV_GEMINI_CLI);
-	q.upmodel = "gemini-2.5-pro";
-	q.path_tail = ":loadCodeAssist";
-	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
-	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
-		     "GeminiCLI/0.40.0/gemini-2.5-pro (gemini-2.5-pro)");
-	/* other kinds keep their own: Codex keys and logins are apart */
-	q.d = prov_desc(PROV_CODEX_OAUTH);
-	q.path_tail = NULL;
-	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
-	CHECK(!strncmp(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
-		       "codex-tui/0.146.0 ", 18));
-
 	/* Claude keys: the config for every key, the entry's own line over
 	 * it */
 	k = next_key(r, "claude-y");
@@ -396,22 +396,24 @@ TEST(prov_upstream_headers_replace_add_and_remove_fixed_lines)
 	CHECK_EQ_STR(hval(pc.headers.p, "x-api-key", v, sizeof(v)), "c2");
 	CHECK_EQ_STR(hval(pc.headers.p, "X-Team", v, sizeof(v)), "blue");
 
-	/* the next config generation (a reload) without the section: the
-	 * descriptor's lines again, the model in Gemini CLI's */
+	/* The User-Agent of each kind: {model} wherever it stands; Codex
+	 * keys and logins apart; the next generation (a reload) without the
+	 * section has the descriptor's lines again. */
 	plain = build("", 2);
 	REQUIRE(plain);
 	memset(&k, 0, sizeof(k));
 	k.key = "tok";
-	q.d = prov_desc(PROV_GEMINI_CLI);
-	q.path_tail = ":loadCodeAssist";
-	REQUIRE(prov_prepare(plain->cfg, plain->gen, &q, &pc) == NULL);
-	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
-		     "GeminiCLI/0.34.0/gemini-2.5-pro (linux; x64; terminal)");
-	q.d = prov_desc(PROV_CLAUDE_OAUTH);
-	q.path_tail = NULL;
-	REQUIRE(prov_prepare(plain->cfg, plain->gen, &q, &pc) == NULL);
-	CHECK_EQ_STR(hval(pc.headers.p, "User-Agent", v, sizeof(v)),
-		     "claude-cli/2.1.220 (external, cli)");
+	q.upmodel = "gemini-2.5-pro";
+	for (i = 0; i < sizeof(ua) / sizeof(ua[0]); i++) {
+		const struct route *in = ua[i].reloaded ? plain : r;
+		q.d = prov_desc(ua[i].kind);
+		q.path_tail = q.d->envelope ? ":loadCodeAssist" : NULL;
+		REQUIRE(prov_prepare(in->cfg, in->gen, &q, &pc) == NULL);
+		if (!CHECK(hval(pc.headers.p, "User-Agent", v, sizeof(v))))
+			continue;
+		CHECK_EQ_STR(v, ua[i].want);
+	}
+	/* the last call: Claude Code's lines as shipped */
 	CHECK_EQ_STR(hval(pc.headers.p, "X-App", v, sizeof(v)), "cli");
 	CHECK(hval(pc.headers.p, "X-Model", v, sizeof(v)) == NULL);
 	prov_call_free(&pc);
