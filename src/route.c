@@ -311,7 +311,8 @@ static void group(struct build *b)
 	struct route *r = b->r;
 	size_t i;
 
-	qsort(b->pairs, b->npairs, sizeof(*b->pairs), by_model);
+	if (b->npairs) /* none: no config, no accounts (pairs is NULL) */
+		qsort(b->pairs, b->npairs, sizeof(*b->pairs), by_model);
 	r->cands = malloc((b->npairs ? b->npairs : 1) * sizeof(*r->cands));
 	if (!r->cands) {
 		b->oom = 1;
