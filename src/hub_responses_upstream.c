@@ -657,6 +657,10 @@ static int dc_status_for(struct hub_span code)
 	if (hub_span_has(code, "context_length") ||
 	    hub_span_has(code, "invalid"))
 		return 400;
+	/* the Codex backend's "server_is_overloaded", "slow_down": the
+	 * client may try again, which a 503 says (a 502 says it failed) */
+	if (hub_span_has(code, "overloaded") || hub_span_has(code, "slow_down"))
+		return 503;
 	return 502;
 }
 

@@ -749,6 +749,9 @@ TEST(responses_dec_stream_failed_and_error_events)
 	static const char *const nested[] = {
 		"error", "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"code\":\"context_length_exceeded\",\"message\":\"too long\"}}",
 	};
+	static const char *const busy[] = {
+		"response.failed", "{\"type\":\"response.failed\",\"response\":{\"status\":\"failed\",\"error\":{\"code\":\"server_is_overloaded\",\"message\":\"Our servers are busy\"}}}",
+	};
 	struct hub_sdec d;
 	struct rec r;
 
@@ -768,6 +771,13 @@ TEST(responses_dec_stream_failed_and_error_events)
 	hub_sdec_init(&d, HUB_RESPONSES, 1);
 	feed(&d, &r, nested, T_ARRAY_LEN(nested));
 	CHECK_EQ_STR(r.log, "START(,)|ERROR(400,too long)");
+	hub_sdec_free(&d);
+
+	/* Codex overloaded: try again later, not a failure */
+	memset(&r, 0, sizeof(r));
+	hub_sdec_init(&d, HUB_RESPONSES, 1);
+	feed(&d, &r, busy, T_ARRAY_LEN(busy));
+	CHECK_EQ_STR(r.log, "START(,)|ERROR(503,Our servers are busy)");
 	hub_sdec_free(&d);
 }
 
