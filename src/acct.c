@@ -613,19 +613,30 @@ static void wake(struct acct *a, int ok)
 	}
 }
 
-static void start_refresh(struct acct *a)
+static void refresh_end(struct acct *a, int ok);
+
+/* The refresh starts here, after the callback that asked for it (which
+ * may be an upstream connection's own). */
+static void start_refresh(struct loop *l, struct loop_defer *d)
 {
-	const struct cfg *cfg = a->st->cfg;
+	(void)l;
+	struct acct *a = container_of(d, struct acct, startd);
+	const struct cfg *cfg;
 	struct hc_timeouts to;
 	struct hc_request r;
 	struct hc_target t;
 	const char *why;
 
+	if (!a->st) { /* its file changed or went meanwhile */
+		refresh_end(a, 0);
+		return;
+	}
+	cfg = a->st->cfg;
 	if ((why = build_refresh(a, &t)) != NULL) {
 		log_warn("auth-dir: %s: token refresh impossible: %s", a->name,
 			 why);
-		a->refresh_after = loop_now(a->st->l) + ACCT_BACKOFF_MAX_S * 1000;
-		wake(a, 0);
+		a->refresh_fails = 5; /* the longest back-off */
+		refresh_end(a, 0);
 		return;
 	}
 	memset(&r, 0, sizeof(r));
@@ -641,14 +652,10 @@ static void start_refresh(struct acct *a)
 	buf_reset(&a->rbody);
 	a->rstatus = 0;
 	a->rhc = hc_request(a->st->hc, &t, &r, &refresh_ops, a, &to);
-	if (!a->rhc) {
-		a->refresh_after = loop_now(a->st->l) + ACCT_BACKOFF_MIN_S * 1000;
-		wake(a, 0);
+	if (!a->rhc) { /* no connection slot free */
+		refresh_end(a, 0);
 		return;
 	}
-	a->refreshing = 1;
-	a->st->nrefreshing++;
-	acct_ref(a); /* the refresh holds it */
 	log_debug("auth-dir: %s: refreshing the access token", a->name);
 }
 
@@ -657,12 +664,13 @@ int acct_refresh(struct acct *a, struct acct_wait *w)
 	if (!a->st || !a->usable || a->refused || !a->f.refresh_token)
 		return -1;
 	if (!a->refreshing) {
-		if (loop_now(a->st->l) < a->refresh_after)
+		if (loop_now(a->l) < a->refresh_after)
 			return -1;
-		if (w) /* queued first: a failure to start wakes it */
-			enqueue(a, w);
-		start_refresh(a);
-		return 0;
+		a->refreshing = 1;
+		a->st->nrefreshing++;
+		acct_ref(a); /* the refresh holds it */
+		a->startd.cb = start_refresh;
+		loop_defer(a->l, &a->startd);
 	}
 	if (w)
 		enqueue(a, w);

@@ -94,6 +94,7 @@ struct acct {
 	int64_t refresh_after;      /* loop ms: back-off after a failure */
 	int refresh_fails;
 	struct acct_wait *waiters;
+	struct loop_defer startd;   /* the refresh starts after the caller */
 	struct hc *rhc;
 	struct buf rreq;            /* request: path \0 headers \0 body */
 	size_t rpath_len, rhdr_len;
