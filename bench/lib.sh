@@ -13,6 +13,7 @@
 #   try_make_static                `make static`, with its log kept
 #   port_open, port_in_use, free_port, wait_port
 #   child_of, proc_kb, cpu_busy, check_quiet
+#   make_certs                     a throwaway CA and a localhost certificate
 #   nginx_common                   the common head of an nginx config
 #   start_proxy, stop_proxy        the proxy under `timeout` (GUARD)
 #   read_wrk, latency_ms           figures from `wrk --latency` output
@@ -211,6 +212,30 @@ check_quiet() { # label ("the proxy runs"): notes a busy machine
 	busy=$(cpu_busy)
 	[ "$busy" -le 10 ] ||
 		note "before $1, $busy% of the CPU time was used by other processes: figures may be noisy"
+}
+
+# ------------------------------------------------------------------- TLS
+
+# Throwaway CA and an EC P-256 server certificate for "localhost", in
+# TMP/pki; sets CA, CERT and KEY (their paths).
+make_certs() {
+	local d=$TMP/pki
+	mkdir -p "$d"
+	(
+		cd "$d"
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
+		openssl req -x509 -new -key ca.key -subj "/CN=cli-proxy-api bench CA" \
+			-days 2 -sha256 -out ca.pem \
+			-addext "basicConstraints=critical,CA:TRUE" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key
+		openssl req -new -key server.key -subj "/CN=localhost" -out server.csr
+		printf '%s\n' "subjectAltName=DNS:localhost" "basicConstraints=CA:FALSE" \
+			"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >ext.cnf
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 0x1234 \
+			-days 2 -sha256 -extfile ext.cnf -out server.pem
+	) >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; die "openssl failed"; }
+	CA=$d/ca.pem CERT=$d/server.pem KEY=$d/server.key
 }
 
 # ------------------------------------------------------------------ nginx

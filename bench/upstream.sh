@@ -154,27 +154,6 @@ make_fixtures() {
 	done
 }
 
-# Throwaway CA and an EC P-256 server certificate for "localhost".
-make_certs() {
-	local d=$TMP/pki
-	mkdir -p "$d"
-	(
-		cd "$d"
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
-		openssl req -x509 -new -key ca.key -subj "/CN=cli-proxy-api bench CA" \
-			-days 2 -sha256 -out ca.pem \
-			-addext "basicConstraints=critical,CA:TRUE" \
-			-addext "keyUsage=critical,keyCertSign,cRLSign"
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key
-		openssl req -new -key server.key -subj "/CN=localhost" -out server.csr
-		printf '%s\n' "subjectAltName=DNS:localhost" "basicConstraints=CA:FALSE" \
-			"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >ext.cnf
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 0x1234 \
-			-days 2 -sha256 -extfile ext.cnf -out server.pem
-	) >"$TMP/openssl.log" 2>&1 || { cat "$TMP/openssl.log" >&2; die "openssl failed"; }
-	CA=$d/ca.pem CERT=$d/server.pem KEY=$d/server.key
-}
-
 # ------------------------------------------------------------------ nginx
 
 # The mock upstream: static files answered to POST.  nginx's static module
