@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # sets globals (PINNING, CPU_MODEL, ...) for the scripts
 #
-# bench/lib.sh - helpers shared by bench/run.sh, bench/upstream.sh and
-# bench/hub.sh.  Sourced, never run:
+# bench/lib.sh - helpers shared by bench/run.sh, bench/upstream.sh,
+# bench/hub.sh and bench/accounts.sh.  Sourced, never run:
 #     source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
 # What it holds:
