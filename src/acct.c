@@ -285,10 +285,10 @@ static int read_file(const char *path, struct buf *b, struct stat *st)
 
 /* A new account from path (always returned unless out of memory; an
  * unusable one says why). */
-static struct acct *load(const char *dir, const char *name)
+static struct acct *load(const char *dir, const char *name, struct buf *rd)
 {
 	struct acct *a = calloc(1, sizeof(*a));
-	struct buf b;
+	struct buf *b = rd;
 	struct stat st;
 	char err[120];
 
@@ -303,12 +303,12 @@ static struct acct *load(const char *dir, const char *name)
 	}
 	buf_init(&a->rreq, 16 * 1024);
 	buf_init(&a->rbody, ACCT_ANSWER_MAX);
-	buf_init(&b, ACCT_FILE_MAX);
+	buf_reset(b);
 	memset(&st, 0, sizeof(st));
-	if (read_file(a->path, &b, &st) < 0) {
+	if (read_file(a->path, b, &st) < 0) {
 		snprintf(a->why, sizeof(a->why), "cannot be read: %s",
 			 errno == EFBIG ? "larger than 256 KB" : strerror(errno));
-	} else if (acct_parse(b.p, b.len, &a->f, err, sizeof(err)) < 0) {
+	} else if (acct_parse(b->p, b->len, &a->f, err, sizeof(err)) < 0) {
 		snprintf(a->why, sizeof(a->why), "%s", err);
 	} else if (a->f.disabled) {
 		snprintf(a->why, sizeof(a->why), "\"disabled\": true");
@@ -320,7 +320,6 @@ static struct acct *load(const char *dir, const char *name)
 		a->usable = 1;
 	}
 	set_identity(a, &st);
-	buf_free(&b);
 	/* the id token was read for its claims; it is not sent anywhere */
 	free(a->f.id_token);
 	a->f.id_token = NULL;
@@ -370,6 +369,7 @@ void acct_store_init(struct acct_store *st, struct loop *l,
 	st->l = l;
 	st->hc = hc;
 	st->cfg = cfg;
+	buf_init(&st->rd, ACCT_FILE_MAX);
 	loop_timer_init(&st->tick, on_tick);
 }
 
@@ -449,7 +449,7 @@ int acct_store_scan(struct acct_store *st)
 			(*pp)->seen = 1;
 			continue;
 		}
-		if (!(a = load(dir, e->d_name)))
+		if (!(a = load(dir, e->d_name, &st->rd)))
 			continue;
 		a->st = st;
 		a->l = st->l;
@@ -472,6 +472,7 @@ int acct_store_scan(struct acct_store *st)
 		}
 	}
 	closedir(d);
+	buf_free(&st->rd); /* one read buffer a scan, not one a file */
 	for (pp = &st->list; *pp;) {
 		if (!(*pp)->seen) {
 			changed |= (*pp)->usable;
@@ -494,6 +495,7 @@ void acct_store_free(struct acct_store *st)
 	if (st->l)
 		loop_timer_cancel(st->l, &st->tick);
 	drop_all(st);
+	buf_free(&st->rd);
 	free(st->dir);
 	st->dir = NULL;
 }

@@ -112,6 +112,7 @@ struct acct_store {
 	struct acct *list;
 	unsigned gen;               /* bumps when the usable set changed */
 	int nrefreshing;
+	struct buf rd;              /* a scan's file reads */
 	struct loop_timer tick;
 	void (*changed)(struct acct_store *st, void *u);
 	void *u;
