@@ -120,6 +120,16 @@
 #define ACCT_FILE_MAX (256 * 1024)
 #endif
 
+/* Model lists fetched from the upstreams (mlist.h).
+ *   MLIST_MODELS_MAX   ids kept of one answer (the rest are dropped)
+ *   MLIST_DISPLAY_MAX  longest display name kept (else the id is shown) */
+#ifndef MLIST_MODELS_MAX
+#define MLIST_MODELS_MAX 500
+#endif
+#ifndef MLIST_DISPLAY_MAX
+#define MLIST_DISPLAY_MAX 128
+#endif
+
 /* Defaults of run-time limits (config keys of the same name). */
 #ifndef DEF_PORT
 #define DEF_PORT 8317
