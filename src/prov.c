@@ -11,6 +11,7 @@
 
 #include "acct_file.h"
 #include "cfg.h"
+#include "mlist.h"
 #include "sizes.h"
 #include "url.h"
 
@@ -35,12 +36,13 @@ static const struct prov_desc descs[PROV__COUNT] = {
 			 EP_GENERATIVE_LANGUAGE, "x-goog-api-key", "", "",
 			 UH_GEMINI, "/v1beta/models/", 1, ":generateContent",
 			 ":streamGenerateContent?alt=sse", ":countTokens", NULL,
-			 0, 0, 0, 0, 0},
+			 0, 0, 0, 0, 0, "/v1beta/models?pageSize=1000", 0,
+			 MLIST_GEMINI},
 	[PROV_CLAUDE] = {PROV_CLAUDE, "claude", "anthropic", HUB_CLAUDE,
 			 EP_CLAUDE, "x-api-key", "",
 			 "anthropic-version: 2023-06-01\r\n", UH_CLAUDE,
 			 "/v1/messages", 0, "", "", "/count_tokens", NULL,
-			 0, 0, 0, 0, 0},
+			 0, 0, 0, 0, 0, "/v1/models?limit=1000", 0, MLIST_CLAUDE},
 	[PROV_CODEX] = {PROV_CODEX, "codex", "openai", HUB_RESPONSES,
 			EP_CODEX, "Authorization", "Bearer ", CODEX_HEADERS,
 			UH_CODEX, "/responses", 0, "", "", NULL, NULL,
@@ -67,7 +69,9 @@ static const struct prov_desc descs[PROV__COUNT] = {
 			      "darwin/arm64\r\n", UH_ANTIGRAVITY,
 			      "/v1internal", 0, ":generateContent",
 			      ":streamGenerateContent?alt=sse", ":countTokens",
-			      NULL, 1, 0, 0, 0, 1},
+			      NULL, 1, 0, 0, 0, 1,
+			      "/v1internal:fetchAvailableModels", 1,
+			      MLIST_CODE_ASSIST},
 	[PROV_CODEX_OAUTH] = {PROV_CODEX_OAUTH, "codex", "openai",
 			      HUB_RESPONSES, EP_CODEX, "Authorization",
 			      "Bearer ", CODEX_HEADERS, UH_CODEX_LOGIN,
@@ -84,7 +88,8 @@ static const struct prov_desc descs[PROV__COUNT] = {
 			       "User-Agent: claude-cli/2.1.220 (external, "
 			       "cli)\r\n", UH_CLAUDE_LOGIN,
 			       "/v1/messages", 0, "?beta=true", "?beta=true",
-			       "/count_tokens?beta=true", NULL, 0, 2, 1, 0, 0},
+			       "/count_tokens?beta=true", NULL, 0, 2, 1, 0, 0,
+			       "/v1/models?limit=1000", 0, MLIST_CLAUDE},
 	[PROV_QWEN] = {PROV_QWEN, "qwen", "qwen", HUB_OPENAI, EP_QWEN,
 		       "Authorization", "Bearer ",
 		       "User-Agent: QwenCode/0.14.2 (darwin; arm64)\r\n"
@@ -126,6 +131,12 @@ static int put_path(struct buf *b, const struct prov_desc *d,
 			   : r->count ? d->count
 			   : r->completions && d->completions ? d->completions
 			   : r->stream ? d->stream : d->gen;
+	if (r->list) {
+		if (!d->list)
+			return -1;
+		buf_puts(b, d->list);
+		return 0;
+	}
 	buf_puts(b, d->path);
 	if (d->model_segment) {
 		char seg[3 * MODEL_NAME_MAX + 1];
@@ -301,7 +312,7 @@ static void kind_line(struct buf *hd, const struct prov_req *r,
 	while ((m = memmem(v, (size_t)(end - v), MODEL_MARK,
 			   sizeof(MODEL_MARK) - 1)) != NULL) {
 		buf_put(hd, v, (size_t)(m - v));
-		buf_puts(hd, r->upmodel);
+		buf_puts(hd, r->upmodel ? r->upmodel : "");
 		v = m + sizeof(MODEL_MARK) - 1;
 	}
 	buf_put(hd, v, (size_t)(end - v));
@@ -417,12 +428,13 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	pc->body_skip = 0;
 	buf_put(&pc->path, m->path, m->path_len);
 	if (put_path(&pc->path, d, r) < 0)
-		return r->count && !d->count ? "this provider cannot count "
-					       "tokens"
-					     : "model name too long for a path";
+		return r->list ? "this provider has no model list"
+		       : r->count && !d->count ? "this provider cannot count "
+						 "tokens"
+		       : "model name too long for a path";
 	buf_putc(&pc->path, '\0');
 	pc->path.len--;
-	if (d->envelope && !r->count && !r->path_tail &&
+	if (d->envelope && !r->count && !r->path_tail && !r->list &&
 	    (err = envelope(r, pc)) != NULL)
 		return err;
 
@@ -441,7 +453,10 @@ const char *prov_prepare(const struct cfg *cfg, unsigned gen,
 	kind_headers(&pc->headers, r, d->up_headers >= 0
 				      ? &cfg->up_headers[d->up_headers] : NULL);
 	if (d->kind == PROV_CLAUDE_OAUTH) {
-		if (!r->beta)
+		if (r->list) /* what an OAuth token needs, no more */
+			our_header(&pc->headers, extra, "Anthropic-Beta",
+				   OAUTH_BETA, NULL);
+		else if (!r->beta)
 			our_header(&pc->headers, extra, "Anthropic-Beta",
 				   CLAUDE_OAUTH_BETAS, NULL);
 		else if (!has_token(r->beta, OAUTH_BETA))

@@ -71,6 +71,13 @@ struct prov_desc {
 	int claude_code;         /* Claude Code's system line (hub) */
 	int stream_usage;        /* stream_options.include_usage (hub) */
 	int no_accept;           /* no Accept header */
+	/* The upstream's model list (mfetch.h): its path after the base
+	 * URL's own (NULL: the kind has none, its table is what it
+	 * serves), POST with {} when list_post (else GET), and the answer's
+	 * shape (enum mlist_fmt). */
+	const char *list;
+	int list_post;
+	int list_fmt;
 };
 
 const struct prov_desc *prov_desc(enum prov_kind k);
@@ -123,6 +130,8 @@ struct prov_req {
 				    set-up calls: ":loadCodeAssist"); the
 				    body is then sent as it is */
 	const char *ua_name;     /* compat: provider name for User-Agent */
+	int list;                /* the kind's model-list call (desc->list)
+				    instead: no model, no envelope */
 };
 
 /* The target of a base URL (http or https) through proxy (NULL: none),

@@ -421,6 +421,66 @@ TEST(prov_upstream_headers_replace_add_and_remove_fixed_lines)
 	route_unref(r);
 }
 
+/* The model-list calls (mfetch.c): each listing kind's path after the
+ * base URL's own, its credential header, no model and no envelope; the
+ * kinds without a list refuse. */
+TEST(prov_list_calls)
+{
+	struct route *r = build(CONF, 1);
+	struct prov_call pc;
+	struct prov_key k;
+	struct prov_req q;
+	REQUIRE(r);
+	prov_call_init(&pc);
+	memset(&q, 0, sizeof(q));
+	q.list = 1;
+	q.k = &k;
+
+	k = next_key(r, "gemini-2.5-pro");
+	q.d = prov_desc(PROV_GEMINI);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1beta/models?pageSize=1000");
+	CHECK(strstr(pc.headers.p, "x-goog-api-key: g1\r\n") != NULL);
+
+	k = next_key(r, "claude-sonnet-4-20250514");
+	k = next_key(r, "claude-sonnet-4-20250514");
+	q.d = prov_desc(PROV_CLAUDE);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/relay/v1/models?limit=1000");
+	CHECK(strstr(pc.headers.p, "x-api-key: c2\r\n"));
+	CHECK(strstr(pc.headers.p, "anthropic-version: 2023-06-01\r\n"));
+	CHECK(!strstr(pc.headers.p, "anthropic-beta"));
+
+	/* an OAuth account: its token, the OAuth beta alone */
+	memset(&k, 0, sizeof(k));
+	k.key = "sk-ant-oat01-t";
+	k.volatile_strings = 1;
+	q.d = prov_desc(PROV_CLAUDE_OAUTH);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1/models?limit=1000");
+	CHECK(strstr(pc.headers.p, "Authorization: Bearer sk-ant-oat01-t\r\n"));
+	CHECK(strstr(pc.headers.p, "Anthropic-Beta: oauth-2025-04-20\r\n"));
+	CHECK(strstr(pc.headers.p, "Anthropic-Version: 2023-06-01\r\n"));
+
+	/* Antigravity: the Code Assist call, without an envelope */
+	k.key = "ya29.t";
+	q.d = prov_desc(PROV_ANTIGRAVITY);
+	REQUIRE(prov_prepare(r->cfg, r->gen, &q, &pc) == NULL);
+	CHECK_EQ_STR(pc.path.p, "/v1internal:fetchAvailableModels");
+	CHECK_EQ_INT(pc.pre.len, 0);
+	CHECK(strstr(pc.headers.p, "Authorization: Bearer ya29.t\r\n"));
+	CHECK(prov_desc(PROV_ANTIGRAVITY)->list_post);
+
+	q.d = prov_desc(PROV_CODEX_OAUTH);
+	CHECK_EQ_STR(prov_prepare(r->cfg, r->gen, &q, &pc),
+		     "this provider has no model list");
+	q.d = prov_desc(PROV_GEMINI_CLI);
+	CHECK_EQ_STR(prov_prepare(r->cfg, r->gen, &q, &pc),
+		     "this provider has no model list");
+	prov_call_free(&pc);
+	route_unref(r);
+}
+
 /* ---- frame ------------------------------------------------------------------ */
 
 static void to_buf(void *u, const char *p, size_t n)
