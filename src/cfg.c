@@ -148,6 +148,8 @@ static const struct key keys[] = {
 	 3600000},
 	{"", "upstream-keepalive-timeout", V_MS,
 	 O(upstream_keepalive_timeout_ms), 0, 3600000},
+	{"", "model-list-refresh", V_MS, O(model_list_refresh_ms), 0,
+	 7 * 86400000},
 	{"remote-management", "allow-remote", V_BOOL, O(rm_allow_remote), 0, 0},
 	{"remote-management", "secret-key", V_SECRET, O(rm_secret_key), 0, 0},
 	{"quota-exceeded", "switch-project", V_BOOL, O(qe_switch_project), 0, 0},
@@ -796,6 +798,7 @@ void cfg_defaults(struct cfg *c)
 	c->upstream_first_byte_timeout_ms = DEF_UP_FIRST_BYTE_TIMEOUT_MS;
 	c->upstream_read_timeout_ms = DEF_UP_READ_TIMEOUT_MS;
 	c->upstream_keepalive_timeout_ms = DEF_UP_KEEPALIVE_TIMEOUT_MS;
+	c->model_list_refresh_ms = DEF_MODEL_LIST_REFRESH_MS;
 	c->qe_switch_project = 1;
 	c->qe_switch_preview_model = 1;
 }

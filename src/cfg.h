@@ -104,6 +104,7 @@ struct cfg {
 	int upstream_first_byte_timeout_ms;
 	int upstream_read_timeout_ms;
 	int upstream_keepalive_timeout_ms;
+	int model_list_refresh_ms; /* 0 = never: the built-in tables */
 
 	/* reference keys */
 	char *auth_dir; /* ~ expanded */

@@ -130,6 +130,20 @@ const struct model_fixed *models_table(enum prov_kind k, const char *plan)
 	}
 }
 
+const char *const *models_kept(enum prov_kind k)
+{
+	static const char *const gemini[] = {"gemini-2.5-pro",
+					     "gemini-2.5-flash", NULL};
+	static const char *const claude[] = {"claude-sonnet-4-20250514",
+					     "claude-opus-4-1-20250805", NULL};
+	switch (k) {
+	case PROV_GEMINI: return gemini;
+	case PROV_CLAUDE:
+	case PROV_CLAUDE_OAUTH: return claude;
+	default: return NULL;
+	}
+}
+
 const char *models_provider_name(enum prov_kind p)
 {
 	return prov_desc(p)->owned_by;

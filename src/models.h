@@ -2,8 +2,10 @@
  * models.h - which models the configured providers serve.
  *
  * Each kind of key and account serves a fixed list (for Codex accounts,
- * by plan); each openai-compatibility provider its aliases.  route.c
- * gathers them once per config and account-set generation.
+ * by plan), or what its upstream lists when it has a list endpoint and
+ * answered (mlist.h, mfetch.h); each openai-compatibility provider its
+ * aliases.  route.c gathers them once per config, account-set and list
+ * generation.
  */
 #ifndef MODELS_H
 #define MODELS_H
@@ -34,6 +36,12 @@ struct model_fixed {
 	long created;
 };
 const struct model_fixed *models_table(enum prov_kind k, const char *plan);
+
+/* The names of kind k that stay served when its credential serves the
+ * list its upstream gave (mlist.h) and that list lacks them: names the
+ * reference's README documents, which clients count on.  NULL-ended, or
+ * NULL.  Each is in models_table(k, NULL). */
+const char *const *models_kept(enum prov_kind k);
 
 const char *models_provider_name(enum prov_kind p);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "mlist.h"
 
 struct route_cfg {
 	unsigned refs;
@@ -45,8 +46,10 @@ void route_unref(struct route *r)
 	size_t i;
 	if (!r || --r->refs > 0)
 		return;
-	for (i = 0; i < r->ncreds; i++)
+	for (i = 0; i < r->ncreds; i++) {
 		acct_unref(r->creds[i].acct);
+		mlist_unref(r->creds[i].models);
+	}
 	if (r->cs && --r->cs->refs == 0) {
 		cfg_free(&r->cs->c);
 		free(r->cs);
@@ -74,6 +77,7 @@ struct pair {
 
 struct build {
 	struct route *r;
+	const struct route_lists *ls;
 	size_t cap_models, cap_creds;
 	struct pair *pairs;
 	size_t npairs, cap_pairs;
@@ -163,22 +167,73 @@ static void add_pair(struct build *b, long model, size_t cred,
 	b->npairs++;
 }
 
+/* Credential c serves model id. */
+static void serve_one(struct build *b, size_t c, const char *id,
+		      const char *display, long created)
+{
+	enum prov_kind k = b->r->creds[c].prov;
+	struct model_info m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	m.display_name = display;
+	m.owned_by = prov_desc(k)->owned_by;
+	m.created = created;
+	m.provider = k;
+	add_pair(b, model_index(b, &m), c, NULL);
+}
+
+static const struct model_fixed *fixed_entry(const struct model_fixed *t,
+					     const char *id)
+{
+	for (; t && t->id; t++)
+		if (!strcmp(t->id, id))
+			return t;
+	return NULL;
+}
+
 /* Credential c serves the fixed list of its kind. */
 static void serve_table(struct build *b, size_t c, const char *plan)
 {
-	enum prov_kind k = b->r->creds[c].prov;
-	const struct model_fixed *t = models_table(k, plan);
-	struct model_info m;
+	const struct model_fixed *t = models_table(b->r->creds[c].prov, plan);
+	for (; t && t->id && !b->oom; t++)
+		serve_one(b, c, t->id, t->display, t->created);
+}
 
-	for (; t && t->id && !b->oom; t++) {
-		memset(&m, 0, sizeof(m));
-		m.id = t->id;
-		m.display_name = t->display;
-		m.owned_by = prov_desc(k)->owned_by;
-		m.created = t->created;
-		m.provider = k;
-		add_pair(b, model_index(b, &m), c, NULL);
+/* Credential c serves what its upstream listed, with the table's display
+ * name and date where the list has none, and its kind's kept names. */
+static void serve_list(struct build *b, size_t c)
+{
+	enum prov_kind k = b->r->creds[c].prov;
+	const struct mlist *l = b->r->creds[c].models;
+	const struct model_fixed *table = models_table(k, NULL), *t;
+	const char *const *kept = models_kept(k);
+	size_t i;
+
+	for (i = 0; i < l->n && !b->oom; i++) {
+		const struct mlist_model *e = &l->v[i];
+		t = fixed_entry(table, e->id);
+		serve_one(b, c, e->id,
+			  t && e->display == e->id ? t->display : e->display,
+			  t && !e->created ? t->created : e->created);
 	}
+	for (; kept && *kept && !b->oom; kept++)
+		if (!mlist_find(l, *kept) && (t = fixed_entry(table, *kept)))
+			serve_one(b, c, t->id, t->display, t->created);
+}
+
+/* Credential c serves its upstream's list when it has one, else its
+ * kind's table. */
+static void serve(struct build *b, size_t c, const char *plan)
+{
+	struct route_cred *rc = &b->r->creds[c];
+	if (b->ls && b->r->cfg->model_list_refresh_ms &&
+	    prov_desc(rc->prov)->list && (rc->models = b->ls->of(b->ls->u, rc)))
+		mlist_ref(rc->models);
+	if (rc->models)
+		serve_list(b, c);
+	else
+		serve_table(b, c, plan);
 }
 
 static void key_cred(struct build *b, enum prov_kind k, const char *key,
@@ -195,7 +250,7 @@ static void key_cred(struct build *b, enum prov_kind k, const char *key,
 	} else {
 		c->key.key = key;
 	}
-	serve_table(b, b->r->ncreds - 1, NULL);
+	serve(b, b->r->ncreds - 1, NULL);
 }
 
 static void compat_creds(struct build *b, const struct cfg_compat *x)
@@ -256,7 +311,7 @@ static void account_creds(struct build *b, const struct acct_store *st)
 		if (!c)
 			break;
 		c->acct = acct_ref(v[i]);
-		serve_table(b, b->r->ncreds - 1, v[i]->f.plan_type);
+		serve(b, b->r->ncreds - 1, v[i]->f.plan_type);
 	}
 	free(v);
 }
@@ -347,7 +402,7 @@ static void group(struct build *b)
 }
 
 static struct route *build(struct route_cfg *cs, const struct acct_store *st,
-			   unsigned gen)
+			   const struct route_lists *ls, unsigned gen)
 {
 	struct route *r = calloc(1, sizeof(*r));
 	const struct cfg *c = &cs->c;
@@ -364,6 +419,7 @@ static struct route *build(struct route_cfg *cs, const struct acct_store *st,
 	r->acct_gen = st ? st->gen : 0;
 	memset(&b, 0, sizeof(b));
 	b.r = r;
+	b.ls = ls;
 	r->nslots = 64;
 	if (!(r->slots = calloc(r->nslots, sizeof(*r->slots)))) {
 		route_unref(r);
@@ -391,7 +447,7 @@ static struct route *build(struct route_cfg *cs, const struct acct_store *st,
 }
 
 struct route *route_build(struct cfg *cfg, const struct acct_store *st,
-			  unsigned gen)
+			  const struct route_lists *ls, unsigned gen)
 {
 	struct route_cfg *cs = calloc(1, sizeof(*cs));
 	struct route *r;
@@ -402,7 +458,7 @@ struct route *route_build(struct cfg *cfg, const struct acct_store *st,
 	}
 	cs->c = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
-	r = build(cs, st, gen);
+	r = build(cs, st, ls, gen);
 	if (!r) {
 		cfg_free(&cs->c);
 		free(cs);
@@ -412,9 +468,10 @@ struct route *route_build(struct cfg *cfg, const struct acct_store *st,
 }
 
 struct route *route_rebuild(const struct route *old,
-			    const struct acct_store *st, unsigned gen)
+			    const struct acct_store *st,
+			    const struct route_lists *ls, unsigned gen)
 {
-	return build(old->cs, st, gen);
+	return build(old->cs, st, ls, gen);
 }
 
 /* ---- lookups ------------------------------------------------------------------ */

@@ -12,6 +12,11 @@
  * reload or an auth-dir change never pulls a config, a provider, a key
  * or an account out from under it.
  *
+ * What a credential serves is its kind's fixed table (models.h) or,
+ * when its upstream answered a list fetch (mfetch.h), that list and the
+ * kind's kept names.  The route references each list it serves from, so
+ * a newer fetch never pulls ids out from under it.
+ *
  * Besides the listed models there are three families for names no list
  * has: other gemini-*, claude-* and gpt-* names go to every credential
  * of that vendor (as the reference routes them by prefix).
@@ -28,6 +33,7 @@
 
 struct acct;
 struct acct_store;
+struct mlist;
 
 /* One credential: a key of the config or an account. */
 struct route_cred {
@@ -38,6 +44,18 @@ struct route_cred {
 	int64_t rest_until;              /* key kinds: resting after a quota
 					    answer (loop ms; accounts keep
 					    theirs in struct acct) */
+	struct mlist *models;            /* what its upstream listed
+					    (referenced), or NULL: it serves
+					    its kind's table */
+};
+
+/* Where a build finds the lists the credentials' upstreams gave
+ * (mfetch.h): of() returns c's list, or NULL for its kind's table.  The
+ * route takes its own reference.  Only kinds with a list call are asked,
+ * and none when the config's model-list-refresh is 0. */
+struct route_lists {
+	struct mlist *(*of)(void *u, const struct route_cred *c);
+	void *u;
 };
 
 /* A candidate for a model: a credential, and the upstream's name for the
@@ -73,14 +91,15 @@ struct route {
 	size_t nslots;              /* a power of two */
 };
 
-/* Build from *cfg, which the route takes over (*cfg is cleared), and the
- * usable accounts of st (NULL: none).  NULL when out of memory (cfg is
- * then freed). */
+/* Build from *cfg, which the route takes over (*cfg is cleared), the
+ * usable accounts of st (NULL: none) and the lists of ls (NULL: the
+ * tables).  NULL when out of memory (cfg is then freed). */
 struct route *route_build(struct cfg *cfg, const struct acct_store *st,
-			  unsigned gen);
-/* The same config as old, with st's accounts now. */
+			  const struct route_lists *ls, unsigned gen);
+/* The same config as old, with st's accounts and ls's lists now. */
 struct route *route_rebuild(const struct route *old,
-			    const struct acct_store *st, unsigned gen);
+			    const struct acct_store *st,
+			    const struct route_lists *ls, unsigned gen);
 struct route *route_ref(struct route *r);
 void route_unref(struct route *r);
 

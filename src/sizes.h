@@ -158,6 +158,9 @@
 #ifndef DEF_SHUTDOWN_TIMEOUT_MS
 #define DEF_SHUTDOWN_TIMEOUT_MS 10000            /* shutdown-timeout */
 #endif
+#ifndef DEF_MODEL_LIST_REFRESH_MS
+#define DEF_MODEL_LIST_REFRESH_MS (6 * 3600 * 1000) /* model-list-refresh */
+#endif
 #ifndef DEF_REQUEST_RETRY
 #define DEF_REQUEST_RETRY 3
 #endif

@@ -253,7 +253,8 @@ static void rescan(struct srv *s)
 	if (!acct_store_scan(&s->accts) &&
 	    s->route->acct_gen == s->accts.gen)
 		return;
-	if (!(r = route_rebuild(s->route, &s->accts, s->route->gen + 1))) {
+	if (!(r = route_rebuild(s->route, &s->accts, NULL,
+				   s->route->gen + 1))) {
 		log_error("auth-dir: out of memory; keeping the running "
 			  "accounts");
 		return;
@@ -294,7 +295,7 @@ static void reload(struct srv *s, const char *why)
 	dir_changed = !!nc.auth_dir != !!s->cfg->auth_dir ||
 		      (nc.auth_dir && strcmp(nc.auth_dir, s->cfg->auth_dir));
 	{
-		struct route *r = route_build(&nc, &s->accts,
+		struct route *r = route_build(&nc, &s->accts, NULL,
 					      s->route->gen + 1);
 		if (!r) {
 			log_error("%s: out of memory; keeping the running "
@@ -384,7 +385,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	const char *host;
 
 	memset(s, 0, sizeof(*s));
-	s->route = route_build(cfg, NULL, 1);
+	s->route = route_build(cfg, NULL, NULL, 1);
 	if (!s->route) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

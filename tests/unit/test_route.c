@@ -12,6 +12,7 @@
 #include "frame.h"
 #include "hub.h"
 #include "json.h"
+#include "mlist.h"
 #include "prov.h"
 #include "route.h"
 #include "t.h"
@@ -47,7 +48,7 @@ static struct route *build(const char *text, unsigned gen)
 		FAILF("config: %s", err);
 		return NULL;
 	}
-	return route_build(&c, NULL, gen);
+	return route_build(&c, NULL, NULL, gen);
 }
 
 /* The key the next request for model id would use. */
@@ -96,6 +97,71 @@ TEST(route_finds_each_model_with_every_provider_serving_it)
 	REQUIRE(route_find(r, "claude-*", 8, &m));
 	CHECK(m.id == NULL);
 	route_unref(r);
+}
+
+/* A list for the Claude keys (route_lists.of), none for the others. */
+static struct mlist *claude_list(void *u, const struct route_cred *c)
+{
+	return c->prov == PROV_CLAUDE ? u : NULL;
+}
+
+TEST(route_serves_a_fetched_list_and_the_kept_names)
+{
+	static const char answer[] =
+		"{\"data\":[{\"id\":\"claude-opus-4-7\",\"display_name\":"
+		"\"Claude Opus 4.7\",\"created_at\":\"2026-09-01T00:00:00Z\"},"
+		"{\"id\":\"claude-sonnet-4-6\"},{\"id\":\"odd-model\"}]}";
+	const char *why;
+	struct mlist *l = mlist_parse(MLIST_CLAUDE, answer, sizeof(answer) - 1,
+				      &why);
+	struct route_lists ls;
+	struct model_info m;
+	struct route *r;
+	struct cfg c;
+	char err[256];
+
+	REQUIRE(l);
+	ls.of = claude_list;
+	ls.u = l;
+	REQUIRE(cfg_load_string(&c, CONF, "t.ini", err, sizeof(err)) == 0);
+	r = route_build(&c, NULL, &ls, 1);
+	REQUIRE(r);
+	CHECK_EQ_INT(l->refs, 3); /* both Claude keys serve it */
+	REQUIRE(route_find(r, "claude-opus-4-7", 15, &m));
+	CHECK(m.id != NULL);
+	CHECK_EQ_INT(m.provider, PROV_CLAUDE);
+	CHECK_EQ_STR(m.display_name, "Claude Opus 4.7");
+	CHECK_EQ_INT(m.created, 1788220800L);
+	CHECK_EQ_INT(m.rm->n, 2);
+	/* a listed table model keeps the table's name and date */
+	REQUIRE(route_find(r, "claude-sonnet-4-6", 17, &m));
+	CHECK_EQ_STR(m.display_name, "Claude Sonnet 4.6");
+	CHECK_EQ_INT(m.created, 1770854400L);
+	/* a name of no family is routed because the list has it */
+	REQUIRE(route_find(r, "odd-model", 9, &m));
+	CHECK(m.id != NULL);
+	/* the kept names stay; the other table names are gone from the
+	 * list, yet route as the Claude family */
+	CHECK(route_find(r, "claude-sonnet-4-20250514", 24, &m) && m.id);
+	CHECK(route_find(r, "claude-opus-4-1-20250805", 24, &m) && m.id);
+	REQUIRE(route_find(r, "claude-opus-4-6", 15, &m));
+	CHECK(m.id == NULL);
+	CHECK_EQ_INT(m.rm->n, 2);
+	/* the Gemini keys serve their table */
+	CHECK(route_find(r, "gemini-3.1-pro-preview", 22, &m) && m.id);
+	route_unref(r);
+	CHECK_EQ_INT(l->refs, 1);
+
+	/* model-list-refresh = 0: the tables, the list not asked for */
+	REQUIRE(cfg_load_string(&c, "model-list-refresh = 0\n[claude-api-key]\n"
+				"api-key = c1\n", "t.ini", err, sizeof(err)) == 0);
+	r = route_build(&c, NULL, &ls, 1);
+	REQUIRE(r);
+	CHECK_EQ_INT(l->refs, 1);
+	CHECK(route_find(r, "claude-opus-4-6", 15, &m) && m.id);
+	CHECK(route_find(r, "claude-opus-4-7", 15, &m) && !m.id);
+	route_unref(r);
+	mlist_unref(l);
 }
 
 static int count_cb(const struct model_info *m, void *u)
