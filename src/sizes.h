@@ -120,14 +120,32 @@
 #define ACCT_FILE_MAX (256 * 1024)
 #endif
 
-/* Model lists fetched from the upstreams (mlist.h).
+/* Model lists fetched from the upstreams (mlist.h, mfetch.h).
  *   MLIST_MODELS_MAX   ids kept of one answer (the rest are dropped)
- *   MLIST_DISPLAY_MAX  longest display name kept (else the id is shown) */
+ *   MLIST_DISPLAY_MAX  longest display name kept (else the id is shown)
+ *   MLIST_ANSWER_MAX   largest list answer read (a bigger one fails)
+ *   MFETCH_AT_ONCE     list fetches in flight at a time
+ *   MFETCH_RETRY_MS    first wait after a failed fetch (doubling up to
+ *                      model-list-refresh), and after a round skipped
+ *                      because the account's token needs a refresh
+ *   MFETCH_TIMEOUT_MS  first byte and silence limits of a list fetch */
 #ifndef MLIST_MODELS_MAX
 #define MLIST_MODELS_MAX 500
 #endif
 #ifndef MLIST_DISPLAY_MAX
 #define MLIST_DISPLAY_MAX 128
+#endif
+#ifndef MLIST_ANSWER_MAX
+#define MLIST_ANSWER_MAX (512 * 1024)
+#endif
+#ifndef MFETCH_AT_ONCE
+#define MFETCH_AT_ONCE 4
+#endif
+#ifndef MFETCH_RETRY_MS
+#define MFETCH_RETRY_MS 60000
+#endif
+#ifndef MFETCH_TIMEOUT_MS
+#define MFETCH_TIMEOUT_MS 30000
 #endif
 
 /* Defaults of run-time limits (config keys of the same name). */

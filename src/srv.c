@@ -11,7 +11,9 @@
  * have keep being served; the first close resumes accepting.
  *
  * A reload builds a new route snapshot (route.h) and makes it current;
- * exchanges under way keep the one they started with.
+ * exchanges under way keep the one they started with.  So does a change
+ * of the accounts in auth-dir, or of a model list an upstream gave
+ * (mfetch.h): the running config is routed again (rebuild).
  *
  * The server also owns the state of the modules under it, and sets it up,
  * reloads it and frees it: the resolver (struct dns_ctx) and the upstream
@@ -234,6 +236,7 @@ static void set_route(struct srv *s, struct route *r)
 	s->cfg = r->cfg;
 	s->env.cfg = s->cfg;
 	acct_store_set_cfg(&s->accts, s->cfg);
+	mfetch_sync(&s->models, r);
 }
 
 /* Watch the config file and auth-dir (again, after a reload). */
@@ -246,20 +249,37 @@ static void watch_files(struct srv *s)
 		watch_add(&s->watch, SRV_WATCH_AUTH_DIR, s->cfg->auth_dir, 1);
 }
 
-/* Read auth-dir again; a changed account set gets a new route. */
-static void rescan(struct srv *s)
+/* The running config routed again, with the accounts and the model
+ * lists as they are now. */
+static void rebuild(struct srv *s, const char *what)
 {
-	struct route *r;
-	if (!acct_store_scan(&s->accts) &&
-	    s->route->acct_gen == s->accts.gen)
-		return;
-	if (!(r = route_rebuild(s->route, &s->accts, NULL,
-				   s->route->gen + 1))) {
-		log_error("auth-dir: out of memory; keeping the running "
-			  "accounts");
+	struct route_lists ls = mfetch_lists(&s->models);
+	struct route *r = route_rebuild(s->route, &s->accts, &ls,
+					s->route->gen + 1);
+	if (!r) {
+		log_error("%s: out of memory; keeping the running routes",
+			  what);
 		return;
 	}
 	set_route(s, r);
+}
+
+/* Read auth-dir again; a changed account set gets a new route. */
+static void rescan(struct srv *s)
+{
+	if (!acct_store_scan(&s->accts) &&
+	    s->route->acct_gen == s->accts.gen)
+		return;
+	rebuild(s, "auth-dir");
+}
+
+/* A fetched model list changed what a credential serves (mfetch.h). */
+static void lists_changed(struct mfetch *m, void *u)
+{
+	struct srv *s = u;
+	(void)m;
+	if (!s->env.stopping)
+		rebuild(s, "model lists");
 }
 
 static void reload(struct srv *s, const char *why)
@@ -295,7 +315,8 @@ static void reload(struct srv *s, const char *why)
 	dir_changed = !!nc.auth_dir != !!s->cfg->auth_dir ||
 		      (nc.auth_dir && strcmp(nc.auth_dir, s->cfg->auth_dir));
 	{
-		struct route *r = route_build(&nc, &s->accts, NULL,
+		struct route_lists ls = mfetch_lists(&s->models);
+		struct route *r = route_build(&nc, &s->accts, &ls,
 					      s->route->gen + 1);
 		if (!r) {
 			log_error("%s: out of memory; keeping the running "
@@ -406,18 +427,22 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	s->conns = calloc((size_t)s->pool_size, sizeof(*s->conns));
 	nup = s->pool_size + UPSTREAM_EXTRA_CONNS;
 	/* Watches and timers: clients, upstreams, DNS queries, listeners,
-	 * the signal pipe, and the server's own timers. */
+	 * the signal pipe, and the server's own timers (accept retry,
+	 * grace, the account tick, two of the watcher, the list fetches). */
 	if (!s->conns ||
 	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
 				SRV_MAX_LISTENERS + 2,
-		      s->pool_size + nup + DNS_MAX_QUERIES + 5) < 0 ||
+		      s->pool_size + nup + DNS_MAX_QUERIES + 6) < 0 ||
 	    hc_pool_init(&s->hc, &s->loop, &s->dns, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);
 		return -1;
 	}
-	/* the accounts, and the files they and the config come from */
+	/* the accounts, the model lists, and the files the accounts and
+	 * the config come from */
 	acct_store_init(&s->accts, &s->loop, &s->hc, s->cfg);
+	mfetch_init(&s->models, &s->loop, &s->hc, lists_changed, s);
+	mfetch_sync(&s->models, s->route);
 	watch_init(&s->watch, &s->loop, on_files, s);
 	watch_files(s);
 	rescan(s);
@@ -512,6 +537,7 @@ void srv_free(struct srv *s)
 	watch_free(&s->watch);
 	route_unref(s->route);
 	s->route = NULL;
+	mfetch_free(&s->models);
 	acct_store_free(&s->accts);
 	hc_pool_free(&s->hc);
 	dns_free(&s->dns);

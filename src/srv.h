@@ -23,6 +23,7 @@
 #include "dns.h"
 #include "hc.h"
 #include "loop.h"
+#include "mfetch.h"
 #include "watch.h"
 
 #define SRV_MAX_LISTENERS 2
@@ -57,6 +58,7 @@ struct srv {
 	struct dns_ctx dns;      /* the resolver */
 	struct hc_ctx hc;        /* upstream connections, TLS sessions */
 	struct acct_store accts; /* the accounts of auth-dir */
+	struct mfetch models;    /* the model lists the upstreams gave */
 	struct watch watch;      /* the config file and auth-dir */
 };
 
