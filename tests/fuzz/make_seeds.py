@@ -192,6 +192,44 @@ def acct_file_seeds():
     add("acct_file", b"\x00" + b"2026-05-20T08:00:00.25-08:00")
 
 
+def mlist_seeds():
+    """List answers of the three shapes as the services write them (and
+    indented), behind the option byte naming the shape, plus the unit
+    tests' JSON literals under each shape."""
+    import json
+    claude = {"data": [
+        {"type": "model", "id": "claude-opus-4-7", "display_name": "Claude Opus 4.7",
+         "created_at": "2026-09-01T00:00:00Z"},
+        {"type": "model", "id": "claude-sonnet-4-20250514",
+         "display_name": "Claude Sonnet 4", "created_at": "2025-05-22T00:00:00+02:00"},
+        {"type": "model", "id": r"claude-\u0068aiku", "display_name": r"bad\u0001"}],
+        "has_more": False, "first_id": "claude-opus-4-7", "last_id": "claude-haiku"}
+    gemini = {"models": [
+        {"name": "models/gemini-2.5-pro", "version": "2.5", "displayName": "Gemini 2.5 Pro",
+         "description": "Stable", "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
+         "supportedGenerationMethods": ["generateContent", "countTokens",
+                                        "createCachedContent", "batchGenerateContent"],
+         "temperature": 1, "topP": 0.95, "topK": 64, "maxTemperature": 2, "thinking": True},
+        {"name": "models/text-embedding-004", "displayName": "Text Embedding 004",
+         "supportedGenerationMethods": ["embedContent"]},
+        {"name": "tunedModels/x", "supportedGenerationMethods": ["generateContent"]}],
+        "nextPageToken": "Ch9tb2RlbHM"}
+    ca = {"models": {
+        "gemini-3-pro-high": {"displayName": "Gemini 3 Pro (High)", "maxTokens": 1048576,
+                              "quotaInfo": {"remainingFraction": 1,
+                                            "resetTime": "2026-01-01T00:00:00Z"}},
+        "claude-sonnet-4-6": {"displayName": "Claude Sonnet 4.6"},
+        "chat_20706": {}, "rev19 uic3": {}}}
+    for opt, ans in ((0, claude), (1, gemini), (2, ca)):
+        text = json.dumps(ans, separators=(",", ":")).replace("\\\\u", "\\u")
+        add("mlist", bytes([opt]) + text.encode())
+        add("mlist", bytes([opt]) + json.dumps(ans, indent=2).encode() + b"\n")
+    for lit in unit("test_mlist.c"):
+        if lit[:1] in (b"{", b"["):
+            for opt in (0, 1, 2):
+                add("mlist", bytes([opt]) + lit)
+
+
 def url_seeds():
     for u in (b"http://a", b"https://user:p%40ss@host.example:8443/v1/",
               b"socks5://u:p@10.0.0.1:1080", b"socks5h://[::1]:9050",
@@ -359,8 +397,14 @@ def dicts(out):
                                   "antigravity")]
     acct += ["\\u0000", "\\ud83d\\ude00", "T00:00:00Z", "+05:30", ".5",
              "1767225600000", "https://api.openai.com/auth", "eyJ"]
+    mlist = ['"%s":' % k for k in ("data", "id", "display_name", "created_at",
+                                    "has_more", "models", "name", "displayName",
+                                    "supportedGenerationMethods")]
+    mlist += ['"generateContent"', '"models/', "\\u0000", "T00:00:00Z", "[]",
+              "{}"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
             "acct_file": acct,
+            "mlist": mlist,
             "sse": sse, "cfg": cfg, "hc_proxy": proxy, "tls_anchors": tls}
     for target, ws in want.items():
         with open(os.path.join(out, target + ".dict"), "w") as f:
@@ -377,6 +421,7 @@ def main():
     json_seeds()
     cfg_seeds()
     acct_file_seeds()
+    mlist_seeds()
     url_seeds()
     dns_seeds()
     hc_proxy_seeds()
