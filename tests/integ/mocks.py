@@ -41,6 +41,10 @@ MockOpenAI(tls=None|SSLContext, prefix="/v1")
         ("close_delimited", text_or_json)        200, body ended by closing
         ("drop",)                                read the request, close unanswered
       .wait_requests(n, timeout), .wait_client_closed(n, timeout)
+      .list_requests     the requests a subclass answered as model-list calls
+                         (_list_answer): not in .requests, no script consumed,
+                         so the proxy's background list fetches leave the
+                         tests' counts and scripts alone
 
 ConnectProxy(auth=None|(user, pass))
     HTTP proxy: CONNECT host:port tunnels and absolute-form plain-HTTP requests
@@ -471,6 +475,7 @@ class MockOpenAI(_ServerBase):
         self.models = list(models)
         self.stream_chunks = stream_chunks
         self.requests = []
+        self.list_requests = []
         self.auth_keys_seen = []
         self.client_closed_at = []
         self.tls_handshakes = []
@@ -546,6 +551,18 @@ class MockOpenAI(_ServerBase):
                 # without its own close_notify)
                 _graceful_close(sock)
                 return
+            lst = self._list_answer(req)
+            if lst is not None:
+                with self._lock:
+                    self.list_requests.append(req)
+                try:
+                    self._send_json(conn, req, *lst)
+                except (ConnectionError, ssl.SSLError, OSError):
+                    return
+                if req["close"]:
+                    _graceful_close(sock)
+                    return
+                continue
             auth = req["headers"].get("authorization")
             token = auth[7:].strip() if auth and auth[:7].lower() == "bearer " else None
             with self._lock:
@@ -564,6 +581,12 @@ class MockOpenAI(_ServerBase):
                 if keep:
                     _graceful_close(sock)
                 return
+
+    def _list_answer(self, req):
+        """(status, json[, headers]) when req is the upstream's model-list
+        call, answered apart (.list_requests); None for other requests.
+        MockOpenAI's own GET /models is an ordinary request."""
+        return None
 
     def _gate(self, req):
         """A behaviour that answers req in place of the script (the queue is

@@ -9,10 +9,12 @@ answer is rendered.  Answers follow the real APIs' field names and framing.
 
 MockClaude(tls=None)      POST /v1/messages (stream when the body says
                           "stream": true: SSE with event: lines),
-                          POST /v1/messages/count_tokens
+                          POST /v1/messages/count_tokens,
+                          GET /v1/models (the model list, see below)
 MockGemini(tls=None)      POST /v1beta/models/{model}:generateContent,
                           :streamGenerateContent?alt=sse (SSE) and without
-                          alt=sse (one JSON array), :countTokens
+                          alt=sse (one JSON array), :countTokens,
+                          GET /v1beta/models (the model list, see below)
 MockOpenAIChat(tls=None)  MockOpenAI (all its behaviours) plus the scripts
                           below, rendered as chat.completion(.chunk)
 
@@ -51,6 +53,16 @@ Credentials (TokenCheck, mixed into all three):
 A refused request is answered 401 in the API's own error shape, its record
 gets "auth_rejected": True and the script queue is left alone (the next
 request, with a good credential, gets the scripted answer).
+
+Model lists (MockClaude, MockGemini): the list call is answered apart
+from the other requests (recorded in .list_requests, never in .requests,
+and it consumes no script), in the API's shape:
+  .list_models       ids listed (default: the models the real API lists
+                     today; MockGemini adds an embedding model that does not
+                     support generateContent)
+  .list_answer       None, or (status, json) to answer the list call with
+                     instead (a failing list endpoint)
+With .valid_tokens set, a list call with another credential gets the 401.
 
 Usage reported: input_tokens / promptTokenCount / prompt_tokens =
 .input_tokens (11); output = .output_tokens (7); Gemini thinking adds
@@ -153,6 +165,14 @@ class TokenCheck:
     def unauthorized(self, req):
         """(status, body[, headers]) of the answer to a refused credential."""
         return self.error_status(401, self.unauthorized_message)
+
+    def list_refusal(self, req):
+        """The answer to a model-list call whose credential is refused, or
+        None (the call is not counted in .rejected_tokens)."""
+        valid = self.valid_tokens
+        if valid is not None and self.credential(req) not in valid:
+            return self.unauthorized(req)
+        return None
 
     def _gate(self, req):
         valid = self.valid_tokens
@@ -328,6 +348,19 @@ def _sse(event, obj):
     return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
 
 
+CLAUDE_LIST = [("claude-opus-4-6", "Claude Opus 4.6", "2026-02-12T00:00:00Z"),
+               ("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-12T00:00:00Z"),
+               ("claude-opus-4-5-20251101", "Claude Opus 4.5", "2025-11-13T00:00:00Z"),
+               ("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "2025-09-15T00:00:00Z"),
+               ("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-09-15T00:00:00Z"),
+               ("claude-opus-4-1-20250805", "Claude Opus 4.1", "2025-08-05T00:00:00Z"),
+               ("claude-sonnet-4-20250514", "Claude Sonnet 4", "2025-05-14T00:00:00Z")]
+
+GEMINI_LIST = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite",
+               "gemini-3-pro-preview", "gemini-3.1-pro-preview", "gemini-3-flash-preview",
+               "gemini-3.1-flash-lite-preview"]
+
+
 class MockClaude(TokenCheck, _LLMBase):
     tool_id_prefix = "toolu_01Mock"
     unauthorized_message = ("OAuth token has expired. Please obtain a new token or "
@@ -335,6 +368,25 @@ class MockClaude(TokenCheck, _LLMBase):
 
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1", pieces=pieces)
+        self.list_models = [m[0] for m in CLAUDE_LIST]
+        self.list_answer = None
+
+    def _list_answer(self, req):
+        if req["method"] != "GET" or urllib.parse.urlsplit(req["path"]).path != "/v1/models":
+            return None
+        if self.list_answer is not None:
+            return self.list_answer
+        refused = self.list_refusal(req)
+        if refused:
+            return refused
+        known = {m[0]: m for m in CLAUDE_LIST}
+        data = [{"type": "model", "id": m,
+                 "display_name": known[m][1] if m in known else m,
+                 "created_at": known[m][2] if m in known else "2026-10-01T00:00:00Z"}
+                for m in self.list_models]
+        return 200, {"data": data, "has_more": False,
+                     "first_id": data[0]["id"] if data else None,
+                     "last_id": data[-1]["id"] if data else None}
 
     def _model(self, req):
         j = req["json"] if isinstance(req["json"], dict) else {}
@@ -449,6 +501,25 @@ class MockGemini(TokenCheck, _LLMBase):
 
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1beta", pieces=pieces)
+        self.list_models = list(GEMINI_LIST)
+        self.list_answer = None
+
+    def _list_answer(self, req):
+        if req["method"] != "GET" or urllib.parse.urlsplit(req["path"]).path != "/v1beta/models":
+            return None
+        if self.list_answer is not None:
+            return self.list_answer
+        refused = self.list_refusal(req)
+        if refused:
+            return refused
+        models = [{"name": "models/" + m, "version": "001", "displayName": m,
+                   "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
+                   "supportedGenerationMethods": ["generateContent", "countTokens"]}
+                  for m in self.list_models]
+        models.append({"name": "models/text-embedding-004", "version": "004",
+                       "displayName": "Text Embedding 004",
+                       "supportedGenerationMethods": ["embedContent"]})
+        return 200, {"models": models}
 
     def unauthorized(self, req):
         return self.error_status(401, self.unauthorized_message) + (

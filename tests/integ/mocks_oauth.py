@@ -73,8 +73,10 @@ MockCodeAssist(tls=None, pieces=3)
     countTokens {"request":{...}} -> {"totalTokens":N}.  loadCodeAssist
     (.project, None = no project yet; .tier), onboardUser (done:false
     .onboard_polls times, then done:true with .onboard_project),
-    fetchAvailableModels and retrieveUserQuota (.available_models), any
-    other method -> {}.  .answers {method: JSON or callable(req) -> JSON}
+    retrieveUserQuota (.available_models), any other method -> {}.
+    fetchAvailableModels (.available_models, default ANTIGRAVITY_LIST) is
+    a model-list call: answered apart, in .list_requests (mocks_llm.py;
+    .list_answer replaces it, .valid_tokens apply).  .answers {method: JSON or callable(req) -> JSON}
     replaces an answer.  Each record also has ca_method, envelope (the keys
     among project, model, userAgent, requestType, requestId present at the
     top, plus sessionId when request.sessionId is), inner (request, or
@@ -451,6 +453,15 @@ def google_quota_body(seconds, model="gemini-mock"):
 _ENVELOPE_KEYS = ("project", "model", "userAgent", "requestType", "requestId")
 
 
+# What Antigravity's fetchAvailableModels lists (the reference's newest
+# table); Gemini CLI accounts do not ask.
+ANTIGRAVITY_LIST = ["claude-opus-4-6-thinking", "claude-sonnet-4-6", "gemini-3-flash",
+                    "gemini-3-flash-agent", "gemini-3.1-pro-low", "gemini-3.1-flash-image",
+                    "gemini-3.1-flash-lite", "gemini-3.5-flash-low",
+                    "gemini-3.5-flash-extra-low", "gemini-3.6-flash-high",
+                    "gemini-3.7-flash-high", "gemini-pro-agent", "gpt-oss-120b-medium"]
+
+
 class MockCodeAssist(mocks_llm.MockGemini):
     extra_scripts = {"quota": (1, 1)}
 
@@ -462,8 +473,7 @@ class MockCodeAssist(mocks_llm.MockGemini):
         self.tier = "free-tier"
         self.onboard_project = "mock-project-1"
         self.onboard_polls = 0
-        self.available_models = ["gemini-2.5-pro", "gemini-2.5-flash", "gemini-3-pro-high",
-                                 "claude-sonnet-4-6"]
+        self.available_models = list(ANTIGRAVITY_LIST)
         self.answers = {}
         self._onboard_calls = 0
 
@@ -496,6 +506,15 @@ class MockCodeAssist(mocks_llm.MockGemini):
         if b is None:
             return _Answer([("text", "echo: " + _last_user_text_any(req.get("inner")))])
         return super().answer_for(b, req, seq)
+
+    def _list_answer(self, req):
+        """fetchAvailableModels (.available_models, or .list_answer)."""
+        if req["method"] != "POST" or \
+                urllib.parse.urlsplit(req["path"]).path != "/v1internal:fetchAvailableModels":
+            return None
+        if self.list_answer is not None:
+            return self.list_answer
+        return self.list_refusal(req) or (200, self._models())
 
     def _respond(self, conn, req, b, seq):
         self._envelope(req)
@@ -572,7 +591,6 @@ class MockCodeAssist(mocks_llm.MockGemini):
                 return self._generic(conn, req, b, seq, True)
             return self._send_json_array(conn, req, b, seq)
         builtin = {"loadCodeAssist": self._load, "onboardUser": self._onboard,
-                   "fetchAvailableModels": self._models,
                    "retrieveUserQuota": self._quota}.get(method)
         return self._send_json(conn, req, 200, builtin() if builtin else {})
 

@@ -117,6 +117,7 @@ body-timeout = 30s
 idle-timeout = 1m
 write-timeout = 1h
 shutdown-timeout = 2000ms
+model-list-refresh = 6h
 # hash comment
 
 [remote-management]

@@ -99,7 +99,8 @@ def test_many_pipelined_requests_with_an_unread_backlog():
     answer all of them in order (it may pause while its output is unread)."""
     srv = start_server(header_timeout="3s", generative_language_api_key="g", extra=(
         "[codex-api-key]\napi-key = c\nbase-url = http://127.0.0.1:9\n"
-        "[claude-api-key]\napi-key = a\nbase-url = http://127.0.0.1:9\n"))
+        "[claude-api-key]\napi-key = a\nbase-url = http://127.0.0.1:9\n"
+        "[endpoints]\ngenerative-language = http://127.0.0.1:9\n"))
     c = srv.connect()
     n = 300
     paths = ["/v1/models" if i % 3 else "/v1beta/models" for i in range(n)]

@@ -69,6 +69,9 @@ name = prov
 base-url = {dead}
 api-keys = {compat}
 model = up = alias-x
+
+[endpoints]
+generative-language = {dead}
 """.format(dead=DEAD, **SECRETS)
     return start_server(extra=extra, api_keys=SECRETS["api-keys"],
                         generative_language_api_key=SECRETS["gl"], **settings)

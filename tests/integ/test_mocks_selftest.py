@@ -652,6 +652,44 @@ def test_mock_bearer_check_on_llm_mocks():
         hc.close()
 
 
+def _json_get(hc, path, headers=None):
+    hc.request("GET", path, headers=headers or {})
+    r = hc.getresponse()
+    return r.status, json.loads(r.read() or b"null")
+
+
+def test_mock_model_lists_are_answered_apart():
+    with mocks_llm.MockClaude() as cl, mocks_llm.MockGemini() as gm:
+        cl.script([("text", "kept for the next message")])
+        hc = http.client.HTTPConnection(HOST, cl.port, timeout=5)
+        st, body = _json_get(hc, "/v1/models?limit=1000", {"x-api-key": "k"})
+        eq(st, 200, "claude list status")
+        eq([m["id"] for m in body["data"]], [m[0] for m in mocks_llm.CLAUDE_LIST], "ids")
+        eq((body["has_more"], body["data"][0]["type"]), (False, "model"), "claude shape")
+        cl.list_models = ["claude-x"]
+        eq(_json_get(hc, "/v1/models")[1]["data"][0]["display_name"], "claude-x", "new id")
+        cl.list_answer = (503, {"type": "error"})
+        eq(_json_get(hc, "/v1/models")[0], 503, "list_answer")
+        cl.list_answer = None
+        cl.valid_tokens = {"good"}
+        eq(_json_get(hc, "/v1/models", {"x-api-key": "bad"})[0], 401, "refused credential")
+        eq(_json_get(hc, "/v1/models", {"x-api-key": "good"})[0], 200, "accepted credential")
+        eq((cl.requests, len(cl.list_requests), cl.rejected_tokens), ([], 5, []),
+           "list calls apart, no script used, no rejection counted")
+        msg = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+        st, body, _ = _json_post(hc, "/v1/messages", msg, {"x-api-key": "good"})
+        eq(body["content"][0]["text"], "kept for the next message", "script kept")
+        hc.close()
+        hc = http.client.HTTPConnection(HOST, gm.port, timeout=5)
+        gm.list_models = ["gemini-a"]
+        st, body = _json_get(hc, "/v1beta/models?pageSize=1000")
+        eq([(m["name"], m["supportedGenerationMethods"][0]) for m in body["models"]],
+           [("models/gemini-a", "generateContent"), ("models/text-embedding-004", "embedContent")],
+           "gemini list")
+        eq((gm.requests, len(gm.list_requests)), ([], 1), "gemini list call apart")
+        hc.close()
+
+
 def test_mock_token_server_linked_upstream_over_tls():
     pki = testca.shared_pki()
     ctx = mocks.server_context(pki["server_cert"], pki["server_key"])
@@ -751,8 +789,10 @@ def test_mock_code_assist_envelope_methods_and_scripts():
         body = _json_post(hc, "/v1internal:onboardUser", {"tierId": "free-tier"})[1]
         eq((body["done"], body["response"]["cloudaicompanionProject"]["id"]),
            (True, "mock-project-1"), "onboard done")
+        n = len(ca.requests)
         body = _json_post(hc, "/v1internal:fetchAvailableModels", {})[1]
-        check("gemini-2.5-pro" in body["models"], "fetchAvailableModels")
+        eq(sorted(body["models"]), sorted(mocks_oauth.ANTIGRAVITY_LIST), "fetchAvailableModels")
+        eq((len(ca.requests), len(ca.list_requests)), (n, 1), "a list call, apart")
         body = _json_post(hc, "/v1internal:retrieveUserQuota", {"project": "p"})[1]
         check(body["buckets"] and "remainingFraction" in body["buckets"][0], "retrieveUserQuota")
         eq(_json_post(hc, "/v1internal:listExperiments", {})[:2], (200, {}), "other method")

@@ -23,6 +23,10 @@ CLAUDE_UA = {"User-Agent": "claude-cli/1.0.83 (external, cli)"}
 DEAD = "http://127.0.0.1:%d" % free_port()
 
 
+# Gemini keys call [endpoints] generative-language (their model list too).
+GEMINI_DEAD = "\n[endpoints]\ngenerative-language = %s\n" % DEAD
+
+
 def _claude_section(key="sk-test-claude"):
     return "[claude-api-key]\napi-key = %s\nbase-url = %s\n" % (key, DEAD)
 
@@ -116,7 +120,7 @@ def test_models_empty_when_nothing_configured():
 
 
 def test_models_gemini_key():
-    srv = start_server(generative_language_api_key="AIza-test-1")
+    srv = start_server(generative_language_api_key="AIza-test-1", extra=GEMINI_DEAD)
     ids, _ = _openai_ids(srv)
     _assert_ids(ids, GEMINI, "models with a generative-language-api-key")
 
@@ -146,7 +150,8 @@ def test_models_everything_configured_no_duplicates():
              _codex_section("sk-d") + COMPAT +
              "\n[openai-compatibility]\nname = other\nbase-url = %s\napi-keys = k\n"
              "model = up-gem = gemini-2.5-pro\nmodel = up-x = only-other\n" % DEAD)
-    srv = start_server(extra=extra, generative_language_api_key=["AIza-1", "AIza-2"])
+    srv = start_server(extra=extra + GEMINI_DEAD,
+                       generative_language_api_key=["AIza-1", "AIza-2"])
     ids, _ = _openai_ids(srv)
     _assert_ids(ids, GEMINI + CLAUDE + CODEX + ["kimi-k2", "qwen/qwen3-coder", "only-other"],
                 "models with everything configured (two keys each, one alias clashing)")
@@ -168,7 +173,8 @@ def test_models_claude_shape_for_claude_cli_user_agent():
 
 
 def test_v1beta_models_google_shape():
-    srv = start_server(generative_language_api_key="AIza-test-1", extra=_claude_section())
+    srv = start_server(generative_language_api_key="AIza-test-1",
+                       extra=_claude_section() + GEMINI_DEAD)
     r = srv.get("/v1beta/models")
     eq(r.status, 200, "status")
     models = r.json().get("models")
@@ -185,7 +191,7 @@ def test_v1beta_models_google_shape():
 
 
 def test_v1beta_single_model_and_404():
-    srv = start_server(generative_language_api_key="AIza-test-1")
+    srv = start_server(generative_language_api_key="AIza-test-1", extra=GEMINI_DEAD)
     r = srv.get("/v1beta/models/gemini-2.5-flash")
     eq(r.status, 200, "GET /v1beta/models/gemini-2.5-flash")
     j = r.json()
