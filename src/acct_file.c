@@ -134,14 +134,10 @@ static int nested_token(const struct json *j)
 static int tok_text(const struct json *j, int i, char *b, size_t cap,
 		    size_t *n)
 {
-	int dn;
+	int dn = json_text(j, i, b, cap);
 
-	if (i < 0 || j->tok[i].type != JSMN_STRING)
+	if (dn < 0)
 		return -1;
-	dn = json_unescape(json_ptr(j, i), json_len(j, i), b, cap - 1);
-	if (dn < 0 || memchr(b, '\0', (size_t)dn))
-		return -1;
-	b[dn] = '\0';
 	*n = (size_t)dn;
 	return 0;
 }

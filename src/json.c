@@ -425,3 +425,15 @@ int json_unescape(const char *s, size_t n, char *out, size_t cap)
 	}
 	return (int)o;
 }
+
+int json_text(const struct json *j, int i, char *out, size_t cap)
+{
+	int n;
+	if (i < 0 || i >= j->ntok || j->tok[i].type != JSMN_STRING || !cap)
+		return -1;
+	n = json_unescape(json_ptr(j, i), json_len(j, i), out, cap - 1);
+	if (n < 0 || memchr(out, '\0', (size_t)n))
+		return -1;
+	out[n] = '\0';
+	return n;
+}

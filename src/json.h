@@ -57,6 +57,11 @@ int json_str_eq(const struct json *j, int i, const char *s);
  * small. */
 int json_unescape(const char *s, size_t n, char *out, size_t cap);
 
+/* String token i decoded (json_unescape) into out[0..cap), NUL-ended:
+ * its length, or -1 when i is no string token, or its text is malformed,
+ * longer than cap - 1 bytes, or holds a NUL. */
+int json_text(const struct json *j, int i, char *out, size_t cap);
+
 /* Token i's span. */
 static inline const char *json_ptr(const struct json *j, int i)
 {

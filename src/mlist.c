@@ -92,38 +92,23 @@ static void add(struct builder *b, const char *id, size_t idn,
 	b->n++;
 }
 
-/* String token t unescaped into out (cap bytes, NUL-ended): its length,
- * or -1 (no such token, not a string, malformed, too long, or holding a
- * NUL). */
-static int str_of(const struct json *j, int t, char *out, size_t cap)
+/* One entry of the answer: the tokens of its id (which must begin with
+ * prefix, left out) and display name (-1: none). */
+static void take(struct builder *b, const struct json *j, int id,
+		 int display, long created, const char *prefix)
 {
-	int n;
-	if (t < 0 || j->tok[t].type != JSMN_STRING)
-		return -1;
-	n = json_unescape(json_ptr(j, t), json_len(j, t), out, cap - 1);
-	if (n < 0 || memchr(out, '\0', (size_t)n))
-		return -1;
-	out[n] = '\0';
-	return n;
-}
+	char ids[MODEL_NAME_MAX + 1 + 7]; /* room for Gemini's "models/" */
+	char ds[MLIST_DISPLAY_MAX + 1];
+	size_t skip = strlen(prefix);
+	int idn = json_text(j, id, ids, sizeof(ids));
+	int dn = json_text(j, display, ds, sizeof(ds));
 
-/* Entry fields, unescaped: id, display (dn < 0: none), created. */
-struct fields {
-	char id[MODEL_NAME_MAX + 1 + 7]; /* room for Gemini's "models/" */
-	char display[MLIST_DISPLAY_MAX + 1];
-	int idn, dn;
-	long created;
-};
-
-static void take(struct builder *b, const struct fields *f, size_t skip)
-{
-	if (f->idn < 0 || (size_t)f->idn < skip) {
+	if (idn < 0 || (size_t)idn < skip || memcmp(ids, prefix, skip)) {
 		b->dropped++;
 		return;
 	}
-	add(b, f->id + skip, (size_t)f->idn - skip,
-	    f->dn >= 0 ? f->display : NULL, f->dn >= 0 ? (size_t)f->dn : 0,
-	    f->created);
+	add(b, ids + skip, (size_t)idn - skip, dn >= 0 ? ds : NULL,
+	    dn >= 0 ? (size_t)dn : 0, created);
 }
 
 /* An RFC 3339 string token as unix time, or 0 (none, or not within
@@ -145,18 +130,13 @@ static long time_of(const struct json *j, int t)
 static int claude(struct builder *b, const struct json *j)
 {
 	int data = json_get(j, 0, "data"), i, k;
-	struct fields f;
 
 	if (data < 0 || j->tok[data].type != JSMN_ARRAY)
 		return -1;
 	for (k = 0, i = data + 1; k < j->tok[data].size; k++,
-	     i = json_skip(j, i)) {
-		f.idn = str_of(j, json_get(j, i, "id"), f.id, sizeof(f.id));
-		f.dn = str_of(j, json_get(j, i, "display_name"), f.display,
-			      sizeof(f.display));
-		f.created = time_of(j, json_get(j, i, "created_at"));
-		take(b, &f, 0);
-	}
+	     i = json_skip(j, i))
+		take(b, j, json_get(j, i, "id"), json_get(j, i, "display_name"),
+		     time_of(j, json_get(j, i, "created_at")), "");
 	return 0;
 }
 
@@ -175,24 +155,17 @@ static int has_str(const struct json *j, int t, const char *s)
 static int gemini(struct builder *b, const struct json *j)
 {
 	int models = json_get(j, 0, "models"), i, k;
-	struct fields f;
 
 	if (models < 0 || j->tok[models].type != JSMN_ARRAY)
 		return -1;
 	for (k = 0, i = models + 1; k < j->tok[models].size; k++,
 	     i = json_skip(j, i)) {
-		if (!has_str(j, json_get(j, i, "supportedGenerationMethods"),
-			     "generateContent")) {
+		if (has_str(j, json_get(j, i, "supportedGenerationMethods"),
+			    "generateContent"))
+			take(b, j, json_get(j, i, "name"),
+			     json_get(j, i, "displayName"), 0, "models/");
+		else
 			b->dropped++;
-			continue;
-		}
-		f.idn = str_of(j, json_get(j, i, "name"), f.id, sizeof(f.id));
-		if (f.idn >= 0 && strncmp(f.id, "models/", 7))
-			f.idn = -1;
-		f.dn = str_of(j, json_get(j, i, "displayName"), f.display,
-			      sizeof(f.display));
-		f.created = 0;
-		take(b, &f, 7);
 	}
 	return 0;
 }
@@ -200,18 +173,12 @@ static int gemini(struct builder *b, const struct json *j)
 static int code_assist(struct builder *b, const struct json *j)
 {
 	int models = json_get(j, 0, "models"), i, k;
-	struct fields f;
 
 	if (models < 0 || j->tok[models].type != JSMN_OBJECT)
 		return -1;
 	for (k = 0, i = models + 1; k < j->tok[models].size; k++,
-	     i = json_skip(j, i + 1)) {
-		f.idn = str_of(j, i, f.id, sizeof(f.id));
-		f.dn = str_of(j, json_get(j, i + 1, "displayName"), f.display,
-			      sizeof(f.display));
-		f.created = 0;
-		take(b, &f, 0);
-	}
+	     i = json_skip(j, i + 1))
+		take(b, j, i, json_get(j, i + 1, "displayName"), 0, "");
 	return 0;
 }
 
