@@ -202,6 +202,7 @@ class _LLMBase(mocks.MockOpenAI):
 
     tool_id_prefix = "call_mock"
     extra_scripts = {}
+    list_call = None   # (method, path) of the API's model-list call, if any
 
     def __init__(self, tls=None, prefix="/v1", pieces=3):
         super().__init__(tls=tls, prefix=prefix)
@@ -209,6 +210,18 @@ class _LLMBase(mocks.MockOpenAI):
         self.input_tokens = 11
         self.output_tokens = 7
         self.thoughts_tokens = 5
+        self.list_models = []
+        self.list_answer = None
+
+    def _list_answer(self, req):
+        if self.list_call != (req["method"], urllib.parse.urlsplit(req["path"]).path):
+            return None
+        if self.list_answer is not None:
+            return self.list_answer
+        return self.list_refusal(req) or (200, self.list_body())
+
+    def list_body(self):  # pragma: no cover - overridden where list_call is set
+        raise NotImplementedError
 
     def script(self, behaviours):
         plain = []
@@ -366,27 +379,21 @@ class MockClaude(TokenCheck, _LLMBase):
     unauthorized_message = ("OAuth token has expired. Please obtain a new token or "
                             "refresh your existing token.")
 
+    list_call = ("GET", "/v1/models")
+
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1", pieces=pieces)
         self.list_models = [m[0] for m in CLAUDE_LIST]
-        self.list_answer = None
 
-    def _list_answer(self, req):
-        if req["method"] != "GET" or urllib.parse.urlsplit(req["path"]).path != "/v1/models":
-            return None
-        if self.list_answer is not None:
-            return self.list_answer
-        refused = self.list_refusal(req)
-        if refused:
-            return refused
+    def list_body(self):
         known = {m[0]: m for m in CLAUDE_LIST}
         data = [{"type": "model", "id": m,
                  "display_name": known[m][1] if m in known else m,
                  "created_at": known[m][2] if m in known else "2026-10-01T00:00:00Z"}
                 for m in self.list_models]
-        return 200, {"data": data, "has_more": False,
-                     "first_id": data[0]["id"] if data else None,
-                     "last_id": data[-1]["id"] if data else None}
+        return {"data": data, "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None}
 
     def _model(self, req):
         j = req["json"] if isinstance(req["json"], dict) else {}
@@ -499,19 +506,13 @@ class MockGemini(TokenCheck, _LLMBase):
         "login cookie or other valid authentication credential. See "
         "https://developers.google.com/identity/sign-in/web/devconsole-project.")
 
+    list_call = ("GET", "/v1beta/models")
+
     def __init__(self, tls=None, pieces=3):
         super().__init__(tls=tls, prefix="/v1beta", pieces=pieces)
         self.list_models = list(GEMINI_LIST)
-        self.list_answer = None
 
-    def _list_answer(self, req):
-        if req["method"] != "GET" or urllib.parse.urlsplit(req["path"]).path != "/v1beta/models":
-            return None
-        if self.list_answer is not None:
-            return self.list_answer
-        refused = self.list_refusal(req)
-        if refused:
-            return refused
+    def list_body(self):
         models = [{"name": "models/" + m, "version": "001", "displayName": m,
                    "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
                    "supportedGenerationMethods": ["generateContent", "countTokens"]}
@@ -519,7 +520,7 @@ class MockGemini(TokenCheck, _LLMBase):
         models.append({"name": "models/text-embedding-004", "version": "004",
                        "displayName": "Text Embedding 004",
                        "supportedGenerationMethods": ["embedContent"]})
-        return 200, {"models": models}
+        return {"models": models}
 
     def unauthorized(self, req):
         return self.error_status(401, self.unauthorized_message) + (

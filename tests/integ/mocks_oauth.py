@@ -507,14 +507,10 @@ class MockCodeAssist(mocks_llm.MockGemini):
             return _Answer([("text", "echo: " + _last_user_text_any(req.get("inner")))])
         return super().answer_for(b, req, seq)
 
-    def _list_answer(self, req):
-        """fetchAvailableModels (.available_models, or .list_answer)."""
-        if req["method"] != "POST" or \
-                urllib.parse.urlsplit(req["path"]).path != "/v1internal:fetchAvailableModels":
-            return None
-        if self.list_answer is not None:
-            return self.list_answer
-        return self.list_refusal(req) or (200, self._models())
+    list_call = ("POST", "/v1internal:fetchAvailableModels")
+
+    def list_body(self):
+        return self._models()
 
     def _respond(self, conn, req, b, seq):
         self._envelope(req)

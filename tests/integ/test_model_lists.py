@@ -14,6 +14,7 @@ import mocks_llm
 import test_accounts
 import testca
 from harness import check, eq
+from test_accounts import _wait
 
 CLAUDE_KEY = "sk-ant-api03-list-key-1"
 GEMINI_KEY = "AIzaSy-list-key-1"
@@ -60,15 +61,6 @@ class Keys:
 
     def log(self):
         return self.srv.stderr_text()
-
-
-def _wait(cond, timeout, what):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if cond():
-            return time.monotonic() - t0
-        time.sleep(0.05)
-    raise harness.TestFailure("%s: not within %.1fs" % (what, timeout))
 
 
 def _chat(srv, model):
