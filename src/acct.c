@@ -490,10 +490,20 @@ out:
 	return changed;
 }
 
+static void refresh_end(struct acct *a, int ok);
+
 void acct_store_free(struct acct_store *st)
 {
+	struct acct *a;
 	if (st->l)
 		loop_timer_cancel(st->l, &st->tick);
+	/* a refresh under way ends here, and its hold on the account with
+	 * it (the upstream client goes next, without callbacks) */
+	for (a = st->list; a; a = a->next)
+		if (a->rhc) {
+			hc_abort(a->rhc);
+			refresh_end(a, 0);
+		}
 	drop_all(st);
 	buf_free(&st->rd);
 	free(st->dir);

@@ -531,6 +531,20 @@ def test_accounts_background_refresh_ahead_of_expiry():
     eq(len(env2.tok.requests), 0, "refreshes of a fresh token")
 
 
+def test_accounts_stop_during_a_refresh():
+    """SIGTERM while a refresh waits on its token endpoint: a clean exit
+    (under the sanitizers, nothing leaked: the refresh's hold on the
+    account ends with the store)."""
+    env = Env(start=False)
+    env.write("codex", email="c@example.com", access_token="old", refresh_token="rt-1",
+              expires_in=-5)
+    env.tok.script([("hang",)])
+    env.srv.start()
+    check(env.tok.wait_requests(1, 3), "no refresh started")
+    env.srv.signal(signal.SIGTERM)
+    eq(env.srv.wait_exit(5), 0, "exit status")
+
+
 def test_accounts_kill_during_refresh_writes_leaves_a_whole_file():
     """SIGKILL at random moments around refresh writes: the file is always
     the old one or the new one, never a torn one."""
