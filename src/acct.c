@@ -500,8 +500,10 @@ void acct_store_free(struct acct_store *st)
 	/* a refresh under way ends here, and its hold on the account with
 	 * it (the upstream client goes next, without callbacks) */
 	for (a = st->list; a; a = a->next)
-		if (a->rhc) {
-			hc_abort(a->rhc);
+		if (a->refreshing) {
+			loop_defer_cancel(a->l, &a->startd); /* not begun yet */
+			if (a->rhc)
+				hc_abort(a->rhc);
 			refresh_end(a, 0);
 		}
 	drop_all(st);

@@ -215,7 +215,7 @@ TEST(route_with_accounts_rotates_keys_and_logins_and_skips_resting)
 	acct_store_scan(&fx.st);
 	REQUIRE(cfg_load_string(&c, "[codex-api-key]\napi-key = key-1\n",
 				"t.ini", err, sizeof(err)) == 0);
-	REQUIRE((r = route_build(&c, &fx.st, 1)) != NULL);
+	REQUIRE((r = route_build(&c, &fx.st, NULL, 1)) != NULL);
 	/* gpt-5: the key, then the two logins, in turn */
 	CHECK_EQ_STR(next_token(r, "gpt-5", 0), "key-1");
 	CHECK_EQ_STR(next_token(r, "gpt-5", 0), "tok-a");
