@@ -897,3 +897,26 @@ def test_accounts_codex_long_tool_names_come_back_whole():
     eq(r.status, 200, "claude client (%r)" % r.body[:300])
     blocks = [b for b in r.json()["content"] if b["type"] == "tool_use"]
     eq(blocks[0]["name"], long_name, "the Claude client's name")
+
+
+def test_accounts_codex_api_key_is_the_codex_kind():
+    """A [codex-api-key] entry calls the Codex upstream as a login does
+    (Responses, always streamed, the key as Bearer, Codex's headers), with
+    no account id, and takes turns with a ChatGPT login for the model."""
+    env = Env(start=False)
+    env.srv.extra = ("[codex-api-key]\napi-key = sk-codex-key\nbase-url = %s\n"
+                     % env.cx.base_url) + env.srv.extra
+    env.srv.write_config()
+    env.write("codex", filename="codex-l.json", email="l@example.com", access_token="cx-login",
+              account_id="L")
+    env.srv.start()
+    seen = []
+    for _ in range(2):
+        eq(_content(env.chat("gpt-5"), "codex"), "echo: hello accounts", "content")
+        r = env.cx.requests[-1]
+        seen.append((r["headers"].get("authorization"), r["codex"].get("chatgpt-account-id")))
+        eq(json.loads(r["body"]).get("stream"), True, "streamed")
+        eq(r["codex"].get("originator"), "codex-tui", "Originator")
+    eq(sorted(seen), [("Bearer cx-login", "L"), ("Bearer sk-codex-key", None)],
+       "the key and the login in turn")
+    _no_secrets(env, ["sk-codex-key"])
