@@ -1,6 +1,7 @@
 /*
  * api.c - the request handler srv calls (api_attach): endpoints, client
- * authentication at the head, model lists, and the start of exchanges.
+ * authentication at the head, model lists, and the start of exchanges
+ * (the Code Assist relay, /v1internal, is api_ca.c).
  *
  * A request is matched against a small table of (path, exact or prefix,
  * allowed methods, error format, body format, needs auth, handler).  The
@@ -16,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "api.h"
+#include "api_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,24 +34,6 @@
 #include "sizes.h"
 #include "srv.h"
 #include "version.h"
-
-enum { M_GET = 1, M_POST = 2 };
-
-#define RT(path) path, sizeof(path) - 1
-
-struct endpoint;
-typedef void (*endpoint_fn)(struct conn *c, const struct endpoint *r);
-
-struct endpoint {
-	const char *path;
-	size_t len;      /* of path, folded at compile time (RT) */
-	int prefix;      /* path is a prefix (the rest is a parameter) */
-	unsigned methods;
-	enum hub_fmt fmt;   /* errors are rendered in this format */
-	enum hub_fmt cfmt;  /* the request body's wire format (inference) */
-	int auth;
-	endpoint_fn get, post;
-};
 
 /* ---- errors (rendered by apierr) ---------------------------------------- */
 
@@ -99,7 +83,7 @@ static int header_is(struct conn *c, const char *name, const char *prefix)
 }
 
 /* Path without the query string. */
-static size_t path_len(const struct http_request *r)
+size_t api_path_len(const struct http_request *r)
 {
 	const char *q = memchr(r->target, '?', r->target_len);
 	return q ? (size_t)(q - r->target) : r->target_len;
@@ -176,7 +160,7 @@ int api_key_allowed(const struct cfg *cfg, const char *key, size_t len)
 	return ok;
 }
 
-static int peer_is_loopback(const struct conn *c)
+int api_peer_is_loopback(const struct conn *c)
 {
 	return !strncmp(c->peer, "127.", 4) || !strncmp(c->peer, "[::1]", 5) ||
 	       !strncmp(c->peer, "[::ffff:127.", 12);
@@ -195,7 +179,7 @@ static int authenticate(struct conn *c, enum hub_fmt f)
 
 	if (cfg->api_keys.n == 0)
 		return 1;
-	if (cfg->allow_localhost_unauthenticated && peer_is_loopback(c))
+	if (cfg->allow_localhost_unauthenticated && api_peer_is_loopback(c))
 		return 1;
 	if ((h = http_find_header(r, "authorization", NULL)) != NULL) {
 		const char *v = h->value;
@@ -388,7 +372,7 @@ static void h_models(struct conn *c, const struct endpoint *r)
 static void h_model_one(struct conn *c, const struct endpoint *r)
 {
 	struct buf *b = &srv_of(c)->scratch;
-	size_t plen = path_len(&c->req), pre = r->len;
+	size_t plen = api_path_len(&c->req), pre = r->len;
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
 	struct model_info m;
@@ -441,7 +425,7 @@ static long tok_bytes(const struct json *j)
 }
 
 /* The parsed body is freed: its tokens no longer count. */
-static void body_free(struct conn *c, struct json *j)
+void api_body_free(struct conn *c, struct json *j)
 {
 	conn_charge(c, -tok_bytes(j));
 	json_free(j);
@@ -485,7 +469,7 @@ static void view_free(struct conn *c, struct hub_view *v)
 	hub_view_free(v);
 }
 
-static int parse_body(struct conn *c, enum hub_fmt f, struct json *j)
+int api_parse_body(struct conn *c, enum hub_fmt f, struct json *j)
 {
 	int rc;
 	if (c->body_len == 0) {
@@ -505,7 +489,7 @@ static int parse_body(struct conn *c, enum hub_fmt f, struct json *j)
 	}
 	/* the tokens count against max-body-total like the body itself */
 	if (conn_charge(c, tok_bytes(j)) < 0) {
-		body_free(c, j);
+		api_body_free(c, j);
 		api_error(c, f, 503, "server is busy: too much request data in "
 			  "flight, retry shortly");
 		return -1;
@@ -712,7 +696,7 @@ static void respond_estimate(struct conn *c, const char *key,
 
 /* The model name of a request, checked at the door (models_name_check):
  * 1 ok, 0 answered with a 400. */
-static int model_name_ok(struct conn *c, enum hub_fmt f, const char *model,
+int api_model_name_ok(struct conn *c, enum hub_fmt f, const char *model,
 			 size_t n)
 {
 	const char *why = models_name_check(model, n);
@@ -751,7 +735,7 @@ static int count_model_served(struct conn *c, enum hub_fmt f,
 {
 	struct model_info m;
 	char msg[400];
-	if (!model_name_ok(c, f, model, k))
+	if (!api_model_name_ok(c, f, model, k))
 		return 0;
 	if (!route_find(srv_of(c)->route, model, k, &m)) {
 		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
@@ -769,12 +753,12 @@ static int parse_model(struct conn *c, enum hub_fmt f, struct json *j,
 		       int *tok, char *model, size_t cap, int served)
 {
 	int n;
-	if (parse_body(c, f, j) < 0)
+	if (api_parse_body(c, f, j) < 0)
 		return -1;
 	n = body_model(c, f, j, tok, model, cap);
 	if (n < 0 || !(served ? count_model_served(c, f, model, (size_t)n)
-			      : model_name_ok(c, f, model, (size_t)n))) {
-		body_free(c, j);
+			      : api_model_name_ok(c, f, model, (size_t)n))) {
+		api_body_free(c, j);
 		return -1;
 	}
 	return n;
@@ -900,19 +884,19 @@ static void h_count_tokens(struct conn *c, const struct endpoint *r)
 	{
 		mi = json_get(&j, 0, "messages");
 		if (mi < 0 || j.tok[mi].type != JSMN_ARRAY) {
-			body_free(c, &j);
+			api_body_free(c, &j);
 			api_error(c, r->fmt, 400, "request has no \"messages\" "
 				  "array");
 			return;
 		}
 		if (count_upstream(c, r->fmt, HUB_CLAUDE, &j, model,
 				   (size_t)k)) {
-			body_free(c, &j);
+			api_body_free(c, &j);
 			return;
 		}
 	}
 	respond_estimate(c, "input_tokens", &j);
-	body_free(c, &j);
+	api_body_free(c, &j);
 }
 
 /*
@@ -979,7 +963,7 @@ static void h_infer_json_model(struct conn *c, const struct endpoint *r)
 	q.cfmt = r->cfmt;
 	q.completions = r->cfmt == HUB_COMPLETIONS;
 	start_inference(c, &q);
-	body_free(c, &j);
+	api_body_free(c, &j);
 }
 
 /* The model segment of a Gemini path, percent-decoded into out (cap
@@ -1009,7 +993,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
 		out[o++] = ch;
 	}
 	out[o < cap ? o : 0] = '\0';
-	if (!model_name_ok(c, HUB_GEMINI, out, o))
+	if (!api_model_name_ok(c, HUB_GEMINI, out, o))
 		return -1;
 	return (int)o;
 }
@@ -1019,7 +1003,7 @@ static int path_model(struct conn *c, const char *s, size_t n, char *out,
  * generation, streamed for streamGenerateContent (SSE with alt=sse, else
  * the JSON-array stream).  gemini_cli: the Code Assist envelope both
  * ways (/v1internal). */
-static void gemini_call(struct conn *c, struct json *j, const char *model,
+void api_gemini_call(struct conn *c, struct json *j, const char *model,
 			size_t ml, const char *meth, size_t mlen, int gemini_cli)
 {
 	struct infer_req q;
@@ -1030,7 +1014,7 @@ static void gemini_call(struct conn *c, struct json *j, const char *model,
 		    !((gemini_cli || json_get(j, 0, "contents") >= 0) &&
 		      count_upstream(c, HUB_GEMINI, HUB_GEMINI, j, model, ml)))
 			respond_estimate(c, "totalTokens", j);
-		body_free(c, j);
+		api_body_free(c, j);
 		return;
 	}
 	memset(&q, 0, sizeof(q));
@@ -1048,14 +1032,14 @@ static void gemini_call(struct conn *c, struct json *j, const char *model,
 			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse"));
 	start_inference(c, &q);
-	body_free(c, j);
+	api_body_free(c, j);
 }
 
 /* POST .../models/<model>:<method> (Gemini generateContent & co).  The
  * method follows the last colon: model names may hold colons. */
 static void h_gemini_action(struct conn *c, const struct endpoint *r)
 {
-	size_t plen = path_len(&c->req), pre = r->len;
+	size_t plen = api_path_len(&c->req), pre = r->len;
 	const char *a = c->req.target + pre;
 	size_t alen = plen - pre;
 	const char *colon = memrchr(a, ':', alen);
@@ -1084,9 +1068,9 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 	ml = path_model(c, a, (size_t)(colon - a), model, sizeof(model));
 	if (ml < 0)
 		return;
-	if (parse_body(c, HUB_GEMINI, &j) < 0)
+	if (api_parse_body(c, HUB_GEMINI, &j) < 0)
 		return;
-	gemini_call(c, &j, model, (size_t)ml, meth, mlen, 0);
+	api_gemini_call(c, &j, model, (size_t)ml, meth, mlen, 0);
 }
 
 /* /v1/models/<x>: Gemini action when it has a colon, else OpenAI model. */
@@ -1097,138 +1081,6 @@ static void h_v1_models_post(struct conn *c, const struct endpoint *r)
 					    NULL};
 	(void)r;
 	h_gemini_action(c, &gem);
-}
-
-/* ---- /v1internal: Gemini CLI in Code Assist mode ----------------------------- */
-
-/* What Code Assist answers a client with no account behind it, enough for
- * Gemini CLI to start and send generation calls (which go wherever their
- * model is served). */
-static const struct {
-	const char *method, *answer;
-} ca_local[] = {
-	{"loadCodeAssist",
-	 "{\"currentTier\":{\"id\":\"standard-tier\",\"name\":\"cli-proxy-api\","
-	 "\"userDefinedCloudaicompanionProject\":true},\"allowedTiers\":[{\"id\":"
-	 "\"standard-tier\",\"isDefault\":true,\"userDefinedCloudaicompanionProject"
-	 "\":true}],\"cloudaicompanionProject\":\"cli-proxy-api\"}"},
-	{"onboardUser",
-	 "{\"done\":true,\"response\":{\"cloudaicompanionProject\":{\"id\":"
-	 "\"cli-proxy-api\",\"name\":\"cli-proxy-api\"}}}"},
-	{"retrieveUserQuota", "{\"buckets\":[]}"},
-	{"listExperiments", "{\"experimentIds\":[],\"flags\":[]}"},
-};
-
-/* A set-up call: to Code Assist with a Gemini CLI account's token, or a
- * local answer when there is none. */
-static void ca_setup(struct conn *c, const char *meth, size_t mlen)
-{
-	struct route *rt = srv_of(c)->route;
-	const struct route_model *rm = route_family(rt, "gemini-");
-	struct exch_raw x;
-	char tail[80];
-	size_t i;
-	int k;
-
-	if (rm)
-		for (k = 0; k < (int)rm->n; k++) {
-			const struct route_cred *cr = route_cred_at(rt, rm, k);
-			if (cr->prov != PROV_GEMINI_CLI || !cr->acct ||
-			    !acct_available(cr->acct, loop_now(&srv_of(c)->loop)))
-				continue;
-			if (mlen + 2 > sizeof(tail))
-				break;
-			tail[0] = ':';
-			memcpy(tail + 1, meth, mlen);
-			tail[mlen + 1] = '\0';
-			memset(&x, 0, sizeof(x));
-			x.cfmt = HUB_GEMINI;
-			x.rm = rm;
-			x.cand = k;
-			x.upmodel = "";
-			x.path_tail = tail;
-			exch_start_raw(c, &x);
-			return;
-		}
-	for (i = 0; i < sizeof(ca_local) / sizeof(ca_local[0]); i++)
-		if (http_span_eq(meth, mlen, ca_local[i].method)) {
-			conn_respond(c, 200, "application/json", NULL,
-				     ca_local[i].answer,
-				     strlen(ca_local[i].answer));
-			return;
-		}
-	conn_respond(c, 200, "application/json", NULL, "{}", 2);
-}
-
-/* The model of a Code Assist call: "model", else request.model, without
- * a "models/" prefix.  Its length in out, or -1 answered. */
-static int ca_model(struct conn *c, const struct json *j, char *out,
-		    size_t cap)
-{
-	int t = json_get(j, 0, "model"), n;
-	if (t < 0) {
-		int rq = json_get(j, 0, "request");
-		t = rq >= 0 ? json_get(j, rq, "model") : -1;
-	}
-	if (t < 0 || j->tok[t].type != JSMN_STRING || !json_len(j, t)) {
-		api_error(c, HUB_GEMINI, 400, "request has no \"model\" string");
-		return -1;
-	}
-	n = json_unescape(json_ptr(j, t), json_len(j, t), out, cap);
-	if (n <= 0) {
-		api_error(c, HUB_GEMINI, 400, "\"model\" is not a valid model "
-			  "name");
-		return -1;
-	}
-	if (n > 7 && !memcmp(out, "models/", 7)) {
-		memmove(out, out + 7, (size_t)n - 6);
-		n -= 7;
-	}
-	return model_name_ok(c, HUB_GEMINI, out, (size_t)n) ? n : -1;
-}
-
-/*
- * POST /v1internal:<method>: Gemini CLI pointed at the proxy with
- * CODE_ASSIST_ENDPOINT.  Local clients only (the reference's rule): the
- * calls carry no key of ours.  Generation calls go where their model is
- * served, like every other endpoint, the envelope kept both ways; set-up
- * calls go to Code Assist with a Gemini CLI account's token.
- */
-static void h_v1internal(struct conn *c, const struct endpoint *r)
-{
-	size_t plen = path_len(&c->req);
-	const char *meth = c->req.target + r->len;
-	size_t mlen = plen - r->len;
-	struct json j;
-	char model[MODEL_NAME_MAX + 8];
-	int ml, gen, count;
-
-	if (!peer_is_loopback(c)) {
-		api_error(c, HUB_GEMINI, 403, "/v1internal answers local "
-			  "clients only");
-		return;
-	}
-	gen = http_span_eq(meth, mlen, "generateContent") ||
-	      http_span_eq(meth, mlen, "streamGenerateContent");
-	count = http_span_eq(meth, mlen, "countTokens");
-	if (!gen && !count) {
-		size_t i;
-		for (i = 0; i < mlen; i++)
-			if (!((meth[i] >= 'a' && meth[i] <= 'z') ||
-			      (meth[i] >= 'A' && meth[i] <= 'Z'))) {
-				api_error(c, HUB_GEMINI, 404, "unknown method");
-				return;
-			}
-		ca_setup(c, meth, mlen);
-		return;
-	}
-	if (parse_body(c, HUB_GEMINI, &j) < 0)
-		return;
-	if ((ml = ca_model(c, &j, model, sizeof(model))) < 0) {
-		body_free(c, &j);
-		return;
-	}
-	gemini_call(c, &j, model, (size_t)ml, meth, mlen, 1);
 }
 
 /* ---- the table ------------------------------------------------------------- */
@@ -1254,7 +1106,7 @@ static const struct endpoint endpoints[] = {
 	{RT("/v1beta/models/"), 1, M_GET | M_POST, HUB_GEMINI, HUB_GEMINI, 1,
 	 h_model_one, h_gemini_action},
 	{RT("/v1internal:"), 1, M_POST, HUB_GEMINI, HUB_GEMINI, 0, NULL,
-	 h_v1internal},
+	 api_v1internal},
 };
 
 static const struct endpoint *match(const char *p, size_t n)
@@ -1273,7 +1125,7 @@ static const struct endpoint *match(const char *p, size_t n)
 static enum hub_fmt error_format(struct conn *c, const struct endpoint *r)
 {
 	const struct http_request *req = &c->req;
-	enum hub_fmt f = api_format_for_path(req->target, path_len(req));
+	enum hub_fmt f = api_format_for_path(req->target, api_path_len(req));
 	/* /v1/models with a claude-cli UA is the Claude API; with a Gemini
 	 * client's headers, the Gemini API. */
 	if (r && r->fmt == HUB_OPENAI && f == HUB_OPENAI &&
@@ -1305,7 +1157,7 @@ int api_head(struct conn *c)
 	if (srv_of(c)->cfg->api_keys.n == 0 ||
 	    http_span_eq(req->method, req->method_len, "OPTIONS"))
 		return 0; /* an open server: nobody to refuse */
-	r = match(req->target, path_len(req));
+	r = match(req->target, api_path_len(req));
 	if (!r || !r->auth)
 		return 0;
 	return authenticate(c, error_format(c, r)) ? 0 : -1;
@@ -1314,7 +1166,7 @@ int api_head(struct conn *c)
 void api_handle(struct conn *c)
 {
 	const struct http_request *req = &c->req;
-	size_t plen = path_len(req);
+	size_t plen = api_path_len(req);
 	enum hub_fmt f = api_format_for_path(req->target, plen);
 	const struct endpoint *r;
 	unsigned m = 0;
