@@ -431,6 +431,7 @@ static void on_refreshed(struct acct_wait *w, int ok)
 {
 	struct exch *x = container_of(w, struct exch, wait);
 	if (ok) {
+		x->refreshed = 1;
 		start_attempt(x, 0);
 		return;
 	}
@@ -571,8 +572,10 @@ static void start_attempt(struct exch *x, int counted)
 	x->proj = -1;
 	if (cr->acct) {
 		struct acct *a = cr->acct;
-		if (acct_must_refresh(a)) {
-			/* expired (or about to): wait for a fresh token */
+		if (acct_must_refresh(a) && !x->refreshed) {
+			/* expired (or about to): wait for a fresh token (once:
+			 * a provider giving tokens that expire at once must not
+			 * make this a loop) */
 			if (acct_refresh(a, &x->wait) == 0)
 				return;
 			on_refreshed(&x->wait, 0);

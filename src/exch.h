@@ -73,7 +73,8 @@ struct exch {
 	int cand0, cand;      /* the first candidate, the current one */
 	int proj;             /* the account's project in use (-1 none) */
 	int refreshed;        /* the current account's token was refreshed
-				 after a 401 (once per account) */
+				 for this request (once per account: after a
+				 401, or when it had expired) */
 	int fallback;         /* Antigravity: on its fallback host */
 	int quota;            /* the answer is a quota refusal, being read
 				 for its reset time */

@@ -920,3 +920,18 @@ def test_accounts_codex_api_key_is_the_codex_kind():
     eq(sorted(seen), [("Bearer cx-login", "L"), ("Bearer sk-codex-key", None)],
        "the key and the login in turn")
     _no_secrets(env, ["sk-codex-key"])
+
+
+def test_accounts_a_token_that_expires_at_once_is_not_a_refresh_loop():
+    """A token endpoint answering expires_in 10 (inside the 30 s a request
+    waits for a refresh): the request goes on with that token after one
+    refresh instead of asking again and again."""
+    env = Env(start=False)
+    env.write("claude", email="a@example.com", access_token="sk-ant-oat01-old",
+              refresh_token="rt-short", expires_in=-5)
+    env.tok.script([("ok", {"expires_in": 10})] * 5)
+    env.srv.start()
+    check(env.tok.wait_requests(1, 3), "no refresh at start-up")  # the background one
+    eq(_content(env.chat("claude-sonnet-4-20250514"), "short-lived token"),
+       "echo: hello accounts", "content")
+    eq(len(env.tok.requests), 2, "refreshes: the background one and the request's")
