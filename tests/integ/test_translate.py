@@ -82,7 +82,10 @@ class Env:
                  "[endpoints]\ngenerative-language = %s\n"
                  % (self.oa.base_url, OA_KEY, UP_OPENAI, ALIAS, CLAUDE_KEY, self.cl.url,
                     self.ge.url)) + more.replace("{oa}", self.oa.base_url)
+        # model-list-refresh = 0: the keys' background list calls would
+        # race the tests' own for the mocks' connections (counted below)
         s = {"ca-file": testca.shared_pki()["ca_cert"], "request-retry": 0,
+             "model-list-refresh": "0",
              "generative-language-api-key": GEMINI_KEY,
              "upstream-connect-timeout": "2s", "upstream-first-byte-timeout": "3s",
              "upstream-read-timeout": "3s"}
