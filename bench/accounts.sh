@@ -440,13 +440,7 @@ bench_startup() {
 		mixed1000 "$p1" "$BIN" --config "$c1" -- \
 		>"$TMP/startup.out" 2>"$RAW/startup.err" ||
 		{ cat "$RAW/startup.err" >&2; die "start-up measurement failed"; }
-	while read -r name what med min p90; do
-		if [ "$what" = status ]; then
-			SU[$name,status]="$med${min:+ $min}${p90:+ $p90}"
-			continue
-		fi
-		SU[$name,$what,median]=$med SU[$name,$what,min]=$min SU[$name,$what,p90]=$p90
-	done <"$TMP/startup.out"
+	read_startup "$TMP/startup.out"
 	case ${SU[mixed1000,status]} in
 	*' 200 '*) ;;
 	*) note "start-up: the proxy with 1000 accounts answered '${SU[mixed1000,status]}' to GET /v1/models" ;;
@@ -565,11 +559,7 @@ main() {
 		note "the mock's token endpoints got $n requests (want 0; see build/bench/accounts/token-requests.log)"
 	fi
 	stop_pid "$MOCK_PID"; MOCK_PID=
-	write_results
-	echo
-	cat "$RESULTS"
-	echo
-	echo "(written to ${RESULTS#"$REPO"/}; raw output in ${RAW#"$REPO"/}/; took $((SECONDS - t0)) s)"
+	finish_run
 }
 
 main "$@"

@@ -960,11 +960,7 @@ main() {
 	bench_concurrent
 	bench_stream_memory
 	stop_pid "$MOCK_PID"; MOCK_PID=
-	write_results
-	echo
-	cat "$RESULTS"
-	echo
-	echo "(written to ${RESULTS#"$REPO"/}; raw output in ${RAW#"$REPO"/}/; took $((SECONDS - t0)) s)"
+	finish_run
 }
 
 main "$@"

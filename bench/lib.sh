@@ -346,6 +346,27 @@ machine_info() { # [wrk] [valgrind] [python3]
 }
 
 # The "Notes:" section of a results file, if there are notes.
+finish_run() { # the end of every bench: results written, shown, where
+	write_results
+	echo
+	cat "$RESULTS"
+	echo
+	echo "(written to ${RESULTS#"$REPO"/}; raw output in ${RAW#"$REPO"/}/; took $((SECONDS - t0)) s)"
+}
+
+read_startup() { # file: "name what median min p90" lines into SU (the
+	# caller's associative array): SU[name,what,median|min|p90], and
+	# SU[name,status] from the "name status ..." line
+	local name what med min p90
+	while read -r name what med min p90; do
+		if [ "$what" = status ]; then
+			SU[$name,status]="$med${min:+ $min}${p90:+ $p90}"
+			continue
+		fi
+		SU[$name,$what,median]=$med SU[$name,$what,min]=$min SU[$name,$what,p90]=$p90
+	done <"$1"
+}
+
 notes_md() {
 	[ ${#NOTES[@]} -gt 0 ] || return 0
 	echo

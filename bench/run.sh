@@ -400,14 +400,7 @@ measure_startup() {
 	              f"{v[int(0.9 * (len(v) - 1))]:.2f}")
 	    print(f"{name} status {' | '.join(sorted(st))}")
 	EOF
-	local name what med min p90
-	while read -r name what med min p90; do
-		if [ "$what" = status ]; then
-			SU[$name,status]="$med${min:+ $min}${p90:+ $p90}"
-			continue
-		fi
-		SU[$name,$what,median]=$med SU[$name,$what,min]=$min SU[$name,$what,p90]=$p90
-	done <"$TMP/startup.out"
+	read_startup "$TMP/startup.out"
 	case ${SU[proxy,status]} in
 	*' 200 '*) ;;
 	*) note "start-up: the proxy answered '${SU[proxy,status]}' to GET /v1/models (timed all the same)" ;;
