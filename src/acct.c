@@ -62,6 +62,16 @@ long acct_refresh_lead(enum acct_kind k)
 	return kinds[k].lead_s;
 }
 
+const char *acct_client_id(enum acct_kind k)
+{
+	return kinds[k].client_id;
+}
+
+const char *acct_client_secret(enum acct_kind k)
+{
+	return kinds[k].client_secret;
+}
+
 /* ---- accounts --------------------------------------------------------------- */
 
 static void free_acct(struct acct *a)

@@ -152,5 +152,9 @@ int acct_pick_project(struct acct *a, int64_t now);
 
 /* The refresh lead of a kind, in seconds. */
 long acct_refresh_lead(enum acct_kind k);
+/* The OAuth client of the kind's official CLI (secret NULL: none), used
+ * by refreshes of files that name none, and by the logins. */
+const char *acct_client_id(enum acct_kind k);
+const char *acct_client_secret(enum acct_kind k);
 
 #endif

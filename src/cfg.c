@@ -45,6 +45,7 @@ static const char *const ep_names[EP__COUNT] = {
 	[EP_QWEN_AUTH] = "qwen-auth",
 	[EP_ANTIGRAVITY] = "antigravity",
 	[EP_ANTIGRAVITY_FALLBACK] = "antigravity-fallback",
+	[EP_GOOGLE_SERVICE_USAGE] = "google-service-usage",
 };
 
 static const char *const ep_defaults[EP__COUNT] = {
@@ -66,6 +67,7 @@ static const char *const ep_defaults[EP__COUNT] = {
 	[EP_QWEN_AUTH] = "https://chat.qwen.ai/api/v1/oauth2",
 	[EP_ANTIGRAVITY] = "https://daily-cloudcode-pa.googleapis.com",
 	[EP_ANTIGRAVITY_FALLBACK] = "https://cloudcode-pa.googleapis.com",
+	[EP_GOOGLE_SERVICE_USAGE] = "https://serviceusage.googleapis.com",
 };
 
 const char *cfg_endpoint_name(enum cfg_endpoint e)

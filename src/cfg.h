@@ -65,6 +65,7 @@ enum cfg_endpoint {
 	EP_QWEN_AUTH,
 	EP_ANTIGRAVITY,         /* Antigravity's Code Assist (daily host) */
 	EP_ANTIGRAVITY_FALLBACK,/* ... and where it goes when that fails */
+	EP_GOOGLE_SERVICE_USAGE,/* the Gemini CLI login's project check */
 	EP__COUNT
 };
 

@@ -2,11 +2,11 @@
  * main.c - command line, config loading and the serving loop.
  *
  * Flags follow the reference (Go's flag package): one or two dashes,
- * "-flag value" or "-flag=value".  The login flags are recognised so users
- * of the reference get a clear answer rather than "unknown flag".
+ * "-flag value" or "-flag=value".  A login flag runs that login
+ * (login_cli.c) instead of the server.
  *
- * Exit codes: 0 clean stop, 1 run-time failure (cannot listen), 2 usage or
- * config error.
+ * Exit codes: 0 clean stop (a login: an account saved), 1 run-time failure
+ * (cannot listen; a login failed), 2 usage or config error.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include "log.h"
 #include "api.h"
 #include "exch.h"
+#include "login_cli.h"
 #include "srv.h"
 #include "version.h"
 
@@ -33,16 +34,34 @@ static void usage(FILE *f)
 		"  --help          this text\n"
 		"  --version       print the version\n"
 		"\n"
-		"Logins (not available yet in this version: they answer with an\n"
-		"error; auth files from CLIProxyAPI can be copied into auth-dir):\n"
-		"  --login         Google account for Gemini CLI (--project_id ID)\n"
-		"  --codex-login   ChatGPT account for Codex\n"
-		"  --claude-login  Anthropic account for Claude Code\n"
-		"  --qwen-login    Qwen Chat account for Qwen Code\n"
-		"  --no-browser    print the login URL instead of opening a browser\n"
-		"                  (with a login flag)\n"
+		"Logins (each saves an account into auth-dir, then exits; on a\n"
+		"machine without a browser, open the address elsewhere and paste\n"
+		"back the address the browser was sent to):\n"
+		"  --login               Google account for Gemini CLI\n"
+		"                        (--project_id ID picks the project)\n"
+		"  --antigravity-login   Google account for Antigravity\n"
+		"  --codex-login         ChatGPT account for Codex\n"
+		"  --codex-device-login  the same with a device code (no redirect)\n"
+		"  --claude-login        Anthropic account for Claude Code\n"
+		"  --qwen-login          Qwen Chat account for Qwen Code\n"
+		"  --no-browser          print the address, do not open a browser\n"
 		"\n"
 		"Signals: SIGHUP re-reads the config, SIGTERM/SIGINT stop gracefully.\n");
+}
+
+static enum login_kind login_kind_of(const char *flag)
+{
+	if (!strcmp(flag, "codex-login"))
+		return LOGIN_CODEX;
+	if (!strcmp(flag, "codex-device-login"))
+		return LOGIN_CODEX_DEVICE;
+	if (!strcmp(flag, "claude-login"))
+		return LOGIN_CLAUDE;
+	if (!strcmp(flag, "qwen-login"))
+		return LOGIN_QWEN;
+	if (!strcmp(flag, "antigravity-login"))
+		return LOGIN_ANTIGRAVITY;
+	return LOGIN_GEMINI_CLI;
 }
 
 struct opts {
@@ -74,8 +93,9 @@ static int flag_is(const char *arg, const char *name, const char **inline_val)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const char *const logins[] = {"login", "codex-login",
-					     "claude-login", "qwen-login"};
+	static const char *const logins[] = {
+		"login", "codex-login", "codex-device-login", "claude-login",
+		"qwen-login", "antigravity-login"};
 	int i;
 	size_t k;
 
@@ -140,18 +160,11 @@ int main(int argc, char **argv)
 	if (!o.login && (o.no_browser || o.project_id)) {
 		/* a login flag forgotten must not start an open server */
 		fprintf(stderr, "cli-proxy-api: %s goes with a login flag "
-			"(--login, --codex-login, --claude-login, --qwen-login)\n",
+			"(--login, --antigravity-login, --codex-login, "
+			"--codex-device-login, --claude-login, --qwen-login)\n",
 			o.no_browser ? "--no-browser" : "--project_id");
 		return 2;
 	}
-	if (o.login) {
-		fprintf(stderr, "cli-proxy-api: --%s is not available yet in "
-			"this version: account logins are still being built. "
-			"Existing auth files from CLIProxyAPI can be copied "
-			"into auth-dir.\n", o.login);
-		return 2;
-	}
-
 	if (!o.config && access("config.ini", F_OK) == 0)
 		o.config = "config.ini";
 	if (o.config) {
@@ -165,7 +178,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cli-proxy-api: %s\n", err);
 			return 2;
 		}
-		log_info("no config file: running on built-in defaults");
+		if (!o.login)
+			log_info("no config file: running on built-in "
+				 "defaults");
+	}
+	if (o.login) {
+		rc = login_cli(&cfg, login_kind_of(o.login), o.project_id,
+			       o.no_browser);
+		cfg_free(&cfg);
+		return rc;
 	}
 
 	if (srv_init(&s, &cfg, err, sizeof(err)) < 0 || api_attach(&s) < 0) {
