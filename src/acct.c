@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fsx.h"
 #include "hc.h"
 #include "json.h"
 #include "log.h"
@@ -701,53 +702,6 @@ int acct_refresh(struct acct *a, struct acct_wait *w)
 	return 0;
 }
 
-/* Write text to a's file atomically: a temp file beside it, fsync,
- * rename, fsync the directory; mode 0600.  0, -1. */
-static int write_atomic(struct acct *a, const char *text, size_t n)
-{
-	char tmp[4200], dir[4096];
-	const char *slash = strrchr(a->path, '/');
-	size_t dl = slash ? (size_t)(slash - a->path) : 1;
-	ssize_t w;
-	size_t off = 0;
-	int fd, dfd;
-
-	if (dl >= sizeof(dir))
-		return -1;
-	memcpy(dir, slash ? a->path : ".", dl);
-	dir[dl] = '\0';
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, a->name,
-			     (long)getpid()) >= sizeof(tmp))
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -1;
-	while (off < n) {
-		w = write(fd, text + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < n || fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, a->path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-}
-
 /* String member of an answer, or NULL (malloc'd). */
 static char *answer_str(const struct json *j, const char *key)
 {
@@ -862,7 +816,7 @@ static int persist(struct acct *a, const char *access, const char *refresh,
 		rc = 0;
 		goto done;
 	}
-	if (write_atomic(a, out.p, out.len) < 0) {
+	if (fsx_write_atomic(a->path, out.p, out.len, 0600) < 0) {
 		log_error("auth-dir: %s: cannot write the new tokens: %s",
 			  a->name, strerror(errno));
 		goto done;
