@@ -263,37 +263,6 @@ static void set_identity(struct acct *a, const struct stat *st)
 	a->mtime_ns = mtime_ns(st);
 }
 
-/* Read a whole file (at most ACCT_FILE_MAX) into b.  0, -1 (errno). */
-static int read_file(const char *path, struct buf *b, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	for (;;) {
-		size_t room = buf_reserve(b, 4096);
-		if (!room) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
-		n = read(fd, b->p + b->len, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		b->len += (size_t)n;
-	}
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
-
 /* A new account from path (always returned unless out of memory; an
  * unusable one says why). */
 static struct acct *load(const char *dir, const char *name, struct buf *rd)
@@ -316,7 +285,7 @@ static struct acct *load(const char *dir, const char *name, struct buf *rd)
 	buf_init(&a->rbody, ACCT_ANSWER_MAX);
 	buf_reset(b);
 	memset(&st, 0, sizeof(st));
-	if (read_file(a->path, b, &st) < 0) {
+	if (fsx_read_file(a->path, b, &st) < 0) {
 		snprintf(a->why, sizeof(a->why), "cannot be read: %s",
 			 errno == EFBIG ? "larger than 256 KB" : strerror(errno));
 	} else if (acct_parse(b->p, b->len, &a->f, err, sizeof(err)) < 0) {
@@ -755,7 +724,7 @@ static int persist(struct acct *a, const char *access, const char *refresh,
 	buf_init(&cur, ACCT_FILE_MAX);
 	buf_init(&out, ACCT_FILE_MAX + 64 * 1024);
 	buf_init(&vals, 64 * 1024);
-	if (read_file(a->path, &cur, &st) < 0) {
+	if (fsx_read_file(a->path, &cur, &st) < 0) {
 		log_warn("auth-dir: %s: gone; new tokens kept in memory only",
 			 a->name);
 		rc = 0;

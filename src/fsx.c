@@ -1,5 +1,5 @@
 /*
- * fsx.c - atomic whole-file writes (see fsx.h).
+ * fsx.c - whole-file reads and atomic whole-file writes (see fsx.h).
  *
  * The write is the classic sequence: temp file in the same directory (so
  * the rename stays on one filesystem and is atomic), full write, fchmod,
@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "buf.h"
 
 /* Split path into its directory (for the fsync) and the temp file's
  * path ".<name>.tmp<pid>" beside it.  0, -1 (errno). */
@@ -109,4 +111,42 @@ fail:
 	unlink(tmp);
 	errno = e;
 	return -1;
+}
+
+int fsx_read_file(const char *path, struct buf *b, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+	char probe;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	for (;;) {
+		size_t room = buf_reserve(b, 4096);
+		/* b is full: the file fits only if it ends here */
+		n = room ? read(fd, b->p + b->len, room) : read(fd, &probe, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!room) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		b->len += (size_t)n;
+	}
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * fsx.h - atomic whole-file writes.
+ * fsx.h - whole-file reads and atomic whole-file writes.
  *
  * fsx_write_atomic replaces a file so that a reader (or a crash) sees
  * either the old content or the new one, never a mix: the data goes to a
@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+struct buf;
+
 /*
  * Write data[0..n) to path atomically: a temp file in path's directory
  * (created O_EXCL|O_NOFOLLOW; a stale one of an earlier process with the
@@ -25,5 +27,12 @@
  */
 int fsx_write_atomic(const char *path, const char *data, size_t n,
 		     mode_t mode);
+
+/*
+ * Read the regular file at path (a symlink is refused: O_NOFOLLOW) into b,
+ * appending; at most b's max bytes, else EFBIG.  *st is the file's fstat.
+ * Returns 0, or -1 with errno set (EINVAL: not a regular file).
+ */
+int fsx_read_file(const char *path, struct buf *b, struct stat *st);
 
 #endif

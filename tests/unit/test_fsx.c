@@ -1,7 +1,8 @@
 /*
- * test_fsx.c - atomic writes (fsx.c): the content and the mode asked
- * for, nothing left beside the file, and clean failures (missing or
- * read-only directory, a rename that cannot happen).
+ * test_fsx.c - whole-file I/O (fsx.c).  Atomic writes: the content and
+ * the mode asked for, nothing left beside the file, and clean failures
+ * (missing or read-only directory, a rename that cannot happen).  Reads:
+ * up to the buffer's max, regular files only, never through a symlink.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -217,5 +218,50 @@ TEST(fsx_write_atomic_fails_cleanly_in_a_read_only_directory)
 	CHECK_EQ_INT(write_unprivileged(path), EACCES);
 	CHECK_EQ_STR(slurp(path), "old");
 	CHECK_EQ_STR(entries(ro), "config.ini");
+	rm_tmp(dir);
+}
+
+TEST(fsx_read_file_reads_up_to_the_buffer_max)
+{
+	char dir[64], path[128], link[128];
+	struct buf b;
+	struct stat st;
+
+	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
+	snprintf(path, sizeof(path), "%s/a.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	put(path, "0123456789", 0640);
+	buf_init(&b, 10); /* exactly the file's size */
+	CHECK_EQ_INT(fsx_read_file(path, &b, &st), 0);
+	CHECK_SPAN(b.p, b.len, "0123456789");
+	CHECK_EQ_INT(st.st_size, 10);
+	CHECK_EQ_INT(st.st_mode & 07777, 0640);
+	buf_free(&b);
+
+	buf_init(&b, 9);
+	errno = 0;
+	CHECK_EQ_INT(fsx_read_file(path, &b, &st), -1);
+	CHECK_EQ_INT(errno, EFBIG);
+	buf_free(&b);
+
+	buf_init(&b, 64); /* appends */
+	buf_puts(&b, ">");
+	CHECK_EQ_INT(fsx_read_file(path, &b, &st), 0);
+	CHECK_SPAN(b.p, b.len, ">0123456789");
+	buf_reset(&b);
+
+	REQUIRE(symlink(path, link) == 0);
+	errno = 0;
+	CHECK_EQ_INT(fsx_read_file(link, &b, &st), -1);
+	CHECK_EQ_INT(errno, ELOOP);
+	errno = 0;
+	CHECK_EQ_INT(fsx_read_file(dir, &b, &st), -1);
+	CHECK_EQ_INT(errno, EINVAL);
+	errno = 0;
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	CHECK_EQ_INT(fsx_read_file(path, &b, &st), -1);
+	CHECK_EQ_INT(errno, ENOENT);
+	CHECK_EQ_INT(b.len, 0);
+	buf_free(&b);
 	rm_tmp(dir);
 }
