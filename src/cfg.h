@@ -166,4 +166,38 @@ const char *cfg_endpoint_name(enum cfg_endpoint e);
 /* Expand a leading ~ or ~/ to $HOME; returns malloc'd string or NULL. */
 char *cfg_expand_home(const char *p);
 
+struct buf;
+
+/*
+ * cfg_edit.c: set one value in a config's text, keeping every other byte
+ * (comments, inline comments and the whitespace before them, indentation,
+ * the spacing around '=', CRLF or LF, a missing final newline, a BOM).
+ * The line changed is the first "key = value" (or "key=value", "key :
+ * value") whose trimmed key is key, in the first section named exactly
+ * section (NULL or "": the keys before any section header), read as inih
+ * reads it, so it is the line whose value cfg_load takes.  Only the old
+ * value (trimmed, without its inline comment) is replaced; an empty one
+ * ("key =") becomes "key = value".  value is written as it is (cfg.c
+ * strips one pair of surrounding double quotes when it reads it).
+ *
+ * Returns 0 and appends the whole new text to out; 1 when the key is not
+ * in that section; -1 when a syntax error comes before it, the text holds
+ * a NUL, a line would grow past INI_MAX_LINE, out has no room, or value
+ * would not read back unchanged (a newline, whitespace at either end, a
+ * leading ';' or '#', or whitespace then ';' or '#' inside).  On 1 and
+ * -1, out is untouched.
+ */
+int cfg_edit_value(const char *text, size_t len, const char *section,
+		   const char *key, const char *value, struct buf *out);
+
+/*
+ * Set the value in the file at path (cfg_edit_value) and write it back
+ * atomically with the file's mode (fsx_write_atomic).  A symlink is
+ * followed (realpath): its target is rewritten and the link stays.
+ * Returns 0, 1 (the key is not there; the file is unchanged), -1; on 1
+ * and -1 err holds "path: message", naming the key but never a value.
+ */
+int cfg_edit_file(const char *path, const char *section, const char *key,
+		  const char *value, char *err, size_t errlen);
+
 #endif
