@@ -412,6 +412,19 @@ def dicts(out):
                 f.write(dict_line(w) + "\n")
 
 
+def oauth_seeds():
+    for line in (b"http://localhost:1455/auth/callback?code=ac_1&state=0123abcd",
+                 b"?code=abc%2Fdef&state=s1", b"code=abc&state=s1",
+                 b"abc123#state-1", b"http://localhost:8085/oauth2callback?error=access_denied&state=x",
+                 b"  http://localhost:54545/callback?code=c%23x&state=y#frag\n",
+                 b"#code=a&state=b", b"https://h/p?state=s&code=a+b&scope=x"):
+        add("oauth", b"\x00" + line)
+    for req in (b"GET /auth/callback?code=a&state=b HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET /auth/callback HTTP/1.0\n", b"POST / HTTP/1.1\r\n",
+                b"GET /x?y HTTP/1.1"):
+        add("oauth", b"\x01" + req)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -423,6 +436,7 @@ def main():
     acct_file_seeds()
     mlist_seeds()
     url_seeds()
+    oauth_seeds()
     dns_seeds()
     hc_proxy_seeds()
     fixture_seeds()
