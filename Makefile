@@ -158,8 +158,10 @@ test-deps:
 	@sh tests/integ/sdk/install.sh
 	@sh tests/integ/clients/install.sh
 
+# Generated sources must equal their generator's output.
 unit: $(B)/unit-tests
 	@echo "== unit tests"
+	$(Q)$(PYTHON) tests/unit/gen_bcrypt_pi.py --check src/bcrypt_pi.h
 	$(Q)./$(B)/unit-tests
 
 fixtures: $(B)/fixture-runner test-deps
