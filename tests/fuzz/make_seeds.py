@@ -230,6 +230,52 @@ def mlist_seeds():
                 add("mlist", bytes([opt]) + lit)
 
 
+def bcrypt_seeds():
+    """The unit tests' known answers up to cost 6 (hash, then key), some
+    malformed neighbours, and inputs of the built mode (option bit 2:
+    cost, variant, 16 salt bytes, then the key)."""
+    pairs = [
+        (b"$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+         b"U*U"),
+        (b"$2a$05$CCCCCCCCCCCCCCCCCCCCC.7uG0VCzI2bS7j6ymqJi9CdcdxiRTWNy",
+         b""),
+        (b"$2b$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e",
+         b"\xff\xff\xa3"),
+        (b"$2y$05$/OK.fbVrR/bpIqNJ5ianF.Sa7shbm4.OzKpvFnX1pQLmQW96oUlCq",
+         b"\xa3"),
+        (b"$2a$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui",
+         b"0123456789abcdefghijklmnopqrstuvwxyz"
+         b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789chars after 72 are ignored"),
+        (b"$2b$05$abcdefghijklmnopqrstuuZryQ3HLnGrTji8GGXkkAn2CuMsqqjDG",
+         b"a\x00b"),
+        (b"$2b$04$abcdefghijklmnopqrstuuMFdJu9yVgmagVAIC24fOZkaFqd3s9JC",
+         b"a"),
+        (b"$2a$04$......................Rqr9jLuREF2VFGGbeI5O6Id0bo8jgBq",
+         b"Tr0ub4dor&3"),
+        (b"$2a$06$If6bvum7DFjUnE9p2uDeDu0YHzrHM6tf.iqN8.yx.jNN1ILEf7h0i",
+         b"abc"),
+        (b"$2a$10$k1wbIrmNyFAPwPVPSVa/zecw2BCEnBwVS2GbrmgzxFUOqW9dk4TCW",
+         b""),
+    ]
+    for i, (h, k) in enumerate(pairs):
+        add("bcrypt", bytes([i & 3, len(h)]) + h + k)
+    bad = [b"$2x$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e",
+           b"$2a$03$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+           b"$2a$32$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+           b"$2a$05$CCCCCCCCCCCCCCCCCCCCC/E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW",
+           b"$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeX",
+           b"$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOe",
+           b"$2a$05$CCCCCCCCCCCC+CCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"]
+    for h in bad:
+        add("bcrypt", bytes([0, len(h)]) + h + b"U*U")
+    for opt, cost, variant, key in ((4, 0, b"a", b"secret"),
+                                    (5, 1, b"b", b""),
+                                    (6, 2, b"y", b"k" * 80),
+                                    (7, 0, b"x", b"k")):
+        add("bcrypt", bytes([opt, 18, cost]) + variant +
+            bytes(range(16)) + key)
+
+
 def url_seeds():
     for u in (b"http://a", b"https://user:p%40ss@host.example:8443/v1/",
               b"socks5://u:p@10.0.0.1:1080", b"socks5h://[::1]:9050",
@@ -402,7 +448,10 @@ def dicts(out):
                                     "supportedGenerationMethods")]
     mlist += ['"generateContent"', '"models/', "\\u0000", "T00:00:00Z", "[]",
               "{}"]
+    bcrypt = ["$2a$", "$2b$", "$2y$", "$04$", "$05$", "$06$", "$31$",
+              "./", "O", "e", "u", ".", "\x00"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
+            "bcrypt": bcrypt,
             "acct_file": acct,
             "mlist": mlist,
             "sse": sse, "cfg": cfg, "hc_proxy": proxy, "tls_anchors": tls}
@@ -435,6 +484,7 @@ def main():
     cfg_seeds()
     acct_file_seeds()
     mlist_seeds()
+    bcrypt_seeds()
     url_seeds()
     oauth_seeds()
     dns_seeds()
