@@ -391,6 +391,23 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
+/* "a b c" as "a", "b", "c" (JSON strings). */
+static void scope_list(struct buf *b, const char *s)
+{
+	const char *sp;
+	int first = 1;
+	while (*s) {
+		sp = strchr(s, ' ');
+		if (!first)
+			buf_puts(b, ", ");
+		buf_json_str(b, s, sp ? (size_t)(sp - s) : strlen(s));
+		first = 0;
+		if (!sp)
+			break;
+		s = sp + 1;
+	}
+}
+
 static void save(struct login *lg)
 {
 	const struct cfg *cfg = lg->env.cfg;
@@ -428,7 +445,9 @@ static void save(struct login *lg)
 		buf_json_cstr(&b, acct_client_secret(AK_GEMINI_CLI));
 		buf_puts(&b, ",\n    \"token_uri\": ");
 		buf_json_cstr(&b, cfg->endpoints[EP_GOOGLE_TOKEN]);
-		buf_puts(&b, "\n  }");
+		buf_puts(&b, ",\n    \"scopes\": [");
+		scope_list(&b, google_scopes);
+		buf_puts(&b, "]\n  }");
 		break;
 	case LOGIN_ANTIGRAVITY:
 		buf_puts(&name, "antigravity-");
@@ -469,6 +488,8 @@ static void save(struct login *lg)
 		member(&b, "expired", exp);
 		break;
 	case LOGIN_QWEN:
+		if (lg->env.before_save)
+			lg->env.before_save(lg);
 		buf_puts(&name, "qwen-");
 		if (lg->alias[0]) {
 			name_part(&name, lg->alias);

@@ -61,6 +61,9 @@ struct login_env {
 	const struct cfg *cfg;       /* valid until the login ends */
 	void (*on_url)(struct login *lg);  /* device flows: url is ready */
 	void (*on_done)(struct login *lg); /* the outcome (status) */
+	/* Qwen: the tokens are in, the file not named yet (the CLI asks
+	 * for an alias here); NULL: none */
+	void (*before_save)(struct login *lg);
 	void *user;
 };
 

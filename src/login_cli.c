@@ -159,7 +159,7 @@ static void ask_alias(struct login *lg)
 
 	if (!isatty(0))
 		return;
-	printf("Name for this Qwen account (e-mail or alias; Enter for "
+	printf("Signed in.\nName for this Qwen account (e-mail or alias; Enter for "
 	       "none): ");
 	fflush(stdout);
 	if (!fgets(line, sizeof(line), stdin))
@@ -174,7 +174,7 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 {
 	struct cli *c = calloc(1, sizeof(*c));
 	struct login_env env;
-	char err[512], alias[128] = "";
+	char err[512];
 	int rc = 1, port = login_port(k);
 
 	if (!c) {
@@ -194,22 +194,18 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 			err[0] ? err : "out of memory");
 		goto out;
 	}
-	if (k == LOGIN_QWEN) {
-		ask_alias(&c->lg);
-		snprintf(alias, sizeof(alias), "%s", c->lg.alias);
-	}
 	memset(&env, 0, sizeof(env));
 	env.l = &c->l;
 	env.hc = &c->hc;
 	env.cfg = cfg;
 	env.on_url = on_url;
+	env.before_save = ask_alias;
 	env.user = c;
 	err[0] = '\0';
 	if (login_start(&c->lg, k, &env, project_id) < 0) {
 		fprintf(stderr, "cli-proxy-api: login failed: %s\n", c->lg.err);
 		goto out;
 	}
-	snprintf(c->lg.alias, sizeof(c->lg.alias), "%s", alias);
 	if (port) {
 		printf("Open this address in a browser to sign in (%s):\n%s\n",
 		       login_title(k), c->lg.url);
