@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "api.h"
 #include "api_int.h"
+#include "mgmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -98,8 +99,8 @@ static int hexv(int ch)
 }
 
 /* Value of query parameter name, percent-decoded into out.  -1 absent. */
-static int query_param(const struct http_request *r, const char *name,
-		       char *out, size_t outcap)
+int api_query_param(const struct http_request *r, const char *name,
+		    char *out, size_t outcap)
 {
 	const char *q = memchr(r->target, '?', r->target_len);
 	const char *end = r->target + r->target_len;
@@ -136,7 +137,7 @@ static int query_param(const struct http_request *r, const char *name,
 
 /* ---- authentication ------------------------------------------------------ */
 
-static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+int api_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
 	unsigned char d = (unsigned char)(alen != blen);
 	size_t i;
@@ -155,7 +156,7 @@ int api_key_allowed(const struct cfg *cfg, const char *key, size_t len)
 	size_t i;
 	for (i = 0; i < cfg->api_keys.n; i++) {
 		const char *k = cfg->api_keys.v[i];
-		ok |= ct_equal(key, len, k, strlen(k));
+		ok |= api_ct_equal(key, len, k, strlen(k));
 	}
 	return ok;
 }
@@ -197,7 +198,7 @@ static int authenticate(struct conn *c, enum hub_fmt f)
 			seen = 1;
 			ok |= api_key_allowed(cfg, h->value, h->value_len);
 		}
-	if ((n = query_param(r, "key", qkey, sizeof(qkey))) >= 0) {
+	if ((n = api_query_param(r, "key", qkey, sizeof(qkey))) >= 0) {
 		seen = 1;
 		ok |= api_key_allowed(cfg, qkey, (size_t)n);
 	}
@@ -323,7 +324,7 @@ static int gemini_client(struct conn *c)
 	char k[8];
 	return http_find_header(&c->req, "x-goog-api-key", NULL) ||
 	       http_find_header(&c->req, "x-goog-api-client", NULL) ||
-	       query_param(&c->req, "key", k, sizeof(k)) >= 0;
+	       api_query_param(&c->req, "key", k, sizeof(k)) >= 0;
 }
 
 /* The API a model-list route answers in: a Gemini client on /v1/models
@@ -1027,9 +1028,9 @@ void api_gemini_call(struct conn *c, struct json *j, const char *model,
 	q.gemini_cli = gemini_cli;
 	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
 	q.gemini_array = q.stream &&
-			 !(query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
+			 !(api_query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse")) &&
-			 !(query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
+			 !(api_query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse"));
 	start_inference(c, &q);
 	api_body_free(c, j);
@@ -1154,6 +1155,8 @@ int api_head(struct conn *c)
 	const struct http_request *req = &c->req;
 	const struct endpoint *r;
 
+	if (mgmt_is_path(c))
+		return mgmt_head(c);
 	if (srv_of(c)->cfg->api_keys.n == 0 ||
 	    http_span_eq(req->method, req->method_len, "OPTIONS"))
 		return 0; /* an open server: nobody to refuse */
@@ -1174,6 +1177,10 @@ void api_handle(struct conn *c)
 	if (http_span_eq(req->method, req->method_len, "OPTIONS")) {
 		conn_respond(c, 204, NULL, "Access-Control-Max-Age: 86400\r\n",
 			     NULL, 0);
+		return;
+	}
+	if (mgmt_is_path(c)) {
+		mgmt_handle(c);
 		return;
 	}
 	if (http_span_eq(req->method, req->method_len, "GET"))

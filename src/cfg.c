@@ -154,6 +154,8 @@ static const struct key keys[] = {
 	 7 * 86400000},
 	{"remote-management", "allow-remote", V_BOOL, O(rm_allow_remote), 0, 0},
 	{"remote-management", "secret-key", V_SECRET, O(rm_secret_key), 0, 0},
+	{"remote-management", "callback-host", V_STR, O(rm_callback_host), 0,
+	 0},
 	{"quota-exceeded", "switch-project", V_BOOL, O(qe_switch_project), 0, 0},
 	{"quota-exceeded", "switch-preview-model", V_BOOL,
 	 O(qe_switch_preview_model), 0, 0},
@@ -1052,6 +1054,7 @@ void cfg_free(struct cfg *c)
 	free(c->proxy_url);
 	free(c->ca_file);
 	free(c->rm_secret_key);
+	free(c->rm_callback_host);
 	list_free(&c->api_keys);
 	list_free(&c->gl_api_keys);
 	for (i = 0; i < c->n_claude_keys; i++) {

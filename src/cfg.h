@@ -121,7 +121,9 @@ struct cfg {
 	struct cfg_strlist gl_api_keys; /* generative-language-api-key */
 
 	int rm_allow_remote; /* [remote-management] */
-	char *rm_secret_key;
+	char *rm_secret_key;   /* a bcrypt hash once cfg_secret_hash ran */
+	char *rm_callback_host; /* management logins' callback listeners
+				   bind here; NULL = loopback */
 
 	int qe_switch_project; /* [quota-exceeded] */
 	int qe_switch_preview_model;

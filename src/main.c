@@ -18,7 +18,9 @@
 #include "log.h"
 #include "api.h"
 #include "exch.h"
+#include "cfg_secret.h"
 #include "login_cli.h"
+#include "mgmt.h"
 #include "srv.h"
 #include "version.h"
 
@@ -189,6 +191,11 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+	if (cfg_secret_hash(&cfg, err, sizeof(err)) < 0) {
+		log_warn("[remote-management] secret-key: the plain key stays "
+			 "in use, its hash was not written: %s", err);
+		err[0] = '\0';
+	}
 	if (srv_init(&s, &cfg, err, sizeof(err)) < 0 || api_attach(&s) < 0) {
 		log_error("%s", err[0] ? err : "out of memory");
 		srv_free(&s);
@@ -196,6 +203,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = srv_run(&s);
+	mgmt_free();
 	srv_free(&s);
 	exch_pool_free();
 	return rc;

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cfg_secret.h"
 #include "dns.h"
 #include "hc.h"
 #include "log.h"
@@ -273,6 +274,11 @@ static void rescan(struct srv *s)
 	rebuild(s, "auth-dir");
 }
 
+void srv_rescan(struct srv *s)
+{
+	rescan(s);
+}
+
 /* A fetched model list changed what a credential serves (mfetch.h). */
 static void lists_changed(struct mfetch *m, void *u)
 {
@@ -300,6 +306,10 @@ static void reload(struct srv *s, const char *why)
 		rescan(s);
 		return;
 	}
+	if (cfg_secret_hash(&nc, err, sizeof(err)) < 0)
+		log_warn("%s: [remote-management] secret-key: the plain key "
+			 "stays in use, its hash was not written: %s", why,
+			 err);
 	if (nc.port != s->cfg->port ||
 	    !!nc.host != !!s->cfg->host ||
 	    (nc.host && strcmp(nc.host, s->cfg->host)))
@@ -428,11 +438,13 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	nup = s->pool_size + UPSTREAM_EXTRA_CONNS;
 	/* Watches and timers: clients, upstreams, DNS queries, listeners,
 	 * the signal pipe, and the server's own timers (accept retry,
-	 * grace, the account tick, two of the watcher, the list fetches). */
+	 * grace, the account tick, two of the watcher, the list fetches),
+	 * and the management logins' (mgmt.c). */
 	if (!s->conns ||
 	    loop_init(&s->loop, s->pool_size + nup + DNS_MAX_QUERIES +
-				SRV_MAX_LISTENERS + 2,
-		      s->pool_size + nup + DNS_MAX_QUERIES + 6) < 0 ||
+				SRV_MAX_LISTENERS + 2 + SRV_LOGIN_WATCHES,
+		      s->pool_size + nup + DNS_MAX_QUERIES + 6 +
+			      SRV_LOGIN_TIMERS) < 0 ||
 	    hc_pool_init(&s->hc, &s->loop, &s->dns, nup) < 0) {
 		snprintf(err, errlen, "out of memory for %d connections",
 			 s->pool_size);

@@ -27,6 +27,11 @@
 #include "watch.h"
 
 #define SRV_MAX_LISTENERS 2
+/* Room in the loop for the management logins (mgmt.c): the callback
+ * listeners (two per login kind) and their connections (cbsrv.h), the
+ * timers of those connections and of the logins. */
+#define SRV_LOGIN_WATCHES (6 * 2 + 6 * 4)
+#define SRV_LOGIN_TIMERS (6 * 4 + 8 * 2)
 
 struct srv {
 	struct loop loop;
@@ -75,6 +80,10 @@ void srv_free(struct srv *s);
 void srv_handle(struct srv *s, int (*head)(struct conn *c),
 		void (*request)(struct conn *c),
 		void (*error)(struct conn *c, int status, const char *msg));
+
+/* Read auth-dir now (an account was just added) and route to what
+ * changed. */
+void srv_rescan(struct srv *s);
 
 /* The server a connection belongs to. */
 static inline struct srv *srv_of(const struct conn *c)
