@@ -31,6 +31,10 @@
 #define BAN_MS (30 * 60 * 1000)
 #define CACHE 8
 #define SLOW_FAILS_PER_MIN 20          /* failed bcrypt checks, all peers */
+#define VERIFY_QUEUE 4                 /* keys being checked at once */
+#define VERIFY_ROUNDS 16               /* bcrypt round pairs per loop turn
+					  (~1 ms on a 2 GHz x86) */
+#define VERIFY_KEEP_MS 30000           /* a check nobody claimed */
 
 struct sess {
 	int used;
@@ -39,6 +43,19 @@ struct sess {
 	int64_t done_at;
 	struct conn *wc;        /* a qwen-auth-url waiting for its address */
 	unsigned wgen;
+};
+
+/* A key being checked by bcrypt, a few round pairs per loop turn, so a
+ * slow router CPU never stalls the loop for a whole check.  Started when
+ * the head is read; the request waits for it once its body is in. */
+struct verify {
+	int used, done, ok, waiting;
+	struct conn *c;
+	unsigned gen;
+	int64_t at;
+	unsigned char mac[32];
+	char addr[64];
+	struct bcrypt_job job;
 };
 
 struct ban {
@@ -60,6 +77,8 @@ static struct mgmt {
 	int hkey_set;
 	int64_t slow_window;
 	int slow_fails;
+	struct verify vq[VERIFY_QUEUE];
+	struct loop_timer vt;
 } M;
 
 int mgmt_is_path(const struct conn *c)
@@ -184,14 +203,21 @@ static void cache_check_secret(const char *secret)
 	}
 }
 
-/* 1 the key is right, 0 wrong, -1 too many slow checks failed lately. */
+static void cache_put(const unsigned char m[32])
+{
+	memcpy(M.cache[M.next_cache], m, 32);
+	M.next_cache = (M.next_cache + 1) % CACHE;
+	if (M.ncache < CACHE)
+		M.ncache++;
+}
+
+/* 1 the key is right, 0 wrong, 2 a bcrypt check must tell (m holds the
+ * key's HMAC then). */
 static int key_ok(const struct cfg *cfg, const char *k, size_t n,
-		  int64_t now)
+		  unsigned char m[32])
 {
 	const char *env = env_password();
 	const char *sec = cfg->rm_secret_key;
-	unsigned char m[32];
-	char tmp[1024];
 	int ok = 0;
 
 	cache_check_secret(sec);
@@ -200,32 +226,144 @@ static int key_ok(const struct cfg *cfg, const char *k, size_t n,
 		return 1;
 	if (env && api_ct_equal(k, n, env, strlen(env)))
 		ok = 1;
-	else if (sec && *sec && bcrypt_is_hash(sec)) {
-		if (now - M.slow_window > 60000) {
-			M.slow_window = now;
-			M.slow_fails = 0;
-		}
-		if (M.slow_fails >= SLOW_FAILS_PER_MIN)
-			return -1;
-		if (n < sizeof(tmp)) {
-			memcpy(tmp, k, n);
-			tmp[n] = '\0';
-			ok = bcrypt_check(tmp, n, sec) == 1;
-			memset(tmp, 0, n);
-		}
-		if (!ok)
-			M.slow_fails++;
-	} else if (sec && *sec) {
-		/* the file could not be rewritten: the plain key */
+	else if (sec && *sec && bcrypt_is_hash(sec))
+		return 2;
+	else if (sec && *sec) /* the file could not be rewritten */
 		ok = api_ct_equal(k, n, sec, strlen(sec));
-	}
-	if (ok) {
-		memcpy(M.cache[M.next_cache], m, 32);
-		M.next_cache = (M.next_cache + 1) % CACHE;
-		if (M.ncache < CACHE)
-			M.ncache++;
-	}
+	if (ok)
+		cache_put(m);
 	return ok;
+}
+
+/* A failed key from addr: counted, and a ban after BAN_FAILS. */
+static void count_failure(const char *addr, int64_t now)
+{
+	struct ban *b = ban_of(addr, now, 1);
+	if (!b)
+		return;
+	b->last = now;
+	if (++b->fails >= BAN_FAILS) {
+		b->until = now + BAN_MS;
+		b->fails = 0;
+		log_warn("management: %s refused for 30 minutes after %d "
+			 "failed keys", addr, BAN_FAILS);
+	}
+}
+
+static void route_request(struct conn *c);
+
+static void v_free(struct verify *v)
+{
+	bcrypt_job_wipe(&v->job);
+	memset(v, 0, sizeof(*v));
+}
+
+/* v's check is over and its request's body is in: count the outcome,
+ * let v go, and say whether the key was right. */
+static int v_finish(struct verify *v)
+{
+	struct conn *c = v->c;
+	int64_t now = loop_now(&srv_of(c)->loop);
+	int ok = v->ok;
+	struct ban *b;
+
+	if (ok) {
+		cache_put(v->mac);
+		if ((b = ban_of(v->addr, now, 0)) != NULL)
+			b->fails = 0;
+	} else {
+		M.slow_fails++;
+		count_failure(v->addr, now);
+	}
+	if (c->dsp_owner == v)
+		conn_dispatch_set(c, NULL, NULL);
+	v_free(v);
+	return ok;
+}
+
+static void v_abort(void *owner)
+{
+	v_free(owner);
+}
+
+static const struct conn_dispatch verify_dsp = {NULL, v_abort};
+
+static void v_tick(struct loop *l, struct loop_timer *t)
+{
+	struct verify *v = NULL;
+	int i, more = 0;
+	(void)t;
+
+	for (i = 0; i < VERIFY_QUEUE; i++) {
+		struct verify *w = &M.vq[i];
+		if (!w->used)
+			continue;
+		if (!w->waiting && (w->c->gen != w->gen ||
+				    loop_now(l) - w->at > VERIFY_KEEP_MS)) {
+			v_free(w); /* its client went before its body came */
+			continue;
+		}
+		if (!w->done && !v)
+			v = w;
+		else if (!w->done)
+			more = 1;
+	}
+	if (!v)
+		return;
+	if (bcrypt_job_step(&v->job, VERIFY_ROUNDS)) {
+		v->done = 1;
+		v->ok = bcrypt_job_result(&v->job);
+		if (v->waiting) {
+			struct conn *c = v->c;
+			if (v_finish(v))
+				route_request(c);
+			else
+				reply_err(c, 401, 0, "invalid management key");
+			if (!c->dsp) /* answered now (else a login waits) */
+				conn_request_finished(c);
+		}
+	} else {
+		more = 1;
+	}
+	if (more)
+		loop_timer_set(l, &M.vt, 0);
+}
+
+/* Queue a bcrypt check of k for c: 0 queued, -1 no room. */
+static int v_start(struct conn *c, const char *k, size_t n,
+		   const unsigned char m[32], const char *addr)
+{
+	struct srv *s = srv_of(c);
+	int i;
+	for (i = 0; i < VERIFY_QUEUE; i++) {
+		struct verify *v = &M.vq[i];
+		if (v->used)
+			continue;
+		memset(v, 0, sizeof(*v));
+		if (bcrypt_job_start(&v->job, k, n, s->cfg->rm_secret_key) < 0)
+			return -1;
+		v->used = 1;
+		v->c = c;
+		v->gen = c->gen;
+		v->at = loop_now(&s->loop);
+		memcpy(v->mac, m, 32);
+		snprintf(v->addr, sizeof(v->addr), "%s", addr);
+		if (!M.vt.cb)
+			loop_timer_init(&M.vt, v_tick);
+		if (!loop_timer_armed(&M.vt))
+			loop_timer_set(&s->loop, &M.vt, 0);
+		return 0;
+	}
+	return -1;
+}
+
+static struct verify *v_of(const struct conn *c)
+{
+	int i;
+	for (i = 0; i < VERIFY_QUEUE; i++)
+		if (M.vq[i].used && M.vq[i].c == c && M.vq[i].gen == c->gen)
+			return &M.vq[i];
+	return NULL;
 }
 
 int mgmt_head(struct conn *c)
@@ -238,6 +376,7 @@ int mgmt_head(struct conn *c)
 	size_t kn = 0;
 	struct ban *b;
 	char addr[64], msg[128];
+	unsigned char m[32];
 	int ok;
 
 	M.s = srv_of(c);
@@ -267,26 +406,30 @@ int mgmt_head(struct conn *c)
 		k = h->value;
 		kn = h->value_len;
 	}
-	ok = kn ? key_ok(cfg, k, kn, now) : 0;
+	ok = kn ? key_ok(cfg, k, kn, m) : 0;
 	if (ok == 1) {
 		if (b)
 			b->fails = 0;
 		return 0;
 	}
-	if (ok < 0) {
-		reply_err(c, 429, 0, "too many failed attempts; try again "
-			  "in a minute");
-		return -1;
-	}
-	if ((b = ban_of(addr, now, 1)) != NULL) {
-		b->last = now;
-		if (++b->fails >= BAN_FAILS) {
-			b->until = now + BAN_MS;
-			b->fails = 0;
-			log_warn("management: %s refused for 30 minutes after "
-				 "%d failed keys", addr, BAN_FAILS);
+	if (ok == 2) {
+		if (now - M.slow_window > 60000) {
+			M.slow_window = now;
+			M.slow_fails = 0;
 		}
+		if (M.slow_fails >= SLOW_FAILS_PER_MIN) {
+			reply_err(c, 429, 0, "too many failed attempts; try "
+				  "again in a minute");
+			return -1;
+		}
+		if (v_start(c, k, kn, m, addr) < 0) {
+			reply_err(c, 503, 0, "busy checking other keys; try "
+				  "again");
+			return -1;
+		}
+		return 0; /* answered once the check is done (mgmt_handle) */
 	}
+	count_failure(addr, now);
 	reply_err(c, 401, 0, kn ? "invalid management key"
 				: "missing management key");
 	return -1;
@@ -689,7 +832,7 @@ static void h_callback(struct conn *c)
 	buf_free(&b);
 }
 
-void mgmt_handle(struct conn *c)
+static void route_request(struct conn *c)
 {
 	const struct http_request *req = &c->req;
 	const char *p = req->target + sizeof(PREFIX) - 1;
@@ -701,12 +844,6 @@ void mgmt_handle(struct conn *c)
 	const size_t tl = sizeof(tail) - 1;
 	enum login_kind k;
 
-	M.s = srv_of(c);
-	M.tidy.cb = tidy;
-	if (!enabled(c->env->cfg)) {
-		reply_err(c, 404, 0, "not found");
-		return;
-	}
 	if (n > 1 && p[0] == '/') {
 		p++;
 		n--;
@@ -735,6 +872,30 @@ void mgmt_handle(struct conn *c)
 	reply_err(c, 404, 0, "not found");
 }
 
+void mgmt_handle(struct conn *c)
+{
+	struct verify *v;
+
+	M.s = srv_of(c);
+	M.tidy.cb = tidy;
+	if (!enabled(c->env->cfg)) {
+		reply_err(c, 404, 0, "not found");
+		return;
+	}
+	if ((v = v_of(c)) != NULL) {
+		if (!v->done) { /* the key is still being checked */
+			v->waiting = 1;
+			conn_dispatch_set(c, &verify_dsp, v);
+			return;
+		}
+		if (!v_finish(v)) {
+			reply_err(c, 401, 0, "invalid management key");
+			return;
+		}
+	}
+	route_request(c);
+}
+
 void mgmt_free(void)
 {
 	int i;
@@ -743,7 +904,11 @@ void mgmt_free(void)
 			sess_free(&M.sess[i]);
 	for (i = 0; i < LOGIN__COUNT; i++)
 		cbsrv_close(&M.cb[i]);
-	if (M.s)
+	if (M.s) {
 		loop_defer_cancel(&M.s->loop, &M.tidy);
+		loop_timer_cancel(&M.s->loop, &M.vt);
+	}
+	for (i = 0; i < VERIFY_QUEUE; i++)
+		bcrypt_job_wipe(&M.vq[i].job);
 	memset(&M, 0, sizeof(M));
 }
