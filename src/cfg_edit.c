@@ -26,7 +26,8 @@
  *
  * An empty value (vs == ve) takes the new one right after the separator,
  * with a space before it when the key has whitespace before the
- * separator: "key =" becomes "key = new", "key=" becomes "key=new".
+ * separator: "key =" becomes "key = new", "key=" becomes "key=new" (and
+ * "key =" stays "key =" when the new value is empty too).
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "cfg.h"
@@ -160,7 +161,7 @@ static int replace_value(const char *text, size_t len, const struct line *l,
 		ve--;
 	if (vs == ve) {
 		vs = ve = l->sep + 1;
-		if (l->sep[-1] == ' ' || l->sep[-1] == '\t')
+		if (*value && (l->sep[-1] == ' ' || l->sep[-1] == '\t'))
 			pad = " ";
 	}
 	pn = strlen(pad);

@@ -259,6 +259,8 @@ TEST(cfg_edit_fills_an_empty_value)
 	       HASH, "[remote-management]\nsecret-key = " HASH "\r\n");
 	expect("[remote-management]\nsecret-key =", RM, "secret-key", HASH,
 	       "[remote-management]\nsecret-key = " HASH);
+	expect("[remote-management]\nsecret-key =\n", RM, "secret-key", "",
+	       "[remote-management]\nsecret-key =\n");
 	/* and a value can be emptied */
 	expect("[remote-management]\nsecret-key = old ; c\n", RM,
 	       "secret-key", "", "[remote-management]\nsecret-key =  ; c\n");
