@@ -130,6 +130,25 @@ def cfg_seeds():
         b"allow-remote = maybe\n")
 
 
+def cfg_edit_seeds():
+    """config.ini.example and the unit tests' texts behind option bytes
+    that pick each key and value (cfg_edit.c), plus a few layouts."""
+    texts = [read(os.path.join(ROOT, "config.ini.example"))]
+    for lit in unit("test_cfg_edit.c"):
+        if b"=" in lit and b"\n" in lit:
+            texts.append(lit)
+    texts += [b"\xef\xbb\xbf[remote-management]\r\nsecret-key =\r\n",
+              b"port=1\n[a]\nk : v ; c\n[a]\nk = w",
+              b"api-keys = a\napi-keys = b\n[claude-api-key]\napi-key = \"k\"\n"
+              b"[openai-compatibility]\nname = n # c\n[endpoints]\n"
+              b"claude = http://h/#f\n[streaming]\nkeepalive-seconds=\t\n"]
+    for i, t in enumerate(texts):
+        # key by index; value: hash, "", "x", the odd one; small room
+        for opt in (i & 7, (i & 7) | 8, (i + 3 & 7) | 16 | (64 if i % 3 == 0 else 0),
+                    (i + 5 & 7) | 24, (i & 7) | (32 + (i % 4) * 8 & 56)):
+            add("cfg_edit", bytes([opt]) + t)
+
+
 def acct_file_seeds():
     """Auth files of the five types as the reference writes them (compact,
     and indented as Go's MarshalIndent does), behind an option byte, plus
@@ -450,8 +469,13 @@ def dicts(out):
               "{}"]
     bcrypt = ["$2a$", "$2b$", "$2y$", "$04$", "$05$", "$06$", "$31$",
               "./", "O", "e", "u", ".", "\x00"]
+    cfg_edit = ["[remote-management]", "secret-key", "port", "api-keys",
+                "[claude-api-key]", "api-key", "[openai-compatibility]",
+                "name", "[endpoints]", "claude", "[a]", "k", "[streaming]",
+                "keepalive-seconds", " = ", "=", ":", " ;", " #", "\r\n",
+                b"\xef\xbb\xbf", "[]"]
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
-            "bcrypt": bcrypt,
+            "bcrypt": bcrypt, "cfg_edit": cfg_edit,
             "acct_file": acct,
             "mlist": mlist,
             "sse": sse, "cfg": cfg, "hc_proxy": proxy, "tls_anchors": tls}
@@ -482,6 +506,7 @@ def main():
     sse_seeds()
     json_seeds()
     cfg_seeds()
+    cfg_edit_seeds()
     acct_file_seeds()
     mlist_seeds()
     bcrypt_seeds()
