@@ -186,8 +186,10 @@ struct buf;
  * in that section; -1 when a syntax error comes before it, the text holds
  * a NUL, a line would grow past INI_MAX_LINE, out has no room, or value
  * would not read back unchanged (a newline, whitespace at either end, a
- * leading ';' or '#', or whitespace then ';' or '#' inside).  On 1 and
- * -1, out is untouched.
+ * leading ';' or '#', or whitespace then ';' or '#' inside), or key or
+ * section is no name inih gives (an empty key, '=' or ':' in it, a
+ * section of more than 49 bytes or with ']').  On 1 and -1, out is
+ * untouched.
  */
 int cfg_edit_value(const char *text, size_t len, const char *section,
 		   const char *key, const char *value, struct buf *out);
@@ -195,9 +197,11 @@ int cfg_edit_value(const char *text, size_t len, const char *section,
 /*
  * Set the value in the file at path (cfg_edit_value) and write it back
  * atomically with the file's mode (fsx_write_atomic).  A symlink is
- * followed (realpath): its target is rewritten and the link stays.
- * Returns 0, 1 (the key is not there; the file is unchanged), -1; on 1
- * and -1 err holds "path: message", naming the key but never a value.
+ * followed (realpath): its target is rewritten and the link stays.  The
+ * new file is the writing process's (run as another user than the
+ * file's owner, the owner changes).  Returns 0, 1 (the key is not there;
+ * the file is unchanged), -1; on 1 and -1 err holds "path: message",
+ * naming the key but never a value.
  */
 int cfg_edit_file(const char *path, const char *section, const char *key,
 		  const char *value, char *err, size_t errlen);
