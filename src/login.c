@@ -1277,7 +1277,11 @@ int login_feed(struct login *lg, const struct oauth_reply *r, char *why,
 		snprintf(why, cap, "oauth flow is not pending");
 		return -1;
 	}
-	if (!r->has_state || strcmp(r->state, lg->state) != 0) {
+	if (!r->has_state) { /* cannot be checked: not taken, no harm */
+		snprintf(why, cap, "the reply holds no state");
+		return -1;
+	}
+	if (strcmp(r->state, lg->state) != 0) {
 		snprintf(why, cap, "state mismatch: the reply belongs to "
 			 "another sign-in");
 		fail(lg, "%s", why);

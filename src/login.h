@@ -119,8 +119,9 @@ int login_start(struct login *lg, enum login_kind k,
 
 /* A browser's reply.  0 taken (the flow goes on, or ends with the error
  * the reply carries); -1 not taken: why says what was wrong (no flow
- * waiting, or a state that is not this login's: the login then fails,
- * a reply for another sign-in must not be mistaken for this one). */
+ * waiting; no state, so nothing to check it by; or a state that is not
+ * this login's: the login then fails, a reply for another sign-in must
+ * not be mistaken for this one). */
 int login_feed(struct login *lg, const struct oauth_reply *r, char *why,
 	       size_t cap);
 

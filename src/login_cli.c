@@ -78,7 +78,12 @@ static void feed(struct cli *c, const char *s, size_t n, int from_stdin)
 		fflush(stdout);
 		return;
 	}
-	login_feed(&c->lg, &r, why, sizeof(why));
+	if (login_feed(&c->lg, &r, why, sizeof(why)) < 0 &&
+	    c->lg.status == LOGIN_PENDING)
+		printf("Not taken: %s. Paste the whole address from the "
+		       "browser's address bar (it holds code= and state=).\n",
+		       why);
+	fflush(stdout);
 	memset(&r, 0, sizeof(r));
 }
 
