@@ -6,6 +6,7 @@
  * failure counts per address, and the accepted-key cache.
  */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,8 @@ struct ban {
 
 static struct mgmt {
 	struct srv *s;
-	struct sess sess[SESSIONS];
-	struct cbsrv cb[LOGIN__COUNT];
+	struct sess *sess[SESSIONS];      /* allocated while in use, so */
+	struct cbsrv *cb[LOGIN__COUNT];   /* an idle server holds none */
 	struct loop_defer tidy;    /* close listeners nobody waits on */
 	struct ban bans[BANS];
 	unsigned char cache[CACHE][32];
@@ -77,7 +78,7 @@ static struct mgmt {
 	int hkey_set;
 	int64_t slow_window;
 	int slow_fails;
-	struct verify vq[VERIFY_QUEUE];
+	struct verify *vq[VERIFY_QUEUE];
 	struct loop_timer vt;
 } M;
 
@@ -254,8 +255,12 @@ static void route_request(struct conn *c);
 
 static void v_free(struct verify *v)
 {
+	int i;
+	for (i = 0; i < VERIFY_QUEUE; i++)
+		if (M.vq[i] == v)
+			M.vq[i] = NULL;
 	bcrypt_job_wipe(&v->job);
-	memset(v, 0, sizeof(*v));
+	free(v);
 }
 
 /* v's check is over and its request's body is in: count the outcome,
@@ -295,8 +300,8 @@ static void v_tick(struct loop *l, struct loop_timer *t)
 	(void)t;
 
 	for (i = 0; i < VERIFY_QUEUE; i++) {
-		struct verify *w = &M.vq[i];
-		if (!w->used)
+		struct verify *w = M.vq[i];
+		if (!w)
 			continue;
 		if (!w->waiting && (w->c->gen != w->gen ||
 				    loop_now(l) - w->at > VERIFY_KEEP_MS)) {
@@ -336,12 +341,17 @@ static int v_start(struct conn *c, const char *k, size_t n,
 	struct srv *s = srv_of(c);
 	int i;
 	for (i = 0; i < VERIFY_QUEUE; i++) {
-		struct verify *v = &M.vq[i];
-		if (v->used)
+		struct verify *v;
+		if (M.vq[i])
 			continue;
-		memset(v, 0, sizeof(*v));
-		if (bcrypt_job_start(&v->job, k, n, s->cfg->rm_secret_key) < 0)
+		if (!(v = calloc(1, sizeof(*v))))
 			return -1;
+		if (bcrypt_job_start(&v->job, k, n, s->cfg->rm_secret_key) < 0) {
+			bcrypt_job_wipe(&v->job);
+			free(v);
+			return -1;
+		}
+		M.vq[i] = v;
 		v->used = 1;
 		v->c = c;
 		v->gen = c->gen;
@@ -361,8 +371,8 @@ static struct verify *v_of(const struct conn *c)
 {
 	int i;
 	for (i = 0; i < VERIFY_QUEUE; i++)
-		if (M.vq[i].used && M.vq[i].c == c && M.vq[i].gen == c->gen)
-			return &M.vq[i];
+		if (M.vq[i] && M.vq[i]->c == c && M.vq[i]->gen == c->gen)
+			return M.vq[i];
 	return NULL;
 }
 
@@ -441,8 +451,9 @@ static int waiting_kind(enum login_kind k)
 {
 	int i;
 	for (i = 0; i < SESSIONS; i++)
-		if (M.sess[i].used && M.sess[i].lg.kind == k &&
-		    M.sess[i].lg.status == LOGIN_PENDING && M.sess[i].lg.waiting)
+		if (M.sess[i] && M.sess[i]->lg.kind == k &&
+		    M.sess[i]->lg.status == LOGIN_PENDING &&
+		    M.sess[i]->lg.waiting)
 			return 1;
 	return 0;
 }
@@ -453,40 +464,49 @@ static void tidy(struct loop *l, struct loop_defer *d)
 	(void)l;
 	(void)d;
 	for (k = 0; k < LOGIN__COUNT; k++)
-		if (cbsrv_is_open(&M.cb[k]) && !waiting_kind(k))
-			cbsrv_close(&M.cb[k]);
+		if (M.cb[k] && !waiting_kind(k)) {
+			cbsrv_close(M.cb[k]);
+			free(M.cb[k]);
+			M.cb[k] = NULL;
+		}
 }
 
 static void sess_free(struct sess *ss)
 {
+	int i;
+	for (i = 0; i < SESSIONS; i++)
+		if (M.sess[i] == ss)
+			M.sess[i] = NULL;
 	login_cancel(&ss->lg);
 	route_unref(ss->route);
-	memset(ss, 0, sizeof(*ss));
+	free(ss);
 }
 
 static struct sess *sess_find(const char *state)
 {
 	int i;
 	for (i = 0; i < SESSIONS; i++)
-		if (M.sess[i].used && !strcmp(M.sess[i].lg.state, state))
-			return &M.sess[i];
+		if (M.sess[i] && !strcmp(M.sess[i]->lg.state, state))
+			return M.sess[i];
 	return NULL;
 }
 
-/* A slot; finished logins past KEEP_DONE_MS are let go first. */
+/* A new session; finished logins past KEEP_DONE_MS are let go first.
+ * NULL when every slot is taken (or out of memory). */
 static struct sess *sess_new(int64_t now)
 {
-	struct sess *free_one = NULL;
-	int i;
+	int i, slot = -1;
 	for (i = 0; i < SESSIONS; i++) {
-		struct sess *ss = &M.sess[i];
-		if (ss->used && ss->lg.status != LOGIN_PENDING &&
+		struct sess *ss = M.sess[i];
+		if (ss && ss->lg.status != LOGIN_PENDING &&
 		    now - ss->done_at > KEEP_DONE_MS)
 			sess_free(ss);
-		if (!ss->used && !free_one)
-			free_one = ss;
+		if (!M.sess[i] && slot < 0)
+			slot = i;
 	}
-	return free_one;
+	if (slot < 0 || !(M.sess[slot] = calloc(1, sizeof(struct sess))))
+		return NULL;
+	return M.sess[slot];
 }
 
 static void answer_url(struct conn *c, struct sess *ss)
@@ -552,7 +572,7 @@ static void on_done(struct login *lg)
 static int on_callback(struct cbsrv *cb, const char *q, size_t qn, char *msg,
 		       size_t cap)
 {
-	enum login_kind k = (enum login_kind)(cb - M.cb);
+	enum login_kind k = (enum login_kind)(intptr_t)cb->user;
 	struct oauth_reply r;
 	struct sess *ss;
 	char why[160];
@@ -606,16 +626,11 @@ static int provider_of(const char *s, size_t n, enum login_kind *k)
 static void h_auth_url(struct conn *c, enum login_kind k)
 {
 	struct srv *s = srv_of(c);
-	struct sess *ss = sess_new(loop_now(&s->loop));
+	struct sess *ss;
 	struct login_env env;
 	char proj[128] = "", err[200];
 	int n;
 
-	if (!ss) {
-		reply_err(c, 503, 1, "too many logins in progress; finish or "
-			  "cancel one first");
-		return;
-	}
 	n = api_query_param(&c->req, "project_id", proj, sizeof(proj));
 	if (n > 0 && (k != LOGIN_GEMINI_CLI || !oauth_state_ok(proj, (size_t)n)
 		      || (size_t)n != strlen(proj))) {
@@ -623,7 +638,11 @@ static void h_auth_url(struct conn *c, enum login_kind k)
 			  "and '_' only (Gemini CLI logins)");
 		return;
 	}
-	memset(ss, 0, sizeof(*ss));
+	if (!(ss = sess_new(loop_now(&s->loop)))) {
+		reply_err(c, 503, 1, "too many logins in progress; finish or "
+			  "cancel one first");
+		return;
+	}
 	ss->used = 1;
 	ss->route = route_ref(s->route);
 	memset(&env, 0, sizeof(env));
@@ -639,12 +658,17 @@ static void h_auth_url(struct conn *c, enum login_kind k)
 		sess_free(ss);
 		return;
 	}
-	if (login_port(k) && !cbsrv_is_open(&M.cb[k]) &&
-	    cbsrv_open(&M.cb[k], &s->loop, s->cfg->rm_callback_host,
-		       login_port(k), login_path(k), on_callback, NULL, err,
-		       sizeof(err)) < 0)
+	if (login_port(k) && !M.cb[k] &&
+	    (!(M.cb[k] = malloc(sizeof(struct cbsrv))) ||
+	     cbsrv_open(M.cb[k], &s->loop, s->cfg->rm_callback_host,
+			login_port(k), login_path(k), on_callback,
+			(void *)(intptr_t)k, err, sizeof(err)) < 0)) {
 		log_warn("management login (%s): %s; finish it with POST "
-			 "/v0/management/oauth-callback", login_title(k), err);
+			 "/v0/management/oauth-callback", login_title(k),
+			 M.cb[k] ? err : "out of memory");
+		free(M.cb[k]);
+		M.cb[k] = NULL;
+	}
 	if (ss->lg.url) {
 		answer_url(c, ss);
 		return;
@@ -900,15 +924,19 @@ void mgmt_free(void)
 {
 	int i;
 	for (i = 0; i < SESSIONS; i++)
-		if (M.sess[i].used)
-			sess_free(&M.sess[i]);
+		if (M.sess[i])
+			sess_free(M.sess[i]);
 	for (i = 0; i < LOGIN__COUNT; i++)
-		cbsrv_close(&M.cb[i]);
+		if (M.cb[i]) {
+			cbsrv_close(M.cb[i]);
+			free(M.cb[i]);
+		}
 	if (M.s) {
 		loop_defer_cancel(&M.s->loop, &M.tidy);
 		loop_timer_cancel(&M.s->loop, &M.vt);
 	}
 	for (i = 0; i < VERIFY_QUEUE; i++)
-		bcrypt_job_wipe(&M.vq[i].job);
+		if (M.vq[i])
+			v_free(M.vq[i]);
 	memset(&M, 0, sizeof(M));
 }
