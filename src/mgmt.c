@@ -696,7 +696,7 @@ static int state_param(struct conn *c, char *out, size_t cap)
 
 static void h_status(struct conn *c)
 {
-	char st[OAUTH_STATE_MAX + 1];
+	char st[1024]; /* room to see an over-long state */
 	struct sess *ss;
 	struct buf b;
 	if (state_param(c, st, sizeof(st)) < 0)
@@ -719,7 +719,7 @@ static void h_status(struct conn *c)
 
 static void h_cancel(struct conn *c)
 {
-	char st[OAUTH_STATE_MAX + 1];
+	char st[1024]; /* room to see an over-long state */
 	struct sess *ss;
 	struct buf b;
 	if (state_param(c, st, sizeof(st)) < 0)
@@ -791,9 +791,15 @@ static int callback_reply(struct conn *c, struct oauth_reply *r,
 		if (api_query_param(&c->req, "code", r->code,
 				    sizeof(r->code)) > 0)
 			r->has_code = 1;
-		if (api_query_param(&c->req, "state", r->state,
-				    sizeof(r->state)) > 0)
+		n = api_query_param(&c->req, "state", url, sizeof(url));
+		if (n > OAUTH_STATE_MAX) {
+			*bad = "invalid state";
+			return -1;
+		}
+		if (n > 0) {
+			memcpy(r->state, url, (size_t)n + 1);
 			r->has_state = 1;
+		}
 		if (api_query_param(&c->req, "error", r->error,
 				    sizeof(r->error)) > 0)
 			r->has_error = 1;
