@@ -55,7 +55,8 @@ Token endpoint, authorization_code (each code works once; a refused one is
   Issued tokens are long and distinct per kind (ya29.mock-..., sk-ant-oat01-
   mock-..., ...), recorded in .issued / .issued_refresh, and added to every
   linked upstream's .valid_tokens (MockTokenServer.link).  .token_info
-  {access_token: (kind, email)}; .exchanges: the code/device grant requests.
+  {access_token: (kind, email)}; .grants [(kind, success body)] in order;
+  .exchanges: the code/device grant requests.
   .expires_in (3600) as in MockTokenServer.
 
 Google calls after the token (Bearer must be an issued Google token, else
@@ -64,7 +65,7 @@ Google calls after the token (Bearer must be an issued Google token, else
     GET  /v1/projects/<p>/services/cloudaicompanion.googleapis.com
          -> {"name","parent","state"}; .service_states {project: state}
          (default .service_default "DISABLED"); .service_calls
-         [(method, project, time)]
+         [(method, project, time)] (failed ones too)
     POST /v1/projects/<p>/services/cloudaicompanion.googleapis.com:enable
          -> a done operation; the state becomes ENABLED
     GET  /v1/projects -> {"projects":[{projectId, name, projectNumber,
@@ -208,6 +209,7 @@ class MockLogin(mocks_oauth.MockTokenServer):
         self.codes = {}
         self.exchanges = []
         self.token_info = {}
+        self.grants = []
         self.calls = []
         self.fail = {}
         self.service_states = {}
@@ -398,6 +400,8 @@ class MockLogin(mocks_oauth.MockTokenServer):
                 404, "mock login: no route for %s %s" % (method, path), "NOT_FOUND"))
         with self._lock:
             self.calls.append((name, method, req["path"], time.monotonic()))
+            if m:
+                self.service_calls.append((method, m.group(1), time.monotonic()))
             fail = self.fail.get(name)
         if fail is not None:
             return self._send_json(conn, req, fail[0], fail[1])
@@ -422,7 +426,6 @@ class MockLogin(mocks_oauth.MockTokenServer):
 
     def _service(self, conn, req, name, project):
         with self._lock:
-            self.service_calls.append((req["method"], project, time.monotonic()))
             if name == "enable":
                 self.service_states[project] = "ENABLED"
             state = self.service_states.get(project, self.service_default)
@@ -463,6 +466,7 @@ class MockLogin(mocks_oauth.MockTokenServer):
         over.update(extra or {})
         body = self._grant(kind, None, over)
         self.token_info[body["access_token"]] = (kind, email)
+        self.grants.append((kind, dict(body)))
         return body
 
     def _exchange(self, conn, req):
