@@ -119,7 +119,6 @@ Python 3 standard library only; nothing here connects anywhere.
 
 import base64
 import hashlib
-import json
 import os
 import re
 import time
