@@ -138,7 +138,7 @@ CLAUDE_SCOPES = ["user:profile", "user:inference", "user:sessions:claude_code",
                  "user:mcp_servers", "user:file_upload"]
 QWEN_SCOPE = "openid profile email model.completion"
 
-# The fixed callback of each login (login-spec.md, protocol.md §3).
+# The fixed callback of each login (issue 11, protocol.md §3).
 REDIRECTS = {
     "gemini": "http://localhost:8085/oauth2callback",
     "codex": "http://localhost:1455/auth/callback",

@@ -8,7 +8,8 @@ port, and by the redirect address written to the process's stdin.  Then the
 failures: state mismatch, access_denied, a busy callback port, the device
 flow's slow_down and expiry, a Google login with no project.
 
-The interface is /work/notes/login-spec.md (the team's contract)."""
+The interface (output lines, file names and fields, exit codes) is the one
+agreed for issue 11."""
 
 import http.client
 import json
@@ -531,7 +532,7 @@ def test_login_gemini_without_any_project_lists_projects():
 # Codex
 
 def _codex_names(email):
-    # login-spec.md says codex-<email>.json (protocol.md §3.2, v5); the
+    # issue 11 agreed on codex-<email>.json (protocol.md §3.2, v5); the
     # reference since v6.9.7 adds the plan (providers-2026.md §3)
     return ["codex-%s.json" % email, "codex-%s-plus.json" % email]
 

@@ -4,7 +4,7 @@ allow-remote) and the logins started from any browser:
 {codex,anthropic,gemini-cli,antigravity,qwen}-auth-url, oauth-callback,
 get-auth-status, the fixed callback ports while a login waits, and the new
 account serving at once.  Against the login mocks of test_logins.LoginEnv;
-the interface is /work/notes/login-spec.md."""
+the interface is the one agreed for issue 11."""
 
 import json
 import os
