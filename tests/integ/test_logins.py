@@ -573,6 +573,8 @@ def test_login_codex_callback():
 
 
 def test_login_codex_paste():
+    """The full redirect address pasted; then, in a second login, the bare
+    query `code=...&state=...`."""
     need_port(1455)
     env = LoginEnv()
     env.login.email = "cp@example.com"
@@ -580,6 +582,12 @@ def test_login_codex_paste():
     lp.send(env.login.consent(lp.url()))
     _, data = check_saved(env, lp, "codex", _codex_names("cp@example.com"), "cp@example.com")
     check_codex_file(env, data, "cp@example.com", lp.t0, lp.t1)
+    need_port(1455)
+    env.login.email = "cq@example.com"
+    lp = env.run(["--codex-login", "--no-browser"])
+    lp.send(urllib.parse.urlsplit(env.login.consent(lp.url())).query)
+    _, data = check_saved(env, lp, "codex", _codex_names("cq@example.com"), "cq@example.com")
+    check_codex_file(env, data, "cq@example.com", lp.t0, lp.t1)
 
 
 def test_login_codex_device():
@@ -638,6 +646,16 @@ def test_login_claude_callback():
     ex = env.login.exchanges[-1]
     check("application/json" in ex["headers"].get("content-type", ""), "exchange not JSON")
     eq(ex["params"].get("state"), query_of(redirect)["state"], "state in the exchange")
+
+
+def test_login_claude_paste_full_url():
+    need_port(54545)
+    env = LoginEnv()
+    env.login.email = "cu@example.com"
+    lp = env.run(["--claude-login", "--no-browser"])
+    lp.send(env.login.consent(lp.url()))
+    _, data = check_saved(env, lp, "claude", ["claude-cu@example.com.json"], "cu@example.com")
+    check_claude_file(env, data, "cu@example.com", lp.t0, lp.t1)
 
 
 def test_login_claude_paste_code_hash_state():
