@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "acct.h"
+#include "bearssl.h"
 #include "cfg.h"
 #include "fsx.h"
 #include "hc.h"
@@ -353,6 +354,39 @@ static void name_part(struct buf *b, const char *s)
 	}
 }
 
+/* The reference's (HEAD) name: codex-<first 8 hex of SHA-256 of the
+ * account id>-<email>-<plan>, so two workspaces of one e-mail do not
+ * share a file; without an account id codex-<email>[-<plan>]. */
+static void codex_name(const struct login *lg, struct buf *name)
+{
+	static const char hex[] = "0123456789abcdef";
+	br_sha256_context h;
+	unsigned char d[32];
+	int i;
+
+	buf_puts(name, "codex-");
+	if (lg->account_id[0]) {
+		br_sha256_init(&h);
+		br_sha256_update(&h, lg->account_id, strlen(lg->account_id));
+		br_sha256_out(&h, d);
+		for (i = 0; i < 4; i++) {
+			buf_putc(name, hex[d[i] >> 4]);
+			buf_putc(name, hex[d[i] & 15]);
+		}
+		buf_putc(name, '-');
+	}
+	name_part(name, lg->email);
+	if (lg->plan[0]) {
+		char low[sizeof(lg->plan)];
+		for (i = 0; lg->plan[i]; i++)
+			low[i] = lg->plan[i] >= 'A' && lg->plan[i] <= 'Z'
+					 ? (char)(lg->plan[i] + 32) : lg->plan[i];
+		low[i] = '\0';
+		buf_putc(name, '-');
+		name_part(name, low);
+	}
+}
+
 static void member(struct buf *b, const char *k, const char *v)
 {
 	if (b->len > 1)
@@ -464,8 +498,7 @@ static void save(struct login *lg)
 		break;
 	case LOGIN_CODEX:
 	case LOGIN_CODEX_DEVICE:
-		buf_puts(&name, "codex-");
-		name_part(&name, lg->email);
+		codex_name(lg, &name);
 		member(&b, "id_token", lg->id_token);
 		member(&b, "access_token", lg->access);
 		member(&b, "refresh_token", lg->refresh);

@@ -12,6 +12,7 @@ The interface (output lines, file names and fields, exit codes) is the one
 agreed for issue 11."""
 
 import http.client
+import hashlib
 import json
 import os
 import re
@@ -534,10 +535,11 @@ def test_login_gemini_without_any_project_lists_projects():
 # --------------------------------------------------------------------------
 # Codex
 
-def _codex_names(email):
-    # issue 11 agreed on codex-<email>.json (protocol.md §3.2, v5); the
-    # reference since v6.9.7 adds the plan (providers-2026.md §3)
-    return ["codex-%s.json" % email, "codex-%s-plus.json" % email]
+def _codex_names(email, account_id="acct-mock-0001", plan="plus"):
+    """The reference's name at HEAD (providers-2026.md section 3):
+    codex-<first 8 hex of SHA-256(account id)>-<email>-<plan>.json."""
+    h = hashlib.sha256(account_id.encode()).hexdigest()[:8]
+    return ["codex-%s-%s-%s.json" % (h, email, plan)]
 
 
 def check_codex_file(env, data, email, t0, t1):
@@ -565,7 +567,7 @@ def test_login_codex_callback():
     check(lp.proc.poll() is None, "the login ended on a request to another path")
     st, body = callback_get(redirect)
     eq(st, 200, "callback answer (%r)" % body[:200])
-    _, data = check_saved(env, lp, "codex", _codex_names("cx@example.com"), "cx@example.com")
+    _, data = check_saved(env, lp, "codex", _codex_names("cx@example.com", env.login.account_id), "cx@example.com")
     check_codex_file(env, data, "cx@example.com", lp.t0, lp.t1)
     ex = env.login.exchanges[-1]
     eq(ex["params"].get("redirect_uri"), mocks_login.REDIRECTS["codex"], "exchange redirect_uri")
@@ -580,13 +582,13 @@ def test_login_codex_paste():
     env.login.email = "cp@example.com"
     lp = env.run(["--codex-login", "--no-browser"])
     lp.send(env.login.consent(lp.url()))
-    _, data = check_saved(env, lp, "codex", _codex_names("cp@example.com"), "cp@example.com")
+    _, data = check_saved(env, lp, "codex", _codex_names("cp@example.com", env.login.account_id), "cp@example.com")
     check_codex_file(env, data, "cp@example.com", lp.t0, lp.t1)
     need_port(1455)
     env.login.email = "cq@example.com"
     lp = env.run(["--codex-login", "--no-browser"])
     lp.send(urllib.parse.urlsplit(env.login.consent(lp.url())).query)
-    _, data = check_saved(env, lp, "codex", _codex_names("cq@example.com"), "cq@example.com")
+    _, data = check_saved(env, lp, "codex", _codex_names("cq@example.com", env.login.account_id), "cq@example.com")
     check_codex_file(env, data, "cq@example.com", lp.t0, lp.t1)
 
 
@@ -606,7 +608,7 @@ def test_login_codex_device():
     eq(lp.user_code, d["user_code"], "the user code printed")
     check(env.login.wait_polls(d["user_code"], 2, 10), "fewer than 2 polls in 10 s")
     env.login.approve(d["user_code"])
-    _, data = check_saved(env, lp, "codex", _codex_names("dev@example.com"), "dev@example.com")
+    _, data = check_saved(env, lp, "codex", _codex_names("dev@example.com", env.login.account_id), "dev@example.com")
     check_codex_file(env, data, "dev@example.com", lp.t0, lp.t1)
     ex = env.login.exchanges[-1]["params"]
     eq(ex.get("redirect_uri"), env.login.url + "/deviceauth/callback", "device redirect_uri")
@@ -876,7 +878,7 @@ def test_login_callback_port_in_use_paste_still_works():
         lp.wait_for(lambda o, e: "port 1455 is in use" in e, 10, "the busy port message")
         check(lp.proc.poll() is None, "the login ended on a busy port")
         lp.send(env.login.consent(url))
-        check_saved(env, lp, "codex", _codex_names("busy@example.com"))
+        check_saved(env, lp, "codex", _codex_names("busy@example.com", env.login.account_id))
     finally:
         for s in held:
             s.close()
@@ -929,6 +931,6 @@ def test_login_opens_a_browser_only_when_one_is_there():
             while url not in opened()[len(before):] and time.monotonic() < deadline:
                 time.sleep(0.05)
         lp.send(env.login.consent(url))
-        check_saved(env, lp, "codex", _codex_names("b%d@example.com" % i))
+        check_saved(env, lp, "codex", _codex_names("b%d@example.com" % i, env.login.account_id))
         eq(opened()[len(before):], [url] if want else [],
            "xdg-open calls with %r and %r" % (args, sorted(environ)))

@@ -6,6 +6,7 @@ get-auth-status, the fixed callback ports while a login waits, and the new
 account serving at once.  Against the login mocks of test_logins.LoginEnv;
 the interface is the one agreed for issue 11."""
 
+import hashlib
 import json
 import os
 import re
@@ -276,7 +277,8 @@ def test_mgmt_codex_login_pasted_redirect_url_then_serves():
        "oauth-callback")
     eq(wait_status(srv, state), {"status": "ok"}, "status")
     name, data = saved(srv, "codex-")
-    check(name in ("codex-mc@example.com.json", "codex-mc@example.com-plus.json"), "name %r" % name)
+    h = hashlib.sha256(env.login.account_id.encode()).hexdigest()[:8]
+    eq(name, "codex-%s-mc@example.com-plus.json" % h, "file name")
     check_codex_file(env, data, "mc@example.com", t0, time.time())
     chat(srv, "gpt-5")
     req = env.cx.requests[-1]
