@@ -520,3 +520,41 @@ def test_mgmt_remote_ban_after_5_failures():
         check(re.match(r"^IP banned due to too many failed attempts\. Try again in "
                        r"\d+m(\d+s)?$", err), "ban message %r" % err)
     eq(a[13][0], 200, "loopback with the key while the remote address is banned")
+
+
+# a cost-12 hash (htpasswd -B output, also in tests/unit/test_bcrypt.c):
+# checking it takes 4 times a cost-10 check, long enough to see the order
+SLOW_KEY = "Pr0xy-management-key!"
+SLOW_HASH = "$2y$12$uFdtXLmDC64WfWE1JsRsluzXcKhk3ccuu6J9t9JKiPRQjF3QtvAV2"
+
+
+def test_mgmt_a_key_check_does_not_stall_other_requests():
+    """A new key's bcrypt check runs a few rounds per loop turn: a request
+    that arrives while it runs is answered first (a check done in one go
+    would hold it until the end).  Order only, no timing: B is sent after
+    A's head was read, and its answer must come before A's."""
+    srv = harness.Server(extra=section(key=SLOW_HASH), label="cli-proxy-api").start()
+    a = srv.connect(timeout=30)
+    a.send(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+            % (PROBE, SLOW_KEY)).encode())
+    time.sleep(0.05)  # A's head is read and its check started
+    b = srv.connect(timeout=30)
+    b.send(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+    rb = b.read_response()
+    # A must not have answered yet: its socket holds nothing
+    a.sock.setblocking(False)
+    try:
+        early = a.sock.recv(1)
+    except BlockingIOError:
+        early = b""
+    finally:
+        a.sock.setblocking(True)
+    eq(rb.status, 200, "GET /v1/models during the key check")
+    eq(early, b"", "the management answer came before /v1/models")
+    ra = a.read_response()
+    eq(ra.status, 200, "the slow key, once checked (body %r)" % ra.body[:200])
+    # the key is now remembered: a second request is answered at once,
+    # and a wrong key after a right one is still refused
+    expect(mreq(srv, "GET", PROBE, key=SLOW_KEY), 200, "the same key again")
+    expect(mreq(srv, "GET", PROBE, key=SLOW_KEY + "x"), 401, "another key",
+           "invalid management key")
