@@ -12,13 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "acct.h"
-#include "bearssl.h"
 #include "cfg.h"
-#include "fsx.h"
 #include "hc.h"
 #include "json.h"
 #include "log.h"
@@ -47,7 +43,7 @@ static const struct kind_desc {
 			       AK_ANTIGRAVITY},
 };
 
-static const char google_scopes[] =
+const char login_google_scopes[] =
 	"https://www.googleapis.com/auth/cloud-platform "
 	"https://www.googleapis.com/auth/userinfo.email "
 	"https://www.googleapis.com/auth/userinfo.profile";
@@ -76,6 +72,11 @@ const char *login_path(enum login_kind k)
 const char *login_title(enum login_kind k)
 {
 	return kinds[k].title;
+}
+
+enum acct_kind login_acct_kind(enum login_kind k)
+{
+	return kinds[k].ak;
 }
 
 static int google(const struct login *lg)
@@ -339,229 +340,15 @@ static void fail_status(struct login *lg, const char *what)
 	fail(lg, "%s answered %d%s%s", what, lg->rstatus, e[0] ? ": " : "", e);
 }
 
-/* ---- the file ------------------------------------------------------------ */
-
-/* Characters outside [A-Za-z0-9@._+-] become '_'. */
-static void name_part(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '@' || c == '.' ||
-		      c == '_' || c == '+' || c == '-'))
-			c = '_';
-		buf_putc(b, c);
-	}
-}
-
-/* The reference's (HEAD) name: codex-<first 8 hex of SHA-256 of the
- * account id>-<email>-<plan>, so two workspaces of one e-mail do not
- * share a file; without an account id codex-<email>[-<plan>]. */
-static void codex_name(const struct login *lg, struct buf *name)
-{
-	static const char hex[] = "0123456789abcdef";
-	br_sha256_context h;
-	unsigned char d[32];
-	int i;
-
-	buf_puts(name, "codex-");
-	if (lg->account_id[0]) {
-		br_sha256_init(&h);
-		br_sha256_update(&h, lg->account_id, strlen(lg->account_id));
-		br_sha256_out(&h, d);
-		for (i = 0; i < 4; i++) {
-			buf_putc(name, hex[d[i] >> 4]);
-			buf_putc(name, hex[d[i] & 15]);
-		}
-		buf_putc(name, '-');
-	}
-	name_part(name, lg->email);
-	if (lg->plan[0]) {
-		char low[sizeof(lg->plan)];
-		for (i = 0; lg->plan[i]; i++)
-			low[i] = lg->plan[i] >= 'A' && lg->plan[i] <= 'Z'
-					 ? (char)(lg->plan[i] + 32) : lg->plan[i];
-		low[i] = '\0';
-		buf_putc(name, '-');
-		name_part(name, low);
-	}
-}
-
-static void member(struct buf *b, const char *k, const char *v)
-{
-	if (b->len > 1)
-		buf_puts(b, ",\n  ");
-	else
-		buf_puts(b, "\n  ");
-	buf_json_cstr(b, k);
-	buf_puts(b, ": ");
-	buf_json_cstr(b, v ? v : "");
-}
-
-static void member_raw(struct buf *b, const char *k, const char *raw)
-{
-	buf_puts(b, ",\n  ");
-	buf_json_cstr(b, k);
-	buf_puts(b, ": ");
-	buf_puts(b, raw);
-}
-
-/* mkdir -p dir (mode 0700 for what it creates). */
-static int make_dir(const char *dir)
-{
-	char p[4096];
-	size_t i, n = strlen(dir);
-	if (n == 0 || n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (i = 1; i <= n; i++)
-		if (p[i] == '/' || p[i] == '\0') {
-			char c = p[i];
-			p[i] = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST)
-				return -1;
-			p[i] = c;
-		}
-	return 0;
-}
-
-/* "a b c" as "a", "b", "c" (JSON strings). */
-static void scope_list(struct buf *b, const char *s)
-{
-	const char *sp;
-	int first = 1;
-	while (*s) {
-		sp = strchr(s, ' ');
-		if (!first)
-			buf_puts(b, ", ");
-		buf_json_str(b, s, sp ? (size_t)(sp - s) : strlen(s));
-		first = 0;
-		if (!sp)
-			break;
-		s = sp + 1;
-	}
-}
+/* ---- the end ------------------------------------------------------------ */
 
 static void save(struct login *lg)
 {
-	const struct cfg *cfg = lg->env.cfg;
-	time_t now = time(NULL);
-	char exp[32], last[32], num[32];
-	struct buf name, b;
-	const char *type = acct_kind_type(kinds[lg->kind].ak);
-	int rc;
-
-	acct_time_format((long long)now + lg->expires_in, exp);
-	acct_time_format((long long)now, last);
-	buf_init(&name, 1024);
-	buf_init(&b, 64 * 1024);
-	buf_putc(&b, '{');
-	member(&b, "type", type);
-	switch (lg->kind) {
-	case LOGIN_GEMINI_CLI:
-		name_part(&name, lg->email);
-		buf_putc(&name, '-');
-		name_part(&name, lg->project);
-		member(&b, "email", lg->email);
-		member(&b, "project_id", lg->project);
-		member_raw(&b, "auto", lg->project_req[0] ? "false" : "true");
-		member_raw(&b, "checked", lg->checked ? "true" : "false");
-		buf_puts(&b, ",\n  \"token\": {\n    \"access_token\": ");
-		buf_json_cstr(&b, lg->access);
-		buf_puts(&b, ",\n    \"refresh_token\": ");
-		buf_json_cstr(&b, lg->refresh ? lg->refresh : "");
-		buf_puts(&b, ",\n    \"token_type\": \"Bearer\",\n"
-			     "    \"expiry\": ");
-		buf_json_cstr(&b, exp);
-		buf_puts(&b, ",\n    \"client_id\": ");
-		buf_json_cstr(&b, acct_client_id(AK_GEMINI_CLI));
-		buf_puts(&b, ",\n    \"client_secret\": ");
-		buf_json_cstr(&b, acct_client_secret(AK_GEMINI_CLI));
-		buf_puts(&b, ",\n    \"token_uri\": ");
-		buf_json_cstr(&b, cfg->endpoints[EP_GOOGLE_TOKEN]);
-		buf_puts(&b, ",\n    \"scopes\": [");
-		scope_list(&b, google_scopes);
-		buf_puts(&b, "]\n  }");
-		break;
-	case LOGIN_ANTIGRAVITY:
-		buf_puts(&name, "antigravity-");
-		name_part(&name, lg->email);
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		snprintf(num, sizeof(num), "%ld", lg->expires_in);
-		member_raw(&b, "expires_in", num);
-		snprintf(num, sizeof(num), "%lld", (long long)now * 1000);
-		member_raw(&b, "timestamp", num);
-		member(&b, "expired", exp);
-		member(&b, "email", lg->email);
-		member(&b, "project_id", lg->project);
-		break;
-	case LOGIN_CODEX:
-	case LOGIN_CODEX_DEVICE:
-		codex_name(lg, &name);
-		member(&b, "id_token", lg->id_token);
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "account_id", lg->account_id);
-		member(&b, "email", lg->email);
-		member(&b, "last_refresh", last);
-		member(&b, "expired", exp);
-		break;
-	case LOGIN_CLAUDE:
-		buf_puts(&name, "claude-");
-		name_part(&name, lg->email);
-		member(&b, "id_token", "");
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "email", lg->email);
-		member(&b, "account_uuid", lg->account_uuid);
-		member(&b, "organization_uuid", lg->org_uuid);
-		member(&b, "organization_name", lg->org_name);
-		member(&b, "last_refresh", last);
-		member(&b, "expired", exp);
-		break;
-	case LOGIN_QWEN:
-		if (lg->env.before_save)
-			lg->env.before_save(lg);
-		buf_puts(&name, "qwen-");
-		if (lg->alias[0]) {
-			name_part(&name, lg->alias);
-		} else {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			buf_printf(&name, "%lld", (long long)ts.tv_sec * 1000 +
-						  ts.tv_nsec / 1000000);
-		}
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "resource_url", lg->resource_url);
-		member(&b, "email", lg->alias);
-		member(&b, "last_refresh", last);
-		member(&b, "expired", exp);
-		break;
-	default:
-		break;
-	}
-	buf_puts(&b, "\n}\n");
-	buf_puts(&name, ".json");
-	buf_putc(&name, '\0');
-	rc = !b.overflow && !name.overflow && cfg->auth_dir &&
-	     (size_t)snprintf(lg->path, sizeof(lg->path), "%s/%s",
-			      cfg->auth_dir, name.p) < sizeof(lg->path);
-	if (!rc) {
-		fail(lg, "the account's file name or contents are too long");
-	} else if (make_dir(cfg->auth_dir) < 0) {
-		fail(lg, "cannot create auth-dir %s: %s", cfg->auth_dir,
-		     strerror(errno));
-	} else if (fsx_write_atomic(lg->path, b.p, b.len, 0600) < 0) {
-		fail(lg, "cannot write %s: %s", lg->path, strerror(errno));
-	} else {
-		lg->ak = kinds[lg->kind].ak;
+	char err[sizeof(lg->err)];
+	if (login_write_file(lg, err, sizeof(err)) < 0)
+		fail(lg, "%s", err);
+	else
 		end(lg, LOGIN_OK);
-	}
-	memset(b.p, 0, b.cap);
-	buf_free(&b);
-	buf_free(&name);
 }
 
 /* ---- Google: token, e-mail, project --------------------------------------- */
@@ -1204,7 +991,7 @@ static int authorize_url(struct login *lg)
 		oauth_param(&b, "redirect_uri", ru);
 		oauth_param(&b, "response_type", "code");
 		oauth_param(&b, "scope", lg->kind == LOGIN_ANTIGRAVITY
-				? antigravity_scopes : google_scopes);
+				? antigravity_scopes : login_google_scopes);
 		oauth_param(&b, "state", lg->state);
 		break;
 	case LOGIN_CODEX:

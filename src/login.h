@@ -134,5 +134,14 @@ int login_port(enum login_kind k);
 const char *login_path(enum login_kind k);
 /* Provider name for messages ("Gemini CLI", "Codex", ...). */
 const char *login_title(enum login_kind k);
+/* The kind of account it adds. */
+enum acct_kind login_acct_kind(enum login_kind k);
+
+/* Gemini CLI's scopes, space-separated (the authorize URL; the file). */
+extern const char login_google_scopes[];
+
+/* login_file.c: write lg's account into auth-dir (lg->path, lg->ak are
+ * set).  0, or -1 with err (never a token). */
+int login_write_file(struct login *lg, char *err, size_t cap);
 
 #endif
