@@ -84,12 +84,6 @@ static int header_is(struct conn *c, const char *name, const char *prefix)
 }
 
 /* Path without the query string. */
-size_t api_path_len(const struct http_request *r)
-{
-	const char *q = memchr(r->target, '?', r->target_len);
-	return q ? (size_t)(q - r->target) : r->target_len;
-}
-
 static int hexv(int ch)
 {
 	if (ch >= '0' && ch <= '9') return ch - '0';
@@ -98,57 +92,7 @@ static int hexv(int ch)
 	return -1;
 }
 
-/* Value of query parameter name, percent-decoded into out.  -1 absent. */
-int api_query_param(const struct http_request *r, const char *name,
-		    char *out, size_t outcap)
-{
-	const char *q = memchr(r->target, '?', r->target_len);
-	const char *end = r->target + r->target_len;
-	size_t nl = strlen(name);
-
-	if (!q)
-		return -1;
-	for (q++; q < end;) {
-		const char *amp = memchr(q, '&', (size_t)(end - q));
-		const char *pe = amp ? amp : end;
-		if ((size_t)(pe - q) > nl && !memcmp(q, name, nl) &&
-		    q[nl] == '=') {
-			const char *v = q + nl + 1;
-			size_t o = 0;
-			while (v < pe && o + 1 < outcap) {
-				int h1, h2;
-				if (*v == '%' && pe - v >= 3 &&
-				    (h1 = hexv(v[1])) >= 0 &&
-				    (h2 = hexv(v[2])) >= 0) {
-					out[o++] = (char)(h1 * 16 + h2);
-					v += 3;
-				} else {
-					out[o++] = *v == '+' ? ' ' : *v;
-					v++;
-				}
-			}
-			out[o] = '\0';
-			return (int)o;
-		}
-		q = amp ? amp + 1 : end;
-	}
-	return -1;
-}
-
 /* ---- authentication ------------------------------------------------------ */
-
-int api_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	unsigned char d = (unsigned char)(alen != blen);
-	size_t i;
-	if (blen == 0)
-		return 0;
-	/* Touch every byte of a whatever the contents; the length of the
-	 * configured key is not a secret worth hiding. */
-	for (i = 0; i < alen; i++)
-		d |= (unsigned char)(a[i] ^ b[i % blen]);
-	return d == 0;
-}
 
 int api_key_allowed(const struct cfg *cfg, const char *key, size_t len)
 {
@@ -156,15 +100,9 @@ int api_key_allowed(const struct cfg *cfg, const char *key, size_t len)
 	size_t i;
 	for (i = 0; i < cfg->api_keys.n; i++) {
 		const char *k = cfg->api_keys.v[i];
-		ok |= api_ct_equal(key, len, k, strlen(k));
+		ok |= http_secret_eq(key, len, k, strlen(k));
 	}
 	return ok;
-}
-
-int api_peer_is_loopback(const struct conn *c)
-{
-	return !strncmp(c->peer, "127.", 4) || !strncmp(c->peer, "[::1]", 5) ||
-	       !strncmp(c->peer, "[::ffff:127.", 12);
 }
 
 /* 1 = allowed; otherwise answered with 401 and returns 0. */
@@ -180,7 +118,7 @@ static int authenticate(struct conn *c, enum hub_fmt f)
 
 	if (cfg->api_keys.n == 0)
 		return 1;
-	if (cfg->allow_localhost_unauthenticated && api_peer_is_loopback(c))
+	if (cfg->allow_localhost_unauthenticated && conn_peer_is_loopback(c))
 		return 1;
 	if ((h = http_find_header(r, "authorization", NULL)) != NULL) {
 		const char *v = h->value;
@@ -198,7 +136,7 @@ static int authenticate(struct conn *c, enum hub_fmt f)
 			seen = 1;
 			ok |= api_key_allowed(cfg, h->value, h->value_len);
 		}
-	if ((n = api_query_param(r, "key", qkey, sizeof(qkey))) >= 0) {
+	if ((n = http_query_param(r, "key", qkey, sizeof(qkey))) >= 0) {
 		seen = 1;
 		ok |= api_key_allowed(cfg, qkey, (size_t)n);
 	}
@@ -324,7 +262,7 @@ static int gemini_client(struct conn *c)
 	char k[8];
 	return http_find_header(&c->req, "x-goog-api-key", NULL) ||
 	       http_find_header(&c->req, "x-goog-api-client", NULL) ||
-	       api_query_param(&c->req, "key", k, sizeof(k)) >= 0;
+	       http_query_param(&c->req, "key", k, sizeof(k)) >= 0;
 }
 
 /* The API a model-list route answers in: a Gemini client on /v1/models
@@ -373,7 +311,7 @@ static void h_models(struct conn *c, const struct endpoint *r)
 static void h_model_one(struct conn *c, const struct endpoint *r)
 {
 	struct buf *b = &srv_of(c)->scratch;
-	size_t plen = api_path_len(&c->req), pre = r->len;
+	size_t plen = http_path_len(&c->req), pre = r->len;
 	const char *id = c->req.target + pre;
 	size_t idlen = plen - pre;
 	struct model_info m;
@@ -1028,9 +966,9 @@ void api_gemini_call(struct conn *c, struct json *j, const char *model,
 	q.gemini_cli = gemini_cli;
 	q.stream = http_span_eq(meth, mlen, "streamGenerateContent");
 	q.gemini_array = q.stream &&
-			 !(api_query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
+			 !(http_query_param(&c->req, "alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse")) &&
-			 !(api_query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
+			 !(http_query_param(&c->req, "$alt", alt, sizeof(alt)) >= 0 &&
 			   !strcmp(alt, "sse"));
 	start_inference(c, &q);
 	api_body_free(c, j);
@@ -1040,7 +978,7 @@ void api_gemini_call(struct conn *c, struct json *j, const char *model,
  * method follows the last colon: model names may hold colons. */
 static void h_gemini_action(struct conn *c, const struct endpoint *r)
 {
-	size_t plen = api_path_len(&c->req), pre = r->len;
+	size_t plen = http_path_len(&c->req), pre = r->len;
 	const char *a = c->req.target + pre;
 	size_t alen = plen - pre;
 	const char *colon = memrchr(a, ':', alen);
@@ -1126,7 +1064,7 @@ static const struct endpoint *match(const char *p, size_t n)
 static enum hub_fmt error_format(struct conn *c, const struct endpoint *r)
 {
 	const struct http_request *req = &c->req;
-	enum hub_fmt f = api_format_for_path(req->target, api_path_len(req));
+	enum hub_fmt f = api_format_for_path(req->target, http_path_len(req));
 	/* /v1/models with a claude-cli UA is the Claude API; with a Gemini
 	 * client's headers, the Gemini API. */
 	if (r && r->fmt == HUB_OPENAI && f == HUB_OPENAI &&
@@ -1160,7 +1098,7 @@ int api_head(struct conn *c)
 	if (srv_of(c)->cfg->api_keys.n == 0 ||
 	    http_span_eq(req->method, req->method_len, "OPTIONS"))
 		return 0; /* an open server: nobody to refuse */
-	r = match(req->target, api_path_len(req));
+	r = match(req->target, http_path_len(req));
 	if (!r || !r->auth)
 		return 0;
 	return authenticate(c, error_format(c, r)) ? 0 : -1;
@@ -1169,7 +1107,7 @@ int api_head(struct conn *c)
 void api_handle(struct conn *c)
 {
 	const struct http_request *req = &c->req;
-	size_t plen = api_path_len(req);
+	size_t plen = http_path_len(req);
 	enum hub_fmt f = api_format_for_path(req->target, plen);
 	const struct endpoint *r;
 	unsigned m = 0;

@@ -113,14 +113,14 @@ static int ca_model(struct conn *c, const struct json *j, char *out,
 /* POST /v1internal:<method> (see the top of this file). */
 void api_v1internal(struct conn *c, const struct endpoint *r)
 {
-	size_t plen = api_path_len(&c->req);
+	size_t plen = http_path_len(&c->req);
 	const char *meth = c->req.target + r->len;
 	size_t mlen = plen - r->len;
 	struct json j;
 	char model[MODEL_NAME_MAX + 8];
 	int ml, gen, count;
 
-	if (!api_peer_is_loopback(c)) {
+	if (!conn_peer_is_loopback(c)) {
 		api_error(c, HUB_GEMINI, 403, "/v1internal answers local "
 			  "clients only");
 		return;

@@ -30,16 +30,6 @@ struct endpoint {
 	endpoint_fn get, post;
 };
 
-/* The request path without its query string. */
-size_t api_path_len(const struct http_request *r);
-/* Is the client on this machine (loopback)? */
-int api_peer_is_loopback(const struct conn *c);
-/* Query parameter name of r, percent-decoded into out: its length, or
- * -1 when absent. */
-int api_query_param(const struct http_request *r, const char *name,
-		    char *out, size_t outcap);
-/* Constant-time comparison of two strings (1 equal). */
-int api_ct_equal(const char *a, size_t alen, const char *b, size_t blen);
 /* Parse the body into j, charged to max-body-total: 0, or -1 answered. */
 int api_parse_body(struct conn *c, enum hub_fmt f, struct json *j);
 void api_body_free(struct conn *c, struct json *j);

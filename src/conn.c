@@ -964,3 +964,9 @@ static void reap(struct loop *l, struct loop_defer *d)
 	}
 	process(c);
 }
+
+int conn_peer_is_loopback(const struct conn *c)
+{
+	return !strncmp(c->peer, "127.", 4) || !strncmp(c->peer, "[::1]", 5) ||
+	       !strncmp(c->peer, "[::ffff:127.", 12);
+}

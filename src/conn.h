@@ -204,4 +204,8 @@ int conn_charge(struct conn *c, long delta);
 /* Grow the request body buffer to hold n bytes (within the budget). */
 int conn_body_reserve(struct conn *c, size_t n);
 
+/* Is the client on this machine (127.0.0.0/8, ::1, or IPv4-mapped
+ * loopback), by its TCP peer address (never a forwarded header)? */
+int conn_peer_is_loopback(const struct conn *c);
+
 #endif

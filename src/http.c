@@ -548,3 +548,60 @@ const char *http_reason(int status)
 							  : "Server Error";
 	}
 }
+
+/* ---- request helpers ------------------------------------------------------- */
+
+size_t http_path_len(const struct http_request *r)
+{
+	const char *q = memchr(r->target, '?', r->target_len);
+	return q ? (size_t)(q - r->target) : r->target_len;
+}
+
+int http_query_param(const struct http_request *r, const char *name,
+		     char *out, size_t outcap)
+{
+	const char *q = memchr(r->target, '?', r->target_len);
+	const char *end = r->target + r->target_len;
+	size_t nl = strlen(name);
+
+	if (!q)
+		return -1;
+	for (q++; q < end;) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *pe = amp ? amp : end;
+		if ((size_t)(pe - q) > nl && !memcmp(q, name, nl) &&
+		    q[nl] == '=') {
+			const char *v = q + nl + 1;
+			size_t o = 0;
+			while (v < pe && o + 1 < outcap) {
+				int h1, h2;
+				if (*v == '%' && pe - v >= 3 &&
+				    (h1 = hexval(v[1])) >= 0 &&
+				    (h2 = hexval(v[2])) >= 0) {
+					out[o++] = (char)(h1 * 16 + h2);
+					v += 3;
+				} else {
+					out[o++] = *v == '+' ? ' ' : *v;
+					v++;
+				}
+			}
+			out[o] = '\0';
+			return (int)o;
+		}
+		q = amp ? amp + 1 : end;
+	}
+	return -1;
+}
+
+int http_secret_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char d = (unsigned char)(alen != blen);
+	size_t i;
+	if (blen == 0)
+		return 0;
+	/* Touch every byte of a whatever the contents; the length of the
+	 * configured key is not a secret worth hiding. */
+	for (i = 0; i < alen; i++)
+		d |= (unsigned char)(a[i] ^ b[i % blen]);
+	return d == 0;
+}

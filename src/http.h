@@ -137,4 +137,14 @@ int http_chunked_decode(struct http_chunked *d, const char *in, size_t in_len,
 /* Reason phrase for a status code ("OK", "Not Found", ...). */
 const char *http_reason(int status);
 
+/* The request path without its query string. */
+size_t http_path_len(const struct http_request *r);
+/* Query parameter name of r, percent-decoded into out: its length, or
+ * -1 when absent. */
+int http_query_param(const struct http_request *r, const char *name,
+		     char *out, size_t outcap);
+/* Does a credential a from a request equal the configured b?  Constant
+ * time in a's contents; b empty never matches. */
+int http_secret_eq(const char *a, size_t alen, const char *b, size_t blen);
+
 #endif

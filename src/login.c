@@ -3,7 +3,7 @@
  *
  * Each step is a function; a step that calls out names the step that
  * reads the answer (call(..., then)), and that one runs from loop_defer
- * once the answer is complete.  fail() and finish() end the login; both
+ * once the answer is complete.  fail() and end() end the login; both
  * report through on_done exactly once.
  */
 #define _GNU_SOURCE
@@ -43,10 +43,6 @@ static const struct kind_desc {
 			       AK_ANTIGRAVITY},
 };
 
-const char login_google_scopes[] =
-	"https://www.googleapis.com/auth/cloud-platform "
-	"https://www.googleapis.com/auth/userinfo.email "
-	"https://www.googleapis.com/auth/userinfo.profile";
 static const char antigravity_scopes[] =
 	"https://www.googleapis.com/auth/cloud-platform "
 	"https://www.googleapis.com/auth/userinfo.email "
@@ -74,10 +70,6 @@ const char *login_title(enum login_kind k)
 	return kinds[k].title;
 }
 
-enum acct_kind login_acct_kind(enum login_kind k)
-{
-	return kinds[k].ak;
-}
 
 static int google(const struct login *lg)
 {
@@ -97,11 +89,12 @@ static void release(struct login *lg)
 	loop_defer_cancel(lg->env.l, &lg->step);
 	buf_free(&lg->req);
 	buf_free(&lg->res);
-	free(lg->access);
-	free(lg->refresh);
-	free(lg->id_token);
-	free(lg->resource_url);
-	lg->access = lg->refresh = lg->id_token = lg->resource_url = NULL;
+	free(lg->acct.access);
+	free(lg->acct.refresh);
+	free(lg->acct.id_token);
+	free(lg->acct.resource_url);
+	lg->acct.access = lg->acct.refresh = NULL;
+	lg->acct.id_token = lg->acct.resource_url = NULL;
 	memset(lg->code, 0, sizeof(lg->code));
 	memset(lg->verifier, 0, sizeof(lg->verifier));
 	memset(lg->device, 0, sizeof(lg->device));
@@ -225,9 +218,9 @@ static void call(struct login *lg, int ep, const char *abs,
 	buf_putc(&lg->req, '\0');
 	buf_puts(&lg->req, hdrs);
 	buf_puts(&lg->req, "Accept: application/json\r\n");
-	if (lg->access && google(lg) && lg->phase > 0) {
+	if (lg->acct.access && google(lg) && lg->phase > 0) {
 		buf_puts(&lg->req, "Authorization: Bearer ");
-		buf_puts(&lg->req, lg->access);
+		buf_puts(&lg->req, lg->acct.access);
 		buf_puts(&lg->req, "\r\n");
 	}
 	lg->hdr_len = lg->req.len - lg->path_len - 1;
@@ -345,7 +338,12 @@ static void fail_status(struct login *lg, const char *what)
 static void save(struct login *lg)
 {
 	char err[sizeof(lg->err)];
-	if (login_write_file(lg, err, sizeof(err)) < 0)
+	if (lg->kind == LOGIN_QWEN && lg->env.before_save)
+		lg->env.before_save(lg);
+	lg->acct.gemini_auto = !lg->project_req[0];
+	if (login_file_write(&lg->acct, lg->env.cfg->auth_dir,
+			     lg->env.cfg->endpoints[EP_GOOGLE_TOKEN], lg->path,
+			     sizeof(lg->path), err, sizeof(err)) < 0)
 		fail(lg, "%s", err);
 	else
 		end(lg, LOGIN_OK);
@@ -419,7 +417,7 @@ static void g_projects(struct login *lg)
 	}
 	buf_putc(&b, '\0');
 	fail(lg, "Google gave no Code Assist project for %s: run the login "
-	     "again with --project_id ID%s%s", lg->email,
+	     "again with --project_id ID%s%s", lg->acct.email,
 	     n ? "; your projects: " : "", n ? b.p : "");
 	buf_free(&b);
 }
@@ -432,7 +430,7 @@ static void g_no_project(struct login *lg)
 
 static void g_done_project(struct login *lg)
 {
-	if (!lg->project[0]) {
+	if (!lg->acct.project[0]) {
 		g_no_project(lg);
 		return;
 	}
@@ -463,10 +461,10 @@ static void g_onboarded(struct login *lg)
 			   p, sizeof(p));
 		if (p[0] && (!lg->project_req[0] ||
 			     lg->kind == LOGIN_ANTIGRAVITY))
-			snprintf(lg->project, sizeof(lg->project), "%s", p);
+			snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
 		else if (p[0] && strcmp(p, lg->project_req))
 			/* a free tier may put the account elsewhere */
-			snprintf(lg->project, sizeof(lg->project), "%s", p);
+			snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
 	}
 	json_free(&j);
 	if (done) {
@@ -490,10 +488,10 @@ static void g_onboard(struct login *lg)
 	buf_json_cstr(&b, lg->tier[0] ? lg->tier : "legacy-tier");
 	buf_puts(&b, ",\"metadata\":");
 	buf_puts(&b, ca_metadata(lg));
-	if (lg->project[0] || lg->project_req[0]) {
+	if (lg->acct.project[0] || lg->project_req[0]) {
 		buf_puts(&b, ",\"cloudaicompanionProject\":");
 		buf_json_cstr(&b, lg->project_req[0] ? lg->project_req
-						    : lg->project);
+						    : lg->acct.project);
 	}
 	buf_putc(&b, '}');
 	call(lg, ca_base(lg), NULL, "/v1internal:onboardUser", "POST",
@@ -513,9 +511,9 @@ static void g_loaded(struct login *lg)
 	if (answer(lg, &j, "loadCodeAssist") < 0)
 		return;
 	project_of(&j, json_get(&j, 0, "cloudaicompanionProject"),
-		   lg->project, sizeof(lg->project));
+		   lg->acct.project, sizeof(lg->acct.project));
 	if (lg->project_req[0])
-		snprintf(lg->project, sizeof(lg->project), "%s",
+		snprintf(lg->acct.project, sizeof(lg->acct.project), "%s",
 			 lg->project_req);
 	i = json_get(&j, 0, "currentTier");
 	lg->current_tier = i >= 0 && j.tok[i].type == JSMN_OBJECT;
@@ -530,7 +528,7 @@ static void g_loaded(struct login *lg)
 				jstr(&j, i, "id", lg->tier, sizeof(lg->tier));
 		}
 	json_free(&j);
-	if (lg->current_tier && lg->project[0]) {
+	if (lg->current_tier && lg->acct.project[0]) {
 		g_done_project(lg);
 		return;
 	}
@@ -563,9 +561,9 @@ static void g_userinfo(struct login *lg)
 	}
 	if (answer(lg, &j, "Google's userinfo") < 0)
 		return;
-	jstr(&j, 0, "email", lg->email, sizeof(lg->email));
+	jstr(&j, 0, "email", lg->acct.email, sizeof(lg->acct.email));
 	json_free(&j);
-	if (!lg->email[0]) {
+	if (!lg->acct.email[0]) {
 		fail(lg, "Google's userinfo gave no e-mail address");
 		return;
 	}
@@ -576,7 +574,7 @@ static void service_path(struct login *lg, struct buf *b, const char *tail)
 {
 	char enc[512];
 	buf_puts(b, "/v1/projects/");
-	if (url_encode_segment(lg->project, strlen(lg->project), enc,
+	if (url_encode_segment(lg->acct.project, strlen(lg->acct.project), enc,
 			       sizeof(enc)) < 0)
 		enc[0] = '\0';
 	buf_puts(b, enc);
@@ -587,11 +585,11 @@ static void service_path(struct login *lg, struct buf *b, const char *tail)
 
 static void g_enabled(struct login *lg)
 {
-	lg->checked = lg->rstatus == 200;
-	if (!lg->checked)
+	lg->acct.checked = lg->rstatus == 200;
+	if (!lg->acct.checked)
 		log_warn("login: could not enable the Gemini for Google Cloud "
 			 "API of project %s (answer %d); the account is saved "
-			 "unchecked", lg->project, lg->rstatus);
+			 "unchecked", lg->acct.project, lg->rstatus);
 	save(lg);
 }
 
@@ -608,7 +606,7 @@ static void g_service_state(struct login *lg)
 	if (lg->status != LOGIN_PENDING)
 		return;
 	if (!strcmp(st, "ENABLED")) {
-		lg->checked = 1;
+		lg->acct.checked = 1;
 		save(lg);
 		return;
 	}
@@ -640,10 +638,10 @@ static int tokens(struct login *lg, struct json *j, const char *what)
 	}
 	if (answer(lg, j, what) < 0)
 		return -1;
-	lg->access = jdup(j, 0, "access_token");
-	lg->refresh = jdup(j, 0, "refresh_token");
-	lg->expires_in = jlong(j, 0, "expires_in", 3600);
-	if (!lg->access) {
+	lg->acct.access = jdup(j, 0, "access_token");
+	lg->acct.refresh = jdup(j, 0, "refresh_token");
+	lg->acct.expires_in = jlong(j, 0, "expires_in", 3600);
+	if (!lg->acct.access) {
 		json_free(j);
 		fail(lg, "%s gave no access token", what);
 		return -1;
@@ -671,24 +669,24 @@ static void cx_token(struct login *lg)
 
 	if (tokens(lg, &j, "OpenAI's token endpoint") < 0)
 		return;
-	lg->id_token = jdup(&j, 0, "id_token");
+	lg->acct.id_token = jdup(&j, 0, "id_token");
 	json_free(&j);
 	/* the id_token's claims, read as the account store reads them */
 	buf_init(&t, 64 * 1024);
 	buf_puts(&t, "{\"type\":\"codex\",\"access_token\":\"x\",\"id_token\":");
-	buf_json_cstr(&t, lg->id_token ? lg->id_token : "");
+	buf_json_cstr(&t, lg->acct.id_token ? lg->acct.id_token : "");
 	buf_putc(&t, '}');
 	if (!t.overflow && acct_parse(t.p, t.len, &f, err, sizeof(err)) == 0) {
-		snprintf(lg->email, sizeof(lg->email), "%s",
+		snprintf(lg->acct.email, sizeof(lg->acct.email), "%s",
 			 f.email ? f.email : "");
-		snprintf(lg->account_id, sizeof(lg->account_id), "%s",
+		snprintf(lg->acct.account_id, sizeof(lg->acct.account_id), "%s",
 			 f.account_id ? f.account_id : "");
-		snprintf(lg->plan, sizeof(lg->plan), "%s",
+		snprintf(lg->acct.plan, sizeof(lg->acct.plan), "%s",
 			 f.plan_type ? f.plan_type : "");
 		acct_fields_free(&f);
 	}
 	buf_free(&t);
-	if (!lg->email[0]) {
+	if (!lg->acct.email[0]) {
 		fail(lg, "OpenAI's id_token names no e-mail address");
 		return;
 	}
@@ -704,15 +702,15 @@ static void cl_token(struct login *lg)
 	a = json_get(&j, 0, "account");
 	o = json_get(&j, 0, "organization");
 	if (a >= 0 && j.tok[a].type == JSMN_OBJECT) {
-		jstr(&j, a, "email_address", lg->email, sizeof(lg->email));
-		jstr(&j, a, "uuid", lg->account_uuid, sizeof(lg->account_uuid));
+		jstr(&j, a, "email_address", lg->acct.email, sizeof(lg->acct.email));
+		jstr(&j, a, "uuid", lg->acct.account_uuid, sizeof(lg->acct.account_uuid));
 	}
 	if (o >= 0 && j.tok[o].type == JSMN_OBJECT) {
-		jstr(&j, o, "uuid", lg->org_uuid, sizeof(lg->org_uuid));
-		jstr(&j, o, "name", lg->org_name, sizeof(lg->org_name));
+		jstr(&j, o, "uuid", lg->acct.org_uuid, sizeof(lg->acct.org_uuid));
+		jstr(&j, o, "name", lg->acct.org_name, sizeof(lg->acct.org_name));
 	}
 	json_free(&j);
-	if (!lg->email[0]) {
+	if (!lg->acct.email[0]) {
 		fail(lg, "Claude's token answer names no e-mail address");
 		return;
 	}
@@ -792,7 +790,7 @@ static void qw_polled(struct login *lg)
 	if (lg->rstatus == 200) {
 		if (tokens(lg, &j, "Qwen's token endpoint") < 0)
 			return;
-		lg->resource_url = jdup(&j, 0, "resource_url");
+		lg->acct.resource_url = jdup(&j, 0, "resource_url");
 		json_free(&j);
 		save(lg);
 		return;
@@ -1038,6 +1036,7 @@ int login_start(struct login *lg, enum login_kind k,
 
 	memset(lg, 0, sizeof(*lg));
 	lg->kind = k;
+	lg->acct.ak = kinds[k].ak;
 	lg->env = *env;
 	lg->status = LOGIN_PENDING;
 	loop_timer_init(&lg->poll, on_poll);

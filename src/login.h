@@ -32,6 +32,7 @@
 
 #include "acct_file.h"
 #include "buf.h"
+#include "login_file.h"
 #include "loop.h"
 #include "oauth.h"
 
@@ -79,7 +80,6 @@ struct login {
 	char *url;                   /* the address to open (malloc'd) */
 	char user_code[64];          /* device flows */
 	char project_req[128];       /* --project_id, "" = discover */
-	char alias[128];             /* Qwen: name for the file, "" = time */
 
 	struct loop_timer poll;      /* polls and waits between steps */
 	struct loop_timer dead;      /* the deadline */
@@ -99,16 +99,12 @@ struct login {
 	char device[512];            /* device_code / device_auth_id */
 	int interval_s;
 	int tries;
-	char *access, *refresh, *id_token, *resource_url;
-	long expires_in;
-	char email[256], account_id[128], plan[64];
-	char account_uuid[64], org_uuid[64], org_name[256];
-	char project[256], tier[64];
-	int checked, current_tier;
+	char tier[64];
+	int current_tier;
+	struct login_acct acct;      /* the account (login_file.h) */
 
 	char err[320];               /* why it failed */
 	char path[4096];             /* the file written */
-	enum acct_kind ak;           /* its kind */
 };
 
 /* Start a login of kind k (project_id: Gemini CLI's --project_id, may be
@@ -134,14 +130,6 @@ int login_port(enum login_kind k);
 const char *login_path(enum login_kind k);
 /* Provider name for messages ("Gemini CLI", "Codex", ...). */
 const char *login_title(enum login_kind k);
-/* The kind of account it adds. */
-enum acct_kind login_acct_kind(enum login_kind k);
 
-/* Gemini CLI's scopes, space-separated (the authorize URL; the file). */
-extern const char login_google_scopes[];
-
-/* login_file.c: write lg's account into auth-dir (lg->path, lg->ak are
- * set).  0, or -1 with err (never a token). */
-int login_write_file(struct login *lg, char *err, size_t cap);
 
 #endif

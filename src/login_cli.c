@@ -146,7 +146,7 @@ static void on_url(struct login *lg)
 static void print_models(const struct login *lg)
 {
 	const struct model_fixed *m =
-		models_table(prov_of_acct(lg->ak), lg->plan[0] ? lg->plan
+		models_table(prov_of_acct(lg->acct.ak), lg->acct.plan[0] ? lg->acct.plan
 							       : NULL);
 	int i;
 
@@ -171,7 +171,7 @@ static void ask_alias(struct login *lg)
 		return;
 	n = strcspn(line, "\r\n");
 	line[n] = '\0';
-	snprintf(lg->alias, sizeof(lg->alias), "%.127s", line);
+	snprintf(lg->acct.alias, sizeof(lg->acct.alias), "%.127s", line);
 }
 
 int login_cli(const struct cfg *cfg, enum login_kind k,
@@ -246,8 +246,8 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 	if (c->lg.status == LOGIN_OK) {
 		printf("Saved %s\nAccount: %s %s\n", c->lg.path,
-		       acct_kind_name(c->lg.ak),
-		       c->lg.email[0] ? c->lg.email : "(no e-mail)");
+		       acct_kind_name(c->lg.acct.ak),
+		       c->lg.acct.email[0] ? c->lg.acct.email : "(no e-mail)");
 		print_models(&c->lg);
 		rc = 0;
 	} else {

@@ -1,7 +1,5 @@
 /*
- * login_file.c - the file a login writes: the reference's name and
- * members for each kind (acct_file.h reads them back), atomically with
- * mode 0600 into auth-dir, which is made when missing.
+ * login_file.c - the file a login writes (login_file.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,9 +11,13 @@
 
 #include "acct.h"
 #include "bearssl.h"
-#include "cfg.h"
 #include "fsx.h"
-#include "login.h"
+#include "login_file.h"
+
+const char login_google_scopes[] =
+	"https://www.googleapis.com/auth/cloud-platform "
+	"https://www.googleapis.com/auth/userinfo.email "
+	"https://www.googleapis.com/auth/userinfo.profile";
 
 /* Characters outside [A-Za-z0-9@._+-] become '_'. */
 static void name_part(struct buf *b, const char *s)
@@ -33,7 +35,7 @@ static void name_part(struct buf *b, const char *s)
 /* The reference's (HEAD) name: codex-<first 8 hex of SHA-256 of the
  * account id>-<email>-<plan>, so two workspaces of one e-mail do not
  * share a file; without an account id codex-<email>[-<plan>]. */
-static void codex_name(const struct login *lg, struct buf *name)
+static void codex_name(const struct login_acct *a, struct buf *name)
 {
 	static const char hex[] = "0123456789abcdef";
 	br_sha256_context h;
@@ -41,9 +43,9 @@ static void codex_name(const struct login *lg, struct buf *name)
 	int i;
 
 	buf_puts(name, "codex-");
-	if (lg->account_id[0]) {
+	if (a->account_id[0]) {
 		br_sha256_init(&h);
-		br_sha256_update(&h, lg->account_id, strlen(lg->account_id));
+		br_sha256_update(&h, a->account_id, strlen(a->account_id));
 		br_sha256_out(&h, d);
 		for (i = 0; i < 4; i++) {
 			buf_putc(name, hex[d[i] >> 4]);
@@ -51,12 +53,12 @@ static void codex_name(const struct login *lg, struct buf *name)
 		}
 		buf_putc(name, '-');
 	}
-	name_part(name, lg->email);
-	if (lg->plan[0]) {
-		char low[sizeof(lg->plan)];
-		for (i = 0; lg->plan[i]; i++)
-			low[i] = lg->plan[i] >= 'A' && lg->plan[i] <= 'Z'
-					 ? (char)(lg->plan[i] + 32) : lg->plan[i];
+	name_part(name, a->email);
+	if (a->plan[0]) {
+		char low[sizeof(a->plan)];
+		for (i = 0; a->plan[i]; i++)
+			low[i] = a->plan[i] >= 'A' && a->plan[i] <= 'Z'
+					 ? (char)(a->plan[i] + 32) : a->plan[i];
 		low[i] = '\0';
 		buf_putc(name, '-');
 		name_part(name, low);
@@ -118,34 +120,35 @@ static void scope_list(struct buf *b, const char *s)
 	}
 }
 
-int login_write_file(struct login *lg, char *err, size_t cap)
+int login_file_write(const struct login_acct *a, const char *dir,
+		     const char *token_uri, char *path, size_t pathcap,
+		     char *err, size_t cap)
 {
-	const struct cfg *cfg = lg->env.cfg;
 	time_t now = time(NULL);
 	char exp[32], last[32], num[32];
 	struct buf name, b;
-	const char *type = acct_kind_type(login_acct_kind(lg->kind));
+	const char *type = acct_kind_type(a->ak);
 	int rc, ok = -1;
 
-	acct_time_format((long long)now + lg->expires_in, exp);
+	acct_time_format((long long)now + a->expires_in, exp);
 	acct_time_format((long long)now, last);
 	buf_init(&name, 1024);
 	buf_init(&b, 64 * 1024);
 	buf_putc(&b, '{');
 	member(&b, "type", type);
-	switch (lg->kind) {
-	case LOGIN_GEMINI_CLI:
-		name_part(&name, lg->email);
+	switch (a->ak) {
+	case AK_GEMINI_CLI:
+		name_part(&name, a->email);
 		buf_putc(&name, '-');
-		name_part(&name, lg->project);
-		member(&b, "email", lg->email);
-		member(&b, "project_id", lg->project);
-		member_raw(&b, "auto", lg->project_req[0] ? "false" : "true");
-		member_raw(&b, "checked", lg->checked ? "true" : "false");
+		name_part(&name, a->project);
+		member(&b, "email", a->email);
+		member(&b, "project_id", a->project);
+		member_raw(&b, "auto", a->gemini_auto ? "true" : "false");
+		member_raw(&b, "checked", a->checked ? "true" : "false");
 		buf_puts(&b, ",\n  \"token\": {\n    \"access_token\": ");
-		buf_json_cstr(&b, lg->access);
+		buf_json_cstr(&b, a->access);
 		buf_puts(&b, ",\n    \"refresh_token\": ");
-		buf_json_cstr(&b, lg->refresh ? lg->refresh : "");
+		buf_json_cstr(&b, a->refresh ? a->refresh : "");
 		buf_puts(&b, ",\n    \"token_type\": \"Bearer\",\n"
 			     "    \"expiry\": ");
 		buf_json_cstr(&b, exp);
@@ -154,64 +157,61 @@ int login_write_file(struct login *lg, char *err, size_t cap)
 		buf_puts(&b, ",\n    \"client_secret\": ");
 		buf_json_cstr(&b, acct_client_secret(AK_GEMINI_CLI));
 		buf_puts(&b, ",\n    \"token_uri\": ");
-		buf_json_cstr(&b, cfg->endpoints[EP_GOOGLE_TOKEN]);
+		buf_json_cstr(&b, token_uri);
 		buf_puts(&b, ",\n    \"scopes\": [");
 		scope_list(&b, login_google_scopes);
 		buf_puts(&b, "]\n  }");
 		break;
-	case LOGIN_ANTIGRAVITY:
+	case AK_ANTIGRAVITY:
 		buf_puts(&name, "antigravity-");
-		name_part(&name, lg->email);
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		snprintf(num, sizeof(num), "%ld", lg->expires_in);
+		name_part(&name, a->email);
+		member(&b, "access_token", a->access);
+		member(&b, "refresh_token", a->refresh);
+		snprintf(num, sizeof(num), "%ld", a->expires_in);
 		member_raw(&b, "expires_in", num);
 		snprintf(num, sizeof(num), "%lld", (long long)now * 1000);
 		member_raw(&b, "timestamp", num);
 		member(&b, "expired", exp);
-		member(&b, "email", lg->email);
-		member(&b, "project_id", lg->project);
+		member(&b, "email", a->email);
+		member(&b, "project_id", a->project);
 		break;
-	case LOGIN_CODEX:
-	case LOGIN_CODEX_DEVICE:
-		codex_name(lg, &name);
-		member(&b, "id_token", lg->id_token);
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "account_id", lg->account_id);
-		member(&b, "email", lg->email);
+	case AK_CODEX:
+		codex_name(a, &name);
+		member(&b, "id_token", a->id_token);
+		member(&b, "access_token", a->access);
+		member(&b, "refresh_token", a->refresh);
+		member(&b, "account_id", a->account_id);
+		member(&b, "email", a->email);
 		member(&b, "last_refresh", last);
 		member(&b, "expired", exp);
 		break;
-	case LOGIN_CLAUDE:
+	case AK_CLAUDE:
 		buf_puts(&name, "claude-");
-		name_part(&name, lg->email);
+		name_part(&name, a->email);
 		member(&b, "id_token", "");
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "email", lg->email);
-		member(&b, "account_uuid", lg->account_uuid);
-		member(&b, "organization_uuid", lg->org_uuid);
-		member(&b, "organization_name", lg->org_name);
+		member(&b, "access_token", a->access);
+		member(&b, "refresh_token", a->refresh);
+		member(&b, "email", a->email);
+		member(&b, "account_uuid", a->account_uuid);
+		member(&b, "organization_uuid", a->org_uuid);
+		member(&b, "organization_name", a->org_name);
 		member(&b, "last_refresh", last);
 		member(&b, "expired", exp);
 		break;
-	case LOGIN_QWEN:
-		if (lg->env.before_save)
-			lg->env.before_save(lg);
+	case AK_QWEN:
 		buf_puts(&name, "qwen-");
-		if (lg->alias[0]) {
-			name_part(&name, lg->alias);
+		if (a->alias[0]) {
+			name_part(&name, a->alias);
 		} else {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			buf_printf(&name, "%lld", (long long)ts.tv_sec * 1000 +
 						  ts.tv_nsec / 1000000);
 		}
-		member(&b, "access_token", lg->access);
-		member(&b, "refresh_token", lg->refresh);
-		member(&b, "resource_url", lg->resource_url);
-		member(&b, "email", lg->alias);
+		member(&b, "access_token", a->access);
+		member(&b, "refresh_token", a->refresh);
+		member(&b, "resource_url", a->resource_url);
+		member(&b, "email", a->alias);
 		member(&b, "last_refresh", last);
 		member(&b, "expired", exp);
 		break;
@@ -221,20 +221,18 @@ int login_write_file(struct login *lg, char *err, size_t cap)
 	buf_puts(&b, "\n}\n");
 	buf_puts(&name, ".json");
 	buf_putc(&name, '\0');
-	rc = !b.overflow && !name.overflow && cfg->auth_dir &&
-	     (size_t)snprintf(lg->path, sizeof(lg->path), "%s/%s",
-			      cfg->auth_dir, name.p) < sizeof(lg->path);
+	rc = !b.overflow && !name.overflow && dir &&
+	     (size_t)snprintf(path, pathcap, "%s/%s", dir, name.p) < pathcap;
 	if (!rc) {
 		snprintf(err, cap, "the account's file name or contents are "
 			 "too long");
-	} else if (make_dir(cfg->auth_dir) < 0) {
+	} else if (make_dir(dir) < 0) {
 		snprintf(err, cap, "cannot create auth-dir %s: %s",
-			 cfg->auth_dir, strerror(errno));
-	} else if (fsx_write_atomic(lg->path, b.p, b.len, 0600) < 0) {
-		snprintf(err, cap, "cannot write %s: %s", lg->path,
+			 dir, strerror(errno));
+	} else if (fsx_write_atomic(path, b.p, b.len, 0600) < 0) {
+		snprintf(err, cap, "cannot write %s: %s", path,
 			 strerror(errno));
 	} else {
-		lg->ak = login_acct_kind(lg->kind);
 		ok = 0;
 	}
 	if (b.p)

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_int.h"
 #include "bcrypt.h"
 #include "bearssl.h"
 #include "buf.h"
@@ -88,7 +87,7 @@ static struct mgmt {
 int mgmt_is_path(const struct conn *c)
 {
 	const struct http_request *r = &c->req;
-	size_t n = api_path_len(r), pl = sizeof(PREFIX) - 1;
+	size_t n = http_path_len(r), pl = sizeof(PREFIX) - 1;
 	return n >= pl && !memcmp(r->target, PREFIX, pl) &&
 	       (n == pl || r->target[pl] == '/');
 }
@@ -228,12 +227,12 @@ static int key_ok(const struct cfg *cfg, const char *k, size_t n,
 	mac(k, n, m);
 	if (cache_has(m))
 		return 1;
-	if (env && api_ct_equal(k, n, env, strlen(env)))
+	if (env && http_secret_eq(k, n, env, strlen(env)))
 		ok = 1;
 	else if (sec && *sec && bcrypt_is_hash(sec))
 		return 2;
 	else if (sec && *sec) /* the file could not be rewritten */
-		ok = api_ct_equal(k, n, sec, strlen(sec));
+		ok = http_secret_eq(k, n, sec, strlen(sec));
 	if (ok)
 		cache_put(m);
 	return ok;
@@ -395,7 +394,7 @@ int mgmt_head(struct conn *c)
 	M.s = srv_of(c);
 	if (!enabled(cfg))
 		return 0; /* answered 404 with the body read */
-	if (!api_peer_is_loopback(c) && !cfg->rm_allow_remote) {
+	if (!conn_peer_is_loopback(c) && !cfg->rm_allow_remote) {
 		reply_err(c, 403, 0, "remote management disabled");
 		return -1;
 	}
@@ -559,7 +558,7 @@ static void on_done(struct login *lg)
 	ss->done_at = loop_now(lg->env.l);
 	if (lg->status == LOGIN_OK) {
 		log_info("management login: %s account %s saved as %s",
-			 acct_kind_name(lg->ak), lg->email[0] ? lg->email : "-",
+			 acct_kind_name(lg->acct.ak), lg->acct.email[0] ? lg->acct.email : "-",
 			 strrchr(lg->path, '/') ? strrchr(lg->path, '/') + 1
 						: lg->path);
 		if (M.s)
@@ -634,7 +633,7 @@ static void h_auth_url(struct conn *c, enum login_kind k)
 	char proj[128] = "", err[200];
 	int n;
 
-	n = api_query_param(&c->req, "project_id", proj, sizeof(proj));
+	n = http_query_param(&c->req, "project_id", proj, sizeof(proj));
 	if (n > 0 && (k != LOGIN_GEMINI_CLI || !oauth_state_ok(proj, (size_t)n)
 		      || (size_t)n != strlen(proj))) {
 		reply_err(c, 400, 1, "project_id: letters, digits, '-', '.' "
@@ -687,7 +686,7 @@ static void h_auth_url(struct conn *c, enum login_kind k)
 
 static int state_param(struct conn *c, char *out, size_t cap)
 {
-	int n = api_query_param(&c->req, "state", out, cap);
+	int n = http_query_param(&c->req, "state", out, cap);
 	if (n < 0 || !oauth_state_ok(out, (size_t)n) ||
 	    (size_t)n != strlen(out)) {
 		reply_err(c, 400, 1, n < 0 ? "state is required"
@@ -788,13 +787,13 @@ static int callback_reply(struct conn *c, struct oauth_reply *r,
 			r->has_error = 1;
 		json_free(&j);
 	} else {
-		n = api_query_param(&c->req, "provider", prov, sizeof(prov));
+		n = http_query_param(&c->req, "provider", prov, sizeof(prov));
 		if (n <= 0 || provider_of(prov, (size_t)n, k) < 0)
 			return -1;
-		if (api_query_param(&c->req, "code", r->code,
+		if (http_query_param(&c->req, "code", r->code,
 				    sizeof(r->code)) > 0)
 			r->has_code = 1;
-		n = api_query_param(&c->req, "state", url, sizeof(url));
+		n = http_query_param(&c->req, "state", url, sizeof(url));
 		if (n > OAUTH_STATE_MAX) {
 			*bad = "invalid state";
 			return -1;
@@ -803,7 +802,7 @@ static int callback_reply(struct conn *c, struct oauth_reply *r,
 			memcpy(r->state, url, (size_t)n + 1);
 			r->has_state = 1;
 		}
-		if (api_query_param(&c->req, "error", r->error,
+		if (http_query_param(&c->req, "error", r->error,
 				    sizeof(r->error)) > 0)
 			r->has_error = 1;
 	}
@@ -869,7 +868,7 @@ static void route_request(struct conn *c)
 {
 	const struct http_request *req = &c->req;
 	const char *p = req->target + sizeof(PREFIX) - 1;
-	size_t n = api_path_len(req) - (sizeof(PREFIX) - 1);
+	size_t n = http_path_len(req) - (sizeof(PREFIX) - 1);
 	int get = http_span_eq(req->method, req->method_len, "GET");
 	int post = http_span_eq(req->method, req->method_len, "POST");
 	int del = http_span_eq(req->method, req->method_len, "DELETE");
