@@ -80,6 +80,8 @@ static int google(const struct login *lg)
 
 static void release(struct login *lg)
 {
+	if (!lg->env.l) /* never started */
+		return;
 	if (lg->h) {
 		hc_abort(lg->h);
 		lg->h = NULL;
@@ -982,7 +984,8 @@ static int authorize_url(struct login *lg)
 	case LOGIN_GEMINI_CLI:
 	case LOGIN_ANTIGRAVITY:
 		buf_puts(&b, cfg->endpoints[EP_GOOGLE_AUTH]);
-		buf_putc(&b, strchr(b.p ? b.p : "", '?') ? '&' : '?');
+		buf_putc(&b, strchr(cfg->endpoints[EP_GOOGLE_AUTH], '?') ? '&'
+									 : '?');
 		oauth_param(&b, "access_type", "offline");
 		oauth_param(&b, "client_id", acct_client_id(ak));
 		oauth_param(&b, "prompt", "consent");
@@ -1010,7 +1013,8 @@ static int authorize_url(struct login *lg)
 	case LOGIN_CLAUDE:
 		oauth_challenge(lg->verifier, ch);
 		buf_puts(&b, cfg->endpoints[EP_CLAUDE_AUTH]);
-		buf_putc(&b, strchr(b.p ? b.p : "", '?') ? '&' : '?');
+		buf_putc(&b, strchr(cfg->endpoints[EP_CLAUDE_AUTH], '?') ? '&'
+									 : '?');
 		oauth_param(&b, "code", "true");
 		oauth_param(&b, "client_id", acct_client_id(ak));
 		oauth_param(&b, "response_type", "code");
