@@ -134,9 +134,11 @@ $(eval $(call flavour,$(B),$(CC),,,))
 $(eval $(call flavour,$(B)/san,$(CC),$(SAN) -O1 -g,,))
 # Static musl build, optimised for size.  No unwind tables: C without
 # exceptions needs none (a backtrace is the debug build's job), and they
-# were a tenth of the binary.
-STATIC_CFLAGS := -Os -fno-asynchronous-unwind-tables -fno-unwind-tables
-$(eval $(call flavour,$(B)/static,$(MUSL_CC),$(STATIC_CFLAGS),$(STATIC_CFLAGS),-static))
+# were a tenth of the binary.  Link-time optimisation (-8 KB), segments
+# not padded apart to pages (-4 KB), no build id.
+STATIC_CFLAGS := -Os -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto
+STATIC_LDFLAGS := -static -Wl,-z,noseparate-code -Wl,--build-id=none
+$(eval $(call flavour,$(B)/static,$(MUSL_CC),$(STATIC_CFLAGS),$(STATIC_CFLAGS),$(STATIC_LDFLAGS)))
 
 # ---- convenience -------------------------------------------------------------
 
