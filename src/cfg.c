@@ -150,6 +150,7 @@ static const struct key keys[] = {
 	 3600000},
 	{"", "upstream-keepalive-timeout", V_MS,
 	 O(upstream_keepalive_timeout_ms), 0, 3600000},
+	{"", "login-timeout", V_MS, O(login_timeout_ms), 1000, 3600000},
 	{"", "model-list-refresh", V_MS, O(model_list_refresh_ms), 0,
 	 7 * 86400000},
 	{"remote-management", "allow-remote", V_BOOL, O(rm_allow_remote), 0, 0},
@@ -803,6 +804,7 @@ void cfg_defaults(struct cfg *c)
 	c->upstream_read_timeout_ms = DEF_UP_READ_TIMEOUT_MS;
 	c->upstream_keepalive_timeout_ms = DEF_UP_KEEPALIVE_TIMEOUT_MS;
 	c->model_list_refresh_ms = DEF_MODEL_LIST_REFRESH_MS;
+	c->login_timeout_ms = DEF_LOGIN_TIMEOUT_MS;
 	c->qe_switch_project = 1;
 	c->qe_switch_preview_model = 1;
 }

@@ -106,6 +106,7 @@ struct cfg {
 	int upstream_read_timeout_ms;
 	int upstream_keepalive_timeout_ms;
 	int model_list_refresh_ms; /* 0 = never: the built-in tables */
+	int login_timeout_ms;      /* a login waits this long for its user */
 
 	/* reference keys */
 	char *auth_dir; /* ~ expanded */

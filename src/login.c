@@ -830,8 +830,9 @@ static void qw_poll(struct login *lg)
 static void device_ready(struct login *lg, long expires_s)
 {
 	if (expires_s <= 0 || expires_s > DEVICE_MAX_S)
-		expires_s = expires_s <= 0 ? LOGIN_TIMEOUT_MS / 1000
-					   : DEVICE_MAX_S;
+		expires_s = expires_s <= 0
+				    ? lg->env.cfg->login_timeout_ms / 1000
+				    : DEVICE_MAX_S;
 	loop_timer_set(lg->env.l, &lg->dead, (int64_t)expires_s * 1000);
 	if (lg->interval_s < 1)
 		lg->interval_s = 5;
@@ -964,9 +965,12 @@ static void on_dead(struct loop *l, struct loop_timer *t)
 			lg->kind == LOGIN_CODEX_DEVICE))
 		fail(lg, "the device code expired before the sign-in was "
 		     "approved");
-	else
-		fail(lg, "login timed out after %d minutes",
-		     LOGIN_TIMEOUT_MS / 60000);
+	else {
+		int sec = lg->env.cfg->login_timeout_ms / 1000;
+		fail(lg, "login timed out after %d %s with no answer from the "
+		     "browser (login-timeout)", sec % 60 ? sec : sec / 60,
+		     sec % 60 ? "seconds" : sec == 60 ? "minute" : "minutes");
+	}
 }
 
 /* ---- start and feed ------------------------------------------------------- */
@@ -1080,7 +1084,8 @@ int login_start(struct login *lg, enum login_kind k,
 		buf_free(&b);
 		/* the first poll's deadline until the code says more */
 		if (lg->status == LOGIN_PENDING)
-			loop_timer_set(lg->env.l, &lg->dead, LOGIN_TIMEOUT_MS);
+			loop_timer_set(lg->env.l, &lg->dead,
+			       lg->env.cfg->login_timeout_ms);
 		return lg->status == LOGIN_PENDING ? 0 : -1;
 	}
 	if (authorize_url(lg) < 0) {
@@ -1089,7 +1094,8 @@ int login_start(struct login *lg, enum login_kind k,
 		return -1;
 	}
 	lg->waiting = 1;
-	loop_timer_set(lg->env.l, &lg->dead, LOGIN_TIMEOUT_MS);
+	loop_timer_set(lg->env.l, &lg->dead,
+			       lg->env.cfg->login_timeout_ms);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
  * Every call is an upstream exchange through hc, to the URLs of
  * [endpoints], through proxy-url.  Steps run from loop_defer, never inside
  * another object's callback.  The outcome is reported once, by on_done;
- * a login that times out (5 minutes; a device code's own expiry) fails
+ * a login that times out (login-timeout, 5 minutes; a device code's own
+ * expiry) fails
  * with a message that says so.  Messages never hold a token or a code.
  *
  * The file is the reference's (name and fields), written atomically with
@@ -49,8 +50,6 @@ enum login_kind {
 	LOGIN_ANTIGRAVITY,    /* --antigravity-login */
 	LOGIN__COUNT
 };
-
-#define LOGIN_TIMEOUT_MS (5 * 60 * 1000)
 
 enum login_status { LOGIN_PENDING, LOGIN_OK, LOGIN_FAILED };
 

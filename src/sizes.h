@@ -176,6 +176,9 @@
 #ifndef DEF_SHUTDOWN_TIMEOUT_MS
 #define DEF_SHUTDOWN_TIMEOUT_MS 10000            /* shutdown-timeout */
 #endif
+#ifndef DEF_LOGIN_TIMEOUT_MS
+#define DEF_LOGIN_TIMEOUT_MS (5 * 60 * 1000) /* login-timeout */
+#endif
 #ifndef DEF_MODEL_LIST_REFRESH_MS
 #define DEF_MODEL_LIST_REFRESH_MS (6 * 3600 * 1000) /* model-list-refresh */
 #endif

@@ -895,6 +895,19 @@ def test_login_token_exchange_refused_fails_cleanly():
     eq(len(env.login.requests), 1, "token requests")
 
 
+def test_login_times_out_with_a_clear_message():
+    """No answer from the browser within login-timeout (5 minutes unless
+    set; 2 s here): exit 1, a message that says so, no file, the callback
+    port free again."""
+    need_port(1455)
+    env = LoginEnv(more="login-timeout = 2s\n")
+    lp = env.run(["--codex-login", "--no-browser"])
+    lp.url()
+    check_failed(env, lp, "timed out after 2 seconds")
+    eq(len(env.login.requests), 0, "token requests")
+    need_port(1455)
+
+
 _FAKE_OPEN = "#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\n"
 
 
