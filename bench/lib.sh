@@ -2,7 +2,7 @@
 # shellcheck disable=SC2034 # sets globals (PINNING, CPU_MODEL, ...) for the scripts
 #
 # bench/lib.sh - helpers shared by bench/run.sh, bench/upstream.sh,
-# bench/hub.sh and bench/accounts.sh.  Sourced, never run:
+# bench/hub.sh, bench/accounts.sh and bench/logins.sh.  Sourced, never run:
 #     source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
 # What it holds:
@@ -17,7 +17,7 @@
 #   nginx_common                   the common head of an nginx config
 #   start_proxy, stop_proxy        the proxy under `timeout` (GUARD)
 #   read_wrk, latency_ms           figures from `wrk --latency` output
-#   ratio, check, mb, machine_info, notes_md
+#   median, ratio, check, mb, machine_info, notes_md
 #
 # What a script must set before sourcing it:
 #   BENCH_NAME    prefix of error messages ("bench", "hub bench", ...)
@@ -314,6 +314,9 @@ latency_ms() { # percentile file: that percentile from wrk --latency, in ms
 
 # ---------------------------------------------------------------- results
 
+# The median of the numbers on stdin (separated by spaces or newlines).
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 check() { # value op limit -> PASS/FAIL
 	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
@@ -329,7 +332,10 @@ machine_info() { # [wrk] [valgrind] [python3]
 	CORES=$(nproc)
 	KERNEL=$(uname -r)
 	DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-	NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+	NGINX_VERSION=none
+	if command -v nginx >/dev/null; then
+		NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+	fi
 	local t
 	for t in "$@"; do
 		case $t in
