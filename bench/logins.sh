@@ -50,7 +50,7 @@
 # timed requests) on CPU 1 (BENCH_PIN, as in bench/run.sh).  Every server runs
 # under `timeout`.
 #
-# Usage: bench/logins.sh      (about 2 minutes, most of it the two builds)
+# Usage: bench/logins.sh      (about a minute, half of it the two builds)
 # Environment (all optional):
 #   BENCH_MEM_ROUNDS=3     part 1: starts of each state
 #   BENCH_KEY_STARTS=7     part 2: fresh servers
