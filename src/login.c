@@ -798,9 +798,9 @@ static void qw_polled(struct login *lg)
 		return;
 	}
 	oauth_error(lg, e, sizeof(e));
-	if (lg->rstatus == 400 && !strcmp(e, "authorization_pending")) {
+	if (!strcmp(e, "authorization_pending")) {
 		device_wait(lg, qw_poll);
-	} else if (lg->rstatus == 400 && !strcmp(e, "slow_down")) {
+	} else if (!strcmp(e, "slow_down")) {
 		lg->interval_s += 5; /* RFC 8628 3.5 */
 		device_wait(lg, qw_poll);
 	} else if (!strcmp(e, "expired_token")) {

@@ -220,6 +220,7 @@ class MockLogin(mocks_oauth.MockTokenServer):
         self.qwen_interval = 1
         self.qwen_expires_in = 300
         self.qwen_slow_down = []
+        self.qwen_slow_down_status = 400   # a rate limiter may say 429
         self.qwen_devices = []
         self._ncode = 0
 
@@ -616,7 +617,8 @@ class MockLogin(mocks_oauth.MockTokenServer):
         if now - d["created"] > d["expires_in"]:
             return answer(400, err("expired_token", "The device code has expired"))
         if k in d["slow_down"]:
-            return answer(400, err("slow_down", "Polling too frequently"))
+            return answer(self.qwen_slow_down_status,
+                          err("slow_down", "Polling too frequently"))
         if d["approved"] == "denied":
             return answer(400, err("access_denied", "The user denied the authorization"))
         if d["approved"] is not True:

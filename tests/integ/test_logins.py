@@ -752,6 +752,21 @@ def test_login_qwen_slow_down_grows_the_interval():
               "(before: %.2f)" % (gaps[1:], gaps[0]))
 
 
+def test_login_qwen_slow_down_answered_as_429_still_polls():
+    """The same OAuth error code under another status (a rate limiter's
+    429) is read by its code: the login slows down and goes on."""
+    env = LoginEnv()
+    env.login.qwen_slow_down = [1]
+    env.login.qwen_slow_down_status = 429
+    lp = env.run(["--qwen-login"])
+    d = _qwen_start(env, lp)
+    lp.close_stdin()
+    check(env.login.wait_polls(d["user_code"], 2, 15), "fewer than 2 polls (%s)" % lp._tails())
+    env.login.approve(d["user_code"])
+    check_saved(env, lp, "qwen", r"^qwen-\d{13}\.json$")
+    eq([a for _, a in d["polls"]][:2], ["slow_down", "authorization_pending"], "answers")
+
+
 def test_login_qwen_device_code_expiry_fails():
     env = LoginEnv()
     env.login.qwen_expires_in = 3
