@@ -165,6 +165,29 @@ static long long clamp_reset(double ms)
 	return ms > (double)RESET_MAX_MS ? RESET_MAX_MS : (long long)ms;
 }
 
+/* "12.5" as strtod reads digits and one '.' (a second '.' ends it), with
+ * no strtod: it alone pulled musl's 6 KB float scanner into the binary. */
+static double decimal(const char *s)
+{
+	double v = 0, scale = 1;
+	int dot = 0;
+	for (; *s; s++) {
+		if (*s == '.' && !dot) {
+			dot = 1;
+		} else if (*s >= '0' && *s <= '9') {
+			if (dot) {
+				scale /= 10;
+				v += (*s - '0') * scale;
+			} else {
+				v = v * 10 + (*s - '0');
+			}
+		} else {
+			break;
+		}
+	}
+	return v;
+}
+
 /* A number at p[0..n) (leading blanks and one quote skipped). */
 static double num_at(const char *p, size_t n, const char **end)
 {
@@ -178,7 +201,7 @@ static double num_at(const char *p, size_t n, const char **end)
 	tmp[k] = '\0';
 	if (end)
 		*end = p + i;
-	return k ? strtod(tmp, NULL) : -1;
+	return k ? decimal(tmp) : -1;
 }
 
 long long apierr_reset_head_ms(const struct http_response *res)
