@@ -179,11 +179,13 @@ struct list_ctx {
 
 static void put_rfc3339(struct buf *b, long t)
 {
-	char tmp[32];
+	char tmp[80];
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
 	buf_putc(b, '"');
 	buf_puts(b, tmp);
 	buf_putc(b, '"');

@@ -197,13 +197,18 @@ static void access_log(struct conn *c, int status, size_t bytes)
 static void put_date(struct buf *b)
 {
 	static time_t last;
-	static char date[40];
+	static char date[96];
 	time_t now = time(NULL);
 	if (now != last) {
 		struct tm tm;
+		static const char wd[] = "SunMonTueWedThuFriSat",
+				  mo[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 		gmtime_r(&now, &tm);
-		strftime(date, sizeof(date),
-			 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+		/* snprintf, not strftime (musl's pulls the time-zone code) */
+		snprintf(date, sizeof(date),
+			 "Date: %.3s, %02d %.3s %04d %02d:%02d:%02d GMT\r\n",
+			 wd + 3 * tm.tm_wday, tm.tm_mday, mo + 3 * tm.tm_mon,
+			 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		last = now;
 	}
 	buf_puts(b, date);
