@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,47 +11,40 @@
 #include <unistd.h>
 
 #include "cbsrv.h"
+#include "netaddr.h"
 #include "oauth.h"
 
 #define CONN_MS 10000
 
 static int bind_one(const char *host, int port, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL;
-	char ps[16];
-	int fd = -1, one = 1, rc;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
-	snprintf(ps, sizeof(ps), "%d", port);
-	rc = getaddrinfo(host, ps, &hints, &res);
-	if (rc != 0 || !res) {
-		snprintf(err, errlen, "callback address %s: %s", host,
-			 gai_strerror(rc));
+	if (netaddr_parse(host, AF_UNSPEC, port, &ss, &sl) < 0) {
+		snprintf(err, errlen, "callback-host '%s' is not an IP address "
+			 "(or localhost)", host);
 		return -1;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
-	if (fd >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (res->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-				   sizeof(one));
-		if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-		    listen(fd, 8) < 0) {
-			if (errno == EADDRINUSE)
-				snprintf(err, errlen, "port %d is in use", port);
-			else
-				snprintf(err, errlen, "cannot listen on %s port "
-					 "%d: %s", host, port, strerror(errno));
-			close(fd);
-			fd = -1;
-		}
-	} else {
+	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
 	}
-	freeaddrinfo(res);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 8) < 0) {
+		if (errno == EADDRINUSE)
+			snprintf(err, errlen, "port %d is in use", port);
+		else
+			snprintf(err, errlen, "cannot listen on %s port %d: %s",
+				 host, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

@@ -25,7 +25,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -39,6 +38,7 @@
 #include "dns.h"
 #include "hc.h"
 #include "log.h"
+#include "netaddr.h"
 #include "acct.h"
 #include "route.h"
 #include "tls.h"
@@ -59,43 +59,32 @@ static void on_signal(int sig)
 static int listen_on(struct srv *s, int family, const char *host, int port,
 		     char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	char portstr[8];
-	int fd = -1, one = 1, rc;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot resolve host '%s': %s",
-			 host ? host : "", gai_strerror(rc));
+	if (netaddr_parse(host, family, port, &ss, &sl) < 0) {
+		snprintf(err, errlen, "host '%s' is not an IP address (or "
+			 "localhost)", host ? host : "");
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-						   SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6 && !host) {
-			int zero = 0; /* one socket for IPv6 and IPv4 */
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
-				   sizeof(zero));
-		}
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 511) == 0)
-			break;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6 && !host) {
+		int zero = 0; /* one socket for IPv6 and IPv4 */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 511) < 0) {
 		snprintf(err, errlen, "cannot listen on %s:%d: %s",
 			 host ? host : "*", port, strerror(errno));
 		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
 		return -1;
+	}
 	s->listen[s->nlisten].fd = fd;
 	s->listen[s->nlisten].slot = -1;
 	s->nlisten++;

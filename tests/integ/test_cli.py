@@ -171,3 +171,18 @@ def test_port_in_use_exits_1():
         eq(status, 1, "exit status when the port is in use")
     finally:
         blocker.close()
+
+
+def test_host_is_an_address_or_localhost():
+    """host binds an IP literal or localhost (127.0.0.1; the IPv6 literals
+    are unit-tested: the harness dials 127.0.0.1); a name is a clear
+    error, not a lookup at start-up."""
+    for host in ("localhost", "127.0.0.1"):
+        srv = start_server(host=host)
+        r = srv.get("/")
+        eq(r.status, 200, "server with host = %s" % host)
+        srv.stop()
+    text = "host = router.example\nport = %d\nauth-dir = %s\n" % (free_port(), new_tmpdir())
+    status, out, err, _ = run_cli(["--config", "{config}"], config_text=text, timeout=5)
+    eq(status, 1, "exit status for a host name")
+    check("not an IP address" in err, "no clear error: %r" % err[-400:])

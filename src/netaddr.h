@@ -1,0 +1,22 @@
+/*
+ * netaddr.h - the address a listening socket binds: an IP literal,
+ * "localhost", or the wildcard.  Pure (inet_pton only): no resolver, so
+ * the static binary carries none of libc's (the upstream side has its own,
+ * dns.c), and a bind address that names a host is a clear error rather
+ * than a lookup at start-up.
+ */
+#ifndef NETADDR_H
+#define NETADDR_H
+
+#include <sys/socket.h>
+
+/*
+ * host: an IPv4 or IPv6 literal (brackets allowed: "[::1]"), "localhost"
+ * (127.0.0.1), or NULL / "" for the wildcard of family (AF_INET6 or
+ * AF_INET; AF_UNSPEC means AF_INET6).  0 with ss / len filled, -1 when
+ * host is none of these or port is out of 0..65535.
+ */
+int netaddr_parse(const char *host, int family, int port,
+		  struct sockaddr_storage *ss, socklen_t *len);
+
+#endif
