@@ -295,21 +295,32 @@ static void v_abort(void *owner)
 
 static const struct conn_dispatch verify_dsp = {NULL, v_abort};
 
+/* Let go of the checks whose client went before its body came (its slot
+ * is free or reused), or that nobody claimed for VERIFY_KEEP_MS: they
+ * must not hold the queue. */
+static void v_sweep(int64_t now)
+{
+	int i;
+	for (i = 0; i < VERIFY_QUEUE; i++) {
+		struct verify *w = M.vq[i];
+		if (w && !w->waiting &&
+		    (w->c->gen != w->gen || w->c->state == CONN_FREE ||
+		     now - w->at > VERIFY_KEEP_MS))
+			v_free(w);
+	}
+}
+
 static void v_tick(struct loop *l, struct loop_timer *t)
 {
 	struct verify *v = NULL;
 	int i, more = 0;
 	(void)t;
 
+	v_sweep(loop_now(l));
 	for (i = 0; i < VERIFY_QUEUE; i++) {
 		struct verify *w = M.vq[i];
 		if (!w)
 			continue;
-		if (!w->waiting && (w->c->gen != w->gen ||
-				    loop_now(l) - w->at > VERIFY_KEEP_MS)) {
-			v_free(w); /* its client went before its body came */
-			continue;
-		}
 		if (!w->done && !v)
 			v = w;
 		else if (!w->done)
@@ -342,6 +353,7 @@ static int v_start(struct conn *c, const char *k, size_t n,
 {
 	struct srv *s = srv_of(c);
 	int i;
+	v_sweep(loop_now(&s->loop));
 	for (i = 0; i < VERIFY_QUEUE; i++) {
 		struct verify *v;
 		if (M.vq[i])

@@ -558,3 +558,25 @@ def test_mgmt_a_key_check_does_not_stall_other_requests():
     expect(mreq(srv, "GET", PROBE, key=SLOW_KEY), 200, "the same key again")
     expect(mreq(srv, "GET", PROBE, key=SLOW_KEY + "x"), 401, "another key",
            "invalid management key")
+
+
+def test_mgmt_key_checks_of_clients_gone_do_not_hold_the_queue():
+    """Four clients send a head whose key needs a bcrypt check and go away
+    before their body, after the checks ended: those must not keep the
+    queue (4) full, or every later new key would get 503."""
+    srv = harness.Server(extra=section(key=SLOW_HASH), label="cli-proxy-api").start()
+    gone = []
+    for i in range(4):
+        c = srv.connect(timeout=10)
+        c.send(("POST %s/oauth-callback HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                "wrong-%d\r\nContent-Length: 10\r\n\r\n" % (M, i)).encode())
+        gone.append(c)
+    # their checks run (about 0.3 s each, one at a time) and end with no
+    # body to answer; the clients go only then, when no turn of the check
+    # timer is left to notice
+    time.sleep(6)
+    for c in gone:
+        c.close()
+    time.sleep(0.3)
+    r = mreq(srv, "GET", PROBE, key=SLOW_KEY, timeout=30)
+    expect(r, 200, "the right key after four clients left")
