@@ -258,6 +258,10 @@ static void route_request(struct conn *c);
 static void v_free(struct verify *v)
 {
 	int i;
+	/* a request waiting on it must not keep v as its answerer (at exit,
+	 * the connections are closed after mgmt_free) */
+	if (v->waiting && v->c->gen == v->gen && v->c->dsp_owner == v)
+		conn_dispatch_set(v->c, NULL, NULL);
 	for (i = 0; i < VERIFY_QUEUE; i++)
 		if (M.vq[i] == v)
 			M.vq[i] = NULL;
@@ -488,6 +492,8 @@ static void tidy(struct loop *l, struct loop_defer *d)
 static void sess_free(struct sess *ss)
 {
 	int i;
+	if (ss->wc && ss->wc->gen == ss->wgen && ss->wc->dsp_owner == ss)
+		conn_dispatch_set(ss->wc, NULL, NULL); /* as in v_free */
 	for (i = 0; i < SESSIONS; i++)
 		if (M.sess[i] == ss)
 			M.sess[i] = NULL;

@@ -580,3 +580,21 @@ def test_mgmt_key_checks_of_clients_gone_do_not_hold_the_queue():
     time.sleep(0.3)
     r = mreq(srv, "GET", PROBE, key=SLOW_KEY, timeout=30)
     expect(r, 200, "the right key after four clients left")
+
+
+def test_mgmt_stop_during_a_key_check():
+    """SIGTERM while a request waits for its key check (shutdown-timeout
+    0: no grace): the server stops cleanly.  Under the sanitizer builds a
+    check freed before its connection was closed is a use after free."""
+    srv = harness.Server(extra=section(key=SLOW_HASH), label="cli-proxy-api",
+                         settings={"shutdown-timeout": "0"}).start()
+    c = srv.connect(timeout=10)
+    c.send(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+            % (PROBE, SLOW_KEY)).encode())
+    time.sleep(0.05)
+    srv.proc.send_signal(signal.SIGTERM)
+    eq(srv.proc.wait(timeout=10), 0, "exit status after SIGTERM during a key check")
+    with open(srv.stderr_path, "rb") as f:
+        err = f.read().decode("utf-8", "replace")
+    for m in harness.SANITIZER_MARKERS:
+        check(m not in err, "sanitizer report: %s" % err[-1500:])
