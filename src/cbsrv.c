@@ -20,30 +20,20 @@ static int bind_one(const char *host, int port, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, one = 1;
+	int fd;
 
 	if (netaddr_parse(host, AF_UNSPEC, port, &ss, &sl) < 0) {
 		snprintf(err, errlen, "callback-host '%s' is not an IP address "
 			 "(or localhost)", host);
 		return -1;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = netaddr_listen(&ss, sl, 1, 8);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 8) < 0) {
 		if (errno == EADDRINUSE)
 			snprintf(err, errlen, "port %d is in use", port);
 		else
 			snprintf(err, errlen, "cannot listen on %s port %d: %s",
 				 host, port, strerror(errno));
-		close(fd);
-		return -1;
 	}
 	return fd;
 }

@@ -3,8 +3,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netaddr.h"
 
@@ -58,4 +60,27 @@ int netaddr_parse(const char *host, int family, int port,
 		return 0;
 	}
 	return -1;
+}
+
+int netaddr_listen(const struct sockaddr_storage *ss, socklen_t len,
+		   int v6only, int backlog)
+{
+	int fd, one = 1, e;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6 && v6only >= 0)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+			   sizeof(v6only));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 ||
+	    listen(fd, backlog) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

@@ -19,4 +19,11 @@
 int netaddr_parse(const char *host, int family, int port,
 		  struct sockaddr_storage *ss, socklen_t *len);
 
+/* A non-blocking, close-on-exec socket bound to ss and listening
+ * (SO_REUSEADDR; for IPv6, IPV6_V6ONLY set to v6only, or left as the
+ * system has it when v6only < 0).  The descriptor,
+ * or -1 with errno from the step that failed. */
+int netaddr_listen(const struct sockaddr_storage *ss, socklen_t len,
+		   int v6only, int backlog);
+
 #endif

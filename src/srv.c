@@ -61,28 +61,18 @@ static int listen_on(struct srv *s, int family, const char *host, int port,
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, one = 1;
+	int fd;
 
 	if (netaddr_parse(host, family, port, &ss, &sl) < 0) {
 		snprintf(err, errlen, "host '%s' is not an IP address (or "
 			 "localhost)", host ? host : "");
 		return -1;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	/* no host: one IPv6 socket takes IPv4 too */
+	fd = netaddr_listen(&ss, sl, host ? -1 : 0, 511);
 	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6 && !host) {
-		int zero = 0; /* one socket for IPv6 and IPv4 */
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 511) < 0) {
 		snprintf(err, errlen, "cannot listen on %s:%d: %s",
 			 host ? host : "*", port, strerror(errno));
-		close(fd);
 		return -1;
 	}
 	s->listen[s->nlisten].fd = fd;
