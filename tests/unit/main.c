@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -354,4 +355,30 @@ int main(int argc, char **argv)
 	free(v);
 	printf("%zu passed, %zu failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+const char *t_slurp(const char *path)
+{
+	static char out[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return "(missing)";
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return out;
+}
+
+void t_put(const char *path, const char *text, unsigned mode)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		FAILF("cannot create %s", path);
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, (mode_t)mode);
 }

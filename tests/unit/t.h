@@ -121,6 +121,12 @@ uint64_t t_seed(uint64_t dflt);
 void *t_guarded_copy(const void *p, size_t n);
 /* Zero-filled guarded buffer of n bytes (e.g. an output buffer). */
 void *t_guarded_alloc(size_t n);
+/* Whole content of path, up to 4 KB, in a static buffer ("(missing)"
+ * when it cannot be read). */
+const char *t_slurp(const char *path);
+/* Create path with text and mode (a failure is a test failure). */
+void t_put(const char *path, const char *text, unsigned mode);
+
 /* Free a buffer from t_guarded_copy/t_guarded_alloc; NULL is ignored. */
 void t_guarded_free(void *p);
 

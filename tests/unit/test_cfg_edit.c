@@ -363,32 +363,6 @@ static void rm_tmp(const char *dir)
 		FAILF("could not remove %s", dir);
 }
 
-static const char *slurp(const char *path)
-{
-	static char out[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return "(missing)";
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	return out;
-}
-
-static void put(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		FAILF("cannot create %s", path);
-		return;
-	}
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 static int count_entries(const char *dir)
 {
 	struct dirent *e;
@@ -414,11 +388,11 @@ TEST(cfg_edit_file_keeps_mode_and_bytes)
 
 	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/config.ini", dir);
-	put(path, FILE_TEXT, 0640);
+	t_put(path, FILE_TEXT, 0640);
 	CHECK_EQ_INT(cfg_edit_file(path, RM, "secret-key", HASH, err,
 				   sizeof(err)), 0);
 	CHECK_EQ_STR(err, "");
-	CHECK_EQ_STR(slurp(path), "; config\r\nport = 8317\r\n"
+	CHECK_EQ_STR(t_slurp(path), "; config\r\nport = 8317\r\n"
 		     "[remote-management]\r\nsecret-key = " HASH " ; plain\r\n");
 	REQUIRE(stat(path, &st) == 0);
 	CHECK_EQ_INT(st.st_mode & 07777, 0640);
@@ -436,13 +410,13 @@ TEST(cfg_edit_file_writes_through_a_symlink)
 	snprintf(real, sizeof(real), "%s/etc/config.ini", dir);
 	snprintf(link, sizeof(link), "%s/config.ini", dir);
 	REQUIRE(mkdir(sub, 0700) == 0);
-	put(real, FILE_TEXT, 0600);
+	t_put(real, FILE_TEXT, 0600);
 	REQUIRE(symlink("etc/config.ini", link) == 0);
 	CHECK_EQ_INT(cfg_edit_file(link, RM, "secret-key", HASH, err,
 				   sizeof(err)), 0);
 	REQUIRE(lstat(link, &st) == 0);
 	CHECK(S_ISLNK(st.st_mode));
-	CHECK(strstr(slurp(real), "secret-key = " HASH " ; plain\r\n"));
+	CHECK(strstr(t_slurp(real), "secret-key = " HASH " ; plain\r\n"));
 	CHECK_EQ_INT(count_entries(sub), 1);
 	CHECK_EQ_INT(count_entries(dir), 2);
 	rm_tmp(dir);
@@ -455,7 +429,7 @@ TEST(cfg_edit_file_reports_without_values)
 
 	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/config.ini", dir);
-	put(path, "secret-key = hunter2\n[remote-management]\n", 0600);
+	t_put(path, "secret-key = hunter2\n[remote-management]\n", 0600);
 	REQUIRE(stat(path, &before) == 0);
 	CHECK_EQ_INT(cfg_edit_file(path, RM, "secret-key", HASH, err,
 				   sizeof(err)), 1);
@@ -464,9 +438,9 @@ TEST(cfg_edit_file_reports_without_values)
 	CHECK(!strstr(err, "hunter2") && !strstr(err, "$2a$"));
 	REQUIRE(stat(path, &after) == 0);
 	CHECK(after.st_ino == before.st_ino); /* not rewritten */
-	CHECK_EQ_STR(slurp(path), "secret-key = hunter2\n[remote-management]\n");
+	CHECK_EQ_STR(t_slurp(path), "secret-key = hunter2\n[remote-management]\n");
 
-	put(path, "[remote-management]\nhunter2\nsecret-key = hunter2\n",
+	t_put(path, "[remote-management]\nhunter2\nsecret-key = hunter2\n",
 	    0600);
 	CHECK_EQ_INT(cfg_edit_file(path, RM, "secret-key", HASH, err,
 				   sizeof(err)), -1);

@@ -56,33 +56,6 @@ static const char *entries(const char *dir)
 	return out;
 }
 
-/* Whole content of path ("(missing)" when it cannot be read). */
-static const char *slurp(const char *path)
-{
-	static char out[4096];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return "(missing)";
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	fclose(f);
-	return out;
-}
-
-static void put(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		FAILF("cannot create %s", path);
-		return;
-	}
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 static mode_t mode_of(const char *path)
 {
 	struct stat st;
@@ -97,11 +70,11 @@ TEST(fsx_write_atomic_creates_with_content_and_mode)
 	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/a.json", dir);
 	CHECK_EQ_INT(fsx_write_atomic(path, "{\"a\":1}\n", 8, 0666), 0);
-	CHECK_EQ_STR(slurp(path), "{\"a\":1}\n");
+	CHECK_EQ_STR(t_slurp(path), "{\"a\":1}\n");
 	CHECK_EQ_INT(mode_of(path), 0666); /* exactly the mode, no umask */
 	CHECK_EQ_STR(entries(dir), "a.json");
 	CHECK_EQ_INT(fsx_write_atomic(path, "", 0, 0600), 0);
-	CHECK_EQ_STR(slurp(path), "");
+	CHECK_EQ_STR(t_slurp(path), "");
 	CHECK_EQ_INT(mode_of(path), 0600);
 	CHECK_EQ_STR(entries(dir), "a.json");
 	umask(old);
@@ -115,12 +88,12 @@ TEST(fsx_write_atomic_replaces_with_a_new_inode)
 
 	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/config.ini", dir);
-	put(path, "port = 1\n", 0644);
+	t_put(path, "port = 1\n", 0644);
 	REQUIRE(stat(path, &before) == 0);
 	CHECK_EQ_INT(fsx_write_atomic(path, "port = 2\n", 9, 0640), 0);
 	REQUIRE(stat(path, &after) == 0);
 	CHECK(after.st_ino != before.st_ino); /* renamed over, not rewritten */
-	CHECK_EQ_STR(slurp(path), "port = 2\n");
+	CHECK_EQ_STR(t_slurp(path), "port = 2\n");
 	CHECK_EQ_INT(after.st_mode & 07777, 0640);
 	CHECK_EQ_STR(entries(dir), "config.ini");
 	rm_tmp(dir);
@@ -137,21 +110,21 @@ TEST(fsx_write_atomic_never_follows_links)
 	snprintf(path, sizeof(path), "%s/a.json", dir);
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.a.json.tmp%ld", dir, (long)getpid());
-	put(victim, "keep", 0600);
+	t_put(victim, "keep", 0600);
 	REQUIRE(symlink(victim, tmp) == 0);
 	CHECK_EQ_INT(fsx_write_atomic(path, "new", 3, 0600), 0);
-	CHECK_EQ_STR(slurp(victim), "keep");
-	CHECK_EQ_STR(slurp(path), "new");
+	CHECK_EQ_STR(t_slurp(victim), "keep");
+	CHECK_EQ_STR(t_slurp(path), "new");
 	CHECK(access(tmp, F_OK) != 0);
 
 	unlink(path);
 	REQUIRE(symlink(victim, path) == 0);
 	CHECK_EQ_INT(fsx_write_atomic(path, "x", 1, 0600), 0);
-	CHECK_EQ_STR(slurp(victim), "keep");
+	CHECK_EQ_STR(t_slurp(victim), "keep");
 	REQUIRE(lstat(path, &st) == 0);
 	CHECK(S_ISREG(st.st_mode));
 	CHECK_EQ_INT(st.st_mode & 07777, 0600);
-	CHECK_EQ_STR(slurp(path), "x");
+	CHECK_EQ_STR(t_slurp(path), "x");
 	rm_tmp(dir);
 }
 
@@ -167,7 +140,7 @@ TEST(fsx_write_atomic_fails_cleanly)
 	CHECK_EQ_INT(errno, ENOENT);
 	/* a file where the directory should be */
 	snprintf(sub, sizeof(sub), "%s/file", dir);
-	put(sub, "f", 0600);
+	t_put(sub, "f", 0600);
 	snprintf(path, sizeof(path), "%s/file/a.json", dir);
 	errno = 0;
 	CHECK_EQ_INT(fsx_write_atomic(path, "x", 1, 0600), -1);
@@ -176,7 +149,7 @@ TEST(fsx_write_atomic_fails_cleanly)
 	snprintf(sub, sizeof(sub), "%s/d", dir);
 	REQUIRE(mkdir(sub, 0700) == 0);
 	snprintf(path, sizeof(path), "%s/d/x", dir);
-	put(path, "", 0600);
+	t_put(path, "", 0600);
 	errno = 0;
 	CHECK_EQ_INT(fsx_write_atomic(sub, "x", 1, 0600), -1);
 	CHECK(errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST);
@@ -213,10 +186,10 @@ TEST(fsx_write_atomic_fails_cleanly_in_a_read_only_directory)
 	snprintf(ro, sizeof(ro), "%s/ro", dir);
 	snprintf(path, sizeof(path), "%s/config.ini", ro);
 	REQUIRE(mkdir(ro, 0755) == 0);
-	put(path, "old", 0666);
+	t_put(path, "old", 0666);
 	REQUIRE(chmod(ro, 0555) == 0 && chmod(dir, 0755) == 0);
 	CHECK_EQ_INT(write_unprivileged(path), EACCES);
-	CHECK_EQ_STR(slurp(path), "old");
+	CHECK_EQ_STR(t_slurp(path), "old");
 	CHECK_EQ_STR(entries(ro), "config.ini");
 	rm_tmp(dir);
 }
@@ -230,7 +203,7 @@ TEST(fsx_read_file_reads_up_to_the_buffer_max)
 	REQUIRE(mkdir_tmp(dir, sizeof(dir)) == 0);
 	snprintf(path, sizeof(path), "%s/a.json", dir);
 	snprintf(link, sizeof(link), "%s/link.json", dir);
-	put(path, "0123456789", 0640);
+	t_put(path, "0123456789", 0640);
 	buf_init(&b, 10); /* exactly the file's size */
 	CHECK_EQ_INT(fsx_read_file(path, &b, &st), 0);
 	CHECK_SPAN(b.p, b.len, "0123456789");
