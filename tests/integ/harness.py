@@ -309,6 +309,34 @@ def run_cli(args, config_text=None, timeout=10, env=None):
 # --------------------------------------------------------------------------
 # responses and raw connections
 
+def run_in_netns(srv, client_source, client_args, remote, timeout=20):
+    """Run srv's binary (not started: its config and stderr files) and a
+    Python client in a network namespace of the test's own, whose lo also
+    holds the address remote, so a non-loopback peer can be tried while
+    nothing leaves the machine.  client_args are the client's arguments
+    after the port.  Skips where there is no namespace (not root, no
+    unshare or ip).  Returns the client's stdout lines."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        skip("needs root, unshare and ip for a network namespace")
+    client = os.path.join(srv.dir, "client.py")
+    with open(client, "w") as f:
+        f.write(client_source)
+    script = ("ip link set lo up && ip addr add %s/32 dev lo || exit 97\n"
+              "%s --config %s 2>%s & pid=$!\n"
+              "python3 %s %d %s; rc=$?\nkill $pid; wait $pid\nexit $rc\n"
+              % (remote, BINARY, srv.config_path, srv.stderr_path, client, srv.port,
+                 " ".join("'%s'" % a for a in client_args)))
+    try:
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True,
+                           timeout=timeout)
+    except OSError as e:
+        skip("unshare: %r" % e)
+    if p.returncode == 97 or b"Operation not permitted" in p.stderr:
+        skip("no network namespace here: %r" % p.stderr[-200:])
+    eq(p.returncode, 0, "namespace run (stderr %r)" % p.stderr[-500:])
+    return p.stdout.decode().strip().split("\n")
+
+
 class Response:
     def __init__(self, status, reason, headers, body, version):
         self.status = status

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import stat
-import subprocess
 import time
 
 import harness
@@ -812,26 +811,8 @@ def test_v1internal_refuses_non_local_clients():
     same call from loopback is answered.  Run in a network namespace of
     the test's own (its lo also holds 10.9.0.1), so nothing leaves the
     machine."""
-    import shutil
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
-        harness.skip("needs root, unshare and ip for a network namespace")
     srv = harness.Server(settings={"host": ""}, label="cli-proxy-api")
-    client = os.path.join(srv.dir, "client.py")
-    with open(client, "w") as f:
-        f.write(_NS_CLIENT)
-    script = ("ip link set lo up && ip addr add 10.9.0.1/32 dev lo || exit 97\n"
-              "%s --config %s 2>%s & pid=$!\n"
-              "python3 %s %d; rc=$?\nkill $pid; wait $pid\nexit $rc\n"
-              % (harness.BINARY, srv.config_path, srv.stderr_path, client, srv.port))
-    try:
-        p = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True,
-                           timeout=20)
-    except OSError as e:
-        harness.skip("unshare: %r" % e)
-    if p.returncode == 97 or b"Operation not permitted" in p.stderr:
-        harness.skip("no network namespace here: %r" % p.stderr[-200:])
-    eq(p.returncode, 0, "namespace run (stderr %r)" % p.stderr[-500:])
-    lines = p.stdout.decode().strip().split("\n")
+    lines = harness.run_in_netns(srv, _NS_CLIENT, [], "10.9.0.1")
     eq(len(lines), 2, "answers %r" % lines)
     st, body = lines[0].split(" ", 1)
     eq(st, "403", "non-loopback client")

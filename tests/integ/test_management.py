@@ -10,11 +10,9 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import stat
-import subprocess
 import time
 import urllib.parse
 
@@ -462,27 +460,9 @@ def _in_netns(allow_remote, plan):
     """The answers (status, JSON) to the probe sent as plan says ([(source
     address, key or None)]) to a server in a network namespace of its own
     whose lo also holds 10.9.0.1, so nothing leaves the machine."""
-    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
-        harness.skip("needs root, unshare and ip for a network namespace")
     srv = harness.Server(settings={"host": ""}, extra=section(allow_remote=allow_remote),
                          label="cli-proxy-api")
-    client = os.path.join(srv.dir, "client.py")
-    with open(client, "w") as f:
-        f.write(_NS_CLIENT)
-    script = ("ip link set lo up && ip addr add %s/32 dev lo || exit 97\n"
-              "%s --config %s 2>%s & pid=$!\n"
-              "python3 %s %d '%s'; rc=$?\nkill $pid; wait $pid\nexit $rc\n"
-              % (REMOTE, harness.BINARY, srv.config_path, srv.stderr_path, client, srv.port,
-                 json.dumps(plan)))
-    try:
-        p = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True,
-                           timeout=20)
-    except OSError as e:
-        harness.skip("unshare: %r" % e)
-    if p.returncode == 97 or b"Operation not permitted" in p.stderr:
-        harness.skip("no network namespace here: %r" % p.stderr[-200:])
-    eq(p.returncode, 0, "namespace run (stderr %r)" % p.stderr[-500:])
-    lines = p.stdout.decode().strip().split("\n")
+    lines = harness.run_in_netns(srv, _NS_CLIENT, [json.dumps(plan)], REMOTE)
     eq(len(lines), len(plan), "answers %r" % lines)
     out = []
     for ln in lines:
