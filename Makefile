@@ -10,7 +10,8 @@
 #   make bench      bench/run.sh (see bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
-# Honours CC, CFLAGS += ..., LDFLAGS, CROSS_COMPILE, V=1.  Third-party
+# Honours CC and AR (command line or environment), CFLAGS and LDFLAGS
+# (environment: OpenWrt's way; ours are appended), CROSS_COMPILE, V=1.  Third-party
 # sources (BearSSL, inih, jsmn) are fetched into build/third_party by
 # third_party/fetch.sh (pinned, checksummed), or taken from BEARSSL_SRC=,
 # INIH_SRC=, JSMN_SRC=, and compiled with the same compiler and flags.
@@ -22,6 +23,11 @@ TP := $(B)/third_party
 
 ifeq ($(origin CC),default)
 CC := $(CROSS_COMPILE)gcc
+endif
+# AR from the command line or environment (OpenWrt passes its gcc-ar, which
+# an LTO build needs), else the toolchain's own.
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
 endif
 STRIP ?= $(CROSS_COMPILE)strip
 CFLAGS ?= -O2 -g
@@ -81,7 +87,9 @@ $(TP)/deps.mk: third_party/deps.lock third_party/fetch.sh
 
 deps: $(TP)/deps.mk
 
-# ---- one flavour of the program: $(1)=dir $(2)=CC $(3)=extra cflags -------
+# ---- one flavour of the program ---------------------------------------------
+# $(1)=dir $(2)=CC $(3)=extra cflags $(4)=BearSSL's extra cflags
+# $(5)=extra link flags $(6)=ar (default $(AR))
 # Objects of our code, inih, and BearSSL's archive, per build directory.
 define flavour
 $(1)/obj/%.o: src/%.c $(wildcard src/*.h) $(TP)/deps.mk
@@ -100,7 +108,7 @@ $(1)/bearssl/%.o: $(TP)/deps.mk
 
 $(1)/libbearssl.a: $$(patsubst %.c,$(1)/bearssl/%.o,$$(BEARSSL_SRCS))
 	$(Q)rm -f $$@
-	$(Q)$(CROSS_COMPILE)ar rcs $$@ $$^
+	$(Q)$(or $(6),$(AR)) rcs $$@ $$^
 
 $(1)/cli-proxy-api: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) \
 		$(1)/obj/main.o $(1)/obj/ini.o $(1)/libbearssl.a

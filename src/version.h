@@ -1,6 +1,6 @@
 #ifndef VERSION_H
 #define VERSION_H
 #ifndef CPA_VERSION
-#define CPA_VERSION "0.1.0"
+#define CPA_VERSION "0.12.0"
 #endif
 #endif

@@ -42,7 +42,7 @@ $(eval $(call flavour,$(B)/libfuzzer,$(FUZZ_CC),$(LIBFUZZER) -O1 -g,,))
 define fuzz_flavour
 $(1)/fuzz/libsrc.a: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) $(1)/obj/ini.o
 	$(Q)rm -f $$@
-	$(Q)$(CROSS_COMPILE)ar rcs $$@ $$^
+	$(Q)$(AR) rcs $$@ $$^
 
 $(1)/fuzz/%.o: $(FZ)/%.c $(wildcard $(FZ)/*.h) $(wildcard src/*.h) \
 		$(TP)/deps.mk
