@@ -960,6 +960,31 @@ static int validate(struct parse *p)
 	return 1;
 }
 
+static const char *ov_host;
+static int ov_port;
+
+void cfg_set_overrides(const char *host, int port)
+{
+	ov_host = host;
+	ov_port = port;
+}
+
+/* The command line wins over the file. */
+static int apply_overrides(struct parse *p)
+{
+	struct cfg *c = p->c;
+
+	if (ov_port)
+		c->port = ov_port;
+	if (ov_host) {
+		free(c->host);
+		c->host = NULL;
+		if (*ov_host && !(c->host = strdup(ov_host)))
+			return fail(p, 0, "out of memory");
+	}
+	return 1;
+}
+
 int cfg_load_string(struct cfg *c, const char *text, const char *name,
 		    char *err, size_t errlen)
 {
@@ -982,7 +1007,7 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 		     CFG_LINE_MAX - 2);
 	else if (rc < 0 && !p.failed)
 		fail(&p, 0, "out of memory");
-	if (!p.failed)
+	if (!p.failed && apply_overrides(&p))
 		validate(&p);
 	for (u = 0; u < UH__COUNT; u++)
 		free(p.uh_line[u]);

@@ -163,6 +163,13 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 
 void cfg_free(struct cfg *c);
 
+/*
+ * Command-line overrides (--host, --port), applied by every later load,
+ * reloads included.  host NULL = no override, "" = all interfaces; port 0 =
+ * no override.  The strings must outlive the process's loads (argv).
+ */
+void cfg_set_overrides(const char *host, int port);
+
 /* Name of an endpoint key in [endpoints]. */
 const char *cfg_endpoint_name(enum cfg_endpoint e);
 

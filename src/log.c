@@ -11,9 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int debug_on;
+static int debug_on, plain;
 
 void log_set_debug(int on) { debug_on = on; }
+void log_set_plain(int on) { plain = on; }
 int log_debug_on(void) { return debug_on; }
 
 void log_msg(enum log_level lv, const char *fmt, ...)
@@ -26,13 +27,19 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 	int k;
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	/* snprintf, not strftime: that one pulls musl's time-zone code */
-	k = snprintf(line, sizeof(line),
-		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[lv]);
+	if (plain) {
+		/* syslog (logd, journald) stamps the time and the pid */
+		k = snprintf(line, sizeof(line), "%s: ", names[lv]);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		/* snprintf, not strftime: that one pulls musl's time zones */
+		k = snprintf(line, sizeof(line),
+			     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			     tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     ts.tv_nsec / 1000000, names[lv]);
+	}
 	n = (size_t)k;
 	va_start(ap, fmt);
 	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

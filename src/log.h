@@ -1,5 +1,7 @@
 /*
- * log.h - one line per event on stderr: "<UTC time> <level> <message>".
+ * log.h - one line per event on stderr: "<UTC time> <level> <message>",
+ * or "<level>: <message>" when plain (under procd/logd or journald, which
+ * add the time and the program's name themselves).
  *
  * Rule: no secret is ever passed to these functions.  Callers log paths
  * without query strings, and key material only as log_mask() fingerprints.
@@ -10,6 +12,7 @@
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_debug(int on);
+void log_set_plain(int on);
 int log_debug_on(void);
 void log_msg(enum log_level lv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -33,6 +33,11 @@ static void usage(FILE *f)
 		"\n"
 		"  --config PATH   config file (default ./config.ini if present,\n"
 		"                  else built-in defaults: port 8317)\n"
+		"  --host ADDR     listen address instead of the config's host\n"
+		"                  (an IP address, localhost, or \"\" for all)\n"
+		"  --port N        listen port instead of the config's port\n"
+		"  --log-plain     log lines without a timestamp (for logread,\n"
+		"                  journald: they add their own)\n"
 		"  --help          this text\n"
 		"  --version       print the version\n"
 		"\n"
@@ -70,8 +75,24 @@ struct opts {
 	const char *config;
 	const char *login; /* which login flag, or NULL */
 	const char *project_id;
+	const char *host; /* --host: overrides the config's host */
+	int port;         /* --port: overrides its port; 0 = not given */
 	int no_browser;
 };
+
+static int parse_port(const char *v, int *port)
+{
+	long n = 0;
+
+	if (!*v || strlen(v) > 5 || v[strspn(v, "0123456789")])
+		return -1;
+	while (*v)
+		n = n * 10 + (*v++ - '0');
+	if (n < 1 || n > 65535)
+		return -1;
+	*port = (int)n;
+	return 0;
+}
 
 /* Match "-name", "--name" (and "=value" forms when takes_value). */
 static int flag_is(const char *arg, const char *name, const char **inline_val)
@@ -114,8 +135,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			exit(0);
 		}
 		if (flag_is(a, "config", &v) || flag_is(a, "project_id", &v) ||
-		    flag_is(a, "project-id", &v)) {
-			int is_cfg = strstr(a, "config") != NULL;
+		    flag_is(a, "project-id", &v) || flag_is(a, "host", &v) ||
+		    flag_is(a, "port", &v)) {
+			char name = a[strspn(a, "-")];
 			if (!v) {
 				if (i + 1 >= argc) {
 					fprintf(stderr, "cli-proxy-api: %s needs"
@@ -124,10 +146,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				}
 				v = argv[++i];
 			}
-			if (is_cfg)
+			if (name == 'c')
 				o->config = v;
-			else
+			else if (name == 'h')
+				o->host = v;
+			else if (name == 'p' && a[strspn(a, "-") + 1] == 'o') {
+				if (parse_port(v, &o->port) < 0) {
+					fprintf(stderr, "cli-proxy-api: --port "
+						"takes a number from 1 to "
+						"65535\n");
+					return -1;
+				}
+			} else
 				o->project_id = v;
+			continue;
+		}
+		if (flag_is(a, "log-plain", &v)) {
+			log_set_plain(1);
 			continue;
 		}
 		if (flag_is(a, "no-browser", &v)) {
@@ -167,6 +202,7 @@ int main(int argc, char **argv)
 			o.no_browser ? "--no-browser" : "--project_id");
 		return 2;
 	}
+	cfg_set_overrides(o.host, o.port);
 	if (!o.config && access("config.ini", F_OK) == 0)
 		o.config = "config.ini";
 	if (o.config) {

@@ -159,6 +159,7 @@ class Server:
         self.extra = extra
         self.proc = None
         self.conns = []
+        self.args = []  # extra command-line arguments after --config
         self.write_config()
 
     # -- config -----------------------------------------------------------
@@ -179,7 +180,7 @@ class Server:
         self._err = open(self.stderr_path, "wb")
         self._out = open(self.stdout_path, "wb")
         self.proc = subprocess.Popen(
-            [self.binary, "--config", self.config_path],
+            [self.binary, "--config", self.config_path] + self.args,
             stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
             cwd=self.dir)
         _servers.append(self)

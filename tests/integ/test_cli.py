@@ -1,6 +1,8 @@
 """Command line and config file handling."""
 
+import os
 import re
+import signal
 import socket
 
 from harness import HOST, check, eq, free_port, run_cli, start_server, new_tmpdir, Server
@@ -186,3 +188,60 @@ def test_host_is_an_address_or_localhost():
     status, out, err, _ = run_cli(["--config", "{config}"], config_text=text, timeout=5)
     eq(status, 1, "exit status for a host name")
     check("not an IP address" in err, "no clear error: %r" % err[-400:])
+
+
+def test_version_prints_the_package_version():
+    # OpenWrt's package CI runs --version and looks for PKG_VERSION in it
+    with open(os.path.join(os.path.dirname(__file__), "../../src/version.h")) as f:
+        want = re.search(r'#define CPA_VERSION "([^"]+)"', f.read()).group(1)
+    status, out, err, _ = run_cli(["--version"])
+    eq(status, 0, "exit status of --version")
+    eq(out, "cli-proxy-api %s\n" % want, "--version output")
+
+
+def test_port_and_host_flags_override_the_config_and_survive_a_reload():
+    srv = Server()
+    cfg_port = srv.port
+    srv.port = free_port()  # where the flag sends it
+    srv.args = ["--port", str(srv.port), "--host=" + HOST]
+    srv.settings["host"] = "::1"  # the flag must win over this
+    srv.write_config()
+    srv.start()
+    try:
+        eq(srv.get("/v1/models").status, 200, "GET /v1/models on the --port port")
+        try:
+            socket.create_connection((HOST, cfg_port), timeout=0.5).close()
+            raise AssertionError("the config's port %d is listening too" % cfg_port)
+        except OSError:
+            pass
+        srv.write_config(settings={"request-retry": 2})
+        srv.signal(signal.SIGHUP)
+        srv.wait_stderr("config reloaded")
+        check("take effect after a restart" not in srv.stderr_text(),
+              "a reload with the same overrides warns of a port/host change: %r"
+              % srv.stderr_text()[-400:])
+        eq(srv.get("/v1/models").status, 200, "GET /v1/models after SIGHUP")
+    finally:
+        srv.stop()
+
+
+def test_bad_port_flag_exits_2():
+    for args in (["--port", "0"], ["--port", "65536"], ["--port=80x"], ["--port", ""],
+                 ["--port"], ["--host"]):
+        status, out, err, _ = run_cli(args, timeout=5)
+        eq(status, 2, "exit status of %r" % args)
+        check("port" in err or "needs a value" in err, "%r: unclear error %r" % (args, err))
+
+
+def test_log_plain_drops_the_timestamp():
+    srv = Server()
+    srv.args = ["--log-plain"]
+    srv.start()
+    try:
+        srv.get("/v1/models")
+    finally:
+        srv.stop()
+    lines = [l for l in srv.stderr_text().splitlines() if l]
+    check(lines, "no log lines")
+    for l in lines:
+        check(re.match(r"(error|warn|info|debug): \S", l), "not a plain log line: %r" % l)
