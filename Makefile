@@ -2,13 +2,16 @@
 #
 #   make            build/cli-proxy-api
 #   make run        build, then run on config.ini (or config.ini.example)
-#   make test       unit + integration tests, then both under ASan+UBSan
+#   make test       unit + integration tests, then both under ASan+UBSan,
+#                   fuzz replay, release-check
 #   make static     build/static/cli-proxy-api: fully static musl binary
 #   make check-san  the whole suite under ASan+UBSan
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk:
 #                   also fuzz-replay, check-csan, run by make test)
 #   make bench      bench/run.sh (see bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make release    build/release: static tarball, source tarball, SHA256SUMS
+#                   (dist/release.mk: also release-check, run by make test)
 #
 # Honours CC and AR (command line or environment), CFLAGS and LDFLAGS
 # (environment: OpenWrt's way; ours are appended), CROSS_COMPILE, V=1.  Third-party
@@ -203,7 +206,7 @@ test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/fixture-runner \
 		check-san-build fuzz-replay-build check-csan-build
 	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san \
-		fuzz-replay check-csan test-fetch
+		fuzz-replay check-csan test-fetch release-check
 
 bench:
 	bash bench/run.sh
@@ -218,3 +221,4 @@ clean:
 	rm -rf $(B)
 
 include tests/fuzz/fuzz.mk
+include dist/release.mk
