@@ -109,6 +109,24 @@ else
 	bad "not reproducible:"; diff "$rel/SHA256SUMS" "$tmp/again/SHA256SUMS" || :
 fi
 
+# 4b  the OpenWrt package points at this release
+pmk=$here/openwrt/cli-proxy-api/Makefile
+if [ -f "$pmk" ]; then
+	pv=$(sed -n 's/^PKG_VERSION:=//p' "$pmk")
+	ph=$(sed -n 's/^PKG_HASH:=//p' "$pmk")
+	[ "$pv" = "$version" ] && ok "openwrt package: PKG_VERSION $pv" ||
+		bad "openwrt package: PKG_VERSION $pv, the program says $version"
+	sh=$(awk -v f="$sname.tar.gz" '$2 == f {print $1}' "$rel/SHA256SUMS")
+	if [ "$ph" = "$sh" ]; then
+		ok "openwrt package: PKG_HASH is this tree's source tarball"
+	else
+		# Only a release commit must match: the next commit outside
+		# openwrt/ changes the tarball until make openwrt-bump.
+		echo "note openwrt package: PKG_HASH is not this tree's source" \
+			"tarball (make openwrt-bump when releasing)"
+	fi
+fi
+
 # 5
 unit=$here/dist/cli-proxy-api.service
 for kv in DynamicUser=yes StateDirectory=cli-proxy-api ProtectSystem=strict \
