@@ -13,8 +13,9 @@
 #   make release    build/release: static tarball, source tarball, SHA256SUMS
 #                   (dist/release.mk: also release-check, run by make test)
 #
-# Honours CC and AR (command line or environment), CFLAGS and LDFLAGS
-# (environment: OpenWrt's way; ours are appended), CROSS_COMPILE, V=1.  Third-party
+# Honours CC and AR (command line or environment), CFLAGS, CPPFLAGS and
+# LDFLAGS (environment: OpenWrt's way; ours are appended), STRIP,
+# CROSS_COMPILE (or OpenWrt's CROSS), V=1.  Third-party
 # sources (BearSSL, inih, jsmn) are fetched into build/third_party by
 # third_party/fetch.sh (pinned, checksummed), or taken from BEARSSL_SRC=,
 # INIH_SRC=, JSMN_SRC=, and compiled with the same compiler and flags.
@@ -24,6 +25,8 @@ BINDIR ?= $(PREFIX)/bin
 B := build
 TP := $(B)/third_party
 
+# OpenWrt passes its toolchain prefix as CROSS (and CC, AR, STRIP with it).
+CROSS_COMPILE ?= $(CROSS)
 ifeq ($(origin CC),default)
 CC := $(CROSS_COMPILE)gcc
 endif
@@ -58,8 +61,8 @@ INIH_DEFS := -DINI_MAX_LINE=16384 -DINI_HANDLER_LINENO=1 \
 DEFS := $(INIH_DEFS) -DJSMN_STRICT
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 INCS := -Isrc -I$(TP)/inih -I$(TP)/jsmn -I$(TP)/bearssl/inc
-ALL_CFLAGS = -std=c99 $(CFLAGS) -ffunction-sections -fdata-sections \
-	$(DEFS) $(INCS)
+ALL_CFLAGS = -std=c99 $(CPPFLAGS) $(CFLAGS) -ffunction-sections \
+	-fdata-sections $(DEFS) $(INCS)
 ALL_LDFLAGS = $(LDFLAGS) -Wl,--gc-sections
 
 SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -78,9 +81,11 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 -include $(TP)/deps.mk
 endif
 
+# xz unpacks BearSSL's tarball: not needed when BEARSSL_SRC names a tree
+# (the OpenWrt package passes all three).
 $(TP)/deps.mk: third_party/deps.lock third_party/fetch.sh
 	$(Q)mkdir -p $(TP)
-	$(Q)sh third_party/apt-ensure.sh xz xz-utils
+	$(Q)$(if $(BEARSSL_SRC),:,sh third_party/apt-ensure.sh xz xz-utils)
 	$(Q)sh third_party/fetch.sh bearssl $(TP)
 	$(Q)sh third_party/fetch.sh inih $(TP)
 	$(Q)sh third_party/fetch.sh jsmn $(TP)
