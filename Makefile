@@ -12,6 +12,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make release    build/release: static tarball, source tarball, SHA256SUMS
 #                   (dist/release.mk: also release-check, run by make test)
+#   make openwrt-check  the OpenWrt package (openwrt/cli-proxy-api/) checked
+#                   without the SDK (tests/openwrt/openwrt.mk)
 #
 # Honours CC and AR (command line or environment), CFLAGS, CPPFLAGS and
 # LDFLAGS (environment: OpenWrt's way; ours are appended), STRIP,
@@ -227,3 +229,4 @@ clean:
 
 include tests/fuzz/fuzz.mk
 include dist/release.mk
+include tests/openwrt/openwrt.mk
