@@ -3,7 +3,7 @@
 #   make            build/cli-proxy-api
 #   make run        build, then run on config.ini (or config.ini.example)
 #   make test       unit + integration tests, then both under ASan+UBSan,
-#                   fuzz replay, release-check
+#                   fuzz replay, release-check, openwrt-check
 #   make static     build/static/cli-proxy-api: fully static musl binary
 #   make check-san  the whole suite under ASan+UBSan
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk:
@@ -213,7 +213,7 @@ test: test-deps
 	$(Q)$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/fixture-runner \
 		check-san-build fuzz-replay-build check-csan-build
 	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san \
-		fuzz-replay check-csan test-fetch release-check
+		fuzz-replay check-csan test-fetch release-check openwrt-check
 
 bench:
 	bash bench/run.sh
