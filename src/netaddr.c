@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "netaddr.h"
 
 int netaddr_parse(const char *host, int family, int port,
@@ -83,4 +84,56 @@ int netaddr_listen(const struct sockaddr_storage *ss, socklen_t len,
 		return -1;
 	}
 	return fd;
+}
+
+/* Our own inet_ntop: musl's formats with snprintf, which alone would keep
+ * libc's whole printf in the static binary. */
+void netaddr_peer(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0,
+						 0, 0, 0, 0, 0xff, 0xff};
+	const unsigned char *b;
+	unsigned port;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		char host[48], *p = host;
+		unsigned w[8];
+		int i, best = -1, bestn = 1, run = 0;
+
+		b = a->sin6_addr.s6_addr;
+		port = ntohs(a->sin6_port);
+		if (memcmp(b, mapped, sizeof(mapped)) != 0) {
+			/* RFC 5952: the first longest run of two or more zero
+			 * fields becomes "::"; lower-case hex, no leading 0 */
+			for (i = 0; i < 8; i++) {
+				w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+				run = w[i] ? 0 : run + 1;
+				if (run > bestn) {
+					bestn = run;
+					best = i - run + 1;
+				}
+			}
+			for (i = 0; i < 8; i++) {
+				if (i == best) {
+					*p++ = ':';
+					*p++ = ':';
+					i += bestn - 1;
+					continue;
+				}
+				if (i && i != best + bestn)
+					*p++ = ':';
+				p += fmt_snprintf(p, 5, "%x", w[i]); /* <= 39 */
+			}
+			*p = '\0';
+			fmt_snprintf(out, outlen, "[%s]:%u", host, port);
+			return;
+		}
+		b += sizeof(mapped); /* an IPv4 client of a dual-stack socket */
+	} else {
+		const struct sockaddr_in *a = (const void *)ss;
+		b = (const unsigned char *)&a->sin_addr;
+		port = ntohs(a->sin_port);
+	}
+	fmt_snprintf(out, outlen, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], port);
 }

@@ -1,6 +1,7 @@
 /*
  * netaddr.h - the address a listening socket binds: an IP literal,
- * "localhost", or the wildcard.  Pure (inet_pton only): no resolver, so
+ * "localhost", or the wildcard; and a peer's address as text.  Pure
+ * (inet_pton only, no inet_ntop: see netaddr_peer): no resolver, so
  * the static binary carries none of libc's (the upstream side has its own,
  * dns.c), and a bind address that names a host is a clear error rather
  * than a lookup at start-up.
@@ -25,5 +26,12 @@ int netaddr_parse(const char *host, int family, int port,
  * or -1 with errno from the step that failed. */
 int netaddr_listen(const struct sockaddr_storage *ss, socklen_t len,
 		   int v6only, int backlog);
+
+/* A peer's address as "1.2.3.4:port", or "[v6]:port" in RFC 5952's form
+ * (an IPv4-mapped address as its IPv4 one), cut to outlen.  The text is
+ * inet_ntop's, but for the deprecated IPv4-compatible ::a.b.c.d (glibc
+ * writes it dotted; here it is hex, as musl does). */
+void netaddr_peer(const struct sockaddr_storage *ss, char *out,
+		  size_t outlen);
 
 #endif

@@ -107,26 +107,6 @@ static void conn_idle(struct conn_env *e)
 		set_listening(s, 1);
 }
 
-static void format_peer(const struct sockaddr_storage *ss, char *out,
-			size_t outlen)
-{
-	char host[INET6_ADDRSTRLEN];
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		if (!strncmp(host, "::ffff:", 7) && strchr(host, '.'))
-			snprintf(out, outlen, "%s:%u", host + 7,
-				 ntohs(a->sin6_port));
-		else
-			snprintf(out, outlen, "[%s]:%u", host,
-				 ntohs(a->sin6_port));
-	} else {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		snprintf(out, outlen, "%s:%u", host, ntohs(a->sin_port));
-	}
-}
-
 static struct conn *free_slot(struct srv *s)
 {
 	int i;
@@ -191,7 +171,7 @@ static void on_accept(struct loop *l, struct loop_watch *w, int revents)
 			conn_close_now(evict);
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		format_peer(&ss, peer, sizeof(peer));
+		netaddr_peer(&ss, peer, sizeof(peer));
 		c = free_slot(s);
 		s->nconns++;
 		conn_start(&s->env, c, fd, peer);
