@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fmt.h"
 #include "fsx.h"
 #include "hc.h"
 #include "json.h"
@@ -198,8 +198,8 @@ static int derive_base(struct acct *a)
 		n = strlen(r);
 		while (n && r[n - 1] == '/')
 			n--;
-		if (asprintf(&nb, "%s%.*s%s", scheme ? "" : "https://", (int)n,
-			     r, n >= 3 && !memcmp(r + n - 3, "/v1", 3) ? ""
+		if (fmt_asprintf(&nb, "%s%.*s%s", scheme ? "" : "https://", (int)n,
+				 r, n >= 3 && !memcmp(r + n - 3, "/v1", 3) ? ""
 								       : "/v1") < 0)
 			nb = NULL;
 	} else {
@@ -276,7 +276,7 @@ static struct acct *load(const char *dir, const char *name, struct buf *rd)
 		return NULL;
 	a->refs = 1;
 	a->name = strdup(name);
-	if (!a->name || asprintf(&a->path, "%s/%s", dir, name) < 0) {
+	if (!a->name || fmt_asprintf(&a->path, "%s/%s", dir, name) < 0) {
 		a->path = NULL;
 		free_acct(a);
 		return NULL;
@@ -286,16 +286,16 @@ static struct acct *load(const char *dir, const char *name, struct buf *rd)
 	buf_reset(b);
 	memset(&st, 0, sizeof(st));
 	if (fsx_read_file(a->path, b, &st) < 0) {
-		snprintf(a->why, sizeof(a->why), "cannot be read: %s",
-			 errno == EFBIG ? "larger than 256 KB" : strerror(errno));
+		fmt_snprintf(a->why, sizeof(a->why), "cannot be read: %s",
+			     errno == EFBIG ? "larger than 256 KB" : strerror(errno));
 	} else if (acct_parse(b->p, b->len, &a->f, err, sizeof(err)) < 0) {
-		snprintf(a->why, sizeof(a->why), "%s", err);
+		fmt_snprintf(a->why, sizeof(a->why), "%s", err);
 	} else if (a->f.disabled) {
-		snprintf(a->why, sizeof(a->why), "\"disabled\": true");
+		fmt_snprintf(a->why, sizeof(a->why), "\"disabled\": true");
 	} else if (split_projects(a) < 0 || derive_base(a) < 0) {
-		snprintf(a->why, sizeof(a->why), "out of memory");
+		fmt_snprintf(a->why, sizeof(a->why), "out of memory");
 	} else if ((a->f.kind == AK_GEMINI_CLI) && !a->nproj) {
-		snprintf(a->why, sizeof(a->why), "no project_id");
+		fmt_snprintf(a->why, sizeof(a->why), "no project_id");
 	} else {
 		a->usable = 1;
 	}
@@ -324,8 +324,8 @@ static void log_loaded(const struct acct *a)
 	for (t = models_table(prov_of_acct(a->f.kind), a->f.plan_type);
 	     t && t->id; t++, k++)
 		if (n + strlen(t->id) + 6 < sizeof(models)) {
-			n += (size_t)snprintf(models + n, sizeof(models) - n,
-					      "%s%s", n ? " " : "", t->id);
+			n += (size_t)fmt_snprintf(models + n, sizeof(models) - n,
+						  "%s%s", n ? " " : "", t->id);
 			shown++;
 		}
 	log_debug("auth-dir: loaded %s: %s account%s%s%s%s%s%s, token expires "
@@ -418,8 +418,8 @@ int acct_store_scan(struct acct_store *st)
 		char path[4096];
 		if (!json_name(e->d_name))
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-				     e->d_name) >= sizeof(path) ||
+		if ((size_t)fmt_snprintf(path, sizeof(path), "%s/%s", dir,
+					 e->d_name) >= sizeof(path) ||
 		    lstat(path, &s) < 0 || !S_ISREG(s.st_mode))
 			continue;
 		for (pp = &st->list; *pp; pp = &(*pp)->next)
@@ -837,8 +837,8 @@ static void finish_refresh(struct acct *a)
 	if (a->rstatus < 200 || a->rstatus > 299) {
 		if (refused_answer(a->rstatus, a->rbody.p, a->rbody.len)) {
 			a->refused = 1;
-			snprintf(a->why, sizeof(a->why), "the provider refused "
-				 "its refresh token (%d)", a->rstatus);
+			fmt_snprintf(a->why, sizeof(a->why), "the provider refused "
+				     "its refresh token (%d)", a->rstatus);
 			log_error("auth-dir: %s: the provider refused the "
 				  "refresh token (HTTP %d); the account is "
 				  "not used until its file changes (log in "

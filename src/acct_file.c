@@ -35,10 +35,10 @@
 
 #include <limits.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "json.h"
 #include "sizes.h"
 
@@ -586,8 +586,8 @@ static void rd_str(struct rd *r, int obj, const char *name, char **dst)
 	if (rc == -2) {
 		rd_oom(r);
 	} else if (rc == -1) {
-		snprintf(r->why, sizeof(r->why), "'%s' holds a NUL character",
-			 name);
+		fmt_snprintf(r->why, sizeof(r->why), "'%s' holds a NUL character",
+			     name);
 		r->fail = r->why;
 	}
 }
@@ -667,8 +667,8 @@ static void rd_kind(struct rd *r, struct acct_fields *f)
 		    !is_digit(c) && c != '-' && c != '_' && c != '.')
 			return;
 	}
-	snprintf(r->why, sizeof(r->why), "unknown type '%.*s'",
-		 (int)json_len(r->j, t), json_ptr(r->j, t));
+	fmt_snprintf(r->why, sizeof(r->why), "unknown type '%.*s'",
+		     (int)json_len(r->j, t), json_ptr(r->j, t));
 	r->fail = r->why;
 }
 
@@ -753,7 +753,7 @@ static void rd_codex_claims(struct rd *r, struct acct_fields *f)
 static int fail(char *err, size_t errlen, const char *why)
 {
 	if (errlen)
-		snprintf(err, errlen, "%s", why);
+		fmt_snprintf(err, errlen, "%s", why);
 	return -1;
 }
 

@@ -20,7 +20,6 @@
 #include "api_int.h"
 #include "mgmt.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +27,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "exch.h"
+#include "fmt.h"
 #include "hub.h"
 #include "json.h"
 #include "models.h"
@@ -183,9 +183,9 @@ static void put_rfc3339(struct buf *b, long t)
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec);
+	fmt_snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec);
 	buf_putc(b, '"');
 	buf_puts(b, tmp);
 	buf_putc(b, '"');
@@ -325,8 +325,8 @@ static void h_model_one(struct conn *c, const struct endpoint *r)
 		idlen -= 7;
 	}
 	if (!route_find(srv_of(c)->route, id, idlen, &m) || !m.id) {
-		snprintf(msg, sizeof(msg), "model '%.*s' not found",
-			 (int)(idlen > 256 ? 256 : idlen), id);
+		fmt_snprintf(msg, sizeof(msg), "model '%.*s' not found",
+			     (int)(idlen > 256 ? 256 : idlen), id);
 		api_error(c, f, 404, msg);
 		return;
 	}
@@ -477,9 +477,9 @@ static int pick(struct conn *c, enum hub_fmt f, const struct model_info *m)
 	if (i >= 0)
 		return i;
 	secs = at > now ? (long)((at - now + 999) / 1000) : 1;
-	snprintf(msg, sizeof(msg), "every account and key serving this model "
-		 "is rate-limited or out of quota; retry in %ld s", secs);
-	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
+	fmt_snprintf(msg, sizeof(msg), "every account and key serving this model "
+		     "is rate-limited or out of quota; retry in %ld s", secs);
+	fmt_snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
 	respond_error(c, f, 429, msg, extra);
 	return -1;
 }
@@ -549,9 +549,9 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	enum prov_kind pk;
 
 	if (!route_find(rt, q->model, q->mlen, &m)) {
-		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
-			 "configured provider (see GET /v1/models)", shown,
-			 q->model);
+		fmt_snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
+			     "configured provider (see GET /v1/models)", shown,
+			     q->model);
 		api_error(c, q->f, 404, msg);
 		return;
 	}
@@ -560,9 +560,9 @@ static void start_inference(struct conn *c, const struct infer_req *q)
 	cr = route_cred_at(rt, m.rm, i);
 	cd = route_cand_at(rt, m.rm, i);
 	pk = cr->prov;
-	snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
-	snprintf(upmodel, sizeof(upmodel), "%s",
-		 cd->upstream ? cd->upstream : model);
+	fmt_snprintf(model, sizeof(model), "%.*s", (int)q->mlen, q->model);
+	fmt_snprintf(upmodel, sizeof(upmodel), "%s",
+		     cd->upstream ? cd->upstream : model);
 	if (q->gemini_cli) {
 		/* the envelope both ways: always through the hub */
 	} else if (((q->cfmt == HUB_OPENAI || q->cfmt == HUB_COMPLETIONS) &&
@@ -679,9 +679,9 @@ static int count_model_served(struct conn *c, enum hub_fmt f,
 	if (!api_model_name_ok(c, f, model, k))
 		return 0;
 	if (!route_find(srv_of(c)->route, model, k, &m)) {
-		snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
-			 "configured provider (see GET /v1/models)",
-			 (int)(k > 200 ? 200 : k), model);
+		fmt_snprintf(msg, sizeof(msg), "model '%.*s' is not served by any "
+			     "configured provider (see GET /v1/models)",
+			     (int)(k > 200 ? 200 : k), model);
 		api_error(c, f, 404, msg);
 		return 0;
 	}
@@ -778,7 +778,7 @@ static int count_upstream(struct conn *c, enum hub_fmt f, enum hub_fmt cfmt,
 	    cr->prov != PROV_ANTIGRAVITY)
 		return 0;
 	claude = cr->prov == PROV_CLAUDE || cr->prov == PROV_CLAUDE_OAUTH;
-	snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
+	fmt_snprintf(name, sizeof(name), "%.*s", (int)mlen, model);
 	if ((cfmt == HUB_CLAUDE) == claude &&
 	    !(cfmt == HUB_GEMINI && cr->prov != PROV_GEMINI)) {
 		/* The upstream's own API: its counter gets the body as it
@@ -1000,9 +1000,9 @@ static void h_gemini_action(struct conn *c, const struct endpoint *r)
 	    !http_span_eq(meth, mlen, "streamGenerateContent") &&
 	    !http_span_eq(meth, mlen, "countTokens")) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "unknown method '%.*s' (expected "
-			 "generateContent, streamGenerateContent or "
-			 "countTokens)", (int)(mlen > 64 ? 64 : mlen), meth);
+		fmt_snprintf(msg, sizeof(msg), "unknown method '%.*s' (expected "
+			     "generateContent, streamGenerateContent or "
+			     "countTokens)", (int)(mlen > 64 ? 64 : mlen), meth);
 		api_error(c, HUB_GEMINI, 404, msg);
 		return;
 	}
@@ -1135,9 +1135,9 @@ void api_handle(struct conn *c)
 	}
 	if (!(r->methods & m)) {
 		char allow[64];
-		snprintf(allow, sizeof(allow), "Allow: %s%sOPTIONS\r\n",
-			 r->methods & M_GET ? "GET, " : "",
-			 r->methods & M_POST ? "POST, " : "");
+		fmt_snprintf(allow, sizeof(allow), "Allow: %s%sOPTIONS\r\n",
+			     r->methods & M_GET ? "GET, " : "",
+			     r->methods & M_POST ? "POST, " : "");
 		respond_error(c, f, 405, "method not allowed on this endpoint",
 			      allow);
 		return;

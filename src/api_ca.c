@@ -14,7 +14,6 @@
 #include "api.h"
 #include "api_int.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "acct.h"

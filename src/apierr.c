@@ -5,11 +5,11 @@
 #define _GNU_SOURCE
 #include "apierr.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "fmt.h"
 #include "http.h"
 #include "hub.h"
 
@@ -227,7 +227,7 @@ long long apierr_reset_head_ms(const struct http_response *res)
 static double member_num(const char *b, size_t n, const char *key)
 {
 	char pat[40];
-	int kl = snprintf(pat, sizeof(pat), "\"%s\"", key);
+	int kl = fmt_snprintf(pat, sizeof(pat), "\"%s\"", key);
 	const char *p = memmem(b, n, pat, (size_t)kl), *e = b + n;
 	if (!p)
 		return -1;

@@ -6,9 +6,10 @@
  */
 #include "buf.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fmt.h"
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -112,7 +113,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 		return;
 	room = buf_reserve(b, 128);
 	va_start(ap, fmt);
-	n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+	n = fmt_vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		b->overflow = 1;
@@ -125,7 +126,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 			return;
 		}
 		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, room, fmt, ap);
+		fmt_vsnprintf(b->p + b->len, room, fmt, ap);
 		va_end(ap);
 	}
 	b->len += (size_t)n;

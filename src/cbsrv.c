@@ -5,12 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "cbsrv.h"
+#include "fmt.h"
 #include "netaddr.h"
 #include "oauth.h"
 
@@ -23,17 +23,17 @@ static int bind_one(const char *host, int port, char *err, size_t errlen)
 	int fd;
 
 	if (netaddr_parse(host, AF_UNSPEC, port, &ss, &sl) < 0) {
-		snprintf(err, errlen, "callback-host '%s' is not an IP address "
-			 "(or localhost)", host);
+		fmt_snprintf(err, errlen, "callback-host '%s' is not an IP address "
+			     "(or localhost)", host);
 		return -1;
 	}
 	fd = netaddr_listen(&ss, sl, 1, 8);
 	if (fd < 0) {
 		if (errno == EADDRINUSE)
-			snprintf(err, errlen, "port %d is in use", port);
+			fmt_snprintf(err, errlen, "port %d is in use", port);
 		else
-			snprintf(err, errlen, "cannot listen on %s port %d: %s",
-				 host, port, strerror(errno));
+			fmt_snprintf(err, errlen, "cannot listen on %s port %d: %s",
+				     host, port, strerror(errno));
 	}
 	return fd;
 }
@@ -54,17 +54,17 @@ static void reply(struct cbsrv_conn *k, int status, const char *title,
 	const char *reason = status == 200 ? "OK"
 			     : status == 404 ? "Not Found" : "Bad Request";
 
-	pn = snprintf(page, sizeof(page),
-		      "<!doctype html><html><head><meta charset=\"utf-8\">"
-		      "<title>cli-proxy-api</title></head><body>"
-		      "<h1>%s</h1><p>%s</p></body></html>\n", title, msg);
+	pn = fmt_snprintf(page, sizeof(page),
+			  "<!doctype html><html><head><meta charset=\"utf-8\">"
+			  "<title>cli-proxy-api</title></head><body>"
+			  "<h1>%s</h1><p>%s</p></body></html>\n", title, msg);
 	if (pn < 0 || (size_t)pn >= sizeof(page))
 		pn = 0;
-	on = snprintf(out, sizeof(out),
-		      "HTTP/1.1 %d %s\r\nContent-Type: text/html; "
-		      "charset=utf-8\r\nContent-Length: %d\r\n"
-		      "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-		      "%.*s", status, reason, pn, pn, page);
+	on = fmt_snprintf(out, sizeof(out),
+			  "HTTP/1.1 %d %s\r\nContent-Type: text/html; "
+			  "charset=utf-8\r\nContent-Length: %d\r\n"
+			  "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+			  "%.*s", status, reason, pn, pn, page);
 	if (on > 0 && (size_t)on < sizeof(out)) {
 		ssize_t w = write(k->w.fd, out, (size_t)on);
 		(void)w; /* a short page on a fresh socket; best effort */
@@ -189,7 +189,7 @@ int cbsrv_open(struct cbsrv *c, struct loop *l, const char *host, int port,
 		loop_watch_init(&c->lw[c->nl].w, fd, on_accept);
 		if (loop_add(l, &c->lw[c->nl].w, POLLIN) < 0) {
 			close(fd);
-			snprintf(err, errlen, "no room for another listener");
+			fmt_snprintf(err, errlen, "no room for another listener");
 			cbsrv_close(c);
 			return -1;
 		}

@@ -19,13 +19,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "ini.h"
 #include "sizes.h"
 
@@ -226,11 +226,11 @@ static int fail(struct parse *p, int line, const char *fmt, ...)
 	if (p->failed)
 		return 0;
 	p->failed = 1;
-	n = snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
+	n = fmt_snprintf(p->err, p->errlen, "%s:%d: ", p->name, line);
 	if (n < 0 || (size_t)n >= p->errlen)
 		return 0;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	fmt_vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -423,7 +423,7 @@ static int add_header(struct parse *p, struct cfg_strlist *l, const char *v,
 		    (unsigned char)val[i] == 0x7f)
 			return fail(p, line, "header value has a control "
 				    "character");
-	snprintf(norm, sizeof(norm), "%.*s: %s", (int)n, v, val);
+	fmt_snprintf(norm, sizeof(norm), "%.*s: %s", (int)n, v, val);
 	return list_add(l, norm) < 0 ? fail(p, line, "out of memory") : 1;
 }
 
@@ -627,7 +627,7 @@ static int new_section(struct parse *p, const char *s, int line)
 		return fail(p, line, "unknown section [%s]", s);
 	p->kind = kind;
 	p->section_line = line;
-	snprintf(p->section, sizeof(p->section), "%s", s);
+	fmt_snprintf(p->section, sizeof(p->section), "%s", s);
 	memset(p->entry_line, 0, sizeof(p->entry_line));
 	if (kind == S_CLAUDE || kind == S_CODEX) {
 		struct cfg_key_entry **arr = kind == S_CLAUDE ? &c->claude_keys
@@ -720,9 +720,9 @@ static int upstream_header_key(struct parse *p, const char *name,
 			break;
 	if (u == UH__COUNT) {
 		for (i = 0; i < UH__COUNT; i++)
-			k += (size_t)snprintf(kinds + k, sizeof(kinds) - k,
-					      "%s%s", i ? ", " : "",
-					      uh_names[i]);
+			k += (size_t)fmt_snprintf(kinds + k, sizeof(kinds) - k,
+						  "%s%s", i ? ", " : "",
+						  uh_names[i]);
 		return fail(p, line, "unknown upstream kind '%s' in "
 			    "[upstream-headers] (one of %s)", name, kinds);
 	}
@@ -817,11 +817,11 @@ static const char *size_str(long n, char *buf, size_t len)
 	for (i = 0; i < 3; i++) {
 		long m = 1L << (10 * (3 - i));
 		if (n >= m && n % m == 0) {
-			snprintf(buf, len, "%ld%c", n / m, u[i]);
+			fmt_snprintf(buf, len, "%ld%c", n / m, u[i]);
 			return buf;
 		}
 	}
-	snprintf(buf, len, "%ld", n);
+	fmt_snprintf(buf, len, "%ld", n);
 	return buf;
 }
 
@@ -1032,22 +1032,22 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
+		fmt_snprintf(err, errlen, "%s: cannot open: %s", path,
+			     strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d "
-			 "bytes", path, CFG_FILE_MAX);
+		fmt_snprintf(err, errlen, "%s: not a regular file of at most %d "
+			     "bytes", path, CFG_FILE_MAX);
 		close(fd);
 		return -1;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		close(fd);
-		snprintf(err, errlen, "%s: out of memory", path);
+		fmt_snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	while (got < (size_t)st.st_size &&
@@ -1057,14 +1057,14 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 	text[got] = '\0';
 	if (memchr(text, '\0', got)) {
 		free(text);
-		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		fmt_snprintf(err, errlen, "%s: contains a NUL byte", path);
 		return -1;
 	}
 	rc = cfg_load_string(c, text, path, err, errlen);
 	free(text);
 	if (rc == 0 && !(c->path = strdup(path))) {
 		cfg_free(c);
-		snprintf(err, errlen, "%s: out of memory", path);
+		fmt_snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
 	return rc;

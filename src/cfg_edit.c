@@ -33,12 +33,12 @@
 #include "cfg.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "fsx.h"
 #include "ini.h"
 #include "sizes.h"
@@ -236,37 +236,37 @@ int cfg_edit_file(const char *path, const char *section, const char *key,
 		err[0] = '\0';
 	/* a symlinked config stays a symlink: its target is rewritten */
 	if (!(real = realpath(path, NULL))) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
+		fmt_snprintf(err, errlen, "%s: cannot open: %s", path,
+			     strerror(errno));
 		return -1;
 	}
 	buf_init(&in, CFG_FILE_MAX);
 	buf_init(&out, CFG_FILE_MAX);
 	if (fsx_read_file(real, &in, &st) < 0) {
 		if (errno == EFBIG || errno == EINVAL)
-			snprintf(err, errlen, "%s: not a regular file of at "
-				 "most %d bytes", path, CFG_FILE_MAX);
+			fmt_snprintf(err, errlen, "%s: not a regular file of at "
+				     "most %d bytes", path, CFG_FILE_MAX);
 		else
-			snprintf(err, errlen, "%s: cannot read: %s", path,
-				 strerror(errno));
+			fmt_snprintf(err, errlen, "%s: cannot read: %s", path,
+				     strerror(errno));
 		goto done;
 	}
 	rc = cfg_edit_value(in.p ? in.p : "", in.len, section, key, value,
 			    &out);
 	if (rc == 1) {
-		snprintf(err, errlen, "%s: no '%s' %s%s%s", path, key,
-			 where ? "in [" : "at the top level", where ? where : "",
-			 where ? "]" : "");
+		fmt_snprintf(err, errlen, "%s: no '%s' %s%s%s", path, key,
+			     where ? "in [" : "at the top level", where ? where : "",
+			     where ? "]" : "");
 	} else if (rc < 0) {
-		snprintf(err, errlen, "%s: cannot set '%s'%s%s%s: a syntax "
-			 "error comes first, the new value would not read "
-			 "back as it is, or a line or the file would be too "
-			 "long", path, key, where ? " in [" : "",
-			 where ? where : "", where ? "]" : "");
+		fmt_snprintf(err, errlen, "%s: cannot set '%s'%s%s%s: a syntax "
+			     "error comes first, the new value would not read "
+			     "back as it is, or a line or the file would be too "
+			     "long", path, key, where ? " in [" : "",
+			     where ? where : "", where ? "]" : "");
 	} else if (fsx_write_atomic(real, out.p, out.len,
 				    st.st_mode & 07777) < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path,
-			 strerror(errno));
+		fmt_snprintf(err, errlen, "%s: cannot write: %s", path,
+			     strerror(errno));
 		rc = -1;
 	}
 done:

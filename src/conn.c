@@ -33,7 +33,6 @@
 #include "conn.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,6 +40,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "fmt.h"
 #include "log.h"
 #include "rlog.h"
 
@@ -96,7 +96,7 @@ void conn_start(struct conn_env *e, struct conn *c, int fd, const char *peer)
 	c->idle_at = loop_now(e->loop);
 	buf_init(&c->in, CONN_HEAD_MAX + CONN_READ_CHUNK);
 	buf_init(&c->out, CONN_OUT_MAX);
-	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	fmt_snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	if (loop_add(e->loop, &c->w, POLLIN) < 0) {
 		close(fd);
 		c->state = CONN_FREE;
@@ -204,11 +204,11 @@ static void put_date(struct buf *b)
 		static const char wd[] = "SunMonTueWedThuFriSat",
 				  mo[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 		gmtime_r(&now, &tm);
-		/* snprintf, not strftime (musl's pulls the time-zone code) */
-		snprintf(date, sizeof(date),
-			 "Date: %.3s, %02d %.3s %04d %02d:%02d:%02d GMT\r\n",
-			 wd + 3 * tm.tm_wday, tm.tm_mday, mo + 3 * tm.tm_mon,
-			 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		/* fmt_snprintf, not strftime (it pulls musl's time zones) */
+		fmt_snprintf(date, sizeof(date),
+			     "Date: %.3s, %02d %.3s %04d %02d:%02d:%02d GMT\r\n",
+			     wd + 3 * tm.tm_wday, tm.tm_mday, mo + 3 * tm.tm_mon,
+			     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		last = now;
 	}
 	buf_puts(b, date);
@@ -354,8 +354,8 @@ static void body_limit_error(struct conn *c, int code)
 {
 	if (code == 413) {
 		char msg[96];
-		snprintf(msg, sizeof(msg), "request body is larger than "
-			 "max-body-size (%ld bytes)", cfg_of(c)->max_body_size);
+		fmt_snprintf(msg, sizeof(msg), "request body is larger than "
+			     "max-body-size (%ld bytes)", cfg_of(c)->max_body_size);
 		fail(c, 413, msg);
 	} else {
 		fail(c, 503, "server is busy: too much request data in flight,"

@@ -24,7 +24,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 
 #define T_A 1
@@ -317,19 +317,23 @@ static uint16_t next_id(struct dns_ctx *d)
 /* The file's text (up to 64 KB), in a block of its own size. */
 static char *read_small_file(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *buf, *fit;
-	size_t n;
-	if (!f)
+	size_t n = 0;
+	ssize_t k;
+	if (fd < 0)
 		return NULL;
 	buf = malloc(65536);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return NULL;
 	}
-	n = fread(buf, 1, 65535, f);
+	while (n < 65535 && ((k = read(fd, buf + n, 65535 - n)) > 0 ||
+			     (k < 0 && errno == EINTR)))
+		if (k > 0)
+			n += (size_t)k;
 	buf[n] = '\0';
-	fclose(f);
+	close(fd);
 	fit = realloc(buf, n + 1);
 	return fit ? fit : buf;
 }
@@ -404,7 +408,7 @@ static void cache_put(struct dns_ctx *d, const char *name,
 		if (c[i].expires < c[victim].expires)
 			victim = i;
 	}
-	snprintf(c[victim].name, sizeof(c[victim].name), "%s", name);
+	fmt_snprintf(c[victim].name, sizeof(c[victim].name), "%s", name);
 	c[victim].addrs = *a;
 	c[victim].expires = loop_now(d->l) + (int64_t)ttl * 1000;
 }
@@ -621,7 +625,7 @@ int dns_lookup(struct dns_ctx *d, const char *host, struct dns_addrs *out,
 	q = d->q[i];
 	memset(&q->res, 0, sizeof(q->res));
 	q->busy = 1;
-	snprintf(q->name, sizeof(q->name), "%s", name);
+	fmt_snprintf(q->name, sizeof(q->name), "%s", name);
 	q->done4 = q->done6 = q->notfound = 0;
 	q->ttl = CACHE_MAX_TTL;
 	q->server = 0;

@@ -21,7 +21,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +29,7 @@
 #include "apierr.h"
 #include "cfg.h"
 #include "conn.h"
+#include "fmt.h"
 #include "hc.h"
 #include "json.h"
 #include "log.h"
@@ -225,10 +225,10 @@ void exch_error_message(const char *body, size_t n, char *out, size_t cap)
 	struct json j;
 	int e, m;
 
-	snprintf(out, cap, "upstream error");
+	fmt_snprintf(out, cap, "upstream error");
 	if (n == 0 || json_parse(&j, body, n) < 0)  {
 		if (n > 0)
-			snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
+			fmt_snprintf(out, cap, "%.*s", (int)(n > 200 ? 200 : n), body);
 		return;
 	}
 	e = json_get(&j, 0, "error");
@@ -238,8 +238,8 @@ void exch_error_message(const char *body, size_t n, char *out, size_t cap)
 	if (m >= 0 && j.tok[m].type == JSMN_STRING) {
 		struct hub_span s = hub_tok_span(&j, m);
 		if (hub_unescape(s, out, cap) < 0)
-			snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
-				 s.p);
+			fmt_snprintf(out, cap, "%.*s", (int)(s.n > 200 ? 200 : s.n),
+				     s.p);
 	}
 	json_free(&j);
 }
@@ -308,12 +308,12 @@ static void all_resting(struct exch *x, const char *up)
 			at = t;
 	}
 	secs = at > now ? (long)((at - now + 999) / 1000) : 1;
-	snprintf(msg, sizeof(msg), "%s%s%severy account and key serving model "
-		 "'%s' is rate-limited or out of quota (%s answered 429); "
-		 "retry in %ld s", up && *up ? "upstream: " : "", up ? up : "",
-		 up && *up ? "; " : "", x->model[0] ? x->model : x->upmodel,
-		 x->provider, secs);
-	snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
+	fmt_snprintf(msg, sizeof(msg), "%s%s%severy account and key serving model "
+		     "'%s' is rate-limited or out of quota (%s answered 429); "
+		     "retry in %ld s", up && *up ? "upstream: " : "", up ? up : "",
+		     up && *up ? "; " : "", x->model[0] ? x->model : x->upmodel,
+		     x->provider, secs);
+	fmt_snprintf(extra, sizeof(extra), "Retry-After: %ld\r\n", secs);
 	drop_hc(x);
 	if (x->started) {
 		x->k->late(x, msg);
@@ -383,7 +383,7 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 	char msg[400];
 
 	if (why != x->last_err)
-		snprintf(x->last_err, sizeof(x->last_err), "%s", why);
+		fmt_snprintf(x->last_err, sizeof(x->last_err), "%s", why);
 	if (r->act == UA_NEXT && f == UF_AUTH) {
 		if (c->acct && status == 401 && !x->refreshed) {
 			x->refreshed = 1;
@@ -394,11 +394,11 @@ static int upstream_failed(struct exch *x, enum upfail f, int status,
 		if (next_cand(x, 0))
 			return 1;
 		n = ncands_of_kind(x);
-		snprintf(msg, sizeof(msg), "upstream provider '%s' refused "
-			 "the proxy's credentials (%d)%s; the proxy's "
-			 "configuration needs a valid %s for it", x->provider,
-			 status, n > 1 ? " for every configured one" : "",
-			 c->acct ? "login" : "key");
+		fmt_snprintf(msg, sizeof(msg), "upstream provider '%s' refused "
+			     "the proxy's credentials (%d)%s; the proxy's "
+			     "configuration needs a valid %s for it", x->provider,
+			     status, n > 1 ? " for every configured one" : "",
+			     c->acct ? "login" : "key");
 		drop_hc(x);
 		exch_fail(x, c->key.key || c->acct ? r->status : 502, msg);
 		return 1;
@@ -435,8 +435,8 @@ static void on_refreshed(struct acct_wait *w, int ok)
 		start_attempt(x, 0);
 		return;
 	}
-	snprintf(x->last_err, sizeof(x->last_err), "%s: the account's "
-		 "token could not be refreshed", x->provider);
+	fmt_snprintf(x->last_err, sizeof(x->last_err), "%s: the account's "
+		     "token could not be refreshed", x->provider);
 	if (next_cand(x, 0))
 		return;
 	exch_fail(x, 503, "upstream provider's login could not be "
@@ -463,8 +463,8 @@ static void on_head(void *owner, const struct http_response *res)
 	if (x->c->rlog) {
 		struct rlog *rl = x->c->rlog;
 		char line[48];
-		snprintf(line, sizeof(line), "HTTP/1.%d %d ",
-			 res->minor_version, res->status);
+		fmt_snprintf(line, sizeof(line), "HTTP/1.%d %d ",
+			     res->minor_version, res->status);
 		rlog_section(rl, "UPSTREAM RESPONSE", line);
 		rlog_body(rl, res->reason, res->reason_len);
 		rlog_body(rl, "\n", 1);
@@ -482,11 +482,11 @@ static void on_head(void *owner, const struct http_response *res)
 			return;
 		}
 		if (f == UF_AUTH)
-			snprintf(why, sizeof(why), "%s refused the proxy's "
-				 "credentials (%d)", x->provider, res->status);
+			fmt_snprintf(why, sizeof(why), "%s refused the proxy's "
+				     "credentials (%d)", x->provider, res->status);
 		else
-			snprintf(why, sizeof(why), "%s answered %d",
-				 x->provider, res->status);
+			fmt_snprintf(why, sizeof(why), "%s answered %d",
+				     x->provider, res->status);
 		if (f == UF_AUTH)
 			log_warn("upstream %s", why);
 		if (upstream_failed(x, f, res->status, why))
@@ -539,8 +539,8 @@ static void on_error(void *owner, int err, const char *msg)
 		quota_failed(x);
 		return;
 	}
-	snprintf(x->last_err, sizeof(x->last_err), "upstream %s: %s",
-		 x->provider, msg);
+	fmt_snprintf(x->last_err, sizeof(x->last_err), "upstream %s: %s",
+		     x->provider, msg);
 	log_warn("%s", x->last_err);
 	if (x->c->rlog) {
 		rlog_section(x->c->rlog, "UPSTREAM ERROR", x->last_err);
@@ -635,9 +635,9 @@ static void start_attempt(struct exch *x, int counted)
 	x->reset_ms = 0;
 	if (c->rlog) {
 		char line[1800];
-		snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
-			 x->call.t.tls ? "https" : "http", x->call.t.host,
-			 x->call.t.port, x->call.path.p);
+		fmt_snprintf(line, sizeof(line), "POST %s://%s:%d%s\n",
+			     x->call.t.tls ? "https" : "http", x->call.t.host,
+			     x->call.t.port, x->call.path.p);
 		rlog_section(c->rlog, "UPSTREAM REQUEST", line);
 		rlog_head_lines(c->rlog, x->call.headers.p,
 				x->call.extra_hdr_off);

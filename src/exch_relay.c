@@ -16,7 +16,6 @@
 #include "exch_int.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

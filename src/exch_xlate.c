@@ -14,13 +14,13 @@
 #include "exch_int.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "fmt.h"
 #include "route.h"
 #include "json.h"
 #include "sizes.h"
@@ -284,10 +284,10 @@ static void make_uuid(char out[37], uint32_t seed)
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
-		 b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	fmt_snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		     "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+		     b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		     b[14], b[15]);
 }
 
 /* Antigravity answers some models whole only through a stream (the
@@ -324,10 +324,10 @@ int exch_start_hub(struct conn *c, const struct exch_req *r)
 	frame_init(&x->frame, (r->stream && r->gemini_array ? FRAME_ARRAY : 0) |
 				      (r->cfmt == HUB_GEMINI ? FRAME_GEMINI : 0),
 		   exch_write, x);
-	snprintf(x->model, sizeof(x->model), "%s", r->model);
-	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
+	fmt_snprintf(x->model, sizeof(x->model), "%s", r->model);
+	fmt_snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
 	if (r->anthropic_beta && r->cfmt == HUB_CLAUDE)
-		snprintf(x->beta, sizeof(x->beta), "%s", r->anthropic_beta);
+		fmt_snprintf(x->beta, sizeof(x->beta), "%s", r->anthropic_beta);
 
 	memset(&ro, 0, sizeof(ro));
 	ro.model = x->upmodel;
@@ -439,8 +439,8 @@ int exch_start_count(struct conn *c, const struct exch_req *r)
 	if (!x)
 		return -1;
 	x->count = 1;
-	snprintf(x->model, sizeof(x->model), "%s", r->model);
-	snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
+	fmt_snprintf(x->model, sizeof(x->model), "%s", r->model);
+	fmt_snprintf(x->upmodel, sizeof(x->upmodel), "%s", r->upmodel);
 	memset(&ro, 0, sizeof(ro));
 	ro.model = x->upmodel;
 	err[0] = '\0';

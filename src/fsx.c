@@ -13,11 +13,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
+#include <stdio.h> /* rename */
 #include <string.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fmt.h"
 
 /* Split path into its directory (for the fsync) and the temp file's
  * path ".<name>.tmp<pid>" beside it.  0, -1 (errno). */
@@ -44,8 +45,8 @@ static int temp_name(const char *path, char *dir, char *tmp, size_t len)
 		memcpy(dir, path, dl);
 		dir[dl] = '\0';
 	}
-	n = snprintf(tmp, len, "%.*s.%s.tmp%ld", (int)(name - path), path,
-		     name, (long)getpid());
+	n = fmt_snprintf(tmp, len, "%.*s.%s.tmp%ld", (int)(name - path), path,
+			 name, (long)getpid());
 	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;

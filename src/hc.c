@@ -35,13 +35,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "hc_proxy.h"
 #include "log.h"
 #include "url.h"
@@ -280,14 +280,14 @@ static int fail(struct hc *h, int err, const char *fmt, ...)
 		return STEP_GONE;
 	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (h->in_start) {
 		/* Never call the owner back before hc_request returned. */
 		loop_close(h->c->l, &h->w);
 		h->state = HC_FAILED;
 		h->pending_err = err;
-		snprintf(h->pending_msg, sizeof(h->pending_msg), "%s", msg);
+		fmt_snprintf(h->pending_msg, sizeof(h->pending_msg), "%s", msg);
 		loop_timer_set(h->c->l, &h->t, 0);
 		return STEP_GONE;
 	}
@@ -597,24 +597,24 @@ static int proxy_refused(struct hc *h)
 
 	switch (hc_proxy_last_error(h->px)) {
 	case HC_PROXY_ESTATUS:
-		snprintf(why, sizeof(why), "refused CONNECT to %s:%d with "
-			 "status %d", t->host, t->port, d);
+		fmt_snprintf(why, sizeof(why), "refused CONNECT to %s:%d with "
+			     "status %d", t->host, t->port, d);
 		break;
 	case HC_PROXY_EREP:
-		snprintf(why, sizeof(why), "could not connect to %s:%d (reply "
-			 "%d)", t->host, t->port, d);
+		fmt_snprintf(why, sizeof(why), "could not connect to %s:%d (reply "
+			     "%d)", t->host, t->port, d);
 		break;
 	case HC_PROXY_EMETHOD:
-		snprintf(why, sizeof(why), "refused our authentication methods");
+		fmt_snprintf(why, sizeof(why), "refused our authentication methods");
 		break;
 	case HC_PROXY_EAUTH:
-		snprintf(why, sizeof(why), "rejected the user name or password");
+		fmt_snprintf(why, sizeof(why), "rejected the user name or password");
 		break;
 	case HC_PROXY_ETOOBIG:
-		snprintf(why, sizeof(why), "sent too large an answer to CONNECT");
+		fmt_snprintf(why, sizeof(why), "sent too large an answer to CONNECT");
 		break;
 	default:
-		snprintf(why, sizeof(why), "sent a malformed reply");
+		fmt_snprintf(why, sizeof(why), "sent a malformed reply");
 		break;
 	}
 	return fail(h, HC_EPROXY, "%s %s:%d %s",
@@ -1095,7 +1095,7 @@ static void on_timer(struct loop *l, struct loop_timer *t)
 		void *owner = h->owner;
 		char msg[300];
 		int err = h->pending_err;
-		snprintf(msg, sizeof(msg), "%s", h->pending_msg);
+		fmt_snprintf(msg, sizeof(msg), "%s", h->pending_msg);
 		release(h);
 		if (ops)
 			ops->on_error(owner, err, msg);

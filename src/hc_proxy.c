@@ -27,9 +27,9 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "http.h"
 #include "url.h"
 
@@ -91,7 +91,7 @@ static void put_authority(struct w *w, const char *host, int port)
 	if (v6)
 		put_str(w, "[");
 	put_str(w, host);
-	snprintf(num, sizeof(num), "%s:%d", v6 ? "]" : "", port);
+	fmt_snprintf(num, sizeof(num), "%s:%d", v6 ? "]" : "", port);
 	put_str(w, num);
 }
 
@@ -134,7 +134,7 @@ int hc_proxy_http_init(struct hc_proxy *p, const char *host, int port,
 	put_str(&w, "\r\n");
 	if (user[0]) {
 		char cred[260], b64[360];
-		snprintf(cred, sizeof(cred), "%s:%s", user, pass);
+		fmt_snprintf(cred, sizeof(cred), "%s:%s", user, pass);
 		url_base64(cred, strlen(cred), b64, sizeof(b64));
 		put_str(&w, "Proxy-Authorization: Basic ");
 		put_str(&w, b64);

@@ -19,12 +19,12 @@
  * hub_tok.c.
  */
 #include "hub.h"
+#include "fmt.h"
 #include "hub_tok.h"
 #include "sizes.h"
 
 #include <limits.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,8 +356,8 @@ static void enc_start(struct hub_enc *e)
 
 	memset(&e->u, 0, sizeof(e->u));
 	e->id[0] = '\0';
-	snprintf(e->model, sizeof(e->model), "%s",
-		 e->o.model ? e->o.model : "");
+	fmt_snprintf(e->model, sizeof(e->model), "%s",
+		     e->o.model ? e->o.model : "");
 	e->usage.input = e->usage.output = e->usage.cached = -1;
 	e->usage.cache_write = e->usage.thoughts = -1;
 	e->finish = HUB_FIN_STOP;

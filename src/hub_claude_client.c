@@ -18,9 +18,9 @@
  * still handled.
  */
 #include "apierr.h"
+#include "fmt.h"
 #include "hub_tok.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,8 +248,8 @@ static int dec_message(struct hub_rq *r, int m, int idx)
 	} else if (hub_tok_is(j, c, JSMN_ARRAY)) {
 		for (k = 0, i = c + 1; k < j->tok[c].size;
 		     k++, i = json_skip(j, i)) {
-			snprintf(where, sizeof(where), "messages[%d].content[%d]",
-				 idx, k);
+			fmt_snprintf(where, sizeof(where), "messages[%d].content[%d]",
+				     idx, k);
 			if (dec_block(r, i, where) < 0)
 				return -1;
 		}

@@ -16,9 +16,9 @@
  * Thinking and tool calls have no place in this API and are dropped.
  * Errors are OpenAI's.  State: struct hub_completions_enc (hub.h).
  */
+#include "fmt.h"
 #include "hub_tok.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,7 +132,7 @@ void hub_completions_encode_event(struct hub_enc *e, const struct hub_event *ev,
 		char msg[300];
 		c->err_status = ev->status ? ev->status : 502;
 		if (hub_unescape(ev->text, msg, sizeof(msg)) < 0)
-			snprintf(msg, sizeof(msg), "upstream error");
+			fmt_snprintf(msg, sizeof(msg), "upstream error");
 		if (e->o.stream) {
 			buf_puts(out, "data: ");
 			hub_completions_render_error(out, c->err_status, msg);

@@ -28,10 +28,10 @@
  * State: struct hub_gemini_enc (hub.h).
  */
 #include "apierr.h"
+#include "fmt.h"
 #include "hub_tok.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +61,7 @@ static struct hub_span gemini_gen_call_id(struct gemini_dec *c,
 					  struct hub_span fallback)
 {
 	char id[32];
-	int n = snprintf(id, sizeof(id), "gcall_%d", c->ngen++);
+	int n = fmt_snprintf(id, sizeof(id), "gcall_%d", c->ngen++);
 	struct hub_span s = hub_view_str(c->r.v, id, (size_t)n);
 
 	return s.p ? s : fallback;

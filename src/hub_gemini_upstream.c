@@ -35,10 +35,10 @@
  * in OpenAI's usage.  d->done is set after an error so the rest of a
  * broken stream is ignored.  State: struct hub_gemini_sdec (hub.h).
  */
+#include "fmt.h"
 #include "hub_tok.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,8 +253,8 @@ static int gemini_put_image(struct gemini_enc_req *c, const struct hub_msg *m,
 	}
 	if (!gemini_prefix(u, "gs://") &&
 	    !gemini_prefix(u, "https://generativelanguage.googleapis.com/")) {
-		snprintf(c->err, c->errlen,
-			 "remote image URLs are not supported by Gemini");
+		fmt_snprintf(c->err, c->errlen,
+			     "remote image URLs are not supported by Gemini");
 		return -1;
 	}
 	gemini_part_open(c, gemini_role(m));

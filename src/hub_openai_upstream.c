@@ -22,7 +22,6 @@
  */
 #include "hub_tok.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

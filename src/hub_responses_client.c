@@ -32,7 +32,6 @@
 #include "apierr.h"
 #include "hub_tok.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

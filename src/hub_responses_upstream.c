@@ -24,9 +24,9 @@
  * body) has its content emitted from the finished item instead.  State:
  * struct hub_responses_sdec (hub.h).
  */
+#include "fmt.h"
 #include "hub_tok.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,9 +106,9 @@ static void name_unique(struct resp_names *m, size_t k, const char *cand)
 		return;
 	}
 	for (i = 1;; i++) {
-		sl = snprintf(suf, sizeof(suf), "~%d", i);
+		sl = fmt_snprintf(suf, sizeof(suf), "~%d", i);
 		cut = utf8_cut(cand, len, RESP_NAME_MAX - (size_t)sl);
-		snprintf(tmp, sizeof(tmp), "%.*s%s", (int)cut, cand, suf);
+		fmt_snprintf(tmp, sizeof(tmp), "%.*s%s", (int)cut, cand, suf);
 		if (!name_used(m, k, tmp))
 			break;
 	}

@@ -15,8 +15,9 @@
 
 #include <limits.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "fmt.h"
 
 /* ---- tokens -------------------------------------------------------------- */
 
@@ -393,7 +394,7 @@ int hub_fail(char *err, size_t errlen, const char *fmt, ...)
 	va_list ap;
 	if (err && errlen) {
 		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
+		fmt_vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
 	return -1;
@@ -404,7 +405,7 @@ int hub_rq_fail(struct hub_rq *rq, const char *fmt, ...)
 	va_list ap;
 	if (rq->err && rq->errlen) {
 		va_start(ap, fmt);
-		vsnprintf(rq->err, rq->errlen, fmt, ap);
+		fmt_vsnprintf(rq->err, rq->errlen, fmt, ap);
 		va_end(ap);
 	}
 	return -1;

@@ -6,10 +6,11 @@
 #include "log.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "fmt.h"
 
 static int debug_on, plain;
 
@@ -29,20 +30,20 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 
 	if (plain) {
 		/* syslog (logd, journald) stamps the time and the pid */
-		k = snprintf(line, sizeof(line), "%s: ", names[lv]);
+		k = fmt_snprintf(line, sizeof(line), "%s: ", names[lv]);
 	} else {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		/* snprintf, not strftime: that one pulls musl's time zones */
-		k = snprintf(line, sizeof(line),
-			     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			     tm.tm_hour, tm.tm_min, tm.tm_sec,
-			     ts.tv_nsec / 1000000, names[lv]);
+		/* fmt_snprintf, not strftime: it pulls musl's time zones */
+		k = fmt_snprintf(line, sizeof(line),
+				 "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+				 tm.tm_hour, tm.tm_min, tm.tm_sec,
+				 ts.tv_nsec / 1000000, names[lv]);
 	}
 	n = (size_t)k;
 	va_start(ap, fmt);
-	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	k = fmt_vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
 	if (k < 0)
 		k = 0;

@@ -9,12 +9,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acct.h"
 #include "cfg.h"
+#include "fmt.h"
 #include "hc.h"
 #include "json.h"
 #include "log.h"
@@ -119,7 +119,7 @@ static void fail(struct login *lg, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(lg->err, sizeof(lg->err), fmt, ap);
+	fmt_vsnprintf(lg->err, sizeof(lg->err), fmt, ap);
 	va_end(ap);
 	end(lg, LOGIN_FAILED);
 }
@@ -463,10 +463,10 @@ static void g_onboarded(struct login *lg)
 			   p, sizeof(p));
 		if (p[0] && (!lg->project_req[0] ||
 			     lg->kind == LOGIN_ANTIGRAVITY))
-			snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
+			fmt_snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
 		else if (p[0] && strcmp(p, lg->project_req))
 			/* a free tier may put the account elsewhere */
-			snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
+			fmt_snprintf(lg->acct.project, sizeof(lg->acct.project), "%s", p);
 	}
 	json_free(&j);
 	if (done) {
@@ -515,8 +515,8 @@ static void g_loaded(struct login *lg)
 	project_of(&j, json_get(&j, 0, "cloudaicompanionProject"),
 		   lg->acct.project, sizeof(lg->acct.project));
 	if (lg->project_req[0])
-		snprintf(lg->acct.project, sizeof(lg->acct.project), "%s",
-			 lg->project_req);
+		fmt_snprintf(lg->acct.project, sizeof(lg->acct.project), "%s",
+			     lg->project_req);
 	i = json_get(&j, 0, "currentTier");
 	lg->current_tier = i >= 0 && j.tok[i].type == JSMN_OBJECT;
 	tiers = json_get(&j, 0, "allowedTiers");
@@ -679,12 +679,12 @@ static void cx_token(struct login *lg)
 	buf_json_cstr(&t, lg->acct.id_token ? lg->acct.id_token : "");
 	buf_putc(&t, '}');
 	if (!t.overflow && acct_parse(t.p, t.len, &f, err, sizeof(err)) == 0) {
-		snprintf(lg->acct.email, sizeof(lg->acct.email), "%s",
-			 f.email ? f.email : "");
-		snprintf(lg->acct.account_id, sizeof(lg->acct.account_id), "%s",
-			 f.account_id ? f.account_id : "");
-		snprintf(lg->acct.plan, sizeof(lg->acct.plan), "%s",
-			 f.plan_type ? f.plan_type : "");
+		fmt_snprintf(lg->acct.email, sizeof(lg->acct.email), "%s",
+			     f.email ? f.email : "");
+		fmt_snprintf(lg->acct.account_id, sizeof(lg->acct.account_id), "%s",
+			     f.account_id ? f.account_id : "");
+		fmt_snprintf(lg->acct.plan, sizeof(lg->acct.plan), "%s",
+			     f.plan_type ? f.plan_type : "");
 		acct_fields_free(&f);
 	}
 	buf_free(&t);
@@ -724,11 +724,11 @@ static void cl_token(struct login *lg)
 static void redirect_uri(const struct login *lg, char *out, size_t cap)
 {
 	if (lg->kind == LOGIN_CODEX_DEVICE)
-		snprintf(out, cap, "%s/deviceauth/callback",
-			 lg->env.cfg->endpoints[EP_OPENAI_AUTH]);
+		fmt_snprintf(out, cap, "%s/deviceauth/callback",
+			     lg->env.cfg->endpoints[EP_OPENAI_AUTH]);
 	else
-		snprintf(out, cap, "http://localhost:%d%s", kinds[lg->kind].port,
-			 kinds[lg->kind].path);
+		fmt_snprintf(out, cap, "http://localhost:%d%s", kinds[lg->kind].port,
+			     kinds[lg->kind].path);
 }
 
 static void exchange(struct login *lg)
@@ -1053,12 +1053,12 @@ int login_start(struct login *lg, enum login_kind k,
 	buf_init(&lg->req, 64 * 1024);
 	buf_init(&lg->res, RES_MAX);
 	if (project_id)
-		snprintf(lg->project_req, sizeof(lg->project_req), "%s",
-			 project_id);
+		fmt_snprintf(lg->project_req, sizeof(lg->project_req), "%s",
+			     project_id);
 	if (oauth_new_state(lg->state) < 0 ||
 	    oauth_new_verifier(lg->verifier) < 0) {
-		snprintf(lg->err, sizeof(lg->err), "no random numbers: %s",
-			 strerror(errno));
+		fmt_snprintf(lg->err, sizeof(lg->err), "no random numbers: %s",
+			     strerror(errno));
 		login_cancel(lg);
 		return -1;
 	}
@@ -1089,7 +1089,7 @@ int login_start(struct login *lg, enum login_kind k,
 		return lg->status == LOGIN_PENDING ? 0 : -1;
 	}
 	if (authorize_url(lg) < 0) {
-		snprintf(lg->err, sizeof(lg->err), "out of memory");
+		fmt_snprintf(lg->err, sizeof(lg->err), "out of memory");
 		login_cancel(lg);
 		return -1;
 	}
@@ -1103,16 +1103,16 @@ int login_feed(struct login *lg, const struct oauth_reply *r, char *why,
 	       size_t cap)
 {
 	if (lg->status != LOGIN_PENDING || !lg->waiting) {
-		snprintf(why, cap, "oauth flow is not pending");
+		fmt_snprintf(why, cap, "oauth flow is not pending");
 		return -1;
 	}
 	if (!r->has_state) { /* cannot be checked: not taken, no harm */
-		snprintf(why, cap, "the reply holds no state");
+		fmt_snprintf(why, cap, "the reply holds no state");
 		return -1;
 	}
 	if (strcmp(r->state, lg->state) != 0) {
-		snprintf(why, cap, "state mismatch: the reply belongs to "
-			 "another sign-in");
+		fmt_snprintf(why, cap, "state mismatch: the reply belongs to "
+			     "another sign-in");
 		fail(lg, "%s", why);
 		return -1;
 	}
@@ -1126,11 +1126,11 @@ int login_feed(struct login *lg, const struct oauth_reply *r, char *why,
 		return 0;
 	}
 	if (!r->has_code) {
-		snprintf(why, cap, "the reply holds no code");
+		fmt_snprintf(why, cap, "the reply holds no code");
 		fail(lg, "%s", why);
 		return -1;
 	}
-	snprintf(lg->code, sizeof(lg->code), "%s", r->code);
+	fmt_snprintf(lg->code, sizeof(lg->code), "%s", r->code);
 	later(lg, exchange);
 	return 0;
 }

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "cbsrv.h"
 #include "cfg.h"
 #include "dns.h"
+#include "fmt.h"
 #include "hc.h"
 #include "log.h"
 #include "login.h"
@@ -60,8 +60,8 @@ static void open_browser(const char *url)
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0)
-		printf("(no browser could be opened: open the address "
-		       "yourself)\n");
+		fmt_puts(1, "(no browser could be opened: open the address "
+			    "yourself)\n");
 	posix_spawn_file_actions_destroy(&fa);
 }
 
@@ -72,18 +72,16 @@ static void feed(struct cli *c, const char *s, size_t n, int from_stdin)
 
 	if (oauth_parse_reply(s, n, &r) < 0) {
 		if (from_stdin)
-			printf("That is not a sign-in address. Paste the "
-			       "whole address from the browser's address "
-			       "bar (it holds code= and state=).\n");
-		fflush(stdout);
+			fmt_puts(1, "That is not a sign-in address. Paste the "
+				    "whole address from the browser's address "
+				    "bar (it holds code= and state=).\n");
 		return;
 	}
 	if (login_feed(&c->lg, &r, why, sizeof(why)) < 0 &&
 	    c->lg.status == LOGIN_PENDING)
-		printf("Not taken: %s. Paste the whole address from the "
-		       "browser's address bar (it holds code= and state=).\n",
-		       why);
-	fflush(stdout);
+		fmt_print(1, "Not taken: %s. Paste the whole address from the "
+			     "browser's address bar (it holds code= and "
+			     "state=).\n", why);
 	memset(&r, 0, sizeof(r));
 }
 
@@ -95,16 +93,16 @@ static int on_callback(struct cbsrv *cb, const char *q, size_t qn, char *msg,
 	char why[160];
 
 	if (oauth_parse_reply(q, qn, &r) < 0) {
-		snprintf(msg, cap, "The address holds no sign-in reply.");
+		fmt_snprintf(msg, cap, "The address holds no sign-in reply.");
 		return 0;
 	}
 	if (login_feed(&c->lg, &r, why, sizeof(why)) < 0) {
-		snprintf(msg, cap, "Not accepted: %s.", why);
+		fmt_snprintf(msg, cap, "Not accepted: %s.", why);
 		return 0;
 	}
 	if (r.has_error) {
-		snprintf(msg, cap, "The sign-in was refused. You can close "
-			 "this window.");
+		fmt_snprintf(msg, cap, "The sign-in was refused. You can close "
+			     "this window.");
 		return 0;
 	}
 	return 1;
@@ -138,9 +136,8 @@ static void on_stdin(struct loop *l, struct loop_watch *w, int revents)
 
 static void on_url(struct login *lg)
 {
-	printf("Open this address in a browser and enter the code %s:\n%s\n",
-	       lg->user_code, lg->url);
-	fflush(stdout);
+	fmt_print(1, "Open this address in a browser and enter the code "
+		     "%s:\n%s\n", lg->user_code, lg->url);
 }
 
 static void print_models(const struct login *lg)
@@ -150,28 +147,40 @@ static void print_models(const struct login *lg)
 							       : NULL);
 	int i;
 
-	printf("Models:");
+	fmt_puts(1, "Models:");
 	for (i = 0; m && m[i].id; i++)
-		printf("%s %s", i ? "," : "", m[i].id);
-	printf("\n");
+		fmt_print(1, "%s %s", i ? "," : "", m[i].id);
+	fmt_puts(1, "\n");
 }
 
 /* Qwen's token names nobody: ask for a name when someone can answer. */
 static void ask_alias(struct login *lg)
 {
-	char line[256];
-	size_t n;
+	char line[256], ch;
+	size_t n = 0;
+	ssize_t r;
 
 	if (!isatty(0))
 		return;
-	printf("Signed in.\nName for this Qwen account (e-mail or alias; Enter for "
-	       "none): ");
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin))
-		return;
-	n = strcspn(line, "\r\n");
+	fmt_puts(1, "Signed in.\nName for this Qwen account (e-mail or alias; "
+		    "Enter for none): ");
+	/* one line, a byte at a time (no stdio): the rest stays unread */
+	while ((r = read(0, &ch, 1)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (ch == '\n')
+			break;
+		if (n < sizeof(line) - 1)
+			line[n++] = ch;
+	}
+	if (r == 0 && n == 0)
+		return; /* end of input: no answer */
 	line[n] = '\0';
-	snprintf(lg->acct.alias, sizeof(lg->acct.alias), "%.127s", line);
+	line[strcspn(line, "\r")] = '\0';
+	fmt_snprintf(lg->acct.alias, sizeof(lg->acct.alias), "%.127s", line);
 }
 
 int login_cli(const struct cfg *cfg, enum login_kind k,
@@ -183,11 +192,11 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 	int rc = 1, port = login_port(k);
 
 	if (!c) {
-		fprintf(stderr, "cli-proxy-api: out of memory\n");
+		fmt_puts(2, "cli-proxy-api: out of memory\n");
 		return 1;
 	}
 	if (loop_init(&c->l, 64, 64) < 0) {
-		fprintf(stderr, "cli-proxy-api: out of memory\n");
+		fmt_puts(2, "cli-proxy-api: out of memory\n");
 		free(c);
 		return 1;
 	}
@@ -195,8 +204,8 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 	dns_reload(&c->dns);
 	if (hc_pool_init(&c->hc, &c->l, &c->dns, 8) < 0 ||
 	    tls_init(cfg->ca_file, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cli-proxy-api: %s\n",
-			err[0] ? err : "out of memory");
+		fmt_print(2, "cli-proxy-api: %s\n",
+			  err[0] ? err : "out of memory");
 		goto out;
 	}
 	memset(&env, 0, sizeof(env));
@@ -208,35 +217,33 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 	env.user = c;
 	err[0] = '\0';
 	if (login_start(&c->lg, k, &env, project_id) < 0) {
-		fprintf(stderr, "cli-proxy-api: login failed: %s\n", c->lg.err);
+		fmt_print(2, "cli-proxy-api: login failed: %s\n", c->lg.err);
 		goto out;
 	}
 	if (port) {
-		printf("Open this address in a browser to sign in (%s):\n%s\n",
-		       login_title(k), c->lg.url);
+		fmt_print(1, "Open this address in a browser to sign in "
+			     "(%s):\n%s\n", login_title(k), c->lg.url);
 		if (cbsrv_open(&c->cb, &c->l, NULL, port, login_path(k),
 			       on_callback, c, err, sizeof(err)) < 0) {
-			fprintf(stderr, "cli-proxy-api: %s: the browser's "
-				"redirect to http://localhost:%d%s cannot "
-				"arrive here. Paste the address the browser "
-				"was sent to below, or sign in through the "
-				"management API of a running server (see "
-				"README, \"Logging in on a router\").\n", err,
-				port, login_path(k));
+			fmt_print(2, "cli-proxy-api: %s: the browser's "
+				  "redirect to http://localhost:%d%s cannot "
+				  "arrive here. Paste the address the browser "
+				  "was sent to below, or sign in through the "
+				  "management API of a running server (see "
+				  "README, \"Logging in on a router\").\n",
+				  err, port, login_path(k));
 		}
-		printf("Waiting for the browser's redirect to "
-		       "http://localhost:%d%s.\nIf the browser runs on "
-		       "another machine, its page will not load: copy the "
-		       "address from its address bar, paste it here and "
-		       "press Enter.\n", port, login_path(k));
-		fflush(stdout);
+		fmt_print(1, "Waiting for the browser's redirect to "
+			     "http://localhost:%d%s.\nIf the browser runs on "
+			     "another machine, its page will not load: copy "
+			     "the address from its address bar, paste it here "
+			     "and press Enter.\n", port, login_path(k));
 		if (!no_browser)
 			open_browser(c->lg.url);
 		loop_watch_init(&c->in, 0, on_stdin);
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
 		loop_add(&c->l, &c->in, POLLIN);
 	}
-	fflush(stdout);
 	while (c->lg.status == LOGIN_PENDING)
 		if (loop_run_once(&c->l, -1) < 0)
 			break;
@@ -245,16 +252,16 @@ int login_cli(const struct cfg *cfg, enum login_kind k,
 	if (port)
 		fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 	if (c->lg.status == LOGIN_OK) {
-		printf("Saved %s\nAccount: %s %s\n", c->lg.path,
-		       acct_kind_name(c->lg.acct.ak),
-		       c->lg.acct.email[0] ? c->lg.acct.email : "(no e-mail)");
+		fmt_print(1, "Saved %s\nAccount: %s %s\n", c->lg.path,
+			  acct_kind_name(c->lg.acct.ak),
+			  c->lg.acct.email[0] ? c->lg.acct.email
+					      : "(no e-mail)");
 		print_models(&c->lg);
 		rc = 0;
 	} else {
-		fprintf(stderr, "cli-proxy-api: login failed: %s\n",
-			c->lg.err[0] ? c->lg.err : "stopped");
+		fmt_print(2, "cli-proxy-api: login failed: %s\n",
+			  c->lg.err[0] ? c->lg.err : "stopped");
 	}
-	fflush(stdout);
 out:
 	login_cancel(&c->lg);
 	cbsrv_close(&c->cb);

@@ -3,7 +3,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 
 #include "acct.h"
 #include "bearssl.h"
+#include "fmt.h"
 #include "fsx.h"
 #include "login_file.h"
 
@@ -167,9 +167,9 @@ int login_file_write(const struct login_acct *a, const char *dir,
 		name_part(&name, a->email);
 		member(&b, "access_token", a->access);
 		member(&b, "refresh_token", a->refresh);
-		snprintf(num, sizeof(num), "%ld", a->expires_in);
+		fmt_snprintf(num, sizeof(num), "%ld", a->expires_in);
 		member_raw(&b, "expires_in", num);
-		snprintf(num, sizeof(num), "%lld", (long long)now * 1000);
+		fmt_snprintf(num, sizeof(num), "%lld", (long long)now * 1000);
 		member_raw(&b, "timestamp", num);
 		member(&b, "expired", exp);
 		member(&b, "email", a->email);
@@ -222,16 +222,16 @@ int login_file_write(const struct login_acct *a, const char *dir,
 	buf_puts(&name, ".json");
 	buf_putc(&name, '\0');
 	rc = !b.overflow && !name.overflow && dir &&
-	     (size_t)snprintf(path, pathcap, "%s/%s", dir, name.p) < pathcap;
+	     (size_t)fmt_snprintf(path, pathcap, "%s/%s", dir, name.p) < pathcap;
 	if (!rc) {
-		snprintf(err, cap, "the account's file name or contents are "
-			 "too long");
+		fmt_snprintf(err, cap, "the account's file name or contents are "
+			     "too long");
 	} else if (make_dir(dir) < 0) {
-		snprintf(err, cap, "cannot create auth-dir %s: %s",
-			 dir, strerror(errno));
+		fmt_snprintf(err, cap, "cannot create auth-dir %s: %s",
+			     dir, strerror(errno));
 	} else if (fsx_write_atomic(path, b.p, b.len, 0600) < 0) {
-		snprintf(err, cap, "cannot write %s: %s", path,
-			 strerror(errno));
+		fmt_snprintf(err, cap, "cannot write %s: %s", path,
+			     strerror(errno));
 	} else {
 		ok = 0;
 	}

@@ -9,7 +9,6 @@
  * (cannot listen; a login failed), 2 usage or config error.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,14 +18,15 @@
 #include "api.h"
 #include "exch.h"
 #include "cfg_secret.h"
+#include "fmt.h"
 #include "login_cli.h"
 #include "mgmt.h"
 #include "srv.h"
 #include "version.h"
 
-static void usage(FILE *f)
+static void usage(void)
 {
-	fprintf(f,
+	fmt_puts(1,
 		"usage: cli-proxy-api [--config PATH]\n"
 		"\n"
 		"One local endpoint speaking the OpenAI, Claude and Gemini APIs.\n"
@@ -127,11 +127,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		int matched = 0;
 
 		if (flag_is(a, "help", &v) || flag_is(a, "h", &v)) {
-			usage(stdout);
+			usage();
 			exit(0);
 		}
 		if (flag_is(a, "version", &v)) {
-			printf("cli-proxy-api %s\n", CPA_VERSION);
+			fmt_print(1, "cli-proxy-api %s\n", CPA_VERSION);
 			exit(0);
 		}
 		if (flag_is(a, "config", &v) || flag_is(a, "project_id", &v) ||
@@ -140,8 +140,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			char name = a[strspn(a, "-")];
 			if (!v) {
 				if (i + 1 >= argc) {
-					fprintf(stderr, "cli-proxy-api: %s needs"
-						" a value\n", a);
+					fmt_print(2, "cli-proxy-api: %s needs"
+						  " a value\n", a);
 					return -1;
 				}
 				v = argv[++i];
@@ -152,9 +152,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->host = v;
 			else if (name == 'p' && a[strspn(a, "-") + 1] == 'o') {
 				if (parse_port(v, &o->port) < 0) {
-					fprintf(stderr, "cli-proxy-api: --port "
-						"takes a number from 1 to "
-						"65535\n");
+					fmt_print(2, "cli-proxy-api: --port "
+						  "takes a number from 1 to "
+						  "65535\n");
 					return -1;
 				}
 			} else
@@ -176,8 +176,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			}
 		if (matched)
 			continue;
-		fprintf(stderr, "cli-proxy-api: unknown argument '%s' "
-			"(try --help)\n", a);
+		fmt_print(2, "cli-proxy-api: unknown argument '%s' "
+			  "(try --help)\n", a);
 		return -1;
 	}
 	return 0;
@@ -196,10 +196,10 @@ int main(int argc, char **argv)
 		return 2;
 	if (!o.login && (o.no_browser || o.project_id)) {
 		/* a login flag forgotten must not start an open server */
-		fprintf(stderr, "cli-proxy-api: %s goes with a login flag "
-			"(--login, --antigravity-login, --codex-login, "
-			"--codex-device-login, --claude-login, --qwen-login)\n",
-			o.no_browser ? "--no-browser" : "--project_id");
+		fmt_print(2, "cli-proxy-api: %s goes with a login flag "
+			  "(--login, --antigravity-login, --codex-login, "
+			  "--codex-device-login, --claude-login, --qwen-login)\n",
+			  o.no_browser ? "--no-browser" : "--project_id");
 		return 2;
 	}
 	cfg_set_overrides(o.host, o.port);
@@ -207,13 +207,13 @@ int main(int argc, char **argv)
 		o.config = "config.ini";
 	if (o.config) {
 		if (cfg_load(&cfg, o.config, err, sizeof(err)) < 0) {
-			fprintf(stderr, "cli-proxy-api: %s\n", err);
+			fmt_print(2, "cli-proxy-api: %s\n", err);
 			return 2;
 		}
 	} else {
 		if (cfg_load_string(&cfg, "", "(defaults)", err,
 				    sizeof(err)) < 0) {
-			fprintf(stderr, "cli-proxy-api: %s\n", err);
+			fmt_print(2, "cli-proxy-api: %s\n", err);
 			return 2;
 		}
 		if (!o.login)

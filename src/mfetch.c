@@ -13,12 +13,12 @@
  */
 #include "mfetch.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acct.h"
 #include "cfg.h"
+#include "fmt.h"
 #include "hc.h"
 #include "log.h"
 #include "mlist.h"
@@ -81,12 +81,12 @@ static struct mfetch_cred *find(const struct mfetch *m,
 static const char *name_of(const struct mfetch_cred *e, char *out, size_t n)
 {
 	if (e->c->acct)
-		snprintf(out, n, "auth-dir %s", e->c->acct->name);
+		fmt_snprintf(out, n, "auth-dir %s", e->c->acct->name);
 	else
-		snprintf(out, n, "%s %u", e->c->prov == PROV_GEMINI
+		fmt_snprintf(out, n, "%s %u", e->c->prov == PROV_GEMINI
 						 ? "generative-language-api-key"
 						 : "claude-api-key",
-			 e->nth);
+			     e->nth);
 	return out;
 }
 
@@ -203,10 +203,10 @@ static void f_done(void *owner)
 	struct mlist *l = NULL;
 
 	if (e->status < 200 || e->status > 299) {
-		snprintf(msg, sizeof(msg), "HTTP %d", e->status);
+		fmt_snprintf(msg, sizeof(msg), "HTTP %d", e->status);
 	} else if (e->body.overflow) {
-		snprintf(msg, sizeof(msg), "answer larger than %d KB",
-			 MLIST_ANSWER_MAX / 1024);
+		fmt_snprintf(msg, sizeof(msg), "answer larger than %d KB",
+			     MLIST_ANSWER_MAX / 1024);
 	} else {
 		l = mlist_parse(prov_desc(e->c->prov)->list_fmt,
 				e->body.p ? e->body.p : "", e->body.len, &why);

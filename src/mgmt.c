@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "buf.h"
 #include "cbsrv.h"
 #include "cfg.h"
+#include "fmt.h"
 #include "json.h"
 #include "log.h"
 #include "login.h"
@@ -136,11 +136,11 @@ static void peer_addr(const struct conn *c, char *out, size_t cap)
 {
 	const char *p = c->peer, *e;
 	if (p[0] == '[' && (e = strchr(p, ']')) != NULL)
-		snprintf(out, cap, "%.*s", (int)(e - p - 1), p + 1);
+		fmt_snprintf(out, cap, "%.*s", (int)(e - p - 1), p + 1);
 	else if ((e = strrchr(p, ':')) != NULL)
-		snprintf(out, cap, "%.*s", (int)(e - p), p);
+		fmt_snprintf(out, cap, "%.*s", (int)(e - p), p);
 	else
-		snprintf(out, cap, "%s", p);
+		fmt_snprintf(out, cap, "%s", p);
 }
 
 static struct ban *ban_of(const char *addr, int64_t now, int make)
@@ -162,7 +162,7 @@ static struct ban *ban_of(const char *addr, int64_t now, int make)
 	if (oldest->addr[0] && oldest->until > now)
 		return NULL;
 	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
+	fmt_snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
 	return oldest;
 }
 
@@ -375,7 +375,7 @@ static int v_start(struct conn *c, const char *k, size_t n,
 		v->gen = c->gen;
 		v->at = loop_now(&s->loop);
 		memcpy(v->mac, m, 32);
-		snprintf(v->addr, sizeof(v->addr), "%s", addr);
+		fmt_snprintf(v->addr, sizeof(v->addr), "%s", addr);
 		if (!M.vt.cb)
 			loop_timer_init(&M.vt, v_tick);
 		if (!loop_timer_armed(&M.vt))
@@ -417,9 +417,9 @@ int mgmt_head(struct conn *c)
 	peer_addr(c, addr, sizeof(addr));
 	b = ban_of(addr, now, 0);
 	if (b && b->until > now) {
-		snprintf(msg, sizeof(msg), "IP banned due to too many failed "
-			 "attempts. Try again in %dm",
-			 (int)((b->until - now + 59999) / 60000));
+		fmt_snprintf(msg, sizeof(msg), "IP banned due to too many failed "
+			     "attempts. Try again in %dm",
+			     (int)((b->until - now + 59999) / 60000));
 		reply_err(c, 403, 0, msg);
 		return -1;
 	}
@@ -598,21 +598,21 @@ static int on_callback(struct cbsrv *cb, const char *q, size_t qn, char *msg,
 	char why[160];
 
 	if (oauth_parse_reply(q, qn, &r) < 0 || !r.has_state) {
-		snprintf(msg, cap, "The address holds no sign-in reply.");
+		fmt_snprintf(msg, cap, "The address holds no sign-in reply.");
 		return 0;
 	}
 	ss = sess_find(r.state);
 	if (!ss || ss->lg.kind != k) {
-		snprintf(msg, cap, "This sign-in is unknown or has expired. "
-			 "Start it again.");
+		fmt_snprintf(msg, cap, "This sign-in is unknown or has expired. "
+			     "Start it again.");
 		return 0;
 	}
 	if (login_feed(&ss->lg, &r, why, sizeof(why)) < 0) {
-		snprintf(msg, cap, "Not accepted: %s.", why);
+		fmt_snprintf(msg, cap, "Not accepted: %s.", why);
 		return 0;
 	}
 	if (r.has_error) {
-		snprintf(msg, cap, "The sign-in was refused.");
+		fmt_snprintf(msg, cap, "The sign-in was refused.");
 		return 0;
 	}
 	return 1;
@@ -749,7 +749,7 @@ static void h_cancel(struct conn *c)
 		return;
 	}
 	if (ss->wc && ss->wc->gen == ss->wgen) {
-		snprintf(ss->lg.err, sizeof(ss->lg.err), "cancelled");
+		fmt_snprintf(ss->lg.err, sizeof(ss->lg.err), "cancelled");
 		login_cancel(&ss->lg);
 		answer_waiter(ss);
 	}
@@ -827,7 +827,7 @@ static int callback_reply(struct conn *c, struct oauth_reply *r,
 	if (r->has_code && !r->has_state && strchr(r->code, '#')) {
 		char *h = strchr(r->code, '#');
 		*h = '\0';
-		snprintf(r->state, sizeof(r->state), "%s", h + 1);
+		fmt_snprintf(r->state, sizeof(r->state), "%s", h + 1);
 		r->has_state = 1;
 	}
 	if (!r->has_code && !r->has_error) {

@@ -6,23 +6,41 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 
 struct rlog {
-	FILE *f;
+	int fd;
+	size_t nbuf; /* bytes in buf, not yet written */
 	size_t bytes;
 	int cut;     /* RLOG_MAX reached: nothing more is written */
 	int cur;     /* stream whose bytes were written last (RLOG_*), or 0 */
 	int seen;    /* streams whose section was opened before (bits) */
 	int relay;   /* pass-through: the client body is the upstream's */
+	char buf[4096];
 };
+
+/* Buffered like the stdio this replaced: a write per 4 KB, not per
+ * piece; write errors are ignored (a log must not fail a request). */
+static void out(struct rlog *r, const char *p, size_t n)
+{
+	if (r->nbuf + n > sizeof(r->buf)) {
+		(void)fmt_write(r->fd, r->buf, r->nbuf);
+		r->nbuf = 0;
+		if (n > sizeof(r->buf)) {
+			(void)fmt_write(r->fd, p, n);
+			return;
+		}
+	}
+	memcpy(r->buf + r->nbuf, p, n);
+	r->nbuf += n;
+}
 
 static void put(struct rlog *r, const char *p, size_t n)
 {
@@ -30,12 +48,12 @@ static void put(struct rlog *r, const char *p, size_t n)
 		return;
 	if (r->bytes + n > RLOG_MAX) {
 		static const char note[] = "\n[request log cut at its size cap]\n";
-		fwrite(p, 1, RLOG_MAX - r->bytes, r->f);
-		fwrite(note, 1, sizeof(note) - 1, r->f);
+		out(r, p, RLOG_MAX - r->bytes);
+		out(r, note, sizeof(note) - 1);
 		r->cut = 1;
 		return;
 	}
-	fwrite(p, 1, n, r->f);
+	out(r, p, n);
 	r->bytes += n;
 }
 
@@ -104,7 +122,7 @@ static void target(struct rlog *r, const char *t, size_t n)
 
 /* logs/<sanitised path>-<ns>.log beside the config; 0600, never an
  * existing file. */
-static FILE *create(const char *config_path, const char *t, size_t n)
+static int create(const char *config_path, const char *t, size_t n)
 {
 	char dir[4096], name[160], path[4400];
 	const char *slash = config_path ? strrchr(config_path, '/') : NULL;
@@ -113,12 +131,12 @@ static FILE *create(const char *config_path, const char *t, size_t n)
 	int fd = -1, tries;
 
 	if (slash && (size_t)(slash - config_path) < sizeof(dir) - 6)
-		snprintf(dir, sizeof(dir), "%.*s/logs",
-			 (int)(slash - config_path), config_path);
+		fmt_snprintf(dir, sizeof(dir), "%.*s/logs",
+			     (int)(slash - config_path), config_path);
 	else
-		snprintf(dir, sizeof(dir), "logs");
+		fmt_snprintf(dir, sizeof(dir), "logs");
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return NULL;
+		return -1;
 	for (i = 0; i < n && t[i] != '?' && k < 80; i++) {
 		unsigned char c = (unsigned char)t[i];
 		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -137,22 +155,15 @@ static FILE *create(const char *config_path, const char *t, size_t n)
 	name[k] = '\0';
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < 8 && fd < 0; tries++) {
-		int m = snprintf(path, sizeof(path), "%s/%s-%lld%09ld", dir,
-				 name, (long long)ts.tv_sec, ts.tv_nsec);
-		snprintf(path + m, sizeof(path) - (size_t)m,
-			 tries ? "-%d.log" : ".log", tries);
+		int m = fmt_snprintf(path, sizeof(path), "%s/%s-%lld%09ld", dir,
+				     name, (long long)ts.tv_sec, ts.tv_nsec);
+		fmt_snprintf(path + m, sizeof(path) - (size_t)m,
+			     tries ? "-%d.log" : ".log", tries);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST)
-			return NULL;
+			return -1;
 	}
-	if (fd < 0)
-		return NULL;
-	{
-		FILE *f = fdopen(fd, "w");
-		if (!f)
-			close(fd);
-		return f;
-	}
+	return fd;
 }
 
 struct rlog *rlog_open(const char *config_path, const char *method,
@@ -163,7 +174,7 @@ struct rlog *rlog_open(const char *config_path, const char *method,
 	struct rlog *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (!(r->f = create(config_path, t, t_len))) {
+	if ((r->fd = create(config_path, t, t_len)) < 0) {
 		log_warn("request-log: cannot create a log file: %s",
 			 strerror(errno));
 		free(r);
@@ -283,6 +294,7 @@ void rlog_close(struct rlog **rp)
 		return;
 	*rp = NULL;
 	puts_(r, "\n");
-	fclose(r->f);
+	(void)fmt_write(r->fd, r->buf, r->nbuf);
+	close(r->fd);
 	free(r);
 }

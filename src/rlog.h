@@ -11,7 +11,7 @@
  * point of the option): the files are created 0600, and each is capped at
  * RLOG_MAX bytes so a long stream cannot fill a router's flash.
  *
- * Writes are plain buffered stdio on the loop's thread: this is a
+ * Writes are buffered (4 KB) and blocking, on the loop's thread: this is a
  * debugging switch, off by default.
  */
 #ifndef RLOG_H

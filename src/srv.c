@@ -28,7 +28,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -36,6 +35,7 @@
 
 #include "cfg_secret.h"
 #include "dns.h"
+#include "fmt.h"
 #include "hc.h"
 #include "log.h"
 #include "netaddr.h"
@@ -64,15 +64,15 @@ static int listen_on(struct srv *s, int family, const char *host, int port,
 	int fd;
 
 	if (netaddr_parse(host, family, port, &ss, &sl) < 0) {
-		snprintf(err, errlen, "host '%s' is not an IP address (or "
-			 "localhost)", host ? host : "");
+		fmt_snprintf(err, errlen, "host '%s' is not an IP address (or "
+			     "localhost)", host ? host : "");
 		return -1;
 	}
 	/* no host: one IPv6 socket takes IPv4 too */
 	fd = netaddr_listen(&ss, sl, host ? -1 : 0, 511);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s",
-			 host ? host : "*", port, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot listen on %s:%d: %s",
+			     host ? host : "*", port, strerror(errno));
 		return -1;
 	}
 	s->listen[s->nlisten].fd = fd;
@@ -377,7 +377,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	s->route = route_build(cfg, NULL, NULL, 1);
 	if (!s->route) {
-		snprintf(err, errlen, "out of memory");
+		fmt_snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	s->cfg = s->route->cfg;
@@ -405,8 +405,8 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 		      s->pool_size + nup + DNS_MAX_QUERIES + 6 +
 			      SRV_LOGIN_TIMERS) < 0 ||
 	    hc_pool_init(&s->hc, &s->loop, &s->dns, nup) < 0) {
-		snprintf(err, errlen, "out of memory for %d connections",
-			 s->pool_size);
+		fmt_snprintf(err, errlen, "out of memory for %d connections",
+			     s->pool_size);
 		return -1;
 	}
 	/* the accounts, the model lists, and the files the accounts and
@@ -434,7 +434,7 @@ int srv_init(struct srv *s, struct cfg *cfg, char *err, size_t errlen)
 	}
 
 	if (pipe2(s->sigpipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		fmt_snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	loop_watch_init(&s->sigw, s->sigpipe[0], on_sigpipe);

@@ -33,10 +33,12 @@
 #include "tls.h"
 
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 
 static br_x509_trust_anchor *tas;
@@ -811,14 +813,19 @@ static int load_pem(const char *path, int strict)
 	struct der obj = {0};
 	unsigned char buf[4096];
 	int in_cert = 0, added = 0, bad = 0;
-	size_t n;
-	FILE *f = fopen(path, "re");
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	if (fd < 0)
 		return -1;
 	tls_pem_init(&pc);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		size_t off = 0;
+	while ((k = read(fd, buf, sizeof(buf))) != 0) {
+		size_t off = 0, n = (size_t)k;
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* what was read counts, as with fread */
+		}
 		while (off < n) {
 			off += tls_pem_push(&pc, buf + off, n - off);
 			switch (tls_pem_event(&pc)) {
@@ -847,7 +854,7 @@ static int load_pem(const char *path, int strict)
 	}
 	if (tls_pem_end(&pc) == BR_PEM_END_OBJ && in_cert)
 		end_cert(&obj, &added, &bad);
-	fclose(f);
+	close(fd);
 	free(obj.p);
 	if (strict && (bad || added == 0))
 		return -2;
@@ -878,8 +885,8 @@ int tls_init(const char *ca_file, char *err, size_t errlen)
 	if (ca_file) {
 		rc = load_pem(ca_file, 1);
 		if (rc < 0) {
-			snprintf(err, errlen, "ca-file %s: %s", ca_file,
-				 rc == -1 ? strerror(errno)
+			fmt_snprintf(err, errlen, "ca-file %s: %s", ca_file,
+				     rc == -1 ? strerror(errno)
 					  : "not a PEM file of certificates");
 			return -1;
 		}

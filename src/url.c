@@ -3,7 +3,6 @@
  */
 #include "url.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 

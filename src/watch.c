@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include <sys/inotify.h>
 #endif
 
+#include "fmt.h"
 #include "log.h"
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
@@ -50,8 +50,8 @@ uint64_t watch_signature(const struct watch_item *it)
 	char path[4096];
 
 	if (it->name) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", it->dir,
-				     it->name) >= sizeof(path) ||
+		if ((size_t)fmt_snprintf(path, sizeof(path), "%s/%s", it->dir,
+					 it->name) >= sizeof(path) ||
 		    stat(path, &st) < 0)
 			return h;
 		return mix_stat(h, it->name, &st);
@@ -64,8 +64,8 @@ uint64_t watch_signature(const struct watch_item *it)
 		while ((e = readdir(d)) != NULL) {
 			if (e->d_name[0] == '.')
 				continue;
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-					     it->dir, e->d_name) >=
+			if ((size_t)fmt_snprintf(path, sizeof(path), "%s/%s",
+						 it->dir, e->d_name) >=
 				    sizeof(path) ||
 			    stat(path, &st) < 0)
 				continue;

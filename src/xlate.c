@@ -6,9 +6,9 @@
  */
 #include "xlate.h"
 
-#include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "sizes.h"
 
 static void emit(void *user, const struct hub_event *ev)
@@ -23,9 +23,9 @@ static void emit(void *user, const struct hub_event *ev)
 	    !t->early_status) {
 		/* Nothing sent yet: kept for a real HTTP error. */
 		t->early_status = ev->status ? ev->status : 502;
-		snprintf(t->early_msg, sizeof(t->early_msg), "%.*s",
-			 (int)(ev->text.n > 250 ? 250 : ev->text.n),
-			 ev->text.p ? ev->text.p : "");
+		fmt_snprintf(t->early_msg, sizeof(t->early_msg), "%.*s",
+			     (int)(ev->text.n > 250 ? 250 : ev->text.n),
+			     ev->text.p ? ev->text.p : "");
 		return;
 	}
 	if (t->early_status)
