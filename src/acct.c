@@ -863,7 +863,7 @@ static void finish_refresh(struct acct *a)
 	res = answer_str(&j, "resource_url");
 	t = json_get(&j, 0, "expires_in");
 	if (t >= 0 && j.tok[t].type == JSMN_PRIMITIVE) {
-		long v = strtol(json_ptr(&j, t), NULL, 10);
+		long v = fmt_strtol(json_ptr(&j, t), NULL);
 		if (v > 0 && v < 10L * 365 * 86400)
 			expires_in = v;
 	}

@@ -283,7 +283,7 @@ static int parse_scaled(const char *v, const char *const *units,
 	if (*v < '0' || *v > '9')
 		return -1;
 	errno = 0;
-	n = strtoll(v, &end, 10);
+	n = fmt_strtoll(v, &end);
 	if (errno || n < 0)
 		return -1;
 	while (*end == ' ')
@@ -486,7 +486,7 @@ static int apply_key(struct parse *p, const struct key *k, void *base,
 	case V_INT: {
 		char *end;
 		errno = 0;
-		n = strtoll(v, &end, 10);
+		n = fmt_strtoll(v, &end);
 		if (*v == '\0' || *end != '\0' || errno || n < k->min ||
 		    n > k->max)
 			return fail(p, line, "%s must be a whole number from "

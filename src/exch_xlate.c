@@ -236,7 +236,7 @@ static void count_done(struct exch *x)
 		t = json_get(&j, 0, x->ufmt == HUB_GEMINI ? "totalTokens"
 							  : "input_tokens");
 		if (t >= 0 && j.tok[t].type == JSMN_PRIMITIVE)
-			n = strtol(json_ptr(&j, t), NULL, 10);
+			n = fmt_strtol(json_ptr(&j, t), NULL);
 		json_free(&j);
 	}
 	if (n < 0) {

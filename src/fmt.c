@@ -383,3 +383,45 @@ int fmt_print(int fd, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+long long fmt_strtoll(const char *s, char **end)
+{
+	const char *p = s;
+	unsigned long long v = 0, lim = LLONG_MAX;
+	int neg = 0, any = 0, over = 0;
+
+	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+		p++;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (neg)
+		lim++; /* -LLONG_MIN */
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		any = 1;
+		if (v > (lim - d) / 10)
+			over = 1; /* the digits are still consumed */
+		else
+			v = v * 10 + d;
+	}
+	if (end)
+		*end = (char *)(any ? p : s);
+	if (over) {
+		errno = ERANGE;
+		return neg ? LLONG_MIN : LLONG_MAX;
+	}
+	if (neg && v)
+		return -(long long)(v - 1) - 1;
+	return (long long)v;
+}
+
+long fmt_strtol(const char *s, char **end)
+{
+	long long v = fmt_strtoll(s, end);
+
+	if (v > LONG_MAX || v < LONG_MIN) { /* only where long is narrower */
+		errno = ERANGE;
+		return v > 0 ? LONG_MAX : LONG_MIN;
+	}
+	return (long)v;
+}

@@ -48,4 +48,12 @@ int fmt_write(int fd, const void *p, size_t n);
 /* fmt_write of a string, unformatted. */
 int fmt_puts(int fd, const char *s);
 
+/* strtoll(s, end, 10) and strtol(s, end, 10), with their results: white
+ * space, a sign, digits; no digits: 0 and *end = s; out of range: the
+ * limit and errno ERANGE; end may be NULL.  musl's read through a FILE
+ * (__intscan, __shgetc, __uflow), which alone kept stdio's read side and
+ * its exit-time flush in the static binary. */
+long long fmt_strtoll(const char *s, char **end);
+long fmt_strtol(const char *s, char **end);
+
 #endif

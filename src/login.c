@@ -297,7 +297,7 @@ static long jlong(const struct json *j, int obj, const char *key, long def)
 	} else {
 		return def;
 	}
-	return tmp[0] >= '0' && tmp[0] <= '9' ? strtol(tmp, NULL, 10) : def;
+	return tmp[0] >= '0' && tmp[0] <= '9' ? fmt_strtol(tmp, NULL) : def;
 }
 
 /* The OAuth error of a 4xx answer ("error" string, or {"error":{...}}),

@@ -389,3 +389,67 @@ TEST(fmt_write_waits_out_a_full_nonblocking_pipe)
 	REQUIRE(waitpid(pid, &st, 0) == pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
+
+/* fmt_strtoll / fmt_strtol == strtoll / strtol in base 10: value, end
+ * and errno. */
+static void same_num(const char *s)
+{
+	char *we, *ge;
+	long long wv, gv;
+	long wl, gl;
+	int werr, gerr;
+
+	errno = 0;
+	wv = strtoll(s, &we, 10);
+	werr = errno;
+	errno = 0;
+	gv = fmt_strtoll(s, &ge);
+	gerr = errno;
+	if (gv != wv || ge != we || gerr != werr)
+		FAILF("fmt_strtoll(\"%s\"): %lld +%d errno %d, libc %lld +%d "
+		      "errno %d", t_esc(s, strlen(s)), gv, (int)(ge - s), gerr,
+		      wv, (int)(we - s), werr);
+	errno = 0;
+	wl = strtol(s, &we, 10);
+	werr = errno;
+	errno = 0;
+	gl = fmt_strtol(s, &ge);
+	gerr = errno;
+	if (gl != wl || ge != we || gerr != werr)
+		FAILF("fmt_strtol(\"%s\"): %ld errno %d, libc %ld errno %d",
+		      t_esc(s, strlen(s)), gl, gerr, wl, werr);
+	CHECK_EQ_INT(fmt_strtoll(s, NULL), wv);
+}
+
+TEST(fmt_strtoll_matches_libc)
+{
+	static const char *const strs[] = {
+		"", " ", "+", "-", "+-1", "-+1", "--1", "0", "-0", "+0", "00012",
+		"12abc", "  42", "\t\n\v\f\r 7", "\x1c" "5", "-17 ", "0x1f", "1e5",
+		"3600", "86400s", "9223372036854775806", "9223372036854775807",
+		"9223372036854775808", "9223372036854775809",
+		"-9223372036854775807", "-9223372036854775808",
+		"-9223372036854775809", "99999999999999999999999999x",
+		"-99999999999999999999999999", "2147483647", "2147483648",
+		"-2147483648", "-2147483649", "4294967296", "18446744073709551615",
+		"18446744073709551616", "1 2", ".5", "٣"};
+	struct t_rng r;
+	size_t i;
+	int k;
+
+	for (i = 0; i < T_ARRAY_LEN(strs); i++)
+		same_num(strs[i]);
+	t_rng_seed(&r, t_seed(1003));
+	for (k = 0; k < 3000; k++) {
+		char s[40];
+		size_t n = 0, len = t_rng_below(&r, 24);
+		static const char alpha[] = "0123456789 +-x\t";
+		while (n < len) {
+			uint64_t x = t_rng_next(&r);
+			s[n++] = x & 3 ? (char)('0' + (x >> 8) % 10)
+				       : alpha[(x >> 8) % (sizeof(alpha) - 1)];
+		}
+		s[n] = '\0';
+		same_num(s);
+	}
+}
