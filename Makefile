@@ -178,10 +178,12 @@ test-deps:
 	@sh tests/integ/sdk/install.sh
 	@sh tests/integ/clients/install.sh
 
-# Generated sources must equal their generator's output.
+# Generated sources must equal their generator's output; src/ must not
+# call libc's printf or stdio (src/fmt.c replaces them).
 unit: $(B)/unit-tests
 	@echo "== unit tests"
 	$(Q)$(PYTHON) tests/unit/gen_bcrypt_pi.py --check src/bcrypt_pi.h
+	$(Q)$(PYTHON) tests/unit/check_no_stdio.py src
 	$(Q)./$(B)/unit-tests
 
 fixtures: $(B)/fixture-runner test-deps
