@@ -153,9 +153,13 @@ $(eval $(call flavour,$(B)/san,$(CC),$(SAN) -O1 -g,,))
 # Static musl build, optimised for size.  No unwind tables: C without
 # exceptions needs none (a backtrace is the debug build's job), and they
 # were a tenth of the binary.  Link-time optimisation (-8 KB), segments
-# not padded apart to pages (-4 KB), no build id.
+# not padded apart to pages (-4 KB), no build id.  No RELRO segment: its
+# end must fall on a page, which pads the file by up to 4 KB, and musl
+# write-protects it only in the dynamic linker, never in a static binary
+# (its pages are rw- either way: see /proc/<pid>/maps).
 STATIC_CFLAGS := -Os -fno-asynchronous-unwind-tables -fno-unwind-tables -flto=auto
-STATIC_LDFLAGS := -static -Wl,-z,noseparate-code -Wl,--build-id=none
+STATIC_LDFLAGS := -static -Wl,-z,noseparate-code -Wl,--build-id=none \
+	-Wl,-z,norelro
 $(eval $(call flavour,$(B)/static,$(MUSL_CC),$(STATIC_CFLAGS),$(STATIC_CFLAGS),$(STATIC_LDFLAGS)))
 
 # ---- convenience -------------------------------------------------------------
