@@ -308,6 +308,28 @@ def url_seeds():
             add("url", b"\x00" + m.group(0))
 
 
+def fmt_seeds():
+    """Each format of the table at rooms 0, 1, 7 and the whole output,
+    with extreme and ordinary integers; numbers and an IPv6 address (the
+    data's first 16 bytes) in the string."""
+    ints = (0, -1, 1, 42, -42, 2**31 - 1, -2**31, 123456789, -300, 300)
+    data = (b"::1 is not a number", b" -9223372036854775808x",
+            b"\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"
+            b"99999999999999999999", b"\x00" * 10 + b"\xff\xff\x7f\x00\x00\x01",
+            b"")
+    n = 0
+    for which in range(14):
+        for room in (0, 1, 7, 255):
+            a = ints[n % len(ints)]
+            b = ints[(n * 3 + 1) % len(ints)]
+            c = ints[(n * 7 + 2) % len(ints)]
+            w = ints[(n * 5 + 3) % len(ints)] % 301
+            p = ints[(n * 11 + 4) % len(ints)] % 301
+            add("fmt", bytes([which, room]) +
+                struct.pack(">iiiii", a, b, c, w, p) + data[n % len(data)])
+            n += 1
+
+
 def dns_name(name):
     out = b""
     for label in name.split("."):
@@ -511,6 +533,7 @@ def main():
     mlist_seeds()
     bcrypt_seeds()
     url_seeds()
+    fmt_seeds()
     oauth_seeds()
     dns_seeds()
     hc_proxy_seeds()
