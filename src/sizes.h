@@ -114,6 +114,12 @@
 #define CFG_LINE_MAX (16 * 1024)
 #endif
 
+/* YAML reader (yaml.c, for --import-yaml): deepest nesting of maps and
+ * lists, the top level counted. */
+#ifndef YAML_DEPTH_MAX
+#define YAML_DEPTH_MAX 32
+#endif
+
 /* Auth files (acct_file.c): largest file read or patched.  The
  * reference's are a few KB; a Claude file with cloak keys stays small. */
 #ifndef ACCT_FILE_MAX
