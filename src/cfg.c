@@ -746,6 +746,38 @@ static int upstream_header_key(struct parse *p, const char *name,
 	return 1;
 }
 
+int cfg_key_kind(const char *section, const char *name)
+{
+	static const unsigned char kinds[] = {
+		[V_INT] = CFG_K_NUM, [V_BOOL] = CFG_K_BOOL,
+		[V_SIZE] = CFG_K_NUM, [V_MS] = CFG_K_MS, [V_STR] = CFG_K_STR,
+		[V_NAME] = CFG_K_STR, [V_PATH] = CFG_K_STR,
+		[V_URL] = CFG_K_STR, [V_PROXY] = CFG_K_STR,
+		[V_SECRET] = CFG_K_STR, [V_KEYS] = CFG_K_LIST,
+		[V_HEADERS] = CFG_K_HEADER, [V_MODELS] = CFG_K_MODEL};
+	const struct key *k;
+	int i, s = section_kind(*section ? section : name);
+
+	if (!*section && s >= 0)
+		return s == S_MAP || s == S_ENDPOINTS ||
+		       s == S_UPSTREAM_HEADERS ? CFG_K_SECTION : CFG_K_ENTRIES;
+	if (s == S_ENDPOINTS || s == S_UPSTREAM_HEADERS) {
+		for (i = 0; i < (s == S_ENDPOINTS ? EP__COUNT : UH__COUNT); i++)
+			if (!strcmp(name, s == S_ENDPOINTS ? ep_names[i]
+							   : uh_names[i]))
+				return s == S_ENDPOINTS ? CFG_K_STR
+							: CFG_K_HEADER;
+		return -1;
+	}
+	if (s == S_COMPAT)
+		k = find_key(compat_keys, N_OF(compat_keys), "", name);
+	else if (s == S_CLAUDE || s == S_CODEX)
+		k = find_key(entry_keys, N_OF(entry_keys), "", name);
+	else
+		k = find_key(keys, N_OF(keys), section, name);
+	return k ? kinds[k->type] : -1;
+}
+
 /* Strip one pair of surrounding double quotes (YAML habit). */
 static const char *unquote(const char *v, char *tmp, size_t tmplen)
 {
@@ -1022,13 +1054,13 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 	return 0;
 }
 
-int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
+char *cfg_read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	char *text;
 	ssize_t n;
 	size_t got = 0;
-	int fd, rc;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -1036,19 +1068,19 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 			     strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CFG_FILE_MAX) {
 		fmt_snprintf(err, errlen, "%s: not a regular file of at most %d "
 			     "bytes", path, CFG_FILE_MAX);
 		close(fd);
-		return -1;
+		return NULL;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		close(fd);
 		fmt_snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
+		return NULL;
 	}
 	while (got < (size_t)st.st_size &&
 	       (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
@@ -1058,8 +1090,20 @@ int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 	if (memchr(text, '\0', got)) {
 		free(text);
 		fmt_snprintf(err, errlen, "%s: contains a NUL byte", path);
-		return -1;
+		return NULL;
 	}
+	*len = got;
+	return text;
+}
+
+int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = cfg_read_file(path, &len, err, errlen);
+	int rc;
+
+	if (!text)
+		return -1;
 	rc = cfg_load_string(c, text, path, err, errlen);
 	free(text);
 	if (rc == 0 && !(c->path = strdup(path))) {

@@ -157,6 +157,13 @@ void cfg_defaults(struct cfg *c);
  */
 int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
 
+/*
+ * The whole regular file at path (at most CFG_FILE_MAX bytes, no NUL
+ * byte), malloc'd and NUL-terminated, its length in *len; NULL with
+ * "path: why" in err.
+ */
+char *cfg_read_file(const char *path, size_t *len, char *err, size_t errlen);
+
 /* Same from a string (tests); name is used in messages. */
 int cfg_load_string(struct cfg *c, const char *text, const char *name,
 		    char *err, size_t errlen);
@@ -169,6 +176,29 @@ void cfg_free(struct cfg *c);
  * no override.  The strings must outlive the process's loads (argv).
  */
 void cfg_set_overrides(const char *host, int port);
+
+/*
+ * The kind of value a key takes, as config.ini spells it: what an
+ * importer of another format needs to write one (cfg_import.c).
+ */
+enum cfg_kind {
+	CFG_K_STR,      /* one string; empty = not set */
+	CFG_K_NUM,      /* one whole number or size */
+	CFG_K_BOOL,     /* true/false, yes/no, on/off, 1/0 */
+	CFG_K_MS,       /* a duration: a number with ms, s, m or h */
+	CFG_K_LIST,     /* repeated key, one value each */
+	CFG_K_HEADER,   /* repeated key, "Name: value" each */
+	CFG_K_MODEL,    /* repeated key, "upstream-name [= alias]" each */
+	CFG_K_SECTION,  /* a section of keys ([remote-management]) */
+	CFG_K_ENTRIES,  /* a section per entry ([claude-api-key]) */
+};
+
+/*
+ * The kind of key name in section ("" = the top level, where sections
+ * are keys too; for a section of entries, the name of the section), or
+ * -1 when config.ini has no such key there.
+ */
+int cfg_key_kind(const char *section, const char *name);
 
 /* Name of an endpoint key in [endpoints]. */
 const char *cfg_endpoint_name(enum cfg_endpoint e);
