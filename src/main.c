@@ -3,17 +3,21 @@
  *
  * Flags follow the reference (Go's flag package): one or two dashes,
  * "-flag value" or "-flag=value".  A login flag runs that login
- * (login_cli.c) instead of the server.
+ * (login_cli.c) instead of the server; --import-yaml prints the
+ * config.ini of a CLIProxyAPI config.yaml (cfg_import.c) instead.
  *
- * Exit codes: 0 clean stop (a login: an account saved), 1 run-time failure
- * (cannot listen; a login failed), 2 usage or config error.
+ * Exit codes: 0 clean stop (a login: an account saved; an import: the
+ * INI printed), 1 run-time failure (cannot listen; a login failed; the
+ * YAML cannot be read), 2 usage or config error.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cfg.h"
+#include "cfg_import.h"
 #include "log.h"
 #include "api.h"
 #include "exch.h"
@@ -21,6 +25,7 @@
 #include "fmt.h"
 #include "login_cli.h"
 #include "mgmt.h"
+#include "sizes.h"
 #include "srv.h"
 #include "version.h"
 
@@ -38,6 +43,9 @@ static void usage(void)
 		"  --port N        listen port instead of the config's port\n"
 		"  --log-plain     log lines without a timestamp (for logread,\n"
 		"                  journald: they add their own)\n"
+		"  --import-yaml PATH\n"
+		"                  print the config.ini for a CLIProxyAPI\n"
+		"                  config.yaml (keys left out: on stderr), exit\n"
 		"  --help          this text\n"
 		"  --version       print the version\n"
 		"\n"
@@ -54,6 +62,25 @@ static void usage(void)
 		"  --no-browser          print the address, do not open a browser\n"
 		"\n"
 		"Signals: SIGHUP re-reads the config, SIGTERM/SIGINT stop gracefully.\n");
+}
+
+/* --import-yaml: the INI on stdout, what was left out on stderr; 0, or
+ * 1 when the file cannot be read or is no YAML config. */
+static int import_yaml(const char *path)
+{
+	struct buf ini, notes;
+	int rc;
+
+	buf_init(&ini, 2 * CFG_FILE_MAX);
+	buf_init(&notes, CFG_FILE_MAX);
+	rc = cfg_import_file(path, &ini, &notes) < 0;
+	if (ini.len)
+		fwrite(ini.p, 1, ini.len, stdout);
+	if (notes.len)
+		fwrite(notes.p, 1, notes.len, stderr);
+	buf_free(&ini);
+	buf_free(&notes);
+	return rc;
 }
 
 static enum login_kind login_kind_of(const char *flag)
@@ -73,6 +100,7 @@ static enum login_kind login_kind_of(const char *flag)
 
 struct opts {
 	const char *config;
+	const char *import; /* --import-yaml: the YAML to convert */
 	const char *login; /* which login flag, or NULL */
 	const char *project_id;
 	const char *host; /* --host: overrides the config's host */
@@ -136,7 +164,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		if (flag_is(a, "config", &v) || flag_is(a, "project_id", &v) ||
 		    flag_is(a, "project-id", &v) || flag_is(a, "host", &v) ||
-		    flag_is(a, "port", &v)) {
+		    flag_is(a, "port", &v) || flag_is(a, "import-yaml", &v)) {
 			char name = a[strspn(a, "-")];
 			if (!v) {
 				if (i + 1 >= argc) {
@@ -150,6 +178,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->config = v;
 			else if (name == 'h')
 				o->host = v;
+			else if (name == 'i')
+				o->import = v;
 			else if (name == 'p' && a[strspn(a, "-") + 1] == 'o') {
 				if (parse_port(v, &o->port) < 0) {
 					fmt_print(2, "cli-proxy-api: --port "
@@ -194,6 +224,13 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
+	if (o.import && o.login) {
+		fprintf(stderr, "cli-proxy-api: --import-yaml goes without a "
+			"login flag\n");
+		return 2;
+	}
+	if (o.import)
+		return import_yaml(o.import);
 	if (!o.login && (o.no_browser || o.project_id)) {
 		/* a login flag forgotten must not start an open server */
 		fmt_print(2, "cli-proxy-api: %s goes with a login flag "
