@@ -16,7 +16,7 @@
 FZ := tests/fuzz
 FUZZ_TARGETS ?= http_request http_response http_chunked sse json \
 	hub_request hub_stream cfg url dns hc_proxy tls_anchors acct_file \
-	quota_reset mlist oauth bcrypt cfg_edit fmt
+	quota_reset mlist oauth bcrypt cfg_edit fmt yaml
 # Targets that also link BearSSL (tls_anchors compares tls.c's decoders
 # with BearSSL's).
 FUZZ_BEARSSL := tls_anchors oauth

@@ -149,6 +149,22 @@ def cfg_edit_seeds():
             add("cfg_edit", bytes([opt]) + t)
 
 
+def yaml_seeds():
+    """The import test's config.yaml files and the unit tests' YAML texts,
+    behind each option byte (LF, CRLF, BOM, both)."""
+    texts = []
+    d = os.path.join(ROOT, "tests", "integ", "import_yaml")
+    for case in sorted(os.listdir(d)):
+        p = os.path.join(d, case, "config.yaml")
+        if os.path.exists(p):
+            texts.append(read(p))
+    for lit in unit("test_yaml.c"):
+        if b":" in lit or lit.startswith(b"- ") or b"\n" in lit:
+            texts.append(lit)
+    for i, t in enumerate(texts):
+        add("yaml", bytes([i % 4]) + t)
+
+
 def acct_file_seeds():
     """Auth files of the five types as the reference writes them (compact,
     and indented as Go's MarshalIndent does), behind an option byte, plus
@@ -496,7 +512,15 @@ def dicts(out):
                 "name", "[endpoints]", "claude", "[a]", "k", "[streaming]",
                 "keepalive-seconds", " = ", "=", ":", " ;", " #", "\r\n",
                 b"\xef\xbb\xbf", "[]"]
+    yaml = [": ", "- ", "\n  ", "\n    - ", "# ", " #", "---", "'", "''",
+            '"', "\\u00e9", "\\x41", "\\U0001F600", "\\n", "[", "]",
+            ", ", "{}", "[]", "~", "null", "\r\n", "\t", b"\xef\xbb\xbf",
+            "&a", "*a", "!!str", "|", ">", "...", "%YAML",
+            "gemini-api-key", "api-key-entries", "headers", "models",
+            "alias", "y", "n"] + sorted({k for _, k in cfgw} |
+                                     {s for s, _ in cfgw if s})
     want = {"hub_request": js, "hub_stream": js + sse, "json": js,
+            "yaml": yaml,
             "bcrypt": bcrypt, "cfg_edit": cfg_edit,
             "acct_file": acct,
             "mlist": mlist,
@@ -529,6 +553,7 @@ def main():
     json_seeds()
     cfg_seeds()
     cfg_edit_seeds()
+    yaml_seeds()
     acct_file_seeds()
     mlist_seeds()
     bcrypt_seeds()
