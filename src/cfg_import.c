@@ -36,12 +36,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cfg_import.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "cfg.h"
+#include "fmt.h"
 #include "sizes.h"
 #include "yaml.h"
 
@@ -201,8 +201,8 @@ static int put_value(struct imp *m, struct buf *o, const char *sec,
 	if (k == CFG_K_BOOL && !s[1] && strchr("yYnN", *s))
 		s = (*s | 32) == 'y' ? "true" : "false";
 	a = alias && alias->str ? alias->str : "";
-	if (snprintf(v, sizeof(v), "%s%s%s%s%s", pair ? it->key : "",
-		     pair ? *s ? ": " : ":" : "", s, *a ? " = " : "", a) >=
+	if (fmt_snprintf(v, sizeof(v), "%s%s%s%s%s", pair ? it->key : "",
+			 pair ? *s ? ": " : ":" : "", s, *a ? " = " : "", a) >=
 		    (int)sizeof(v) || put_pair(o, name, v) < 0)
 		note(m, it, sec, sub, CANT);
 	return 0;

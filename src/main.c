@@ -75,9 +75,9 @@ static int import_yaml(const char *path)
 	buf_init(&notes, CFG_FILE_MAX);
 	rc = cfg_import_file(path, &ini, &notes) < 0;
 	if (ini.len)
-		fwrite(ini.p, 1, ini.len, stdout);
+		fmt_write(1, ini.p, ini.len);
 	if (notes.len)
-		fwrite(notes.p, 1, notes.len, stderr);
+		fmt_write(2, notes.p, notes.len);
 	buf_free(&ini);
 	buf_free(&notes);
 	return rc;
@@ -225,8 +225,8 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (o.import && o.login) {
-		fprintf(stderr, "cli-proxy-api: --import-yaml goes without a "
-			"login flag\n");
+		fmt_puts(2, "cli-proxy-api: --import-yaml goes without a "
+			 "login flag\n");
 		return 2;
 	}
 	if (o.import)
