@@ -117,6 +117,16 @@ struct key {
 	long min, max;       /* V_INT / V_SIZE / V_MS bounds */
 };
 
+/* The most max-body-total may be: 4 GiB, or 1 GiB (max-body-size's cap)
+ * where a long is 32 bits (ARM, MIPS): 1L << 32 does not fit there, the
+ * body budget plus one more body must fit a long, and a 32-bit process has
+ * only 2 to 3 GiB of address space in all. */
+#if LONG_MAX > 0x7fffffff
+#define BODY_TOTAL_CAP (1L << 32)
+#else
+#define BODY_TOTAL_CAP (1L << 30)
+#endif
+
 #define O(f) offsetof(struct cfg, f)
 static const struct key keys[] = {
 	{"", "port", V_INT, O(port), 1, 65535},
@@ -134,7 +144,8 @@ static const struct key keys[] = {
 	{"", "api-keys", V_KEYS, O(api_keys), 0, 0},
 	{"", "generative-language-api-key", V_KEYS, O(gl_api_keys), 0, 0},
 	{"", "max-body-size", V_SIZE, O(max_body_size), 1024, 1L << 30},
-	{"", "max-body-total", V_SIZE, O(max_body_total), 1024, 1L << 32},
+	{"", "max-body-total", V_SIZE, O(max_body_total), 1024,
+	 BODY_TOTAL_CAP},
 	{"", "max-connections", V_INT, O(max_connections), 1,
 	 MAX_CONNECTIONS_CAP},
 	{"", "header-timeout", V_MS, O(header_timeout_ms), 100, 3600000},

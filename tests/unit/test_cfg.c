@@ -3,6 +3,7 @@
  * clear "name:line: message" for every kind of bad input.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,32 @@ TEST(cfg_names_the_line_that_breaks_max_body_total)
 	expect_error("port = 1\nmax-body-size = 128m\n", 2,
 		     "max-body-size must be at most max-body-total (64m by "
 		     "default)");
+}
+
+/* The cap is 4g where a long holds it and 1g where a long is 32 bits (a
+ * 32-bit build once had 0 for a cap, and refused every value). */
+#if LONG_MAX > 0x7fffffff
+#define T_TOTAL_CAP (1L << 32)
+#define T_TOTAL_OVER "5g"
+#else
+#define T_TOTAL_CAP (1L << 30)
+#define T_TOTAL_OVER "2g"
+#endif
+TEST(cfg_max_body_total_cap_fits_a_long)
+{
+	struct cfg c;
+	char err[256], text[64];
+
+	snprintf(text, sizeof(text), "max-body-total = %ld\n", T_TOTAL_CAP);
+	if (CHECK(load(&c, text, err, sizeof(err)) == 0)) {
+		CHECK_EQ_INT(c.max_body_total, T_TOTAL_CAP);
+		cfg_free(&c);
+	}
+	snprintf(text, sizeof(text), "max-body-total = %ld\n",
+		 T_TOTAL_CAP + 1);
+	expect_error(text, 1, "(from 1024 to ");
+	snprintf(text, sizeof(text), "(from 1024 to %ld bytes)", T_TOTAL_CAP);
+	expect_error("max-body-total = " T_TOTAL_OVER "\n", 1, text);
 }
 
 TEST(cfg_errors_never_echo_secret_values)
