@@ -177,7 +177,7 @@ struct list_ctx {
 	const char *first, *last;
 };
 
-static void put_rfc3339(struct buf *b, long t)
+static void put_rfc3339(struct buf *b, long long t)
 {
 	char tmp[80];
 	time_t tt = (time_t)t;
@@ -196,7 +196,7 @@ static void put_rfc3339(struct buf *b, long t)
 static void put_model_tail(struct buf *b, const struct model_info *m)
 {
 	buf_puts(b, ",\"object\":\"model\",\"created\":");
-	buf_putu(b, (unsigned long)m->created);
+	buf_putu(b, (unsigned long long)m->created);
 	buf_puts(b, ",\"owned_by\":");
 	buf_json_cstr(b, m->owned_by);
 	buf_putc(b, '}');

@@ -330,7 +330,7 @@ struct hub_req_opts {
 struct hub_enc_opts {
 	int stream;              /* client asked for a stream */
 	const char *model;       /* model name to report (client's name) */
-	long created;            /* unix time for ids/created fields */
+	long long created;       /* unix time for ids/created fields */
 	uint32_t seed;           /* for generated ids (deterministic in
 				    fixtures) */
 	int gemini_cli;          /* Gemini: wrap as {"response": ...} */

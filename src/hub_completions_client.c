@@ -82,7 +82,7 @@ static void put_head(struct hub_enc *e, struct buf *out)
 	buf_puts(out, "{\"id\":");
 	buf_json_cstr(out, e->id);
 	buf_puts(out, ",\"object\":\"text_completion\",\"created\":");
-	buf_putu(out, (unsigned long)e->o.created);
+	buf_putu(out, (unsigned long long)e->o.created);
 	buf_puts(out, ",\"model\":");
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"choices\":[{\"text\":\"");

@@ -527,7 +527,7 @@ static void openai_chunk_head(const struct hub_enc *e, struct buf *out)
 {
 	buf_puts(out, "data: {\"id\":");
 	buf_json_cstr(out, e->id);
-	buf_printf(out, ",\"object\":\"chat.completion.chunk\",\"created\":%ld,"
+	buf_printf(out, ",\"object\":\"chat.completion.chunk\",\"created\":%lld,"
 			"\"model\":", e->o.created);
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"choices\":[{\"index\":0,\"delta\":{");
@@ -646,7 +646,7 @@ static void openai_stream_done(struct hub_enc *e, struct buf *out)
 			buf_puts(out, "data: {\"id\":");
 			buf_json_cstr(out, e->id);
 			buf_printf(out, ",\"object\":\"chat.completion.chunk\","
-					"\"created\":%ld,\"model\":",
+					"\"created\":%lld,\"model\":",
 				   e->o.created);
 			buf_json_cstr(out, e->model);
 			buf_puts(out, ",\"choices\":[],\"usage\":");
@@ -718,7 +718,7 @@ static void openai_body_done(struct hub_enc *e, struct buf *out)
 	hub_enc_make_id(e, "chatcmpl-");
 	buf_puts(out, "{\"id\":");
 	buf_json_cstr(out, e->id);
-	buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%ld,"
+	buf_printf(out, ",\"object\":\"chat.completion\",\"created\":%lld,"
 			"\"model\":", e->o.created);
 	buf_json_cstr(out, e->model);
 	buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":"

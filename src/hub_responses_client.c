@@ -693,7 +693,7 @@ static void put_response(const struct hub_enc *e, struct buf *b,
 
 	buf_puts(b, "{\"id\":");
 	buf_json_cstr(b, e->id);
-	buf_printf(b, ",\"object\":\"response\",\"created_at\":%ld,\"status\":"
+	buf_printf(b, ",\"object\":\"response\",\"created_at\":%lld,\"status\":"
 		   "\"%s\",\"background\":false,\"error\":", e->o.created,
 		   status);
 	if (err) {

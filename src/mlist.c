@@ -10,7 +10,6 @@
  */
 #include "mlist.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +30,7 @@ struct builder {
 	struct {
 		size_t id, display; /* offsets into s (display: or
 				       NO_DISPLAY) */
-		long created;
+		long long created;
 	} e[MLIST_MODELS_MAX];
 	size_t n, dropped;
 	uint16_t slot[ID_SLOTS];    /* index + 1 into e, 0 empty */
@@ -61,7 +60,7 @@ static int printable(const char *s, size_t n)
 /* Append one entry (id already unescaped; display NULL or unescaped);
  * a bad name, a repeat, or one past the cap is counted as dropped. */
 static void add(struct builder *b, const char *id, size_t idn,
-		const char *display, size_t dn, long created)
+		const char *display, size_t dn, long long created)
 {
 	uint32_t i;
 
@@ -95,7 +94,7 @@ static void add(struct builder *b, const char *id, size_t idn,
 /* One entry of the answer: the tokens of its id (which must begin with
  * prefix, left out) and display name (-1: none). */
 static void take(struct builder *b, const struct json *j, int id,
-		 int display, long created, const char *prefix)
+		 int display, long long created, const char *prefix)
 {
 	char ids[MODEL_NAME_MAX + 1 + 7]; /* room for Gemini's "models/" */
 	char ds[MLIST_DISPLAY_MAX + 1];
@@ -112,17 +111,17 @@ static void take(struct builder *b, const struct json *j, int id,
 }
 
 /* An RFC 3339 string token as unix time, or 0 (none, or not within
- * 1970 .. 9999 and a long). */
+ * 1970 .. 9999). */
 #define YEAR_10000 253402300800LL
 
-static long time_of(const struct json *j, int t)
+static long long time_of(const struct json *j, int t)
 {
 	long long v;
 	if (t < 0 || j->tok[t].type != JSMN_STRING ||
 	    acct_time_parse(json_ptr(j, t), json_len(j, t), &v) < 0 ||
-	    v <= 0 || v >= YEAR_10000 || v > LONG_MAX)
+	    v <= 0 || v >= YEAR_10000)
 		return 0;
-	return (long)v;
+	return v;
 }
 
 /* ---- the answers ---------------------------------------------------------- */

@@ -44,7 +44,7 @@ enum mlist_fmt {
 struct mlist_model {
 	const char *id;
 	const char *display;  /* the upstream's display name, or id */
-	long created;         /* unix time; 0 when the answer has none */
+	long long created;    /* unix time; 0 when the answer has none */
 };
 
 struct mlist {

@@ -23,7 +23,7 @@ struct model_info {
 	const char *id;
 	const char *display_name;
 	const char *owned_by;
-	long created;           /* unix time of the model's release */
+	long long created;      /* unix time of the model's release */
 	enum prov_kind provider;/* the kind of its first candidate */
 	const void *entry;      /* PROV_COMPAT: the struct cfg_compat */
 	const char *upstream;   /* PROV_COMPAT: upstream model name */
@@ -33,7 +33,7 @@ struct model_info {
 /* A provider's fixed model list (NULL-id ended), or NULL (compat). */
 struct model_fixed {
 	const char *id, *display;
-	long created;
+	long long created;
 };
 const struct model_fixed *models_table(enum prov_kind k, const char *plan);
 

@@ -169,7 +169,7 @@ static void add_pair(struct build *b, long model, size_t cred,
 
 /* Credential c serves model id. */
 static void serve_one(struct build *b, size_t c, const char *id,
-		      const char *display, long created)
+		      const char *display, long long created)
 {
 	enum prov_kind k = b->r->creds[c].prov;
 	struct model_info m;

@@ -1491,6 +1491,40 @@ TEST(openai_encode_stream_without_start_generates_id)
 	hub_enc_free(&e);
 }
 
+/* "created" is the request's unix time whole: after 2038 too, where a
+ * long is 32 bits (it was a long there, and wrapped negative). */
+TEST(openai_encode_created_after_2038)
+{
+	struct hub_enc e;
+	struct hub_enc_opts o;
+	struct buf out;
+	struct json j;
+
+	memset(&o, 0, sizeof(o));
+	o.model = "client-model";
+	o.created = 4102444800LL; /* 2100-01-01T00:00:00Z */
+	hub_enc_init(&e, HUB_OPENAI, &o);
+	buf_init(&out, 1 << 16);
+	oa_put_start(&e, &out, "msg_1", "m");
+	oa_put_text(&e, &out, HUB_EV_TEXT, 0, "hi");
+	oa_put(&e, &out, oa_ev(HUB_EV_DONE));
+	REQUIRE(json_parse(&j, out.p, out.len) == 0);
+	CHECK_PATH(&j, "created", "4102444800");
+	json_free(&j);
+	buf_free(&out);
+	hub_enc_free(&e);
+
+	o.stream = 1;
+	hub_enc_init(&e, HUB_OPENAI, &o);
+	buf_init(&out, 1 << 16);
+	oa_put_start(&e, &out, "msg_1", "m");
+	oa_put_text(&e, &out, HUB_EV_TEXT, 0, "hi");
+	oa_cstr(&out);
+	CHECK(strstr(out.p, "\"created\":4102444800,") != NULL);
+	buf_free(&out);
+	hub_enc_free(&e);
+}
+
 TEST(openai_encode_stream_empty_answer_still_well_formed)
 {
 	struct hub_enc e;

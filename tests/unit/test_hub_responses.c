@@ -1353,6 +1353,31 @@ TEST(responses_enc_nonstream_body)
 	hub_enc_free(&e);
 }
 
+/* created_at after 2038, where a long is 32 bits (it was one). */
+TEST(responses_enc_created_at_after_2038)
+{
+	struct hub_enc e;
+	struct hub_enc_opts o;
+	struct buf out;
+	struct hub_event evs[2];
+	struct json j;
+
+	memset(&o, 0, sizeof(o));
+	o.model = "gpt-5";
+	o.created = 4102444800LL; /* 2100-01-01T00:00:00Z */
+	hub_enc_init(&e, HUB_RESPONSES, &o);
+	buf_init(&out, 1 << 16);
+	evs[0] = mk(HUB_EV_START, 0, "resp_1", NULL, NULL);
+	evs[1] = mk(HUB_EV_DONE, 0, NULL, NULL, NULL);
+	enc_all(&e, evs, 2, &out);
+	REQUIRE(json_parse(&j, out.p, out.len) == 0);
+	CHECK_SPAN(json_ptr(&j, json_get(&j, 0, "created_at")),
+		   json_len(&j, json_get(&j, 0, "created_at")), "4102444800");
+	json_free(&j);
+	buf_free(&out);
+	hub_enc_free(&e);
+}
+
 TEST(responses_enc_nonstream_error_body)
 {
 	struct hub_enc e;

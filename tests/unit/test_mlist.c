@@ -103,6 +103,21 @@ TEST(mlist_claude_entries_without_a_usable_id_are_dropped)
 	mlist_unref(l);
 }
 
+/* A created_at after 2038 is kept whole where a long is 32 bits too (it
+ * was a long there: such a model showed created 0). */
+TEST(mlist_claude_created_at_after_2038)
+{
+	struct mlist *l = parse(MLIST_CLAUDE,
+		"{\"data\":[{\"type\":\"model\",\"id\":\"claude-far\","
+		"\"display_name\":\"Far\","
+		"\"created_at\":\"2100-01-01T00:00:00Z\"}],\"has_more\":false}",
+		NULL);
+	REQUIRE(l);
+	CHECK_EQ_INT(l->n, 1);
+	CHECK_EQ_INT(l->v[0].created, 4102444800LL);
+	mlist_unref(l);
+}
+
 /* ---- Gemini -------------------------------------------------------------------- */
 
 TEST(mlist_gemini_keeps_generate_content_models_without_the_prefix)
