@@ -108,7 +108,8 @@ static void *append(void *arr, size_t *cap, size_t *n, size_t elem,
 
 	if (*n >= *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
-		if (!(na = realloc(arr, nc * elem)))
+		/* (a 32-bit size_t: a huge request must not wrap the size) */
+		if (nc > SIZE_MAX / elem || !(na = realloc(arr, nc * elem)))
 			return NULL;
 		*cap = nc;
 	}

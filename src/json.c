@@ -3,6 +3,7 @@
  * once, in strict mode (JSMN_STRICT comes from the Makefile so every
  * includer sees the same token layout).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -266,6 +267,10 @@ int json_parse(struct json *j, const char *js, size_t len)
 	 * only if jsmn runs out, count exactly and parse again. */
 	cap = len / 8 + 16;
 	for (;;) {
+		/* a 32-bit size_t: 2^28 tokens (a body over 512 MB) would
+		 * wrap the size and jsmn write past a small block */
+		if (cap > SIZE_MAX / sizeof(*j->tok))
+			return -2;
 		j->tok = malloc(cap * sizeof(*j->tok));
 		if (!j->tok)
 			return -2;
