@@ -3,12 +3,14 @@
 #
 #   make cross ARCH=mips|mipsel|arm|aarch64
 #        build/cross-<arch>/: cli-proxy-api (static, -Os, LTO, as make
-#        static), unit-tests, fixture-runner, cli-proxy-api.stripped, and
-#        qemu/<program>: scripts that run each program under
-#        qemu-<arch>-static (binfmt_misc is not assumed)
+#        static), unit-tests, fixture-runner, the fuzz targets' replay
+#        builds (fuzz/), cli-proxy-api.stripped, and qemu/<program>:
+#        scripts that run each program under qemu-<arch>-static
+#        (binfmt_misc is not assumed)
 #   make cross-test ARCH=...
 #        make cross, then under qemu: the unit tests, the translation
-#        fixtures and the integration smoke test (tests/integ/test_smoke.py)
+#        fixtures, the fuzz corpus replay (no sanitizers: the targets' own
+#        checks) and the integration smoke test (tests/integ/test_smoke.py)
 #
 # Debian's cross compilers (installed when missing) build glibc binaries;
 # Debian's MIPS glibc is hard-float, so qemu emulates a 24Kf (a 24Kc with an
@@ -45,7 +47,8 @@ CROSS_QEMU_mipsel := qemu-mipsel-static -cpu 24Kf
 CROSS_QEMU_arm := qemu-arm-static -cpu cortex-a7
 CROSS_QEMU_aarch64 := qemu-aarch64-static -cpu cortex-a53
 
-CROSS_PROGRAMS := cli-proxy-api unit-tests fixture-runner
+CROSS_PROGRAMS := cli-proxy-api unit-tests fixture-runner \
+	$(addprefix fuzz/,$(FUZZ_TARGETS))
 
 # One flavour per architecture, with make static's flags (the sizes compare)
 # and the cross toolchain's gcc-ar (LTO objects in BearSSL's archive).
@@ -55,6 +58,9 @@ $(foreach a,$(CROSS_ARCHES),$(eval $(call flavour,$(B)/cross-$(a),\
 	$(CROSS_TRIPLET_$(a))-gcc,$(STATIC_CFLAGS) $(CROSS_CFLAGS_$(a)) -static,\
 	$(STATIC_CFLAGS) $(CROSS_CFLAGS_$(a)),$(STATIC_LDFLAGS),\
 	$(CROSS_TRIPLET_$(a))-gcc-ar)))
+$(foreach a,$(CROSS_ARCHES),$(eval $(call fuzz_flavour,$(B)/cross-$(a),\
+	$(CROSS_TRIPLET_$(a))-gcc,$(STATIC_CFLAGS) $(CROSS_CFLAGS_$(a)) -static,,\
+	$(B)/cross-$(a)/fuzz/replay.o,$(CROSS_TRIPLET_$(a))-gcc-ar)))
 
 .PHONY: cross cross-test
 
@@ -72,7 +78,7 @@ cross:
 	$(Q)$(MAKE) --no-print-directory $(addprefix $(CX)/,$(CROSS_PROGRAMS))
 	$(Q)$(CROSS_TRIPLET)-strip -o $(CX)/cli-proxy-api.stripped \
 		$(CX)/cli-proxy-api
-	$(Q)mkdir -p $(CX)/qemu
+	$(Q)mkdir -p $(CX)/qemu/fuzz
 	$(Q)for p in $(CROSS_PROGRAMS); do \
 		printf '#!/bin/sh\n# make cross: %s under qemu-user\nexec %s %s "$$@"\n' \
 			"$$p" "$(CROSS_QEMU)" "$(abspath $(CX))/$$p" \
@@ -88,6 +94,8 @@ cross-test: cross
 	$(Q)$(CX)/qemu/unit-tests
 	@echo "== translation fixtures ($(ARCH) under qemu)"
 	$(Q)$(PYTHON) tests/fixtures/run.py $(CX)/qemu/fixture-runner
+	@echo "== fuzz corpus replay ($(ARCH) under qemu)"
+	$(Q)sh tests/fuzz/replay.sh $(CX)/qemu/fuzz $(FUZZ_TARGETS)
 	@echo "== integration smoke test ($(ARCH) under qemu)"
 	$(Q)$(PYTHON) tests/integ/run.py --bin $(CX)/qemu/cli-proxy-api -k smoke.
 endif

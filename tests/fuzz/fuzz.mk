@@ -37,12 +37,13 @@ $(eval $(call flavour,$(B)/csan,$(CSAN_CC),$(CSAN) -O1 -g,,))
 $(eval $(call flavour,$(B)/libfuzzer,$(FUZZ_CC),$(LIBFUZZER) -O1 -g,,))
 
 # Targets of one flavour: $(1)=dir $(2)=CC $(3)=cflags $(4)=link flags
-# $(5)=driver object.  Our objects go into an archive so each target links
-# only the modules it calls (no BearSSL, but for FUZZ_BEARSSL).
+# $(5)=driver object $(6)=ar (default $(AR)).  Our objects go into an
+# archive so each target links only the modules it calls (no BearSSL, but
+# for FUZZ_BEARSSL).
 define fuzz_flavour
 $(1)/fuzz/libsrc.a: $$(patsubst src/%.c,$(1)/obj/%.o,$$(SRCS)) $(1)/obj/ini.o
 	$(Q)rm -f $$@
-	$(Q)$(AR) rcs $$@ $$^
+	$(Q)$(or $(6),$(AR)) rcs $$@ $$^
 
 $(1)/fuzz/%.o: $(FZ)/%.c $(wildcard $(FZ)/*.h) $(wildcard src/*.h) \
 		$(TP)/deps.mk
