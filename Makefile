@@ -10,8 +10,9 @@
 #                   also fuzz-replay, check-csan, run by make test)
 #   make cross      ARCH=mips|mipsel|arm|aarch64: build/cross-<arch>/, a static
 #                   glibc binary and its tests by Debian's cross compilers
-#   make cross-test the same ARCH=, then its unit tests, fixtures and the
-#                   integration smoke test under qemu-user (tests/cross/cross.mk)
+#   make cross-test the same ARCH=, then its unit tests, fixtures, fuzz corpora
+#                   and the integration smoke test under qemu-user
+#                   (tests/cross/cross.mk)
 #   make bench      bench/run.sh (see bench/README.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make release    build/release: static tarball, source tarball, SHA256SUMS
