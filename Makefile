@@ -3,7 +3,8 @@
 #   make            build/cli-proxy-api
 #   make run        build, then run on config.ini (or config.ini.example)
 #   make test       unit + integration tests, then both under ASan+UBSan,
-#                   fuzz replay, release-check, openwrt-check
+#                   fuzz replay, release-check, openwrt-check,
+#                   cross-test ARCH=mips
 #   make static     build/static/cli-proxy-api: fully static musl binary
 #   make check-san  the whole suite under ASan+UBSan
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk:
@@ -45,6 +46,8 @@ endif
 STRIP ?= $(CROSS_COMPILE)strip
 CFLAGS ?= -O2 -g
 MUSL_CC ?= musl-gcc
+# make test's cross-test: big-endian, 32-bit MIPS catches the most
+TEST_CROSS_ARCH ?= mips
 PYTHON ?= python3
 
 ifeq ($(V),1)
@@ -225,6 +228,7 @@ test: test-deps
 		check-san-build fuzz-replay-build check-csan-build
 	$(Q)$(MAKE) --no-print-directory -j1 unit fixtures integ check-san \
 		fuzz-replay check-csan test-fetch release-check openwrt-check
+	$(Q)$(MAKE) --no-print-directory cross-test ARCH=$(TEST_CROSS_ARCH)
 
 bench:
 	bash bench/run.sh
