@@ -157,8 +157,8 @@ machine_info
 	echo
 	echo "Commit $COMMIT, $DATE; $CPU_MODEL, $CORES CPUs, Linux $KERNEL."
 	echo "Bytes of the stripped binary, and of its loaded sections by origin"
-	echo "(linker map): program = our code + BearSSL + inih; rest = headers"
-	echo "and padding."
+	echo "(linker map): program = our code + BearSSL + inih; rest = headers,"
+	echo "padding and what the linker made (GOT, PLT)."
 	echo
 	echo "| binary | compiler | libc | stripped | program | libc | libgcc | rest |"
 	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
